@@ -1,0 +1,63 @@
+#include "datasets/mnist.hpp"
+
+#include <zlib.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace ser::datasets {
+
+namespace {
+// gzread also reads uncompressed files transparently.
+std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
+  if (!f) throw std::runtime_error("cannot open '" + path + "'");
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  int n;
+  while ((n = gzread(f.get(), buf, sizeof(buf))) > 0) out.insert(out.end(), buf, buf + n);
+  if (n < 0) {
+    int err;
+    const char* msg = gzerror(f.get(), &err);
+    throw std::runtime_error("cannot decompress '" + path + "': " + (msg ? msg : "unknown error"));
+  }
+  return out;
+}
+
+uint32_t be32(const std::vector<uint8_t>& b, size_t at) {
+  return (uint32_t{b[at]} << 24) | (uint32_t{b[at + 1]} << 16) | (uint32_t{b[at + 2]} << 8) | b[at + 3];
+}
+}  // namespace
+
+MnistSet load_mnist(const std::string& images_path, const std::string& labels_path) {
+  const auto img = read_maybe_gzip(images_path);
+  const auto lab = read_maybe_gzip(labels_path);
+  if (img.size() < 16 || be32(img, 0) != 0x00000803)
+    throw std::runtime_error("'" + images_path + "' is not an idx3 image file (magic 0x00000803 expected)");
+  if (lab.size() < 8 || be32(lab, 0) != 0x00000801)
+    throw std::runtime_error("'" + labels_path + "' is not an idx1 label file (magic 0x00000801 expected)");
+  MnistSet s;
+  s.count = be32(img, 4);
+  s.rows = be32(img, 8);
+  s.cols = be32(img, 12);
+  const size_t need = 16 + static_cast<size_t>(s.count * s.rows * s.cols);
+  if (img.size() < need)
+    throw std::runtime_error("'" + images_path + "' is truncated: " + std::to_string(img.size()) + " bytes, " +
+                             std::to_string(need) + " expected");
+  if (be32(lab, 4) != s.count)
+    throw std::runtime_error("'" + labels_path + "' holds " + std::to_string(be32(lab, 4)) + " labels for " +
+                             std::to_string(s.count) + " images");
+  if (lab.size() < 8 + static_cast<size_t>(s.count))
+    throw std::runtime_error("'" + labels_path + "' is truncated");
+  s.pixels.assign(img.begin() + 16, img.begin() + static_cast<std::ptrdiff_t>(need));
+  s.labels.assign(lab.begin() + 8, lab.begin() + 8 + s.count);
+  for (uint8_t l : s.labels)
+    if (l > 9) throw std::runtime_error("'" + labels_path + "' has label " + std::to_string(l) + " outside 0..9");
+  return s;
+}
+
+MnistSet load_mnist_test_set(const std::string& dir) {
+  return load_mnist(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz");
+}
+
+}  // namespace ser::datasets

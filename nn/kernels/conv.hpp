@@ -1,0 +1,36 @@
+#pragma once
+// Convolution (cross-correlation, as every framework computes it), NCHW input,
+// weight [out_channels, in_channels, kernel_h, kernel_w] as PyTorch's Conv2d.
+// Conv1D is the same computation with height 1: input [N, C, L], weight
+// [out, in, k]. Backward kernels accumulate (+=); null pointers are skipped.
+
+#include <cstdint>
+
+namespace ser::nn {
+
+struct Conv2dShape {
+  int64_t batch = 1, in_channels = 1, in_h = 1, in_w = 1;
+  int64_t out_channels = 1, kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0;  // padding after the input is implied by out_h/out_w
+  int64_t out_h = 1, out_w = 1;
+};
+
+struct Conv1dShape {
+  int64_t batch = 1, in_channels = 1, in_len = 1;
+  int64_t out_channels = 1, kernel = 1, stride = 1, dilation = 1, pad_left = 0, out_len = 1;
+  Conv2dShape as_2d() const;
+};
+
+template <typename T>
+void conv2d_forward(const T* x, const T* w, const T* b, T* y, const Conv2dShape& s);
+template <typename T>
+void conv2d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv2dShape& s);
+
+template <typename T>
+void conv1d_forward(const T* x, const T* w, const T* b, T* y, const Conv1dShape& s);
+template <typename T>
+void conv1d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv1dShape& s);
+
+}  // namespace ser::nn

@@ -1,0 +1,86 @@
+#include "nn/kernels/pool.hpp"
+
+#include <algorithm>
+
+namespace ser::nn {
+
+namespace {
+struct Window {
+  int64_t h0, h1, w0, w1;  // input rows [h0, h1), columns [w0, w1), clipped to the input
+};
+Window window_at(const Pool2dShape& s, int64_t oh, int64_t ow) {
+  const int64_t h = oh * s.stride_h - s.pad_top, w = ow * s.stride_w - s.pad_left;
+  return {std::max<int64_t>(h, 0), std::min(h + s.pool_h, s.in_h), std::max<int64_t>(w, 0),
+          std::min(w + s.pool_w, s.in_w)};
+}
+}  // namespace
+
+template <typename T>
+void maxpool2d_forward(const T* x, T* y, int32_t* argmax, const Pool2dShape& s) {
+  for (int64_t p = 0; p < s.planes; ++p) {
+    const T* xp = x + p * s.in_h * s.in_w;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        const Window win = window_at(s, oh, ow);
+        int64_t best = win.h0 * s.in_w + win.w0;
+        for (int64_t h = win.h0; h < win.h1; ++h)
+          for (int64_t w = win.w0; w < win.w1; ++w)
+            if (xp[h * s.in_w + w] > xp[best]) best = h * s.in_w + w;
+        const int64_t o = (p * s.out_h + oh) * s.out_w + ow;
+        y[o] = xp[best];
+        argmax[o] = static_cast<int32_t>(best);
+      }
+    }
+  }
+}
+
+template <typename T>
+void maxpool2d_backward(const int32_t* argmax, const T* dy, T* dx, const Pool2dShape& s) {
+  const int64_t out_plane = s.out_h * s.out_w;
+  for (int64_t p = 0; p < s.planes; ++p) {
+    T* dxp = dx + p * s.in_h * s.in_w;
+    for (int64_t i = 0; i < out_plane; ++i) dxp[argmax[p * out_plane + i]] += dy[p * out_plane + i];
+  }
+}
+
+template <typename T>
+void avgpool2d_forward(const T* x, T* y, const Pool2dShape& s) {
+  for (int64_t p = 0; p < s.planes; ++p) {
+    const T* xp = x + p * s.in_h * s.in_w;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        const Window win = window_at(s, oh, ow);
+        T acc = 0;
+        for (int64_t h = win.h0; h < win.h1; ++h)
+          for (int64_t w = win.w0; w < win.w1; ++w) acc += xp[h * s.in_w + w];
+        y[(p * s.out_h + oh) * s.out_w + ow] = acc / T((win.h1 - win.h0) * (win.w1 - win.w0));
+      }
+    }
+  }
+}
+
+template <typename T>
+void avgpool2d_backward(const T* dy, T* dx, const Pool2dShape& s) {
+  for (int64_t p = 0; p < s.planes; ++p) {
+    T* dxp = dx + p * s.in_h * s.in_w;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        const Window win = window_at(s, oh, ow);
+        const T g = dy[(p * s.out_h + oh) * s.out_w + ow] / T((win.h1 - win.h0) * (win.w1 - win.w0));
+        for (int64_t h = win.h0; h < win.h1; ++h)
+          for (int64_t w = win.w0; w < win.w1; ++w) dxp[h * s.in_w + w] += g;
+      }
+    }
+  }
+}
+
+#define SER_INSTANTIATE(T)                                                                \
+  template void maxpool2d_forward<T>(const T*, T*, int32_t*, const Pool2dShape&);         \
+  template void maxpool2d_backward<T>(const int32_t*, const T*, T*, const Pool2dShape&);  \
+  template void avgpool2d_forward<T>(const T*, T*, const Pool2dShape&);                   \
+  template void avgpool2d_backward<T>(const T*, T*, const Pool2dShape&);
+SER_INSTANTIATE(float)
+SER_INSTANTIATE(double)
+#undef SER_INSTANTIATE
+
+}  // namespace ser::nn

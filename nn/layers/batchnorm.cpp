@@ -1,0 +1,31 @@
+#include "nn/layers/batchnorm.hpp"
+
+#include "nn/ops.hpp"
+
+namespace ser::nn {
+
+BatchNorm::BatchNorm(LayerSpec spec) : Layer(std::move(spec)) {
+  spec_.check_known({"momentum", "epsilon"});
+  momentum_ = static_cast<float>(spec_.number("momentum", 0.99));
+  eps_ = static_cast<float>(spec_.number("epsilon", 1e-3));
+  if (!(momentum_ >= 0.0f && momentum_ <= 1.0f)) spec_.fail("momentum must be in [0, 1]");
+  if (!(eps_ > 0.0f)) spec_.fail("epsilon must be > 0");
+}
+
+Shape BatchNorm::setup(const Shape& input, Rng&) {
+  if (input.rank() < 1) spec_.fail("expects an input with a channel axis");
+  const int64_t c = input[0];
+  gamma_ = Tensor::full(Shape{c}, 1.0f);
+  gamma_.set_requires_grad(true);
+  beta_ = Tensor::zeros(Shape{c}, true);
+  mean_ = Tensor::zeros(Shape{c});
+  var_ = Tensor::full(Shape{c}, 1.0f);
+  return input;
+}
+
+Tensor BatchNorm::forward(const Tensor& x, ForwardContext& ctx) {
+  if (ctx.training) return batch_norm_train(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, momentum_, eps_);
+  return batch_norm_eval(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, eps_);
+}
+
+}  // namespace ser::nn

@@ -1,0 +1,33 @@
+#pragma once
+#include "nn/ops.hpp"
+#include "nn/layers/layer.hpp"
+
+namespace ser::nn {
+
+// conv1d(filters, kernel, stride=1, padding=valid|same|N, dilation=1,
+//        activation=none, use_bias=true, kernel_initializer=glorot_uniform, l2=0)
+// Input [channels, length] per sample; weight [filters, channels, kernel].
+// conv2d: the same with kernel, stride and dilation as N or HxW, input
+// [channels, height, width], weight [filters, channels, kh, kw].
+class Conv : public Layer {
+ public:
+  Conv(LayerSpec spec, int dims);
+  std::string kind() const override { return dims_ == 1 ? "Conv1D" : "Conv2D"; }
+  Shape setup(const Shape& input, Rng& rng) override;
+  Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  std::vector<NamedTensor> parameters() override;
+  Tensor regularization(const ForwardContext& ctx) override;
+
+ private:
+  int dims_;
+  int64_t filters_;
+  std::pair<int64_t, int64_t> kernel_, stride_, dilation_;
+  Padding padding_ = Padding::valid;
+  std::pair<int64_t, int64_t> pad_{0, 0};
+  Activation activation_;
+  bool use_bias_;
+  double l2_;
+  Tensor weight_, bias_;
+};
+
+}  // namespace ser::nn

@@ -1,0 +1,28 @@
+#include "nn/layers/layer.hpp"
+
+#include "nn/ops.hpp"
+
+namespace ser::nn {
+
+Activation parse_activation(const LayerSpec& spec) {
+  const std::string a = spec.text("activation", "none");
+  if (a == "none" || a == "linear") return Activation::none;
+  if (a == "relu") return Activation::relu;
+  if (a == "tanh") return Activation::tanh;
+  if (a == "sigmoid") return Activation::sigmoid;
+  if (a == "softmax") return Activation::softmax;
+  spec.fail("unknown activation '" + a + "' (none, relu, tanh, sigmoid, softmax)");
+}
+
+Tensor apply(Activation a, const Tensor& x) {
+  switch (a) {
+    case Activation::none: return x;
+    case Activation::relu: return relu(x);
+    case Activation::tanh: return tanh(x);
+    case Activation::sigmoid: return sigmoid(x);
+    case Activation::softmax: return softmax(x);
+  }
+  return x;
+}
+
+}  // namespace ser::nn

@@ -1,0 +1,65 @@
+#pragma once
+// The layer concept (after dlib): a layer is built from a LayerSpec; setup()
+// checks the per-sample input shape, creates and initialises the parameters
+// and returns the output shape; forward() composes differentiable ops, whose
+// backward passes autograd records; parameters() and buffers() name what a
+// model file stores. Adding a layer: a class here, a line in registry.cpp,
+// a case in tests/test_layers.cpp.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layers/layer_spec.hpp"
+#include "nn/rng.hpp"
+#include "nn/shape.hpp"
+#include "nn/tensor.hpp"
+
+namespace ser::nn {
+
+struct ForwardContext {
+  bool training = false;  // dropout active, batch norm on batch statistics
+  bool record = true;     // false: inference, parameters are used detached and no graph is built
+  Rng* rng = nullptr;     // dropout's randomness; required when training with dropout
+};
+
+struct NamedTensor {
+  std::string name;
+  Tensor tensor;
+};
+
+enum class Activation { none, relu, tanh, sigmoid, softmax };
+Activation parse_activation(const LayerSpec& spec);
+Tensor apply(Activation a, const Tensor& x);
+
+class Layer {
+ public:
+  explicit Layer(LayerSpec spec) : spec_(std::move(spec)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  // Keras-style class name for summaries: "Conv1D", "Dense".
+  virtual std::string kind() const = 0;
+  // `input` has no batch dimension. Throws LayerError when it cannot work.
+  virtual Shape setup(const Shape& input, Rng& rng) = 0;
+  // `x` has the batch dimension first.
+  virtual Tensor forward(const Tensor& x, ForwardContext& ctx) = 0;
+  virtual std::vector<NamedTensor> parameters() { return {}; }  // trainable
+  virtual std::vector<NamedTensor> buffers() { return {}; }     // saved, not trained
+  // L2 penalty lambda * sum(w^2) of the kernels with an `l2` argument, or undefined.
+  virtual Tensor regularization(const ForwardContext&) { return {}; }
+
+  const LayerSpec& spec() const { return spec_; }
+  LayerSpec& spec() { return spec_; }
+
+ protected:
+  static Tensor use(const Tensor& param, const ForwardContext& ctx) { return ctx.record ? param : param.detach(); }
+  LayerSpec spec_;
+};
+
+// Builds the layer a spec names; throws LayerError for an unknown type or argument.
+std::unique_ptr<Layer> make_layer(const LayerSpec& spec);
+std::vector<std::string> layer_types();
+
+}  // namespace ser::nn

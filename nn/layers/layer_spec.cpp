@@ -1,0 +1,135 @@
+#include "nn/layers/layer_spec.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace ser::nn {
+
+LayerSpec::LayerSpec(std::string type, std::initializer_list<std::pair<std::string, std::string>> args)
+    : type_(std::move(type)) {
+  for (const auto& [k, v] : args) set(k, v);
+}
+
+std::string LayerSpec::where() const {
+  return position_ >= 0 ? "layer " + std::to_string(position_) + " (" + type_ + ")" : "layer " + type_;
+}
+
+void LayerSpec::fail(const std::string& what) const { throw LayerError(where() + ": " + what); }
+
+LayerSpec& LayerSpec::set(const std::string& key, const std::string& value) {
+  for (auto& [k, v] : args_)
+    if (k == key) {
+      v = value;
+      return *this;
+    }
+  args_.emplace_back(key, value);
+  return *this;
+}
+
+const std::string* LayerSpec::find(const std::string& key) const {
+  for (const auto& [k, v] : args_)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+bool LayerSpec::has(const std::string& key) const { return find(key) != nullptr; }
+
+std::string LayerSpec::text(const std::string& key) const {
+  const std::string* v = find(key);
+  if (!v) fail("missing required argument '" + key + "'");
+  return *v;
+}
+std::string LayerSpec::text(const std::string& key, const std::string& fallback) const {
+  const std::string* v = find(key);
+  return v ? *v : fallback;
+}
+
+namespace {
+bool parse_int(const std::string& s, int64_t& out) {
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc() && p == end;
+}
+}  // namespace
+
+int64_t LayerSpec::integer(const std::string& key) const {
+  const std::string v = text(key);
+  int64_t out;
+  if (!parse_int(v, out)) fail("argument '" + key + "' must be an integer, got '" + v + "'");
+  return out;
+}
+int64_t LayerSpec::integer(const std::string& key, int64_t fallback) const {
+  return has(key) ? integer(key) : fallback;
+}
+
+double LayerSpec::number(const std::string& key, double fallback) const {
+  const std::string* v = find(key);
+  if (!v) return fallback;
+  double out;
+  const char* end = v->data() + v->size();
+  auto [p, ec] = std::from_chars(v->data(), end, out);
+  if (ec != std::errc() || p != end || !std::isfinite(out))
+    fail("argument '" + key + "' must be a number, got '" + *v + "'");
+  return out;
+}
+
+bool LayerSpec::flag(const std::string& key, bool fallback) const {
+  const std::string* v = find(key);
+  if (!v) return fallback;
+  if (*v == "true" || *v == "1") return true;
+  if (*v == "false" || *v == "0") return false;
+  fail("argument '" + key + "' must be true or false, got '" + *v + "'");
+}
+
+std::pair<int64_t, int64_t> LayerSpec::pair(const std::string& key) const {
+  const std::string v = text(key);
+  const size_t sep = v.find_first_of("x,");
+  int64_t a, b;
+  if (sep == std::string::npos) {
+    if (parse_int(v, a)) return {a, a};
+  } else if (parse_int(v.substr(0, sep), a) && parse_int(v.substr(sep + 1), b)) {
+    return {a, b};
+  }
+  fail("argument '" + key + "' must be an integer or HxW, got '" + v + "'");
+}
+std::pair<int64_t, int64_t> LayerSpec::pair(const std::string& key, std::pair<int64_t, int64_t> fallback) const {
+  return has(key) ? pair(key) : fallback;
+}
+
+int edit_distance(const std::string& a, const std::string& b) {
+  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = static_cast<int>(i);
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+void LayerSpec::check_known(std::initializer_list<const char*> known) const {
+  for (const auto& [k, v] : args_) {
+    if (std::any_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) continue;
+    std::string best;
+    int best_d = 1 << 30;
+    for (const char* n : known) {
+      const int d = edit_distance(k, n);
+      if (d < best_d) best_d = d, best = n;
+    }
+    std::string msg = "unknown argument '" + k + "'";
+    if (!best.empty() && best_d <= 3) msg += " (did you mean '" + best + "'?)";
+    msg += "; known:";
+    for (const char* n : known) msg += std::string(" ") + n;
+    fail(msg);
+  }
+}
+
+std::string LayerSpec::describe() const {
+  std::string s = type_ + "(";
+  for (size_t i = 0; i < args_.size(); ++i) s += (i ? ", " : "") + args_[i].first + "=" + args_[i].second;
+  return s + ")";
+}
+
+}  // namespace ser::nn

@@ -1,0 +1,65 @@
+#pragma once
+// LayerSpec: what a layer is, as text: a type and named arguments. Code, the
+// YAML configs and model files all describe layers this way, so a model file
+// can rebuild exactly the model that wrote it.
+
+#include <cstdint>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ser::nn {
+
+// A bad layer description. The message names the layer and the argument.
+class LayerError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+class LayerSpec {
+ public:
+  LayerSpec() = default;
+  LayerSpec(std::string type, std::initializer_list<std::pair<std::string, std::string>> args = {});
+
+  const std::string& type() const { return type_; }
+  const std::vector<std::pair<std::string, std::string>>& args() const { return args_; }
+  // Where this layer stands in its model, for error messages ("layer 3 (conv1d)").
+  void set_position(int index) { position_ = index; }
+  std::string where() const;
+
+  LayerSpec& set(const std::string& key, const std::string& value);
+  bool has(const std::string& key) const;
+
+  // Typed getters; without a default the argument is required. Each throws
+  // LayerError naming the layer, the argument and the value.
+  std::string text(const std::string& key) const;
+  std::string text(const std::string& key, const std::string& fallback) const;
+  int64_t integer(const std::string& key) const;
+  int64_t integer(const std::string& key, int64_t fallback) const;
+  double number(const std::string& key, double fallback) const;
+  bool flag(const std::string& key, bool fallback) const;
+  // "3", "3x3" or "3,3" -> {3, 3}; "3x5" -> {3, 5} (height, width).
+  std::pair<int64_t, int64_t> pair(const std::string& key) const;
+  std::pair<int64_t, int64_t> pair(const std::string& key, std::pair<int64_t, int64_t> fallback) const;
+
+  // Throws on an argument not in `known`, suggesting the closest known name.
+  void check_known(std::initializer_list<const char*> known) const;
+
+  // "conv1d(filters=8, kernel=13)"
+  std::string describe() const;
+
+  [[noreturn]] void fail(const std::string& what) const;
+
+ private:
+  const std::string* find(const std::string& key) const;
+  std::string type_;
+  std::vector<std::pair<std::string, std::string>> args_;
+  int position_ = -1;
+};
+
+// Edit distance, for did-you-mean suggestions.
+int edit_distance(const std::string& a, const std::string& b);
+
+}  // namespace ser::nn

@@ -1,0 +1,28 @@
+#pragma once
+#include "nn/layers/layer.hpp"
+
+namespace ser::nn {
+
+// lstm(units, return_sequences=false, kernel_initializer=glorot_uniform,
+//      recurrent_initializer=orthogonal, unit_forget_bias=true)
+// Input [steps, features] per sample; output [steps, units] or [units].
+// Gate order i, f, g (cell candidate), o, as PyTorch and Keras. One bias of
+// 4*units (Keras's parameter count); a PyTorch checkpoint's b_ih + b_hh
+// loads into it. Keras's defaults: the forget gate's bias starts at 1.
+class Lstm : public Layer {
+ public:
+  explicit Lstm(LayerSpec spec);
+  std::string kind() const override { return "LSTM"; }
+  Shape setup(const Shape& input, Rng& rng) override;
+  Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  std::vector<NamedTensor> parameters() override {
+    return {{"weight_ih", w_ih_}, {"weight_hh", w_hh_}, {"bias", bias_}};
+  }
+
+ private:
+  int64_t units_;
+  bool return_sequences_;
+  Tensor w_ih_, w_hh_, bias_;
+};
+
+}  // namespace ser::nn

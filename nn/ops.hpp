@@ -1,0 +1,75 @@
+#pragma once
+// Differentiable ops on Tensors. Each checks its shapes, runs the naive
+// forward kernel and, when an input requires gradients, records the matching
+// backward kernel. Layouts are PyTorch's: [N, C, L] and [N, C, H, W].
+
+#include <cstdint>
+#include <span>
+
+#include "nn/kernels/geometry.hpp"
+#include "nn/rng.hpp"
+#include "nn/tensor.hpp"
+
+namespace ser::nn {
+
+struct Conv1dOptions {
+  int64_t stride = 1, dilation = 1;
+  Padding padding = Padding::valid;
+  int64_t pad = 0;  // with Padding::explicit_pad, on each side
+};
+struct Conv2dOptions {
+  int64_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  Padding padding = Padding::valid;
+  int64_t pad_h = 0, pad_w = 0;
+};
+struct PoolOptions {
+  int64_t pool_h = 1, pool_w = 1, stride_h = 1, stride_w = 1;
+  Padding padding = Padding::valid;
+};
+
+// x [N, in], w [out, in], b [out] (may be undefined) -> [N, out]
+Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b);
+// x [N, C, L], w [F, C, K], b [F] -> [N, F, L_out]
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o);
+// x [N, C, H, W], w [F, C, KH, KW], b [F] -> [N, F, H_out, W_out]
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o);
+
+// 1-D pools use pool_w/stride_w on [N, C, L]; 2-D pools use all four on [N, C, H, W].
+Tensor max_pool1d(const Tensor& x, const PoolOptions& o);
+Tensor max_pool2d(const Tensor& x, const PoolOptions& o);
+Tensor avg_pool1d(const Tensor& x, const PoolOptions& o);
+Tensor avg_pool2d(const Tensor& x, const PoolOptions& o);
+
+Tensor relu(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor softmax(const Tensor& x);  // over the last axis
+
+// Inverted dropout: zeroes each element with probability `rate` and scales
+// the rest by 1 / (1 - rate), drawing from `rng`.
+Tensor dropout(const Tensor& x, float rate, Rng& rng);
+
+// Batch normalisation over axis 1 of [N, C, ...] with batch statistics. The
+// running statistics are updated in place, Keras convention:
+// running = momentum * running + (1 - momentum) * batch (PyTorch's momentum m
+// is Keras's 1 - m). The running variance takes the unbiased batch variance
+// (as PyTorch; Keras takes the biased one).
+Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+                        Tensor& running_var, float momentum, float eps);
+// With the running statistics as constants (inference, or a frozen layer).
+Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                       const Tensor& running_var, float eps);
+
+// x [N, T, F] -> [N, T, H] (return_sequences) or [N, H] (last step).
+Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences);
+
+// Mean softmax cross-entropy of logits [N, C] against class indices; with
+// class weights, PyTorch's weighted mean. Returns a scalar [1].
+Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targets,
+                             std::span<const float> class_weights = {});
+
+Tensor sum_squares(const Tensor& x);             // scalar sum of x^2 (L2 penalty)
+Tensor add(const Tensor& a, const Tensor& b);    // same shapes
+Tensor scale(const Tensor& a, float factor);
+
+}  // namespace ser::nn

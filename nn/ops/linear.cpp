@@ -1,0 +1,97 @@
+// dense, conv1d, conv2d
+#include <stdexcept>
+
+#include "nn/kernels/conv.hpp"
+#include "nn/kernels/dense.hpp"
+#include "nn/ops.hpp"
+
+namespace ser::nn {
+
+namespace {
+float* grad_if(TensorImpl& t) { return t.requires_grad ? t.grad_data() : nullptr; }
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+}  // namespace
+
+Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
+  require(x.rank() == 2, "dense: input must be [batch, features], got " + x.shape().str());
+  require(w.rank() == 2 && w.dim(1) == x.dim(1), "dense: weight " + w.shape().str() + " does not fit input " +
+                                                     x.shape().str() + " (expected [out, " +
+                                                     std::to_string(x.dim(1)) + "])");
+  require(!b.defined() || (b.rank() == 1 && b.dim(0) == w.dim(0)), "dense: bias must be [" +
+                                                                        std::to_string(w.dim(0)) + "]");
+  const int64_t N = x.dim(0), in = x.dim(1), out = w.dim(0);
+  const bool has_bias = b.defined();
+  Tensor y = make_op_result(Shape{N, out}, {&x, &w, &b}, [N, in, out, has_bias](TensorImpl& o) {
+    TensorImpl& xi = *o.inputs[0];
+    TensorImpl& wi = *o.inputs[1];
+    float* db = has_bias ? grad_if(*o.inputs[2]) : nullptr;
+    dense_backward(xi.data->data(), wi.data->data(), o.grad->data(), grad_if(xi), grad_if(wi), db, N, in, out);
+  });
+  dense_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), N, in, out);
+  return y;
+}
+
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o) {
+  require(x.rank() == 3, "conv1d: input must be [batch, channels, length], got " + x.shape().str());
+  require(w.rank() == 3 && w.dim(1) == x.dim(1), "conv1d: weight " + w.shape().str() + " does not fit input " +
+                                                     x.shape().str());
+  Conv1dShape s;
+  s.batch = x.dim(0);
+  s.in_channels = x.dim(1);
+  s.in_len = x.dim(2);
+  s.out_channels = w.dim(0);
+  s.kernel = w.dim(2);
+  s.stride = o.stride;
+  s.dilation = o.dilation;
+  const Extent e = window_extent(s.in_len, s.kernel, s.stride, s.dilation, o.padding, o.pad);
+  s.pad_left = e.pad_before;
+  s.out_len = e.out;
+  const bool has_bias = b.defined();
+  Tensor y = make_op_result(Shape{s.batch, s.out_channels, s.out_len}, {&x, &w, &b}, [s, has_bias](TensorImpl& r) {
+    TensorImpl& xi = *r.inputs[0];
+    TensorImpl& wi = *r.inputs[1];
+    float* db = has_bias ? grad_if(*r.inputs[2]) : nullptr;
+    conv1d_backward(xi.data->data(), wi.data->data(), r.grad->data(), grad_if(xi), grad_if(wi), db, s);
+  });
+  conv1d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s);
+  return y;
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
+  require(x.rank() == 4, "conv2d: input must be [batch, channels, height, width], got " + x.shape().str());
+  require(w.rank() == 4 && w.dim(1) == x.dim(1), "conv2d: weight " + w.shape().str() + " does not fit input " +
+                                                     x.shape().str());
+  Conv2dShape s;
+  s.batch = x.dim(0);
+  s.in_channels = x.dim(1);
+  s.in_h = x.dim(2);
+  s.in_w = x.dim(3);
+  s.out_channels = w.dim(0);
+  s.kernel_h = w.dim(2);
+  s.kernel_w = w.dim(3);
+  s.stride_h = o.stride_h;
+  s.stride_w = o.stride_w;
+  s.dilation_h = o.dilation_h;
+  s.dilation_w = o.dilation_w;
+  const Extent eh = window_extent(s.in_h, s.kernel_h, s.stride_h, s.dilation_h, o.padding, o.pad_h);
+  const Extent ew = window_extent(s.in_w, s.kernel_w, s.stride_w, s.dilation_w, o.padding, o.pad_w);
+  s.pad_top = eh.pad_before;
+  s.pad_left = ew.pad_before;
+  s.out_h = eh.out;
+  s.out_w = ew.out;
+  const bool has_bias = b.defined();
+  Tensor y = make_op_result(Shape{s.batch, s.out_channels, s.out_h, s.out_w}, {&x, &w, &b},
+                            [s, has_bias](TensorImpl& r) {
+                              TensorImpl& xi = *r.inputs[0];
+                              TensorImpl& wi = *r.inputs[1];
+                              float* db = has_bias ? grad_if(*r.inputs[2]) : nullptr;
+                              conv2d_backward(xi.data->data(), wi.data->data(), r.grad->data(), grad_if(xi),
+                                              grad_if(wi), db, s);
+                            });
+  conv2d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s);
+  return y;
+}
+
+}  // namespace ser::nn

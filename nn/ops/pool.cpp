@@ -1,0 +1,64 @@
+// max_pool1d/2d, avg_pool1d/2d
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "nn/kernels/pool.hpp"
+#include "nn/ops.hpp"
+
+namespace ser::nn {
+
+namespace {
+Pool2dShape pool_shape(const Tensor& x, const PoolOptions& o, bool two_d, const char* op) {
+  const int want = two_d ? 4 : 3;
+  if (x.rank() != want)
+    throw std::invalid_argument(std::string(op) + ": input must be " +
+                                (two_d ? "[batch, channels, height, width]" : "[batch, channels, length]") +
+                                ", got " + x.shape().str());
+  Pool2dShape s;
+  s.planes = x.dim(0) * x.dim(1);
+  s.in_h = two_d ? x.dim(2) : 1;
+  s.in_w = x.dim(want - 1);
+  s.pool_h = two_d ? o.pool_h : 1;
+  s.stride_h = two_d ? o.stride_h : 1;
+  s.pool_w = o.pool_w;
+  s.stride_w = o.stride_w;
+  const Extent eh = window_extent(s.in_h, s.pool_h, s.stride_h, 1, o.padding);
+  const Extent ew = window_extent(s.in_w, s.pool_w, s.stride_w, 1, o.padding);
+  s.pad_top = eh.pad_before;
+  s.pad_left = ew.pad_before;
+  s.out_h = eh.out;
+  s.out_w = ew.out;
+  return s;
+}
+
+Shape pooled(const Tensor& x, const Pool2dShape& s, bool two_d) {
+  return two_d ? Shape{x.dim(0), x.dim(1), s.out_h, s.out_w} : Shape{x.dim(0), x.dim(1), s.out_w};
+}
+
+Tensor max_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
+  const Pool2dShape s = pool_shape(x, o, two_d, two_d ? "max_pool2d" : "max_pool1d");
+  auto argmax = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(s.planes * s.out_h * s.out_w));
+  Tensor y = make_op_result(pooled(x, s, two_d), {&x}, [s, argmax](TensorImpl& r) {
+    maxpool2d_backward(argmax->data(), r.grad->data(), r.inputs[0]->grad_data(), s);
+  });
+  maxpool2d_forward(x.data(), y.data(), argmax->data(), s);
+  return y;
+}
+
+Tensor avg_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
+  const Pool2dShape s = pool_shape(x, o, two_d, two_d ? "avg_pool2d" : "avg_pool1d");
+  Tensor y = make_op_result(pooled(x, s, two_d), {&x}, [s](TensorImpl& r) {
+    avgpool2d_backward(r.grad->data(), r.inputs[0]->grad_data(), s);
+  });
+  avgpool2d_forward(x.data(), y.data(), s);
+  return y;
+}
+}  // namespace
+
+Tensor max_pool1d(const Tensor& x, const PoolOptions& o) { return max_pool(x, o, false); }
+Tensor max_pool2d(const Tensor& x, const PoolOptions& o) { return max_pool(x, o, true); }
+Tensor avg_pool1d(const Tensor& x, const PoolOptions& o) { return avg_pool(x, o, false); }
+Tensor avg_pool2d(const Tensor& x, const PoolOptions& o) { return avg_pool(x, o, true); }
+
+}  // namespace ser::nn

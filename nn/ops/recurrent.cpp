@@ -1,0 +1,62 @@
+// lstm
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "nn/kernels/lstm.hpp"
+#include "nn/ops.hpp"
+
+namespace ser::nn {
+
+namespace {
+float* grad_if(TensorImpl& t) { return t.requires_grad ? t.grad_data() : nullptr; }
+}
+
+Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences) {
+  if (x.rank() != 3) throw std::invalid_argument("lstm: input must be [batch, steps, features], got " + x.shape().str());
+  LstmShape s{x.dim(0), x.dim(1), x.dim(2), w_hh.rank() == 2 ? w_hh.dim(1) : 0};
+  const int64_t G = 4 * s.hidden;
+  if (w_ih.shape() != Shape{G, s.input} || w_hh.shape() != Shape{G, s.hidden} || b.shape() != Shape{G})
+    throw std::invalid_argument("lstm: weights " + w_ih.shape().str() + ", " + w_hh.shape().str() + ", " +
+                                b.shape().str() + " do not fit input " + x.shape().str() +
+                                " (expected [4H, F], [4H, H], [4H])");
+  const size_t seq = static_cast<size_t>(s.batch * s.steps);
+  // Every step's h and c and the gates are kept for back-propagation through time.
+  struct Saved {
+    std::vector<float> h, c, gates;
+  };
+  auto saved = std::make_shared<Saved>();
+  saved->h.resize(seq * static_cast<size_t>(s.hidden));
+  saved->c.resize(seq * static_cast<size_t>(s.hidden));
+  saved->gates.resize(seq * static_cast<size_t>(G));
+
+  const Shape out_shape = return_sequences ? Shape{s.batch, s.steps, s.hidden} : Shape{s.batch, s.hidden};
+  Tensor y = make_op_result(out_shape, {&x, &w_ih, &w_hh, &b}, [s, saved, return_sequences](TensorImpl& r) {
+    std::vector<float> dh_storage;
+    const float* dh = r.grad->data();
+    if (!return_sequences) {  // only the last step received a gradient
+      dh_storage.assign(saved->h.size(), 0.0f);
+      for (int64_t n = 0; n < s.batch; ++n)
+        for (int64_t j = 0; j < s.hidden; ++j)
+          dh_storage[static_cast<size_t>((n * s.steps + s.steps - 1) * s.hidden + j)] = dh[n * s.hidden + j];
+      dh = dh_storage.data();
+    }
+    TensorImpl& xi = *r.inputs[0];
+    lstm_backward(xi.data->data(), r.inputs[1]->data->data(), r.inputs[2]->data->data(), saved->h.data(),
+                  saved->c.data(), saved->gates.data(), dh, grad_if(xi), grad_if(*r.inputs[1]),
+                  grad_if(*r.inputs[2]), grad_if(*r.inputs[3]), s);
+  });
+  lstm_forward(x.data(), w_ih.data(), w_hh.data(), b.data(), saved->h.data(), saved->c.data(),
+               saved->gates.data(), s);
+  float* out = y.data();
+  if (return_sequences) {
+    std::copy(saved->h.begin(), saved->h.end(), out);
+  } else {
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t j = 0; j < s.hidden; ++j)
+        out[n * s.hidden + j] = saved->h[static_cast<size_t>((n * s.steps + s.steps - 1) * s.hidden + j)];
+  }
+  return y;
+}
+
+}  // namespace ser::nn

@@ -1,0 +1,133 @@
+#include "nn/optim/optimizer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace ser::nn {
+
+namespace {
+std::vector<std::vector<float>> zeros_like(const std::vector<Tensor>& params) {
+  std::vector<std::vector<float>> out;
+  for (const Tensor& p : params) out.emplace_back(static_cast<size_t>(p.numel()), 0.0f);
+  return out;
+}
+}  // namespace
+
+Optimizer::Optimizer(std::vector<Tensor> params, float lr) : params_(std::move(params)), lr_(lr) {
+  if (!(lr > 0.0f)) throw std::invalid_argument("learning rate must be > 0");
+  for (const Tensor& p : params_)
+    if (!p.requires_grad()) throw std::invalid_argument("optimizer given a tensor that does not require gradients");
+}
+
+void Optimizer::zero_grad() {
+  for (Tensor& p : params_) p.zero_grad();
+}
+
+Sgd::Sgd(std::vector<Tensor> params, SgdOptions o) : Optimizer(std::move(params), o.lr), o_(o) {
+  velocity_ = zeros_like(params_);
+}
+
+void Sgd::step() {
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Tensor& p = params_[k];
+    if (!p.has_grad()) continue;
+    float* w = p.data();
+    const float* g = p.grad();
+    float* v = velocity_[k].data();
+    const float m = o_.momentum;
+    for (int64_t i = 0, n = p.numel(); i < n; ++i) {
+      if (m == 0.0f) {
+        w[i] -= lr_ * g[i];
+        continue;
+      }
+      v[i] = m * v[i] + g[i];
+      w[i] -= lr_ * (o_.nesterov ? g[i] + m * v[i] : v[i]);
+    }
+  }
+}
+
+std::vector<std::vector<float>*> Sgd::state() {
+  std::vector<std::vector<float>*> s;
+  for (auto& v : velocity_) s.push_back(&v);
+  return s;
+}
+
+Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Optimizer(std::move(params), o.lr), o_(o) {
+  m_ = zeros_like(params_);
+  v_ = zeros_like(params_);
+}
+
+void Adam::step() {
+  t_[0] += 1.0f;
+  const double t = t_[0];
+  const float bc1 = static_cast<float>(1.0 - std::pow(static_cast<double>(o_.beta1), t));
+  const float bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(static_cast<double>(o_.beta2), t)));
+  const float step = lr_ / bc1;
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Tensor& p = params_[k];
+    if (!p.has_grad()) continue;
+    float* w = p.data();
+    const float* g = p.grad();
+    float* m = m_[k].data();
+    float* v = v_[k].data();
+    for (int64_t i = 0, n = p.numel(); i < n; ++i) {
+      m[i] = o_.beta1 * m[i] + (1.0f - o_.beta1) * g[i];
+      v[i] = o_.beta2 * v[i] + (1.0f - o_.beta2) * g[i] * g[i];
+      w[i] -= step * m[i] / (std::sqrt(v[i]) / bc2_sqrt + o_.epsilon);
+    }
+  }
+}
+
+std::vector<std::vector<float>*> Adam::state() {
+  std::vector<std::vector<float>*> s{&t_};
+  for (auto& m : m_) s.push_back(&m);
+  for (auto& v : v_) s.push_back(&v);
+  return s;
+}
+
+RmsProp::RmsProp(std::vector<Tensor> params, RmsPropOptions o) : Optimizer(std::move(params), o.lr), o_(o) {
+  s_ = zeros_like(params_);
+}
+
+void RmsProp::step() {
+  for (size_t k = 0; k < params_.size(); ++k) {
+    Tensor& p = params_[k];
+    if (!p.has_grad()) continue;
+    float* w = p.data();
+    const float* g = p.grad();
+    float* s = s_[k].data();
+    for (int64_t i = 0, n = p.numel(); i < n; ++i) {
+      s[i] = o_.rho * s[i] + (1.0f - o_.rho) * g[i] * g[i];
+      w[i] -= lr_ * g[i] / (std::sqrt(s[i]) + o_.epsilon);
+    }
+  }
+}
+
+std::vector<std::vector<float>*> RmsProp::state() {
+  std::vector<std::vector<float>*> s;
+  for (auto& v : s_) s.push_back(&v);
+  return s;
+}
+
+float clip_grad_norm(const std::vector<Tensor>& params, float max_norm) {
+  double sq = 0;
+  for (const Tensor& p : params)
+    for (float g : p.grad_values()) sq += static_cast<double>(g) * g;
+  const float norm = static_cast<float>(std::sqrt(sq));
+  if (norm > max_norm && norm > 0.0f) {
+    const float f = max_norm / norm;
+    for (Tensor p : params)
+      if (p.has_grad())
+        for (int64_t i = 0, n = p.numel(); i < n; ++i) p.grad()[i] *= f;
+  }
+  return norm;
+}
+
+void clip_grad_value(const std::vector<Tensor>& params, float limit) {
+  for (Tensor p : params)
+    if (p.has_grad())
+      for (int64_t i = 0, n = p.numel(); i < n; ++i) p.grad()[i] = std::clamp(p.grad()[i], -limit, limit);
+}
+
+}  // namespace ser::nn

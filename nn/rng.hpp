@@ -1,0 +1,30 @@
+#pragma once
+// Seeded random numbers that are the same on every platform and compiler
+// (std::normal_distribution and friends are implementation-defined, so we do
+// not use them). xoshiro256** seeded through splitmix64.
+
+#include <cstdint>
+
+namespace ser::nn {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0);
+
+  uint64_t next_u64();
+  // Uniform in [0, 1), 24 random bits (exact in float32).
+  float uniform();
+  // Uniform in [lo, hi).
+  float uniform(float lo, float hi) { return lo + (hi - lo) * uniform(); }
+  // Standard normal (Box-Muller, one value per call; the pair's twin is kept).
+  float normal();
+  // Uniform integer in [0, n).
+  uint64_t below(uint64_t n);
+
+ private:
+  uint64_t s_[4];
+  bool has_spare_ = false;
+  float spare_ = 0.0f;
+};
+
+}  // namespace ser::nn

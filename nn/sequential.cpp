@@ -1,0 +1,136 @@
+#include "nn/sequential.hpp"
+
+#include <array>
+#include <map>
+#include <sstream>
+
+#include "nn/ops.hpp"
+
+namespace ser::nn {
+
+Sequential::Sequential(const std::vector<LayerSpec>& specs, const Shape& input_shape, Rng& rng, std::string name)
+    : name_(std::move(name)), input_shape_(input_shape) {
+  if (specs.empty()) throw LayerError("model '" + name_ + "' has no layers");
+  std::map<std::string, int> counts;
+  Shape shape = input_shape;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    LayerSpec spec = specs[i];
+    spec.set_position(static_cast<int>(i));
+    layers_.push_back(make_layer(spec));
+    shape = layers_.back()->setup(shape, rng);
+    shapes_.push_back(shape);
+    names_.push_back(spec.type() + "_" + std::to_string(++counts[spec.type()]));
+  }
+}
+
+Tensor Sequential::forward(const Tensor& x, ForwardContext& ctx) {
+  if (!(x.shape().drop_front() == input_shape_))
+    throw std::invalid_argument("model '" + name_ + "' expects input [batch, " +
+                                input_shape_.str().substr(1) + ", got " + x.shape().str());
+  Tensor h = x;
+  for (auto& layer : layers_) h = layer->forward(h, ctx);
+  return h;
+}
+
+Tensor Sequential::predict(const Tensor& x) {
+  ForwardContext ctx;
+  ctx.training = false;
+  ctx.record = false;
+  return forward(x.detach(), ctx);
+}
+
+Tensor Sequential::regularization(const ForwardContext& ctx) {
+  Tensor total;
+  for (auto& layer : layers_) {
+    Tensor r = layer->regularization(ctx);
+    if (r.defined()) total = total.defined() ? add(total, r) : r;
+  }
+  return total;
+}
+
+std::vector<NamedTensor> Sequential::parameters() {
+  std::vector<NamedTensor> out;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    for (auto& p : layers_[i]->parameters()) out.push_back({names_[i] + "." + p.name, p.tensor});
+  return out;
+}
+
+std::vector<Tensor> Sequential::parameter_tensors() {
+  std::vector<Tensor> out;
+  for (auto& p : parameters()) out.push_back(p.tensor);
+  return out;
+}
+
+std::vector<NamedTensor> Sequential::state() {
+  std::vector<NamedTensor> out;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    for (auto& p : layers_[i]->parameters()) out.push_back({names_[i] + "." + p.name, p.tensor});
+    for (auto& b : layers_[i]->buffers()) out.push_back({names_[i] + "." + b.name, b.tensor});
+  }
+  return out;
+}
+
+int64_t Sequential::trainable_count() {
+  int64_t n = 0;
+  for (auto& p : parameters()) n += p.tensor.numel();
+  return n;
+}
+
+int64_t Sequential::non_trainable_count() {
+  int64_t n = 0;
+  for (auto& layer : layers_)
+    for (auto& b : layer->buffers()) n += b.tensor.numel();
+  return n;
+}
+
+std::vector<LayerSpec> Sequential::specs() const {
+  std::vector<LayerSpec> out;
+  for (const auto& layer : layers_) out.push_back(layer->spec());
+  return out;
+}
+
+std::string with_thousands(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+std::string Sequential::summary() {
+  auto shape_text = [](const Shape& s) {
+    std::string t = "(None";
+    for (int64_t d : s.dims()) t += ", " + std::to_string(d);
+    return t + ")";
+  };
+  std::vector<std::array<std::string, 3>> rows;
+  size_t w0 = 12, w1 = 12, w2 = 7;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    int64_t count = 0;
+    for (auto& p : layers_[i]->parameters()) count += p.tensor.numel();
+    for (auto& b : layers_[i]->buffers()) count += b.tensor.numel();
+    rows.push_back({names_[i] + " (" + layers_[i]->kind() + ")", shape_text(shapes_[i]), with_thousands(count)});
+    w0 = std::max(w0, rows.back()[0].size());
+    w1 = std::max(w1, rows.back()[1].size());
+    w2 = std::max(w2, rows.back()[2].size());
+  }
+  const size_t width = w0 + w1 + w2 + 6;
+  std::ostringstream out;
+  auto pad = [](std::string s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' '); };
+  out << "Model: \"" << name_ << "\"    input " << shape_text(input_shape_) << "\n";
+  out << std::string(width, '_') << "\n";
+  out << pad("Layer (type)", w0 + 3) << pad("Output Shape", w1 + 3) << "Param #\n";
+  out << std::string(width, '=') << "\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    out << pad(rows[i][0], w0 + 3) << pad(rows[i][1], w1 + 3) << rows[i][2] << "\n";
+    out << std::string(width, i + 1 == rows.size() ? '=' : '_') << "\n";
+  }
+  const int64_t trainable = trainable_count(), frozen = non_trainable_count();
+  out << "Total params: " << with_thousands(trainable + frozen) << "\n";
+  out << "Trainable params: " << with_thousands(trainable) << "\n";
+  out << "Non-trainable params: " << with_thousands(frozen) << "\n";
+  return out.str();
+}
+
+}  // namespace ser::nn

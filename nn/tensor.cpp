@@ -1,0 +1,159 @@
+#include "nn/tensor.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <unordered_set>
+
+namespace ser::nn {
+
+void Buffer::Free::operator()(float* p) const { std::free(p); }
+
+Buffer::Buffer(int64_t n) : n_(n) {
+  if (n < 0) throw std::invalid_argument("negative buffer size");
+  // aligned_alloc needs a size that is a multiple of the alignment.
+  const size_t bytes = ((static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  ptr_.reset(static_cast<float*>(p));
+}
+
+float* TensorImpl::grad_data() {
+  if (!grad) grad = std::make_shared<Buffer>(shape.numel());
+  return grad->data();
+}
+
+Tensor Tensor::zeros(const Shape& shape, bool requires_grad) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->data = std::make_shared<Buffer>(shape.numel());
+  impl->requires_grad = requires_grad;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::full(const Shape& shape, float value) {
+  Tensor t = zeros(shape);
+  std::fill_n(t.data(), t.numel(), value);
+  return t;
+}
+
+Tensor Tensor::from(const Shape& shape, std::span<const float> values, bool requires_grad) {
+  if (static_cast<int64_t>(values.size()) != shape.numel())
+    throw std::invalid_argument("Tensor::from: " + std::to_string(values.size()) + " values for shape " +
+                                shape.str());
+  Tensor t = zeros(shape, requires_grad);
+  std::copy(values.begin(), values.end(), t.data());
+  return t;
+}
+
+float Tensor::item() const {
+  if (numel() != 1) throw std::logic_error("item() on a tensor of shape " + shape().str());
+  return data()[0];
+}
+
+std::span<const float> Tensor::grad_values() const {
+  if (!impl_->grad) return {};
+  return {impl_->grad->data(), static_cast<size_t>(numel())};
+}
+
+void Tensor::zero_grad() {
+  if (impl_->grad) std::fill_n(impl_->grad->data(), numel(), 0.0f);
+}
+
+Tensor Tensor::detach() const {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = impl_->shape;
+  impl->data = impl_->data;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::clone() const {
+  return from(shape(), values());
+}
+
+Tensor Tensor::reshape(const Shape& new_shape) const {
+  if (new_shape.numel() != numel())
+    throw std::invalid_argument("cannot reshape " + shape().str() + " to " + new_shape.str() +
+                                ": sizes differ");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = new_shape;
+  impl->data = impl_->data;  // a view: no copy
+  if (impl_->requires_grad) {
+    impl->requires_grad = true;
+    impl->inputs = {impl_};
+    impl->backward = [](TensorImpl& out) {
+      TensorImpl& in = *out.inputs[0];
+      float* g = in.grad_data();
+      const float* go = out.grad->data();
+      for (int64_t i = 0, n = out.shape.numel(); i < n; ++i) g[i] += go[i];
+    };
+  }
+  return Tensor(std::move(impl));
+}
+
+Tensor make_op_result(const Shape& shape, std::initializer_list<const Tensor*> inputs, BackwardFn backward,
+                      std::shared_ptr<Buffer> data) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  if (data && data->size() != shape.numel()) throw std::logic_error("make_op_result: storage size mismatch");
+  impl->data = data ? std::move(data) : std::make_shared<Buffer>(shape.numel());
+  Tensor out(std::move(impl));
+  bool record = false;
+  for (const Tensor* t : inputs)
+    if (t && t->defined() && t->requires_grad()) record = true;
+  if (record) {
+    out.impl_->requires_grad = true;
+    for (const Tensor* t : inputs)
+      if (t && t->defined()) out.impl_->inputs.push_back(t->impl_);
+    out.impl_->backward = std::move(backward);
+  }
+  return out;
+}
+
+void Tensor::backward() {
+  if (numel() != 1) throw std::logic_error("backward() needs a scalar, got shape " + shape().str());
+  const float one = 1.0f;
+  backward(std::span<const float>(&one, 1));
+}
+
+void Tensor::backward(std::span<const float> grad_output) {
+  if (static_cast<int64_t>(grad_output.size()) != numel())
+    throw std::logic_error("backward(): upstream gradient has " + std::to_string(grad_output.size()) +
+                           " values for shape " + shape().str());
+  if (!requires_grad()) throw std::logic_error("backward() on a tensor that does not require gradients");
+
+  // Iterative post-order DFS: `order` ends with the root, inputs before users.
+  // `order` holds owning pointers: releasing a node's inputs below must not
+  // free a node that is still to be visited.
+  std::vector<std::shared_ptr<TensorImpl>> order;
+  std::unordered_set<TensorImpl*> seen;
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, size_t>> stack{{impl_, 0}};
+  seen.insert(impl_.get());
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      const std::shared_ptr<TensorImpl>& child = node->inputs[next++];
+      if (child->requires_grad && seen.insert(child.get()).second) stack.push_back({child, 0});
+    } else {
+      order.push_back(std::move(node));
+      stack.pop_back();
+    }
+  }
+
+  float* seed = impl_->grad_data();
+  for (size_t i = 0; i < grad_output.size(); ++i) seed[i] += grad_output[i];
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    TensorImpl* node = it->get();
+    if (!node->backward) continue;  // a leaf: keeps its gradient
+    if (node->grad) node->backward(*node);
+    // Release the graph as we go: intermediate values, closures, gradients.
+    node->backward = nullptr;
+    node->inputs.clear();
+    node->grad.reset();
+  }
+}
+
+}  // namespace ser::nn

@@ -1,0 +1,111 @@
+#pragma once
+// Tensor: float32, contiguous, 64-byte-aligned, with reverse-mode autograd.
+//
+// A Tensor is a cheap handle (shared_ptr) to a TensorImpl. An op that has an
+// input requiring gradients records, in its output, the inputs and a closure
+// that propagates the output's gradient into them. backward() sorts that graph
+// topologically and runs the closures in reverse; that is the whole engine
+// (micrograd is the model). Recording happens only when an input requires
+// gradients, so inference on detached parameters records nothing.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "nn/shape.hpp"
+
+namespace ser::nn {
+
+// Owning 64-byte-aligned float array.
+class Buffer {
+ public:
+  explicit Buffer(int64_t n);  // zero-filled
+  float* data() { return ptr_.get(); }
+  const float* data() const { return ptr_.get(); }
+  int64_t size() const { return n_; }
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float, Free> ptr_;
+  int64_t n_;
+};
+
+struct TensorImpl;
+// Propagates `out`'s gradient into the gradients of its recorded inputs.
+using BackwardFn = std::function<void(TensorImpl& out)>;
+
+struct TensorImpl {
+  Shape shape;
+  std::shared_ptr<Buffer> data;
+  std::shared_ptr<Buffer> grad;  // allocated on first use
+  bool requires_grad = false;
+  std::vector<std::shared_ptr<TensorImpl>> inputs;  // empty for leaves
+  BackwardFn backward;                              // empty for leaves
+
+  float* grad_data();  // allocates a zero gradient if there is none
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  static Tensor zeros(const Shape& shape, bool requires_grad = false);
+  static Tensor full(const Shape& shape, float value);
+  static Tensor from(const Shape& shape, std::span<const float> values, bool requires_grad = false);
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const { return impl_->shape; }
+  int64_t numel() const { return impl_->shape.numel(); }
+  int rank() const { return impl_->shape.rank(); }
+  int64_t dim(int i) const { return impl_->shape[i]; }
+
+  float* data() { return impl_->data->data(); }
+  const float* data() const { return impl_->data->data(); }
+  std::span<float> values() { return {data(), static_cast<size_t>(numel())}; }
+  std::span<const float> values() const { return {data(), static_cast<size_t>(numel())}; }
+  float item() const;
+
+  bool requires_grad() const { return impl_->requires_grad; }
+  void set_requires_grad(bool on) { impl_->requires_grad = on; }
+  bool has_grad() const { return impl_->grad != nullptr; }
+  // The gradient, allocated (zero) on first access.
+  float* grad() { return impl_->grad_data(); }
+  std::span<const float> grad_values() const;
+  void zero_grad();
+
+  // Same data, no gradient recording: the result is a leaf that does not require grad.
+  Tensor detach() const;
+  // Same data viewed with another shape of equal size (no copy). Records the
+  // gradient path when this tensor requires gradients.
+  Tensor reshape(const Shape& shape) const;
+  Tensor clone() const;  // deep copy of the values, a leaf
+
+  // Reverse-mode differentiation from a scalar: every tensor in the graph that
+  // requires gradients gets d(this)/d(tensor) added to its gradient. The graph
+  // is released afterwards; leaf gradients stay until zero_grad().
+  void backward();
+  // The same from a non-scalar output with a given upstream gradient (the
+  // vector in a vector-Jacobian product), as PyTorch's y.backward(grad).
+  void backward(std::span<const float> grad_output);
+
+  TensorImpl& impl() { return *impl_; }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+
+ private:
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  friend Tensor make_op_result(const Shape&, std::initializer_list<const Tensor*>, BackwardFn,
+                               std::shared_ptr<Buffer>);
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+// For op implementations: a fresh output of `shape`. If any input requires
+// gradients, the output records the inputs and `backward`. `data`, when
+// given, becomes the output's storage (ops whose backward needs the output
+// keep a pointer to it: capturing the output itself would be a cycle).
+Tensor make_op_result(const Shape& shape, std::initializer_list<const Tensor*> inputs, BackwardFn backward,
+                      std::shared_ptr<Buffer> data = nullptr);
+
+}  // namespace ser::nn

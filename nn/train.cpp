@@ -1,0 +1,47 @@
+#include "nn/train.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "nn/ops.hpp"
+
+namespace ser::nn {
+
+StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets,
+                      Rng& rng, std::span<const float> class_weights) {
+  ForwardContext ctx;
+  ctx.training = true;
+  ctx.rng = &rng;
+  opt.zero_grad();
+  const Tensor logits = model.forward(x, ctx);
+  Tensor loss = softmax_cross_entropy(logits, targets, class_weights);
+  if (Tensor penalty = model.regularization(ctx); penalty.defined()) loss = add(loss, penalty);
+  StepResult r;
+  r.loss = loss.item();
+  const auto predicted = argmax_rows(logits);
+  for (size_t i = 0; i < predicted.size(); ++i) r.correct += predicted[i] == targets[i];
+  loss.backward();
+  opt.step();
+  return r;
+}
+
+std::vector<int32_t> argmax_rows(const Tensor& scores) {
+  const int64_t rows = scores.dim(0), cols = scores.numel() / rows;
+  std::vector<int32_t> out(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = scores.data() + r * cols;
+    out[static_cast<size_t>(r)] = static_cast<int32_t>(std::max_element(row, row + cols) - row);
+  }
+  return out;
+}
+
+Tensor gather_rows(std::span<const float> data, const Shape& sample_shape, std::span<const int64_t> rows) {
+  const int64_t n = sample_shape.numel();
+  Tensor out = Tensor::zeros(sample_shape.prepend(static_cast<int64_t>(rows.size())));
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::memcpy(out.data() + static_cast<int64_t>(i) * n, data.data() + rows[i] * n,
+                static_cast<size_t>(n) * sizeof(float));
+  return out;
+}
+
+}  // namespace ser::nn

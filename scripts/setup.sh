@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ser needs, only those that are missing.
+# Safe to run again: with everything present it installs nothing.
+set -euo pipefail
+
+packages=(
+  build-essential   # g++ and make
+  cmake
+  zlib1g-dev        # gzip-compressed data sets (MNIST idx.gz); CRC-32 of model files
+  libeigen3-dev     # small linear algebra (orthogonal init), references in tests
+  doctest-dev       # unit tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+else
+  echo "setup: all packages present"
+fi

@@ -1,0 +1,21 @@
+#pragma once
+// Where tests find the shared real data and the reference values. One
+// setting each: SER_DATA (default ../shared/data beside the checkout) and
+// SER_REFERENCE (default ../shared/reference).
+
+#include <cstdlib>
+#include <string>
+
+namespace ser::test {
+
+inline std::string data_dir() {
+  const char* env = std::getenv("SER_DATA");
+  return env && *env ? env : SER_DEFAULT_DATA_DIR;
+}
+
+inline std::string reference_dir() {
+  const char* env = std::getenv("SER_REFERENCE");
+  return env && *env ? env : SER_DEFAULT_REFERENCE_DIR;
+}
+
+}  // namespace ser::test

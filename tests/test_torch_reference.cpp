@@ -1,0 +1,285 @@
+// Every case of ../shared/reference/torch (PyTorch 1.13, float64) against our
+// float32 ops. Prints one line per case with the largest relative error
+// (|ours - torch| / max|torch| over each array, the worst array named).
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "nn/ops.hpp"
+#include "nn/optim/optimizer.hpp"
+#include "nn/sequential.hpp"
+#include "support/main_requiring.hpp"
+#include "support/npy.hpp"
+#include "support/paths.hpp"
+
+using namespace ser::nn;
+using ser::test::NpyArray;
+
+namespace {
+std::string torch_dir() { return ser::test::reference_dir() + "/torch"; }
+
+struct Case {
+  std::string name;
+  std::map<std::string, NpyArray> arrays;
+
+  explicit Case(std::string n) : name(std::move(n)) {
+    for (const auto& entry : std::filesystem::directory_iterator(torch_dir() + "/" + name))
+      if (entry.path().extension() == ".npy")
+        arrays[entry.path().stem().string()] = ser::test::read_npy(entry.path().string());
+  }
+  const NpyArray& at(const std::string& key) const {
+    auto it = arrays.find(key);
+    REQUIRE_MESSAGE(it != arrays.end(), (name + " has no array " + key));
+    return it->second;
+  }
+  Tensor tensor(const std::string& key, bool requires_grad = false) const {
+    const NpyArray& a = at(key);
+    const std::vector<float> v = a.as_float();
+    return Tensor::from(Shape(std::span<const int64_t>(a.shape)), v, requires_grad);
+  }
+  std::vector<int32_t> targets(const std::string& key) const {
+    std::vector<int32_t> t;
+    for (double d : at(key).data) t.push_back(static_cast<int32_t>(d));
+    return t;
+  }
+  std::vector<float> upstream() const { return at("grad_y").as_float(); }
+
+  // Largest relative error of one array; remembers the worst for the report.
+  double worst = 0;
+  std::string worst_array;
+  void compare(const std::string& key, std::span<const float> ours, double tolerance) {
+    const NpyArray& ref = at(key);
+    REQUIRE_MESSAGE(ours.size() == ref.data.size(),
+                    (name + "/" + key + ": size " + std::to_string(ours.size()) + " vs " +
+                     std::to_string(ref.data.size())));
+    double scale = 0, err = 0;
+    for (double r : ref.data) scale = std::max(scale, std::abs(r));
+    for (size_t i = 0; i < ours.size(); ++i) err = std::max(err, std::abs(ours[i] - ref.data[i]));
+    const double rel = err / std::max(scale, 1e-30);
+    INFO(name << "/" << key << " rel err " << rel);
+    CHECK(rel <= tolerance);
+    if (rel >= worst) worst = rel, worst_array = key;
+  }
+  void compare_grad(const std::string& key, const Tensor& t, double tolerance) {
+    REQUIRE_MESSAGE(t.has_grad(), (name + "/" + key + ": no gradient was computed"));
+    compare(key, t.grad_values(), tolerance);
+  }
+  void report() const {
+    std::printf("torch %-22s max rel err %.2e (%s)\n", name.c_str(), worst, worst_array.c_str());
+  }
+};
+
+constexpr double kOpTolerance = 1e-4;     // forward values and gradients of one op
+constexpr double kModelTolerance = 1e-3;  // the whole TESS model
+
+// Layer cases: y = f(x, params); backward of sum(y * grad_y).
+template <typename F>
+void check_layer_case(const std::string& name, const std::vector<std::string>& params, F f) {
+  Case c(name);
+  Tensor x = c.tensor("x", true);
+  std::vector<Tensor> p;
+  for (const auto& key : params) p.push_back(c.tensor(key, true));
+  Tensor y = f(x, p);
+  c.compare("y", y.values(), kOpTolerance);
+  y.backward(c.upstream());
+  c.compare_grad("grad_x", x, kOpTolerance);
+  for (size_t i = 0; i < params.size(); ++i) c.compare_grad("grad_" + params[i], p[i], kOpTolerance);
+  c.report();
+}
+}  // namespace
+
+TEST_CASE("every case of the manifest has a test here") {
+  std::ifstream in(torch_dir() + "/manifest.json");
+  const std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::vector<std::string> covered = {
+      "dense", "conv1d_valid", "conv1d_same_stride2", "conv1d_dilated", "conv2d_valid", "conv2d_same_stride2",
+      "maxpool1d_k3", "maxpool2d_k2", "relu", "batchnorm1d_train", "batchnorm2d_train", "lstm_seq",
+      "cross_entropy", "adam", "sgd_momentum", "tess_cnn1d_model"};
+  for (const auto& entry : std::filesystem::directory_iterator(torch_dir()))
+    if (entry.is_directory()) {
+      const std::string name = entry.path().filename().string();
+      INFO("reference case " << name);
+      CHECK(std::find(covered.begin(), covered.end(), name) != covered.end());
+      CHECK(manifest.find("\"" + name + "\"") != std::string::npos);
+    }
+}
+
+TEST_CASE("dense") {
+  check_layer_case("dense", {"weight", "bias"},
+                   [](const Tensor& x, std::vector<Tensor>& p) { return dense(x, p[0], p[1]); });
+}
+
+TEST_CASE("conv1d") {
+  check_layer_case("conv1d_valid", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
+    return conv1d(x, p[0], p[1], Conv1dOptions{});
+  });
+  check_layer_case("conv1d_same_stride2", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
+    return conv1d(x, p[0], p[1], Conv1dOptions{2, 1, Padding::explicit_pad, 2});
+  });
+  check_layer_case("conv1d_dilated", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
+    return conv1d(x, p[0], p[1], Conv1dOptions{1, 2, Padding::valid, 0});
+  });
+}
+
+TEST_CASE("conv2d") {
+  check_layer_case("conv2d_valid", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
+    return conv2d(x, p[0], p[1], Conv2dOptions{});
+  });
+  check_layer_case("conv2d_same_stride2", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
+    return conv2d(x, p[0], p[1], Conv2dOptions{2, 2, 1, 1, Padding::explicit_pad, 1, 1});
+  });
+}
+
+TEST_CASE("pooling and relu") {
+  check_layer_case("maxpool1d_k3", {}, [](const Tensor& x, std::vector<Tensor>&) {
+    return max_pool1d(x, PoolOptions{1, 3, 1, 3, Padding::valid});
+  });
+  check_layer_case("maxpool2d_k2", {}, [](const Tensor& x, std::vector<Tensor>&) {
+    return max_pool2d(x, PoolOptions{2, 2, 2, 2, Padding::valid});
+  });
+  check_layer_case("relu", {}, [](const Tensor& x, std::vector<Tensor>&) { return relu(x); });
+}
+
+TEST_CASE("batch norm in training mode") {
+  for (const char* name : {"batchnorm1d_train", "batchnorm2d_train"}) {
+    check_layer_case(name, {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
+      Tensor mean = Tensor::zeros(Shape{x.dim(1)}), var = Tensor::full(Shape{x.dim(1)}, 1.0f);
+      return batch_norm_train(x, p[0], p[1], mean, var, 0.9f, 1e-5f);
+    });
+  }
+}
+
+TEST_CASE("lstm over a sequence") {
+  // PyTorch's two biases are one bias here: b = b_ih + b_hh, and both of
+  // PyTorch's bias gradients equal ours.
+  Case c("lstm_seq");
+  Tensor x = c.tensor("x", true);
+  Tensor w_ih = c.tensor("lstm_weight_ih_l0", true), w_hh = c.tensor("lstm_weight_hh_l0", true);
+  const Tensor b_ih = c.tensor("lstm_bias_ih_l0"), b_hh = c.tensor("lstm_bias_hh_l0");
+  Tensor b = Tensor::zeros(b_ih.shape(), true);
+  for (int64_t i = 0; i < b.numel(); ++i) b.data()[i] = b_ih.data()[i] + b_hh.data()[i];
+  Tensor y = lstm(x, w_ih, w_hh, b, true);
+  c.compare("y", y.values(), kOpTolerance);
+  y.backward(c.upstream());
+  c.compare_grad("grad_x", x, kOpTolerance);
+  c.compare_grad("grad_lstm_weight_ih_l0", w_ih, kOpTolerance);
+  c.compare_grad("grad_lstm_weight_hh_l0", w_hh, kOpTolerance);
+  c.compare_grad("grad_lstm_bias_ih_l0", b, kOpTolerance);
+  c.compare_grad("grad_lstm_bias_hh_l0", b, kOpTolerance);
+  c.report();
+}
+
+TEST_CASE("softmax cross-entropy") {
+  Case c("cross_entropy");
+  Tensor logits = c.tensor("logits", true);
+  Tensor loss = softmax_cross_entropy(logits, c.targets("target"));
+  c.compare("loss", loss.values(), kOpTolerance);
+  loss.backward();
+  c.compare_grad("grad_logits", logits, kOpTolerance);
+  c.report();
+}
+
+namespace {
+// Feeds the recorded gradients through an optimizer and compares the parameters after each step.
+template <typename MakeOpt>
+void check_optimizer_case(const std::string& name, MakeOpt make) {
+  Case c(name);
+  Tensor p = c.tensor("param0", true);
+  auto opt = make(std::vector<Tensor>{p});
+  const NpyArray& grads = c.at("grads");
+  const NpyArray& after = c.at("params_after");
+  const int64_t steps = grads.shape[0], n = grads.shape[1];
+  std::vector<float> ours;
+  for (int64_t s = 0; s < steps; ++s) {
+    for (int64_t i = 0; i < n; ++i) p.grad()[i] = static_cast<float>(grads.data[static_cast<size_t>(s * n + i)]);
+    opt.step();
+    ours.insert(ours.end(), p.values().begin(), p.values().end());
+  }
+  REQUIRE(static_cast<int64_t>(after.data.size()) == steps * n);
+  c.compare("params_after", ours, kOpTolerance);
+  c.report();
+}
+}  // namespace
+
+TEST_CASE("optimizers: Adam and SGD with momentum") {
+  check_optimizer_case("adam", [](std::vector<Tensor> p) {
+    return Adam(std::move(p), AdamOptions{0.01f, 0.9f, 0.999f, 1e-8f});
+  });
+  check_optimizer_case("sgd_momentum", [](std::vector<Tensor> p) {
+    return Sgd(std::move(p), SgdOptions{0.1f, 0.9f, false});
+  });
+}
+
+namespace {
+std::vector<LayerSpec> tess_cnn1d_specs() {
+  return {{"conv1d", {{"filters", "8"}, {"kernel", "13"}, {"activation", "relu"}}},
+          {"maxpool1d", {{"pool", "3"}}},
+          {"conv1d", {{"filters", "16"}, {"kernel", "11"}, {"activation", "relu"}}},
+          {"maxpool1d", {{"pool", "3"}}},
+          {"conv1d", {{"filters", "32"}, {"kernel", "9"}, {"activation", "relu"}}},
+          {"maxpool1d", {{"pool", "3"}}},
+          {"conv1d", {{"filters", "64"}, {"kernel", "7"}, {"activation", "relu"}}},
+          {"maxpool1d", {{"pool", "3"}}},
+          {"flatten"},
+          {"dense", {{"units", "256"}, {"activation", "relu"}}},
+          {"dense", {{"units", "128"}, {"activation", "relu"}}},
+          {"dense", {{"units", "14"}}}};
+}
+// Our parameters in order, with PyTorch's Sequential indices.
+const std::vector<std::string> kTorchIndices = {"0", "3", "6", "9", "13", "15", "17"};
+
+void load_torch_params(Sequential& model, const Case& c) {
+  auto params = model.parameters();
+  REQUIRE(params.size() == 2 * kTorchIndices.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string key = "param_" + kTorchIndices[i / 2] + (i % 2 ? "_bias" : "_weight");
+    const Tensor src = c.tensor(key);
+    REQUIRE_MESSAGE(src.shape() == params[i].tensor.shape(),
+                    (key + " " + src.shape().str() + " vs " + params[i].name + " " + params[i].tensor.shape().str()));
+    std::copy(src.values().begin(), src.values().end(), params[i].tensor.data());
+  }
+}
+}  // namespace
+
+TEST_CASE("the whole TESS 1D CNN: logits, every gradient, six Adam steps") {
+  Case c("tess_cnn1d_model");
+  Rng rng(0);
+  Sequential model(tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
+  REQUIRE(model.trainable_count() == 481518);
+  load_torch_params(model, c);
+  const Tensor x = c.tensor("x");
+  const auto targets = c.targets("target");
+
+  ForwardContext ctx;  // no dropout in the reference
+  Tensor logits = model.forward(x, ctx);
+  c.compare("logits", logits.values(), kModelTolerance);
+  Tensor loss = softmax_cross_entropy(logits, targets);
+  loss.backward();
+  auto params = model.parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    c.compare_grad("grad_" + kTorchIndices[i / 2] + (i % 2 ? "_bias" : "_weight"), params[i].tensor,
+                   kModelTolerance);
+
+  // Six Adam steps (PyTorch's defaults: lr 1e-3, eps 1e-8) from the same start.
+  load_torch_params(model, c);
+  Adam adam(model.parameter_tensors(), AdamOptions{1e-3f, 0.9f, 0.999f, 1e-8f});
+  std::vector<float> losses;
+  for (int step = 0; step < 6; ++step) {
+    adam.zero_grad();
+    Tensor l = softmax_cross_entropy(model.forward(x, ctx), targets);
+    losses.push_back(l.item());
+    l.backward();
+    adam.step();
+  }
+  c.compare("losses", losses, kModelTolerance);
+  c.report();
+}
+
+int main(int argc, char** argv) {
+  return ser::test::run_requiring(torch_dir() + "/manifest.json", "SER_REFERENCE", argc, argv);
+}
