@@ -9,7 +9,9 @@ jobs=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 900
+# Verbose: the suites print one line per checked case (gradient checks,
+# PyTorch cases with their largest relative error, MNIST accuracy).
+ctest --test-dir build --verbose -j"$jobs" --timeout 900
 
 if [ "${SER_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSER_SANITIZE=ON

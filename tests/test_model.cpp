@@ -1,3 +1,184 @@
+// Sequential models: shape inference and summaries of the published models,
+// and model files (round trip, corruption, truncation, atomic writes).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
-TEST_CASE("placeholder"){}
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "nn/atomic_file.hpp"
+#include "nn/model_file.hpp"
+#include "nn/sequential.hpp"
+#include "support/models.hpp"
+
+using namespace ser::nn;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_dir() {
+  fs::path d = fs::temp_directory_path() / ("ser_test_model_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+Tensor random_input(const Shape& s, uint64_t seed) {
+  Rng r(seed);
+  Tensor t = Tensor::zeros(s);
+  for (auto& v : t.values()) v = r.uniform(-1, 1);
+  return t;
+}
+}  // namespace
+
+TEST_CASE("the TESS 1D CNN: 481,518 parameters and the published output lengths") {
+  Rng rng(1);
+  Sequential model(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
+  CHECK(model.trainable_count() == 481518);
+  std::vector<int64_t> lengths;
+  for (const Shape& s : model.layer_output_shapes()) lengths.push_back(s.back());
+  CHECK(lengths == std::vector<int64_t>{2388, 796, 786, 262, 254, 84, 78, 26, 1664, 256, 128, 14});
+  const std::string summary = model.summary();
+  MESSAGE(summary);
+  CHECK(summary.find("Total params: 481,518") != std::string::npos);
+  for (const char* row : {"(None, 8, 2388)", "(None, 8, 796)", "(None, 16, 786)", "(None, 16, 262)",
+                          "(None, 32, 254)", "(None, 32, 84)", "(None, 64, 78)", "(None, 64, 26)", "(None, 1664)"})
+    CHECK_MESSAGE(summary.find(row) != std::string::npos, row);
+  CHECK(summary.find("conv1d_1 (Conv1D)") != std::string::npos);
+  // Dropout adds no parameters.
+  Sequential with_dropout(ser::test::tess_cnn1d_specs(true), Shape{1, 2400}, rng);
+  CHECK(with_dropout.trainable_count() == 481518);
+}
+
+TEST_CASE("the FER CNN: 2,345,607 parameters") {
+  Rng rng(1);
+  Sequential model(ser::test::fer_cnn_specs(), Shape{1, 48, 48}, rng, "fer_cnn");
+  const std::string summary = model.summary();
+  MESSAGE(summary);
+  CHECK(model.trainable_count() == 2345607);
+  CHECK(summary.find("Total params: 2,345,607") != std::string::npos);
+  CHECK(model.output_shape() == Shape{7});
+}
+
+TEST_CASE("batch norm statistics count as non-trainable, as in Keras") {
+  Rng rng(1);
+  Sequential model({{"conv1d", {{"filters", "4"}, {"kernel", "3"}}}, {"batchnorm"}}, Shape{2, 10}, rng);
+  CHECK(model.trainable_count() == 4 * 2 * 3 + 4 + 8);
+  CHECK(model.non_trainable_count() == 8);
+  CHECK(model.summary().find("Non-trainable params: 8") != std::string::npos);
+}
+
+TEST_CASE("same seed, same weights; another seed, other weights") {
+  Rng a(5), b(5), c(6);
+  Sequential ma(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, a);
+  Sequential mb(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, b);
+  Sequential mc(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, c);
+  const auto pa = ma.parameters(), pb = mb.parameters(), pc = mc.parameters();
+  for (size_t i = 0; i < pa.size(); i += 2) {  // weights (biases start at zero)
+    CHECK(std::equal(pa[i].tensor.values().begin(), pa[i].tensor.values().end(), pb[i].tensor.values().begin()));
+    CHECK(!std::equal(pa[i].tensor.values().begin(), pa[i].tensor.values().end(), pc[i].tensor.values().begin()));
+  }
+  // Glorot uniform: all weights within sqrt(6 / (fan_in + fan_out)).
+  const float limit = std::sqrt(6.0f / (13.0f + 8 * 13.0f));
+  for (float w : pa[0].tensor.values()) CHECK(std::abs(w) <= limit);
+}
+
+TEST_CASE("save then load gives identical predictions, labels and feature settings") {
+  const fs::path dir = temp_dir();
+  Rng rng(3);
+  Sequential model(ser::test::tess_cnn1d_specs(true), Shape{1, 2400}, rng, "tess_cnn1d");
+  model.labels = {"OAF_angry", "OAF_disgust", "OAF_fear", "OAF_happy", "OAF_neutral", "OAF_ps", "OAF_sad",
+                  "YAF_angry", "YAF_disgust", "YAF_fear", "YAF_happy", "YAF_neutral", "YAF_ps", "YAF_sad"};
+  model.feature_settings = "kind: mfcc\nn_mfcc: 20\nframes: 120\n";
+  const std::string path = (dir / "tess.sermodel").string();
+  save_model(model, path);
+  Sequential loaded = load_model(path);
+  const Tensor x = random_input(Shape{3, 1, 2400}, 9);
+  const Tensor a = model.predict(x), b = loaded.predict(x);
+  REQUIRE(a.shape() == b.shape());
+  CHECK(std::equal(a.values().begin(), a.values().end(), b.values().begin()));
+  CHECK(loaded.labels == model.labels);
+  CHECK(loaded.feature_settings == model.feature_settings);
+  CHECK(loaded.name() == "tess_cnn1d");
+  CHECK(loaded.summary() == model.summary());
+  // Written atomically: no temporary file is left beside it.
+  for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().filename() == "tess.sermodel");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("flipping any single byte of a model file is detected with a clear message") {
+  Rng rng(4);
+  Sequential model({{"conv1d", {{"filters", "2"}, {"kernel", "3"}}}, {"flatten"}, {"dense", {{"units", "3"}}}},
+                   Shape{1, 8}, rng, "small");
+  model.labels = {"a", "b", "c"};
+  const std::string good = serialize_model(model);
+  REQUIRE_NOTHROW(deserialize_model(good, "good"));
+  int detected = 0;
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] = static_cast<char>(bad[i] ^ 0x01);
+    try {
+      deserialize_model(bad, "flipped.sermodel");
+      FAIL("byte " << i << " flipped and not detected");
+    } catch (const ModelFileError& e) {
+      const std::string m = e.what();
+      CHECK(m.find("model file 'flipped.sermodel'") != std::string::npos);
+      const bool explained = m.find("checksum mismatch") != std::string::npos ||
+                             m.find("not a ser model file") != std::string::npos ||
+                             m.find("format version") != std::string::npos ||
+                             m.find("truncated") != std::string::npos ||
+                             m.find("unexpected bytes") != std::string::npos;
+      CHECK_MESSAGE(explained, m);
+      ++detected;
+    }
+  }
+  CHECK(detected == static_cast<int>(good.size()));
+}
+
+TEST_CASE("truncated, empty, foreign and future files are refused, naming the file") {
+  Rng rng(4);
+  Sequential model({{"dense", {{"units", "3"}}}}, Shape{4}, rng);
+  const std::string good = serialize_model(model);
+  for (size_t len : {size_t{0}, size_t{5}, size_t{19}, size_t{24}, good.size() / 2, good.size() - 1}) {
+    CAPTURE(len);
+    try {
+      deserialize_model(good.substr(0, len), "cut.sermodel");
+      FAIL("truncation not detected");
+    } catch (const ModelFileError& e) {
+      const std::string m = e.what();
+      CHECK(m.find("'cut.sermodel'") != std::string::npos);
+      CHECK((m.find("truncated") != std::string::npos || m.find("not a ser model file") != std::string::npos));
+    }
+  }
+  std::string future = good;
+  future[8] = 2;
+  CHECK_THROWS_WITH_AS(deserialize_model(future, "f"), doctest::Contains("format version 2"), ModelFileError);
+  CHECK_THROWS_WITH_AS(deserialize_model("RIFF....WAVEfmt ", "song.wav"), doctest::Contains("not a ser model file"),
+                       ModelFileError);
+  CHECK_THROWS_WITH_AS(load_model("/nonexistent/dir/m.sermodel"), doctest::Contains("cannot open model file"),
+                       ModelFileError);
+}
+
+TEST_CASE("an atomic write that fails leaves the old file untouched") {
+  const fs::path dir = temp_dir();
+  const std::string path = (dir / "metrics.json").string();
+  write_file_atomically(path, "old");
+  CHECK(read_file(path) == "old");
+  write_file_atomically(path, "new contents");
+  CHECK(read_file(path) == "new contents");
+  CHECK_THROWS_WITH_AS(write_file_atomically((dir / "missing" / "x").string(), "data"),
+                       doctest::Contains("cannot write"), std::runtime_error);
+  CHECK(read_file(path) == "new contents");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("input of the wrong shape is refused with the expected shape") {
+  Rng rng(1);
+  Sequential model(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, rng);
+  CHECK_THROWS_WITH_AS(model.predict(Tensor::zeros(Shape{2, 1, 2000})),
+                       doctest::Contains("expects input [batch, 1, 2400], got [2, 1, 2000]"), std::invalid_argument);
+}

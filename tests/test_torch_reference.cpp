@@ -14,6 +14,7 @@
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
 #include "support/main_requiring.hpp"
+#include "support/models.hpp"
 #include "support/npy.hpp"
 #include "support/paths.hpp"
 
@@ -216,20 +217,6 @@ TEST_CASE("optimizers: Adam and SGD with momentum") {
 }
 
 namespace {
-std::vector<LayerSpec> tess_cnn1d_specs() {
-  return {{"conv1d", {{"filters", "8"}, {"kernel", "13"}, {"activation", "relu"}}},
-          {"maxpool1d", {{"pool", "3"}}},
-          {"conv1d", {{"filters", "16"}, {"kernel", "11"}, {"activation", "relu"}}},
-          {"maxpool1d", {{"pool", "3"}}},
-          {"conv1d", {{"filters", "32"}, {"kernel", "9"}, {"activation", "relu"}}},
-          {"maxpool1d", {{"pool", "3"}}},
-          {"conv1d", {{"filters", "64"}, {"kernel", "7"}, {"activation", "relu"}}},
-          {"maxpool1d", {{"pool", "3"}}},
-          {"flatten"},
-          {"dense", {{"units", "256"}, {"activation", "relu"}}},
-          {"dense", {{"units", "128"}, {"activation", "relu"}}},
-          {"dense", {{"units", "14"}}}};
-}
 // Our parameters in order, with PyTorch's Sequential indices.
 const std::vector<std::string> kTorchIndices = {"0", "3", "6", "9", "13", "15", "17"};
 
@@ -249,7 +236,7 @@ void load_torch_params(Sequential& model, const Case& c) {
 TEST_CASE("the whole TESS 1D CNN: logits, every gradient, six Adam steps") {
   Case c("tess_cnn1d_model");
   Rng rng(0);
-  Sequential model(tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
+  Sequential model(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
   REQUIRE(model.trainable_count() == 481518);
   load_torch_params(model, c);
   const Tensor x = c.tensor("x");
