@@ -47,8 +47,7 @@ MnistSet load_mnist(const std::string& images_path, const std::string& labels_pa
   if (be32(lab, 4) != s.count)
     throw std::runtime_error("'" + labels_path + "' holds " + std::to_string(be32(lab, 4)) + " labels for " +
                              std::to_string(s.count) + " images");
-  if (lab.size() < 8 + static_cast<size_t>(s.count))
-    throw std::runtime_error("'" + labels_path + "' is truncated");
+  if (lab.size() < 8 + static_cast<size_t>(s.count)) throw std::runtime_error("'" + labels_path + "' is truncated");
   s.pixels.assign(img.begin() + 16, img.begin() + static_cast<std::ptrdiff_t>(need));
   s.labels.assign(lab.begin() + 8, lab.begin() + 8 + s.count);
   for (uint8_t l : s.labels)

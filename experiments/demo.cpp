@@ -92,16 +92,16 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out) {
       const std::span<const int64_t> rows(order.data() + b, std::min<size_t>(batch, order.size() - b));
       std::vector<int32_t> y;
       for (int64_t r : rows) y.push_back(train.y[static_cast<size_t>(r)]);
-      const nn::StepResult s = nn::train_step(model, opt, nn::gather_rows(train.x, model.input_shape(), rows), y,
-                                              dropout);
+      const nn::StepResult s =
+          nn::train_step(model, opt, nn::gather_rows(train.x, model.input_shape(), rows), y, dropout);
       loss += s.loss;
       correct += s.correct;
       ++steps;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    out << "epoch " << epoch << "/" << o.epochs << "  loss " << loss / static_cast<double>(steps)
-        << "  train accuracy " << static_cast<double>(correct) / static_cast<double>(order.size()) << "  "
-        << std::setprecision(2) << seconds << " s" << std::setprecision(4) << "\n"
+    out << "epoch " << epoch << "/" << o.epochs << "  loss " << loss / static_cast<double>(steps) << "  train accuracy "
+        << static_cast<double>(correct) / static_cast<double>(order.size()) << "  " << std::setprecision(2) << seconds
+        << " s" << std::setprecision(4) << "\n"
         << std::flush;
   }
 
@@ -129,9 +129,8 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out) {
   nn::save_model(model, result.model_path);
   nn::Sequential reloaded = nn::load_model(result.model_path);
   const bool same = predict_all(reloaded, test) == predicted;
-  out << "\nmodel saved to " << result.model_path << (same ? " (reloaded: identical predictions)" :
-                                                              " (WARNING: reloaded model predicts differently)")
-      << "\n";
+  out << "\nmodel saved to " << result.model_path
+      << (same ? " (reloaded: identical predictions)" : " (WARNING: reloaded model predicts differently)") << "\n";
   if (!same) throw std::runtime_error("reloaded demo model predicts differently");
   return result;
 }

@@ -72,10 +72,14 @@ int demo(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) usage_error(args[i] + " needs a value", kDemoUsage);
       return args[++i];
     };
-    if (args[i] == "--epochs") o.epochs = static_cast<int>(parse_count("--epochs", value(), kDemoUsage));
-    else if (args[i] == "--seed") o.seed = parse_count("--seed", value(), kDemoUsage);
-    else if (args[i] == "--out") o.out_dir = value();
-    else usage_error("unknown option '" + args[i] + "' for demo", kDemoUsage);
+    if (args[i] == "--epochs")
+      o.epochs = static_cast<int>(parse_count("--epochs", value(), kDemoUsage));
+    else if (args[i] == "--seed")
+      o.seed = parse_count("--seed", value(), kDemoUsage);
+    else if (args[i] == "--out")
+      o.out_dir = value();
+    else
+      usage_error("unknown option '" + args[i] + "' for demo", kDemoUsage);
   }
   ser::experiments::run_demo(o, std::cout);
   return 0;

@@ -29,12 +29,24 @@ void initialize(Tensor& t, Init kind, int64_t fan_in, int64_t fan_out, Rng& rng)
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<float>(stddev) * rng.normal();
   };
   switch (kind) {
-    case Init::glorot_uniform: uniform(std::sqrt(6.0 / static_cast<double>(fan_in + fan_out))); break;
-    case Init::glorot_normal: normal(std::sqrt(2.0 / static_cast<double>(fan_in + fan_out))); break;
-    case Init::he_uniform: uniform(std::sqrt(6.0 / static_cast<double>(fan_in))); break;
-    case Init::he_normal: normal(std::sqrt(2.0 / static_cast<double>(fan_in))); break;
-    case Init::zeros: std::fill_n(p, n, 0.0f); break;
-    case Init::ones: std::fill_n(p, n, 1.0f); break;
+    case Init::glorot_uniform:
+      uniform(std::sqrt(6.0 / static_cast<double>(fan_in + fan_out)));
+      break;
+    case Init::glorot_normal:
+      normal(std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)));
+      break;
+    case Init::he_uniform:
+      uniform(std::sqrt(6.0 / static_cast<double>(fan_in)));
+      break;
+    case Init::he_normal:
+      normal(std::sqrt(2.0 / static_cast<double>(fan_in)));
+      break;
+    case Init::zeros:
+      std::fill_n(p, n, 0.0f);
+      break;
+    case Init::ones:
+      std::fill_n(p, n, 1.0f);
+      break;
     case Init::orthogonal: {
       const int64_t rows = t.dim(0), cols = n / rows;
       const int64_t tall = std::max(rows, cols), wide = std::min(rows, cols);
@@ -48,8 +60,7 @@ void initialize(Tensor& t, Init kind, int64_t fan_in, int64_t fan_out, Rng& rng)
       for (int64_t j = 0; j < wide; ++j)
         if (r(j, j) < 0) q.col(j) *= -1.0;
       for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < cols; ++j)
-          p[i * cols + j] = static_cast<float>(rows >= cols ? q(i, j) : q(j, i));
+        for (int64_t j = 0; j < cols; ++j) p[i * cols + j] = static_cast<float>(rows >= cols ? q(i, j) : q(j, i));
       break;
     }
   }

@@ -4,9 +4,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <optional>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 
 #include "nn/atomic_file.hpp"

@@ -68,8 +68,8 @@ Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tenso
 Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targets,
                              std::span<const float> class_weights = {});
 
-Tensor sum_squares(const Tensor& x);             // scalar sum of x^2 (L2 penalty)
-Tensor add(const Tensor& a, const Tensor& b);    // same shapes
+Tensor sum_squares(const Tensor& x);           // scalar sum of x^2 (L2 penalty)
+Tensor add(const Tensor& a, const Tensor& b);  // same shapes
 Tensor scale(const Tensor& a, float factor);
 
 }  // namespace ser::nn

@@ -25,8 +25,8 @@ Sequential::Sequential(const std::vector<LayerSpec>& specs, const Shape& input_s
 
 Tensor Sequential::forward(const Tensor& x, ForwardContext& ctx) {
   if (!(x.shape().drop_front() == input_shape_))
-    throw std::invalid_argument("model '" + name_ + "' expects input [batch, " +
-                                input_shape_.str().substr(1) + ", got " + x.shape().str());
+    throw std::invalid_argument("model '" + name_ + "' expects input [batch, " + input_shape_.str().substr(1) +
+                                ", got " + x.shape().str());
   Tensor h = x;
   for (auto& layer : layers_) h = layer->forward(h, ctx);
   return h;

@@ -16,8 +16,7 @@ class Sequential {
  public:
   // Builds and initialises every layer for a per-sample input shape (no batch
   // dimension) from `rng`: the same seed gives the same weights.
-  Sequential(const std::vector<LayerSpec>& specs, const Shape& input_shape, Rng& rng,
-             std::string name = "sequential");
+  Sequential(const std::vector<LayerSpec>& specs, const Shape& input_shape, Rng& rng, std::string name = "sequential");
 
   Tensor forward(const Tensor& x, ForwardContext& ctx);
   // Inference: batch statistics frozen, no dropout, no graph.

@@ -42,8 +42,7 @@ Tensor Tensor::full(const Shape& shape, float value) {
 
 Tensor Tensor::from(const Shape& shape, std::span<const float> values, bool requires_grad) {
   if (static_cast<int64_t>(values.size()) != shape.numel())
-    throw std::invalid_argument("Tensor::from: " + std::to_string(values.size()) + " values for shape " +
-                                shape.str());
+    throw std::invalid_argument("Tensor::from: " + std::to_string(values.size()) + " values for shape " + shape.str());
   Tensor t = zeros(shape, requires_grad);
   std::copy(values.begin(), values.end(), t.data());
   return t;
@@ -70,14 +69,11 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(impl));
 }
 
-Tensor Tensor::clone() const {
-  return from(shape(), values());
-}
+Tensor Tensor::clone() const { return from(shape(), values()); }
 
 Tensor Tensor::reshape(const Shape& new_shape) const {
   if (new_shape.numel() != numel())
-    throw std::invalid_argument("cannot reshape " + shape().str() + " to " + new_shape.str() +
-                                ": sizes differ");
+    throw std::invalid_argument("cannot reshape " + shape().str() + " to " + new_shape.str() + ": sizes differ");
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = new_shape;
   impl->data = impl_->data;  // a view: no copy

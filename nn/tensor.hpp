@@ -47,6 +47,9 @@ struct TensorImpl {
   BackwardFn backward;                              // empty for leaves
 
   float* grad_data();  // allocates a zero gradient if there is none
+  // For backward closures: the gradient to accumulate into, or null when
+  // this input does not require one (kernels skip null gradients).
+  float* grad_if_needed() { return requires_grad ? grad_data() : nullptr; }
 };
 
 class Tensor {
@@ -96,8 +99,7 @@ class Tensor {
 
  private:
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
-  friend Tensor make_op_result(const Shape&, std::initializer_list<const Tensor*>, BackwardFn,
-                               std::shared_ptr<Buffer>);
+  friend Tensor make_op_result(const Shape&, std::initializer_list<const Tensor*>, BackwardFn, std::shared_ptr<Buffer>);
   std::shared_ptr<TensorImpl> impl_;
 };
 

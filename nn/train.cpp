@@ -7,8 +7,8 @@
 
 namespace ser::nn {
 
-StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets,
-                      Rng& rng, std::span<const float> class_weights) {
+StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
+                      std::span<const float> class_weights) {
   ForwardContext ctx;
   ctx.training = true;
   ctx.rng = &rng;

@@ -18,8 +18,8 @@ struct StepResult {
 
 // Forward in training mode, softmax cross-entropy (+ the layers' L2
 // penalties), backward, optimizer step. `rng` drives dropout.
-StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets,
-                      Rng& rng, std::span<const float> class_weights = {});
+StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
+                      std::span<const float> class_weights = {});
 
 // Index of the largest value of each row of [N, C].
 std::vector<int32_t> argmax_rows(const Tensor& scores);

@@ -26,7 +26,9 @@ using Vec = std::vector<double>;
 namespace {
 Vec zeros(size_t n) { return Vec(n, 0.0); }
 size_t sz(int64_t n) { return static_cast<size_t>(n); }
-void report(const std::string& name, double err) { std::printf("gradcheck %-32s max rel err %.2e\n", name.c_str(), err); }
+void report(const std::string& name, double err) {
+  std::printf("gradcheck %-32s max rel err %.2e\n", name.c_str(), err);
+}
 
 Conv2dShape conv2d_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t f, int64_t kh, int64_t kw, int64_t sh,
                          int64_t sw, int64_t dh, int64_t dw, Padding p, int64_t pad_h = 0, int64_t pad_w = 0) {
@@ -80,8 +82,10 @@ void check_pool(const std::string& name, const Pool2dShape& s, bool max, Rng& rn
   c.forward = [s, ny, max](const Arrays& in) {
     Vec y(ny);
     std::vector<int32_t> arg(ny);
-    if (max) maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
-    else avgpool2d_forward(in[0].data(), y.data(), s);
+    if (max)
+      maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
+    else
+      avgpool2d_forward(in[0].data(), y.data(), s);
     return y;
   };
   c.backward = [s, ny, max](const Arrays& in, const Vec& dy) {
@@ -208,8 +212,7 @@ TEST_CASE("max-pool ties go to the first position, and only it gets the gradient
 TEST_CASE("activations") {
   Rng rng(4);
   check_unary("relu", relu_forward<double>, relu_backward<double>, false, ser::test::away_from_zero(40, rng), rng);
-  check_unary("tanh", tanh_forward<double>, tanh_backward<double>, true, ser::test::random_vector(40, rng, -3, 3),
-              rng);
+  check_unary("tanh", tanh_forward<double>, tanh_backward<double>, true, ser::test::random_vector(40, rng, -3, 3), rng);
   check_unary("sigmoid", sigmoid_forward<double>, sigmoid_backward<double>, true,
               ser::test::random_vector(40, rng, -6, 6), rng);
 
@@ -296,9 +299,11 @@ TEST_CASE("batch norm: training (through the batch statistics) and frozen") {
       const Vec mean = ser::test::random_vector(C, rng), invstd = ser::test::random_vector(C, rng, 0.5, 2);
       auto fwd = [=](const Arrays& a, Vec& m, Vec& is) {
         Vec y(n), var(C);
-        if (train) batchnorm_train_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), m.data(), var.data(),
-                                           is.data(), 1e-5, s);
-        else batchnorm_frozen_forward(a[0].data(), a[1].data(), a[2].data(), m.data(), is.data(), y.data(), s);
+        if (train)
+          batchnorm_train_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), m.data(), var.data(), is.data(),
+                                  1e-5, s);
+        else
+          batchnorm_frozen_forward(a[0].data(), a[1].data(), a[2].data(), m.data(), is.data(), y.data(), s);
         return y;
       };
       c.forward = [=](const Arrays& a) {
@@ -309,10 +314,12 @@ TEST_CASE("batch norm: training (through the batch statistics) and frozen") {
         Vec m = mean, is = invstd;
         fwd(a, m, is);
         Arrays g{zeros(n), zeros(C), zeros(C)};
-        if (train) batchnorm_train_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(),
-                                            g[1].data(), g[2].data(), s);
-        else batchnorm_frozen_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(),
-                                       g[1].data(), g[2].data(), s);
+        if (train)
+          batchnorm_train_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(), g[1].data(),
+                                   g[2].data(), s);
+        else
+          batchnorm_frozen_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(), g[1].data(),
+                                    g[2].data(), s);
         return g;
       };
       report(c.name, gradcheck(c, rng));

@@ -91,9 +91,9 @@ TEST_CASE("a LeNet-style CNN learns MNIST: >= 97% on 2000 held-out images after 
 }
 
 TEST_CASE("MNIST files that are not idx files are refused with the file named") {
-  CHECK_THROWS_WITH_AS(ser::datasets::load_mnist(mnist_dir() + "/t10k-labels-idx1-ubyte.gz",
-                                                 mnist_dir() + "/t10k-labels-idx1-ubyte.gz"),
-                       doctest::Contains("is not an idx3 image file"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(
+      ser::datasets::load_mnist(mnist_dir() + "/t10k-labels-idx1-ubyte.gz", mnist_dir() + "/t10k-labels-idx1-ubyte.gz"),
+      doctest::Contains("is not an idx3 image file"), std::runtime_error);
 }
 
 int main(int argc, char** argv) {

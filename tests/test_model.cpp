@@ -2,7 +2,6 @@
 // and model files (round trip, corruption, truncation, atomic writes).
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -45,8 +44,8 @@ TEST_CASE("the TESS 1D CNN: 481,518 parameters and the published output lengths"
   const std::string summary = model.summary();
   MESSAGE(summary);
   CHECK(summary.find("Total params: 481,518") != std::string::npos);
-  for (const char* row : {"(None, 8, 2388)", "(None, 8, 796)", "(None, 16, 786)", "(None, 16, 262)",
-                          "(None, 32, 254)", "(None, 32, 84)", "(None, 64, 78)", "(None, 64, 26)", "(None, 1664)"})
+  for (const char* row : {"(None, 8, 2388)", "(None, 8, 796)", "(None, 16, 786)", "(None, 16, 262)", "(None, 32, 254)",
+                          "(None, 32, 84)", "(None, 64, 78)", "(None, 64, 26)", "(None, 1664)"})
     CHECK_MESSAGE(summary.find(row) != std::string::npos, row);
   CHECK(summary.find("conv1d_1 (Conv1D)") != std::string::npos);
   // Dropout adds no parameters.
@@ -127,11 +126,10 @@ TEST_CASE("flipping any single byte of a model file is detected with a clear mes
     } catch (const ModelFileError& e) {
       const std::string m = e.what();
       CHECK(m.find("model file 'flipped.sermodel'") != std::string::npos);
-      const bool explained = m.find("checksum mismatch") != std::string::npos ||
-                             m.find("not a ser model file") != std::string::npos ||
-                             m.find("format version") != std::string::npos ||
-                             m.find("truncated") != std::string::npos ||
-                             m.find("unexpected bytes") != std::string::npos;
+      const bool explained =
+          m.find("checksum mismatch") != std::string::npos || m.find("not a ser model file") != std::string::npos ||
+          m.find("format version") != std::string::npos || m.find("truncated") != std::string::npos ||
+          m.find("unexpected bytes") != std::string::npos;
       CHECK_MESSAGE(explained, m);
       ++detected;
     }

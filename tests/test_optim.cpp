@@ -32,31 +32,40 @@ void check_steps(Opt make, Ref reference) {
 
 TEST_CASE("SGD with Nesterov momentum") {
   std::vector<double> v(3, 0.0);
-  check_steps([](std::vector<Tensor> p) { return Sgd(std::move(p), SgdOptions{0.1f, 0.9f, true}); },
-              [&](std::vector<double>& w, const std::vector<float>& g, int) {
-                for (size_t i = 0; i < 3; ++i) {
-                  v[i] = 0.9 * v[i] + g[i];
-                  w[i] -= 0.1 * (g[i] + 0.9 * v[i]);
-                }
-              });
+  check_steps(
+      [](std::vector<Tensor> p) {
+        return Sgd(std::move(p), SgdOptions{0.1f, 0.9f, true});
+      },
+      [&](std::vector<double>& w, const std::vector<float>& g, int) {
+        for (size_t i = 0; i < 3; ++i) {
+          v[i] = 0.9 * v[i] + g[i];
+          w[i] -= 0.1 * (g[i] + 0.9 * v[i]);
+        }
+      });
 }
 
 TEST_CASE("plain SGD") {
-  check_steps([](std::vector<Tensor> p) { return Sgd(std::move(p), SgdOptions{0.05f, 0.0f, false}); },
-              [](std::vector<double>& w, const std::vector<float>& g, int) {
-                for (size_t i = 0; i < 3; ++i) w[i] -= 0.05 * g[i];
-              });
+  check_steps(
+      [](std::vector<Tensor> p) {
+        return Sgd(std::move(p), SgdOptions{0.05f, 0.0f, false});
+      },
+      [](std::vector<double>& w, const std::vector<float>& g, int) {
+        for (size_t i = 0; i < 3; ++i) w[i] -= 0.05 * g[i];
+      });
 }
 
 TEST_CASE("RMSprop (Keras defaults)") {
   std::vector<double> s(3, 0.0);
-  check_steps([](std::vector<Tensor> p) { return RmsProp(std::move(p), RmsPropOptions{0.01f, 0.9f, 1e-7f}); },
-              [&](std::vector<double>& w, const std::vector<float>& g, int) {
-                for (size_t i = 0; i < 3; ++i) {
-                  s[i] = 0.9 * s[i] + 0.1 * g[i] * g[i];
-                  w[i] -= 0.01 * g[i] / (std::sqrt(s[i]) + 1e-7);
-                }
-              });
+  check_steps(
+      [](std::vector<Tensor> p) {
+        return RmsProp(std::move(p), RmsPropOptions{0.01f, 0.9f, 1e-7f});
+      },
+      [&](std::vector<double>& w, const std::vector<float>& g, int) {
+        for (size_t i = 0; i < 3; ++i) {
+          s[i] = 0.9 * s[i] + 0.1 * g[i] * g[i];
+          w[i] -= 0.01 * g[i] / (std::sqrt(s[i]) + 1e-7);
+        }
+      });
 }
 
 TEST_CASE("Adam with Keras's epsilon") {

@@ -109,8 +109,7 @@ TEST_CASE("ops reject shapes that cannot work, saying why") {
     CHECK(std::string(e.what()).find("does not fit input [2, 3, 10]") != std::string::npos);
   }
   CHECK_THROWS_AS(conv1d(x, Tensor::zeros(Shape{4, 3, 11}), Tensor(), Conv1dOptions{}), std::invalid_argument);
-  CHECK_THROWS_AS(softmax_cross_entropy(Tensor::zeros(Shape{2, 3}), std::vector<int32_t>{0, 3}),
-                  std::invalid_argument);
+  CHECK_THROWS_AS(softmax_cross_entropy(Tensor::zeros(Shape{2, 3}), std::vector<int32_t>{0, 3}), std::invalid_argument);
 }
 
 TEST_CASE("Rng: same seed, same stream; uniform in range; normal roughly standard") {

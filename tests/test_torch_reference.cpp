@@ -55,9 +55,8 @@ struct Case {
   std::string worst_array;
   void compare(const std::string& key, std::span<const float> ours, double tolerance) {
     const NpyArray& ref = at(key);
-    REQUIRE_MESSAGE(ours.size() == ref.data.size(),
-                    (name + "/" + key + ": size " + std::to_string(ours.size()) + " vs " +
-                     std::to_string(ref.data.size())));
+    REQUIRE_MESSAGE(ours.size() == ref.data.size(), (name + "/" + key + ": size " + std::to_string(ours.size()) +
+                                                     " vs " + std::to_string(ref.data.size())));
     double scale = 0, err = 0;
     for (double r : ref.data) scale = std::max(scale, std::abs(r));
     for (size_t i = 0; i < ours.size(); ++i) err = std::max(err, std::abs(ours[i] - ref.data[i]));
@@ -70,9 +69,7 @@ struct Case {
     REQUIRE_MESSAGE(t.has_grad(), (name + "/" + key + ": no gradient was computed"));
     compare(key, t.grad_values(), tolerance);
   }
-  void report() const {
-    std::printf("torch %-22s max rel err %.2e (%s)\n", name.c_str(), worst, worst_array.c_str());
-  }
+  void report() const { std::printf("torch %-22s max rel err %.2e (%s)\n", name.c_str(), worst, worst_array.c_str()); }
 };
 
 constexpr double kOpTolerance = 1e-4;     // forward values and gradients of one op
@@ -97,10 +94,22 @@ void check_layer_case(const std::string& name, const std::vector<std::string>& p
 TEST_CASE("every case of the manifest has a test here") {
   std::ifstream in(torch_dir() + "/manifest.json");
   const std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::vector<std::string> covered = {
-      "dense", "conv1d_valid", "conv1d_same_stride2", "conv1d_dilated", "conv2d_valid", "conv2d_same_stride2",
-      "maxpool1d_k3", "maxpool2d_k2", "relu", "batchnorm1d_train", "batchnorm2d_train", "lstm_seq",
-      "cross_entropy", "adam", "sgd_momentum", "tess_cnn1d_model"};
+  const std::vector<std::string> covered = {"dense",
+                                            "conv1d_valid",
+                                            "conv1d_same_stride2",
+                                            "conv1d_dilated",
+                                            "conv2d_valid",
+                                            "conv2d_same_stride2",
+                                            "maxpool1d_k3",
+                                            "maxpool2d_k2",
+                                            "relu",
+                                            "batchnorm1d_train",
+                                            "batchnorm2d_train",
+                                            "lstm_seq",
+                                            "cross_entropy",
+                                            "adam",
+                                            "sgd_momentum",
+                                            "tess_cnn1d_model"};
   for (const auto& entry : std::filesystem::directory_iterator(torch_dir()))
     if (entry.is_directory()) {
       const std::string name = entry.path().filename().string();
@@ -116,9 +125,8 @@ TEST_CASE("dense") {
 }
 
 TEST_CASE("conv1d") {
-  check_layer_case("conv1d_valid", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
-    return conv1d(x, p[0], p[1], Conv1dOptions{});
-  });
+  check_layer_case("conv1d_valid", {"weight", "bias"},
+                   [](const Tensor& x, std::vector<Tensor>& p) { return conv1d(x, p[0], p[1], Conv1dOptions{}); });
   check_layer_case("conv1d_same_stride2", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
     return conv1d(x, p[0], p[1], Conv1dOptions{2, 1, Padding::explicit_pad, 2});
   });
@@ -128,9 +136,8 @@ TEST_CASE("conv1d") {
 }
 
 TEST_CASE("conv2d") {
-  check_layer_case("conv2d_valid", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
-    return conv2d(x, p[0], p[1], Conv2dOptions{});
-  });
+  check_layer_case("conv2d_valid", {"weight", "bias"},
+                   [](const Tensor& x, std::vector<Tensor>& p) { return conv2d(x, p[0], p[1], Conv2dOptions{}); });
   check_layer_case("conv2d_same_stride2", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
     return conv2d(x, p[0], p[1], Conv2dOptions{2, 2, 1, 1, Padding::explicit_pad, 1, 1});
   });
@@ -249,8 +256,7 @@ TEST_CASE("the whole TESS 1D CNN: logits, every gradient, six Adam steps") {
   loss.backward();
   auto params = model.parameters();
   for (size_t i = 0; i < params.size(); ++i)
-    c.compare_grad("grad_" + kTorchIndices[i / 2] + (i % 2 ? "_bias" : "_weight"), params[i].tensor,
-                   kModelTolerance);
+    c.compare_grad("grad_" + kTorchIndices[i / 2] + (i % 2 ? "_bias" : "_weight"), params[i].tensor, kModelTolerance);
 
   // Six Adam steps (PyTorch's defaults: lr 1e-3, eps 1e-8) from the same start.
   load_torch_params(model, c);

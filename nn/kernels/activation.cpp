@@ -5,19 +5,24 @@
 
 namespace ser::nn {
 
-template <typename T> void relu_forward(const T* x, T* y, int64_t n) {
+template <typename T>
+void relu_forward(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
 }
-template <typename T> void relu_backward(const T* x, const T* dy, T* dx, int64_t n) {
+template <typename T>
+void relu_backward(const T* x, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] += x[i] > T(0) ? dy[i] : T(0);
 }
-template <typename T> void tanh_forward(const T* x, T* y, int64_t n) {
+template <typename T>
+void tanh_forward(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }
-template <typename T> void tanh_backward(const T* y, const T* dy, T* dx, int64_t n) {
+template <typename T>
+void tanh_backward(const T* y, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] * (T(1) - y[i] * y[i]);
 }
-template <typename T> void sigmoid_forward(const T* x, T* y, int64_t n) {
+template <typename T>
+void sigmoid_forward(const T* x, T* y, int64_t n) {
   // Written so that neither branch overflows exp().
   for (int64_t i = 0; i < n; ++i) {
     if (x[i] >= T(0)) {
@@ -28,11 +33,13 @@ template <typename T> void sigmoid_forward(const T* x, T* y, int64_t n) {
     }
   }
 }
-template <typename T> void sigmoid_backward(const T* y, const T* dy, T* dx, int64_t n) {
+template <typename T>
+void sigmoid_backward(const T* y, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] * y[i] * (T(1) - y[i]);
 }
 
-template <typename T> void softmax_forward(const T* x, T* y, int64_t rows, int64_t cols) {
+template <typename T>
+void softmax_forward(const T* x, T* y, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     T* yr = y + r * cols;
@@ -42,7 +49,8 @@ template <typename T> void softmax_forward(const T* x, T* y, int64_t rows, int64
     for (int64_t c = 0; c < cols; ++c) yr[c] /= sum;
   }
 }
-template <typename T> void softmax_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols) {
+template <typename T>
+void softmax_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* yr = y + r * cols;
     const T* gr = dy + r * cols;
@@ -52,23 +60,25 @@ template <typename T> void softmax_backward(const T* y, const T* dy, T* dx, int6
   }
 }
 
-template <typename T> void scale_forward(const T* x, const T* scale, T* y, int64_t n) {
+template <typename T>
+void scale_forward(const T* x, const T* scale, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale[i];
 }
-template <typename T> void scale_backward(const T* scale, const T* dy, T* dx, int64_t n) {
+template <typename T>
+void scale_backward(const T* scale, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] * scale[i];
 }
 
-#define SER_INSTANTIATE(T)                                                       \
-  template void relu_forward<T>(const T*, T*, int64_t);                          \
-  template void relu_backward<T>(const T*, const T*, T*, int64_t);               \
-  template void tanh_forward<T>(const T*, T*, int64_t);                          \
-  template void tanh_backward<T>(const T*, const T*, T*, int64_t);               \
-  template void sigmoid_forward<T>(const T*, T*, int64_t);                       \
-  template void sigmoid_backward<T>(const T*, const T*, T*, int64_t);            \
-  template void softmax_forward<T>(const T*, T*, int64_t, int64_t);              \
-  template void softmax_backward<T>(const T*, const T*, T*, int64_t, int64_t);   \
-  template void scale_forward<T>(const T*, const T*, T*, int64_t);               \
+#define SER_INSTANTIATE(T)                                                     \
+  template void relu_forward<T>(const T*, T*, int64_t);                        \
+  template void relu_backward<T>(const T*, const T*, T*, int64_t);             \
+  template void tanh_forward<T>(const T*, T*, int64_t);                        \
+  template void tanh_backward<T>(const T*, const T*, T*, int64_t);             \
+  template void sigmoid_forward<T>(const T*, T*, int64_t);                     \
+  template void sigmoid_backward<T>(const T*, const T*, T*, int64_t);          \
+  template void softmax_forward<T>(const T*, T*, int64_t, int64_t);            \
+  template void softmax_backward<T>(const T*, const T*, T*, int64_t, int64_t); \
+  template void scale_forward<T>(const T*, const T*, T*, int64_t);             \
   template void scale_backward<T>(const T*, const T*, T*, int64_t);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)

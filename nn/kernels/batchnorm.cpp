@@ -35,8 +35,8 @@ void batchnorm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T*
 }
 
 template <typename T>
-void batchnorm_train_backward(const T* x, const T* gamma, const T* mean, const T* invstd, const T* dy, T* dx,
-                              T* dgamma, T* dbeta, const BatchNormShape& s) {
+void batchnorm_train_backward(const T* x, const T* gamma, const T* mean, const T* invstd, const T* dy, T* dx, T* dgamma,
+                              T* dbeta, const BatchNormShape& s) {
   const T count = T(s.batch * s.spatial);
   for (int64_t c = 0; c < s.channels; ++c) {
     const T m = mean[c], inv = invstd[c];
@@ -80,14 +80,13 @@ void batchnorm_frozen_backward(const T* x, const T* gamma, const T* mean, const 
   }
 }
 
-#define SER_INSTANTIATE(T)                                                                                      \
-  template void batchnorm_train_forward<T>(const T*, const T*, const T*, T*, T*, T*, T*, T,                     \
-                                           const BatchNormShape&);                                               \
-  template void batchnorm_train_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*,       \
-                                            const BatchNormShape&);                                              \
-  template void batchnorm_frozen_forward<T>(const T*, const T*, const T*, const T*, const T*, T*,               \
-                                            const BatchNormShape&);                                              \
-  template void batchnorm_frozen_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*,      \
+#define SER_INSTANTIATE(T)                                                                                          \
+  template void batchnorm_train_forward<T>(const T*, const T*, const T*, T*, T*, T*, T*, T, const BatchNormShape&); \
+  template void batchnorm_train_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*,           \
+                                            const BatchNormShape&);                                                 \
+  template void batchnorm_frozen_forward<T>(const T*, const T*, const T*, const T*, const T*, T*,                   \
+                                            const BatchNormShape&);                                                 \
+  template void batchnorm_frozen_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, T*,          \
                                              const BatchNormShape&);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)

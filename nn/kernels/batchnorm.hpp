@@ -19,8 +19,8 @@ template <typename T>
 void batchnorm_train_forward(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* var, T* invstd, T eps,
                              const BatchNormShape& s);
 template <typename T>
-void batchnorm_train_backward(const T* x, const T* gamma, const T* mean, const T* invstd, const T* dy, T* dx,
-                              T* dgamma, T* dbeta, const BatchNormShape& s);
+void batchnorm_train_backward(const T* x, const T* gamma, const T* mean, const T* invstd, const T* dy, T* dx, T* dgamma,
+                              T* dbeta, const BatchNormShape& s);
 
 template <typename T>
 void batchnorm_frozen_forward(const T* x, const T* gamma, const T* beta, const T* mean, const T* invstd, T* y,

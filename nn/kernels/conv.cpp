@@ -98,10 +98,10 @@ void conv1d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, c
   conv2d_backward(x, w, dy, dx, dw, db, s.as_2d());
 }
 
-#define SER_INSTANTIATE(T)                                                                           \
-  template void conv2d_forward<T>(const T*, const T*, const T*, T*, const Conv2dShape&);              \
-  template void conv2d_backward<T>(const T*, const T*, const T*, T*, T*, T*, const Conv2dShape&);     \
-  template void conv1d_forward<T>(const T*, const T*, const T*, T*, const Conv1dShape&);              \
+#define SER_INSTANTIATE(T)                                                                        \
+  template void conv2d_forward<T>(const T*, const T*, const T*, T*, const Conv2dShape&);          \
+  template void conv2d_backward<T>(const T*, const T*, const T*, T*, T*, T*, const Conv2dShape&); \
+  template void conv1d_forward<T>(const T*, const T*, const T*, T*, const Conv1dShape&);          \
   template void conv1d_backward<T>(const T*, const T*, const T*, T*, T*, T*, const Conv1dShape&);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)

@@ -39,8 +39,8 @@ void cross_entropy_backward(const T* probs, const int32_t* targets, const T* cla
   }
 }
 
-#define SER_INSTANTIATE(T)                                                                                   \
-  template T cross_entropy_forward<T>(const T*, const int32_t*, const T*, T*, int64_t, int64_t);            \
+#define SER_INSTANTIATE(T)                                                                       \
+  template T cross_entropy_forward<T>(const T*, const int32_t*, const T*, T*, int64_t, int64_t); \
   template void cross_entropy_backward<T>(const T*, const int32_t*, const T*, T, T*, int64_t, int64_t);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)

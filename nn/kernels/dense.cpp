@@ -16,8 +16,7 @@ void dense_forward(const T* x, const T* w, const T* b, T* y, int64_t batch, int6
 }
 
 template <typename T>
-void dense_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t batch, int64_t in,
-                    int64_t out) {
+void dense_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t batch, int64_t in, int64_t out) {
   for (int64_t n = 0; n < batch; ++n) {
     const T* xn = x + n * in;
     const T* dyn = dy + n * out;
@@ -37,7 +36,7 @@ void dense_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, in
   }
 }
 
-#define SER_INSTANTIATE(T)                                                                    \
+#define SER_INSTANTIATE(T)                                                                     \
   template void dense_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t); \
   template void dense_backward<T>(const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, int64_t);
 SER_INSTANTIATE(float)

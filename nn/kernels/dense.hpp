@@ -11,7 +11,6 @@ template <typename T>
 void dense_forward(const T* x, const T* w, const T* b, T* y, int64_t batch, int64_t in, int64_t out);
 
 template <typename T>
-void dense_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t batch, int64_t in,
-                    int64_t out);
+void dense_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t batch, int64_t in, int64_t out);
 
 }  // namespace ser::nn

@@ -42,9 +42,12 @@ Padding parse_padding(const std::string& s) {
 
 std::string padding_name(Padding p) {
   switch (p) {
-    case Padding::valid: return "valid";
-    case Padding::same: return "same";
-    case Padding::explicit_pad: return "explicit";
+    case Padding::valid:
+      return "valid";
+    case Padding::same:
+      return "same";
+    case Padding::explicit_pad:
+      return "explicit";
   }
   return "?";
 }

@@ -20,8 +20,7 @@ struct Extent {
 // (PyTorch's `padding=`). Windows that would need more input than exists
 // are dropped (floor), as in both frameworks. Throws std::invalid_argument,
 // naming the sizes, when no output position fits.
-Extent window_extent(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, Padding mode,
-                     int64_t pad = 0);
+Extent window_extent(int64_t in, int64_t kernel, int64_t stride, int64_t dilation, Padding mode, int64_t pad = 0);
 
 // First and last output index o (inclusive) whose input position
 // o * stride + offset lies in [0, in); hi < lo when there is none.

@@ -7,7 +7,10 @@
 namespace ser::nn {
 
 namespace {
-template <typename T> T sigmoid(T a) { return a >= T(0) ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a)); }
+template <typename T>
+T sigmoid(T a) {
+  return a >= T(0) ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a));
+}
 }  // namespace
 
 template <typename T>
@@ -46,8 +49,8 @@ void lstm_forward(const T* x, const T* w_ih, const T* w_hh, const T* b, T* h, T*
 }
 
 template <typename T>
-void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T* c, const T* gates, const T* dh,
-                   T* dx, T* dw_ih, T* dw_hh, T* db, const LstmShape& s) {
+void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T* c, const T* gates, const T* dh, T* dx,
+                   T* dw_ih, T* dw_hh, T* db, const LstmShape& s) {
   const int64_t H = s.hidden, F = s.input, G = 4 * H;
   std::vector<T> dh_next(static_cast<size_t>(H)), dc_next(static_cast<size_t>(H)), da(static_cast<size_t>(G));
   for (int64_t n = 0; n < s.batch; ++n) {
@@ -65,10 +68,10 @@ void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T
         const T tc = std::tanh(ct[j]);
         const T dht = dh[row * H + j] + dh_next[u];
         const T dc = dc_next[u] + dht * o * (T(1) - tc * tc);
-        da[u] = dc * g * i * (T(1) - i);                                   // input gate
+        da[u] = dc * g * i * (T(1) - i);                                                   // input gate
         da[static_cast<size_t>(H + j)] = dc * (cprev ? cprev[j] : T(0)) * f * (T(1) - f);  // forget gate
-        da[static_cast<size_t>(2 * H + j)] = dc * i * (T(1) - g * g);      // cell candidate
-        da[static_cast<size_t>(3 * H + j)] = dht * tc * o * (T(1) - o);    // output gate
+        da[static_cast<size_t>(2 * H + j)] = dc * i * (T(1) - g * g);                      // cell candidate
+        da[static_cast<size_t>(3 * H + j)] = dht * tc * o * (T(1) - o);                    // output gate
         dc_next[u] = dc * f;
       }
       std::fill(dh_next.begin(), dh_next.end(), T(0));
@@ -90,10 +93,10 @@ void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T
   }
 }
 
-#define SER_INSTANTIATE(T)                                                                                     \
-  template void lstm_forward<T>(const T*, const T*, const T*, const T*, T*, T*, T*, const LstmShape&);         \
-  template void lstm_backward<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, T*, T*, \
-                                 T*, T*, const LstmShape&);
+#define SER_INSTANTIATE(T)                                                                                             \
+  template void lstm_forward<T>(const T*, const T*, const T*, const T*, T*, T*, T*, const LstmShape&);                 \
+  template void lstm_backward<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, T*, T*, T*, T*, \
+                                 const LstmShape&);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE

@@ -21,7 +21,7 @@ void lstm_forward(const T* x, const T* w_ih, const T* w_hh, const T* b, T* h, T*
 // dh [N, T, H] is the gradient of every output step (zeros where a step is
 // not used). Back-propagation through time; accumulates into dx, dw_ih, dw_hh, db.
 template <typename T>
-void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T* c, const T* gates, const T* dh,
-                   T* dx, T* dw_ih, T* dw_hh, T* db, const LstmShape& s);
+void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T* c, const T* gates, const T* dh, T* dx,
+                   T* dw_ih, T* dw_hh, T* db, const LstmShape& s);
 
 }  // namespace ser::nn

@@ -74,10 +74,10 @@ void avgpool2d_backward(const T* dy, T* dx, const Pool2dShape& s) {
   }
 }
 
-#define SER_INSTANTIATE(T)                                                                \
-  template void maxpool2d_forward<T>(const T*, T*, int32_t*, const Pool2dShape&);         \
-  template void maxpool2d_backward<T>(const int32_t*, const T*, T*, const Pool2dShape&);  \
-  template void avgpool2d_forward<T>(const T*, T*, const Pool2dShape&);                   \
+#define SER_INSTANTIATE(T)                                                               \
+  template void maxpool2d_forward<T>(const T*, T*, int32_t*, const Pool2dShape&);        \
+  template void maxpool2d_backward<T>(const int32_t*, const T*, T*, const Pool2dShape&); \
+  template void avgpool2d_forward<T>(const T*, T*, const Pool2dShape&);                  \
   template void avgpool2d_backward<T>(const T*, T*, const Pool2dShape&);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)

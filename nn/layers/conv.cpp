@@ -5,8 +5,8 @@
 namespace ser::nn {
 
 Conv::Conv(LayerSpec spec, int dims) : Layer(std::move(spec)), dims_(dims) {
-  spec_.check_known({"filters", "kernel", "stride", "padding", "dilation", "activation", "use_bias",
-                     "kernel_initializer", "l2"});
+  spec_.check_known(
+      {"filters", "kernel", "stride", "padding", "dilation", "activation", "use_bias", "kernel_initializer", "l2"});
   filters_ = spec_.integer("filters");
   if (dims_ == 1) {
     kernel_ = {1, spec_.integer("kernel")};
@@ -67,18 +67,12 @@ Tensor Conv::forward(const Tensor& x, ForwardContext& ctx) {
     Conv1dOptions o{stride_.second, dilation_.second, padding_, pad_.second};
     return apply(activation_, conv1d(x, use(weight_, ctx), b, o));
   }
-  Conv2dOptions o{stride_.first, stride_.second, dilation_.first, dilation_.second, padding_, pad_.first,
-                  pad_.second};
+  Conv2dOptions o{stride_.first, stride_.second, dilation_.first, dilation_.second, padding_, pad_.first, pad_.second};
   return apply(activation_, conv2d(x, use(weight_, ctx), b, o));
 }
 
-std::vector<NamedTensor> Conv::parameters() {
-  if (use_bias_) return {{"weight", weight_}, {"bias", bias_}};
-  return {{"weight", weight_}};
-}
+std::vector<NamedTensor> Conv::parameters() { return weight_and_bias(weight_, bias_); }
 
-Tensor Conv::regularization(const ForwardContext& ctx) {
-  return l2_ > 0 ? scale(sum_squares(use(weight_, ctx)), static_cast<float>(l2_)) : Tensor();
-}
+Tensor Conv::regularization(const ForwardContext& ctx) { return l2_penalty(weight_, l2_, ctx); }
 
 }  // namespace ser::nn

@@ -31,13 +31,8 @@ Tensor Dense::forward(const Tensor& x, ForwardContext& ctx) {
   return apply(activation_, dense(x, use(weight_, ctx), use_bias_ ? use(bias_, ctx) : Tensor()));
 }
 
-std::vector<NamedTensor> Dense::parameters() {
-  if (use_bias_) return {{"weight", weight_}, {"bias", bias_}};
-  return {{"weight", weight_}};
-}
+std::vector<NamedTensor> Dense::parameters() { return weight_and_bias(weight_, bias_); }
 
-Tensor Dense::regularization(const ForwardContext& ctx) {
-  return l2_ > 0 ? scale(sum_squares(use(weight_, ctx)), static_cast<float>(l2_)) : Tensor();
-}
+Tensor Dense::regularization(const ForwardContext& ctx) { return l2_penalty(weight_, l2_, ctx); }
 
 }  // namespace ser::nn

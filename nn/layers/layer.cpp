@@ -16,13 +16,27 @@ Activation parse_activation(const LayerSpec& spec) {
 
 Tensor apply(Activation a, const Tensor& x) {
   switch (a) {
-    case Activation::none: return x;
-    case Activation::relu: return relu(x);
-    case Activation::tanh: return tanh(x);
-    case Activation::sigmoid: return sigmoid(x);
-    case Activation::softmax: return softmax(x);
+    case Activation::none:
+      return x;
+    case Activation::relu:
+      return relu(x);
+    case Activation::tanh:
+      return tanh(x);
+    case Activation::sigmoid:
+      return sigmoid(x);
+    case Activation::softmax:
+      return softmax(x);
   }
   return x;
+}
+
+std::vector<NamedTensor> Layer::weight_and_bias(const Tensor& weight, const Tensor& bias) {
+  if (bias.defined()) return {{"weight", weight}, {"bias", bias}};
+  return {{"weight", weight}};
+}
+
+Tensor Layer::l2_penalty(const Tensor& kernel, double l2, const ForwardContext& ctx) {
+  return l2 > 0 ? scale(sum_squares(use(kernel, ctx)), static_cast<float>(l2)) : Tensor();
 }
 
 }  // namespace ser::nn

@@ -55,6 +55,10 @@ class Layer {
 
  protected:
   static Tensor use(const Tensor& param, const ForwardContext& ctx) { return ctx.record ? param : param.detach(); }
+  // For layers with a kernel and an optional bias (dense, convolutions).
+  static std::vector<NamedTensor> weight_and_bias(const Tensor& weight, const Tensor& bias);
+  // Keras's kernel_regularizer: l2 * sum(kernel^2), or undefined when l2 is 0.
+  static Tensor l2_penalty(const Tensor& kernel, double l2, const ForwardContext& ctx);
   LayerSpec spec_;
 };
 

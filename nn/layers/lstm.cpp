@@ -6,8 +6,7 @@
 namespace ser::nn {
 
 Lstm::Lstm(LayerSpec spec) : Layer(std::move(spec)) {
-  spec_.check_known({"units", "return_sequences", "kernel_initializer", "recurrent_initializer",
-                     "unit_forget_bias"});
+  spec_.check_known({"units", "return_sequences", "kernel_initializer", "recurrent_initializer", "unit_forget_bias"});
   units_ = spec_.integer("units");
   if (units_ < 1) spec_.fail("units must be >= 1");
   return_sequences_ = spec_.flag("return_sequences", false);

@@ -1,6 +1,6 @@
 #pragma once
-#include "nn/ops.hpp"
 #include "nn/layers/layer.hpp"
+#include "nn/ops.hpp"
 
 namespace ser::nn {
 

@@ -44,8 +44,8 @@ Shape Reshape::setup(const Shape& input, Rng&) {
   if (flatten_) {
     target_ = Shape{input.numel()};
   } else if (target_.numel() != input.numel()) {
-    spec_.fail("cannot reshape " + input.str() + " (" + std::to_string(input.numel()) + " values) to " +
-               target_.str() + " (" + std::to_string(target_.numel()) + ")");
+    spec_.fail("cannot reshape " + input.str() + " (" + std::to_string(input.numel()) + " values) to " + target_.str() +
+               " (" + std::to_string(target_.numel()) + ")");
   }
   return target_;
 }
@@ -58,11 +58,16 @@ ActivationLayer::ActivationLayer(LayerSpec spec, Activation a) : Layer(std::move
 
 std::string ActivationLayer::kind() const {
   switch (activation_) {
-    case Activation::relu: return "ReLU";
-    case Activation::tanh: return "Tanh";
-    case Activation::sigmoid: return "Sigmoid";
-    case Activation::softmax: return "Softmax";
-    case Activation::none: break;
+    case Activation::relu:
+      return "ReLU";
+    case Activation::tanh:
+      return "Tanh";
+    case Activation::sigmoid:
+      return "Sigmoid";
+    case Activation::softmax:
+      return "Softmax";
+    case Activation::none:
+      break;
   }
   return "Activation";
 }

@@ -1,9 +1,10 @@
 // relu, tanh, sigmoid, softmax, dropout
+#include "nn/kernels/activation.hpp"
+
 #include <memory>
 #include <stdexcept>
 #include <vector>
 
-#include "nn/kernels/activation.hpp"
 #include "nn/ops.hpp"
 
 namespace ser::nn {
@@ -21,18 +22,22 @@ Tensor relu(const Tensor& x) {
 // the output's data buffer (not the output itself, which would be a cycle).
 Tensor tanh(const Tensor& x) {
   auto out = std::make_shared<Buffer>(x.numel());
-  Tensor y = make_op_result(x.shape(), {&x}, [out](TensorImpl& r) {
-    tanh_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), r.shape.numel());
-  }, out);
+  Tensor y = make_op_result(
+      x.shape(), {&x},
+      [out](TensorImpl& r) { tanh_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), r.shape.numel()); },
+      out);
   tanh_forward(x.data(), y.data(), x.numel());
   return y;
 }
 
 Tensor sigmoid(const Tensor& x) {
   auto out = std::make_shared<Buffer>(x.numel());
-  Tensor y = make_op_result(x.shape(), {&x}, [out](TensorImpl& r) {
-    sigmoid_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), r.shape.numel());
-  }, out);
+  Tensor y = make_op_result(
+      x.shape(), {&x},
+      [out](TensorImpl& r) {
+        sigmoid_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), r.shape.numel());
+      },
+      out);
   sigmoid_forward(x.data(), y.data(), x.numel());
   return y;
 }
@@ -41,9 +46,12 @@ Tensor softmax(const Tensor& x) {
   if (x.rank() < 1) throw std::invalid_argument("softmax: needs at least one axis");
   const int64_t cols = x.shape().back(), rows = x.numel() / cols;
   auto out = std::make_shared<Buffer>(x.numel());
-  Tensor y = make_op_result(x.shape(), {&x}, [out, rows, cols](TensorImpl& r) {
-    softmax_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), rows, cols);
-  }, out);
+  Tensor y = make_op_result(
+      x.shape(), {&x},
+      [out, rows, cols](TensorImpl& r) {
+        softmax_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), rows, cols);
+      },
+      out);
   softmax_forward(x.data(), y.data(), rows, cols);
   return y;
 }

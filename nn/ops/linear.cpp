@@ -8,7 +8,6 @@
 namespace ser::nn {
 
 namespace {
-float* grad_if(TensorImpl& t) { return t.requires_grad ? t.grad_data() : nullptr; }
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument(what);
 }
@@ -17,17 +16,18 @@ void require(bool ok, const std::string& what) {
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   require(x.rank() == 2, "dense: input must be [batch, features], got " + x.shape().str());
   require(w.rank() == 2 && w.dim(1) == x.dim(1), "dense: weight " + w.shape().str() + " does not fit input " +
-                                                     x.shape().str() + " (expected [out, " +
-                                                     std::to_string(x.dim(1)) + "])");
-  require(!b.defined() || (b.rank() == 1 && b.dim(0) == w.dim(0)), "dense: bias must be [" +
-                                                                        std::to_string(w.dim(0)) + "]");
+                                                     x.shape().str() + " (expected [out, " + std::to_string(x.dim(1)) +
+                                                     "])");
+  require(!b.defined() || (b.rank() == 1 && b.dim(0) == w.dim(0)),
+          "dense: bias must be [" + std::to_string(w.dim(0)) + "]");
   const int64_t N = x.dim(0), in = x.dim(1), out = w.dim(0);
   const bool has_bias = b.defined();
   Tensor y = make_op_result(Shape{N, out}, {&x, &w, &b}, [N, in, out, has_bias](TensorImpl& o) {
     TensorImpl& xi = *o.inputs[0];
     TensorImpl& wi = *o.inputs[1];
-    float* db = has_bias ? grad_if(*o.inputs[2]) : nullptr;
-    dense_backward(xi.data->data(), wi.data->data(), o.grad->data(), grad_if(xi), grad_if(wi), db, N, in, out);
+    float* db = has_bias ? o.inputs[2]->grad_if_needed() : nullptr;
+    dense_backward(xi.data->data(), wi.data->data(), o.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db, N,
+                   in, out);
   });
   dense_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), N, in, out);
   return y;
@@ -35,8 +35,8 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
 
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o) {
   require(x.rank() == 3, "conv1d: input must be [batch, channels, length], got " + x.shape().str());
-  require(w.rank() == 3 && w.dim(1) == x.dim(1), "conv1d: weight " + w.shape().str() + " does not fit input " +
-                                                     x.shape().str());
+  require(w.rank() == 3 && w.dim(1) == x.dim(1),
+          "conv1d: weight " + w.shape().str() + " does not fit input " + x.shape().str());
   Conv1dShape s;
   s.batch = x.dim(0);
   s.in_channels = x.dim(1);
@@ -52,8 +52,8 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOpt
   Tensor y = make_op_result(Shape{s.batch, s.out_channels, s.out_len}, {&x, &w, &b}, [s, has_bias](TensorImpl& r) {
     TensorImpl& xi = *r.inputs[0];
     TensorImpl& wi = *r.inputs[1];
-    float* db = has_bias ? grad_if(*r.inputs[2]) : nullptr;
-    conv1d_backward(xi.data->data(), wi.data->data(), r.grad->data(), grad_if(xi), grad_if(wi), db, s);
+    float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
+    conv1d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db, s);
   });
   conv1d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s);
   return y;
@@ -61,8 +61,8 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOpt
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
   require(x.rank() == 4, "conv2d: input must be [batch, channels, height, width], got " + x.shape().str());
-  require(w.rank() == 4 && w.dim(1) == x.dim(1), "conv2d: weight " + w.shape().str() + " does not fit input " +
-                                                     x.shape().str());
+  require(w.rank() == 4 && w.dim(1) == x.dim(1),
+          "conv2d: weight " + w.shape().str() + " does not fit input " + x.shape().str());
   Conv2dShape s;
   s.batch = x.dim(0);
   s.in_channels = x.dim(1);
@@ -82,14 +82,14 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
   s.out_h = eh.out;
   s.out_w = ew.out;
   const bool has_bias = b.defined();
-  Tensor y = make_op_result(Shape{s.batch, s.out_channels, s.out_h, s.out_w}, {&x, &w, &b},
-                            [s, has_bias](TensorImpl& r) {
-                              TensorImpl& xi = *r.inputs[0];
-                              TensorImpl& wi = *r.inputs[1];
-                              float* db = has_bias ? grad_if(*r.inputs[2]) : nullptr;
-                              conv2d_backward(xi.data->data(), wi.data->data(), r.grad->data(), grad_if(xi),
-                                              grad_if(wi), db, s);
-                            });
+  Tensor y =
+      make_op_result(Shape{s.batch, s.out_channels, s.out_h, s.out_w}, {&x, &w, &b}, [s, has_bias](TensorImpl& r) {
+        TensorImpl& xi = *r.inputs[0];
+        TensorImpl& wi = *r.inputs[1];
+        float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
+        conv2d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db,
+                        s);
+      });
   conv2d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s);
   return y;
 }

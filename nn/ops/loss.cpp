@@ -10,8 +10,8 @@ namespace ser::nn {
 
 Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targets,
                              std::span<const float> class_weights) {
-  if (logits.rank() != 2) throw std::invalid_argument("cross_entropy: logits must be [batch, classes], got " +
-                                                      logits.shape().str());
+  if (logits.rank() != 2)
+    throw std::invalid_argument("cross_entropy: logits must be [batch, classes], got " + logits.shape().str());
   const int64_t N = logits.dim(0), C = logits.dim(1);
   if (static_cast<int64_t>(targets.size()) != N)
     throw std::invalid_argument("cross_entropy: " + std::to_string(targets.size()) + " targets for a batch of " +
@@ -21,8 +21,8 @@ Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targ
       throw std::invalid_argument("cross_entropy: target " + std::to_string(t) + " is not a class index in [0, " +
                                   std::to_string(C) + ")");
   if (!class_weights.empty() && static_cast<int64_t>(class_weights.size()) != C)
-    throw std::invalid_argument("cross_entropy: " + std::to_string(class_weights.size()) +
-                                " class weights for " + std::to_string(C) + " classes");
+    throw std::invalid_argument("cross_entropy: " + std::to_string(class_weights.size()) + " class weights for " +
+                                std::to_string(C) + " classes");
   struct Saved {
     std::vector<int32_t> targets;
     std::vector<float> weights, probs;
@@ -36,9 +36,9 @@ Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targ
                            saved->weights.empty() ? nullptr : saved->weights.data(), r.grad->data()[0],
                            r.inputs[0]->grad_data(), N, C);
   });
-  loss.data()[0] = cross_entropy_forward(logits.data(), saved->targets.data(),
-                                         saved->weights.empty() ? nullptr : saved->weights.data(),
-                                         saved->probs.data(), N, C);
+  loss.data()[0] =
+      cross_entropy_forward(logits.data(), saved->targets.data(),
+                            saved->weights.empty() ? nullptr : saved->weights.data(), saved->probs.data(), N, C);
   return loss;
 }
 

@@ -11,15 +11,14 @@ namespace ser::nn {
 
 namespace {
 BatchNormShape bn_shape(const Tensor& x, const Tensor& gamma, const Tensor& beta) {
-  if (x.rank() < 2) throw std::invalid_argument("batch_norm: input must be [batch, channels, ...], got " +
-                                                x.shape().str());
+  if (x.rank() < 2)
+    throw std::invalid_argument("batch_norm: input must be [batch, channels, ...], got " + x.shape().str());
   BatchNormShape s{x.dim(0), x.dim(1), x.numel() / (x.dim(0) * x.dim(1))};
   if (gamma.numel() != s.channels || beta.numel() != s.channels)
     throw std::invalid_argument("batch_norm: gamma and beta must have " + std::to_string(s.channels) +
                                 " values (one per channel)");
   return s;
 }
-float* grad_if(TensorImpl& t) { return t.requires_grad ? t.grad_data() : nullptr; }
 }  // namespace
 
 Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
@@ -33,7 +32,8 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
   Tensor y = make_op_result(x.shape(), {&x, &gamma, &beta}, [s, stats, C](TensorImpl& r) {
     TensorImpl& xi = *r.inputs[0];
     batchnorm_train_backward(xi.data->data(), r.inputs[1]->data->data(), stats->data(), stats->data() + 2 * C,
-                             r.grad->data(), grad_if(xi), grad_if(*r.inputs[1]), grad_if(*r.inputs[2]), s);
+                             r.grad->data(), xi.grad_if_needed(), r.inputs[1]->grad_if_needed(),
+                             r.inputs[2]->grad_if_needed(), s);
   });
   batchnorm_train_forward(x.data(), gamma.data(), beta.data(), y.data(), stats->data(), stats->data() + C,
                           stats->data() + 2 * C, eps, s);
@@ -58,7 +58,8 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
   Tensor y = make_op_result(x.shape(), {&x, &gamma, &beta}, [s, stats, C](TensorImpl& r) {
     TensorImpl& xi = *r.inputs[0];
     batchnorm_frozen_backward(xi.data->data(), r.inputs[1]->data->data(), stats->data(), stats->data() + C,
-                              r.grad->data(), grad_if(xi), grad_if(*r.inputs[1]), grad_if(*r.inputs[2]), s);
+                              r.grad->data(), xi.grad_if_needed(), r.inputs[1]->grad_if_needed(),
+                              r.inputs[2]->grad_if_needed(), s);
   });
   batchnorm_frozen_forward(x.data(), gamma.data(), beta.data(), stats->data(), stats->data() + C, y.data(), s);
   return y;

@@ -1,9 +1,10 @@
 // max_pool1d/2d, avg_pool1d/2d
+#include "nn/kernels/pool.hpp"
+
 #include <memory>
 #include <stdexcept>
 #include <vector>
 
-#include "nn/kernels/pool.hpp"
 #include "nn/ops.hpp"
 
 namespace ser::nn {
@@ -13,8 +14,8 @@ Pool2dShape pool_shape(const Tensor& x, const PoolOptions& o, bool two_d, const 
   const int want = two_d ? 4 : 3;
   if (x.rank() != want)
     throw std::invalid_argument(std::string(op) + ": input must be " +
-                                (two_d ? "[batch, channels, height, width]" : "[batch, channels, length]") +
-                                ", got " + x.shape().str());
+                                (two_d ? "[batch, channels, height, width]" : "[batch, channels, length]") + ", got " +
+                                x.shape().str());
   Pool2dShape s;
   s.planes = x.dim(0) * x.dim(1);
   s.in_h = two_d ? x.dim(2) : 1;
@@ -48,9 +49,8 @@ Tensor max_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
 
 Tensor avg_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
   const Pool2dShape s = pool_shape(x, o, two_d, two_d ? "avg_pool2d" : "avg_pool1d");
-  Tensor y = make_op_result(pooled(x, s, two_d), {&x}, [s](TensorImpl& r) {
-    avgpool2d_backward(r.grad->data(), r.inputs[0]->grad_data(), s);
-  });
+  Tensor y = make_op_result(pooled(x, s, two_d), {&x},
+                            [s](TensorImpl& r) { avgpool2d_backward(r.grad->data(), r.inputs[0]->grad_data(), s); });
   avgpool2d_forward(x.data(), y.data(), s);
   return y;
 }

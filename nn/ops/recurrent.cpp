@@ -8,12 +8,9 @@
 
 namespace ser::nn {
 
-namespace {
-float* grad_if(TensorImpl& t) { return t.requires_grad ? t.grad_data() : nullptr; }
-}
-
 Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences) {
-  if (x.rank() != 3) throw std::invalid_argument("lstm: input must be [batch, steps, features], got " + x.shape().str());
+  if (x.rank() != 3)
+    throw std::invalid_argument("lstm: input must be [batch, steps, features], got " + x.shape().str());
   LstmShape s{x.dim(0), x.dim(1), x.dim(2), w_hh.rank() == 2 ? w_hh.dim(1) : 0};
   const int64_t G = 4 * s.hidden;
   if (w_ih.shape() != Shape{G, s.input} || w_hh.shape() != Shape{G, s.hidden} || b.shape() != Shape{G})
@@ -43,11 +40,10 @@ Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tenso
     }
     TensorImpl& xi = *r.inputs[0];
     lstm_backward(xi.data->data(), r.inputs[1]->data->data(), r.inputs[2]->data->data(), saved->h.data(),
-                  saved->c.data(), saved->gates.data(), dh, grad_if(xi), grad_if(*r.inputs[1]),
-                  grad_if(*r.inputs[2]), grad_if(*r.inputs[3]), s);
+                  saved->c.data(), saved->gates.data(), dh, xi.grad_if_needed(), r.inputs[1]->grad_if_needed(),
+                  r.inputs[2]->grad_if_needed(), r.inputs[3]->grad_if_needed(), s);
   });
-  lstm_forward(x.data(), w_ih.data(), w_hh.data(), b.data(), saved->h.data(), saved->c.data(),
-               saved->gates.data(), s);
+  lstm_forward(x.data(), w_ih.data(), w_hh.data(), b.data(), saved->h.data(), saved->c.data(), saved->gates.data(), s);
   float* out = y.data();
   if (return_sequences) {
     std::copy(saved->h.begin(), saved->h.end(), out);
