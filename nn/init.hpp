@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nn/rng.hpp"
+#include "common/rng.hpp"
 #include "nn/tensor.hpp"
 
 namespace ser::nn {

@@ -9,7 +9,7 @@
 #include <optional>
 #include <sstream>
 
-#include "nn/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 namespace ser::nn {
 

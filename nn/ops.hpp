@@ -7,7 +7,7 @@
 #include <span>
 
 #include "nn/kernels/geometry.hpp"
-#include "nn/rng.hpp"
+#include "common/rng.hpp"
 #include "nn/tensor.hpp"
 
 namespace ser::nn {

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "nn/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 #include "nn/model_file.hpp"
 #include "nn/sequential.hpp"
 #include "support/models.hpp"

@@ -10,16 +10,16 @@
 #include <fstream>
 #include <map>
 
+#include "common/npy.hpp"
 #include "nn/ops.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
 #include "support/main_requiring.hpp"
 #include "support/models.hpp"
-#include "support/npy.hpp"
 #include "support/paths.hpp"
 
 using namespace ser::nn;
-using ser::test::NpyArray;
+using ser::NpyArray;
 
 namespace {
 std::string torch_dir() { return ser::test::reference_dir() + "/torch"; }
@@ -31,7 +31,7 @@ struct Case {
   explicit Case(std::string n) : name(std::move(n)) {
     for (const auto& entry : std::filesystem::directory_iterator(torch_dir() + "/" + name))
       if (entry.path().extension() == ".npy")
-        arrays[entry.path().stem().string()] = ser::test::read_npy(entry.path().string());
+        arrays[entry.path().stem().string()] = ser::read_npy(entry.path().string());
   }
   const NpyArray& at(const std::string& key) const {
     auto it = arrays.find(key);

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "nn/layers/layer_spec.hpp"
-#include "nn/rng.hpp"
+#include "common/rng.hpp"
 #include "nn/shape.hpp"
 #include "nn/tensor.hpp"
 

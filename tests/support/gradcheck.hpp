@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/rng.hpp"
+#include "common/rng.hpp"
 
 namespace ser::test {
 

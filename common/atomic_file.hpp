@@ -6,9 +6,13 @@
 #include <string>
 #include <string_view>
 
-namespace ser::nn {
+namespace ser {
 
 // Throws std::runtime_error naming the path and the system's reason.
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
+}  // namespace ser
+
+namespace ser::nn {
+using ser::write_file_atomically;
 }  // namespace ser::nn

@@ -1,9 +1,9 @@
-#include "nn/rng.hpp"
+#include "common/rng.hpp"
 
 #include <cmath>
 #include <numbers>
 
-namespace ser::nn {
+namespace ser {
 
 namespace {
 uint64_t splitmix64(uint64_t& x) {
@@ -64,4 +64,4 @@ uint64_t Rng::below(uint64_t n) {
   return static_cast<uint64_t>(m >> 64);
 }
 
-}  // namespace ser::nn
+}  // namespace ser

@@ -1,4 +1,4 @@
-#include "nn/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <stdexcept>
 
-namespace ser::nn {
+namespace ser {
 
 void write_file_atomically(const std::string& path, std::string_view bytes) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -44,4 +44,4 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   }
 }
 
-}  // namespace ser::nn
+}  // namespace ser

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-namespace ser::nn {
+namespace ser {
 
 class Rng {
  public:
@@ -27,4 +27,8 @@ class Rng {
   float spare_ = 0.0f;
 };
 
+}  // namespace ser
+
+namespace ser::nn {
+using ser::Rng;
 }  // namespace ser::nn

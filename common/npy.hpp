@@ -1,0 +1,33 @@
+#pragma once
+// NumPy .npy files (format 1.0, little-endian, C order): what `ser features`
+// writes so that a Python user can np.load it, and what the tests read the
+// PyTorch and librosa reference values from.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ser {
+
+struct NpyArray {
+  std::vector<int64_t> shape;
+  std::vector<double> data;  // whatever the file's dtype, as double
+  int64_t numel() const { return static_cast<int64_t>(data.size()); }
+  std::vector<float> as_float() const { return {data.begin(), data.end()}; }
+};
+
+class NpyError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Reads float64, float32, int64 and int32 arrays, C or Fortran order (returned
+// in C order). Throws NpyError naming the file.
+NpyArray read_npy(const std::string& path);
+
+// Writes atomically; `data` holds prod(shape) values in C order.
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data);
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<double>& data);
+
+}  // namespace ser

@@ -1,0 +1,43 @@
+#pragma once
+// Audio in: any format libsndfile reads (WAV, FLAC, AIFF, OGG, ...), detected
+// from the file's content, never from its name (TESS ships AIFF data named
+// .wav). Channels are averaged to mono and samples are float32, as
+// librosa.load gives them; offset and duration follow librosa.load too.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dsp/resample.hpp"
+
+namespace ser::dsp {
+
+// An audio file that cannot be used. The message names the file and the problem.
+class AudioError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Audio {
+  std::vector<float> samples;  // mono
+  int sample_rate = 0;
+  int source_channels = 0;  // before averaging
+  int source_rate = 0;      // before resampling
+  std::string format;       // libsndfile's name for the container, e.g. "AIFF"
+  double seconds() const { return sample_rate ? static_cast<double>(samples.size()) / sample_rate : 0.0; }
+};
+
+struct LoadOptions {
+  double offset = 0.0;                              // seconds skipped from the start
+  double duration = -1.0;                           // seconds read; negative: to the end
+  int sample_rate = 0;                              // 0: the file's own rate; otherwise resample to it
+  ResampleQuality quality = ResampleQuality::high;  // librosa's default, soxr_hq
+};
+
+// Throws AudioError for: a missing, empty or unreadable file, a format
+// libsndfile does not know, no samples, NaN or infinite samples, an offset at
+// or past the end.
+Audio load_audio(const std::string& path, const LoadOptions& options = {});
+
+}  // namespace ser::dsp

@@ -1,0 +1,82 @@
+#include "dsp/mel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace ser::dsp {
+
+namespace {
+constexpr double kFSp = 200.0 / 3;  // Slaney: linear part, Hz per mel
+constexpr double kMinLogHz = 1000.0;
+constexpr double kMinLogMel = kMinLogHz / kFSp;
+const double kLogStep = std::log(6.4) / 27.0;
+}  // namespace
+
+double hz_to_mel(double hz, bool htk) {
+  if (htk) return 2595.0 * std::log10(1.0 + hz / 700.0);
+  if (hz >= kMinLogHz) return kMinLogMel + std::log(hz / kMinLogHz) / kLogStep;
+  return hz / kFSp;
+}
+
+double mel_to_hz(double mel, bool htk) {
+  if (htk) return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
+  if (mel >= kMinLogMel) return kMinLogHz * std::exp(kLogStep * (mel - kMinLogMel));
+  return kFSp * mel;
+}
+
+std::vector<double> mel_frequencies(int n, double fmin, double fmax, bool htk) {
+  const double lo = hz_to_mel(fmin, htk), hi = hz_to_mel(fmax, htk);
+  std::vector<double> f(static_cast<size_t>(n));
+  // numpy.linspace: start + i * step, the last point exactly `stop`.
+  const double step = n > 1 ? (hi - lo) / (n - 1) : 0.0;
+  for (int i = 0; i < n; ++i) f[static_cast<size_t>(i)] = mel_to_hz(i == n - 1 && n > 1 ? hi : lo + i * step, htk);
+  return f;
+}
+
+Matrix mel_filterbank(double sr, int n_fft, const MelOptions& o) {
+  const double fmax = o.fmax < 0 ? sr / 2 : o.fmax;
+  if (o.n_mels < 1) throw std::invalid_argument("n_mels must be >= 1");
+  if (!(o.fmin >= 0 && o.fmin < fmax)) throw std::invalid_argument("mel filterbank needs 0 <= fmin < fmax");
+  const int bins = n_fft / 2 + 1;
+  std::vector<double> fft_freqs(static_cast<size_t>(bins));
+  const double fstep = 1.0 / (n_fft * (1.0 / sr));  // numpy.fft.rfftfreq(n_fft, 1 / sr)
+  for (int b = 0; b < bins; ++b) fft_freqs[static_cast<size_t>(b)] = b * fstep;
+  const std::vector<double> mel_f = mel_frequencies(o.n_mels + 2, o.fmin, fmax, o.htk);
+  Matrix w(o.n_mels, bins);
+  for (int m = 0; m < o.n_mels; ++m) {
+    const double f0 = mel_f[static_cast<size_t>(m)], f1 = mel_f[static_cast<size_t>(m + 1)],
+                 f2 = mel_f[static_cast<size_t>(m + 2)];
+    const double enorm = o.slaney_norm ? 2.0 / (f2 - f0) : 1.0;
+    for (int b = 0; b < bins; ++b) {
+      const double lower = -(f0 - fft_freqs[static_cast<size_t>(b)]) / (f1 - f0);
+      const double upper = (f2 - fft_freqs[static_cast<size_t>(b)]) / (f2 - f1);
+      // librosa stores the triangle in a float32 array, then scales it in place.
+      const float triangle = static_cast<float>(std::max(0.0, std::min(lower, upper)));
+      w(m, b) = o.slaney_norm ? static_cast<float>(triangle * enorm) : triangle;
+    }
+  }
+  return w;
+}
+
+Matrix apply_filterbank(const Matrix& fb, const Matrix& S) {
+  if (fb.cols != S.rows)
+    throw std::invalid_argument("filterbank has " + std::to_string(fb.cols) + " bins, spectrogram " +
+                                std::to_string(S.rows));
+  Matrix out(fb.rows, S.cols);
+  for (int64_t m = 0; m < fb.rows; ++m) {
+    const double* w = fb.row(m);
+    int64_t first = 0, last = fb.cols - 1;
+    while (first < fb.cols && w[first] == 0.0) ++first;
+    while (last >= first && w[last] == 0.0) --last;
+    double* o = out.row(m);
+    for (int64_t b = first; b <= last; ++b) {
+      const double wb = w[b];
+      const double* s = S.row(b);
+      for (int64_t t = 0; t < S.cols; ++t) o[t] += wb * s[t];
+    }
+  }
+  return out;
+}
+
+}  // namespace ser::dsp

@@ -1,0 +1,36 @@
+#pragma once
+// MFCC as librosa.feature.mfcc: the orthonormal DCT-II of the dB-scaled mel
+// power spectrogram, the first n_mfcc coefficients, optional liftering.
+
+#include <span>
+
+#include "dsp/db.hpp"
+#include "dsp/mel.hpp"
+#include "dsp/stft.hpp"
+
+namespace ser::dsp {
+
+// DCT-II matrix [n_out, n_in]: scipy.fftpack.dct(type=2) with norm='ortho'
+// (orthonormal), or with norm=None (2 * sum x[n] cos(...), unscaled).
+Matrix dct_matrix(int n_out, int n_in, bool ortho = true);
+
+struct MfccOptions {
+  int n_mfcc = 20;
+  int lifter = 0;
+  // mfcc's own `norm`: the DCT's ('ortho' or None). The mel filterbank's
+  // normalisation is mel.slaney_norm. Note that librosa.feature.mfcc(...,
+  // norm=None) sets this one, not the filterbank's.
+  bool dct_ortho = true;
+  StftOptions stft;
+  MelOptions mel;
+  DbOptions db;  // power_to_db: ref 1.0, amin 1e-10, top_db 80
+};
+
+// melspectrogram(y, power=2) -> [n_mels, frames]
+Matrix melspectrogram(std::span<const float> y, double sample_rate, const StftOptions& stft, const MelOptions& mel,
+                      double power = 2.0);
+// From a dB-scaled mel spectrogram [n_mels, frames] -> [n_mfcc, frames].
+Matrix mfcc_from_db(const Matrix& mel_db, int n_mfcc, int lifter = 0, bool dct_ortho = true);
+Matrix mfcc(std::span<const float> y, double sample_rate, const MfccOptions& options = {});
+
+}  // namespace ser::dsp

@@ -1,0 +1,60 @@
+#pragma once
+// Short-time Fourier transform as librosa.stft (0.10): periodic window of
+// win_length samples centred in n_fft, frames every hop_length samples, with
+// `center` padding n_fft/2 on both sides (constant, reflect or edge, numpy's
+// rules). Computed in double with FFTW.
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "dsp/matrix.hpp"
+
+namespace ser::dsp {
+
+enum class WindowKind { hann, hamming, rectangular };
+enum class PadMode { constant, reflect, edge };
+
+WindowKind parse_window(const std::string& name);
+PadMode parse_pad_mode(const std::string& name);
+
+// scipy.signal.get_window(kind, length, fftbins=True): the periodic window.
+std::vector<double> periodic_window(WindowKind kind, int length);
+
+// numpy.pad of `y` by `before` and `after` samples.
+std::vector<double> pad_signal(std::span<const float> y, int64_t before, int64_t after, PadMode mode);
+
+struct StftOptions {
+  int n_fft = 2048;
+  int hop_length = 0;  // 0: n_fft / 4
+  int win_length = 0;  // 0: n_fft
+  WindowKind window = WindowKind::hann;
+  bool center = true;
+  PadMode pad_mode = PadMode::constant;  // librosa 0.10's default
+};
+
+// Plans are made once per Stft (FFTW's planner is serialised internally) and
+// executed with FFTW's new-array interface, so one Stft may be used from many
+// threads at once. FFTW_ESTIMATE planning keeps results identical run to run.
+class Stft {
+ public:
+  explicit Stft(const StftOptions& options);
+  ~Stft();
+  Stft(const Stft&) = delete;
+  Stft& operator=(const Stft&) = delete;
+
+  // |X|^power, shape [1 + n_fft/2, frames]. Throws std::invalid_argument
+  // when the signal is shorter than n_fft without centring.
+  Matrix spectrogram(std::span<const float> y, double power = 1.0) const;
+  int64_t frame_count(int64_t samples) const;
+  const StftOptions& options() const { return o_; }
+  int bins() const { return o_.n_fft / 2 + 1; }
+
+ private:
+  StftOptions o_;
+  std::vector<double> window_;  // n_fft long, zero outside win_length
+  struct Plan;
+  std::unique_ptr<Plan> plan_;
+};
+
+}  // namespace ser::dsp
