@@ -86,4 +86,24 @@ Audio load_audio(const std::string& path, const LoadOptions& options) {
   return a;
 }
 
+void save_wav(const std::string& path, std::span<const float> samples, int sample_rate, SampleFormat format) {
+  SF_INFO info{};
+  info.samplerate = sample_rate;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | (format == SampleFormat::pcm16 ? SF_FORMAT_PCM_16 : SF_FORMAT_FLOAT);
+  const std::string tmp = path + ".tmp";
+  {
+    std::unique_ptr<SNDFILE, CloseSndfile> file(sf_open(tmp.c_str(), SFM_WRITE, &info));
+    if (!file) throw AudioError("cannot write audio file '" + path + "': " + sf_strerror(nullptr));
+    // Clip rather than wrap when converting to 16-bit.
+    sf_command(file.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
+    if (sf_writef_float(file.get(), samples.data(), static_cast<sf_count_t>(samples.size())) !=
+        static_cast<sf_count_t>(samples.size()))
+      throw AudioError("cannot write audio file '" + path + "': " + sf_strerror(file.get()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw AudioError("cannot write audio file '" + path + "': " + ec.message());
+}
+
 }  // namespace ser::dsp

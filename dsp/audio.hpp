@@ -5,6 +5,7 @@
 // librosa.load gives them; offset and duration follow librosa.load too.
 
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,5 +40,11 @@ struct LoadOptions {
 // libsndfile does not know, no samples, NaN or infinite samples, an offset at
 // or past the end.
 Audio load_audio(const std::string& path, const LoadOptions& options = {});
+
+enum class SampleFormat { pcm16, float32 };
+// Writes mono WAV through libsndfile, to a temporary name then renamed.
+// float32 keeps every value (NaN included, which the tests rely on).
+void save_wav(const std::string& path, std::span<const float> samples, int sample_rate,
+              SampleFormat format = SampleFormat::pcm16);
 
 }  // namespace ser::dsp

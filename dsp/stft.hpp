@@ -46,6 +46,11 @@ class Stft {
   // |X|^power, shape [1 + n_fft/2, frames]. Throws std::invalid_argument
   // when the signal is shorter than n_fft without centring.
   Matrix spectrogram(std::span<const float> y, double power = 1.0) const;
+  // The complex STFT, [1 + n_fft/2, frames].
+  ComplexMatrix transform(std::span<const float> y) const;
+  // librosa.istft: windowed overlap-add divided by the summed squared window,
+  // trimmed of the centring and fixed to `length` samples.
+  std::vector<float> inverse(const ComplexMatrix& spectrum, int64_t length) const;
   int64_t frame_count(int64_t samples) const;
   const StftOptions& options() const { return o_; }
   int bins() const { return o_.n_fft / 2 + 1; }
@@ -54,7 +59,10 @@ class Stft {
   StftOptions o_;
   std::vector<double> window_;  // n_fft long, zero outside win_length
   struct Plan;
-  std::unique_ptr<Plan> plan_;
+  std::unique_ptr<Plan> plan_, inverse_plan_;
+  // Calls f(frame index, spectrum of that frame) for every frame of y.
+  template <typename F>
+  void for_each_frame(std::span<const float> y, F&& f) const;
 };
 
 }  // namespace ser::dsp
