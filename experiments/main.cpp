@@ -1,14 +1,17 @@
-// The `ser` command line. Subcommands grow with the project; each has --help.
-#include <cstdlib>
-#include <cstring>
+// The `ser` command line. Each subcommand declares its options with
+// ArgParser, which also writes its --help.
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "experiments/arg_parser.hpp"
 #include "experiments/demo.hpp"
+#include "experiments/features_command.hpp"
 #include "nn/model_file.hpp"
 
 namespace {
+
+using ser::experiments::ArgParser;
 
 const char* kUsage = R"(ser: speech emotion recognition research framework
 
@@ -16,82 +19,41 @@ usage: ser <command> [options]
 
 commands:
   demo               train a small 1-D CNN on synthetic pitch contours (no download needed)
+  features AUDIO     compute one librosa feature (MFCC, mel, ...) of a file and write it as .npy
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
 
 Run 'ser <command> --help' for the options of a command.
 )";
 
-const char* kDemoUsage = R"(usage: ser demo [--epochs N] [--seed S] [--out DIR]
-
-Synthesises four classes of pitch contour (rising, falling, steady, vibrato),
-trains a 1-D CNN on the raw waveforms with Adam, prints progress, test
-accuracy and a confusion matrix, then saves the model to DIR/demo.sermodel
-and checks that the reloaded model predicts identically.
-
-options:
-  --epochs N   training epochs (default 8)
-  --seed S     seed for the data, the weights, shuffling and dropout (default 1)
-  --out DIR    where the model is written (default runs/demo)
-)";
-
-const char* kInspectUsage = R"(usage: ser inspect MODEL
-
-Prints the Keras-style summary of a model file (layers, output shapes,
-parameter counts), its class labels and its feature settings. A damaged or
-truncated file is reported with what is wrong.
-)";
-
-bool wants_help(const std::vector<std::string>& args) {
-  for (const auto& a : args)
-    if (a == "--help" || a == "-h") return true;
-  return false;
-}
-
-[[noreturn]] void usage_error(const std::string& what, const char* usage) {
-  std::cerr << "ser: " << what << "\n\n" << usage;
-  std::exit(2);
-}
-
-uint64_t parse_count(const std::string& flag, const std::string& value, const char* usage) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long v = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || *end != '\0' || errno != 0 || value[0] == '-')
-    usage_error(flag + " needs a non-negative integer, got '" + value + "'", usage);
-  return v;
-}
-
 int demo(const std::vector<std::string>& args) {
-  if (wants_help(args)) {
-    std::cout << kDemoUsage;
-    return 0;
-  }
+  ArgParser p("demo",
+              "Synthesises four classes of pitch contour (rising, falling, steady, vibrato), trains a\n"
+              "1-D CNN on the raw waveforms with Adam, prints progress, test accuracy and a confusion\n"
+              "matrix, then saves the model to DIR/demo.sermodel and checks that the reloaded model\n"
+              "predicts identically.");
+  p.option("--epochs", "N", "training epochs", "8")
+      .option("--seed", "S", "seed for the data, the weights, shuffling and dropout", "1")
+      .option("--out", "DIR", "where the model is written", "runs/demo");
+  if (!p.parse(args)) return 0;
   ser::experiments::DemoOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    auto value = [&]() -> std::string {
-      if (i + 1 >= args.size()) usage_error(args[i] + " needs a value", kDemoUsage);
-      return args[++i];
-    };
-    if (args[i] == "--epochs")
-      o.epochs = static_cast<int>(parse_count("--epochs", value(), kDemoUsage));
-    else if (args[i] == "--seed")
-      o.seed = parse_count("--seed", value(), kDemoUsage);
-    else if (args[i] == "--out")
-      o.out_dir = value();
-    else
-      usage_error("unknown option '" + args[i] + "' for demo", kDemoUsage);
-  }
+  o.epochs = p.integer("--epochs");
+  if (o.epochs < 1) throw ser::experiments::UsageError("--epochs must be at least 1");
+  const int seed = p.integer("--seed");
+  if (seed < 0) throw ser::experiments::UsageError("--seed must be >= 0");
+  o.seed = static_cast<uint64_t>(seed);
+  o.out_dir = p.text("--out");
   ser::experiments::run_demo(o, std::cout);
   return 0;
 }
 
 int inspect(const std::vector<std::string>& args) {
-  if (wants_help(args)) {
-    std::cout << kInspectUsage;
-    return 0;
-  }
-  if (args.size() != 1) usage_error("inspect takes exactly one model file", kInspectUsage);
-  ser::nn::Sequential model = ser::nn::load_model(args[0]);
+  ArgParser p("inspect",
+              "Prints the Keras-style summary of a model file (layers, output shapes, parameter\n"
+              "counts), its class labels and its feature settings. A damaged or truncated file is\n"
+              "reported with what is wrong.");
+  p.positional("MODEL", "a .sermodel file");
+  if (!p.parse(args)) return 0;
+  ser::nn::Sequential model = ser::nn::load_model(p.positionals()[0]);
   std::cout << model.summary();
   std::cout << "Labels (" << model.labels.size() << "):";
   for (const auto& l : model.labels) std::cout << " " << l;
@@ -112,10 +74,15 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "demo") return demo(args);
+    if (command == "features") return ser::experiments::features_command(args);
     if (command == "inspect") return inspect(args);
+    std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
+    return 2;
+  } catch (const ser::experiments::UsageError& e) {
+    std::cerr << "ser " << command << ": " << e.what() << "\nRun 'ser " << command << " --help' for the options.\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "ser " << command << ": error: " << e.what() << "\n";
     return 1;
   }
-  usage_error("unknown command '" + command + "'", kUsage);
 }
