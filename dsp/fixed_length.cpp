@@ -80,8 +80,8 @@ std::vector<float> concat(std::span<const std::vector<float>> parts) {
 
 void Standardizer::fit(std::span<const float> rows, int64_t features) {
   if (features < 1 || rows.empty() || rows.size() % static_cast<size_t>(features) != 0)
-    throw std::invalid_argument("Standardizer::fit: data is not a whole number of rows of " +
-                                std::to_string(features) + " features");
+    throw std::invalid_argument("Standardizer::fit: data is not a whole number of rows of " + std::to_string(features) +
+                                " features");
   const int64_t n = static_cast<int64_t>(rows.size()) / features;
   mean_.assign(static_cast<size_t>(features), 0.0);
   scale_.assign(static_cast<size_t>(features), 0.0);
@@ -105,8 +105,7 @@ void Standardizer::transform(std::span<float> rows) const {
   if (rows.size() % F != 0)
     throw std::invalid_argument("Standardizer::transform: rows of " + std::to_string(rows.size() % F) +
                                 " extra values; the scaler was fitted on " + std::to_string(F) + " features");
-  for (size_t i = 0; i < rows.size(); ++i)
-    rows[i] = static_cast<float>((rows[i] - mean_[i % F]) / scale_[i % F]);
+  for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<float>((rows[i] - mean_[i % F]) / scale_[i % F]);
 }
 
 void Standardizer::set(std::vector<double> mean, std::vector<double> scale) {

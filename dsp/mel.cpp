@@ -49,6 +49,8 @@ Matrix mel_filterbank(double sr, int n_fft, const MelOptions& o) {
                  f2 = mel_f[static_cast<size_t>(m + 2)];
     const double enorm = o.slaney_norm ? 2.0 / (f2 - f0) : 1.0;
     for (int b = 0; b < bins; ++b) {
+      // Outside (f0, f2) the triangle is exactly zero: skip the divisions.
+      if (fft_freqs[static_cast<size_t>(b)] <= f0 || fft_freqs[static_cast<size_t>(b)] >= f2) continue;
       const double lower = -(f0 - fft_freqs[static_cast<size_t>(b)]) / (f1 - f0);
       const double upper = (f2 - fft_freqs[static_cast<size_t>(b)]) / (f2 - f1);
       // librosa stores the triangle in a float32 array, then scales it in place.

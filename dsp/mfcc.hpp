@@ -26,6 +26,36 @@ struct MfccOptions {
   DbOptions db;  // power_to_db: ref 1.0, amin 1e-10, top_db 80
 };
 
+// A mel spectrogram extractor for one configuration: the FFT plan and the
+// filterbank are made once, then applied to any number of clips (from any
+// number of threads).
+class MelSpectrogram {
+ public:
+  MelSpectrogram(double sample_rate, const StftOptions& stft, const MelOptions& mel, double power = 2.0);
+  Matrix operator()(std::span<const float> y) const;
+
+ private:
+  Stft stft_;
+  Matrix filterbank_;
+  double power_;
+  struct Span {
+    int64_t first, last;  // non-zero bins of one filter
+  };
+  std::vector<Span> spans_;
+};
+
+// The same for MFCCs: mel spectrogram, power_to_db, DCT (matrix made once).
+class MfccExtractor {
+ public:
+  MfccExtractor(double sample_rate, const MfccOptions& options);
+  Matrix operator()(std::span<const float> y) const;
+
+ private:
+  MfccOptions o_;
+  MelSpectrogram mel_;
+  Matrix dct_;
+};
+
 // melspectrogram(y, power=2) -> [n_mels, frames]
 Matrix melspectrogram(std::span<const float> y, double sample_rate, const StftOptions& stft, const MelOptions& mel,
                       double power = 2.0);

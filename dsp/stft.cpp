@@ -8,6 +8,7 @@
 #include <mutex>
 #include <numbers>
 #include <stdexcept>
+#include <type_traits>
 
 namespace ser::dsp {
 
@@ -19,9 +20,47 @@ std::mutex& planner_mutex() {
 }
 
 struct FftwFree {
-  void operator()(double* p) const { fftw_free(p); }
-  void operator()(fftw_complex* p) const { fftw_free(p); }
+  void operator()(void* p) const { fftw_free(p); }
 };
+
+// FFTW's double (fftw_) and single (fftwf_) interfaces under one name.
+template <typename Real>
+struct Fftw;
+template <>
+struct Fftw<double> {
+  using Plan = fftw_plan;
+  static double* real(size_t n) { return fftw_alloc_real(n); }
+  static double* complex(size_t n) { return reinterpret_cast<double*>(fftw_alloc_complex(n)); }
+  static Plan r2c(int n, double* in, double* out) {
+    return fftw_plan_dft_r2c_1d(n, in, reinterpret_cast<fftw_complex*>(out), FFTW_ESTIMATE);
+  }
+  static Plan c2r(int n, double* in, double* out) {
+    return fftw_plan_dft_c2r_1d(n, reinterpret_cast<fftw_complex*>(in), out, FFTW_ESTIMATE);
+  }
+  static void forward(Plan p, double* in, double* out) {
+    fftw_execute_dft_r2c(p, in, reinterpret_cast<fftw_complex*>(out));
+  }
+  static void backward(Plan p, double* in, double* out) {
+    fftw_execute_dft_c2r(p, reinterpret_cast<fftw_complex*>(in), out);
+  }
+  static void destroy(Plan p) { fftw_destroy_plan(p); }
+};
+template <>
+struct Fftw<float> {
+  using Plan = fftwf_plan;
+  static float* real(size_t n) { return fftwf_alloc_real(n); }
+  static float* complex(size_t n) { return reinterpret_cast<float*>(fftwf_alloc_complex(n)); }
+  static Plan r2c(int n, float* in, float* out) {
+    return fftwf_plan_dft_r2c_1d(n, in, reinterpret_cast<fftwf_complex*>(out), FFTW_ESTIMATE);
+  }
+  static void forward(Plan p, float* in, float* out) {
+    fftwf_execute_dft_r2c(p, in, reinterpret_cast<fftwf_complex*>(out));
+  }
+  static void destroy(Plan p) { fftwf_destroy_plan(p); }
+};
+
+template <typename Real>
+using FftwBuffer = std::unique_ptr<Real, FftwFree>;
 }  // namespace
 
 WindowKind parse_window(const std::string& name) {
@@ -78,12 +117,12 @@ std::vector<double> pad_signal(std::span<const float> y, int64_t before, int64_t
   return out;
 }
 
-struct Stft::Plan {
-  fftw_plan plan = nullptr;
+struct Stft::Plans {
+  fftw_plan forward = nullptr, inverse = nullptr;  // double precision (the inverse is always double)
+  fftwf_plan forward_single = nullptr;
 };
 
-Stft::Stft(const StftOptions& options)
-    : o_(options), plan_(std::make_unique<Plan>()), inverse_plan_(std::make_unique<Plan>()) {
+Stft::Stft(const StftOptions& options) : o_(options), plans_(std::make_unique<Plans>()) {
   if (o_.n_fft < 2) throw std::invalid_argument("n_fft must be >= 2");
   if (o_.hop_length == 0) o_.hop_length = o_.n_fft / 4;
   if (o_.win_length == 0) o_.win_length = o_.n_fft;
@@ -96,19 +135,22 @@ Stft::Stft(const StftOptions& options)
   const int lpad = (o_.n_fft - o_.win_length) / 2;
   for (int i = 0; i < o_.win_length; ++i) window_[static_cast<size_t>(lpad + i)] = w[static_cast<size_t>(i)];
 
-  std::unique_ptr<double, FftwFree> in(fftw_alloc_real(static_cast<size_t>(o_.n_fft)));
-  std::unique_ptr<fftw_complex, FftwFree> out(fftw_alloc_complex(static_cast<size_t>(bins())));
+  const auto n = static_cast<size_t>(o_.n_fft), b = static_cast<size_t>(bins());
+  FftwBuffer<double> in(Fftw<double>::real(n)), out(Fftw<double>::complex(b));
+  FftwBuffer<float> in_f(Fftw<float>::real(n)), out_f(Fftw<float>::complex(b));
   std::lock_guard lock(planner_mutex());
-  plan_->plan = fftw_plan_dft_r2c_1d(o_.n_fft, in.get(), out.get(), FFTW_ESTIMATE);
-  inverse_plan_->plan = fftw_plan_dft_c2r_1d(o_.n_fft, out.get(), in.get(), FFTW_ESTIMATE);
-  if (!plan_->plan || !inverse_plan_->plan)
+  plans_->forward = Fftw<double>::r2c(o_.n_fft, in.get(), out.get());
+  plans_->inverse = Fftw<double>::c2r(o_.n_fft, out.get(), in.get());
+  if (o_.precision == Precision::single) plans_->forward_single = Fftw<float>::r2c(o_.n_fft, in_f.get(), out_f.get());
+  if (!plans_->forward || !plans_->inverse || (o_.precision == Precision::single && !plans_->forward_single))
     throw std::runtime_error("FFTW could not plan a transform of size " + std::to_string(o_.n_fft));
 }
 
 Stft::~Stft() {
   std::lock_guard lock(planner_mutex());
-  for (Plan* p : {plan_.get(), inverse_plan_.get()})
-    if (p && p->plan) fftw_destroy_plan(p->plan);
+  if (plans_->forward) Fftw<double>::destroy(plans_->forward);
+  if (plans_->inverse) Fftw<double>::destroy(plans_->inverse);
+  if (plans_->forward_single) Fftw<float>::destroy(plans_->forward_single);
 }
 
 int64_t Stft::frame_count(int64_t samples) const {
@@ -116,42 +158,91 @@ int64_t Stft::frame_count(int64_t samples) const {
   return padded < o_.n_fft ? 0 : 1 + (padded - o_.n_fft) / o_.hop_length;
 }
 
-template <typename F>
+template <typename Real, typename F>
 void Stft::for_each_frame(std::span<const float> y, F&& f) const {
-  if (!o_.center && static_cast<int64_t>(y.size()) < o_.n_fft)
+  const auto n = static_cast<int64_t>(y.size());
+  if (!o_.center && n < o_.n_fft)
     throw std::invalid_argument("n_fft=" + std::to_string(o_.n_fft) +
                                 " is too large for uncentered analysis of a signal of " + std::to_string(y.size()) +
                                 " samples (use a smaller n_fft or centre the frames)");
   if (y.empty()) throw std::invalid_argument("cannot analyse an empty signal");
   const int64_t pad = o_.center ? o_.n_fft / 2 : 0;
-  const std::vector<double> x = pad_signal(y, pad, pad, o_.pad_mode);
-  const int64_t frames = frame_count(static_cast<int64_t>(y.size()));
-  std::unique_ptr<double, FftwFree> buf(fftw_alloc_real(static_cast<size_t>(o_.n_fft)));
-  std::unique_ptr<fftw_complex, FftwFree> spec(fftw_alloc_complex(static_cast<size_t>(bins())));
+  // Only frames that overlap the padding need it: those get their samples
+  // from a padded copy of the two ends (of the whole signal when it is
+  // short); the rest read the signal directly.
+  const int64_t edge = o_.n_fft + o_.hop_length;
+  const bool short_signal = n < 2 * edge;
+  const std::vector<double> whole = short_signal ? pad_signal(y, pad, pad, o_.pad_mode) : std::vector<double>{};
+  const std::vector<double> head =
+      short_signal ? std::vector<double>{} : pad_signal(y.first(static_cast<size_t>(edge)), pad, 0, o_.pad_mode);
+  const std::vector<double> tail =
+      short_signal ? std::vector<double>{} : pad_signal(y.last(static_cast<size_t>(edge)), 0, pad, o_.pad_mode);
+  const int64_t frames = frame_count(n);
+  FftwBuffer<Real> buf(Fftw<Real>::real(static_cast<size_t>(o_.n_fft)));
+  FftwBuffer<Real> spec(Fftw<Real>::complex(static_cast<size_t>(bins())));
+  typename Fftw<Real>::Plan plan;
+  if constexpr (std::is_same_v<Real, float>)
+    plan = plans_->forward_single;
+  else
+    plan = plans_->forward;
+  const double* w = window_.data();
   for (int64_t t = 0; t < frames; ++t) {
-    const double* src = x.data() + t * o_.hop_length;
-    for (int k = 0; k < o_.n_fft; ++k) buf.get()[k] = src[k] * window_[static_cast<size_t>(k)];
-    fftw_execute_dft_r2c(plan_->plan, buf.get(), spec.get());
-    f(t, static_cast<const fftw_complex*>(spec.get()));
+    const int64_t start = t * o_.hop_length - pad;  // in signal coordinates
+    Real* b = buf.get();
+    if (short_signal) {
+      const double* src = whole.data() + (start + pad);
+      for (int k = 0; k < o_.n_fft; ++k) b[k] = static_cast<Real>(src[k] * w[k]);
+    } else if (start >= 0 && start + o_.n_fft <= n) {
+      const float* src = y.data() + start;
+      for (int k = 0; k < o_.n_fft; ++k) b[k] = static_cast<Real>(src[k] * w[k]);
+    } else if (start < 0) {  // reaches into the front padding
+      const double* src = head.data() + (start + pad);
+      for (int k = 0; k < o_.n_fft; ++k) b[k] = static_cast<Real>(src[k] * w[k]);
+    } else {  // reaches into the back padding
+      const double* src = tail.data() + (start - (n - edge));
+      for (int k = 0; k < o_.n_fft; ++k) b[k] = static_cast<Real>(src[k] * w[k]);
+    }
+    Fftw<Real>::forward(plan, b, spec.get());
+    f(t, static_cast<const Real*>(spec.get()));
   }
+}
+
+void Stft::for_each_power_frame(std::span<const float> y,
+                                const std::function<void(int64_t, const double*)>& sink) const {
+  std::vector<double> power(static_cast<size_t>(bins()));
+  auto store = [&](int64_t t, const auto* spec) {
+    for (int b = 0; b < bins(); ++b) {
+      const double re = spec[2 * b], im = spec[2 * b + 1];
+      power[static_cast<size_t>(b)] = re * re + im * im;
+    }
+    sink(t, power.data());
+  };
+  if (o_.precision == Precision::single)
+    for_each_frame<float>(y, store);
+  else
+    for_each_frame<double>(y, store);
 }
 
 Matrix Stft::spectrogram(std::span<const float> y, double power) const {
   Matrix S(bins(), frame_count(static_cast<int64_t>(y.size())));
-  for_each_frame(y, [&](int64_t t, const fftw_complex* spec) {
+  auto store = [&](int64_t t, const auto* spec) {
     for (int b = 0; b < bins(); ++b) {
-      const double re = spec[b][0], im = spec[b][1];
+      const double re = spec[2 * b], im = spec[2 * b + 1];
       const double p = re * re + im * im;
       S(b, t) = power == 2.0 ? p : power == 1.0 ? std::sqrt(p) : std::pow(std::sqrt(p), power);
     }
-  });
+  };
+  if (o_.precision == Precision::single)
+    for_each_frame<float>(y, store);
+  else
+    for_each_frame<double>(y, store);
   return S;
 }
 
 ComplexMatrix Stft::transform(std::span<const float> y) const {
   ComplexMatrix D(bins(), frame_count(static_cast<int64_t>(y.size())));
-  for_each_frame(y, [&](int64_t t, const fftw_complex* spec) {
-    for (int b = 0; b < bins(); ++b) D(b, t) = {spec[b][0], spec[b][1]};
+  for_each_frame<double>(y, [&](int64_t t, const double* spec) {
+    for (int b = 0; b < bins(); ++b) D(b, t) = {spec[2 * b], spec[2 * b + 1]};
   });
   return D;
 }
@@ -165,14 +256,14 @@ std::vector<float> Stft::inverse(const ComplexMatrix& D, int64_t length) const {
   const int64_t frames = std::min<int64_t>(D.cols, (padded_length + hop - 1) / hop);
   const int64_t total = n + hop * std::max<int64_t>(frames - 1, 0);
   std::vector<double> y(static_cast<size_t>(total), 0.0), window_sum(static_cast<size_t>(total), 0.0);
-  std::unique_ptr<double, FftwFree> buf(fftw_alloc_real(static_cast<size_t>(n)));
-  std::unique_ptr<fftw_complex, FftwFree> spec(fftw_alloc_complex(static_cast<size_t>(bins())));
+  FftwBuffer<double> buf(Fftw<double>::real(static_cast<size_t>(n)));
+  FftwBuffer<double> spec(Fftw<double>::complex(static_cast<size_t>(bins())));
   for (int64_t t = 0; t < frames; ++t) {
     for (int b = 0; b < bins(); ++b) {
-      spec.get()[b][0] = D(b, t).real();
-      spec.get()[b][1] = D(b, t).imag();
+      spec.get()[2 * b] = D(b, t).real();
+      spec.get()[2 * b + 1] = D(b, t).imag();
     }
-    fftw_execute_dft_c2r(inverse_plan_->plan, spec.get(), buf.get());  // unnormalised: divide by n
+    Fftw<double>::backward(plans_->inverse, spec.get(), buf.get());  // unnormalised: divide by n
     for (int k = 0; k < n; ++k) {
       const double w = window_[static_cast<size_t>(k)];
       y[static_cast<size_t>(t * hop + k)] += buf.get()[k] / n * w;

@@ -75,21 +75,21 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
     }
   }
   const size_t need = positional_specs_.size();
-  if (positionals_.size() < need)
-    throw UsageError("missing " + positional_specs_[positionals_.size()].first);
-  if (!many_ && positionals_.size() > need)
-    throw UsageError("unexpected argument '" + positionals_[need] + "'");
+  if (positionals_.size() < need) throw UsageError("missing " + positional_specs_[positionals_.size()].first);
+  if (!many_ && positionals_.size() > need) throw UsageError("unexpected argument '" + positionals_[need] + "'");
   return true;
 }
 
 std::string ArgParser::help() const {
   std::ostringstream out;
   out << "usage: ser " << command_;
-  for (const auto& [name, h] : positional_specs_) out << " " << name << (many_ && &name == &positional_specs_.back().first ? "..." : "");
+  for (const auto& [name, h] : positional_specs_)
+    out << " " << name << (many_ && &name == &positional_specs_.back().first ? "..." : "");
   out << " [options]\n\n" << description_ << "\n";
   if (!positional_specs_.empty()) {
     out << "\narguments:\n";
-    for (const auto& [name, h] : positional_specs_) out << "  " << name << std::string(name.size() < 20 ? 20 - name.size() : 1, ' ') << h << "\n";
+    for (const auto& [name, h] : positional_specs_)
+      out << "  " << name << std::string(name.size() < 20 ? 20 - name.size() : 1, ' ') << h << "\n";
   }
   if (!specs_.empty()) {
     out << "\noptions:\n";

@@ -18,10 +18,11 @@ const char* kKinds = "mfcc, mel, mel_db, stft, zcr, rms, chroma, delta";
 }
 
 int features_command(const std::vector<std::string>& args) {
-  ArgParser p("features", "Computes one feature of AUDIO with librosa 0.10's defaults and writes it as a NumPy\n"
-                          ".npy array shaped [features, frames], as librosa returns it (np.load reads it).\n"
-                          "Kinds: mfcc, mel (power), mel_db (power_to_db of mel), stft (magnitude), zcr, rms,\n"
-                          "chroma (chroma_stft), delta (first-order delta of the MFCCs, width 9).");
+  ArgParser p("features",
+              "Computes one feature of AUDIO with librosa 0.10's defaults and writes it as a NumPy\n"
+              ".npy array shaped [features, frames], as librosa returns it (np.load reads it).\n"
+              "Kinds: mfcc, mel (power), mel_db (power_to_db of mel), stft (magnitude), zcr, rms,\n"
+              "chroma (chroma_stft), delta (first-order delta of the MFCCs, width 9).");
   p.positional("AUDIO", "any file libsndfile reads (WAV, FLAC, AIFF, OGG), by content")
       .option("--kind", "KIND", std::string("one of ") + kKinds)
       .option("--out", "FILE.npy", "where to write the array")
@@ -102,10 +103,12 @@ int features_command(const std::vector<std::string>& args) {
     throw std::runtime_error("'" + path + "': " + e.what());
   }
   const std::vector<int64_t> shape = {m.rows, m.cols};
-  if (dtype == "float64") write_npy(out, shape, m.data);
-  else write_npy(out, shape, std::vector<float>(m.data.begin(), m.data.end()));
-  std::cout << "wrote " << out << ": " << kind << " [" << m.rows << ", " << m.cols << "] " << dtype << " from "
-            << path << " (" << audio.format << ", " << audio.sample_rate << " Hz, " << audio.seconds() << " s)\n";
+  if (dtype == "float64")
+    write_npy(out, shape, m.data);
+  else
+    write_npy(out, shape, std::vector<float>(m.data.begin(), m.data.end()));
+  std::cout << "wrote " << out << ": " << kind << " [" << m.rows << ", " << m.cols << "] " << dtype << " from " << path
+            << " (" << audio.format << ", " << audio.sample_rate << " Hz, " << audio.seconds() << " s)\n";
   return 0;
 }
 

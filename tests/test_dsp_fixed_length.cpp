@@ -33,10 +33,10 @@ TEST_CASE("time-major flattening is mfcc.T.flatten(): 20 x 120 MFCCs become 2400
   const Matrix m = make(20, 120);
   const auto flat = flatten_time_major(m);
   REQUIRE(flat.size() == 2400);
-  CHECK(flat[0] == 0.0f);      // frame 0, coefficient 0
-  CHECK(flat[1] == 10.0f);     // frame 0, coefficient 1
-  CHECK(flat[20] == 1.0f);     // frame 1, coefficient 0
-  CHECK(flat[2399] == 309.0f); // frame 119, coefficient 19
+  CHECK(flat[0] == 0.0f);       // frame 0, coefficient 0
+  CHECK(flat[1] == 10.0f);      // frame 0, coefficient 1
+  CHECK(flat[20] == 1.0f);      // frame 1, coefficient 0
+  CHECK(flat[2399] == 309.0f);  // frame 119, coefficient 19
   CHECK(flatten_feature_major(m)[1] == 1.0f);
 }
 

@@ -122,6 +122,23 @@ TEST_CASE("spectrogram, mel, dB, MFCC, deltas, ZCR, RMS, chroma") {
   }
 }
 
+TEST_CASE("single-precision FFT (as librosa on float32 audio) stays within the issue's tolerances") {
+  for (const char* file : kFiles) {
+    const auto y = reference_signal(file);
+    const double sr = kRates.at(file);
+    StftOptions single;
+    single.precision = Precision::single;
+    compare(file, "stft_mag", Stft(single).spectrogram(y, 1.0), Scale::peak, 1e-4);
+    compare(file, "mel128_power", MelSpectrogram(sr, single, MelOptions{})(y), Scale::peak, 1e-4);
+    for (int n : {20, 40}) {
+      MfccOptions o;
+      o.n_mfcc = n;
+      o.stft = single;
+      compare(file, "mfcc" + std::to_string(n), MfccExtractor(sr, o)(y), Scale::absolute_db, 1e-3);
+    }
+  }
+}
+
 int main(int argc, char** argv) {
   return ser::test::run_requiring(librosa_dir() + "/manifest.json", "SER_REFERENCE", argc, argv);
 }

@@ -1,0 +1,75 @@
+// DSP benchmarks on a real 2 s clip (a TESS recording resampled to 22050 Hz,
+// the rate the published pipelines use), for comparison with librosa's
+// figures on this kind of machine (see bench/README.md).
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "dsp/audio.hpp"
+#include "dsp/mfcc.hpp"
+#include "dsp/resample.hpp"
+
+namespace {
+std::string data_dir() {
+  const char* env = std::getenv("SER_DATA");
+  return env && *env ? env : SER_DEFAULT_DATA_DIR;
+}
+// YAF_bone_sad lasts 2.19 s at 24414 Hz.
+const std::string kClip = "/tess/YAF_sad/YAF_bone_sad.flac";
+
+const ser::dsp::Audio& clip_native() {
+  static const ser::dsp::Audio a = ser::dsp::load_audio(data_dir() + kClip);
+  return a;
+}
+const std::vector<float>& clip_22050() {
+  static const std::vector<float> y = ser::dsp::resample(clip_native().samples, clip_native().sample_rate, 22050);
+  return y;
+}
+
+// 40 MFCCs with an extractor built once (FFT plan, mel filterbank, DCT) and
+// reused, as a data-set pipeline does. Arg 0: double precision; 1: single.
+void mfcc40_2s(benchmark::State& state) {
+  ser::dsp::MfccOptions o;
+  o.n_mfcc = 40;
+  o.stft.precision = state.range(0) ? ser::dsp::Precision::single : ser::dsp::Precision::double_;
+  const ser::dsp::MfccExtractor extract(22050, o);
+  const auto& y = clip_22050();
+  for (auto _ : state) benchmark::DoNotOptimize(extract(y));
+  state.counters["clip_seconds"] = static_cast<double>(y.size()) / 22050;
+}
+BENCHMARK(mfcc40_2s)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
+// The same including building the extractor on every call (librosa's mfcc() does that too).
+void mfcc40_2s_one_shot(benchmark::State& state) {
+  ser::dsp::MfccOptions o;
+  o.n_mfcc = 40;
+  const auto& y = clip_22050();
+  for (auto _ : state) benchmark::DoNotOptimize(ser::dsp::mfcc(y, 22050, o));
+}
+BENCHMARK(mfcc40_2s_one_shot)->Unit(benchmark::kMicrosecond);
+
+void resample_2s_to_22050_hq(benchmark::State& state) {
+  const auto& a = clip_native();
+  for (auto _ : state) benchmark::DoNotOptimize(ser::dsp::resample(a.samples, a.sample_rate, 22050));
+}
+BENCHMARK(resample_2s_to_22050_hq)->Unit(benchmark::kMicrosecond);
+
+void decode_2s_flac(benchmark::State& state) {
+  const std::string path = data_dir() + kClip;
+  for (auto _ : state) benchmark::DoNotOptimize(ser::dsp::load_audio(path));
+}
+BENCHMARK(decode_2s_flac)->Unit(benchmark::kMicrosecond);
+
+void load_resample_mfcc_2s(benchmark::State& state) {
+  const std::string path = data_dir() + kClip;
+  ser::dsp::LoadOptions load;
+  load.sample_rate = 22050;
+  ser::dsp::MfccOptions o;
+  o.n_mfcc = 40;
+  for (auto _ : state) benchmark::DoNotOptimize(ser::dsp::mfcc(ser::dsp::load_audio(path, load).samples, 22050, o));
+}
+BENCHMARK(load_resample_mfcc_2s)->Unit(benchmark::kMicrosecond);
+}  // namespace
+
+BENCHMARK_MAIN();
