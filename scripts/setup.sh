@@ -9,6 +9,11 @@ packages=(
   zlib1g-dev        # gzip-compressed data sets (MNIST idx.gz); CRC-32 of model files
   libeigen3-dev     # small linear algebra (orthogonal init), references in tests
   doctest-dev       # unit tests
+  pkg-config
+  libsndfile1-dev   # audio in: WAV, FLAC, AIFF, OGG, detected by content
+  libsoxr-dev       # resampling (librosa's default resampler is soxr HQ)
+  libfftw3-dev      # FFTs for the STFT, double and single precision
+  libbenchmark-dev  # bench/ (Google Benchmark)
 )
 
 missing=()

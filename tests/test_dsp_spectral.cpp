@@ -1,0 +1,103 @@
+// Spectral options the librosa reference files do not exercise, checked by
+// their defining properties; and one extractor shared between threads.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numbers>
+#include <thread>
+
+#include "dsp/mfcc.hpp"
+
+using namespace ser::dsp;
+
+namespace {
+std::vector<float> chirp(double sr, double seconds, double phase = 0.0) {
+  std::vector<float> y(static_cast<size_t>(sr * seconds));
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double t = static_cast<double>(i) / sr;
+    y[i] = static_cast<float>(0.4 * std::sin(2 * std::numbers::pi * (200 + 900 * t) * t + phase));
+  }
+  return y;
+}
+}  // namespace
+
+TEST_CASE("periodic windows: Hann and Hamming as scipy.signal.get_window(fftbins=True)") {
+  const auto hann = periodic_window(WindowKind::hann, 8), hamming = periodic_window(WindowKind::hamming, 8);
+  for (int n = 0; n < 8; ++n) {
+    CHECK(hann[static_cast<size_t>(n)] == doctest::Approx(0.5 - 0.5 * std::cos(2 * std::numbers::pi * n / 8)));
+    CHECK(hamming[static_cast<size_t>(n)] == doctest::Approx(0.54 - 0.46 * std::cos(2 * std::numbers::pi * n / 8)));
+  }
+  CHECK(hann[0] == doctest::Approx(0.0));  // periodic: starts at 0, no closing zero
+  CHECK(hann[4] == doctest::Approx(1.0));
+}
+
+TEST_CASE("padding follows numpy.pad: constant, reflect, edge") {
+  const std::vector<float> y = {1, 2, 3, 4};
+  CHECK(pad_signal(y, 2, 2, PadMode::constant) == std::vector<double>{0, 0, 1, 2, 3, 4, 0, 0});
+  CHECK(pad_signal(y, 2, 2, PadMode::reflect) == std::vector<double>{3, 2, 1, 2, 3, 4, 3, 2});
+  CHECK(pad_signal(y, 2, 2, PadMode::edge) == std::vector<double>{1, 1, 1, 2, 3, 4, 4, 4});
+  CHECK(pad_signal(y, 5, 0, PadMode::reflect) == std::vector<double>{2, 3, 4, 3, 2, 1, 2, 3, 4});
+}
+
+TEST_CASE("mel filters: without normalisation each triangle peaks near 1; HTK and Slaney scales invert") {
+  MelOptions plain;
+  plain.slaney_norm = false;
+  const Matrix fb = mel_filterbank(22050, 2048, plain);
+  for (int64_t m = 0; m < fb.rows; ++m) {
+    double peak = 0;
+    for (int64_t b = 0; b < fb.cols; ++b) peak = std::max(peak, fb(m, b));
+    CHECK(peak <= 1.0);
+    if (m > 10) CHECK(peak > 0.5);  // the lowest filters are narrower than an FFT bin
+  }
+  for (bool htk : {false, true})
+    for (double hz : {0.0, 440.0, 1000.0, 7999.0})
+      CHECK(mel_to_hz(hz_to_mel(hz, htk), htk) == doctest::Approx(hz).epsilon(1e-12));
+  CHECK(hz_to_mel(1000.0, true) == doctest::Approx(999.99).epsilon(1e-4));  // HTK: 1000 Hz ~ 1000 mel
+  CHECK(hz_to_mel(1000.0, false) == doctest::Approx(15.0));                 // Slaney: 15 mel at 1 kHz
+}
+
+TEST_CASE("dB scaling: ref=max puts the peak at 0 dB; top_db clamps; amplitude is 20 log10") {
+  Matrix s(1, 3);
+  s.data = {1e-3, 1.0, 100.0};
+  DbOptions o;
+  o.ref = DbReference::max;
+  o.top_db = 30;
+  const Matrix db = power_to_db(s, o);
+  CHECK(db.data[2] == doctest::Approx(0.0));
+  CHECK(db.data[1] == doctest::Approx(-20.0));
+  CHECK(db.data[0] == doctest::Approx(-30.0));  // -50 clamped to max - 30
+  DbOptions a = amplitude_db_defaults();
+  a.top_db = -1;
+  CHECK(amplitude_to_db(s, a).data[2] == doctest::Approx(40.0));
+}
+
+TEST_CASE("MFCC liftering scales coefficient k by 1 + L/2 sin(pi (k+1) / L)") {
+  const auto y = chirp(16000, 0.5);
+  MfccOptions plain, liftered;
+  plain.n_mfcc = liftered.n_mfcc = 13;
+  liftered.lifter = 22;
+  const Matrix a = mfcc(y, 16000, plain), b = mfcc(y, 16000, liftered);
+  for (int k = 0; k < 13; ++k) {
+    const double li = 1 + 11 * std::sin(std::numbers::pi * (k + 1) / 22);
+    CHECK(b(k, 3) == doctest::Approx(a(k, 3) * li).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("one extractor shared by threads gives exactly the sequential results") {
+  MfccOptions o;
+  o.n_mfcc = 40;
+  const MfccExtractor extract(22050, o);
+  std::vector<std::vector<float>> clips;
+  for (int i = 0; i < 8; ++i) clips.push_back(chirp(22050, 1.0 + 0.1 * i, 0.3 * i));
+  std::vector<Matrix> sequential, parallel(clips.size());
+  for (const auto& c : clips) sequential.push_back(extract(c));
+  {
+    std::vector<std::jthread> threads;
+    for (size_t t = 0; t < 2; ++t)
+      threads.emplace_back([&, t] {
+        for (size_t i = t; i < clips.size(); i += 2) parallel[i] = extract(clips[i]);
+      });
+  }
+  for (size_t i = 0; i < clips.size(); ++i) CHECK(parallel[i].data == sequential[i].data);
+}
