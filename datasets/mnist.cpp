@@ -60,3 +60,20 @@ MnistSet load_mnist_test_set(const std::string& dir) {
 }
 
 }  // namespace ser::datasets
+
+namespace ser::datasets {
+Corpus mnist_corpus(const std::string& dir) {
+  const MnistSet set = load_mnist_test_set(dir);
+  Corpus c;
+  c.name = "mnist";
+  for (int d = 0; d < 10; ++d) c.labels.push_back(std::to_string(d));
+  for (int64_t i = 0; i < set.count; ++i) {
+    Sample s;
+    s.path = dir + "/t10k-images-idx3-ubyte.gz#" + std::to_string(i);
+    s.corpus = "mnist";
+    s.label = std::to_string(set.labels[static_cast<size_t>(i)]);
+    c.samples.push_back(std::move(s));
+  }
+  return c;
+}
+}  // namespace ser::datasets

@@ -23,3 +23,11 @@ MnistSet load_mnist(const std::string& images_path, const std::string& labels_pa
 MnistSet load_mnist_test_set(const std::string& dir);
 
 }  // namespace ser::datasets
+
+#include "datasets/corpus.hpp"
+
+namespace ser::datasets {
+// The MNIST test set as a Corpus (labels "0".."9"; a sample's path is
+// "<images file>#<index>"), for reports and splits.
+Corpus mnist_corpus(const std::string& dir);
+}  // namespace ser::datasets

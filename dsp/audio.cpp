@@ -21,6 +21,18 @@ std::string format_name(int format) {
 }
 }  // namespace
 
+AudioInfo probe_audio(const std::string& path) {
+  auto fail = [&](const std::string& what) { return AudioError("audio file '" + path + "': " + what); };
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw fail("no such file");
+  if (std::filesystem::file_size(path, ec) == 0) throw fail("the file is empty");
+  SF_INFO info{};
+  std::unique_ptr<SNDFILE, CloseSndfile> file(sf_open(path.c_str(), SFM_READ, &info));
+  if (!file) throw fail(std::string("cannot decode: ") + sf_strerror(nullptr));
+  if (info.frames <= 0) throw fail("holds no samples");
+  return {info.samplerate, info.channels, info.frames, format_name(info.format)};
+}
+
 Audio load_audio(const std::string& path, const LoadOptions& options) {
   auto fail = [&](const std::string& what) { return AudioError("audio file '" + path + "': " + what); };
   std::error_code ec;

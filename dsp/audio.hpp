@@ -36,6 +36,17 @@ struct LoadOptions {
   ResampleQuality quality = ResampleQuality::high;  // librosa's default, soxr_hq
 };
 
+// What a file's header says, without decoding it (cheap enough for a whole corpus).
+struct AudioInfo {
+  int sample_rate = 0;
+  int channels = 0;
+  int64_t frames = 0;
+  std::string format;
+  double seconds() const { return sample_rate ? static_cast<double>(frames) / sample_rate : 0.0; }
+};
+// Throws AudioError, as load_audio, for a file libsndfile cannot open.
+AudioInfo probe_audio(const std::string& path);
+
 // Throws AudioError for: a missing, empty or unreadable file, a format
 // libsndfile does not know, no samples, NaN or infinite samples, an offset at
 // or past the end.

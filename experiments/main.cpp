@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "experiments/arg_parser.hpp"
+#include "experiments/data_command.hpp"
 #include "experiments/demo.hpp"
 #include "experiments/features_command.hpp"
 #include "nn/model_file.hpp"
@@ -18,6 +19,7 @@ const char* kUsage = R"(ser: speech emotion recognition research framework
 usage: ser <command> [options]
 
 commands:
+  data ROOT          report what a corpus folder holds (classes, speakers, skipped files, splits)
   demo               train a small 1-D CNN on synthetic pitch contours (no download needed)
   features AUDIO     compute one librosa feature (MFCC, mel, ...) of a file and write it as .npy
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   try {
+    if (command == "data") return ser::experiments::data_command(args);
     if (command == "demo") return demo(args);
     if (command == "features") return ser::experiments::features_command(args);
     if (command == "inspect") return inspect(args);

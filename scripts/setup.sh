@@ -14,6 +14,8 @@ packages=(
   libsoxr-dev       # resampling (librosa's default resampler is soxr HQ)
   libfftw3-dev      # FFTs for the STFT, double and single precision
   libbenchmark-dev  # bench/ (Google Benchmark)
+  nlohmann-json3-dev  # JSON reports (ser data --json); the standard C++ JSON library
+  libstb-dev        # image decoding (JPEG/PNG) for FER2013
 )
 
 missing=()

@@ -1,0 +1,109 @@
+#include "datasets/report.hpp"
+
+#include <algorithm>
+#include <iomanip>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace ser::datasets {
+
+namespace {
+struct Stats {
+  std::map<std::string, int64_t> classes, speakers;
+  std::map<std::string, std::map<std::string, int64_t>> per_corpus;
+  std::map<int, int64_t> rates;
+  double min = 0, max = 0, total = 0;
+};
+
+Stats stats_of(const Corpus& c) {
+  Stats s;
+  for (const auto& l : c.labels) s.classes[l] = 0;
+  bool first = true;
+  for (const Sample& x : c.samples) {
+    ++s.classes[x.label];
+    if (!x.speaker.empty()) ++s.speakers[x.speaker];
+    ++s.per_corpus[x.corpus][x.label];
+    if (x.sample_rate) ++s.rates[x.sample_rate];
+    s.min = first ? x.seconds : std::min(s.min, x.seconds);
+    s.max = first ? x.seconds : std::max(s.max, x.seconds);
+    s.total += x.seconds;
+    first = false;
+  }
+  return s;
+}
+
+std::map<std::string, int64_t> side_counts(const Corpus& c, const std::vector<size_t>& side) {
+  std::map<std::string, int64_t> m;
+  for (size_t i : side) ++m[c.samples[i].label];
+  return m;
+}
+}  // namespace
+
+std::string report_text(const Corpus& c, const Split* split) {
+  const Stats s = stats_of(c);
+  std::ostringstream out;
+  out << c.name << ": " << c.samples.size() << " files in " << c.labels.size() << " classes";
+  if (!s.speakers.empty()) out << ", " << s.speakers.size() << " speakers";
+  out << ", " << c.skipped.size() << " skipped\n";
+  if (s.total > 0)
+    out << std::fixed << std::setprecision(2) << "duration: " << s.total / 60 << " min in all, " << s.min << " to "
+        << s.max << " s per file, mean " << s.total / static_cast<double>(c.samples.size()) << " s\n";
+  if (!s.rates.empty()) {
+    out << "sample rates:";
+    for (const auto& [rate, n] : s.rates) out << " " << rate << " Hz x " << n;
+    out << "\n";
+  }
+  out << "\nclass" << std::string(18, ' ') << "files";
+  if (s.per_corpus.size() > 1)
+    for (const auto& [corpus, m] : s.per_corpus) out << std::setw(10) << corpus;
+  if (split) out << std::setw(8) << "train" << std::setw(8) << "val" << std::setw(8) << "test";
+  out << "\n";
+  const auto tr = split ? side_counts(c, split->train) : std::map<std::string, int64_t>{};
+  const auto va = split ? side_counts(c, split->validation) : std::map<std::string, int64_t>{};
+  const auto te = split ? side_counts(c, split->test) : std::map<std::string, int64_t>{};
+  for (const auto& l : c.labels) {
+    out << std::left << std::setw(23) << l << std::right << std::setw(5) << s.classes.at(l);
+    if (s.per_corpus.size() > 1)
+      for (const auto& [corpus, m] : s.per_corpus) out << std::setw(10) << (m.count(l) ? m.at(l) : 0);
+    if (split)
+      out << std::setw(8) << (tr.count(l) ? tr.at(l) : 0) << std::setw(8) << (va.count(l) ? va.at(l) : 0)
+          << std::setw(8) << (te.count(l) ? te.at(l) : 0);
+    out << "\n";
+  }
+  if (!s.speakers.empty()) {
+    out << "\nspeakers:";
+    for (const auto& [spk, n] : s.speakers) out << " " << spk << " (" << n << ")";
+    out << "\n";
+  }
+  if (!c.skipped.empty()) {
+    out << "\nskipped:\n";
+    for (const auto& k : c.skipped) out << "  " << k.path << ": " << k.reason << "\n";
+  }
+  return out.str();
+}
+
+std::string report_json(const Corpus& c, const Split* split) {
+  const Stats s = stats_of(c);
+  nlohmann::ordered_json j;
+  j["corpus"] = c.name;
+  j["files"] = c.samples.size();
+  j["labels"] = c.labels;
+  j["classes"] = s.classes;
+  if (!s.speakers.empty()) j["speakers"] = s.speakers;
+  j["corpora"] = s.per_corpus;
+  if (!c.samples.empty())
+    j["seconds"] = {
+        {"min", s.min}, {"mean", s.total / static_cast<double>(c.samples.size())}, {"max", s.max}, {"total", s.total}};
+  nlohmann::ordered_json rates = nlohmann::ordered_json::object();
+  for (const auto& [rate, n] : s.rates) rates[std::to_string(rate)] = n;
+  j["sample_rates"] = rates;
+  j["skipped"] = nlohmann::ordered_json::array();
+  for (const auto& k : c.skipped) j["skipped"].push_back({{"path", k.path}, {"reason", k.reason}});
+  if (split)
+    j["split"] = {
+        {"train", split->train.size()}, {"validation", split->validation.size()}, {"test", split->test.size()}};
+  return j.dump(2);
+}
+
+}  // namespace ser::datasets
