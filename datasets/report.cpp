@@ -10,7 +10,7 @@ namespace ser::datasets {
 
 namespace {
 struct Stats {
-  std::map<std::string, int64_t> classes, speakers;
+  std::map<std::string, int64_t> classes, speakers, partitions;
   std::map<std::string, std::map<std::string, int64_t>> per_corpus;
   std::map<int, int64_t> rates;
   double min = 0, max = 0, total = 0;
@@ -23,6 +23,7 @@ Stats stats_of(const Corpus& c) {
   for (const Sample& x : c.samples) {
     ++s.classes[x.label];
     if (!x.speaker.empty()) ++s.speakers[x.speaker];
+    if (!x.partition.empty()) ++s.partitions[x.partition];
     ++s.per_corpus[x.corpus][x.label];
     if (x.sample_rate) ++s.rates[x.sample_rate];
     s.min = first ? x.seconds : std::min(s.min, x.seconds);
@@ -71,6 +72,11 @@ std::string report_text(const Corpus& c, const Split* split) {
           << std::setw(8) << (te.count(l) ? te.at(l) : 0);
     out << "\n";
   }
+  if (!s.partitions.empty()) {
+    out << "\npartitions of the corpus:";
+    for (const auto& [name, n] : s.partitions) out << " " << name << " (" << n << ")";
+    out << "\n";
+  }
   if (!s.speakers.empty()) {
     out << "\nspeakers:";
     for (const auto& [spk, n] : s.speakers) out << " " << spk << " (" << n << ")";
@@ -91,6 +97,7 @@ std::string report_json(const Corpus& c, const Split* split) {
   j["labels"] = c.labels;
   j["classes"] = s.classes;
   if (!s.speakers.empty()) j["speakers"] = s.speakers;
+  if (!s.partitions.empty()) j["partitions"] = s.partitions;
   j["corpora"] = s.per_corpus;
   if (!c.samples.empty())
     j["seconds"] = {

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "datasets/audio_corpora.hpp"
+#include "datasets/fer2013.hpp"
 #include "datasets/mnist.hpp"
 #include "datasets/report.hpp"
 #include "datasets/split.hpp"
@@ -17,7 +18,7 @@ int data_command(const std::vector<std::string>& args) {
               "holds: files per class (and per speaker), durations, sample rates, and every skipped\n"
               "file with the reason. With --split, also the sizes of a seeded split.");
   p.positional("ROOT", "the corpus folder, e.g. ../shared/data/tess")
-      .option("--dataset", "NAME", "tess, ravdess, savee, cremad or mnist")
+      .option("--dataset", "NAME", "tess, ravdess, savee, cremad, fer2013 (folder or fer2013.csv) or mnist")
       .flag("--json", "print one JSON object instead of text")
       .option("--tess-classes", "7|14", "TESS: 7 emotions or 14 speaker x emotion classes", "14")
       .flag("--no-song", "RAVDESS: leave out the sung files")
@@ -39,10 +40,9 @@ int data_command(const std::vector<std::string>& args) {
     o.ravdess_song = !p.flag_set("--no-song");
     corpus = datasets::load_audio_corpus(name, root, o);
   } else if (name == "fer2013") {
-    throw UsageError(
-        "fer2013 is not supported by this build yet (its loader is part of the datasets issue still open)");
+    corpus = datasets::load_fer2013(root).corpus;
   } else {
-    throw UsageError("unknown --dataset '" + name + "' (tess, ravdess, savee, cremad, mnist)");
+    throw UsageError("unknown --dataset '" + name + "' (tess, ravdess, savee, cremad, fer2013, mnist)");
   }
 
   std::optional<datasets::Split> split;

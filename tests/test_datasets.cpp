@@ -9,6 +9,7 @@
 #include <set>
 
 #include "datasets/audio_corpora.hpp"
+#include "datasets/fer2013.hpp"
 #include "datasets/labels.hpp"
 #include "datasets/mnist.hpp"
 #include "datasets/report.hpp"
@@ -263,6 +264,62 @@ TEST_CASE("reports: JSON with files, classes, speakers and skipped") {
   const Corpus m = mnist_corpus(data("mnist"));
   CHECK(m.samples.size() == 10000);
   CHECK(report_text(m).find("mnist: 10000 files in 10 classes") != std::string::npos);
+}
+
+TEST_CASE("FER2013 from class folders: 4036 training and 3589 test images in 7 classes") {
+  const ImageCorpus f = load_fer2013(data("fer2013"));
+  CHECK(f.corpus.samples.size() == 4036 + 3589);
+  CHECK(f.corpus.skipped.empty());
+  CHECK(f.pixels.size() == f.corpus.samples.size() * 48 * 48);
+  const auto parts = count_by(f.corpus, &Sample::partition);
+  CHECK(parts.at("train") == 4036);
+  CHECK(parts.at("test") == 3589);
+  const auto classes = count_by(f.corpus, &Sample::label);
+  CHECK(classes.size() == 7);
+  int disgust_train = 0;
+  for (const auto& s : f.corpus.samples) disgust_train += s.label == "disgust" && s.partition == "train";
+  CHECK(disgust_train == 436);
+}
+
+TEST_CASE("FER2013 from the original CSV, malformed rows skipped with file:line") {
+  const ImageCorpus folders = load_fer2013(data("fer2013"));
+  const fs::path dir = temp_dir("fer_csv");
+  const fs::path csv = dir / "fer2013.csv";
+  {
+    std::ofstream out(csv);
+    out << "emotion,pixels,Usage\n";
+    // Three real faces: the CSV codes are 0=Angry 3=Happy 6=Neutral.
+    const std::map<std::string, int> code = {{"angry", 0}, {"happy", 3}, {"neutral", 6}};
+    int written = 0;
+    for (size_t i = 0; i < folders.corpus.samples.size() && written < 3; ++i) {
+      const auto& s = folders.corpus.samples[i];
+      if (!code.count(s.label) || (written == 1 && s.label != "happy") || (written == 2 && s.label != "neutral"))
+        continue;
+      out << code.at(s.label) << ",";
+      for (int k = 0; k < 48 * 48; ++k) out << (k ? " " : "") << int(folders.pixels[i * 48 * 48 + k]);
+      out << (written == 2 ? ",PrivateTest\r\n" : ",Training\n");
+      ++written;
+    }
+    out << "9,1 2 3,Training\n";                                 // bad emotion
+    out << "2,1 2 3,Training\n";                                 // too few pixels
+    out << "2," << std::string(2304 * 2, '1') << ",Training\n";  // not space-separated values
+    out << "garbage\n";
+  }
+  const ImageCorpus c = load_fer2013(csv.string());
+  REQUIRE(c.corpus.samples.size() == 3);
+  CHECK(c.corpus.samples[0].label == "angry");
+  CHECK(c.corpus.samples[1].label == "happy");
+  CHECK(c.corpus.samples[2].label == "neutral");
+  CHECK(c.corpus.samples[2].partition == "PrivateTest");
+  CHECK(c.pixels.size() == 3 * 48 * 48);
+  REQUIRE(c.corpus.skipped.size() == 4);
+  CHECK(c.corpus.skipped[0].path == csv.string() + ":5");
+  CHECK(c.corpus.skipped[0].reason.find("emotion '9' is not 0-6") != std::string::npos);
+  CHECK(c.corpus.skipped[1].reason.find("2304 values") != std::string::npos);
+  CHECK(c.corpus.skipped[3].reason.find("emotion,pixels,Usage") != std::string::npos);
+  std::ofstream(dir / "wrong.csv") << "a,b,c\n";
+  CHECK_THROWS_WITH_AS(load_fer2013((dir / "wrong.csv").string()), doctest::Contains("header emotion,pixels,Usage"),
+                       std::invalid_argument);
 }
 
 int main(int argc, char** argv) {

@@ -1,0 +1,31 @@
+#pragma once
+// FER2013 (48 x 48 grayscale faces, 7 emotions) in both of its common forms:
+//   folders   ROOT/<partition>/<class>/*.jpg|png (partition: train, test, ...),
+//             decoded with stb_image;
+//   CSV       the original fer2013.csv: "emotion,pixels,Usage", emotion 0=Angry
+//             1=Disgust 2=Fear 3=Happy 4=Sad 5=Surprise 6=Neutral, 2304 pixel
+//             values per row, Usage Training / PublicTest / PrivateTest.
+// Labels use common_emotions() order (angry disgust fear happy neutral sad
+// surprise) in both forms. Unreadable images, wrong sizes, unknown classes
+// and malformed CSV rows are skipped with the reason ("file.csv:LINE" names a row).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "datasets/corpus.hpp"
+
+namespace ser::datasets {
+
+struct ImageCorpus {
+  Corpus corpus;
+  int height = 48, width = 48;
+  std::vector<uint8_t> pixels;  // samples.size() x height x width, in sample order
+};
+
+ImageCorpus load_fer2013_folders(const std::string& root);
+ImageCorpus load_fer2013_csv(const std::string& csv_path);
+// A folder or a .csv, by what `path` is.
+ImageCorpus load_fer2013(const std::string& path);
+
+}  // namespace ser::datasets
