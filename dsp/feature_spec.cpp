@@ -1,0 +1,113 @@
+#include "dsp/feature_spec.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+#include "dsp/chroma.hpp"
+#include "dsp/delta.hpp"
+#include "dsp/framewise.hpp"
+
+namespace ser::dsp {
+
+const std::vector<std::string>& FeatureSpec::kinds() {
+  static const std::vector<std::string> k = {"mfcc", "mel", "mel_db", "stft", "zcr", "rms", "chroma", "delta"};
+  return k;
+}
+
+void FeatureSpec::validate() const {
+  if (std::find(kinds().begin(), kinds().end(), kind) == kinds().end())
+    throw std::invalid_argument("unknown feature kind '" + kind +
+                                "' (mfcc, mel, mel_db, stft, zcr, rms, chroma, delta)");
+  if (stft.n_fft < 2) throw std::invalid_argument("n_fft must be >= 2");
+  if (n_mfcc < 1 || n_mfcc > mel.n_mels) throw std::invalid_argument("n_mfcc must be between 1 and n_mels");
+  if (load.sample_rate < 0) throw std::invalid_argument("sample rate must be > 0 (or 0 for the file's own)");
+}
+
+std::string FeatureSpec::canonical() const {
+  std::ostringstream s;
+  s.precision(17);
+  s << "v1;kind=" << kind << ";sr=" << load.sample_rate << ";offset=" << load.offset << ";duration=" << load.duration
+    << ";resample=" << static_cast<int>(load.quality) << ";n_fft=" << stft.n_fft
+    << ";hop=" << (stft.hop_length ? stft.hop_length : stft.n_fft / 4)
+    << ";win=" << (stft.win_length ? stft.win_length : stft.n_fft) << ";window=" << static_cast<int>(stft.window)
+    << ";center=" << stft.center << ";pad=" << static_cast<int>(stft.pad_mode)
+    << ";precision=" << static_cast<int>(stft.precision);
+  if (kind == "mel" || kind == "mel_db" || kind == "mfcc" || kind == "delta")
+    s << ";n_mels=" << mel.n_mels << ";fmin=" << mel.fmin << ";fmax=" << mel.fmax << ";htk=" << mel.htk
+      << ";slaney=" << mel.slaney_norm;
+  if (kind == "mel_db" || kind == "mfcc" || kind == "delta")
+    s << ";db_ref=" << static_cast<int>(db.ref) << ";ref=" << db.ref_value << ";amin=" << db.amin
+      << ";top_db=" << db.top_db;
+  if (kind == "mfcc" || kind == "delta") s << ";n_mfcc=" << n_mfcc;
+  return s.str();
+}
+
+uint64_t FeatureSpec::hash() const {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : canonical()) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+struct FeatureExtractor::PerRate {
+  std::unique_ptr<MelSpectrogram> mel;
+  std::unique_ptr<MfccExtractor> mfcc;
+  std::unique_ptr<Stft> stft;
+};
+
+FeatureExtractor::FeatureExtractor(FeatureSpec spec) : spec_(std::move(spec)) { spec_.validate(); }
+FeatureExtractor::~FeatureExtractor() = default;
+
+const FeatureExtractor::PerRate& FeatureExtractor::for_rate(int sr) const {
+  std::lock_guard lock(mutex_);
+  auto& slot = per_rate_[sr];
+  if (!slot) {
+    slot = std::make_unique<PerRate>();
+    const std::string& k = spec_.kind;
+    if (k == "mel" || k == "mel_db") slot->mel = std::make_unique<MelSpectrogram>(sr, spec_.stft, spec_.mel);
+    if (k == "mfcc" || k == "delta") {
+      MfccOptions o;
+      o.n_mfcc = spec_.n_mfcc;
+      o.stft = spec_.stft;
+      o.mel = spec_.mel;
+      o.db = spec_.db;
+      slot->mfcc = std::make_unique<MfccExtractor>(sr, o);
+    }
+    if (k == "stft") slot->stft = std::make_unique<Stft>(spec_.stft);
+  }
+  return *slot;
+}
+
+Matrix FeatureExtractor::operator()(std::span<const float> y, int sr) const {
+  const std::string& k = spec_.kind;
+  if (k == "zcr" || k == "rms") {
+    const FrameOptions f{spec_.stft.n_fft, spec_.stft.hop_length ? spec_.stft.hop_length : spec_.stft.n_fft / 4,
+                         spec_.stft.center};
+    return k == "zcr" ? zero_crossing_rate(y, f) : rms(y, f, spec_.stft.pad_mode);
+  }
+  if (k == "chroma") {
+    ChromaOptions o;
+    o.stft = spec_.stft;
+    return chroma_stft(y, sr, o);
+  }
+  const PerRate& p = for_rate(sr);
+  if (k == "stft") return p.stft->spectrogram(y, 1.0);
+  if (k == "mel") return (*p.mel)(y);
+  if (k == "mel_db") return power_to_db((*p.mel)(y), spec_.db);
+  const Matrix m = (*p.mfcc)(y);
+  return k == "delta" ? delta(m, 9, 1) : m;
+}
+
+Matrix FeatureExtractor::from_file(const std::string& path) const {
+  const Audio a = load_audio(path, spec_.load);
+  try {
+    return (*this)(a.samples, a.sample_rate);
+  } catch (const std::invalid_argument& e) {
+    throw AudioError("audio file '" + path + "': " + e.what());
+  }
+}
+
+}  // namespace ser::dsp
