@@ -10,7 +10,7 @@
 
 namespace ser {
 
-void write_file_atomically(const std::string& path, std::string_view bytes) {
+void write_file_atomically(const std::string& path, std::string_view bytes, bool durable) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   auto fail = [&](const std::string& what) {
     const std::string reason = std::strerror(errno);
@@ -29,12 +29,13 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (durable && ::fsync(fd) != 0) {
     ::close(fd);
     fail("fsync failed");
   }
   if (::close(fd) != 0) fail("close failed");
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename failed");
+  if (!durable) return;
   // Make the rename itself durable.
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   const std::filesystem::path dir = parent.empty() ? std::filesystem::path(".") : parent;

@@ -9,7 +9,10 @@
 namespace ser {
 
 // Throws std::runtime_error naming the path and the system's reason.
-void write_file_atomically(const std::string& path, std::string_view bytes);
+// durable=false skips the fsyncs: still atomic for readers and against a
+// killed process (the kernel keeps the data), but not against power loss.
+// Right for caches, which can be recomputed; results keep the default.
+void write_file_atomically(const std::string& path, std::string_view bytes, bool durable = true);
 
 }  // namespace ser
 

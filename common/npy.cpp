@@ -18,7 +18,7 @@ T load(const char* p) {
 
 template <typename T>
 void write_typed(const std::string& path, const std::vector<int64_t>& shape, const std::vector<T>& data,
-                 const char* descr) {
+                 const char* descr, bool durable) {
   int64_t count = 1;
   for (int64_t d : shape) count *= d;
   if (count != static_cast<int64_t>(data.size()))
@@ -39,7 +39,7 @@ void write_typed(const std::string& path, const std::vector<int64_t>& shape, con
   out += static_cast<char>((header.size() >> 8) & 0xff);
   out += header;
   out.append(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(T));
-  write_file_atomically(path, out);
+  write_file_atomically(path, out, durable);
 }
 }  // namespace
 
@@ -117,11 +117,13 @@ NpyArray read_npy(const std::string& path) {
   return a;
 }
 
-void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data) {
-  write_typed(path, shape, data, "<f4");
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data,
+               bool durable) {
+  write_typed(path, shape, data, "<f4", durable);
 }
-void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<double>& data) {
-  write_typed(path, shape, data, "<f8");
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<double>& data,
+               bool durable) {
+  write_typed(path, shape, data, "<f8", durable);
 }
 
 }  // namespace ser

@@ -26,8 +26,11 @@ class NpyError : public std::runtime_error {
 // in C order). Throws NpyError naming the file.
 NpyArray read_npy(const std::string& path);
 
-// Writes atomically; `data` holds prod(shape) values in C order.
-void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data);
-void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<double>& data);
+// Writes atomically (durable: see write_file_atomically); `data` holds
+// prod(shape) values in C order.
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data,
+               bool durable = true);
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<double>& data,
+               bool durable = true);
 
 }  // namespace ser

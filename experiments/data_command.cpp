@@ -4,11 +4,14 @@
 #include <optional>
 
 #include "datasets/audio_corpora.hpp"
+#include "datasets/feature_cache.hpp"
 #include "datasets/fer2013.hpp"
 #include "datasets/mnist.hpp"
 #include "datasets/report.hpp"
 #include "datasets/split.hpp"
 #include "experiments/arg_parser.hpp"
+#include "experiments/feature_options.hpp"
+#include "experiments/progress.hpp"
 
 namespace ser::experiments {
 
@@ -25,7 +28,10 @@ int data_command(const std::vector<std::string>& args) {
       .option("--split", "random|speaker|word", "add a split: stratified random, or by speaker or word")
       .option("--test", "FRACTION", "test share of the split", "0.25")
       .option("--validation", "FRACTION", "validation share of the split", "0")
-      .option("--seed", "S", "seed of the split", "42");
+      .option("--seed", "S", "seed of the split", "42")
+      .option("--cache", "DIR", "also extract features of every file into this cache (reused on the next run)")
+      .option("--threads", "N", "extraction threads", "all cores");
+  add_feature_options(p, "mfcc");
   if (!p.parse(args)) return 0;
   const std::string root = p.positionals()[0], name = p.text("--dataset");
 
@@ -63,6 +69,20 @@ int data_command(const std::vector<std::string>& args) {
   }
   const datasets::Split* s = split ? &*split : nullptr;
   std::cout << (p.flag_set("--json") ? datasets::report_json(corpus, s) + "\n" : datasets::report_text(corpus, s));
+
+  if (auto dir = p.maybe("--cache")) {
+    if (name == "mnist" || name == "fer2013")
+      throw UsageError("--cache extracts audio features; " + name + " has none");
+    const datasets::FeatureCache cache(*dir, feature_spec_from(p));
+    ProgressBar bar("features");
+    const auto r = cache.extract(corpus, p.given("--threads") ? p.integer("--threads") : 0,
+                                 [&](int64_t done, int64_t total) { bar.update(done, total); });
+    bar.finish();
+    std::cerr << "features: " << corpus.samples.size() << " files, " << r.stats.computed << " computed, "
+              << r.stats.reused << " from the cache, " << r.stats.failed << " failed, in " << r.stats.seconds << " s ("
+              << cache.folder() << ")\n";
+    for (const auto& f : r.failed) std::cerr << "  failed: " << f.path << ": " << f.reason << "\n";
+  }
   return 0;
 }
 

@@ -205,13 +205,15 @@ TEST_CASE("SAVEE and CREMA-D on files named by their conventions; malformed name
   touch_wav(savee / "AudioData" / "JE" / "a04.wav");  // speaker-folder layout
   for (const char* n : {"XX_a01.wav", "DC_x01.wav", "DC_a.wav", "notes.wav"}) touch_wav(savee / "ALL" / n);
   std::ofstream(savee / "ALL" / "DC_a09.wav") << "broken";  // right name, not audio
+  ser::dsp::save_wav((savee / "ALL" / "DC_n02.wav").string(), std::vector<float>(800, 0.1f), 16000);  // 0.05 s
   const Corpus s = load_savee(savee.string());
   CHECK(s.samples.size() == 8);
   CHECK(count_by(s, &Sample::label).size() == 7);
   CHECK(count_by(s, &Sample::speaker).at("JE") == 2);
   std::map<std::string, std::string> reasons;
   for (const auto& k : s.skipped) reasons[fs::path(k.path).filename().string()] = k.reason;
-  CHECK(reasons.size() == 5);
+  CHECK(reasons.size() == 6);
+  CHECK(reasons["DC_n02.wav"].find("too short: 0.05") != std::string::npos);
   CHECK(reasons["XX_a01.wav"].find("speaker 'XX'") != std::string::npos);
   CHECK(reasons["DC_x01.wav"].find("unknown emotion code 'x'") != std::string::npos);
   CHECK(reasons["DC_a.wav"].find("not <SPK>_<emotion code><number>") != std::string::npos);

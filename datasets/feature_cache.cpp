@@ -1,0 +1,130 @@
+#include "datasets/feature_cache.hpp"
+
+#include <omp.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "common/atomic_file.hpp"
+#include "common/npy.hpp"
+
+namespace ser::datasets {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string hex(uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+dsp::Matrix round_to_float(dsp::Matrix m) {
+  for (double& v : m.data) v = static_cast<float>(v);
+  return m;
+}
+
+// Temporary files of writers that no longer exist (a killed run) are removed.
+void remove_orphans(const std::string& folder) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    const std::string name = e.path().filename().string();
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos) continue;
+    const long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  }
+}
+}  // namespace
+
+FeatureCache::FeatureCache(std::string dir, dsp::FeatureSpec spec) : spec_(std::move(spec)) {
+  spec_.validate();
+  folder_ = (fs::path(dir) / hex(spec_.hash())).string();
+  fs::create_directories(folder_);
+  const std::string settings = (fs::path(folder_) / "settings.txt").string();
+  if (!fs::exists(settings)) write_file_atomically(settings, spec_.canonical() + "\n");
+}
+
+std::string FeatureCache::entry_path(const std::string& audio_path) const {
+  std::error_code ec;
+  const fs::path abs = fs::absolute(audio_path, ec);
+  const auto size = fs::file_size(abs, ec);
+  const auto mtime = fs::last_write_time(abs, ec).time_since_epoch().count();
+  const std::string key = abs.string() + "|" + std::to_string(size) + "|" + std::to_string(mtime);
+  return (fs::path(folder_) / (hex(fnv1a(key)) + ".npy")).string();
+}
+
+FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, const Progress& progress) const {
+  remove_orphans(folder_);
+  const auto start = std::chrono::steady_clock::now();
+  const dsp::FeatureExtractor extractor(spec_);
+  const auto n = static_cast<int64_t>(corpus.samples.size());
+  Result r;
+  r.features.resize(static_cast<size_t>(n));
+  std::vector<std::string> errors(static_cast<size_t>(n));
+  std::vector<char> reused(static_cast<size_t>(n), 0);
+  std::atomic<int64_t> done{0};
+  if (threads <= 0) threads = omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
+  for (int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<size_t>(i);
+    const std::string& path = corpus.samples[k].path;
+    const std::string entry = entry_path(path);
+    try {
+      std::error_code ec;
+      if (fs::exists(entry, ec)) {
+        try {
+          const NpyArray a = read_npy(entry);
+          if (a.shape.size() == 2 && a.shape[0] > 0) {
+            dsp::Matrix m(a.shape[0], a.shape[1]);
+            m.data = a.data;
+            r.features[k] = std::move(m);
+            reused[k] = 1;
+          }
+        } catch (const NpyError&) {
+          // An unreadable entry is recomputed and replaced below.
+        }
+      }
+      if (!reused[k]) {
+        dsp::Matrix m = round_to_float(extractor.from_file(path));
+        // Atomic but not fsynced: a cache entry lost to a power cut is just recomputed.
+        write_npy(entry, {m.rows, m.cols}, std::vector<float>(m.data.begin(), m.data.end()), /*durable=*/false);
+        r.features[k] = std::move(m);
+      }
+    } catch (const std::exception& e) {
+      errors[k] = e.what();
+    }
+    const int64_t d = ++done;
+    if (progress && omp_get_thread_num() == 0) progress(d, n);
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<size_t>(i);
+    if (!errors[k].empty()) {
+      r.failed.push_back({corpus.samples[k].path, errors[k]});
+      ++r.stats.failed;
+    } else if (reused[k]) {
+      ++r.stats.reused;
+    } else {
+      ++r.stats.computed;
+    }
+  }
+  if (progress) progress(n, n);
+  r.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace ser::datasets

@@ -1,0 +1,54 @@
+#pragma once
+// Extracted features kept on disk, so a second run does no extraction.
+//
+//   DIR/<spec hash>/settings.txt     the spec's canonical text, for people
+//   DIR/<spec hash>/<file key>.npy   float32 [features, frames]
+//
+// The spec hash changes with any setting that changes the values; the file
+// key is the file's absolute path, size and modification time, so an edited
+// file is recomputed. Entries are written atomically (temporary file, then
+// rename): a run killed at any point leaves only complete entries, and the
+// next run computes what is missing. Values are rounded to float32 whether
+// computed or read, so a run from the cache gives bit-for-bit what a run
+// without it gives.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "datasets/corpus.hpp"
+#include "dsp/feature_spec.hpp"
+
+namespace ser::datasets {
+
+class FeatureCache {
+ public:
+  FeatureCache(std::string dir, dsp::FeatureSpec spec);
+
+  struct Stats {
+    int64_t computed = 0, reused = 0, failed = 0;
+    double seconds = 0;
+  };
+  struct Result {
+    std::vector<std::optional<dsp::Matrix>> features;  // per sample; empty where extraction failed
+    std::vector<Skipped> failed;                       // the file and why
+    Stats stats;
+  };
+  // Called now and then from one thread with (done, total).
+  using Progress = std::function<void(int64_t, int64_t)>;
+
+  // Features of every sample, from the cache where present, extracted in
+  // parallel on `threads` threads otherwise. One bad file is reported, never fatal.
+  Result extract(const Corpus& corpus, int threads = 0, const Progress& progress = {}) const;
+
+  std::string folder() const { return folder_; }
+  std::string entry_path(const std::string& audio_path) const;
+
+ private:
+  dsp::FeatureSpec spec_;
+  std::string folder_;
+};
+
+}  // namespace ser::datasets
