@@ -11,14 +11,23 @@
 namespace ser::dsp {
 
 const std::vector<std::string>& FeatureSpec::kinds() {
-  static const std::vector<std::string> k = {"mfcc", "mel", "mel_db", "stft", "zcr", "rms", "chroma", "delta"};
+  static const std::vector<std::string> k = {"mfcc", "mel", "mel_db", "mel_amp_db", "stft",
+                                             "zcr",  "rms", "chroma", "delta"};
   return k;
+}
+
+int64_t FeatureSpec::rows() const {
+  if (kind == "mfcc" || kind == "delta") return n_mfcc;
+  if (kind == "mel" || kind == "mel_db" || kind == "mel_amp_db") return mel.n_mels;
+  if (kind == "stft") return stft.n_fft / 2 + 1;
+  if (kind == "chroma") return 12;
+  return 1;
 }
 
 void FeatureSpec::validate() const {
   if (std::find(kinds().begin(), kinds().end(), kind) == kinds().end())
     throw std::invalid_argument("unknown feature kind '" + kind +
-                                "' (mfcc, mel, mel_db, stft, zcr, rms, chroma, delta)");
+                                "' (mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta)");
   if (stft.n_fft < 2) throw std::invalid_argument("n_fft must be >= 2");
   if (n_mfcc < 1 || n_mfcc > mel.n_mels) throw std::invalid_argument("n_mfcc must be between 1 and n_mels");
   if (load.sample_rate < 0) throw std::invalid_argument("sample rate must be > 0 (or 0 for the file's own)");
@@ -33,12 +42,15 @@ std::string FeatureSpec::canonical() const {
     << ";win=" << (stft.win_length ? stft.win_length : stft.n_fft) << ";window=" << static_cast<int>(stft.window)
     << ";center=" << stft.center << ";pad=" << static_cast<int>(stft.pad_mode)
     << ";precision=" << static_cast<int>(stft.precision);
-  if (kind == "mel" || kind == "mel_db" || kind == "mfcc" || kind == "delta")
+  if (kind == "mel" || kind == "mel_db" || kind == "mel_amp_db" || kind == "mfcc" || kind == "delta")
     s << ";n_mels=" << mel.n_mels << ";fmin=" << mel.fmin << ";fmax=" << mel.fmax << ";htk=" << mel.htk
       << ";slaney=" << mel.slaney_norm;
   if (kind == "mel_db" || kind == "mfcc" || kind == "delta")
     s << ";db_ref=" << static_cast<int>(db.ref) << ";ref=" << db.ref_value << ";amin=" << db.amin
       << ";top_db=" << db.top_db;
+  if (kind == "mel_amp_db")
+    s << ";adb_ref=" << static_cast<int>(amplitude_db.ref) << ";aref=" << amplitude_db.ref_value
+      << ";aamin=" << amplitude_db.amin << ";atop_db=" << amplitude_db.top_db;
   if (kind == "mfcc" || kind == "delta") s << ";n_mfcc=" << n_mfcc;
   return s.str();
 }
@@ -68,6 +80,7 @@ const FeatureExtractor::PerRate& FeatureExtractor::for_rate(int sr) const {
     slot = std::make_unique<PerRate>();
     const std::string& k = spec_.kind;
     if (k == "mel" || k == "mel_db") slot->mel = std::make_unique<MelSpectrogram>(sr, spec_.stft, spec_.mel);
+    if (k == "mel_amp_db") slot->mel = std::make_unique<MelSpectrogram>(sr, spec_.stft, spec_.mel, 1.0);
     if (k == "mfcc" || k == "delta") {
       MfccOptions o;
       o.n_mfcc = spec_.n_mfcc;
@@ -97,6 +110,7 @@ Matrix FeatureExtractor::operator()(std::span<const float> y, int sr) const {
   if (k == "stft") return p.stft->spectrogram(y, 1.0);
   if (k == "mel") return (*p.mel)(y);
   if (k == "mel_db") return power_to_db((*p.mel)(y), spec_.db);
+  if (k == "mel_amp_db") return amplitude_to_db((*p.mel)(y), spec_.amplitude_db);
   const Matrix m = (*p.mfcc)(y);
   return k == "delta" ? delta(m, 9, 1) : m;
 }

@@ -16,13 +16,18 @@
 namespace ser::dsp {
 
 struct FeatureSpec {
-  std::string kind = "mfcc";  // mfcc, mel, mel_db, stft, zcr, rms, chroma, delta
+  // mfcc, mel, mel_db, mel_amp_db (amplitude_to_db of the mel of |STFT|, the
+  // deepeshdm pipeline), stft, zcr, rms, chroma, delta
+  std::string kind = "mfcc";
   LoadOptions load;           // offset, duration, sample rate (0: native), resampler quality
   StftOptions stft;
   MelOptions mel;
   int n_mfcc = 20;
-  DbOptions db;
+  DbOptions db;                                 // power_to_db: mel_db, mfcc, delta
+  DbOptions amplitude_db = amplitude_db_defaults();  // amplitude_to_db: mel_amp_db
 
+  // Rows of the feature for these settings (n_mfcc, n_mels, 1 + n_fft/2, 12 or 1).
+  int64_t rows() const;
   static const std::vector<std::string>& kinds();
   // Throws std::invalid_argument for an unknown kind or inconsistent settings.
   void validate() const;

@@ -69,6 +69,7 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
           value = args[++i];
         }
         values_[name] = value;
+        repeated_[name].push_back(value);
       }
     } else {
       positionals_.push_back(a);
@@ -105,6 +106,11 @@ std::string ArgParser::help() const {
 }
 
 bool ArgParser::given(const std::string& name) const { return values_.count(name) > 0; }
+
+std::vector<std::string> ArgParser::all(const std::string& name) const {
+  const auto it = repeated_.find(name);
+  return it == repeated_.end() ? std::vector<std::string>{} : it->second;
+}
 
 std::optional<std::string> ArgParser::maybe(const std::string& name) const {
   if (auto it = values_.find(name); it != values_.end()) return it->second;

@@ -34,6 +34,8 @@ class ArgParser {
   bool flag_set(const std::string& name) const { return given(name); }
   std::string text(const std::string& name) const;  // required unless it has a fallback
   std::optional<std::string> maybe(const std::string& name) const;
+  // Every value of an option given several times (--set a=1 --set b=2), in order.
+  std::vector<std::string> all(const std::string& name) const;
   int integer(const std::string& name) const;
   double number(const std::string& name) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
@@ -49,6 +51,7 @@ class ArgParser {
   std::vector<std::pair<std::string, std::string>> positional_specs_;
   bool many_ = false;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> repeated_;
   std::vector<std::string> positionals_;
   const Spec* find(const std::string& name) const;
 };

@@ -5,7 +5,7 @@
 namespace ser::experiments {
 
 void add_feature_options(ArgParser& p, const std::string& default_kind) {
-  const std::string kinds = "one of mfcc, mel, mel_db, stft, zcr, rms, chroma, delta";
+  const std::string kinds = "one of mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta";
   if (default_kind.empty())
     p.option("--kind", "KIND", kinds);
   else
@@ -30,7 +30,8 @@ dsp::FeatureSpec feature_spec_from(const ArgParser& p) {
   spec.kind = p.text("--kind");
   const auto& kinds = dsp::FeatureSpec::kinds();
   if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end())
-    throw UsageError("unknown --kind '" + spec.kind + "' (mfcc, mel, mel_db, stft, zcr, rms, chroma, delta)");
+    throw UsageError("unknown --kind '" + spec.kind +
+                     "' (mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta)");
   spec.load.offset = p.number("--offset");
   if (p.given("--duration")) spec.load.duration = p.number("--duration");
   if (p.given("--sr")) spec.load.sample_rate = p.integer("--sr");

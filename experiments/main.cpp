@@ -1,10 +1,12 @@
 // The `ser` command line. Each subcommand declares its options with
 // ArgParser, which also writes its --help.
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "experiments/arg_parser.hpp"
+#include "experiments/config.hpp"
 #include "experiments/data_command.hpp"
 #include "experiments/demo.hpp"
 #include "experiments/features_command.hpp"
@@ -23,6 +25,7 @@ commands:
   demo               train a small 1-D CNN on synthetic pitch contours (no download needed)
   features AUDIO     compute one librosa feature (MFCC, mel, ...) of a file and write it as .npy
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
+  summary CONFIG     validate an experiment config and print its model's summary
 
 Run 'ser <command> --help' for the options of a command.
 )";
@@ -45,6 +48,25 @@ int demo(const std::vector<std::string>& args) {
   o.seed = static_cast<uint64_t>(seed);
   o.out_dir = p.text("--out");
   ser::experiments::run_demo(o, std::cout);
+  return 0;
+}
+
+std::string data_dir_setting() {
+  const char* env = std::getenv("SER_DATA");
+  return env && *env ? env : "";
+}
+
+int summary(const std::vector<std::string>& args) {
+  ArgParser p("summary",
+              "Validates an experiment config (unknown keys, types, shapes) without touching any data and\n"
+              "prints the model as a Keras-style table: layers, output shapes, parameter counts.");
+  p.positional("CONFIG", "an experiment YAML file, e.g. configs/tess_cnn1d_mfcc.yaml")
+      .option("--set", "KEY=VALUE", "override a config value (repeatable), e.g. --set training.epochs=5");
+  if (!p.parse(args)) return 0;
+  const auto config = ser::experiments::load_config(p.positionals()[0], p.all("--set"), data_dir_setting());
+  ser::Rng rng(config.seed);
+  ser::nn::Sequential model(config.layers, ser::experiments::model_input_shape(config), rng, config.name);
+  std::cout << model.summary();
   return 0;
 }
 
@@ -79,7 +101,11 @@ int main(int argc, char** argv) {
     if (command == "demo") return demo(args);
     if (command == "features") return ser::experiments::features_command(args);
     if (command == "inspect") return inspect(args);
+    if (command == "summary") return summary(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
+    return 2;
+  } catch (const ser::experiments::ConfigError& e) {
+    std::cerr << "ser " << command << ": " << e.what() << "\n";
     return 2;
   } catch (const ser::experiments::UsageError& e) {
     std::cerr << "ser " << command << ": " << e.what() << "\nRun 'ser " << command << " --help' for the options.\n";

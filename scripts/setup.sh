@@ -16,6 +16,7 @@ packages=(
   libbenchmark-dev  # bench/ (Google Benchmark)
   nlohmann-json3-dev  # JSON reports (ser data --json); the standard C++ JSON library
   libstb-dev        # image decoding (JPEG/PNG) for FER2013
+  libyaml-cpp-dev   # experiment configs, with line numbers for every error
 )
 
 missing=()

@@ -15,6 +15,7 @@
 #include "dsp/audio.hpp"
 #include "dsp/chroma.hpp"
 #include "dsp/delta.hpp"
+#include "dsp/feature_spec.hpp"
 #include "dsp/framewise.hpp"
 #include "dsp/mfcc.hpp"
 #include "support/main_requiring.hpp"
@@ -119,6 +120,10 @@ TEST_CASE("spectrogram, mel, dB, MFCC, deltas, ZCR, RMS, chroma") {
     minref.ref = DbReference::min;
     const Matrix mel_of_mag = apply_filterbank(mel_filterbank(sr, 2048, MelOptions{}), mag);
     compare(file, "mel_db_minref", amplitude_to_db(mel_of_mag, minref), Scale::absolute_db, 1e-3);
+    FeatureSpec amp;
+    amp.kind = "mel_amp_db";
+    amp.amplitude_db.ref = DbReference::min;
+    compare(file, "mel_db_minref", FeatureExtractor(amp)(y, static_cast<int>(sr)), Scale::absolute_db, 1e-3);
   }
 }
 

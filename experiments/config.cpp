@@ -1,0 +1,388 @@
+#include "experiments/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/rng.hpp"
+#include "nn/sequential.hpp"
+
+namespace ser::experiments {
+
+namespace {
+
+// A YAML map whose keys must all be known. Every error names the file, the
+// line and the dotted key.
+class Fields {
+ public:
+  Fields(YAML::Node node, std::string where, const std::string& file, std::vector<std::string> known)
+      : node_(std::move(node)), where_(std::move(where)), file_(file), known_(std::move(known)) {
+    if (!node_.IsMap()) fail(node_, "must be a mapping of keys to values");
+    for (const auto& kv : node_) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
+      std::string best;
+      int best_d = 1 << 30;
+      for (const auto& k : known_)
+        if (const int d = nn::edit_distance(key, k); d < best_d) best_d = d, best = k;
+      std::string msg = "unknown key '" + key + "'";
+      if (best_d <= 3) msg += " (did you mean '" + best + "'?)";
+      msg += "; known:";
+      for (const auto& k : known_) msg += " " + k;
+      fail(kv.first, msg, false);
+    }
+  }
+
+  [[noreturn]] void fail(const YAML::Node& at, const std::string& what, bool with_where = true) const {
+    const int line = at.Mark().line >= 0 ? at.Mark().line + 1 : node_.Mark().line + 1;
+    throw ConfigError(file_ + ":" + std::to_string(line) + ": " + (with_where && !where_.empty() ? where_ + ": " : "") +
+                      what);
+  }
+  [[noreturn]] void fail_key(const std::string& key, const std::string& what) const {
+    fail(has(key) ? node_[key] : node_, path(key) + " " + what, false);
+  }
+  std::string path(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
+  bool has(const std::string& key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+  YAML::Node at(const std::string& key) const { return node_[key]; }
+  int line(const std::string& key) const { return (has(key) ? node_[key] : node_).Mark().line + 1; }
+
+  template <typename T>
+  T get(const std::string& key, T fallback) const {
+    return has(key) ? need<T>(key) : fallback;
+  }
+  template <typename T>
+  T need(const std::string& key) const {
+    if (!has(key)) fail(node_, "missing required key '" + path(key) + "'", false);
+    const YAML::Node v = node_[key];
+    if (!v.IsScalar()) fail_key(key, "must be a single value");
+    try {
+      if constexpr (std::is_same_v<T, bool>) {
+        const std::string s = v.as<std::string>();
+        if (s == "true" || s == "yes") return true;
+        if (s == "false" || s == "no") return false;
+        fail_key(key, "must be true or false, got '" + s + "'");
+      } else {
+        return v.as<T>();
+      }
+    } catch (const YAML::BadConversion&) {
+      const char* type = std::is_integral_v<T> ? "an integer" : std::is_floating_point_v<T> ? "a number" : "text";
+      fail_key(key, std::string("must be ") + type + ", got '" + v.as<std::string>() + "'");
+    }
+  }
+  std::vector<std::string> strings(const std::string& key) const {
+    if (!has(key)) return {};
+    const YAML::Node v = node_[key];
+    if (v.IsScalar()) return {v.as<std::string>()};
+    if (!v.IsSequence()) fail_key(key, "must be a value or a list of values");
+    std::vector<std::string> out;
+    for (const auto& x : v) out.push_back(x.as<std::string>());
+    return out;
+  }
+  template <typename T>
+  void check(const std::string& key, bool ok, const std::string& what) const {
+    if (!ok) fail_key(key, what);
+  }
+
+ private:
+  YAML::Node node_;
+  std::string where_;
+  const std::string& file_;
+  std::vector<std::string> known_;
+};
+
+void apply_override(YAML::Node root, const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--set " + assignment + ": expected key=value, for example training.epochs=5");
+  const std::string key = assignment.substr(0, eq), value = assignment.substr(eq + 1);
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    const size_t dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  // Walk with reset() so that assignments below replace the node in the tree.
+  std::vector<YAML::Node> chain = {root};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node cur = chain.back();
+    YAML::Node next;
+    if (cur.IsSequence()) {
+      const size_t idx = std::stoul(parts[i]);
+      if (idx >= cur.size()) throw ConfigError("--set " + key + ": index " + parts[i] + " is past the end of the list");
+      next.reset(cur[idx]);
+    } else {
+      next.reset(cur[parts[i]]);
+    }
+    chain.push_back(next);
+  }
+  YAML::Node parent = chain.back();
+  YAML::Node parsed = YAML::Load(value);
+  if (parent.IsSequence()) {
+    const size_t idx = std::stoul(parts.back());
+    if (idx >= parent.size()) throw ConfigError("--set " + key + ": index past the end of the list");
+    parent[idx] = parsed;
+  } else {
+    parent[parts.back()] = parsed;
+  }
+}
+
+dsp::FeatureSpec feature_spec(const Fields& f, const std::string& kind) {
+  dsp::FeatureSpec s;
+  s.kind = kind;
+  s.load.sample_rate = f.get<int>("sample_rate", 0);
+  s.load.offset = f.get<double>("offset", 0.0);
+  s.load.duration = f.get<double>("duration", -1.0);
+  s.stft.n_fft = f.get<int>("n_fft", 2048);
+  s.stft.hop_length = f.get<int>("hop", 0);
+  s.stft.win_length = f.get<int>("win_length", 0);
+  s.stft.center = f.get<bool>("center", true);
+  s.mel.n_mels = f.get<int>("n_mels", 128);
+  s.mel.htk = f.get<bool>("htk", false);
+  s.n_mfcc = f.get<int>("n_mfcc", 20);
+  const std::string norm = f.get<std::string>("mel_norm", "slaney");
+  if (norm != "slaney" && norm != "none") f.fail_key("mel_norm", "must be slaney or none");
+  s.mel.slaney_norm = norm == "slaney";
+  try {
+    s.stft.pad_mode = dsp::parse_pad_mode(f.get<std::string>("pad_mode", "constant"));
+  } catch (const std::invalid_argument& e) {
+    f.fail_key("pad_mode", e.what());
+  }
+  const std::string precision = f.get<std::string>("precision", "double");
+  if (precision != "double" && precision != "single") f.fail_key("precision", "must be double or single");
+  s.stft.precision = precision == "single" ? dsp::Precision::single : dsp::Precision::double_;
+  const double top_db = f.get<double>("top_db", 80.0);
+  s.db.top_db = top_db;
+  s.amplitude_db.top_db = top_db;
+  const std::string ref = f.get<std::string>("db_ref", "value");
+  if (ref == "min")
+    s.amplitude_db.ref = s.db.ref = dsp::DbReference::min;
+  else if (ref == "max")
+    s.amplitude_db.ref = s.db.ref = dsp::DbReference::max;
+  else if (ref != "value")
+    f.fail_key("db_ref", "must be value, min or max");
+  try {
+    s.validate();
+  } catch (const std::invalid_argument& e) {
+    f.fail_key("kind", std::string("is not usable: ") + e.what());
+  }
+  return s;
+}
+
+std::string layer_value(const YAML::Node& v) {
+  if (v.IsScalar()) return v.as<std::string>();
+  std::string out;  // [3, 5] -> "3x5"
+  for (const auto& x : v) {
+    if (!out.empty()) out.push_back('x');
+    out += x.as<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+ExperimentConfig load_config(const std::string& path, const std::vector<std::string>& overrides,
+                             const std::string& data_dir) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError(path + ": cannot open the config file");
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  for (const auto& o : overrides) apply_override(root, o);
+
+  ExperimentConfig c;
+  c.source = path;
+  c.overrides = overrides;
+  const Fields top(root, "", path,
+                   {"name", "seed", "threads", "data", "features", "augmentation", "model", "training", "output"});
+  c.name = top.need<std::string>("name");
+  c.seed = top.get<uint64_t>("seed", 42);
+  c.threads = top.get<int>("threads", 0);
+  c.output = top.get<std::string>("output", "runs");
+
+  // data
+  if (!top.has("data")) top.fail(root, "missing required key 'data'");
+  const Fields data(top.at("data"), "data", path,
+                    {"corpus", "corpora", "root", "roots", "labels", "calm_as_neutral", "split", "song"});
+  c.data.corpora = data.has("corpora") ? data.strings("corpora") : data.strings("corpus");
+  if (c.data.corpora.empty()) data.fail(top.at("data"), "name the data: corpus: tess (or corpora: [tess, ravdess])");
+  const std::vector<std::string> known_corpora = {"tess", "ravdess", "savee", "cremad", "fer2013", "mnist"};
+  for (const auto& corpus : c.data.corpora)
+    if (std::find(known_corpora.begin(), known_corpora.end(), corpus) == known_corpora.end())
+      data.fail_key(data.has("corpora") ? "corpora" : "corpus",
+                    "names unknown corpus '" + corpus + "' (tess, ravdess, savee, cremad, fer2013, mnist)");
+  if (data.has("root")) {
+    if (c.data.corpora.size() > 1) data.fail_key("root", "is for one corpus; give roots: {tess: ..., ravdess: ...}");
+    c.data.roots[c.data.corpora[0]] = data.need<std::string>("root");
+  }
+  if (data.has("roots")) {
+    const Fields roots(data.at("roots"), "data.roots", path, c.data.corpora);
+    for (const auto& corpus : c.data.corpora)
+      if (roots.has(corpus)) c.data.roots[corpus] = roots.need<std::string>(corpus);
+  }
+  for (const auto& corpus : c.data.corpora)
+    if (!c.data.roots.count(corpus)) {
+      if (data_dir.empty())
+        data.fail(top.at("data"), "no root for '" + corpus + "': set data.root or the SER_DATA folder");
+      c.data.roots[corpus] = (std::filesystem::path(data_dir) / corpus).string();
+    }
+  c.data.labels = data.get<std::string>("labels", c.data.corpora.size() > 1 ? "common" : "emotion");
+  if (c.data.labels != "emotion" && c.data.labels != "speaker_emotion" && c.data.labels != "common")
+    data.fail_key("labels", "must be emotion, speaker_emotion (TESS) or common");
+  c.data.calm_as_neutral = data.get<bool>("calm_as_neutral", true);
+  if (data.has("split")) {
+    const Fields split(data.at("split"), "data.split", path,
+                       {"kind", "train", "validation", "test", "folds", "test_speakers"});
+    SplitConfig& s = c.data.split;
+    s.kind = split.get<std::string>("kind", "random");
+    const std::vector<std::string> kinds = {"random", "speaker", "word", "kfold", "loso"};
+    if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
+      split.fail_key("kind", "must be random, speaker, word, kfold or loso");
+    s.test = split.get<double>("test", 0.25);
+    s.validation = split.get<double>("validation", 0.0);
+    s.train = split.get<double>("train", 1.0 - s.test - s.validation);
+    if (s.train <= 0 || s.test < 0 || s.validation < 0 || std::abs(s.train + s.validation + s.test - 1.0) > 1e-9)
+      split.fail(data.at("split"), "train, validation and test must be >= 0 and add up to 1");
+    s.folds = split.get<int>("folds", 5);
+    s.test_speakers = split.strings("test_speakers");
+  }
+
+  // features (images need none)
+  const bool images = c.data.corpora[0] == "fer2013" || c.data.corpora[0] == "mnist";
+  if (top.has("features")) {
+    const Fields f(top.at("features"), "features", path,
+                   {"kind",       "kinds",  "sample_rate", "offset", "duration", "n_fft",    "hop",
+                    "win_length", "center", "n_mels",      "n_mfcc", "htk",      "mel_norm", "pad_mode",
+                    "precision",  "top_db", "db_ref",      "frames", "layout",   "scaling"});
+    const auto kinds = f.has("kinds") ? f.strings("kinds") : f.strings("kind");
+    for (const auto& k : kinds) {
+      const auto& all = dsp::FeatureSpec::kinds();
+      if (std::find(all.begin(), all.end(), k) == all.end())
+        f.fail_key(f.has("kinds") ? "kinds" : "kind",
+                   "names unknown feature '" + k + "' (mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta)");
+      c.features.sets.push_back(feature_spec(f, k));
+    }
+    c.features.frames = f.get<int>("frames", 0);
+    c.features.layout = f.get<std::string>("layout", "flat");
+    c.features.scaling = f.get<std::string>("scaling", "standardize");
+    const std::vector<std::string> layouts = {"flat", "image", "sequence", "pooled"};
+    if (std::find(layouts.begin(), layouts.end(), c.features.layout) == layouts.end())
+      f.fail_key("layout", "must be flat, image, sequence or pooled");
+    if (c.features.scaling != "standardize" && c.features.scaling != "minmax_per_frame" && c.features.scaling != "none")
+      f.fail_key("scaling", "must be standardize, minmax_per_frame or none");
+    if (c.features.layout != "pooled" && c.features.frames < 1)
+      f.fail_key("frames", "must be set (>= 1) for the " + c.features.layout + " layout: models need fixed sizes");
+    if (c.features.sets.empty())
+      f.fail(top.at("features"), "name the features: kind: mfcc (or kinds: [zcr, rms, mfcc])");
+  } else if (!images) {
+    top.fail(root, "missing required key 'features' (audio corpora need a feature description)");
+  }
+
+  // model
+  if (!top.has("model")) top.fail(root, "missing required key 'model'");
+  const Fields model(top.at("model"), "model", path, {"layers"});
+  const YAML::Node layers = model.at("layers");
+  if (!layers.IsSequence() || layers.size() == 0) model.fail(top.at("model"), "model.layers must be a list of layers");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const YAML::Node l = layers[i];
+    const std::string where = "model.layers[" + std::to_string(i) + "]";
+    if (!l.IsMap() || !l["type"].IsDefined())
+      throw ConfigError(path + ":" + std::to_string(l.Mark().line + 1) + ": " + where +
+                        ": each layer is a mapping with a 'type', for example {type: dense, units: 64}");
+    nn::LayerSpec spec(l["type"].as<std::string>());
+    for (const auto& kv : l) {
+      const std::string key = kv.first.as<std::string>();
+      if (key != "type") spec.set(key, layer_value(kv.second));
+    }
+    c.layers.push_back(spec);
+    c.layer_lines.push_back(l.Mark().line + 1);
+  }
+
+  // training
+  if (top.has("training")) {
+    const Fields t(top.at("training"), "training", path,
+                   {"optimizer", "batch_size", "epochs", "schedule", "early_stopping", "best_on_validation",
+                    "checkpoint_every", "clip_norm", "class_weights", "loss"});
+    TrainingConfig& tc = c.training;
+    if (t.get<std::string>("loss", "cross_entropy") != "cross_entropy")
+      t.fail_key("loss", "must be cross_entropy (the only loss the classifiers use)");
+    tc.batch_size = t.get<int>("batch_size", 32);
+    tc.epochs = t.get<int>("epochs", 50);
+    if (tc.batch_size < 1) t.fail_key("batch_size", "must be >= 1");
+    if (tc.epochs < 1) t.fail_key("epochs", "must be >= 1");
+    tc.best_on_validation = t.get<bool>("best_on_validation", true);
+    tc.checkpoint_every = t.get<int>("checkpoint_every", 1);
+    tc.clip_norm = t.get<double>("clip_norm", 0.0);
+    tc.class_weights = t.get<bool>("class_weights", false);
+    if (t.has("optimizer")) {
+      const Fields o(t.at("optimizer"), "training.optimizer", path,
+                     {"name", "lr", "beta1", "beta2", "epsilon", "momentum", "nesterov", "rho"});
+      OptimizerConfig& oc = tc.optimizer;
+      oc.name = o.get<std::string>("name", "adam");
+      if (oc.name != "adam" && oc.name != "sgd" && oc.name != "rmsprop")
+        o.fail_key("name", "must be adam, sgd or rmsprop");
+      oc.lr = o.get<double>("lr", oc.name == "sgd" ? 0.01 : 1e-3);
+      if (!(oc.lr > 0)) o.fail_key("lr", "must be > 0");
+      oc.beta1 = o.get<double>("beta1", 0.9);
+      oc.beta2 = o.get<double>("beta2", 0.999);
+      oc.epsilon = o.get<double>("epsilon", 1e-7);
+      oc.momentum = o.get<double>("momentum", 0.0);
+      oc.nesterov = o.get<bool>("nesterov", false);
+      oc.rho = o.get<double>("rho", 0.9);
+    }
+    if (t.has("schedule")) {
+      const Fields s(t.at("schedule"), "training.schedule", path, {"kind", "factor", "step", "patience"});
+      tc.schedule = s.get<std::string>("kind", "none");
+      if (tc.schedule != "none" && tc.schedule != "step" && tc.schedule != "plateau")
+        s.fail_key("kind", "must be none, step or plateau");
+      tc.schedule_factor = s.get<double>("factor", 0.1);
+      tc.schedule_step = s.get<int>("step", 10);
+      tc.schedule_patience = s.get<int>("patience", 5);
+    }
+    if (t.has("early_stopping")) {
+      const Fields e(t.at("early_stopping"), "training.early_stopping", path, {"patience"});
+      tc.early_stopping_patience = e.get<int>("patience", 10);
+    }
+  }
+  if (top.has("augmentation"))
+    (void)Fields(top.at("augmentation"), "augmentation", path,
+                 {"copies", "noise", "snr_db", "shift_seconds", "stretch", "pitch", "gain_db"});
+
+  // Shapes, before any data is touched: the layer at fault is named with its line.
+  const nn::Shape input = model_input_shape(c);
+  try {
+    Rng rng(c.seed);
+    nn::Sequential probe(c.layers, input, rng, c.name);
+  } catch (const nn::LayerError& e) {
+    std::string msg = e.what();  // "layer N (type): what"
+    int line = top.line("model");
+    if (msg.rfind("layer ", 0) == 0) {
+      const size_t index = std::stoul(msg.substr(6));
+      if (index < c.layer_lines.size()) line = c.layer_lines[index];
+      msg = "model.layers[" + std::to_string(index) + "]" + msg.substr(msg.find(' ', 6));
+    }
+    throw ConfigError(path + ":" + std::to_string(line) + ": " + msg + " (the model's input is " + input.str() + ")");
+  }
+  return c;
+}
+
+nn::Shape model_input_shape(const ExperimentConfig& c) {
+  const std::string& corpus = c.data.corpora.front();
+  if (c.features.sets.empty()) {
+    if (corpus == "fer2013") return nn::Shape{1, 48, 48};
+    if (corpus == "mnist") return nn::Shape{1, 28, 28};
+  }
+  int64_t rows = 0;
+  for (const auto& s : c.features.sets) rows += s.rows();
+  const int64_t T = c.features.frames;
+  if (c.features.layout == "flat") return nn::Shape{1, rows * T};
+  if (c.features.layout == "image") return nn::Shape{1, rows, T};
+  if (c.features.layout == "sequence") return nn::Shape{T, rows};
+  return nn::Shape{2 * rows};  // pooled: mean and standard deviation over time
+}
+
+}  // namespace ser::experiments

@@ -1,0 +1,89 @@
+#pragma once
+// Experiment configs: one YAML file describes an experiment. Parsing is
+// strict and happens before any data is touched: an unknown key (with the
+// closest known one suggested), a value of the wrong type, a missing field
+// or a model whose shapes cannot work is reported as `file:line: what`,
+// naming the layer at fault.
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dsp/feature_spec.hpp"
+#include "nn/layers/layer_spec.hpp"
+#include "nn/shape.hpp"
+
+namespace ser::experiments {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct SplitConfig {
+  std::string kind = "random";  // random | speaker | word | kfold | loso
+  double train = 0.75, validation = 0.0, test = 0.25;
+  int folds = 5;
+  std::vector<std::string> test_speakers;  // a fixed speaker split (e.g. train OAF, test YAF)
+};
+
+struct DataConfig {
+  std::vector<std::string> corpora;          // tess, ravdess, savee, cremad, fer2013, mnist
+  std::map<std::string, std::string> roots;  // per corpus; default $SER_DATA/<corpus>
+  std::string labels = "emotion";            // emotion | speaker_emotion (TESS) | common
+  bool calm_as_neutral = true;
+  SplitConfig split;
+};
+
+struct FeatureConfig {
+  std::vector<dsp::FeatureSpec> sets;  // one or more kinds, concatenated along the feature axis
+  int frames = 0;                      // pad or truncate to this many frames (0: keep, pooled layouts only)
+  std::string layout = "flat";  // flat (time-major, [1, F*T]) | image ([1, F, T]) | sequence ([T, F]) | pooled ([2F])
+  std::string scaling = "standardize";  // standardize | minmax_per_frame | none
+};
+
+struct OptimizerConfig {
+  std::string name = "adam";  // adam | sgd | rmsprop
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, momentum = 0.0, rho = 0.9;
+  bool nesterov = false;
+};
+
+struct TrainingConfig {
+  OptimizerConfig optimizer;
+  int batch_size = 32, epochs = 50;
+  std::string schedule = "none";  // none | step | plateau
+  double schedule_factor = 0.1;
+  int schedule_step = 10, schedule_patience = 5;
+  int early_stopping_patience = 0;  // 0: off
+  bool best_on_validation = true;
+  int checkpoint_every = 1;
+  double clip_norm = 0.0;
+  bool class_weights = false;
+};
+
+struct ExperimentConfig {
+  std::string source;  // the file it came from
+  std::string name;
+  uint64_t seed = 42;
+  int threads = 0;  // 0: all cores
+  DataConfig data;
+  FeatureConfig features;
+  std::vector<nn::LayerSpec> layers;
+  std::vector<int> layer_lines;  // where each layer is written, for messages
+  TrainingConfig training;
+  std::string output = "runs";
+  std::vector<std::string> overrides;  // the --set key=value given, as recorded in a run
+};
+
+// Reads and validates `path`, after applying `overrides` ("training.epochs=5",
+// "model.layers.2.filters=64"). `data_dir` is where corpora without a root
+// are looked up (the SER_DATA setting). Throws ConfigError.
+ExperimentConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {},
+                             const std::string& data_dir = "");
+
+// The per-sample input shape the features give the model.
+nn::Shape model_input_shape(const ExperimentConfig& config);
+
+}  // namespace ser::experiments
