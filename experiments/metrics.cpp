@@ -1,0 +1,102 @@
+#include "experiments/metrics.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace ser::experiments {
+
+Metrics evaluate(const std::vector<int32_t>& truth, const std::vector<int32_t>& predicted,
+                 const std::vector<std::string>& labels) {
+  if (truth.size() != predicted.size())
+    throw std::invalid_argument("evaluate: " + std::to_string(truth.size()) + " true labels but " +
+                                std::to_string(predicted.size()) + " predictions");
+  const auto C = static_cast<int32_t>(labels.size());
+  Metrics m;
+  m.labels = labels;
+  m.confusion.assign(labels.size(), std::vector<int64_t>(labels.size(), 0));
+  int64_t correct = 0;
+  for (size_t i = 0; i < truth.size(); ++i) {
+    if (truth[i] < 0 || truth[i] >= C || predicted[i] < 0 || predicted[i] >= C)
+      throw std::invalid_argument("evaluate: class index out of range at sample " + std::to_string(i));
+    ++m.confusion[static_cast<size_t>(truth[i])][static_cast<size_t>(predicted[i])];
+    correct += truth[i] == predicted[i];
+  }
+  const auto n = static_cast<double>(truth.size());
+  m.accuracy = truth.empty() ? 0.0 : static_cast<double>(correct) / n;
+  m.macro.label = "macro avg";
+  m.weighted.label = "weighted avg";
+  for (int32_t c = 0; c < C; ++c) {
+    const auto k = static_cast<size_t>(c);
+    int64_t predicted_c = 0, support = 0;
+    for (int32_t r = 0; r < C; ++r) {
+      predicted_c += m.confusion[static_cast<size_t>(r)][k];
+      support += m.confusion[k][static_cast<size_t>(r)];
+    }
+    const auto tp = static_cast<double>(m.confusion[k][k]);
+    ClassScores s;
+    s.label = labels[k];
+    s.support = support;
+    s.precision = predicted_c ? tp / static_cast<double>(predicted_c) : 0.0;
+    s.recall = support ? tp / static_cast<double>(support) : 0.0;
+    s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
+    m.classes.push_back(s);
+    m.macro.precision += s.precision / C;
+    m.macro.recall += s.recall / C;
+    m.macro.f1 += s.f1 / C;
+    if (n > 0) {
+      const double w = static_cast<double>(support) / n;
+      m.weighted.precision += w * s.precision;
+      m.weighted.recall += w * s.recall;
+      m.weighted.f1 += w * s.f1;
+    }
+  }
+  m.macro.support = m.weighted.support = static_cast<int64_t>(truth.size());
+  return m;
+}
+
+std::string classification_report(const Metrics& m) {
+  size_t width = 12;
+  for (const auto& l : m.labels) width = std::max(width, l.size());
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof(line), "%*s %9s %9s %9s %9s\n\n", static_cast<int>(width), "", "precision", "recall",
+                "f1-score", "support");
+  out += line;
+  for (const auto& s : m.classes) {
+    std::snprintf(line, sizeof(line), "%*s %9.2f %9.2f %9.2f %9lld\n", static_cast<int>(width), s.label.c_str(),
+                  s.precision, s.recall, s.f1, static_cast<long long>(s.support));
+    out += line;
+  }
+  std::snprintf(line, sizeof(line), "\n%*s %9s %9s %9.2f %9lld\n", static_cast<int>(width), "accuracy", "", "",
+                m.accuracy, static_cast<long long>(m.macro.support));
+  out += line;
+  for (const ClassScores* s : {&m.macro, &m.weighted}) {
+    std::snprintf(line, sizeof(line), "%*s %9.2f %9.2f %9.2f %9lld\n", static_cast<int>(width), s->label.c_str(),
+                  s->precision, s->recall, s->f1, static_cast<long long>(s->support));
+    out += line;
+  }
+  return out;
+}
+
+std::string metrics_json(const Metrics& m) {
+  auto scores = [](const ClassScores& s) {
+    return nlohmann::ordered_json{
+        {"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1}, {"support", s.support}};
+  };
+  nlohmann::ordered_json j;
+  j["accuracy"] = m.accuracy;
+  j["macro_f1"] = m.macro.f1;
+  j["weighted_f1"] = m.weighted.f1;
+  j["labels"] = m.labels;
+  nlohmann::ordered_json per = nlohmann::ordered_json::object();
+  for (const auto& s : m.classes) per[s.label] = scores(s);
+  j["per_class"] = per;
+  j["macro avg"] = scores(m.macro);
+  j["weighted avg"] = scores(m.weighted);
+  j["confusion_matrix"] = m.confusion;
+  return j.dump(2);
+}
+
+}  // namespace ser::experiments

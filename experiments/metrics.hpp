@@ -1,0 +1,38 @@
+#pragma once
+// Classification metrics as sklearn reports them: accuracy, per-class
+// precision / recall / F1 / support, macro and weighted averages, and the
+// confusion matrix (rows: true class, columns: predicted). A class that is
+// never predicted (or never present) gets precision (recall) 0, as sklearn's
+// zero_division default.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ser::experiments {
+
+struct ClassScores {
+  std::string label;
+  double precision = 0, recall = 0, f1 = 0;
+  int64_t support = 0;
+};
+
+struct Metrics {
+  std::vector<std::string> labels;
+  double accuracy = 0;
+  ClassScores macro, weighted;  // label "macro avg" / "weighted avg"
+  std::vector<ClassScores> classes;
+  std::vector<std::vector<int64_t>> confusion;
+};
+
+// Throws std::invalid_argument when the sizes differ or a class index is out of range.
+Metrics evaluate(const std::vector<int32_t>& truth, const std::vector<int32_t>& predicted,
+                 const std::vector<std::string>& labels);
+
+// sklearn.metrics.classification_report's text layout (2 decimals).
+std::string classification_report(const Metrics& m);
+// {"accuracy", "macro_f1", "weighted_f1", "labels", "per_class": {label: {precision, recall, f1, support}},
+//  "macro avg", "weighted avg", "confusion_matrix"}; fixed formatting, so equal metrics give equal bytes.
+std::string metrics_json(const Metrics& m);
+
+}  // namespace ser::experiments

@@ -1,0 +1,39 @@
+// Metrics against sklearn's documented classification_report example.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "experiments/metrics.hpp"
+
+using namespace ser::experiments;
+
+TEST_CASE("sklearn's classification_report example: y_true [0,1,2,2,2], y_pred [0,0,2,2,1]") {
+  const Metrics m = evaluate({0, 1, 2, 2, 2}, {0, 0, 2, 2, 1}, {"class 0", "class 1", "class 2"});
+  CHECK(m.accuracy == doctest::Approx(0.6));
+  CHECK(m.classes[0].precision == doctest::Approx(0.5));
+  CHECK(m.classes[0].recall == doctest::Approx(1.0));
+  CHECK(m.classes[1].f1 == 0.0);
+  CHECK(m.classes[2].recall == doctest::Approx(2.0 / 3));
+  CHECK(m.classes[2].f1 == doctest::Approx(0.8));
+  CHECK(m.macro.precision == doctest::Approx(0.5));
+  CHECK(m.macro.recall == doctest::Approx(0.5556).epsilon(1e-3));
+  CHECK(m.macro.f1 == doctest::Approx(0.4889).epsilon(1e-3));
+  CHECK(m.weighted.precision == doctest::Approx(0.7));
+  CHECK(m.weighted.f1 == doctest::Approx(0.6133).epsilon(1e-3));
+  CHECK(m.confusion == std::vector<std::vector<int64_t>>{{1, 0, 0}, {1, 0, 0}, {0, 1, 2}});
+  // sklearn prints exactly these rows.
+  const std::string report = classification_report(m);
+  CHECK(report.find("     class 0      0.50      1.00      0.67         1") != std::string::npos);
+  CHECK(report.find("     class 2      1.00      0.67      0.80         3") != std::string::npos);
+  CHECK(report.find("    accuracy                          0.60         5") != std::string::npos);
+  CHECK(report.find("   macro avg      0.50      0.56      0.49         5") != std::string::npos);
+  CHECK(report.find("weighted avg      0.70      0.60      0.61         5") != std::string::npos);
+  const std::string json = metrics_json(m);
+  CHECK(json.find("\"accuracy\": 0.6") != std::string::npos);
+  CHECK(json.find("\"confusion_matrix\"") != std::string::npos);
+  CHECK(metrics_json(evaluate({0, 1, 2, 2, 2}, {0, 0, 2, 2, 1}, {"class 0", "class 1", "class 2"})) == json);
+}
+
+TEST_CASE("bad input to evaluate is refused") {
+  CHECK_THROWS_AS(evaluate({0, 1}, {0}, {"a", "b"}), std::invalid_argument);
+  CHECK_THROWS_AS(evaluate({0, 2}, {0, 1}, {"a", "b"}), std::invalid_argument);
+}
