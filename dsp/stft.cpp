@@ -225,17 +225,10 @@ void Stft::for_each_power_frame(std::span<const float> y,
 
 Matrix Stft::spectrogram(std::span<const float> y, double power) const {
   Matrix S(bins(), frame_count(static_cast<int64_t>(y.size())));
-  auto store = [&](int64_t t, const auto* spec) {
-    for (int b = 0; b < bins(); ++b) {
-      const double re = spec[2 * b], im = spec[2 * b + 1];
-      const double p = re * re + im * im;
-      S(b, t) = power == 2.0 ? p : power == 1.0 ? std::sqrt(p) : std::pow(std::sqrt(p), power);
-    }
-  };
-  if (o_.precision == Precision::single)
-    for_each_frame<float>(y, store);
-  else
-    for_each_frame<double>(y, store);
+  for_each_power_frame(y, [&](int64_t t, const double* p) {
+    for (int b = 0; b < bins(); ++b)
+      S(b, t) = power == 2.0 ? p[b] : power == 1.0 ? std::sqrt(p[b]) : std::pow(std::sqrt(p[b]), power);
+  });
   return S;
 }
 
