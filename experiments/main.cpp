@@ -1,6 +1,7 @@
 // The `ser` command line. Each subcommand declares its options with
 // ArgParser, which also writes its --help.
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "experiments/data_command.hpp"
 #include "experiments/demo.hpp"
 #include "experiments/features_command.hpp"
+#include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
 
 namespace {
@@ -26,6 +28,7 @@ commands:
   features AUDIO     compute one librosa feature (MFCC, mel, ...) of a file and write it as .npy
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
   summary CONFIG     validate an experiment config and print its model's summary
+  train CONFIG       run an experiment into a run directory (metrics, history, model)
 
 Run 'ser <command> --help' for the options of a command.
 )";
@@ -70,6 +73,30 @@ int summary(const std::vector<std::string>& args) {
   return 0;
 }
 
+int train(const std::vector<std::string>& args) {
+  ArgParser p("train",
+              "Runs the experiment a config describes: loads and splits the data, extracts (or reuses)\n"
+              "features, trains, and writes a run directory with the config, run.json (overrides, git\n"
+              "commit, seed, threads, machine), history.csv, metrics.json, timings.json and the model.");
+  p.positional("CONFIG", "an experiment YAML file, e.g. configs/tess_cnn1d_mfcc.yaml")
+      .option("--out", "DIR", "the run directory (default: <output>/<name>/<date-time>)")
+      .option("--set", "KEY=VALUE", "override a config value (repeatable)")
+      .option("--cache", "DIR", "feature cache (default: <output>/cache)");
+  if (!p.parse(args)) return 0;
+  const auto config = ser::experiments::load_config(p.positionals()[0], p.all("--set"), data_dir_setting());
+  std::string out = p.maybe("--out").value_or("");
+  if (out.empty()) {
+    char stamp[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
+    out = config.output + "/" + config.name + "/" + stamp;
+  }
+  const std::string cache = p.maybe("--cache").value_or(config.output + "/cache");
+  const auto r = ser::experiments::train_experiment(config, out, std::cout, cache);
+  std::cout << "\nrun written to " << r.run_dir << "\n";
+  return 0;
+}
+
 int inspect(const std::vector<std::string>& args) {
   ArgParser p("inspect",
               "Prints the Keras-style summary of a model file (layers, output shapes, parameter\n"
@@ -102,6 +129,7 @@ int main(int argc, char** argv) {
     if (command == "features") return ser::experiments::features_command(args);
     if (command == "inspect") return inspect(args);
     if (command == "summary") return summary(args);
+    if (command == "train") return train(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const ser::experiments::ConfigError& e) {

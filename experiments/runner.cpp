@@ -1,0 +1,360 @@
+#include "experiments/runner.hpp"
+
+#include <omp.h>
+#include <sys/utsname.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <sstream>
+
+#include "common/atomic_file.hpp"
+#include "datasets/audio_corpora.hpp"
+#include "datasets/feature_cache.hpp"
+#include "datasets/fer2013.hpp"
+#include "datasets/labels.hpp"
+#include "datasets/mnist.hpp"
+#include "datasets/split.hpp"
+#include "dsp/fixed_length.hpp"
+#include "experiments/metrics.hpp"
+#include "nn/model_file.hpp"
+#include "nn/ops.hpp"
+#include "nn/optim/schedule.hpp"
+#include "nn/train.hpp"
+
+namespace ser::experiments {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Prepared {
+  datasets::Corpus corpus;  // the samples that made it, in order
+  std::vector<float> x;     // samples x sample_shape.numel()
+  nn::Shape sample_shape;
+  std::vector<int32_t> y;
+};
+
+Prepared prepare_images(const ExperimentConfig& c) {
+  Prepared p;
+  const std::string& name = c.data.corpora.front();
+  if (name == "mnist") {
+    const auto set = datasets::load_mnist_test_set(c.data.roots.at(name));
+    p.corpus = datasets::mnist_corpus(c.data.roots.at(name));
+    p.sample_shape = nn::Shape{1, 28, 28};
+    for (uint8_t v : set.pixels) p.x.push_back(v / 255.0f);
+  } else {
+    auto images = datasets::load_fer2013(c.data.roots.at(name));
+    p.corpus = std::move(images.corpus);
+    p.sample_shape = nn::Shape{1, 48, 48};
+    for (uint8_t v : images.pixels) p.x.push_back(v / 255.0f);
+  }
+  for (const auto& s : p.corpus.samples) p.y.push_back(p.corpus.label_index(s.label));
+  return p;
+}
+
+Prepared prepare_audio(const ExperimentConfig& c, const std::string& cache_dir, std::ostream& log) {
+  std::vector<datasets::Corpus> parts;
+  for (const auto& name : c.data.corpora) {
+    datasets::AudioCorpusOptions o;
+    o.tess_speaker_emotion = c.data.labels == "speaker_emotion";
+    datasets::Corpus corpus = datasets::load_audio_corpus(name, c.data.roots.at(name), o);
+    if (c.data.labels == "common")
+      corpus = datasets::map_labels(corpus, datasets::default_label_map(name, c.data.calm_as_neutral),
+                                    datasets::common_emotions());
+    log << name << ": " << corpus.samples.size() << " files, " << corpus.skipped.size() << " skipped\n";
+    for (const auto& k : corpus.skipped) log << "  skipped " << k.path << ": " << k.reason << "\n";
+    parts.push_back(std::move(corpus));
+  }
+  datasets::Corpus all = parts.size() == 1 ? parts.front() : datasets::combine(parts);
+
+  // Extract (or reuse) every feature set, then drop the files any set failed on.
+  std::vector<datasets::FeatureCache::Result> sets;
+  for (const auto& spec : c.features.sets) {
+    const datasets::FeatureCache cache(cache_dir, spec);
+    sets.push_back(cache.extract(all, c.threads));
+    const auto& st = sets.back().stats;
+    log << "features " << spec.kind << ": " << st.computed << " computed, " << st.reused << " from the cache, "
+        << st.failed << " failed (" << cache.folder() << ")\n";
+    for (const auto& f : sets.back().failed) log << "  failed " << f.path << ": " << f.reason << "\n";
+  }
+  Prepared p;
+  p.corpus.name = all.name;
+  p.corpus.labels = all.labels;
+  int64_t rows = 0;
+  for (const auto& spec : c.features.sets) rows += spec.rows();
+  const int64_t T = c.features.frames;
+  const std::string& layout = c.features.layout;
+  p.sample_shape = layout == "flat"       ? nn::Shape{1, rows * T}
+                   : layout == "image"    ? nn::Shape{1, rows, T}
+                   : layout == "sequence" ? nn::Shape{T, rows}
+                                          : nn::Shape{2 * rows};
+  for (size_t i = 0; i < all.samples.size(); ++i) {
+    std::vector<dsp::Matrix> mats;
+    for (const auto& r : sets)
+      if (r.features[i]) mats.push_back(layout == "pooled" ? *r.features[i] : dsp::fix_frames(*r.features[i], T));
+    if (mats.size() != sets.size()) continue;
+    if (layout == "pooled") {
+      const int64_t frames = mats.front().cols;  // pooled sets may differ in frame count only if hops differ
+      for (auto& m : mats) m = dsp::fix_frames(m, frames);
+    }
+    const dsp::Matrix m = dsp::concat_features(mats);
+    std::vector<float> v = layout == "flat"       ? dsp::flatten_time_major(m)
+                           : layout == "image"    ? dsp::flatten_feature_major(m)
+                           : layout == "sequence" ? dsp::flatten_time_major(m)
+                                                  : dsp::mean_std_pool(m);
+    p.x.insert(p.x.end(), v.begin(), v.end());
+    p.y.push_back(all.label_index(all.samples[i].label));
+    p.corpus.samples.push_back(all.samples[i]);
+  }
+  return p;
+}
+
+datasets::Split make_split(const ExperimentConfig& c, const datasets::Corpus& corpus) {
+  const SplitConfig& s = c.data.split;
+  const datasets::Ratios r{s.train, s.validation, s.test};
+  if (!s.test_speakers.empty()) {  // a fixed speaker split, e.g. train on OAF, test on YAF
+    datasets::Split out;
+    for (size_t i = 0; i < corpus.samples.size(); ++i) {
+      const bool test =
+          std::find(s.test_speakers.begin(), s.test_speakers.end(), corpus.samples[i].speaker) != s.test_speakers.end();
+      (test ? out.test : out.train).push_back(i);
+    }
+    return out;
+  }
+  if (s.kind == "random") return datasets::stratified_split(corpus, r, c.seed);
+  if (s.kind == "speaker") return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
+  if (s.kind == "word") return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);
+  throw ConfigError(c.source + ": data.split.kind " + s.kind +
+                    " runs several folds; `ser train` runs one split "
+                    "(use random, speaker or word)");
+}
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& o, std::vector<nn::Tensor> params) {
+  if (o.name == "sgd")
+    return std::make_unique<nn::Sgd>(
+        std::move(params), nn::SgdOptions{static_cast<float>(o.lr), static_cast<float>(o.momentum), o.nesterov});
+  if (o.name == "rmsprop")
+    return std::make_unique<nn::RmsProp>(
+        std::move(params),
+        nn::RmsPropOptions{static_cast<float>(o.lr), static_cast<float>(o.rho), static_cast<float>(o.epsilon)});
+  return std::make_unique<nn::Adam>(std::move(params),
+                                    nn::AdamOptions{static_cast<float>(o.lr), static_cast<float>(o.beta1),
+                                                    static_cast<float>(o.beta2), static_cast<float>(o.epsilon)});
+}
+
+// Loss and predictions of `model` on the rows `idx`, in batches, without a graph.
+std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Prepared& p,
+                                                 const std::vector<size_t>& idx) {
+  std::vector<int32_t> predicted;
+  double loss = 0;
+  for (size_t b = 0; b < idx.size(); b += 256) {
+    std::vector<int64_t> rows;
+    std::vector<int32_t> y;
+    for (size_t i = b; i < std::min(idx.size(), b + 256); ++i) {
+      rows.push_back(static_cast<int64_t>(idx[i]));
+      y.push_back(p.y[idx[i]]);
+    }
+    const nn::Tensor logits = model.predict(nn::gather_rows(p.x, p.sample_shape, rows));
+    loss += nn::softmax_cross_entropy(logits, y).item() * static_cast<double>(rows.size());
+    const auto pr = nn::argmax_rows(logits);
+    predicted.insert(predicted.end(), pr.begin(), pr.end());
+  }
+  return {idx.empty() ? 0.0 : loss / static_cast<double>(idx.size()), predicted};
+}
+
+std::vector<int32_t> labels_of(const Prepared& p, const std::vector<size_t>& idx) {
+  std::vector<int32_t> y;
+  for (size_t i : idx) y.push_back(p.y[i]);
+  return y;
+}
+
+std::string command_output(const std::string& cmd) {
+  std::string out;
+  if (FILE* f = ::popen(cmd.c_str(), "r")) {
+    char buf[256];
+    while (std::fgets(buf, sizeof(buf), f)) out += buf;
+    ::pclose(f);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+}  // namespace
+
+TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_dir, std::ostream& log,
+                             const std::string& cache_dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  fs::create_directories(run_dir);
+  if (c.threads > 0) omp_set_num_threads(c.threads);
+  const std::string cache = cache_dir.empty() ? (fs::path(run_dir).parent_path() / "cache").string() : cache_dir;
+
+  // The run's record: the config as written, and how it was run.
+  {
+    std::ifstream in(c.source);
+    write_file_atomically((fs::path(run_dir) / "config.yaml").string(),
+                          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    utsname u{};
+    ::uname(&u);
+    nlohmann::ordered_json run;
+    run["name"] = c.name;
+    run["config"] = c.source;
+    run["overrides"] = c.overrides;
+    run["seed"] = c.seed;
+    run["threads"] = c.threads > 0 ? c.threads : omp_get_max_threads();
+    run["git_commit"] = command_output("git -C '" + std::string(SER_SOURCE_DIR) + "' rev-parse HEAD 2>/dev/null");
+    run["git_dirty"] =
+        !command_output("git -C '" + std::string(SER_SOURCE_DIR) + "' status --porcelain 2>/dev/null").empty();
+    run["machine"] = {{"system", u.sysname}, {"release", u.release}, {"arch", u.machine}, {"cpu", cpu_model()}};
+    run["compiler"] = __VERSION__;
+    write_file_atomically((fs::path(run_dir) / "run.json").string(), run.dump(2) + "\n");
+  }
+
+  const bool images = c.features.sets.empty();
+  Prepared p = images ? prepare_images(c) : prepare_audio(c, cache, log);
+  const auto t_features = std::chrono::steady_clock::now();
+  const datasets::Split split = make_split(c, p.corpus);
+  log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
+      << " / " << split.validation.size() << " / " << split.test.size() << "\n";
+
+  // Scaling, fitted on the training rows only.
+  const int64_t D = p.sample_shape.numel();
+  if (!images && c.features.scaling == "standardize") {
+    std::vector<float> train_rows;
+    for (size_t i : split.train)
+      train_rows.insert(train_rows.end(), p.x.begin() + static_cast<int64_t>(i) * D,
+                        p.x.begin() + static_cast<int64_t>(i + 1) * D);
+    dsp::Standardizer s;
+    s.fit(train_rows, D);
+    s.transform(p.x);
+  } else if (!images && c.features.scaling == "minmax_per_frame") {
+    const int64_t F = p.sample_shape[1], T = p.sample_shape[2];  // image layout [1, F, T]
+    for (size_t n = 0; n < p.y.size(); ++n)
+      for (int64_t t = 0; t < T; ++t) {
+        float lo = INFINITY, hi = -INFINITY;
+        for (int64_t f = 0; f < F; ++f) {
+          const float v = p.x[n * D + f * T + t];
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+        }
+        for (int64_t f = 0; f < F; ++f) {
+          float& v = p.x[n * D + f * T + t];
+          v = hi > lo ? (v - lo) / (hi - lo) : 0.0f;
+        }
+      }
+  }
+
+  Rng init(c.seed);
+  nn::Sequential model(c.layers, p.sample_shape, init, c.name);
+  model.labels = p.corpus.labels;
+  model.feature_settings = [&] {
+    std::string s;
+    for (const auto& spec : c.features.sets) s += spec.canonical() + "\n";
+    return s + "frames=" + std::to_string(c.features.frames) + ";layout=" + c.features.layout +
+           ";scaling=" + c.features.scaling + "\n";
+  }();
+  if (model.output_shape().numel() != static_cast<int64_t>(p.corpus.labels.size()))
+    throw ConfigError(c.source + ": the model's last layer gives " + std::to_string(model.output_shape().numel()) +
+                      " outputs but the data has " + std::to_string(p.corpus.labels.size()) + " classes");
+  auto opt = make_optimizer(c.training.optimizer, model.parameter_tensors());
+  nn::ReduceLROnPlateau plateau(static_cast<float>(c.training.schedule_factor), c.training.schedule_patience);
+  Rng shuffle(c.seed + 1), dropout(c.seed + 2);
+
+  std::ostringstream history;
+  history << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
+  std::string best_model;
+  double best_val = -1;
+  int since_best = 0;
+  std::vector<size_t> order = split.train;
+  for (int epoch = 1; epoch <= c.training.epochs; ++epoch) {
+    const auto e0 = std::chrono::steady_clock::now();
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
+    double loss = 0;
+    int64_t correct = 0;
+    for (size_t b = 0; b < order.size(); b += static_cast<size_t>(c.training.batch_size)) {
+      std::vector<int64_t> rows;
+      std::vector<int32_t> y;
+      for (size_t i = b; i < std::min(order.size(), b + static_cast<size_t>(c.training.batch_size)); ++i) {
+        rows.push_back(static_cast<int64_t>(order[i]));
+        y.push_back(p.y[order[i]]);
+      }
+      const nn::StepResult s = nn::train_step(model, *opt, nn::gather_rows(p.x, p.sample_shape, rows), y, dropout);
+      loss += s.loss * static_cast<double>(rows.size());
+      correct += s.correct;
+    }
+    const double train_loss = loss / static_cast<double>(order.size());
+    const double train_acc = static_cast<double>(correct) / static_cast<double>(order.size());
+    double val_loss = NAN, val_acc = NAN;
+    if (!split.validation.empty()) {
+      const auto [vl, pred] = run_eval(model, p, split.validation);
+      val_loss = vl;
+      val_acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
+      if (val_acc > best_val) {
+        best_val = val_acc;
+        since_best = 0;
+        if (c.training.best_on_validation) best_model = nn::serialize_model(model);
+      } else {
+        ++since_best;
+      }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    history << epoch << "," << train_loss << "," << train_acc << "," << val_loss << "," << val_acc << ","
+            << opt->learning_rate() << "," << std::fixed << std::setprecision(3) << seconds << std::defaultfloat
+            << std::setprecision(6) << "\n";
+    log << "epoch " << epoch << "/" << c.training.epochs << "  loss " << train_loss << "  accuracy " << train_acc;
+    if (!split.validation.empty()) log << "  val_loss " << val_loss << "  val_accuracy " << val_acc;
+    log << "  " << seconds << " s\n" << std::flush;
+    if (c.training.schedule == "step") {
+      nn::StepDecay d{static_cast<float>(c.training.optimizer.lr), static_cast<float>(c.training.schedule_factor),
+                      c.training.schedule_step};
+      opt->set_learning_rate(d.lr(epoch));
+    } else if (c.training.schedule == "plateau" && !split.validation.empty()) {
+      opt->set_learning_rate(plateau.update(static_cast<float>(val_loss), opt->learning_rate()));
+    }
+    if (c.training.early_stopping_patience > 0 && since_best >= c.training.early_stopping_patience) {
+      log << "early stopping: no validation improvement for " << since_best << " epochs\n";
+      break;
+    }
+  }
+  // history.csv has a seconds column; metrics.json has no timings, so it compares byte for byte.
+  write_file_atomically((fs::path(run_dir) / "history.csv").string(), history.str());
+  nn::Sequential kept = best_model.empty() ? nn::deserialize_model(nn::serialize_model(model), "memory")
+                                           : nn::deserialize_model(best_model, "memory");
+  nn::save_model(kept, (fs::path(run_dir) / "model.sermodel").string());
+
+  nlohmann::ordered_json metrics;
+  TrainResult result;
+  result.run_dir = run_dir;
+  for (const auto& [name, idx] :
+       {std::pair<std::string, const std::vector<size_t>*>{"test", &split.test}, {"validation", &split.validation}}) {
+    if (idx->empty()) continue;
+    const Metrics m = evaluate(labels_of(p, *idx), run_eval(kept, p, *idx).second, p.corpus.labels);
+    metrics[name] = nlohmann::ordered_json::parse(metrics_json(m));
+    if (name == "test") {
+      result.test_accuracy = m.accuracy;
+      result.test_macro_f1 = m.macro.f1;
+      log << "\ntest: accuracy " << m.accuracy << ", macro-F1 " << m.macro.f1 << "\n" << classification_report(m);
+    }
+  }
+  write_file_atomically((fs::path(run_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
+  const auto t_end = std::chrono::steady_clock::now();
+  nlohmann::ordered_json timings;
+  timings["features_seconds"] = std::chrono::duration<double>(t_features - t0).count();
+  timings["total_seconds"] = std::chrono::duration<double>(t_end - t0).count();
+  write_file_atomically((fs::path(run_dir) / "timings.json").string(), timings.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace ser::experiments

@@ -1,0 +1,30 @@
+#pragma once
+// `ser train`: one experiment config in, one run directory out.
+//
+//   RUN/config.yaml      the config file as given; RUN/run.json records the
+//                        overrides, git commit, seed, threads, machine and versions
+//   RUN/history.csv      per epoch: train loss and accuracy, validation loss and
+//                        accuracy, learning rate, seconds
+//   RUN/metrics.json     test (and validation) metrics of the model kept
+//   RUN/timings.json     wall times, apart so metrics.json compares byte for byte
+//   RUN/model.sermodel   the model kept (best on validation when there is one)
+//
+// Same config, seed and threads give the same metrics.json, bit for bit.
+
+#include <ostream>
+#include <string>
+
+#include "experiments/config.hpp"
+
+namespace ser::experiments {
+
+struct TrainResult {
+  std::string run_dir;
+  double test_accuracy = 0, test_macro_f1 = 0;
+};
+
+// `cache_dir`: where extracted features are kept (empty: RUN/../cache).
+TrainResult train_experiment(const ExperimentConfig& config, const std::string& run_dir, std::ostream& log,
+                             const std::string& cache_dir = "");
+
+}  // namespace ser::experiments

@@ -1,0 +1,78 @@
+// ser train end to end on TESS: a small pooled-MFCC MLP learns, the run
+// directory holds what it should, and the same config, seed and threads give
+// a byte-identical metrics.json (the second run reading the feature cache).
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "experiments/config.hpp"
+#include "experiments/runner.hpp"
+#include "support/main_requiring.hpp"
+#include "support/paths.hpp"
+
+using namespace ser::experiments;
+namespace fs = std::filesystem;
+
+namespace {
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+const char* kConfig = R"(name: tess_mlp_pooled
+seed: 7
+threads: 2
+data:
+  corpus: tess
+  labels: emotion
+  split: {kind: random, validation: 0.15, test: 0.25}
+features:
+  kind: mfcc
+  sample_rate: 22050
+  n_mfcc: 40
+  layout: pooled
+model:
+  layers:
+    - {type: dense, units: 64, activation: relu}
+    - {type: dropout, rate: 0.3}
+    - {type: dense, units: 7}
+training:
+  epochs: 4
+  batch_size: 32
+)";
+}  // namespace
+
+TEST_CASE("train twice: it learns, the run directory is complete, metrics.json is identical") {
+  const fs::path dir = fs::temp_directory_path() / ("ser_test_runner_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "mlp.yaml") << kConfig;
+  const ExperimentConfig c = load_config((dir / "mlp.yaml").string(), {}, ser::test::data_dir());
+  std::ostringstream log1, log2;
+  const TrainResult a = train_experiment(c, (dir / "a").string(), log1, (dir / "cache").string());
+  const TrainResult b = train_experiment(c, (dir / "b").string(), log2, (dir / "cache").string());
+  std::printf("tess pooled MFCC-40 MLP, 4 epochs: test accuracy %.4f, macro-F1 %.4f\n", a.test_accuracy,
+              a.test_macro_f1);
+  CHECK(a.test_accuracy > 0.85);  // chance is 1/7
+  for (const char* f : {"config.yaml", "run.json", "history.csv", "metrics.json", "timings.json", "model.sermodel"})
+    CHECK_MESSAGE(fs::exists(dir / "a" / f), f);
+  CHECK(read(dir / "a" / "metrics.json") == read(dir / "b" / "metrics.json"));
+  CHECK(log2.str().find("1399 from the cache") != std::string::npos);  // the second run extracted nothing
+  const std::string run = read(dir / "a" / "run.json");
+  CHECK(run.find("\"seed\": 7") != std::string::npos);
+  CHECK(run.find("\"git_commit\"") != std::string::npos);
+  CHECK(run.find("\"threads\": 2") != std::string::npos);
+  const std::string history = read(dir / "a" / "history.csv");
+  CHECK(std::count(history.begin(), history.end(), '\n') == 5);  // header + 4 epochs
+  CHECK(read(dir / "a" / "metrics.json").find("\"validation\"") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+int main(int argc, char** argv) {
+  return ser::test::run_requiring(ser::test::data_dir() + "/tess", "SER_DATA", argc, argv);
+}
