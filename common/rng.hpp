@@ -21,6 +21,19 @@ class Rng {
   // Uniform integer in [0, n).
   uint64_t below(uint64_t n);
 
+  // The whole state, for checkpoints: restoring it continues the same stream.
+  struct State {
+    uint64_t s[4];
+    bool has_spare;
+    float spare;
+  };
+  State state() const { return {{s_[0], s_[1], s_[2], s_[3]}, has_spare_, spare_}; }
+  void restore(const State& st) {
+    for (int i = 0; i < 4; ++i) s_[i] = st.s[i];
+    has_spare_ = st.has_spare;
+    spare_ = st.spare;
+  }
+
  private:
   uint64_t s_[4];
   bool has_spare_ = false;

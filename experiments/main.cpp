@@ -2,6 +2,7 @@
 // ArgParser, which also writes its --help.
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ commands:
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
   summary CONFIG     validate an experiment config and print its model's summary
   train CONFIG       run an experiment into a run directory (metrics, history, model)
+  resume DIR         continue an interrupted run from its last checkpoint
 
 Run 'ser <command> --help' for the options of a command.
 )";
@@ -97,6 +99,21 @@ int train(const std::vector<std::string>& args) {
   return 0;
 }
 
+int resume(const std::vector<std::string>& args) {
+  ArgParser p("resume",
+              "Continues an interrupted `ser train` run from its last checkpoint (written every\n"
+              "training.checkpoint_every epochs). The finished run has exactly the metrics an\n"
+              "uninterrupted run would have had.");
+  p.positional("DIR", "the run directory").option("--cache", "DIR", "feature cache (default: DIR/../../cache)");
+  if (!p.parse(args)) return 0;
+  const std::string dir = p.positionals()[0];
+  const std::string cache =
+      p.maybe("--cache").value_or((std::filesystem::path(dir).parent_path().parent_path() / "cache").string());
+  const auto r = ser::experiments::resume_experiment(dir, std::cout, data_dir_setting(), cache);
+  std::cout << "\nrun written to " << r.run_dir << "\n";
+  return 0;
+}
+
 int inspect(const std::vector<std::string>& args) {
   ArgParser p("inspect",
               "Prints the Keras-style summary of a model file (layers, output shapes, parameter\n"
@@ -130,6 +147,7 @@ int main(int argc, char** argv) {
     if (command == "inspect") return inspect(args);
     if (command == "summary") return summary(args);
     if (command == "train") return train(args);
+    if (command == "resume") return resume(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const ser::experiments::ConfigError& e) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -174,6 +175,120 @@ std::vector<int32_t> labels_of(const Prepared& p, const std::vector<size_t>& idx
   return y;
 }
 
+// Training state between epochs, as one blob: written atomically, so a kill
+// at any moment leaves the previous checkpoint or the new one.
+struct Checkpoint {
+  int epoch = 0;
+  std::string model, best_model, history;
+  std::vector<std::vector<float>> optimizer;
+  float lr = 0;
+  Rng::State shuffle{}, dropout{};
+  std::vector<size_t> order;
+  double best_val = -1;
+  int since_best = 0;
+  float plateau_best = 0;
+  int plateau_wait = 0, plateau_cooldown = 0;
+};
+
+class Blob {
+ public:
+  template <typename T>
+  void put(const T& v) {
+    bytes.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  void put_bytes(const std::string& s) {
+    put<uint64_t>(s.size());
+    bytes += s;
+  }
+  template <typename T>
+  void put_vector(const std::vector<T>& v) {
+    put<uint64_t>(v.size());
+    bytes.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+  }
+  template <typename T>
+  T get() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, bytes.data() + at, sizeof(T));
+    at += sizeof(T);
+    return v;
+  }
+  std::string get_bytes() {
+    const auto n = get<uint64_t>();
+    need(n);
+    std::string s = bytes.substr(at, n);
+    at += n;
+    return s;
+  }
+  template <typename T>
+  std::vector<T> get_vector() {
+    const auto n = get<uint64_t>();
+    need(n * sizeof(T));
+    std::vector<T> v(n);
+    std::memcpy(v.data(), bytes.data() + at, n * sizeof(T));
+    at += n * sizeof(T);
+    return v;
+  }
+  void need(size_t n) const {
+    if (n > bytes.size() - at) throw std::runtime_error("checkpoint is truncated or damaged");
+  }
+  std::string bytes;
+  size_t at = 0;
+};
+
+constexpr char kCheckpointMagic[] = "SERCKPT1";
+
+std::string encode(const Checkpoint& c) {
+  Blob b;
+  b.bytes = kCheckpointMagic;
+  b.put<int32_t>(c.epoch);
+  b.put_bytes(c.model);
+  b.put_bytes(c.best_model);
+  b.put_bytes(c.history);
+  b.put<uint64_t>(c.optimizer.size());
+  for (const auto& v : c.optimizer) b.put_vector(v);
+  b.put(c.lr);
+  b.put(c.shuffle);
+  b.put(c.dropout);
+  b.put_vector(c.order);
+  b.put(c.best_val);
+  b.put<int32_t>(c.since_best);
+  b.put(c.plateau_best);
+  b.put<int32_t>(c.plateau_wait);
+  b.put<int32_t>(c.plateau_cooldown);
+  return b.bytes;
+}
+
+Checkpoint decode(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("no checkpoint at '" + path + "' (was the run started with ser train?)");
+  Blob b;
+  b.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (b.bytes.compare(0, 8, kCheckpointMagic) != 0) throw std::runtime_error("'" + path + "' is not a checkpoint");
+  b.at = 8;
+  try {
+    Checkpoint c;
+    c.epoch = b.get<int32_t>();
+    c.model = b.get_bytes();
+    c.best_model = b.get_bytes();
+    c.history = b.get_bytes();
+    c.optimizer.resize(b.get<uint64_t>());
+    for (auto& v : c.optimizer) v = b.get_vector<float>();
+    c.lr = b.get<float>();
+    c.shuffle = b.get<Rng::State>();
+    c.dropout = b.get<Rng::State>();
+    c.order = b.get_vector<size_t>();
+    c.best_val = b.get<double>();
+    c.since_best = b.get<int32_t>();
+    c.plateau_best = b.get<float>();
+    c.plateau_wait = b.get<int32_t>();
+    c.plateau_cooldown = b.get<int32_t>();
+    return c;
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("'" + path + "': " + e.what());
+  }
+}
+
 std::string command_output(const std::string& cmd) {
   std::string out;
   if (FILE* f = ::popen(cmd.c_str(), "r")) {
@@ -195,14 +310,14 @@ std::string cpu_model() {
 }  // namespace
 
 TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_dir, std::ostream& log,
-                             const std::string& cache_dir) {
+                             const std::string& cache_dir, bool resume) {
   const auto t0 = std::chrono::steady_clock::now();
   fs::create_directories(run_dir);
   if (c.threads > 0) omp_set_num_threads(c.threads);
   const std::string cache = cache_dir.empty() ? (fs::path(run_dir).parent_path() / "cache").string() : cache_dir;
 
-  // The run's record: the config as written, and how it was run.
-  {
+  // The run's record: the config as written, and how it was run (kept as they are on resume).
+  if (!resume) {
     std::ifstream in(c.source);
     write_file_atomically((fs::path(run_dir) / "config.yaml").string(),
                           std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
@@ -278,7 +393,34 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   double best_val = -1;
   int since_best = 0;
   std::vector<size_t> order = split.train;
-  for (int epoch = 1; epoch <= c.training.epochs; ++epoch) {
+  const std::string checkpoint_path = (fs::path(run_dir) / "checkpoint.bin").string();
+  int first_epoch = 1;
+  if (resume) {
+    const Checkpoint k = decode(checkpoint_path);
+    nn::Sequential saved = nn::deserialize_model(k.model, checkpoint_path);
+    auto dst = model.state();
+    auto src = saved.state();
+    for (size_t i = 0; i < dst.size(); ++i)
+      std::copy(src[i].tensor.values().begin(), src[i].tensor.values().end(), dst[i].tensor.data());
+    auto state = opt->state();
+    if (state.size() != k.optimizer.size()) throw std::runtime_error("checkpoint does not match the optimizer");
+    for (size_t i = 0; i < state.size(); ++i) *state[i] = k.optimizer[i];
+    opt->set_learning_rate(k.lr);
+    shuffle.restore(k.shuffle);
+    dropout.restore(k.dropout);
+    order = k.order;
+    best_model = k.best_model;
+    best_val = k.best_val;
+    since_best = k.since_best;
+    plateau.best = k.plateau_best;
+    plateau.wait = k.plateau_wait;
+    plateau.cooldown_left = k.plateau_cooldown;
+    history.str("");
+    history << k.history;
+    first_epoch = k.epoch + 1;
+    log << "resuming after epoch " << k.epoch << "\n";
+  }
+  for (int epoch = first_epoch; epoch <= c.training.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
     for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
     double loss = 0;
@@ -323,7 +465,26 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
     } else if (c.training.schedule == "plateau" && !split.validation.empty()) {
       opt->set_learning_rate(plateau.update(static_cast<float>(val_loss), opt->learning_rate()));
     }
-    if (c.training.early_stopping_patience > 0 && since_best >= c.training.early_stopping_patience) {
+    const bool stop = c.training.early_stopping_patience > 0 && since_best >= c.training.early_stopping_patience;
+    if (c.training.checkpoint_every > 0 && (epoch % c.training.checkpoint_every == 0 || stop)) {
+      Checkpoint k;
+      k.epoch = stop ? c.training.epochs : epoch;  // an early stop is final
+      k.model = nn::serialize_model(model);
+      k.best_model = best_model;
+      k.history = history.str();
+      for (auto* v : opt->state()) k.optimizer.push_back(*v);
+      k.lr = opt->learning_rate();
+      k.shuffle = shuffle.state();
+      k.dropout = dropout.state();
+      k.order = order;
+      k.best_val = best_val;
+      k.since_best = since_best;
+      k.plateau_best = plateau.best;
+      k.plateau_wait = plateau.wait;
+      k.plateau_cooldown = plateau.cooldown_left;
+      write_file_atomically(checkpoint_path, encode(k));
+    }
+    if (stop) {
       log << "early stopping: no validation improvement for " << since_best << " epochs\n";
       break;
     }
@@ -355,6 +516,23 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   timings["total_seconds"] = std::chrono::duration<double>(t_end - t0).count();
   write_file_atomically((fs::path(run_dir) / "timings.json").string(), timings.dump(2) + "\n");
   return result;
+}
+
+TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
+                              const std::string& cache_dir) {
+  const std::string run_json = (fs::path(run_dir) / "run.json").string();
+  std::ifstream in(run_json);
+  if (!in) throw std::runtime_error("'" + run_dir + "' is not a run directory (no run.json)");
+  nlohmann::json run;
+  try {
+    in >> run;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("'" + run_json + "' is damaged: " + e.what());
+  }
+  const auto overrides = run.value("overrides", std::vector<std::string>{});
+  ExperimentConfig c = load_config((fs::path(run_dir) / "config.yaml").string(), overrides, data_dir);
+  c.source = run.value("config", c.source);
+  return train_experiment(c, run_dir, log, cache_dir, /*resume=*/true);
 }
 
 }  // namespace ser::experiments

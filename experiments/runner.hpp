@@ -24,7 +24,14 @@ struct TrainResult {
 };
 
 // `cache_dir`: where extracted features are kept (empty: RUN/../cache).
+// Every training.checkpoint_every epochs RUN/checkpoint.bin is written
+// atomically; with `resume`, training continues from it, and the run ends
+// with exactly the metrics of an uninterrupted one.
 TrainResult train_experiment(const ExperimentConfig& config, const std::string& run_dir, std::ostream& log,
-                             const std::string& cache_dir = "");
+                             const std::string& cache_dir = "", bool resume = false);
+
+// `ser resume DIR`: the config and overrides recorded in DIR, resumed from its checkpoint.
+TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
+                              const std::string& cache_dir = "");
 
 }  // namespace ser::experiments

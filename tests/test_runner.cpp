@@ -3,12 +3,19 @@
 // a byte-identical metrics.json (the second run reading the feature cache).
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "experiments/config.hpp"
 #include "experiments/runner.hpp"
@@ -17,6 +24,7 @@
 
 using namespace ser::experiments;
 namespace fs = std::filesystem;
+extern char** environ;
 
 namespace {
 std::string read(const fs::path& p) {
@@ -70,6 +78,70 @@ TEST_CASE("train twice: it learns, the run directory is complete, metrics.json i
   const std::string history = read(dir / "a" / "history.csv");
   CHECK(std::count(history.begin(), history.end(), '\n') == 5);  // header + 4 epochs
   CHECK(read(dir / "a" / "metrics.json").find("\"validation\"") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("kill -9 during training, then ser resume: exactly the metrics of an uninterrupted run") {
+  const fs::path dir = fs::temp_directory_path() / ("ser_test_resume_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string config = kConfig;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    config.replace(config.find(from), from.size(), to);
+  };
+  replace("  layout: pooled", "  layout: flat\n  frames: 60");
+  replace("epochs: 4", "epochs: 7");
+  replace("    - {type: dense, units: 64", "    - {type: flatten}\n    - {type: dense, units: 64");
+  std::ofstream(dir / "flat.yaml") << config;
+  const ExperimentConfig c = load_config((dir / "flat.yaml").string(), {}, ser::test::data_dir());
+  std::ostringstream quiet;
+  train_experiment(c, (dir / "whole").string(), quiet, (dir / "cache").string());  // also fills the cache
+
+  const std::string ser_bin = SER_BINARY, run = (dir / "runs" / "killed").string();
+  std::vector<std::string> args = {ser_bin,
+                                   "train",
+                                   (dir / "flat.yaml").string(),
+                                   "--out",
+                                   run,
+                                   "--cache",
+                                   (dir / "cache").string(),
+                                   "--set",
+                                   "data.root=" + ser::test::data_dir() + "/tess"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t io;
+  posix_spawn_file_actions_init(&io);
+  posix_spawn_file_actions_addopen(&io, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&io, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, ser_bin.c_str(), &io, nullptr, argv.data(), environ) == 0);
+  posix_spawn_file_actions_destroy(&io);
+  // Kill once the checkpoint of epoch 2 or later exists.
+  const fs::path checkpoint = fs::path(run) / "checkpoint.bin";
+  int epoch = 0, status = 0;
+  bool exited = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
+  while (std::chrono::steady_clock::now() < deadline && epoch < 2) {
+    std::ifstream in(checkpoint, std::ios::binary);
+    char head[12];
+    if (in.read(head, 12)) std::memcpy(&epoch, head + 8, 4);
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      exited = true;  // finished (or failed) before we could kill it
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  if (!exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  REQUIRE(epoch >= 2);
+  MESSAGE("killed after the checkpoint of epoch " << epoch);
+  CHECK(WIFSIGNALED(status));  // killed mid-run, not finished
+  std::ostringstream log;
+  resume_experiment(run, log, ser::test::data_dir(), (dir / "cache").string());
+  CHECK(read(fs::path(run) / "metrics.json") == read(dir / "whole" / "metrics.json"));
   fs::remove_all(dir);
 }
 

@@ -134,4 +134,12 @@ TEST_CASE("Rng: same seed, same stream; uniform in range; normal roughly standar
   CHECK(sum / n == doctest::Approx(0.0).epsilon(0.01).scale(1.0));
   CHECK(sq / n == doctest::Approx(1.0).epsilon(0.01));
   for (uint64_t k : {1u, 7u, 1000u}) CHECK(r.below(k) < k);
+  // A restored state continues the same stream, normal()'s spare value included.
+  Rng x(9);
+  x.normal();
+  const Rng::State saved = x.state();
+  const float n1 = x.normal(), u1 = x.uniform();
+  x.restore(saved);
+  CHECK(x.normal() == n1);
+  CHECK(x.uniform() == u1);
 }
