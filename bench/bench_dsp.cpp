@@ -6,15 +6,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/data_dir.hpp"
 #include "dsp/audio.hpp"
 #include "dsp/mfcc.hpp"
 #include "dsp/resample.hpp"
 
 namespace {
-std::string data_dir() {
-  const char* env = std::getenv("SER_DATA");
-  return env && *env ? env : SER_DEFAULT_DATA_DIR;
-}
+std::string data_dir() { return ser::data_dir(SER_DEFAULT_DATA_DIR); }
 // YAF_bone_sad lasts 2.19 s at 24414 Hz.
 const std::string kClip = "/tess/YAF_sad/YAF_bone_sad.flac";
 

@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "common/data_dir.hpp"
 #include "dsp/audio.hpp"
 #include "dsp/mfcc.hpp"
 
 int main(int argc, char** argv) {
-  const char* env = std::getenv("SER_DATA");
-  const std::string root = std::string(env && *env ? env : SER_DEFAULT_DATA_DIR) + "/tess";
+  const std::string root = ser::data_dir(SER_DEFAULT_DATA_DIR) + "/tess";
   const int runs = argc > 1 ? std::atoi(argv[1]) : 5;
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::recursive_directory_iterator(root))

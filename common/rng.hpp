@@ -3,7 +3,10 @@
 // (std::normal_distribution and friends are implementation-defined, so we do
 // not use them). xoshiro256** seeded through splitmix64.
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace ser {
 
@@ -20,6 +23,12 @@ class Rng {
   float normal();
   // Uniform integer in [0, n).
   uint64_t below(uint64_t n);
+
+  // Fisher-Yates, from the back: the same order for the same state everywhere.
+  template <typename T>
+  void shuffle(std::vector<T>& v) {
+    for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
+  }
 
   // The whole state, for checkpoints: restoring it continues the same stream.
   struct State {

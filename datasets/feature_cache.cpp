@@ -12,6 +12,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/npy.hpp"
+#include "common/text.hpp"
 
 namespace ser::datasets {
 
@@ -22,15 +23,6 @@ std::string hex(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
   return buf;
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
 }
 
 dsp::Matrix round_to_float(dsp::Matrix m) {

@@ -43,10 +43,6 @@ std::string group_key(const Sample& s, GroupBy by) {
   return s.path;
 }
 
-void shuffle(std::vector<size_t>& v, Rng& rng) {
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
-}
-
 void check(const Ratios& r) {
   if (r.train < 0 || r.validation < 0 || r.test < 0 || std::abs(r.train + r.validation + r.test - 1.0) > 1e-9)
     throw std::invalid_argument("split ratios must be >= 0 and add up to 1");
@@ -86,7 +82,7 @@ Split stratified_split(const Corpus& c, const Ratios& r, uint64_t seed) {
   Rng rng(seed);
   Split s;
   for (auto& [label, members] : by_class) {
-    shuffle(members, rng);
+    rng.shuffle(members);
     const auto n = static_cast<double>(members.size());
     const auto n_test = static_cast<size_t>(std::lround(n * r.test));
     const auto n_val = std::min(members.size() - n_test, static_cast<size_t>(std::lround(n * r.validation)));
@@ -111,7 +107,7 @@ Split group_split(const Corpus& c, GroupBy by, const Ratios& r, uint64_t seed) {
   std::vector<size_t> order(groups.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(seed);
-  shuffle(order, rng);
+  rng.shuffle(order);
   double total = 0;
   for (const auto& g : groups)
     for (size_t u : g) total += static_cast<double>(units[u].members.size());
@@ -157,7 +153,7 @@ std::vector<Split> kfold(const Corpus& c, int k, uint64_t seed, GroupBy by) {
     for (size_t u = 0; u < units.size(); ++u) by_class[units[u].origin->label].push_back(u);
     size_t next = 0;  // dealing continues across classes so that fold sizes stay even
     for (auto& [label, members] : by_class) {
-      shuffle(members, rng);
+      rng.shuffle(members);
       for (size_t u : members) fold_units[next++ % static_cast<size_t>(k)].push_back(u);
     }
   } else {
@@ -167,7 +163,7 @@ std::vector<Split> kfold(const Corpus& c, int k, uint64_t seed, GroupBy by) {
                                   std::to_string(groups.size()));
     std::vector<size_t> order(groups.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    shuffle(order, rng);
+    rng.shuffle(order);
     std::vector<size_t> size(static_cast<size_t>(k), 0);
     for (size_t gi : order) {  // each group to the currently smallest fold
       const size_t f = static_cast<size_t>(std::min_element(size.begin(), size.end()) - size.begin());

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/text.hpp"
 #include "dsp/chroma.hpp"
 #include "dsp/delta.hpp"
 #include "dsp/framewise.hpp"
@@ -55,14 +56,7 @@ std::string FeatureSpec::canonical() const {
   return s.str();
 }
 
-uint64_t FeatureSpec::hash() const {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : canonical()) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
+uint64_t FeatureSpec::hash() const { return fnv1a(canonical()); }
 
 struct FeatureExtractor::PerRate {
   std::unique_ptr<MelSpectrogram> mel;

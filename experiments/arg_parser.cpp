@@ -7,7 +7,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "nn/layers/layer_spec.hpp"  // edit_distance
+#include "common/text.hpp"
 
 namespace ser::experiments {
 
@@ -54,11 +54,9 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       }
       const Spec* s = find(name);
       if (!s) {
-        std::string best;
-        int best_d = 1 << 30;
-        for (const Spec& sp : specs_)
-          if (const int d = nn::edit_distance(name, sp.name); d < best_d) best_d = d, best = sp.name;
-        throw UsageError("unknown option '" + name + "'" + (best_d <= 3 ? " (did you mean '" + best + "'?)" : ""));
+        std::vector<std::string> names;
+        for (const Spec& sp : specs_) names.push_back(sp.name);
+        throw UsageError("unknown option '" + name + "'" + did_you_mean(name, names));
       }
       if (s->is_flag) {
         if (inline_value) throw UsageError(name + " takes no value");

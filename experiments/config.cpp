@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/rng.hpp"
+#include "common/text.hpp"
 #include "nn/sequential.hpp"
 
 namespace ser::experiments {
@@ -22,13 +23,7 @@ class Fields {
     for (const auto& kv : node_) {
       const std::string key = kv.first.as<std::string>();
       if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
-      std::string best;
-      int best_d = 1 << 30;
-      for (const auto& k : known_)
-        if (const int d = nn::edit_distance(key, k); d < best_d) best_d = d, best = k;
-      std::string msg = "unknown key '" + key + "'";
-      if (best_d <= 3) msg += " (did you mean '" + best + "'?)";
-      msg += "; known:";
+      std::string msg = "unknown key '" + key + "'" + did_you_mean(key, known_) + "; known:";
       for (const auto& k : known_) msg += " " + k;
       fail(kv.first, msg, false);
     }

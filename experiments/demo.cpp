@@ -85,7 +85,7 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out) {
   out << std::fixed << std::setprecision(4);
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     const auto start = std::chrono::steady_clock::now();
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
+    shuffle.shuffle(order);
     double loss = 0;
     int64_t correct = 0, steps = 0;
     for (size_t b = 0; b < order.size(); b += batch) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/data_dir.hpp"
 #include "experiments/arg_parser.hpp"
 #include "experiments/config.hpp"
 #include "experiments/data_command.hpp"
@@ -56,10 +57,7 @@ int demo(const std::vector<std::string>& args) {
   return 0;
 }
 
-std::string data_dir_setting() {
-  const char* env = std::getenv("SER_DATA");
-  return env && *env ? env : "";
-}
+std::string data_dir_setting() { return ser::data_dir(); }
 
 int summary(const std::vector<std::string>& args) {
   ArgParser p("summary",

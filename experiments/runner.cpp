@@ -422,7 +422,7 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   }
   for (int epoch = first_epoch; epoch <= c.training.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
-    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[shuffle.below(i)]);
+    shuffle.shuffle(order);
     double loss = 0;
     int64_t correct = 0;
     for (size_t b = 0; b < order.size(); b += static_cast<size_t>(c.training.batch_size)) {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "nn/layers/layer_spec.hpp"
 #include "common/rng.hpp"
+#include "nn/layers/layer_spec.hpp"
 #include "nn/shape.hpp"
 #include "nn/tensor.hpp"
 

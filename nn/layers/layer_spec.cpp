@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/text.hpp"
+
 namespace ser::nn {
 
 LayerSpec::LayerSpec(std::string type, std::initializer_list<std::pair<std::string, std::string>> args)
@@ -97,29 +99,11 @@ std::pair<int64_t, int64_t> LayerSpec::pair(const std::string& key, std::pair<in
   return has(key) ? pair(key) : fallback;
 }
 
-int edit_distance(const std::string& a, const std::string& b) {
-  std::vector<int> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = static_cast<int>(j);
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = static_cast<int>(i);
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 void LayerSpec::check_known(std::initializer_list<const char*> known) const {
   for (const auto& [k, v] : args_) {
     if (std::any_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) continue;
-    std::string best;
-    int best_d = 1 << 30;
-    for (const char* n : known) {
-      const int d = edit_distance(k, n);
-      if (d < best_d) best_d = d, best = n;
-    }
-    std::string msg = "unknown argument '" + k + "'";
-    if (!best.empty() && best_d <= 3) msg += " (did you mean '" + best + "'?)";
+    std::string msg =
+        "unknown argument '" + k + "'" + did_you_mean(k, std::vector<std::string>(known.begin(), known.end()));
     msg += "; known:";
     for (const char* n : known) msg += std::string(" ") + n;
     fail(msg);

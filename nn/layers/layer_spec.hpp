@@ -59,7 +59,4 @@ class LayerSpec {
   int position_ = -1;
 };
 
-// Edit distance, for did-you-mean suggestions.
-int edit_distance(const std::string& a, const std::string& b);
-
 }  // namespace ser::nn

@@ -1,6 +1,7 @@
 #include <functional>
 #include <map>
 
+#include "common/text.hpp"
 #include "nn/layers/batchnorm.hpp"
 #include "nn/layers/conv.hpp"
 #include "nn/layers/dense.hpp"
@@ -39,16 +40,10 @@ const std::map<std::string, Factory>& registry() {
 std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
   const auto& r = registry();
   if (auto it = r.find(spec.type()); it != r.end()) return it->second(spec);
-  std::string best, known;
-  int best_d = 1 << 30;
-  for (const auto& [name, f] : r) {
-    known += " " + name;
-    const int d = edit_distance(spec.type(), name);
-    if (d < best_d) best_d = d, best = name;
-  }
-  std::string msg = spec.where() + ": unknown layer type '" + spec.type() + "'";
-  if (best_d <= 3) msg += " (did you mean '" + best + "'?)";
-  throw LayerError(msg + "; known:" + known);
+  std::string known;
+  for (const auto& [name, f] : r) known += " " + name;
+  throw LayerError(spec.where() + ": unknown layer type '" + spec.type() + "'" +
+                   did_you_mean(spec.type(), layer_types()) + "; known:" + known);
 }
 
 std::vector<std::string> layer_types() {

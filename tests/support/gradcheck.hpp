@@ -42,7 +42,7 @@ inline std::vector<double> random_vector(size_t n, nn::Rng& rng, double lo = -1.
 inline std::vector<double> distinct_vector(size_t n, nn::Rng& rng, double gap = 0.01) {
   std::vector<double> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = (static_cast<double>(i) - static_cast<double>(n) / 2) * gap;
-  for (size_t i = n; i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+  rng.shuffle(v);
   return v;
 }
 

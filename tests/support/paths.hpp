@@ -6,12 +6,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/data_dir.hpp"
+
 namespace ser::test {
 
-inline std::string data_dir() {
-  const char* env = std::getenv("SER_DATA");
-  return env && *env ? env : SER_DEFAULT_DATA_DIR;
-}
+inline std::string data_dir() { return ser::data_dir(SER_DEFAULT_DATA_DIR); }
 
 inline std::string reference_dir() {
   const char* env = std::getenv("SER_REFERENCE");
