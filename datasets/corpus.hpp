@@ -17,6 +17,7 @@ struct Sample {
   std::string word;       // TESS: the target word; CREMA-D: the sentence code
   std::string gender;     // "female", "male" or "" when the corpus does not say
   std::string source;     // an augmented copy: the path of the file it was made from
+  std::string augmentation;  // an augmented copy: its recipe, copy number and seed (datasets/augmentation.hpp)
   std::string partition;  // the corpus's own partition, if any: FER2013 "train"/"test" folders or CSV Usage
   double seconds = 0;
   int sample_rate = 0;

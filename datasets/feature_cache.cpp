@@ -13,6 +13,7 @@
 #include "common/atomic_file.hpp"
 #include "common/npy.hpp"
 #include "common/text.hpp"
+#include "datasets/augmentation.hpp"
 
 namespace ser::datasets {
 
@@ -51,12 +52,13 @@ FeatureCache::FeatureCache(std::string dir, dsp::FeatureSpec spec) : spec_(std::
   if (!fs::exists(settings)) write_file_atomically(settings, spec_.canonical() + "\n");
 }
 
-std::string FeatureCache::entry_path(const std::string& audio_path) const {
+std::string FeatureCache::entry_path(const std::string& audio_path, const std::string& augmentation) const {
   std::error_code ec;
   const fs::path abs = fs::absolute(audio_path, ec);
   const auto size = fs::file_size(abs, ec);
   const auto mtime = fs::last_write_time(abs, ec).time_since_epoch().count();
-  const std::string key = abs.string() + "|" + std::to_string(size) + "|" + std::to_string(mtime);
+  std::string key = abs.string() + "|" + std::to_string(size) + "|" + std::to_string(mtime);
+  if (!augmentation.empty()) key += "|" + augmentation;
   return (fs::path(folder_) / (hex(fnv1a(key)) + ".npy")).string();
 }
 
@@ -74,8 +76,9 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (int64_t i = 0; i < n; ++i) {
     const auto k = static_cast<size_t>(i);
-    const std::string& path = corpus.samples[k].path;
-    const std::string entry = entry_path(path);
+    const Sample& sample = corpus.samples[k];
+    const std::string& path = sample.path;
+    const std::string entry = entry_path(path, sample.augmentation);
     try {
       std::error_code ec;
       if (fs::exists(entry, ec)) {
@@ -92,7 +95,13 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
         }
       }
       if (!reused[k]) {
-        dsp::Matrix m = round_to_float(extractor.from_file(path));
+        dsp::Matrix m;
+        if (sample.augmentation.empty()) {
+          m = round_to_float(extractor.from_file(path));
+        } else {
+          const dsp::Audio a = dsp::load_audio(path, spec_.load);
+          m = round_to_float(extractor(augment_sample(sample, a.samples, a.sample_rate), a.sample_rate));
+        }
         // Atomic but not fsynced: a cache entry lost to a power cut is just recomputed.
         write_npy(entry, {m.rows, m.cols}, std::vector<float>(m.data.begin(), m.data.end()), /*durable=*/false);
         r.features[k] = std::move(m);

@@ -4,6 +4,8 @@
 //   DIR/<spec hash>/settings.txt     the spec's canonical text, for people
 //   DIR/<spec hash>/<file key>.npy   float32 [features, frames]
 //
+// An augmented copy (Sample::augmentation) is loaded, augmented, then
+// extracted; its key adds the augmentation text to the file's.
 // The spec hash changes with any setting that changes the values; the file
 // key is the file's absolute path, size and modification time, so an edited
 // file is recomputed. Entries are written atomically (temporary file, then
@@ -44,7 +46,7 @@ class FeatureCache {
   Result extract(const Corpus& corpus, int threads = 0, const Progress& progress = {}) const;
 
   std::string folder() const { return folder_; }
-  std::string entry_path(const std::string& audio_path) const;
+  std::string entry_path(const std::string& audio_path, const std::string& augmentation = "") const;
 
  private:
   dsp::FeatureSpec spec_;

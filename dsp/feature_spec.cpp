@@ -1,6 +1,7 @@
 #include "dsp/feature_spec.hpp"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -54,6 +55,72 @@ std::string FeatureSpec::canonical() const {
       << ";aamin=" << amplitude_db.amin << ";atop_db=" << amplitude_db.top_db;
   if (kind == "mfcc" || kind == "delta") s << ";n_mfcc=" << n_mfcc;
   return s.str();
+}
+
+FeatureSpec FeatureSpec::parse(const std::string& text) {
+  std::map<std::string, std::string> kv;
+  std::istringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ';')) {
+    const size_t eq = item.find('=');
+    if (eq != std::string::npos) kv[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  if (text.rfind("v1;", 0) != 0) throw std::invalid_argument("feature settings '" + text + "' are not version v1");
+  auto field = [&](const std::string& key) -> const std::string& {
+    const auto it = kv.find(key);
+    if (it == kv.end()) throw std::invalid_argument("feature settings '" + text + "' lack '" + key + "'");
+    return it->second;
+  };
+  auto number = [&](const std::string& key) {
+    const std::string& v = field(key);
+    size_t used = 0;
+    double d = 0;
+    try {
+      d = std::stod(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != v.size() || v.empty())
+      throw std::invalid_argument("feature settings: '" + key + "=" + v + "' is not a number");
+    return d;
+  };
+  auto integer = [&](const std::string& key) { return static_cast<int>(number(key)); };
+  FeatureSpec s;
+  s.kind = field("kind");
+  s.load.sample_rate = integer("sr");
+  s.load.offset = number("offset");
+  s.load.duration = number("duration");
+  s.load.quality = static_cast<ResampleQuality>(integer("resample"));
+  s.stft.n_fft = integer("n_fft");
+  s.stft.hop_length = integer("hop");
+  s.stft.win_length = integer("win");
+  s.stft.window = static_cast<WindowKind>(integer("window"));
+  s.stft.center = integer("center") != 0;
+  s.stft.pad_mode = static_cast<PadMode>(integer("pad"));
+  s.stft.precision = static_cast<Precision>(integer("precision"));
+  const std::string& k = s.kind;
+  if (k == "mel" || k == "mel_db" || k == "mel_amp_db" || k == "mfcc" || k == "delta") {
+    s.mel.n_mels = integer("n_mels");
+    s.mel.fmin = number("fmin");
+    s.mel.fmax = number("fmax");
+    s.mel.htk = integer("htk") != 0;
+    s.mel.slaney_norm = integer("slaney") != 0;
+  }
+  if (k == "mel_db" || k == "mfcc" || k == "delta") {
+    s.db.ref = static_cast<DbReference>(integer("db_ref"));
+    s.db.ref_value = number("ref");
+    s.db.amin = number("amin");
+    s.db.top_db = number("top_db");
+  }
+  if (k == "mel_amp_db") {
+    s.amplitude_db.ref = static_cast<DbReference>(integer("adb_ref"));
+    s.amplitude_db.ref_value = number("aref");
+    s.amplitude_db.amin = number("aamin");
+    s.amplitude_db.top_db = number("atop_db");
+  }
+  if (k == "mfcc" || k == "delta") s.n_mfcc = integer("n_mfcc");
+  s.validate();
+  return s;
 }
 
 uint64_t FeatureSpec::hash() const { return fnv1a(canonical()); }

@@ -33,6 +33,10 @@ struct FeatureSpec {
   void validate() const;
   // "kind=mfcc;sr=22050;n_fft=2048;..." with every field that affects the values.
   std::string canonical() const;
+  // The inverse of canonical(): parse(spec.canonical()) == spec, so a model
+  // file can carry the exact feature recipe. Throws std::invalid_argument
+  // naming the field that is missing or malformed.
+  static FeatureSpec parse(const std::string& canonical);
   uint64_t hash() const;  // FNV-1a 64 of canonical()
 };
 

@@ -264,9 +264,11 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
     c.features.frames = f.get<int>("frames", 0);
     c.features.layout = f.get<std::string>("layout", "flat");
     c.features.scaling = f.get<std::string>("scaling", "standardize");
-    const std::vector<std::string> layouts = {"flat", "image", "sequence", "pooled"};
+    const std::vector<std::string> layouts = {"flat", "stacked", "image", "sequence", "pooled"};
     if (std::find(layouts.begin(), layouts.end(), c.features.layout) == layouts.end())
-      f.fail_key("layout", "must be flat, image, sequence or pooled");
+      f.fail_key("layout", "must be flat, stacked, image, sequence or pooled");
+    if (c.features.scaling == "minmax_per_frame" && c.features.layout != "image")
+      f.fail_key("scaling", "minmax_per_frame scales the frames of an image; it needs layout: image");
     if (c.features.scaling != "standardize" && c.features.scaling != "minmax_per_frame" && c.features.scaling != "none")
       f.fail_key("scaling", "must be standardize, minmax_per_frame or none");
     if (c.features.layout != "pooled" && c.features.frames < 1)
@@ -343,9 +345,31 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
       tc.early_stopping_patience = e.get<int>("patience", 10);
     }
   }
-  if (top.has("augmentation"))
-    (void)Fields(top.at("augmentation"), "augmentation", path,
-                 {"copies", "noise", "snr_db", "shift_seconds", "stretch", "pitch", "gain_db"});
+  if (top.has("augmentation")) {
+    const Fields a(top.at("augmentation"), "augmentation", path, {"copies", "split_rows"});
+    if (images) a.fail(top.at("augmentation"), "augments audio; image corpora have no audio to augment");
+    c.augmentation.split_rows = a.get<bool>("split_rows", false);
+    const YAML::Node copies = a.at("copies");
+    if (!copies.IsSequence() || copies.size() == 0)
+      a.fail(top.at("augmentation"),
+             "copies must be a list of recipes, one per augmented copy, e.g. [{noise: 0.035}, {pitch: 0.7}]");
+    for (size_t i = 0; i < copies.size(); ++i) {
+      const Fields r(copies[i], "augmentation.copies[" + std::to_string(i) + "]", path,
+                     {"stretch", "pitch", "shift_seconds", "gain_db", "noise", "snr_db"});
+      datasets::AugmentRecipe recipe;
+      recipe.stretch = r.get<double>("stretch", 1.0);
+      recipe.pitch = r.get<double>("pitch", 0.0);
+      recipe.shift_seconds = r.get<double>("shift_seconds", 0.0);
+      recipe.gain_db = r.get<double>("gain_db", 0.0);
+      recipe.noise = r.get<double>("noise", 0.0);
+      recipe.snr_db = r.get<double>("snr_db", 0.0);
+      if (!(recipe.stretch > 0)) r.fail_key("stretch", "must be > 0 (1 keeps the speed)");
+      if (recipe.shift_seconds < 0 || recipe.gain_db < 0 || recipe.noise < 0)
+        r.fail(copies[i], "shift_seconds, gain_db and noise must be >= 0");
+      if (recipe.identity()) r.fail(copies[i], "changes nothing: give stretch, pitch, shift_seconds, gain_db, noise or snr_db");
+      c.augmentation.copies.push_back(recipe);
+    }
+  }
 
   // Shapes, before any data is touched: the layer at fault is named with its line.
   const nn::Shape input = model_input_shape(c);
@@ -371,13 +395,7 @@ nn::Shape model_input_shape(const ExperimentConfig& c) {
     if (corpus == "fer2013") return nn::Shape{1, 48, 48};
     if (corpus == "mnist") return nn::Shape{1, 28, 28};
   }
-  int64_t rows = 0;
-  for (const auto& s : c.features.sets) rows += s.rows();
-  const int64_t T = c.features.frames;
-  if (c.features.layout == "flat") return nn::Shape{1, rows * T};
-  if (c.features.layout == "image") return nn::Shape{1, rows, T};
-  if (c.features.layout == "sequence") return nn::Shape{T, rows};
-  return nn::Shape{2 * rows};  // pooled: mean and standard deviation over time
+  return c.features.sample_shape();
 }
 
 }  // namespace ser::experiments

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "datasets/augmentation.hpp"
 #include "dsp/feature_spec.hpp"
+#include "experiments/model_input.hpp"
 #include "nn/layers/layer_spec.hpp"
 #include "nn/shape.hpp"
 
@@ -37,11 +39,16 @@ struct DataConfig {
   SplitConfig split;
 };
 
-struct FeatureConfig {
-  std::vector<dsp::FeatureSpec> sets;  // one or more kinds, concatenated along the feature axis
-  int frames = 0;                      // pad or truncate to this many frames (0: keep, pooled layouts only)
-  std::string layout = "flat";  // flat (time-major, [1, F*T]) | image ([1, F, T]) | sequence ([T, F]) | pooled ([2F])
-  std::string scaling = "standardize";  // standardize | minmax_per_frame | none
+// Feature sets, frames, layout and scaling: what the model file keeps (without
+// statistics until training fits them).
+using FeatureConfig = ModelInput;
+
+struct AugmentationConfig {
+  std::vector<datasets::AugmentRecipe> copies;  // one augmented copy of every file per recipe
+  // false (the honest default): a copy always falls in its source's split.
+  // true: the augmented rows are split at random as the popular notebooks do,
+  // leaking copies of test files into training; for showing the leak.
+  bool split_rows = false;
 };
 
 struct OptimizerConfig {
@@ -70,6 +77,7 @@ struct ExperimentConfig {
   int threads = 0;  // 0: all cores
   DataConfig data;
   FeatureConfig features;
+  AugmentationConfig augmentation;
   std::vector<nn::LayerSpec> layers;
   std::vector<int> layer_lines;  // where each layer is written, for messages
   TrainingConfig training;

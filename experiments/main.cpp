@@ -1,18 +1,23 @@
 // The `ser` command line. Each subcommand declares its options with
 // ArgParser, which also writes its --help.
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "common/atomic_file.hpp"
 #include "common/data_dir.hpp"
 #include "experiments/arg_parser.hpp"
 #include "experiments/config.hpp"
 #include "experiments/data_command.hpp"
 #include "experiments/demo.hpp"
 #include "experiments/features_command.hpp"
+#include "experiments/evaluate_run.hpp"
+#include "experiments/predict.hpp"
 #include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
 
@@ -32,6 +37,8 @@ commands:
   summary CONFIG     validate an experiment config and print its model's summary
   train CONFIG       run an experiment into a run directory (metrics, history, model)
   resume DIR         continue an interrupted run from its last checkpoint
+  eval DIR           score a run's model on every file of a data set (e.g. held-out speakers)
+  predict AUDIO...   the emotion of recordings, with a trained model (--model)
 
 Run 'ser <command> --help' for the options of a command.
 )";
@@ -128,6 +135,70 @@ int inspect(const std::vector<std::string>& args) {
   return 0;
 }
 
+int eval(const std::vector<std::string>& args) {
+  ArgParser p("eval",
+              "Scores the model of a finished run on every file of a data set of the kind it was trained\n"
+              "on (for example held-out speakers kept in another folder), with the run's own feature\n"
+              "recipe and scaling. Prints accuracy, macro-F1 and the classification report; files whose\n"
+              "label the model does not know are listed and left out.");
+  p.positional("DIR", "a run directory written by `ser train`")
+      .option("--data-root", "PATH", "the data set (default: the roots the run trained on; several corpora: PATH/<corpus>)")
+      .option("--out", "FILE.json", "also write the metrics there (atomically)")
+      .option("--cache", "DIR", "feature cache (default: DIR/../../cache)")
+      .option("--threads", "N", "threads for feature extraction (default: the run's)");
+  if (!p.parse(args)) return 0;
+  ser::experiments::EvalOptions o;
+  o.data_root = p.maybe("--data-root").value_or("");
+  o.cache_dir = p.maybe("--cache").value_or("");
+  o.data_dir = data_dir_setting();
+  if (p.given("--threads")) o.threads = p.integer("--threads");
+  const auto r = ser::experiments::evaluate_run(p.positionals()[0], o, std::cout);
+  std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1;
+  if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";
+  std::cout << "\n" << ser::experiments::classification_report(r.metrics);
+  if (const auto out = p.maybe("--out")) {
+    ser::write_file_atomically(*out, r.json);
+    std::cout << "metrics written to " << *out << "\n";
+  }
+  return 0;
+}
+
+int predict(const std::vector<std::string>& args) {
+  ArgParser p("predict",
+              "Predicts the emotion of each recording with a model trained by `ser train`, using the\n"
+              "feature recipe and scaling statistics stored in the model. Prints the emotion and its\n"
+              "probability per file, or with --json every class probability. A file that cannot be read\n"
+              "is reported and the others go on (exit status 1 if any failed).");
+  p.positional("AUDIO", "audio files (WAV, FLAC, AIFF, OGG, ...)", /*repeatable=*/true)
+      .option("--model", "DIR_OR_FILE", "a run directory or a .sermodel file (required)")
+      .flag("--json", "print a JSON array: file, emotion, probability and all class probabilities");
+  if (!p.parse(args)) return 0;
+  const auto model = p.maybe("--model");
+  if (!model) throw ser::experiments::UsageError("--model is required: a run directory or a .sermodel file");
+  ser::experiments::EmotionPredictor predictor(*model);
+  const bool json = p.given("--json");
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  int failed = 0;
+  for (const auto& file : p.positionals()) {
+    nlohmann::ordered_json j;
+    j["file"] = file;
+    try {
+      const auto r = predictor.predict(file);
+      j["emotion"] = r.emotion;
+      j["probability"] = r.probability;
+      for (const auto& [label, prob] : r.probabilities) j["probabilities"][label] = prob;
+      if (!json) std::printf("%s: %s (%.3f)\n", file.c_str(), r.emotion.c_str(), r.probability);
+    } catch (const std::exception& e) {
+      ++failed;
+      j["error"] = e.what();
+      std::cerr << "ser predict: " << e.what() << "\n";
+    }
+    all.push_back(j);
+  }
+  if (json) std::cout << all.dump(2) << "\n";
+  return failed ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,6 +217,8 @@ int main(int argc, char** argv) {
     if (command == "summary") return summary(args);
     if (command == "train") return train(args);
     if (command == "resume") return resume(args);
+    if (command == "eval") return eval(args);
+    if (command == "predict") return predict(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const ser::experiments::ConfigError& e) {

@@ -9,14 +9,16 @@ namespace ser::experiments {
 
 class ProgressBar {
  public:
-  explicit ProgressBar(std::string what);
+  // plain_lines=false: nothing off a terminal (when the caller logs its own lines).
+  explicit ProgressBar(std::string what, bool plain_lines = true);
   // At most ~10 redraws a second on a terminal; a line per 25% otherwise.
-  void update(int64_t done, int64_t total);
+  // `detail` (for example the running loss and accuracy) follows the counts.
+  void update(int64_t done, int64_t total, const std::string& detail = "");
   void finish();
 
  private:
   std::string what_;
-  bool terminal_;
+  bool terminal_, plain_lines_;
   std::chrono::steady_clock::time_point start_, last_;
   int64_t last_quarter_ = -1;
   bool drawn_ = false;

@@ -23,6 +23,8 @@
 #include "datasets/split.hpp"
 #include "dsp/fixed_length.hpp"
 #include "experiments/metrics.hpp"
+#include "experiments/prepared_data.hpp"
+#include "experiments/progress.hpp"
 #include "nn/model_file.hpp"
 #include "nn/ops.hpp"
 #include "nn/optim/schedule.hpp"
@@ -33,108 +35,6 @@ namespace ser::experiments {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Prepared {
-  datasets::Corpus corpus;  // the samples that made it, in order
-  std::vector<float> x;     // samples x sample_shape.numel()
-  nn::Shape sample_shape;
-  std::vector<int32_t> y;
-};
-
-Prepared prepare_images(const ExperimentConfig& c) {
-  Prepared p;
-  const std::string& name = c.data.corpora.front();
-  if (name == "mnist") {
-    const auto set = datasets::load_mnist_test_set(c.data.roots.at(name));
-    p.corpus = datasets::mnist_corpus(c.data.roots.at(name));
-    p.sample_shape = nn::Shape{1, 28, 28};
-    for (uint8_t v : set.pixels) p.x.push_back(v / 255.0f);
-  } else {
-    auto images = datasets::load_fer2013(c.data.roots.at(name));
-    p.corpus = std::move(images.corpus);
-    p.sample_shape = nn::Shape{1, 48, 48};
-    for (uint8_t v : images.pixels) p.x.push_back(v / 255.0f);
-  }
-  for (const auto& s : p.corpus.samples) p.y.push_back(p.corpus.label_index(s.label));
-  return p;
-}
-
-Prepared prepare_audio(const ExperimentConfig& c, const std::string& cache_dir, std::ostream& log) {
-  std::vector<datasets::Corpus> parts;
-  for (const auto& name : c.data.corpora) {
-    datasets::AudioCorpusOptions o;
-    o.tess_speaker_emotion = c.data.labels == "speaker_emotion";
-    datasets::Corpus corpus = datasets::load_audio_corpus(name, c.data.roots.at(name), o);
-    if (c.data.labels == "common")
-      corpus = datasets::map_labels(corpus, datasets::default_label_map(name, c.data.calm_as_neutral),
-                                    datasets::common_emotions());
-    log << name << ": " << corpus.samples.size() << " files, " << corpus.skipped.size() << " skipped\n";
-    for (const auto& k : corpus.skipped) log << "  skipped " << k.path << ": " << k.reason << "\n";
-    parts.push_back(std::move(corpus));
-  }
-  datasets::Corpus all = parts.size() == 1 ? parts.front() : datasets::combine(parts);
-
-  // Extract (or reuse) every feature set, then drop the files any set failed on.
-  std::vector<datasets::FeatureCache::Result> sets;
-  for (const auto& spec : c.features.sets) {
-    const datasets::FeatureCache cache(cache_dir, spec);
-    sets.push_back(cache.extract(all, c.threads));
-    const auto& st = sets.back().stats;
-    log << "features " << spec.kind << ": " << st.computed << " computed, " << st.reused << " from the cache, "
-        << st.failed << " failed (" << cache.folder() << ")\n";
-    for (const auto& f : sets.back().failed) log << "  failed " << f.path << ": " << f.reason << "\n";
-  }
-  Prepared p;
-  p.corpus.name = all.name;
-  p.corpus.labels = all.labels;
-  int64_t rows = 0;
-  for (const auto& spec : c.features.sets) rows += spec.rows();
-  const int64_t T = c.features.frames;
-  const std::string& layout = c.features.layout;
-  p.sample_shape = layout == "flat"       ? nn::Shape{1, rows * T}
-                   : layout == "image"    ? nn::Shape{1, rows, T}
-                   : layout == "sequence" ? nn::Shape{T, rows}
-                                          : nn::Shape{2 * rows};
-  for (size_t i = 0; i < all.samples.size(); ++i) {
-    std::vector<dsp::Matrix> mats;
-    for (const auto& r : sets)
-      if (r.features[i]) mats.push_back(layout == "pooled" ? *r.features[i] : dsp::fix_frames(*r.features[i], T));
-    if (mats.size() != sets.size()) continue;
-    if (layout == "pooled") {
-      const int64_t frames = mats.front().cols;  // pooled sets may differ in frame count only if hops differ
-      for (auto& m : mats) m = dsp::fix_frames(m, frames);
-    }
-    const dsp::Matrix m = dsp::concat_features(mats);
-    std::vector<float> v = layout == "flat"       ? dsp::flatten_time_major(m)
-                           : layout == "image"    ? dsp::flatten_feature_major(m)
-                           : layout == "sequence" ? dsp::flatten_time_major(m)
-                                                  : dsp::mean_std_pool(m);
-    p.x.insert(p.x.end(), v.begin(), v.end());
-    p.y.push_back(all.label_index(all.samples[i].label));
-    p.corpus.samples.push_back(all.samples[i]);
-  }
-  return p;
-}
-
-datasets::Split make_split(const ExperimentConfig& c, const datasets::Corpus& corpus) {
-  const SplitConfig& s = c.data.split;
-  const datasets::Ratios r{s.train, s.validation, s.test};
-  if (!s.test_speakers.empty()) {  // a fixed speaker split, e.g. train on OAF, test on YAF
-    datasets::Split out;
-    for (size_t i = 0; i < corpus.samples.size(); ++i) {
-      const bool test =
-          std::find(s.test_speakers.begin(), s.test_speakers.end(), corpus.samples[i].speaker) != s.test_speakers.end();
-      (test ? out.test : out.train).push_back(i);
-    }
-    return out;
-  }
-  if (s.kind == "random") return datasets::stratified_split(corpus, r, c.seed);
-  if (s.kind == "speaker") return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
-  if (s.kind == "word") return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);
-  throw ConfigError(c.source + ": data.split.kind " + s.kind +
-                    " runs several folds; `ser train` runs one split "
-                    "(use random, speaker or word)");
-}
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& o, std::vector<nn::Tensor> params) {
   if (o.name == "sgd")
@@ -150,7 +50,7 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& o, std::vec
 }
 
 // Loss and predictions of `model` on the rows `idx`, in batches, without a graph.
-std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Prepared& p,
+std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const PreparedData& p,
                                                  const std::vector<size_t>& idx) {
   std::vector<int32_t> predicted;
   double loss = 0;
@@ -169,7 +69,7 @@ std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Pr
   return {idx.empty() ? 0.0 : loss / static_cast<double>(idx.size()), predicted};
 }
 
-std::vector<int32_t> labels_of(const Prepared& p, const std::vector<size_t>& idx) {
+std::vector<int32_t> labels_of(const PreparedData& p, const std::vector<size_t>& idx) {
   std::vector<int32_t> y;
   for (size_t i : idx) y.push_back(p.y[i]);
   return y;
@@ -309,6 +209,37 @@ std::string cpu_model() {
 }
 }  // namespace
 
+datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& given) {
+  const SplitConfig& s = c.data.split;
+  datasets::Corpus rows;
+  if (c.augmentation.split_rows) {
+    // The leaky recipe: every augmented row is its own unit, so copies of a
+    // test file land in training. Kept to show the leak, never the default.
+    rows = given;
+    for (size_t i = 0; i < rows.samples.size(); ++i) {
+      rows.samples[i].path += "#" + std::to_string(i);
+      rows.samples[i].source.clear();
+    }
+  }
+  const datasets::Corpus& corpus = c.augmentation.split_rows ? rows : given;
+  const datasets::Ratios r{s.train, s.validation, s.test};
+  if (!s.test_speakers.empty()) {  // a fixed speaker split, e.g. train on OAF, test on YAF
+    datasets::Split out;
+    for (size_t i = 0; i < corpus.samples.size(); ++i) {
+      const bool test =
+          std::find(s.test_speakers.begin(), s.test_speakers.end(), corpus.samples[i].speaker) != s.test_speakers.end();
+      (test ? out.test : out.train).push_back(i);
+    }
+    return out;
+  }
+  if (s.kind == "random") return datasets::stratified_split(corpus, r, c.seed);
+  if (s.kind == "speaker") return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
+  if (s.kind == "word") return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);
+  throw ConfigError(c.source + ": data.split.kind " + s.kind +
+                    " runs several folds; `ser train` runs one split "
+                    "(use random, speaker or word)");
+}
+
 TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_dir, std::ostream& log,
                              const std::string& cache_dir, bool resume) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -338,48 +269,42 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   }
 
   const bool images = c.features.sets.empty();
-  Prepared p = images ? prepare_images(c) : prepare_audio(c, cache, log);
+  ModelInput input = c.features;
+  PreparedData p = images ? prepare_images(c)
+                          : prepare_audio(load_audio_corpora(c, log), input, cache, c.threads, log);
   const auto t_features = std::chrono::steady_clock::now();
-  const datasets::Split split = make_split(c, p.corpus);
+  const datasets::Split split = split_for(c, p.corpus);
   log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
       << " / " << split.validation.size() << " / " << split.test.size() << "\n";
+  if (split.train.empty()) throw ConfigError(c.source + ": the split leaves no training samples");
 
-  // Scaling, fitted on the training rows only.
-  const int64_t D = p.sample_shape.numel();
-  if (!images && c.features.scaling == "standardize") {
+  // Scaling, fitted on the training rows only; the model file keeps the statistics.
+  if (!images) {
+    const int64_t D = p.sample_shape.numel();
     std::vector<float> train_rows;
-    for (size_t i : split.train)
-      train_rows.insert(train_rows.end(), p.x.begin() + static_cast<int64_t>(i) * D,
-                        p.x.begin() + static_cast<int64_t>(i + 1) * D);
-    dsp::Standardizer s;
-    s.fit(train_rows, D);
-    s.transform(p.x);
-  } else if (!images && c.features.scaling == "minmax_per_frame") {
-    const int64_t F = p.sample_shape[1], T = p.sample_shape[2];  // image layout [1, F, T]
-    for (size_t n = 0; n < p.y.size(); ++n)
-      for (int64_t t = 0; t < T; ++t) {
-        float lo = INFINITY, hi = -INFINITY;
-        for (int64_t f = 0; f < F; ++f) {
-          const float v = p.x[n * D + f * T + t];
-          lo = std::min(lo, v);
-          hi = std::max(hi, v);
-        }
-        for (int64_t f = 0; f < F; ++f) {
-          float& v = p.x[n * D + f * T + t];
-          v = hi > lo ? (v - lo) / (hi - lo) : 0.0f;
-        }
-      }
+    if (input.scaling == "standardize")
+      for (size_t i : split.train)
+        train_rows.insert(train_rows.end(), p.x.begin() + static_cast<int64_t>(i) * D,
+                          p.x.begin() + static_cast<int64_t>(i + 1) * D);
+    input.fit(train_rows);
+    input.scale_rows(p.x);
+  }
+
+  // sklearn's "balanced" weights, from the training rows: n / (classes x count).
+  std::vector<float> class_weights;
+  if (c.training.class_weights) {
+    std::vector<double> count(p.corpus.labels.size(), 0.0);
+    for (size_t i : split.train) count[static_cast<size_t>(p.y[i])] += 1;
+    for (double n : count)
+      class_weights.push_back(n > 0 ? static_cast<float>(static_cast<double>(split.train.size()) /
+                                                         (static_cast<double>(count.size()) * n))
+                                    : 0.0f);
   }
 
   Rng init(c.seed);
   nn::Sequential model(c.layers, p.sample_shape, init, c.name);
   model.labels = p.corpus.labels;
-  model.feature_settings = [&] {
-    std::string s;
-    for (const auto& spec : c.features.sets) s += spec.canonical() + "\n";
-    return s + "frames=" + std::to_string(c.features.frames) + ";layout=" + c.features.layout +
-           ";scaling=" + c.features.scaling + "\n";
-  }();
+  if (!images) model.feature_settings = input.to_text();
   if (model.output_shape().numel() != static_cast<int64_t>(p.corpus.labels.size()))
     throw ConfigError(c.source + ": the model's last layer gives " + std::to_string(model.output_shape().numel()) +
                       " outputs but the data has " + std::to_string(p.corpus.labels.size()) + " classes");
@@ -424,7 +349,8 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
     const auto e0 = std::chrono::steady_clock::now();
     shuffle.shuffle(order);
     double loss = 0;
-    int64_t correct = 0;
+    int64_t correct = 0, seen = 0;
+    ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(c.training.epochs), /*plain_lines=*/false);
     for (size_t b = 0; b < order.size(); b += static_cast<size_t>(c.training.batch_size)) {
       std::vector<int64_t> rows;
       std::vector<int32_t> y;
@@ -432,10 +358,17 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
         rows.push_back(static_cast<int64_t>(order[i]));
         y.push_back(p.y[order[i]]);
       }
-      const nn::StepResult s = nn::train_step(model, *opt, nn::gather_rows(p.x, p.sample_shape, rows), y, dropout);
+      const nn::StepResult s = nn::train_step(model, *opt, nn::gather_rows(p.x, p.sample_shape, rows), y, dropout,
+                                              class_weights, static_cast<float>(c.training.clip_norm));
       loss += s.loss * static_cast<double>(rows.size());
       correct += s.correct;
+      seen += static_cast<int64_t>(rows.size());
+      char detail[64];
+      std::snprintf(detail, sizeof(detail), "loss %.4f  accuracy %.4f", loss / static_cast<double>(seen),
+                    static_cast<double>(correct) / static_cast<double>(seen));
+      bar.update(seen, static_cast<int64_t>(order.size()), detail);
     }
+    bar.finish();
     const double train_loss = loss / static_cast<double>(order.size());
     const double train_acc = static_cast<double>(correct) / static_cast<double>(order.size());
     double val_loss = NAN, val_acc = NAN;
@@ -498,15 +431,36 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   nlohmann::ordered_json metrics;
   TrainResult result;
   result.run_dir = run_dir;
-  for (const auto& [name, idx] :
-       {std::pair<std::string, const std::vector<size_t>*>{"test", &split.test}, {"validation", &split.validation}}) {
-    if (idx->empty()) continue;
-    const Metrics m = evaluate(labels_of(p, *idx), run_eval(kept, p, *idx).second, p.corpus.labels);
+  // "test" and "validation" hold the files themselves; augmented copies are
+  // training material, and with copies kept beside their source they would
+  // only repeat a file's verdict. "test_with_copies" scores every test row
+  // (what the notebooks report), "test_<corpus>" each corpus of a combination.
+  auto originals = [&](const std::vector<size_t>& idx) {
+    std::vector<size_t> out;
+    for (size_t i : idx)
+      if (p.corpus.samples[i].augmentation.empty()) out.push_back(i);
+    return out;
+  };
+  std::vector<std::pair<std::string, std::vector<size_t>>> sections = {{"test", originals(split.test)},
+                                                                        {"validation", originals(split.validation)}};
+  if (!c.augmentation.copies.empty()) sections.emplace_back("test_with_copies", split.test);
+  if (c.data.corpora.size() > 1)
+    for (const auto& corpus : c.data.corpora) {
+      std::vector<size_t> part;
+      for (size_t i : sections.front().second)
+        if (p.corpus.samples[i].corpus == corpus) part.push_back(i);
+      sections.emplace_back("test_" + corpus, part);
+    }
+  for (const auto& [name, idx] : sections) {
+    if (idx.empty()) continue;
+    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx).second, p.corpus.labels);
     metrics[name] = nlohmann::ordered_json::parse(metrics_json(m));
     if (name == "test") {
       result.test_accuracy = m.accuracy;
       result.test_macro_f1 = m.macro.f1;
       log << "\ntest: accuracy " << m.accuracy << ", macro-F1 " << m.macro.f1 << "\n" << classification_report(m);
+    } else if (name != "validation") {
+      log << name << ": accuracy " << m.accuracy << ", macro-F1 " << m.macro.f1 << " (" << idx.size() << " rows)\n";
     }
   }
   write_file_atomically((fs::path(run_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
@@ -514,6 +468,7 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   nlohmann::ordered_json timings;
   timings["features_seconds"] = std::chrono::duration<double>(t_features - t0).count();
   timings["total_seconds"] = std::chrono::duration<double>(t_end - t0).count();
+  result.seconds = timings["total_seconds"].get<double>();
   write_file_atomically((fs::path(run_dir) / "timings.json").string(), timings.dump(2) + "\n");
   return result;
 }

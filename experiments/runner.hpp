@@ -14,6 +14,7 @@
 #include <ostream>
 #include <string>
 
+#include "datasets/split.hpp"
 #include "experiments/config.hpp"
 
 namespace ser::experiments {
@@ -21,7 +22,12 @@ namespace ser::experiments {
 struct TrainResult {
   std::string run_dir;
   double test_accuracy = 0, test_macro_f1 = 0;
+  double seconds = 0;  // wall time of the whole run, features included
 };
+
+// The config's split of `corpus`. Augmented copies stay with their source,
+// unless augmentation.split_rows asks for the leaky row-wise split.
+datasets::Split split_for(const ExperimentConfig& config, const datasets::Corpus& corpus);
 
 // `cache_dir`: where extracted features are kept (empty: RUN/../cache).
 // Every training.checkpoint_every epochs RUN/checkpoint.bin is written

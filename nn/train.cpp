@@ -8,7 +8,7 @@
 namespace ser::nn {
 
 StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
-                      std::span<const float> class_weights) {
+                      std::span<const float> class_weights, float clip_norm) {
   ForwardContext ctx;
   ctx.training = true;
   ctx.rng = &rng;
@@ -21,6 +21,7 @@ StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::s
   const auto predicted = argmax_rows(logits);
   for (size_t i = 0; i < predicted.size(); ++i) r.correct += predicted[i] == targets[i];
   loss.backward();
+  if (clip_norm > 0) clip_grad_norm(model.parameter_tensors(), clip_norm);
   opt.step();
   return r;
 }

@@ -1,0 +1,124 @@
+#include "experiments/model_input.hpp"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "dsp/fixed_length.hpp"
+
+namespace ser::experiments {
+
+namespace {
+constexpr char kFormat[] = "ser-model-input-1";
+}
+
+int64_t ModelInput::feature_rows() const {
+  int64_t rows = 0;
+  for (const auto& s : sets) rows += s.rows();
+  return rows;
+}
+
+nn::Shape ModelInput::sample_shape() const {
+  const int64_t F = feature_rows(), T = frames;
+  if (layout == "flat" || layout == "stacked") return nn::Shape{1, F * T};
+  if (layout == "image") return nn::Shape{1, F, T};
+  if (layout == "sequence") return nn::Shape{T, F};
+  return nn::Shape{2 * F};
+}
+
+std::vector<float> ModelInput::assemble(const std::vector<dsp::Matrix>& features) const {
+  if (features.size() != sets.size())
+    throw std::invalid_argument("model input: " + std::to_string(features.size()) + " feature matrices for " +
+                                std::to_string(sets.size()) + " feature sets");
+  std::vector<dsp::Matrix> parts;
+  // Pooled inputs keep every frame; sets with another hop are cut to the shortest.
+  int64_t T = frames;
+  if (layout == "pooled" && T == 0) {
+    T = features.front().cols;
+    for (const auto& f : features) T = std::min(T, f.cols);
+  }
+  for (const auto& f : features) parts.push_back(dsp::fix_frames(f, T));
+  if (layout == "stacked") {
+    std::vector<std::vector<float>> flat;
+    for (const auto& m : parts) flat.push_back(dsp::flatten_time_major(m));
+    return dsp::concat(flat);
+  }
+  const dsp::Matrix m = dsp::concat_features(parts);
+  if (layout == "image") return dsp::flatten_feature_major(m);
+  if (layout == "pooled") return dsp::mean_std_pool(m);
+  return dsp::flatten_time_major(m);  // flat and sequence ([T, F] row-major is time-major)
+}
+
+void ModelInput::fit(std::span<const float> rows) {
+  if (scaling != "standardize") return;
+  dsp::Standardizer s;
+  s.fit(rows, sample_shape().numel());
+  mean = s.mean();
+  scale = s.scale();
+}
+
+void ModelInput::scale_rows(std::span<float> rows) const {
+  const int64_t D = sample_shape().numel();
+  if (scaling == "standardize") {
+    if (static_cast<int64_t>(mean.size()) != D)
+      throw std::logic_error("model input: standardize needs statistics fitted on the training rows");
+    dsp::Standardizer s;
+    s.set(mean, scale);
+    s.transform(rows);
+  } else if (scaling == "minmax_per_frame") {
+    // Each frame (column of the [F, T] image) mapped to [0, 1].
+    const int64_t F = feature_rows(), T = frames;
+    const int64_t n = static_cast<int64_t>(rows.size()) / D;
+    for (int64_t s = 0; s < n; ++s)
+      for (int64_t t = 0; t < T; ++t) {
+        float lo = INFINITY, hi = -INFINITY;
+        for (int64_t f = 0; f < F; ++f) {
+          const float v = rows[s * D + f * T + t];
+          lo = std::min(lo, v);
+          hi = std::max(hi, v);
+        }
+        for (int64_t f = 0; f < F; ++f) {
+          float& v = rows[s * D + f * T + t];
+          v = hi > lo ? (v - lo) / (hi - lo) : 0.0f;
+        }
+      }
+  }
+}
+
+std::string ModelInput::to_text() const {
+  nlohmann::ordered_json j;
+  j["format"] = kFormat;
+  j["features"] = nlohmann::json::array();
+  for (const auto& s : sets) j["features"].push_back(s.canonical());
+  j["frames"] = frames;
+  j["layout"] = layout;
+  j["scaling"] = scaling;
+  j["mean"] = mean;
+  j["scale"] = scale;
+  return j.dump();
+}
+
+ModelInput ModelInput::parse(const std::string& text, const std::string& source) {
+  ModelInput m;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (j.value("format", "") != kFormat)
+      throw std::invalid_argument("the input description is not " + std::string(kFormat));
+    for (const auto& f : j.at("features")) m.sets.push_back(dsp::FeatureSpec::parse(f.get<std::string>()));
+    m.frames = j.at("frames").get<int>();
+    m.layout = j.at("layout").get<std::string>();
+    m.scaling = j.at("scaling").get<std::string>();
+    m.mean = j.at("mean").get<std::vector<double>>();
+    m.scale = j.at("scale").get<std::vector<double>>();
+  } catch (const std::exception& e) {
+    throw std::invalid_argument(source + ": the model's feature settings cannot be read (" + e.what() +
+                                "); was it trained by `ser train`?");
+  }
+  if (m.scaling == "standardize" && static_cast<int64_t>(m.mean.size()) != m.sample_shape().numel())
+    throw std::invalid_argument(source + ": the model's standardisation statistics have " +
+                                std::to_string(m.mean.size()) + " values for an input of " +
+                                std::to_string(m.sample_shape().numel()));
+  return m;
+}
+
+}  // namespace ser::experiments

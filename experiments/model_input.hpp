@@ -1,0 +1,41 @@
+#pragma once
+// How a recording becomes a model's input: the feature sets, the fixed frame
+// count, the layout and the scaling, with the statistics fitted on the
+// training rows. Training writes it into the model file, so `ser predict` and
+// `ser eval` repeat exactly what training did to each file.
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dsp/feature_spec.hpp"
+#include "dsp/matrix.hpp"
+#include "nn/shape.hpp"
+
+namespace ser::experiments {
+
+struct ModelInput {
+  std::vector<dsp::FeatureSpec> sets;  // concatenated along the feature axis
+  int frames = 0;                      // pad or truncate to this many (pooled: 0 keeps every frame)
+  // flat:     [1, F*T], time-major (frame by frame, every feature of a frame together)
+  // stacked:  [1, F*T], each set flattened time-major in turn (np.hstack of the Kaggle recipes)
+  // image:    [1, F, T]; sequence: [T, F]; pooled: [2F], mean then standard deviation over time
+  std::string layout = "flat";
+  std::string scaling = "standardize";  // standardize | minmax_per_frame | none
+  std::vector<double> mean, scale;      // standardize: per input value, fitted on the training rows
+
+  int64_t feature_rows() const;
+  nn::Shape sample_shape() const;
+  // One sample's unscaled input from its feature matrices (one per set, in order).
+  std::vector<float> assemble(const std::vector<dsp::Matrix>& features) const;
+  // Standardize: fits mean and scale on `rows` (samples x sample_shape().numel()).
+  void fit(std::span<const float> rows);
+  // Scales rows in place (standardize needs fit() or restored statistics first).
+  void scale_rows(std::span<float> rows) const;
+
+  // JSON text kept in the model file; parse() names `source` in its errors.
+  std::string to_text() const;
+  static ModelInput parse(const std::string& text, const std::string& source);
+};
+
+}  // namespace ser::experiments

@@ -1,0 +1,66 @@
+#include "experiments/predict.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "nn/model_file.hpp"
+#include "nn/ops.hpp"
+
+namespace ser::experiments {
+
+std::string resolve_model_path(const std::string& model_path) {
+  if (std::filesystem::is_directory(model_path)) {
+    const auto p = std::filesystem::path(model_path) / "model.sermodel";
+    if (!std::filesystem::exists(p))
+      throw std::runtime_error("'" + model_path + "' is a folder without model.sermodel; give a run directory or a .sermodel file");
+    return p.string();
+  }
+  return model_path;
+}
+
+namespace {
+ModelInput input_of(const nn::Sequential& model, const std::string& path) {
+  if (model.feature_settings.empty())
+    throw std::runtime_error(path + ": the model has no audio feature recipe (an image model, or saved without one); "
+                             "predict needs a model trained by `ser train` on audio");
+  return ModelInput::parse(model.feature_settings, path);
+}
+}  // namespace
+
+EmotionPredictor::EmotionPredictor(const std::string& model_path)
+    : model_(nn::load_model(resolve_model_path(model_path))),
+      input_(input_of(model_, resolve_model_path(model_path))) {
+  if (input_.sample_shape() != model_.input_shape())
+    throw std::runtime_error(model_path + ": the feature recipe gives " + input_.sample_shape().str() +
+                             " but the model takes " + model_.input_shape().str());
+}
+
+EmotionPrediction EmotionPredictor::predict(const std::string& audio_path) {
+  std::vector<dsp::Matrix> features;
+  for (const auto& spec : input_.sets) {
+    dsp::Matrix m = dsp::FeatureExtractor(spec).from_file(audio_path);
+    for (double& v : m.data) v = static_cast<float>(v);  // as the feature cache kept the training features
+    features.push_back(std::move(m));
+  }
+  std::vector<float> x = input_.assemble(features);
+  input_.scale_rows(x);
+  nn::Tensor batch = nn::Tensor::zeros(input_.sample_shape().prepend(1));
+  std::copy(x.begin(), x.end(), batch.data());
+  const nn::Tensor p = nn::softmax(model_.predict(batch));
+  EmotionPrediction out;
+  for (size_t c = 0; c < model_.labels.size(); ++c) {
+    const double v = p.data()[c];
+    out.probabilities.emplace_back(model_.labels[c], v);
+    if (v > out.probability || out.emotion.empty()) {
+      out.probability = v;
+      out.emotion = model_.labels[c];
+    }
+  }
+  return out;
+}
+
+EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path) {
+  return EmotionPredictor(model_path).predict(audio_path);
+}
+
+}  // namespace ser::experiments

@@ -1,0 +1,43 @@
+#pragma once
+// Emotion of a recording from a trained model, the C++ twin of the published
+// Python `predict_emotion(audio_path, model_path)`. The model file carries
+// the feature recipe and the scaling statistics of its training, so a file
+// is processed exactly as the training files were.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "experiments/model_input.hpp"
+#include "nn/sequential.hpp"
+
+namespace ser::experiments {
+
+struct EmotionPrediction {
+  std::string emotion;
+  double probability = 0;
+  std::vector<std::pair<std::string, double>> probabilities;  // every class, in the model's label order
+};
+
+// Loads the model once for many files. `model_path`: a .sermodel file or a
+// run directory holding model.sermodel. Throws for a model that has no audio
+// feature recipe (an image model, or one not trained by `ser train`).
+class EmotionPredictor {
+ public:
+  explicit EmotionPredictor(const std::string& model_path);
+  // Throws dsp::AudioError naming the file when it cannot be read.
+  EmotionPrediction predict(const std::string& audio_path);
+  const std::vector<std::string>& labels() const { return model_.labels; }
+  const ModelInput& input() const { return input_; }
+
+ private:
+  nn::Sequential model_;
+  ModelInput input_;
+};
+
+EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path);
+
+// A .sermodel path from a file or run-directory argument.
+std::string resolve_model_path(const std::string& model_path);
+
+}  // namespace ser::experiments

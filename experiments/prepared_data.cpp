@@ -1,0 +1,86 @@
+#include "experiments/prepared_data.hpp"
+
+#include "datasets/audio_corpora.hpp"
+#include "datasets/augmentation.hpp"
+#include "datasets/feature_cache.hpp"
+#include "datasets/fer2013.hpp"
+#include "datasets/labels.hpp"
+#include "datasets/mnist.hpp"
+#include "experiments/progress.hpp"
+
+namespace ser::experiments {
+
+datasets::Corpus load_audio_corpora(const ExperimentConfig& c, std::ostream& log) {
+  std::vector<datasets::Corpus> parts;
+  for (const auto& name : c.data.corpora) {
+    datasets::AudioCorpusOptions o;
+    o.tess_speaker_emotion = c.data.labels == "speaker_emotion";
+    datasets::Corpus corpus = datasets::load_audio_corpus(name, c.data.roots.at(name), o);
+    if (c.data.labels == "common")
+      corpus = datasets::map_labels(corpus, datasets::default_label_map(name, c.data.calm_as_neutral),
+                                    datasets::common_emotions());
+    log << name << ": " << corpus.samples.size() << " files, " << corpus.skipped.size() << " skipped ("
+        << c.data.roots.at(name) << ")\n";
+    for (const auto& k : corpus.skipped) log << "  skipped " << k.path << ": " << k.reason << "\n";
+    parts.push_back(std::move(corpus));
+  }
+  datasets::Corpus all = parts.size() == 1 ? parts.front() : datasets::combine(parts);
+  if (!c.augmentation.copies.empty()) {
+    all = datasets::with_augmented_copies(all, c.augmentation.copies, c.seed);
+    log << "augmentation: " << c.augmentation.copies.size() << " copies of every file, " << all.samples.size()
+        << " samples\n";
+  }
+  return all;
+}
+
+PreparedData prepare_audio(const datasets::Corpus& all, const ModelInput& input, const std::string& cache_dir,
+                           int threads, std::ostream& log) {
+  // Extract (or reuse) every feature set, then leave out the files any set failed on.
+  std::vector<datasets::FeatureCache::Result> sets;
+  for (const auto& spec : input.sets) {
+    const datasets::FeatureCache cache(cache_dir, spec);
+    ProgressBar bar("features " + spec.kind);
+    sets.push_back(cache.extract(all, threads, [&](int64_t done, int64_t total) { bar.update(done, total); }));
+    bar.finish();
+    const auto& st = sets.back().stats;
+    log << "features " << spec.kind << ": " << st.computed << " computed, " << st.reused << " from the cache, "
+        << st.failed << " failed, " << st.seconds << " s (" << cache.folder() << ")\n";
+    for (const auto& f : sets.back().failed) log << "  failed " << f.path << ": " << f.reason << "\n";
+  }
+  PreparedData p;
+  p.corpus.name = all.name;
+  p.corpus.labels = all.labels;
+  p.corpus.skipped = all.skipped;
+  p.sample_shape = input.sample_shape();
+  for (size_t i = 0; i < all.samples.size(); ++i) {
+    std::vector<dsp::Matrix> mats;
+    for (const auto& r : sets)
+      if (r.features[i]) mats.push_back(*r.features[i]);
+    if (mats.size() != sets.size()) continue;
+    const std::vector<float> v = input.assemble(mats);
+    p.x.insert(p.x.end(), v.begin(), v.end());
+    p.y.push_back(all.label_index(all.samples[i].label));
+    p.corpus.samples.push_back(all.samples[i]);
+  }
+  return p;
+}
+
+PreparedData prepare_images(const ExperimentConfig& c) {
+  PreparedData p;
+  const std::string& name = c.data.corpora.front();
+  if (name == "mnist") {
+    const auto set = datasets::load_mnist_test_set(c.data.roots.at(name));
+    p.corpus = datasets::mnist_corpus(c.data.roots.at(name));
+    p.sample_shape = nn::Shape{1, 28, 28};
+    for (uint8_t v : set.pixels) p.x.push_back(v / 255.0f);
+  } else {
+    auto images = datasets::load_fer2013(c.data.roots.at(name));
+    p.corpus = std::move(images.corpus);
+    p.sample_shape = nn::Shape{1, 48, 48};
+    for (uint8_t v : images.pixels) p.x.push_back(v / 255.0f);
+  }
+  for (const auto& s : p.corpus.samples) p.y.push_back(p.corpus.label_index(s.label));
+  return p;
+}
+
+}  // namespace ser::experiments

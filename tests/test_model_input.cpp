@@ -1,0 +1,139 @@
+// What a model file keeps about its input: feature recipes that survive a
+// text round trip exactly, the layouts (including the Kaggle hstack order),
+// and scaling statistics that are refused when they do not fit.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "datasets/augmentation.hpp"
+#include "dsp/feature_spec.hpp"
+#include "experiments/model_input.hpp"
+
+using ser::dsp::FeatureSpec;
+using ser::experiments::ModelInput;
+
+TEST_CASE("FeatureSpec::parse inverts canonical() for every kind and changed settings") {
+  for (const auto& kind : FeatureSpec::kinds()) {
+    FeatureSpec s;
+    s.kind = kind;
+    s.load.sample_rate = 16000;
+    s.load.offset = 0.6;
+    s.load.duration = 2.5;
+    s.stft.n_fft = 1024;
+    s.stft.hop_length = 160;
+    s.stft.center = false;
+    s.stft.pad_mode = ser::dsp::PadMode::reflect;
+    s.stft.precision = ser::dsp::Precision::single;
+    s.mel.n_mels = 64;
+    s.mel.fmax = 7999.5;
+    s.mel.htk = true;
+    s.n_mfcc = 13;
+    s.db.top_db = -1;
+    s.amplitude_db.ref = ser::dsp::DbReference::min;
+    const FeatureSpec back = FeatureSpec::parse(s.canonical());
+    CHECK_MESSAGE(back.canonical() == s.canonical(), kind);
+    CHECK(back.hash() == s.hash());
+  }
+  CHECK_THROWS_WITH(FeatureSpec::parse("v1;kind=mfcc;sr=22050"), doctest::Contains("lack 'offset'"));
+  CHECK_THROWS_WITH(FeatureSpec::parse("kind=mfcc"), doctest::Contains("not version v1"));
+  FeatureSpec s;
+  std::string text = s.canonical();
+  text.replace(text.find("n_fft=2048"), 10, "n_fft=20x8");
+  CHECK_THROWS_WITH(FeatureSpec::parse(text), doctest::Contains("'n_fft=20x8' is not a number"));
+}
+
+namespace {
+ser::dsp::Matrix matrix(int64_t rows, int64_t cols, double base) {
+  ser::dsp::Matrix m(rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) m(r, c) = base + 10 * r + c;
+  return m;
+}
+}  // namespace
+
+TEST_CASE("layouts: flat interleaves the sets per frame, stacked puts each set whole (np.hstack)") {
+  ModelInput in;
+  FeatureSpec zcr, mfcc;
+  zcr.kind = "zcr";
+  mfcc.n_mfcc = 2;
+  in.sets = {zcr, mfcc};
+  in.frames = 3;
+  // zcr [1 x 4 frames] is cut to 3; mfcc [2 x 2] is padded with zeros.
+  const std::vector<ser::dsp::Matrix> f = {matrix(1, 4, 100), matrix(2, 2, 200)};
+  in.layout = "flat";
+  CHECK(in.sample_shape() == ser::nn::Shape{1, 9});
+  CHECK(in.assemble(f) == std::vector<float>{100, 200, 210, 101, 201, 211, 102, 0, 0});
+  in.layout = "stacked";
+  CHECK(in.assemble(f) == std::vector<float>{100, 101, 102, 200, 210, 201, 211, 0, 0});
+  in.layout = "image";
+  CHECK(in.sample_shape() == ser::nn::Shape{1, 3, 3});
+  CHECK(in.assemble(f) == std::vector<float>{100, 101, 102, 200, 201, 0, 210, 211, 0});
+  in.layout = "sequence";
+  CHECK(in.sample_shape() == ser::nn::Shape{3, 3});
+  in.layout = "pooled";
+  in.frames = 0;  // pooled keeps every frame (the shortest set's)
+  CHECK(in.sample_shape() == ser::nn::Shape{6});
+  const auto pooled = in.assemble(f);
+  CHECK(pooled[0] == doctest::Approx(100.5));  // mean of zcr's first two frames
+  CHECK(pooled[1] == doctest::Approx(200.5));
+}
+
+TEST_CASE("scaling statistics travel in the text and are checked against the input size") {
+  ModelInput in;
+  FeatureSpec mfcc;
+  mfcc.n_mfcc = 2;
+  in.sets = {mfcc};
+  in.frames = 2;
+  std::vector<float> rows = {1, 2, 3, 4, 3, 6, 9, 12};  // two samples of 4 values
+  in.fit(rows);
+  const ModelInput back = ModelInput::parse(in.to_text(), "m.sermodel");
+  CHECK(back.to_text() == in.to_text());
+  in.scale_rows(rows);
+  std::vector<float> again = {1, 2, 3, 4, 3, 6, 9, 12};
+  back.scale_rows(again);
+  CHECK(again == rows);
+  CHECK(rows[0] == doctest::Approx(-1.0));
+  CHECK(rows[4] == doctest::Approx(1.0));
+  in.frames = 3;  // statistics for 4 values, an input of 6
+  CHECK_THROWS_WITH(ModelInput::parse(in.to_text(), "m.sermodel"),
+                    doctest::Contains("m.sermodel: the model's standardisation statistics have 4 values for an input of 6"));
+  CHECK_THROWS_WITH(ModelInput::parse("frames=3", "old.sermodel"),
+                    doctest::Contains("old.sermodel: the model's feature settings cannot be read"));
+}
+
+TEST_CASE("per-frame min-max scaling maps every frame of the image to [0, 1]") {
+  ModelInput in;
+  FeatureSpec mel;
+  mel.kind = "mel_amp_db";
+  mel.mel.n_mels = 2;
+  in.sets = {mel};
+  in.frames = 2;
+  in.layout = "image";
+  in.scaling = "minmax_per_frame";
+  std::vector<float> x = {-80, 5, -20, 5};  // [F=2, T=2]: frame 0 = (-80, -20), frame 1 = (5, 5)
+  in.scale_rows(x);
+  CHECK(x == std::vector<float>{0, 0, 1, 0});
+}
+
+TEST_CASE("augmentation recipes: text round trip, identity, deterministic per file") {
+  ser::datasets::AugmentRecipe r;
+  CHECK(r.identity());
+  r.pitch = 0.7;
+  r.noise = 0.035;
+  const auto back = ser::datasets::AugmentRecipe::parse(r.canonical() + ";copy=2;seed=9");
+  CHECK(back.canonical() == r.canonical());
+  ser::datasets::Corpus c;
+  c.labels = {"a"};
+  c.samples.push_back({});
+  c.samples[0].path = "/x/TESS/OAF_back_angry.wav";
+  c.samples[0].label = "a";
+  const auto aug = ser::datasets::with_augmented_copies(c, {r, ser::datasets::AugmentRecipe{.noise = 0.01}}, 9);
+  REQUIRE(aug.samples.size() == 3);
+  CHECK(aug.samples[1].source == c.samples[0].path);
+  CHECK(aug.samples[1].augmentation != aug.samples[2].augmentation);
+  std::vector<float> y(22050);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = 0.3f * std::sin(0.05f * static_cast<float>(i));
+  ser::datasets::Sample moved = aug.samples[2];
+  moved.path = "/elsewhere/TESS/OAF_back_angry.wav";  // the same file in another place: the same copy
+  CHECK(ser::datasets::augment_sample(aug.samples[2], y, 22050) == ser::datasets::augment_sample(moved, y, 22050));
+  CHECK(ser::datasets::augment_sample(aug.samples[2], y, 22050) != y);
+}

@@ -1,0 +1,169 @@
+// After `ser train`: predict_emotion on single files (the quirk files too)
+// gives what the batch path gives, because the model file carries the
+// feature recipe and the training scaling; `ser eval` scores another data
+// folder; augmented copies are cached, deterministic and kept with their
+// source unless the leaky row split is asked for.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <set>
+#include <sstream>
+
+#include "datasets/audio_corpora.hpp"
+#include "datasets/augmentation.hpp"
+#include "datasets/feature_cache.hpp"
+#include "experiments/config.hpp"
+#include "experiments/evaluate_run.hpp"
+#include "experiments/predict.hpp"
+#include "experiments/runner.hpp"
+#include "support/main_requiring.hpp"
+#include "support/paths.hpp"
+
+using namespace ser::experiments;
+namespace fs = std::filesystem;
+
+namespace {
+const char* kConfig = R"(name: tess_mlp_pooled
+seed: 3
+threads: 2
+data:
+  corpus: tess
+  split: {kind: random, test: 0.25}
+features:
+  kind: mfcc
+  sample_rate: 22050
+  n_mfcc: 40
+  layout: pooled
+model:
+  layers:
+    - {type: dense, units: 64, activation: relu}
+    - {type: dense, units: 7}
+training:
+  epochs: 3
+)";
+
+struct Run {
+  fs::path dir;
+  Run() : dir(fs::temp_directory_path() / ("ser_test_predict_" + std::to_string(::getpid()))) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "mlp.yaml") << kConfig;
+    std::ostringstream log;
+    train_experiment(load_config((dir / "mlp.yaml").string(), {}, ser::test::data_dir()), (dir / "run").string(),
+                     log, (dir / "cache").string());
+  }
+  ~Run() { fs::remove_all(dir); }
+};
+}  // namespace
+
+TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk files work") {
+  Run run;
+  EvalOptions o;
+  o.cache_dir = (run.dir / "cache").string();
+  o.data_dir = ser::test::data_dir();
+  std::ostringstream log;
+  const EvalResult all = evaluate_run((run.dir / "run").string(), o, log);
+  CHECK(all.files == 1399);
+  CHECK(all.metrics.accuracy > 0.8);
+  EmotionPredictor predictor((run.dir / "run").string());
+  int agree = 0;
+  for (size_t i = 0; i < all.predictions.size(); i += 70) {
+    const auto& [file, label] = all.predictions[i];
+    agree += predictor.predict(file).emotion == label;
+  }
+  CHECK(agree == 20);  // features recomputed, float32-rounded and scaled as in training
+  for (const char* f : {"YAF_germ_angry.wav", "YAF_neat_fear.wav", "OAF_food_fear.wav", "03-01-02-01-01-02-01.wav"}) {
+    const auto p = predict_emotion(ser::test::data_dir() + "/quirks/" + f, (run.dir / "run" / "model.sermodel").string());
+    CHECK(p.probabilities.size() == 7);
+    double sum = 0;
+    for (const auto& [label, prob] : p.probabilities) sum += prob;
+    CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
+    CHECK(p.probability == doctest::Approx(std::max_element(p.probabilities.begin(), p.probabilities.end(),
+                                                            [](auto& a, auto& b) { return a.second < b.second; })
+                                               ->second));
+  }
+  // The AIFF-behind-.wav files are TESS recordings the model trained on.
+  CHECK(predictor.predict(ser::test::data_dir() + "/quirks/YAF_germ_angry.wav").emotion == "angry");
+
+  CHECK_THROWS_WITH(predictor.predict("/no/such.wav"), doctest::Contains("/no/such.wav"));
+  CHECK_THROWS_WITH(EmotionPredictor((run.dir / "cache").string()), doctest::Contains("without model.sermodel"));
+  CHECK_THROWS_WITH(EmotionPredictor((run.dir / "mlp.yaml").string()), doctest::Contains("mlp.yaml"));
+
+  SUBCASE("eval on another folder: held-out files, and labels the model does not know left out") {
+    const fs::path held = run.dir / "held_out";
+    fs::create_directories(held / "YAF_sad");
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(ser::test::data_dir() + "/tess/YAF_sad"))
+      if (n++ < 10) fs::create_symlink(e.path(), held / "YAF_sad" / e.path().filename());
+    o.data_root = held.string();
+    const EvalResult r = evaluate_run((run.dir / "run").string(), o, log);
+    CHECK(r.files == 10);
+    CHECK(r.json.find("\"predictions\"") != std::string::npos);
+
+    o.data_root = ser::test::data_dir() + "/ravdess";  // not the kind the run was trained on: nothing loads
+    CHECK_THROWS(evaluate_run((run.dir / "run").string(), o, log));
+    o.data_root = "/no/such/folder";
+    CHECK_THROWS_WITH(evaluate_run((run.dir / "run").string(), o, log), doctest::Contains("is not a folder"));
+    CHECK_THROWS_WITH(evaluate_run(run.dir.string(), o, log), doctest::Contains("is not a run directory"));
+  }
+}
+
+TEST_CASE("augmented copies: extracted from the augmented audio, cached, and kept with their source") {
+  ser::datasets::Corpus tess = ser::datasets::load_tess(ser::test::data_dir() + "/tess");
+  tess.samples.resize(12);
+  ser::datasets::AugmentRecipe noise, pitch;
+  noise.noise = 0.035;
+  pitch.pitch = 0.7;
+  const auto aug = ser::datasets::with_augmented_copies(tess, {noise, pitch}, 1);
+  REQUIRE(aug.samples.size() == 36);
+  const fs::path dir = fs::temp_directory_path() / ("ser_test_aug_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  ser::dsp::FeatureSpec spec;
+  spec.load.sample_rate = 22050;
+  const ser::datasets::FeatureCache cache(dir.string(), spec);
+  const auto first = cache.extract(aug, 2);
+  const auto second = cache.extract(aug, 2);
+  CHECK(first.stats.computed == 36);
+  CHECK(second.stats.reused == 36);
+  for (size_t i = 0; i < 36; ++i) {
+    REQUIRE(first.features[i]);
+    CHECK(first.features[i]->data == second.features[i]->data);
+  }
+  CHECK(first.features[0]->data != first.features[1]->data);  // noise changes the MFCCs
+  CHECK(first.features[0]->data != first.features[2]->data);  // so does the pitch shift
+  CHECK(first.features[0]->cols == first.features[2]->cols);  // a pitch shift keeps the length
+  fs::remove_all(dir);
+}
+
+TEST_CASE("the split keeps copies with their source; split_rows leaks copies of test files into training") {
+  const fs::path p = fs::temp_directory_path() / ("ser_test_leak_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(p) << kConfig << "augmentation:\n  copies: [{noise: 0.035}, {pitch: 0.7}, {pitch: 0.7, noise: 0.035}]\n";
+  ExperimentConfig c = load_config(p.string(), {}, ser::test::data_dir());
+  fs::remove(p);
+  const auto corpus = ser::datasets::with_augmented_copies(
+      ser::datasets::load_tess(ser::test::data_dir() + "/tess"), c.augmentation.copies, c.seed);
+  auto leaked = [&](const ser::datasets::Split& s) {
+    std::set<std::string> train;
+    for (size_t i : s.train) train.insert(corpus.samples[i].path);
+    std::set<std::string> test_files, leaked_files;
+    for (size_t i : s.test) {
+      test_files.insert(corpus.samples[i].path);
+      if (train.count(corpus.samples[i].path)) leaked_files.insert(corpus.samples[i].path);
+    }
+    return std::pair{leaked_files.size(), test_files.size()};
+  };
+  const auto honest = leaked(split_for(c, corpus));
+  CHECK(honest.first == 0);
+  c.augmentation.split_rows = true;
+  const auto [leaks, files] = leaked(split_for(c, corpus));
+  MESSAGE("row-wise split: " << leaks << " of " << files << " test files have a copy in training");
+  CHECK(leaks > files / 2);
+}
+
+int main(int argc, char** argv) {
+  return ser::test::run_requiring(ser::test::data_dir() + "/tess", "SER_DATA", argc, argv);
+}
