@@ -231,7 +231,7 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
   c.data.calm_as_neutral = data.get<bool>("calm_as_neutral", true);
   if (data.has("split")) {
     const Fields split(data.at("split"), "data.split", path,
-                       {"kind", "train", "validation", "test", "folds", "test_speakers"});
+                       {"kind", "train", "validation", "test", "folds", "by", "test_speakers"});
     SplitConfig& s = c.data.split;
     s.kind = split.get<std::string>("kind", "random");
     const std::vector<std::string> kinds = {"random", "speaker", "word", "kfold", "loso"};
@@ -243,6 +243,10 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
     if (s.train <= 0 || s.test < 0 || s.validation < 0 || std::abs(s.train + s.validation + s.test - 1.0) > 1e-9)
       split.fail(data.at("split"), "train, validation and test must be >= 0 and add up to 1");
     s.folds = split.get<int>("folds", 5);
+    if (s.kind == "kfold" && s.folds < 2) split.fail_key("folds", "must be >= 2");
+    s.by = split.get<std::string>("by", s.kind == "loso" ? "speaker" : "none");
+    if (s.by != "none" && s.by != "speaker" && s.by != "word") split.fail_key("by", "must be none, speaker or word");
+    if (s.kind == "loso" && s.by == "none") split.fail_key("by", "must be speaker or word for loso (leave one group out)");
     s.test_speakers = split.strings("test_speakers");
   }
 

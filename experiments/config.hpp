@@ -28,6 +28,7 @@ struct SplitConfig {
   std::string kind = "random";  // random | speaker | word | kfold | loso
   double train = 0.75, validation = 0.0, test = 0.25;
   int folds = 5;
+  std::string by = "none";                 // kfold: none (stratified) | speaker | word; loso: speaker | word
   std::vector<std::string> test_speakers;  // a fixed speaker split (e.g. train OAF, test YAF)
 };
 

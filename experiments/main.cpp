@@ -12,6 +12,7 @@
 #include "common/atomic_file.hpp"
 #include "common/data_dir.hpp"
 #include "experiments/arg_parser.hpp"
+#include "experiments/compare.hpp"
 #include "experiments/config.hpp"
 #include "experiments/data_command.hpp"
 #include "experiments/demo.hpp"
@@ -39,6 +40,7 @@ commands:
   resume DIR         continue an interrupted run from its last checkpoint
   eval DIR           score a run's model on every file of a data set (e.g. held-out speakers)
   predict AUDIO...   the emotion of recordings, with a trained model (--model)
+  compare CONFIG...  run several configs (or one swept over a key) and tabulate accuracy, macro-F1, time
 
 Run 'ser <command> --help' for the options of a command.
 )";
@@ -199,6 +201,33 @@ int predict(const std::vector<std::string>& args) {
   return failed ? 1 : 0;
 }
 
+int compare(const std::vector<std::string>& args) {
+  ArgParser p("compare",
+              "Runs several experiment configs, or one config swept over one key, one after the other\n"
+              "with a shared feature cache, then prints one table: test accuracy, macro-F1 and wall time\n"
+              "per run (also OUT/compare.csv and OUT/compare.json; each run is a full run directory).\n"
+              "Example: ser compare configs/features_compare_tess.yaml --sweep 'features.kinds=[mfcc]|[mel_db]|[zcr, rms]'");
+  p.positional("CONFIG", "experiment YAML files", /*repeatable=*/true)
+      .option("--set", "KEY=VALUE", "override a value in every config (repeatable)")
+      .option("--sweep", "KEY=V1|V2|...", "one run per value of KEY (YAML values, separated by |); repeatable: every combination; sweeping seed adds a mean over seeds")
+      .option("--out", "DIR", "where the runs go (default: runs/compare/<date-time>)")
+      .option("--cache", "DIR", "feature cache (default: runs/cache)");
+  if (!p.parse(args)) return 0;
+  const auto entries =
+      ser::experiments::compare_entries(p.positionals(), p.all("--set"), p.all("--sweep"));
+  std::string out = p.maybe("--out").value_or("");
+  if (out.empty()) {
+    char stamp[32];
+    const std::time_t now = std::time(nullptr);
+    std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
+    out = std::string("runs/compare/") + stamp;
+  }
+  const auto rows = ser::experiments::run_comparison(entries, out, p.maybe("--cache").value_or("runs/cache"),
+                                                     data_dir_setting(), std::cout);
+  std::cout << "\n" << ser::experiments::comparison_table(rows) << "\nruns and compare.csv in " << out << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -219,6 +248,7 @@ int main(int argc, char** argv) {
     if (command == "resume") return resume(args);
     if (command == "eval") return eval(args);
     if (command == "predict") return predict(args);
+    if (command == "compare") return compare(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const ser::experiments::ConfigError& e) {

@@ -235,10 +235,15 @@ datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& giv
   if (s.kind == "random") return datasets::stratified_split(corpus, r, c.seed);
   if (s.kind == "speaker") return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
   if (s.kind == "word") return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);
-  throw ConfigError(c.source + ": data.split.kind " + s.kind +
-                    " runs several folds; `ser train` runs one split "
-                    "(use random, speaker or word)");
+  throw ConfigError(c.source + ": data.split.kind " + s.kind + " runs several folds, not one split");
 }
+
+namespace {
+TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
+                        const std::string& run_dir, std::ostream& log, bool resume);
+TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
+                        std::ostream& log, bool resume);
+}  // namespace
 
 TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_dir, std::ostream& log,
                              const std::string& cache_dir, bool resume) {
@@ -269,11 +274,36 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   }
 
   const bool images = c.features.sets.empty();
-  ModelInput input = c.features;
   PreparedData p = images ? prepare_images(c)
-                          : prepare_audio(load_audio_corpora(c, log), input, cache, c.threads, log);
+                          : prepare_audio(load_audio_corpora(c, log), c.features, cache, c.threads, log);
   const auto t_features = std::chrono::steady_clock::now();
-  const datasets::Split split = split_for(c, p.corpus);
+  TrainResult result;
+  const std::string& kind = c.data.split.kind;
+  if ((kind == "kfold" || kind == "loso") && c.data.split.test_speakers.empty()) {
+    result = train_folds(c, p, run_dir, log, resume);
+  } else {
+    const datasets::Split split = split_for(c, p.corpus);
+    result = train_split(c, std::move(p), split, run_dir, log, resume);
+  }
+  const auto t_end = std::chrono::steady_clock::now();
+  nlohmann::ordered_json timings;
+  timings["features_seconds"] = std::chrono::duration<double>(t_features - t0).count();
+  timings["total_seconds"] = std::chrono::duration<double>(t_end - t0).count();
+  write_file_atomically((fs::path(run_dir) / "timings.json").string(), timings.dump(2) + "\n");
+  result.run_dir = run_dir;
+  result.seconds = timings["total_seconds"].get<double>();
+  return result;
+}
+
+namespace {
+
+// One split: scaling fitted on its training rows, training, the model kept,
+// metrics.json and history.csv in `run_dir`.
+TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
+                        const std::string& run_dir, std::ostream& log, bool resume) {
+  fs::create_directories(run_dir);
+  const bool images = c.features.sets.empty();
+  ModelInput input = c.features;
   log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
       << " / " << split.validation.size() << " / " << split.test.size() << "\n";
   if (split.train.empty()) throw ConfigError(c.source + ": the split leaves no training samples");
@@ -430,7 +460,6 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
 
   nlohmann::ordered_json metrics;
   TrainResult result;
-  result.run_dir = run_dir;
   // "test" and "validation" hold the files themselves; augmented copies are
   // training material, and with copies kept beside their source they would
   // only repeat a file's verdict. "test_with_copies" scores every test row
@@ -464,14 +493,75 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
     }
   }
   write_file_atomically((fs::path(run_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
-  const auto t_end = std::chrono::steady_clock::now();
-  nlohmann::ordered_json timings;
-  timings["features_seconds"] = std::chrono::duration<double>(t_features - t0).count();
-  timings["total_seconds"] = std::chrono::duration<double>(t_end - t0).count();
-  result.seconds = timings["total_seconds"].get<double>();
-  write_file_atomically((fs::path(run_dir) / "timings.json").string(), timings.dump(2) + "\n");
   return result;
 }
+
+// k-fold or leave-one-speaker-out: one sub-run per fold (RUN/fold_01, ...),
+// then the mean and spread of the folds' test scores in RUN/metrics.json.
+// Resuming skips finished folds and continues the interrupted one.
+TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
+                        std::ostream& log, bool resume) {
+  const SplitConfig& s = c.data.split;
+  const datasets::GroupBy by = s.by == "speaker" ? datasets::GroupBy::speaker
+                               : s.by == "word"  ? datasets::GroupBy::word
+                                                 : datasets::GroupBy::none;
+  const std::vector<datasets::Split> folds =
+      s.kind == "kfold" ? datasets::kfold(p.corpus, s.folds, c.seed, by) : datasets::leave_one_group_out(p.corpus, by);
+  nlohmann::ordered_json summary;
+  summary["split"] = s.kind == "kfold" ? std::to_string(folds.size()) + "-fold" + (s.by == "none" ? "" : " by " + s.by)
+                                       : "leave one " + s.by + " out";
+  summary["folds"] = nlohmann::ordered_json::array();
+  std::vector<double> acc, f1;
+  for (size_t k = 0; k < folds.size(); ++k) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "fold_%02zu", k + 1);
+    const std::string dir = (fs::path(run_dir) / name).string();
+    const fs::path metrics_path = fs::path(dir) / "metrics.json";
+    std::string held_out;
+    if (s.kind == "loso" && !folds[k].test.empty()) {
+      const auto& sample = p.corpus.samples[folds[k].test.front()];
+      held_out = s.by == "word" ? sample.word : sample.speaker;
+    }
+    log << "\n" << name << " of " << folds.size() << (held_out.empty() ? "" : " (test: " + held_out + ")") << "\n";
+    TrainResult r;
+    if (resume && fs::exists(metrics_path)) {  // finished before the interruption
+      std::ifstream in(metrics_path);
+      const auto m = nlohmann::json::parse(in);
+      r.test_accuracy = m.at("test").at("accuracy").get<double>();
+      r.test_macro_f1 = m.at("test").at("macro_f1").get<double>();
+      log << "already done\n";
+    } else {
+      r = train_split(c, p, folds[k], dir, log, resume && fs::exists(fs::path(dir) / "checkpoint.bin"));
+    }
+    acc.push_back(r.test_accuracy);
+    f1.push_back(r.test_macro_f1);
+    nlohmann::ordered_json f;
+    f["fold"] = name;
+    if (!held_out.empty()) f["test_group"] = held_out;
+    f["test_files"] = folds[k].test.size();
+    f["accuracy"] = r.test_accuracy;
+    f["macro_f1"] = r.test_macro_f1;
+    summary["folds"].push_back(f);
+  }
+  auto mean_std = [](const std::vector<double>& v) {
+    const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+    double ss = 0;
+    for (double x : v) ss += (x - mean) * (x - mean);
+    return std::pair{mean, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
+  };
+  const auto [acc_mean, acc_std] = mean_std(acc);
+  const auto [f1_mean, f1_std] = mean_std(f1);
+  summary["test"] = {{"accuracy", acc_mean}, {"accuracy_std", acc_std}, {"macro_f1", f1_mean}, {"macro_f1_std", f1_std}};
+  write_file_atomically((fs::path(run_dir) / "metrics.json").string(), summary.dump(2) + "\n");
+  log << "\n" << folds.size() << " folds: accuracy " << acc_mean << " +- " << acc_std << ", macro-F1 " << f1_mean
+      << " +- " << f1_std << "\n";
+  TrainResult result;
+  result.test_accuracy = acc_mean;
+  result.test_macro_f1 = f1_mean;
+  return result;
+}
+
+}  // namespace
 
 TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
                               const std::string& cache_dir) {

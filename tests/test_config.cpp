@@ -107,6 +107,17 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
             .find("training.optimizer.name must be adam, sgd or rmsprop") != std::string::npos);
   CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: tess\n  split: {kind: random, test: 1.5}"))
             .find("add up to 1") != std::string::npos);
+  // Augmentation recipes, split grouping, scaling that needs another layout.
+  CHECK(error_for(kGood + "augmentation:\n  copies: [{noise: 0.035}, {pitchh: 0.7}]\n") ==
+        ":17: unknown key 'pitchh' (did you mean 'pitch'?); known: stretch pitch shift_seconds gain_db noise snr_db");
+  CHECK(error_for(kGood + "augmentation:\n  copies: [{stretch: 1}]\n").find(":17: augmentation.copies[0]: changes nothing") ==
+        0);
+  CHECK(error_for(kGood + "augmentation:\n  copies: {noise: 1}\n").find("copies must be a list of recipes") !=
+        std::string::npos);
+  CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: tess\n  split: {kind: loso, by: none}"))
+            .find("data.split.by must be speaker or word for loso") != std::string::npos);
+  CHECK(error_for(replace(kGood, "  frames: 50", "  frames: 50\n  scaling: minmax_per_frame"))
+            .find("needs layout: image") != std::string::npos);
   // Not YAML at all.
   CHECK(error_for("name: [unclosed\n").find("not valid YAML") != std::string::npos);
   CHECK(error_for(kGood, {"training.epochs"}).find("expected key=value") != std::string::npos);

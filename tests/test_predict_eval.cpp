@@ -16,6 +16,8 @@
 #include "datasets/audio_corpora.hpp"
 #include "datasets/augmentation.hpp"
 #include "datasets/feature_cache.hpp"
+#include "experiments/arg_parser.hpp"
+#include "experiments/compare.hpp"
 #include "experiments/config.hpp"
 #include "experiments/evaluate_run.hpp"
 #include "experiments/predict.hpp"
@@ -162,6 +164,32 @@ TEST_CASE("the split keeps copies with their source; split_rows leaks copies of 
   const auto [leaks, files] = leaked(split_for(c, corpus));
   MESSAGE("row-wise split: " << leaks << " of " << files << " test files have a copy in training");
   CHECK(leaks > files / 2);
+}
+
+TEST_CASE("ser compare: a sweep over two keys, k-fold and leave-one-speaker-out runs, one table") {
+  const fs::path dir = fs::temp_directory_path() / ("ser_test_compare_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "mlp.yaml") << kConfig;
+  const auto entries = compare_entries({(dir / "mlp.yaml").string()}, {"training.epochs=2"},
+                                       {"data.split={kind: kfold, folds: 3}|{kind: loso}", "seed=1|2"});
+  REQUIRE(entries.size() == 4);
+  CHECK(entries[0].label == "mlp__split=kind=kfold+folds=3__seed=1");
+  CHECK(entries[3].overrides == std::vector<std::string>{"training.epochs=2", "data.split={kind: loso}", "seed=2"});
+  std::ostringstream log;
+  const auto rows = run_comparison(entries, (dir / "out").string(), (dir / "cache").string(), ser::test::data_dir(), log);
+  REQUIRE(rows.size() == 4);
+  CHECK(fs::exists(dir / "out" / entries[0].label / "fold_03" / "model.sermodel"));
+  CHECK(fs::exists(dir / "out" / entries[2].label / "fold_02" / "metrics.json"));  // OAF, YAF
+  CHECK(!fs::exists(dir / "out" / entries[2].label / "fold_03"));
+  CHECK(rows[0].accuracy > 0.5);  // 3-fold on pooled MFCCs learns
+  CHECK(log.str().find("fold_02 of 2 (test: YAF)") != std::string::npos);
+  const std::string table = comparison_table(rows);
+  CHECK(table.find("over seeds:") != std::string::npos);
+  CHECK(table.find("mlp__split=kind=loso ") != std::string::npos);
+  CHECK(fs::exists(dir / "out" / "compare.csv"));
+  CHECK_THROWS_AS(compare_entries({"a.yaml"}, {}, {"seed"}), UsageError);
+  fs::remove_all(dir);
 }
 
 int main(int argc, char** argv) {

@@ -1,0 +1,153 @@
+#include "experiments/compare.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/atomic_file.hpp"
+#include "experiments/arg_parser.hpp"
+#include "experiments/config.hpp"
+#include "experiments/runner.hpp"
+
+namespace ser::experiments {
+
+namespace fs = std::filesystem;
+
+namespace {
+// "features.kinds" and "[zcr, rms]" -> "kinds=zcr+rms": short, and a valid folder name.
+std::string sweep_label(const std::string& key, const std::string& value) {
+  std::string out = key.substr(key.rfind('.') + 1) + "=";
+  for (char ch : value) {
+    if (ch == '[' || ch == ']' || ch == ' ' || ch == '{' || ch == '}' || ch == '\'' || ch == '"') continue;
+    out.push_back(ch == ',' ? '+' : ch == ':' ? '=' : ch == '/' ? '_' : ch);
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<CompareEntry> compare_entries(const std::vector<std::string>& configs,
+                                          const std::vector<std::string>& overrides,
+                                          const std::vector<std::string>& sweeps) {
+  // Each sweep multiplies the entries so far by its values.
+  std::vector<std::pair<std::string, std::vector<std::string>>> combos = {{"", {}}};  // (label suffix, overrides)
+  for (const auto& sweep : sweeps) {
+    const size_t eq = sweep.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == sweep.size())
+      throw UsageError("--sweep " + sweep + ": expected KEY=V1|V2|..., for example features.n_mfcc=13|20|40");
+    const std::string key = sweep.substr(0, eq);
+    std::vector<std::string> values;
+    std::istringstream in(sweep.substr(eq + 1));
+    for (std::string v; std::getline(in, v, '|');)
+      if (!v.empty()) values.push_back(v);
+    std::vector<std::pair<std::string, std::vector<std::string>>> next;
+    for (const auto& [suffix, o] : combos)
+      for (const auto& v : values) {
+        auto more = o;
+        more.push_back(key + "=" + v);
+        next.emplace_back(suffix + "__" + sweep_label(key, v), std::move(more));
+      }
+    combos = std::move(next);
+  }
+  std::vector<CompareEntry> out;
+  std::set<std::string> labels;
+  for (const auto& config : configs)
+    for (const auto& [suffix, o] : combos) {
+      std::string label = fs::path(config).stem().string() + suffix, unique = label;
+      // Two configs with one file name (in different folders) still get two folders.
+      for (int n = 2; labels.count(unique); ++n) unique = label + "_" + std::to_string(n);
+      labels.insert(unique);
+      auto all = overrides;
+      all.insert(all.end(), o.begin(), o.end());
+      out.push_back({unique, config, std::move(all)});
+    }
+  return out;
+}
+
+std::vector<CompareRow> run_comparison(const std::vector<CompareEntry>& entries, const std::string& out_dir,
+                                       const std::string& cache_dir, const std::string& data_dir, std::ostream& log) {
+  // Every config is checked before the first run starts: a typo in the last
+  // one must not cost the hours the first ones take.
+  std::vector<ExperimentConfig> configs;
+  for (const auto& e : entries) configs.push_back(load_config(e.config, e.overrides, data_dir));
+  fs::create_directories(out_dir);
+  std::vector<CompareRow> rows;
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < entries.size(); ++i) {
+    log << "\n=== " << entries[i].label << " (" << i + 1 << " of " << entries.size() << ") ===\n";
+    const std::string dir = (fs::path(out_dir) / entries[i].label).string();
+    const TrainResult r = train_experiment(configs[i], dir, log, cache_dir);
+    rows.push_back({entries[i].label, dir, r.test_accuracy, r.test_macro_f1, r.seconds});
+    runs.push_back({{"label", entries[i].label},
+                    {"run", dir},
+                    {"config", entries[i].config},
+                    {"overrides", entries[i].overrides},
+                    {"accuracy", r.test_accuracy},
+                    {"macro_f1", r.test_macro_f1},
+                    {"seconds", r.seconds}});
+    // Written after every run, so an interrupted comparison keeps what it finished.
+    std::ostringstream csv;
+    csv << "label,accuracy,macro_f1,seconds,run\n";
+    for (const auto& row : rows)
+      csv << row.label << "," << row.accuracy << "," << row.macro_f1 << "," << row.seconds << "," << row.run_dir << "\n";
+    write_file_atomically((fs::path(out_dir) / "compare.csv").string(), csv.str());
+    write_file_atomically((fs::path(out_dir) / "compare.json").string(), runs.dump(2) + "\n");
+  }
+  return rows;
+}
+
+std::string comparison_table(const std::vector<CompareRow>& rows) {
+  size_t width = 3;
+  for (const auto& r : rows) width = std::max(width, r.label.size());
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof(line), "%-*s  %8s  %8s  %9s\n", static_cast<int>(width), "run", "accuracy", "macro-F1",
+                "time (s)");
+  out += line;
+  for (const auto& r : rows) {
+    std::snprintf(line, sizeof(line), "%-*s  %8.4f  %8.4f  %9.1f\n", static_cast<int>(width), r.label.c_str(),
+                  r.accuracy, r.macro_f1, r.seconds);
+    out += line;
+  }
+  // Seeds swept: mean and sample standard deviation per configuration.
+  std::vector<std::string> groups;
+  std::map<std::string, std::vector<const CompareRow*>> by_group;
+  for (const auto& r : rows) {
+    const size_t at = r.label.find("__seed=");
+    if (at == std::string::npos) continue;
+    const size_t end = r.label.find("__", at + 2);
+    const std::string g = r.label.substr(0, at) + (end == std::string::npos ? "" : r.label.substr(end));
+    if (!by_group.count(g)) groups.push_back(g);
+    by_group[g].push_back(&r);
+  }
+  if (groups.empty()) return out;
+  auto mean_sd = [](const std::vector<double>& v) {
+    double m = 0, ss = 0;
+    for (double x : v) m += x / static_cast<double>(v.size());
+    for (double x : v) ss += (x - m) * (x - m);
+    return std::pair{m, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
+  };
+  size_t gw = 3;
+  for (const auto& g : groups) gw = std::max(gw, g.size());
+  std::snprintf(line, sizeof(line), "\nover seeds:\n%-*s  %5s  %15s  %15s\n", static_cast<int>(gw), "run", "seeds",
+                "accuracy", "macro-F1");
+  out += line;
+  for (const auto& g : groups) {
+    std::vector<double> acc, f1;
+    for (const auto* r : by_group[g]) {
+      acc.push_back(r->accuracy);
+      f1.push_back(r->macro_f1);
+    }
+    const auto [am, as] = mean_sd(acc);
+    const auto [fm, fsd] = mean_sd(f1);
+    std::snprintf(line, sizeof(line), "%-*s  %5zu  %7.4f +- %.4f  %7.4f +- %.4f\n", static_cast<int>(gw), g.c_str(),
+                  acc.size(), am, as, fm, fsd);
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace ser::experiments
