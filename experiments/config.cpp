@@ -202,7 +202,7 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
   // data
   if (!top.has("data")) top.fail(root, "missing required key 'data'");
   const Fields data(top.at("data"), "data", path,
-                    {"corpus", "corpora", "root", "roots", "labels", "calm_as_neutral", "split", "song"});
+                    {"corpus", "corpora", "root", "roots", "labels", "calm", "split", "song"});
   c.data.corpora = data.has("corpora") ? data.strings("corpora") : data.strings("corpus");
   if (c.data.corpora.empty()) data.fail(top.at("data"), "name the data: corpus: tess (or corpora: [tess, ravdess])");
   const std::vector<std::string> known_corpora = {"tess", "ravdess", "savee", "cremad", "fer2013", "mnist"};
@@ -228,7 +228,9 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
   c.data.labels = data.get<std::string>("labels", c.data.corpora.size() > 1 ? "common" : "emotion");
   if (c.data.labels != "emotion" && c.data.labels != "speaker_emotion" && c.data.labels != "common")
     data.fail_key("labels", "must be emotion, speaker_emotion (TESS) or common");
-  c.data.calm_as_neutral = data.get<bool>("calm_as_neutral", true);
+  c.data.calm = data.get<std::string>("calm", "neutral");
+  if (c.data.calm != "neutral" && c.data.calm != "keep" && c.data.calm != "drop")
+    data.fail_key("calm", "must be neutral (RAVDESS calm counted as neutral), keep (an eighth class) or drop");
   if (data.has("split")) {
     const Fields split(data.at("split"), "data.split", path,
                        {"kind", "train", "validation", "test", "folds", "by", "test_speakers"});
@@ -268,14 +270,14 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
     c.features.frames = f.get<int>("frames", 0);
     c.features.layout = f.get<std::string>("layout", "flat");
     c.features.scaling = f.get<std::string>("scaling", "standardize");
-    const std::vector<std::string> layouts = {"flat", "stacked", "image", "sequence", "pooled"};
+    const std::vector<std::string> layouts = {"flat", "stacked", "image", "sequence", "pooled", "mean"};
     if (std::find(layouts.begin(), layouts.end(), c.features.layout) == layouts.end())
-      f.fail_key("layout", "must be flat, stacked, image, sequence or pooled");
+      f.fail_key("layout", "must be flat, stacked, image, sequence, pooled or mean");
     if (c.features.scaling == "minmax_per_frame" && c.features.layout != "image")
       f.fail_key("scaling", "minmax_per_frame scales the frames of an image; it needs layout: image");
     if (c.features.scaling != "standardize" && c.features.scaling != "minmax_per_frame" && c.features.scaling != "none")
       f.fail_key("scaling", "must be standardize, minmax_per_frame or none");
-    if (c.features.layout != "pooled" && c.features.frames < 1)
+    if (c.features.layout != "pooled" && c.features.layout != "mean" && c.features.frames < 1)
       f.fail_key("frames", "must be set (>= 1) for the " + c.features.layout + " layout: models need fixed sizes");
     if (c.features.sets.empty())
       f.fail(top.at("features"), "name the features: kind: mfcc (or kinds: [zcr, rms, mfcc])");

@@ -36,7 +36,7 @@ struct DataConfig {
   std::vector<std::string> corpora;          // tess, ravdess, savee, cremad, fer2013, mnist
   std::map<std::string, std::string> roots;  // per corpus; default $SER_DATA/<corpus>
   std::string labels = "emotion";            // emotion | speaker_emotion (TESS) | common
-  bool calm_as_neutral = true;
+  std::string calm = "neutral";              // labels: common, RAVDESS calm: neutral | keep | drop
   SplitConfig split;
 };
 

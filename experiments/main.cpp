@@ -75,7 +75,9 @@ int summary(const std::vector<std::string>& args) {
   p.positional("CONFIG", "an experiment YAML file, e.g. configs/tess_cnn1d_mfcc.yaml")
       .option("--set", "KEY=VALUE", "override a config value (repeatable), e.g. --set training.epochs=5");
   if (!p.parse(args)) return 0;
-  const auto config = ser::experiments::load_config(p.positionals()[0], p.all("--set"), data_dir_setting());
+  // No data is read: without SER_DATA the roots stay symbolic.
+  const std::string data = data_dir_setting().empty() ? "$SER_DATA" : data_dir_setting();
+  const auto config = ser::experiments::load_config(p.positionals()[0], p.all("--set"), data);
   ser::Rng rng(config.seed);
   ser::nn::Sequential model(config.layers, ser::experiments::model_input_shape(config), rng, config.name);
   std::cout << model.summary();

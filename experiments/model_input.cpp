@@ -23,6 +23,7 @@ nn::Shape ModelInput::sample_shape() const {
   if (layout == "flat" || layout == "stacked") return nn::Shape{1, F * T};
   if (layout == "image") return nn::Shape{1, F, T};
   if (layout == "sequence") return nn::Shape{T, F};
+  if (layout == "mean") return nn::Shape{1, F};
   return nn::Shape{2 * F};
 }
 
@@ -33,7 +34,7 @@ std::vector<float> ModelInput::assemble(const std::vector<dsp::Matrix>& features
   std::vector<dsp::Matrix> parts;
   // Pooled inputs keep every frame; sets with another hop are cut to the shortest.
   int64_t T = frames;
-  if (layout == "pooled" && T == 0) {
+  if ((layout == "pooled" || layout == "mean") && T == 0) {
     T = features.front().cols;
     for (const auto& f : features) T = std::min(T, f.cols);
   }
@@ -46,6 +47,7 @@ std::vector<float> ModelInput::assemble(const std::vector<dsp::Matrix>& features
   const dsp::Matrix m = dsp::concat_features(parts);
   if (layout == "image") return dsp::flatten_feature_major(m);
   if (layout == "pooled") return dsp::mean_std_pool(m);
+  if (layout == "mean") return dsp::mean_over_time(m);
   return dsp::flatten_time_major(m);  // flat and sequence ([T, F] row-major is time-major)
 }
 

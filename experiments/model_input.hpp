@@ -19,7 +19,8 @@ struct ModelInput {
   int frames = 0;                      // pad or truncate to this many (pooled: 0 keeps every frame)
   // flat:     [1, F*T], time-major (frame by frame, every feature of a frame together)
   // stacked:  [1, F*T], each set flattened time-major in turn (np.hstack of the Kaggle recipes)
-  // image:    [1, F, T]; sequence: [T, F]; pooled: [2F], mean then standard deviation over time
+  // image:    [1, F, T]; sequence: [T, F]; pooled: [2F], mean then standard deviation over time;
+  // mean:     [1, F], the mean over time (np.mean(mfcc.T, axis=0)), one channel for a Conv1D
   std::string layout = "flat";
   std::string scaling = "standardize";  // standardize | minmax_per_frame | none
   std::vector<double> mean, scale;      // standardize: per input value, fitted on the training rows

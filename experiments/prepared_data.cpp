@@ -16,9 +16,15 @@ datasets::Corpus load_audio_corpora(const ExperimentConfig& c, std::ostream& log
     datasets::AudioCorpusOptions o;
     o.tess_speaker_emotion = c.data.labels == "speaker_emotion";
     datasets::Corpus corpus = datasets::load_audio_corpus(name, c.data.roots.at(name), o);
-    if (c.data.labels == "common")
-      corpus = datasets::map_labels(corpus, datasets::default_label_map(name, c.data.calm_as_neutral),
-                                    datasets::common_emotions());
+    if (c.data.labels == "common") {
+      auto map = datasets::default_label_map(name, c.data.calm == "neutral");
+      auto vocabulary = datasets::common_emotions();
+      if (c.data.calm == "keep") {  // the eight RAVDESS classes of the combined recipes
+        map["calm"] = "calm";
+        vocabulary.push_back("calm");
+      }
+      corpus = datasets::map_labels(corpus, map, vocabulary);
+    }
     log << name << ": " << corpus.samples.size() << " files, " << corpus.skipped.size() << " skipped ("
         << c.data.roots.at(name) << ")\n";
     for (const auto& k : corpus.skipped) log << "  skipped " << k.path << ": " << k.reason << "\n";

@@ -64,6 +64,21 @@ TEST_CASE("the published configs validate and give the published parameter count
   CHECK(tess.data.roots.at("tess") == "/data/tess");  // SER_DATA/<corpus> when no root is given
   CHECK(parameters(load_config(kConfigs + "/ravdess_mel_cnn2d.yaml", {}, "/data")) == 845107);
   CHECK(parameters(load_config(kConfigs + "/fer2013_cnn.yaml", {}, "/data")) == 2345607);
+  CHECK(parameters(load_config(kConfigs + "/ravdess_mfcc_cnn2d.yaml", {}, "/data")) == 1386216);
+  const auto mean40 = load_config(kConfigs + "/ravdess_tess_mfcc40_cnn1d.yaml", {}, "/data");
+  CHECK(parameters(mean40) == 209672);
+  CHECK(model_input_shape(mean40) == ser::nn::Shape{1, 40});
+  const auto multi = load_config(kConfigs + "/multi_zcr_rms_mfcc_cnn1d.yaml", {}, "/data");
+  CHECK(model_input_shape(multi) == ser::nn::Shape{1, 2376});  // 108 ZCR + 108 RMS + 20 x 108 MFCC
+  CHECK(multi.augmentation.copies.size() == 3);
+  CHECK(model_input_shape(load_config(kConfigs + "/multi_lstm.yaml", {}, "/data")) == ser::nn::Shape{100, 40});
+  // Every config in configs/ validates (a new one cannot rot unnoticed).
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(kConfigs)) {
+    CHECK_NOTHROW(load_config(e.path().string(), {}, "/data"));
+    ++n;
+  }
+  CHECK(n >= 9);
 }
 
 TEST_CASE("a good config, and --set overrides (recorded)") {
