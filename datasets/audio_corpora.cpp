@@ -201,12 +201,34 @@ Corpus load_cremad(const std::string& root, const AudioCorpusOptions& o) {
       o);
 }
 
+Corpus load_labelled_folders(const std::string& root, const AudioCorpusOptions& o) {
+  std::vector<std::string> labels;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root, ec))
+    if (e.is_directory()) labels.push_back(e.path().filename().string());
+  std::sort(labels.begin(), labels.end());
+  const std::string top = fs::path(root).lexically_normal().filename().string();
+  return scan(
+      "folders", root, labels,
+      [&](const std::string& stem, const std::string& parent, Sample& s) -> std::optional<std::string> {
+        if (parent == top || parent.empty()) return "not in a label folder (<label>/<speaker>_<name>.<ext>)";
+        const size_t cut = stem.find('_');
+        if (cut == 0 || cut == std::string::npos) return "name is not <speaker>_<anything>";
+        s.speaker = stem.substr(0, cut);
+        s.word = stem.substr(cut + 1);
+        s.label = parent;
+        return std::nullopt;
+      },
+      o);
+}
+
 Corpus load_audio_corpus(const std::string& name, const std::string& root, const AudioCorpusOptions& o) {
   if (name == "tess") return load_tess(root, o);
   if (name == "ravdess") return load_ravdess(root, o);
   if (name == "savee") return load_savee(root, o);
   if (name == "cremad") return load_cremad(root, o);
-  throw std::invalid_argument("unknown speech corpus '" + name + "' (tess, ravdess, savee, cremad)");
+  if (name == "folders") return load_labelled_folders(root, o);
+  throw std::invalid_argument("unknown speech corpus '" + name + "' (tess, ravdess, savee, cremad, folders)");
 }
 
 }  // namespace ser::datasets

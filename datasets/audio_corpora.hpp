@@ -12,6 +12,8 @@
 //            KL, code a d f h n sa su
 //   CREMA-D  <actor>_<sentence>_<EMO>_<level>.<ext>, EMO in ANG DIS FEA HAP NEU
 //            SAD, level LO MD HI XX
+//   folders  any labelled collection (your own recordings, the demo corpus):
+//            <label>/<speaker>_<anything>.<ext>; here the label is the folder
 
 #include <string>
 
@@ -33,8 +35,10 @@ Corpus load_tess(const std::string& root, const AudioCorpusOptions& options = {}
 Corpus load_ravdess(const std::string& root, const AudioCorpusOptions& options = {});
 Corpus load_savee(const std::string& root, const AudioCorpusOptions& options = {});
 Corpus load_cremad(const std::string& root, const AudioCorpusOptions& options = {});
+// Labels are the sub-folders of `root` (sorted); the speaker is the file name up to its first '_'.
+Corpus load_labelled_folders(const std::string& root, const AudioCorpusOptions& options = {});
 
-// "tess", "ravdess", "savee", "cremad"; throws std::invalid_argument otherwise.
+// "tess", "ravdess", "savee", "cremad", "folders"; throws std::invalid_argument otherwise.
 Corpus load_audio_corpus(const std::string& name, const std::string& root, const AudioCorpusOptions& options = {});
 
 }  // namespace ser::datasets

@@ -205,11 +205,11 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
                     {"corpus", "corpora", "root", "roots", "labels", "calm", "split", "song"});
   c.data.corpora = data.has("corpora") ? data.strings("corpora") : data.strings("corpus");
   if (c.data.corpora.empty()) data.fail(top.at("data"), "name the data: corpus: tess (or corpora: [tess, ravdess])");
-  const std::vector<std::string> known_corpora = {"tess", "ravdess", "savee", "cremad", "fer2013", "mnist"};
+  const std::vector<std::string> known_corpora = {"tess", "ravdess", "savee", "cremad", "folders", "fer2013", "mnist"};
   for (const auto& corpus : c.data.corpora)
     if (std::find(known_corpora.begin(), known_corpora.end(), corpus) == known_corpora.end())
       data.fail_key(data.has("corpora") ? "corpora" : "corpus",
-                    "names unknown corpus '" + corpus + "' (tess, ravdess, savee, cremad, fer2013, mnist)");
+                    "names unknown corpus '" + corpus + "' (tess, ravdess, savee, cremad, folders, fer2013, mnist)");
   if (data.has("root")) {
     if (c.data.corpora.size() > 1) data.fail_key("root", "is for one corpus; give roots: {tess: ..., ravdess: ...}");
     c.data.roots[c.data.corpora[0]] = data.need<std::string>("root");

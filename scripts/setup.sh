@@ -17,6 +17,7 @@ packages=(
   nlohmann-json3-dev  # JSON reports (ser data --json); the standard C++ JSON library
   libstb-dev        # image decoding (JPEG/PNG) for FER2013
   libyaml-cpp-dev   # experiment configs, with line numbers for every error
+  espeak-ng         # ser demo: synthesises its labelled speech corpus (no download needed)
 )
 
 missing=()
