@@ -51,12 +51,12 @@ void check_conv2d(const std::string& name, const Conv2dShape& s, Rng& rng) {
   const size_t ny = sz(s.batch * s.out_channels * s.out_h * s.out_w);
   c.forward = [s, ny](const Arrays& in) {
     Vec y(ny);
-    conv2d_forward(in[0].data(), in[1].data(), in[2].data(), y.data(), s);
+    conv2d_forward_naive(in[0].data(), in[1].data(), in[2].data(), y.data(), s);
     return y;
   };
   c.backward = [s](const Arrays& in, const Vec& dy) {
     Arrays g{zeros(in[0].size()), zeros(in[1].size()), zeros(in[2].size())};
-    conv2d_backward(in[0].data(), in[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), s);
+    conv2d_backward_naive(in[0].data(), in[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), s);
     return g;
   };
   report(name, gradcheck(c, rng));
@@ -136,12 +136,12 @@ TEST_CASE("dense") {
               ser::test::random_vector(sz(out), rng)};
   c.forward = [=](const Arrays& a) {
     Vec y(sz(N * out));
-    dense_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), N, in, out);
+    dense_forward_naive(a[0].data(), a[1].data(), a[2].data(), y.data(), N, in, out);
     return y;
   };
   c.backward = [=](const Arrays& a, const Vec& dy) {
     Arrays g{zeros(a[0].size()), zeros(a[1].size()), zeros(a[2].size())};
-    dense_backward(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out);
+    dense_backward_naive(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out);
     return g;
   };
   report("dense", gradcheck(c, rng));
@@ -162,12 +162,12 @@ TEST_CASE("conv1d and conv2d: valid, same, strided, dilated, explicit padding") 
     const Conv1dShape shape = s;
     c.forward = [shape](const Arrays& a) {
       Vec y(sz(shape.batch * shape.out_channels * shape.out_len));
-      conv1d_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), shape);
+      conv1d_forward_naive(a[0].data(), a[1].data(), a[2].data(), y.data(), shape);
       return y;
     };
     c.backward = [shape](const Arrays& a, const Vec& dy) {
       Arrays g{zeros(a[0].size()), zeros(a[1].size()), zeros(a[2].size())};
-      conv1d_backward(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), shape);
+      conv1d_backward_naive(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), shape);
       return g;
     };
     report(name, gradcheck(c, rng));
@@ -340,7 +340,7 @@ TEST_CASE("lstm: back-propagation through time") {
     h.assign(seq * sz(s.hidden), 0);
     cell.assign(seq * sz(s.hidden), 0);
     gates.assign(seq * G, 0);
-    lstm_forward(a[0].data(), a[1].data(), a[2].data(), a[3].data(), h.data(), cell.data(), gates.data(), s);
+    lstm_forward_naive(a[0].data(), a[1].data(), a[2].data(), a[3].data(), h.data(), cell.data(), gates.data(), s);
   };
   c.forward = [=](const Arrays& a) {
     Vec h, cell, gates;
@@ -351,7 +351,7 @@ TEST_CASE("lstm: back-propagation through time") {
     Vec h, cell, gates;
     run(a, h, cell, gates);
     Arrays g{zeros(a[0].size()), zeros(a[1].size()), zeros(a[2].size()), zeros(a[3].size())};
-    lstm_backward(a[0].data(), a[1].data(), a[2].data(), h.data(), cell.data(), gates.data(), dy.data(), g[0].data(),
+    lstm_backward_naive(a[0].data(), a[1].data(), a[2].data(), h.data(), cell.data(), gates.data(), dy.data(), g[0].data(),
                   g[1].data(), g[2].data(), g[3].data(), s);
     return g;
   };

@@ -1,5 +1,11 @@
 #include "nn/kernels/conv.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "nn/kernels/gemm.hpp"
 #include "nn/kernels/geometry.hpp"
 
 namespace ser::nn {
@@ -21,7 +27,7 @@ Conv2dShape Conv1dShape::as_2d() const {
 // Both passes walk the same (n, oc, ic, kh, kw, oh, ow) nest; the inner loop
 // runs over contiguous output columns whose input column is in range.
 template <typename T>
-void conv2d_forward(const T* x, const T* w, const T* b, T* y, const Conv2dShape& s) {
+void conv2d_forward_naive(const T* x, const T* w, const T* b, T* y, const Conv2dShape& s) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   for (int64_t n = 0; n < s.batch; ++n) {
     for (int64_t oc = 0; oc < s.out_channels; ++oc) {
@@ -49,7 +55,7 @@ void conv2d_forward(const T* x, const T* w, const T* b, T* y, const Conv2dShape&
 }
 
 template <typename T>
-void conv2d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv2dShape& s) {
+void conv2d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv2dShape& s) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   for (int64_t n = 0; n < s.batch; ++n) {
     for (int64_t oc = 0; oc < s.out_channels; ++oc) {
@@ -90,21 +96,176 @@ void conv2d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, c
 }
 
 template <typename T>
-void conv1d_forward(const T* x, const T* w, const T* b, T* y, const Conv1dShape& s) {
-  conv2d_forward(x, w, b, y, s.as_2d());
+void conv1d_forward_naive(const T* x, const T* w, const T* b, T* y, const Conv1dShape& s) {
+  conv2d_forward_naive(x, w, b, y, s.as_2d());
 }
 template <typename T>
-void conv1d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv1dShape& s) {
-  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d());
+void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv1dShape& s) {
+  conv2d_backward_naive(x, w, dy, dx, dw, db, s.as_2d());
 }
 
 #define SER_INSTANTIATE(T)                                                                        \
-  template void conv2d_forward<T>(const T*, const T*, const T*, T*, const Conv2dShape&);          \
-  template void conv2d_backward<T>(const T*, const T*, const T*, T*, T*, T*, const Conv2dShape&); \
-  template void conv1d_forward<T>(const T*, const T*, const T*, T*, const Conv1dShape&);          \
-  template void conv1d_backward<T>(const T*, const T*, const T*, T*, T*, T*, const Conv1dShape&);
+  template void conv2d_forward_naive<T>(const T*, const T*, const T*, T*, const Conv2dShape&);          \
+  template void conv2d_backward_naive<T>(const T*, const T*, const T*, T*, T*, T*, const Conv2dShape&); \
+  template void conv1d_forward_naive<T>(const T*, const T*, const T*, T*, const Conv1dShape&);          \
+  template void conv1d_backward_naive<T>(const T*, const T*, const T*, T*, T*, T*, const Conv1dShape&);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
+
+namespace {
+// Thread-local scratch that only grows: after the first batch of a shape,
+// convolution allocates nothing.
+float* scratch(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+thread_local std::vector<float> t_col, t_dcol, t_partials;
+
+bool is_pointwise(const Conv2dShape& s) {
+  return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+         s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
+}
+
+int batch_threads(int64_t batch) {
+  return omp_in_parallel() ? 1 : static_cast<int>(std::min<int64_t>(batch, omp_get_max_threads()));
+}
+}  // namespace
+
+void im2col(const float* x, float* col, const Conv2dShape& s) {
+  const int64_t ohw = s.out_h * s.out_w;
+  for (int64_t c = 0; c < s.in_channels; ++c)
+    for (int64_t kh = 0; kh < s.kernel_h; ++kh)
+      for (int64_t kw = 0; kw < s.kernel_w; ++kw) {
+        float* row = col + ((c * s.kernel_h + kh) * s.kernel_w + kw) * ohw;
+        const int64_t off_w = kw * s.dilation_w - s.pad_left;
+        const IndexRange cols = valid_outputs(s.in_w, s.out_w, s.stride_w, off_w);
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {
+          float* dst = row + oh * s.out_w;
+          const int64_t ih = oh * s.stride_h + kh * s.dilation_h - s.pad_top;
+          if (ih < 0 || ih >= s.in_h || cols.hi < cols.lo) {
+            std::fill(dst, dst + s.out_w, 0.0f);
+            continue;
+          }
+          const float* src = x + (c * s.in_h + ih) * s.in_w + off_w;
+          std::fill(dst, dst + cols.lo, 0.0f);
+          if (s.stride_w == 1)
+            std::copy(src + cols.lo, src + cols.hi + 1, dst + cols.lo);
+          else
+            for (int64_t ow = cols.lo; ow <= cols.hi; ++ow) dst[ow] = src[ow * s.stride_w];
+          std::fill(dst + cols.hi + 1, dst + s.out_w, 0.0f);
+        }
+      }
+}
+
+void col2im_add(const float* col, float* x, const Conv2dShape& s) {
+  const int64_t ohw = s.out_h * s.out_w;
+  for (int64_t c = 0; c < s.in_channels; ++c)
+    for (int64_t kh = 0; kh < s.kernel_h; ++kh)
+      for (int64_t kw = 0; kw < s.kernel_w; ++kw) {
+        const float* row = col + ((c * s.kernel_h + kh) * s.kernel_w + kw) * ohw;
+        const int64_t off_w = kw * s.dilation_w - s.pad_left;
+        const IndexRange cols = valid_outputs(s.in_w, s.out_w, s.stride_w, off_w);
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {
+          const int64_t ih = oh * s.stride_h + kh * s.dilation_h - s.pad_top;
+          if (ih < 0 || ih >= s.in_h) continue;
+          const float* src = row + oh * s.out_w;
+          float* dst = x + (c * s.in_h + ih) * s.in_w + off_w;
+          for (int64_t ow = cols.lo; ow <= cols.hi; ++ow) dst[ow * s.stride_w] += src[ow];
+        }
+      }
+}
+
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s) {
+  const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
+  const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
+  const bool pointwise = is_pointwise(s);
+  const int threads = batch_threads(s.batch);
+  auto one = [&](int64_t n, int gemm_threads) {
+    const float* col = x + n * in_size;
+    if (!pointwise) {
+      float* buf = scratch(t_col, static_cast<size_t>(ckk * ohw));
+      im2col(x + n * in_size, buf, s);
+      col = buf;
+    }
+    float* yn = y + n * out_size;
+    for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yn + oc * ohw, yn + (oc + 1) * ohw, b ? b[oc] : 0.0f);
+    sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, yn, ohw, gemm_threads);
+  };
+  if (threads <= 1) {
+    for (int64_t n = 0; n < s.batch; ++n) one(n, 0);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t n = 0; n < s.batch; ++n) one(n, 1);
+}
+
+void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
+                     const Conv2dShape& s) {
+  const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
+  const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
+  const int64_t wsize = s.out_channels * ckk;
+  const bool pointwise = is_pointwise(s);
+  const int threads = batch_threads(s.batch);
+  // Per-thread weight and bias gradients, summed below in thread order.
+  float* partials = scratch(t_partials, static_cast<size_t>(threads * (wsize + s.out_channels)));
+  std::fill(partials, partials + threads * (wsize + s.out_channels), 0.0f);
+  auto run = [&](int t, int64_t n0, int64_t n1, int gemm_threads) {
+    float* dwp = partials + t * (wsize + s.out_channels);
+    float* dbp = dwp + wsize;
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* dyn = dy + n * out_size;
+      if (db)
+        for (int64_t oc = 0; oc < s.out_channels; ++oc) {
+          float acc = 0;
+          for (int64_t i = 0; i < ohw; ++i) acc += dyn[oc * ohw + i];
+          dbp[oc] += acc;
+        }
+      if (dw) {
+        const float* col = x + n * in_size;
+        if (!pointwise) {
+          float* buf = scratch(t_col, static_cast<size_t>(ckk * ohw));
+          im2col(x + n * in_size, buf, s);
+          col = buf;
+        }
+        sgemm(false, true, s.out_channels, ckk, ohw, 1.0f, dyn, ohw, col, ohw, 1.0f, dwp, ckk, gemm_threads);
+      }
+      if (dx) {
+        if (pointwise) {
+          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dyn, ohw, 1.0f, dx + n * in_size, ohw,
+                gemm_threads);
+        } else {
+          float* dcol = scratch(t_dcol, static_cast<size_t>(ckk * ohw));
+          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dyn, ohw, 0.0f, dcol, ohw, gemm_threads);
+          col2im_add(dcol, dx + n * in_size, s);
+        }
+      }
+    }
+  };
+  if (threads <= 1) {
+    run(0, 0, s.batch, 0);
+  } else {
+#pragma omp parallel num_threads(threads)
+    {
+      const int t = omp_get_thread_num(), T = omp_get_num_threads();
+      run(t, s.batch * t / T, s.batch * (t + 1) / T, 1);
+    }
+  }
+  for (int t = 0; t < threads; ++t) {
+    const float* dwp = partials + t * (wsize + s.out_channels);
+    if (dw)
+      for (int64_t i = 0; i < wsize; ++i) dw[i] += dwp[i];
+    if (db)
+      for (int64_t oc = 0; oc < s.out_channels; ++oc) db[oc] += dwp[wsize + oc];
+  }
+}
+
+void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s) {
+  conv2d_forward(x, w, b, y, s.as_2d());
+}
+void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
+                     const Conv1dShape& s) {
+  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d());
+}
 
 }  // namespace ser::nn

@@ -24,13 +24,31 @@ struct Conv1dShape {
 };
 
 template <typename T>
-void conv2d_forward(const T* x, const T* w, const T* b, T* y, const Conv2dShape& s);
+void conv2d_forward_naive(const T* x, const T* w, const T* b, T* y, const Conv2dShape& s);
 template <typename T>
-void conv2d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv2dShape& s);
+void conv2d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv2dShape& s);
 
 template <typename T>
-void conv1d_forward(const T* x, const T* w, const T* b, T* y, const Conv1dShape& s);
+void conv1d_forward_naive(const T* x, const T* w, const T* b, T* y, const Conv1dShape& s);
 template <typename T>
-void conv1d_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv1dShape& s);
+void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv1dShape& s);
+
+// The same as im2col + our sgemm, what the ops use; tested against the naive twins.
+// Batches are spread over the OpenMP threads one sample per task (each with
+// its own column buffer, the GEMM single-threaded inside); a batch of one
+// gives its threads to the GEMM instead. The weight gradient is summed per
+// thread and then over threads in a fixed order, so equal thread counts
+// give equal bits.
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s);
+void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
+                     const Conv2dShape& s);
+void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s);
+void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
+                     const Conv1dShape& s);
+
+// One sample [C, H, W] as columns [C*KH*KW, OH*OW] (zeros where the window
+// is outside the input), and the transpose: columns added back into [C, H, W].
+void im2col(const float* x, float* col, const Conv2dShape& s);
+void col2im_add(const float* col, float* x, const Conv2dShape& s);
 
 }  // namespace ser::nn

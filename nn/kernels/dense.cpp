@@ -1,9 +1,11 @@
 #include "nn/kernels/dense.hpp"
 
+#include "nn/kernels/gemm.hpp"
+
 namespace ser::nn {
 
 template <typename T>
-void dense_forward(const T* x, const T* w, const T* b, T* y, int64_t batch, int64_t in, int64_t out) {
+void dense_forward_naive(const T* x, const T* w, const T* b, T* y, int64_t batch, int64_t in, int64_t out) {
   for (int64_t n = 0; n < batch; ++n) {
     const T* xn = x + n * in;
     for (int64_t o = 0; o < out; ++o) {
@@ -16,7 +18,7 @@ void dense_forward(const T* x, const T* w, const T* b, T* y, int64_t batch, int6
 }
 
 template <typename T>
-void dense_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t batch, int64_t in, int64_t out) {
+void dense_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t batch, int64_t in, int64_t out) {
   for (int64_t n = 0; n < batch; ++n) {
     const T* xn = x + n * in;
     const T* dyn = dy + n * out;
@@ -37,10 +39,25 @@ void dense_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, in
 }
 
 #define SER_INSTANTIATE(T)                                                                     \
-  template void dense_forward<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t); \
-  template void dense_backward<T>(const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, int64_t);
+  template void dense_forward_naive<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t); \
+  template void dense_backward_naive<T>(const T*, const T*, const T*, T*, T*, T*, int64_t, int64_t, int64_t);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
+
+void dense_forward(const float* x, const float* w, const float* b, float* y, int64_t batch, int64_t in, int64_t out) {
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < out; ++o) y[n * out + o] = b ? b[o] : 0.0f;
+  sgemm(false, true, batch, out, in, 1.0f, x, in, w, in, 1.0f, y, out);  // y += x w^T
+}
+
+void dense_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t batch,
+                    int64_t in, int64_t out) {
+  if (dx) sgemm(false, false, batch, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);  // dx += dy w
+  if (dw) sgemm(true, false, out, in, batch, 1.0f, dy, out, x, in, 1.0f, dw, in);   // dw += dy^T x
+  if (db)
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t o = 0; o < out; ++o) db[o] += dy[n * out + o];
+}
 
 }  // namespace ser::nn

@@ -8,9 +8,14 @@
 namespace ser::nn {
 
 template <typename T>
-void dense_forward(const T* x, const T* w, const T* b, T* y, int64_t batch, int64_t in, int64_t out);
+void dense_forward_naive(const T* x, const T* w, const T* b, T* y, int64_t batch, int64_t in, int64_t out);
 
 template <typename T>
-void dense_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t batch, int64_t in, int64_t out);
+void dense_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t batch, int64_t in, int64_t out);
+
+// The same on our sgemm: what the ops use. Tested against the naive twin.
+void dense_forward(const float* x, const float* w, const float* b, float* y, int64_t batch, int64_t in, int64_t out);
+void dense_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t batch,
+                    int64_t in, int64_t out);
 
 }  // namespace ser::nn

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "nn/kernels/gemm.hpp"
+
 namespace ser::nn {
 
 namespace {
@@ -14,7 +16,7 @@ T sigmoid(T a) {
 }  // namespace
 
 template <typename T>
-void lstm_forward(const T* x, const T* w_ih, const T* w_hh, const T* b, T* h, T* c, T* gates, const LstmShape& s) {
+void lstm_forward_naive(const T* x, const T* w_ih, const T* w_hh, const T* b, T* h, T* c, T* gates, const LstmShape& s) {
   const int64_t H = s.hidden, F = s.input, G = 4 * H;
   std::vector<T> a(static_cast<size_t>(G));
   for (int64_t n = 0; n < s.batch; ++n) {
@@ -49,7 +51,7 @@ void lstm_forward(const T* x, const T* w_ih, const T* w_hh, const T* b, T* h, T*
 }
 
 template <typename T>
-void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T* c, const T* gates, const T* dh, T* dx,
+void lstm_backward_naive(const T* x, const T* w_ih, const T* w_hh, const T* h, const T* c, const T* gates, const T* dh, T* dx,
                    T* dw_ih, T* dw_hh, T* db, const LstmShape& s) {
   const int64_t H = s.hidden, F = s.input, G = 4 * H;
   std::vector<T> dh_next(static_cast<size_t>(H)), dc_next(static_cast<size_t>(H)), da(static_cast<size_t>(G));
@@ -94,11 +96,90 @@ void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T
 }
 
 #define SER_INSTANTIATE(T)                                                                                             \
-  template void lstm_forward<T>(const T*, const T*, const T*, const T*, T*, T*, T*, const LstmShape&);                 \
-  template void lstm_backward<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, T*, T*, T*, T*, \
+  template void lstm_forward_naive<T>(const T*, const T*, const T*, const T*, T*, T*, T*, const LstmShape&);                 \
+  template void lstm_backward_naive<T>(const T*, const T*, const T*, const T*, const T*, const T*, const T*, T*, T*, T*, T*, \
                                  const LstmShape&);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
+
+namespace {
+thread_local std::vector<float> t_da, t_dh_next, t_dc_next;
+}
+
+void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const float* b, float* h, float* c,
+                  float* gates, const LstmShape& s) {
+  const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
+  // gates <- x w_ih^T + b for every (n, t) at once.
+  for (int64_t r = 0; r < N * T; ++r) std::copy(b, b + G, gates + r * G);
+  sgemm(false, true, N * T, G, F, 1.0f, x, F, w_ih, F, 1.0f, gates, G);
+  for (int64_t t = 0; t < T; ++t) {
+    // Rows (n, t) of gates, h and c are T rows apart.
+    float* a = gates + t * G;
+    if (t > 0) sgemm(false, true, N, G, H, 1.0f, h + (t - 1) * H, T * H, w_hh, H, 1.0f, a, T * G);
+    for (int64_t n = 0; n < N; ++n) {
+      float* gt = a + n * T * G;
+      float* ct = c + (n * T + t) * H;
+      float* ht = h + (n * T + t) * H;
+      const float* cprev = t ? ct - H : nullptr;
+      for (int64_t j = 0; j < H; ++j) {
+        const float i = sigmoid(gt[j]), f = sigmoid(gt[H + j]), g = std::tanh(gt[2 * H + j]),
+                    o = sigmoid(gt[3 * H + j]);
+        gt[j] = i;
+        gt[H + j] = f;
+        gt[2 * H + j] = g;
+        gt[3 * H + j] = o;
+        ct[j] = f * (cprev ? cprev[j] : 0.0f) + i * g;
+        ht[j] = o * std::tanh(ct[j]);
+      }
+    }
+  }
+}
+
+void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const float* h, const float* c,
+                   const float* gates, const float* dh, float* dx, float* dw_ih, float* dw_hh, float* db,
+                   const LstmShape& s) {
+  const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
+  if (t_da.size() < static_cast<size_t>(N * T * G)) t_da.resize(static_cast<size_t>(N * T * G));
+  if (t_dh_next.size() < static_cast<size_t>(N * H)) t_dh_next.resize(static_cast<size_t>(N * H));
+  if (t_dc_next.size() < static_cast<size_t>(N * H)) t_dc_next.resize(static_cast<size_t>(N * H));
+  float* da = t_da.data();  // [N, T, G], pre-activation gradients of every step
+  float* dh_next = t_dh_next.data();
+  float* dc_next = t_dc_next.data();
+  std::fill(dh_next, dh_next + N * H, 0.0f);
+  std::fill(dc_next, dc_next + N * H, 0.0f);
+  for (int64_t t = T - 1; t >= 0; --t) {
+    for (int64_t n = 0; n < N; ++n) {
+      const int64_t row = n * T + t;
+      const float* gt = gates + row * G;
+      const float* ct = c + row * H;
+      const float* cprev = t ? ct - H : nullptr;
+      float* dat = da + row * G;
+      float* dhn = dh_next + n * H;
+      float* dcn = dc_next + n * H;
+      for (int64_t j = 0; j < H; ++j) {
+        const float i = gt[j], f = gt[H + j], g = gt[2 * H + j], o = gt[3 * H + j];
+        const float tc = std::tanh(ct[j]);
+        const float dht = dh[row * H + j] + dhn[j];
+        const float dc = dcn[j] + dht * o * (1.0f - tc * tc);
+        dat[j] = dc * g * i * (1.0f - i);
+        dat[H + j] = dc * (cprev ? cprev[j] : 0.0f) * f * (1.0f - f);
+        dat[2 * H + j] = dc * i * (1.0f - g * g);
+        dat[3 * H + j] = dht * tc * o * (1.0f - o);
+        dcn[j] = dc * f;
+      }
+    }
+    // dh_{t-1} = da_t w_hh for the whole batch.
+    if (t > 0) sgemm(false, false, N, H, G, 1.0f, da + t * G, T * G, w_hh, H, 0.0f, dh_next, H);
+  }
+  if (db)
+    for (int64_t r = 0; r < N * T; ++r)
+      for (int64_t g = 0; g < G; ++g) db[g] += da[r * G + g];
+  if (dw_ih) sgemm(true, false, G, F, N * T, 1.0f, da, G, x, F, 1.0f, dw_ih, F);  // sum over (n, t) of da^T x
+  if (dx) sgemm(false, false, N * T, F, G, 1.0f, da, G, w_ih, F, 1.0f, dx, F);
+  if (dw_hh && T > 1)  // pairs da[n, t] with h[n, t - 1]
+    for (int64_t n = 0; n < N; ++n)
+      sgemm(true, false, G, H, T - 1, 1.0f, da + (n * T + 1) * G, G, h + n * T * H, H, 1.0f, dw_hh, H);
+}
 
 }  // namespace ser::nn

@@ -16,12 +16,23 @@ struct LstmShape {
 
 // Writes h [N, T, H], c [N, T, H] and the activated gates [N, T, 4H] (kept for backward).
 template <typename T>
-void lstm_forward(const T* x, const T* w_ih, const T* w_hh, const T* b, T* h, T* c, T* gates, const LstmShape& s);
+void lstm_forward_naive(const T* x, const T* w_ih, const T* w_hh, const T* b, T* h, T* c, T* gates, const LstmShape& s);
 
 // dh [N, T, H] is the gradient of every output step (zeros where a step is
 // not used). Back-propagation through time; accumulates into dx, dw_ih, dw_hh, db.
 template <typename T>
-void lstm_backward(const T* x, const T* w_ih, const T* w_hh, const T* h, const T* c, const T* gates, const T* dh, T* dx,
+void lstm_backward_naive(const T* x, const T* w_ih, const T* w_hh, const T* h, const T* c, const T* gates, const T* dh, T* dx,
                    T* dw_ih, T* dw_hh, T* db, const LstmShape& s);
+
+// The same on our sgemm, what the ops use: the input projection of every
+// step in one GEMM, then per step one GEMM for all four gates of the whole
+// batch followed by the fused gate non-linearities. Backward mirrors it:
+// one GEMM per step for the recurrent gradient, the weight and input
+// gradients as large GEMMs over all steps at the end.
+void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const float* b, float* h, float* c,
+                  float* gates, const LstmShape& s);
+void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const float* h, const float* c,
+                   const float* gates, const float* dh, float* dx, float* dw_ih, float* dw_hh, float* db,
+                   const LstmShape& s);
 
 }  // namespace ser::nn

@@ -1,0 +1,321 @@
+#include "nn/kernels/gemm.hpp"
+
+#include <immintrin.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace ser::nn {
+
+namespace {
+
+// Block sizes (floats). KC x NR of packed B stays in L1 while the
+// micro-kernel walks the MC rows of packed A held in L2; NC x KC of packed B
+// lives in L3. Chosen by measurement on Zen 4/5 (bench/README.md).
+constexpr int64_t kKC = 256, kMC = 144, kNC = 3072;
+
+struct AlignedFree {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// Packing buffers, one pair per thread, grown once and then reused: after
+// the first product of a given size, sgemm allocates nothing.
+struct Workspace {
+  std::unique_ptr<float[], AlignedFree> a, b;
+  size_t a_size = 0, b_size = 0;
+  static float* grow(std::unique_ptr<float[], AlignedFree>& p, size_t& have, size_t need) {
+    if (need > have) {
+      const size_t bytes = (need * sizeof(float) + 63) / 64 * 64;
+      p.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      if (!p) throw std::bad_alloc();
+      have = need;
+    }
+    return p.get();
+  }
+};
+thread_local Workspace workspace;
+
+// A(i, k) of op(A), B(k, j) of op(B).
+inline float at_a(const float* A, int64_t lda, bool t, int64_t i, int64_t k) { return t ? A[k * lda + i] : A[i * lda + k]; }
+inline float at_b(const float* B, int64_t ldb, bool t, int64_t k, int64_t j) { return t ? B[j * ldb + k] : B[k * ldb + j]; }
+
+// Rows [i0, i0 + mc) x depth [p0, p0 + kc) of op(A) as MR-row panels,
+// k-major inside a panel; rows past the end are zero.
+void pack_a(bool t, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int MR, float* out) {
+  for (int64_t ip = 0; ip < mc; ip += MR) {
+    const int64_t rows = std::min<int64_t>(MR, mc - ip);
+    float* panel = out + ip * kc;
+    if (t) {  // A stored [K, M]: a panel row of MR values is contiguous
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = A + (p0 + k) * lda + i0 + ip;
+        float* dst = panel + k * MR;
+        int64_t r = 0;
+        for (; r < rows; ++r) dst[r] = src[r];
+        for (; r < MR; ++r) dst[r] = 0.0f;
+      }
+    } else {
+      for (int64_t r = 0; r < MR; ++r) {
+        if (r < rows) {
+          const float* src = A + (i0 + ip + r) * lda + p0;
+          for (int64_t k = 0; k < kc; ++k) panel[k * MR + r] = src[k];
+        } else {
+          for (int64_t k = 0; k < kc; ++k) panel[k * MR + r] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// Depth [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) as NR-column panels.
+void pack_b(bool t, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int NR, float* out) {
+  for (int64_t jp = 0; jp < nc; jp += NR) {
+    const int64_t cols = std::min<int64_t>(NR, nc - jp);
+    float* panel = out + jp * kc;
+    if (!t) {  // B stored [K, N]: NR values of a row are contiguous
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = B + (p0 + k) * ldb + j0 + jp;
+        float* dst = panel + k * NR;
+        int64_t c = 0;
+        for (; c < cols; ++c) dst[c] = src[c];
+        for (; c < NR; ++c) dst[c] = 0.0f;
+      }
+    } else {
+      for (int64_t c = 0; c < NR; ++c) {
+        if (c < cols) {
+          const float* src = B + (j0 + jp + c) * ldb + p0;
+          for (int64_t k = 0; k < kc; ++k) panel[k * NR + c] = src[k];
+        } else {
+          for (int64_t k = 0; k < kc; ++k) panel[k * NR + c] = 0.0f;
+        }
+      }
+    }
+  }
+}
+
+// Writes an MR x NR tile held in `acc` (row-major) to C: full tiles and
+// edges alike, C = alpha * acc + beta * C (beta 0: C not read).
+inline void store_tile(const float* acc, int NR, float* C, int64_t ldc, float alpha, float beta, int mr, int nr) {
+  for (int i = 0; i < mr; ++i) {
+    float* c = C + i * ldc;
+    const float* a = acc + i * NR;
+    if (beta == 0.0f)
+      for (int j = 0; j < nr; ++j) c[j] = alpha * a[j];
+    else
+      for (int j = 0; j < nr; ++j) c[j] = alpha * a[j] + beta * c[j];
+  }
+}
+
+using MicroKernel = void (*)(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha,
+                             float beta, int mr, int nr);
+
+// Portable 4 x 16: plain loops the compiler may vectorise for the build's target.
+constexpr int kPortableMR = 4, kPortableNR = 16;
+void micro_portable(int64_t kc, const float* Ap, const float* Bp, float* C, int64_t ldc, float alpha, float beta,
+                    int mr, int nr) {
+  float acc[kPortableMR * kPortableNR] = {};
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* a = Ap + k * kPortableMR;
+    const float* b = Bp + k * kPortableNR;
+    for (int i = 0; i < kPortableMR; ++i)
+      for (int j = 0; j < kPortableNR; ++j) acc[i * kPortableNR + j] += a[i] * b[j];
+  }
+  store_tile(acc, kPortableNR, C, ldc, alpha, beta, mr, nr);
+}
+
+// AVX2 + FMA, 6 x 16: twelve ymm accumulators, two B vectors, one broadcast.
+constexpr int kAvx2MR = 6, kAvx2NR = 16;
+__attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* Ap, const float* Bp, float* C,
+                                                    int64_t ldc, float alpha, float beta, int mr, int nr) {
+  __m256 c[kAvx2MR][2];
+  for (auto& row : c) row[0] = row[1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(Bp + k * kAvx2NR), b1 = _mm256_loadu_ps(Bp + k * kAvx2NR + 8);
+    const float* a = Ap + k * kAvx2MR;
+    for (int i = 0; i < kAvx2MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      c[i][0] = _mm256_fmadd_ps(ai, b0, c[i][0]);
+      c[i][1] = _mm256_fmadd_ps(ai, b1, c[i][1]);
+    }
+  }
+  if (mr == kAvx2MR && nr == kAvx2NR) {
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    for (int i = 0; i < kAvx2MR; ++i)
+      for (int h = 0; h < 2; ++h) {
+        float* dst = C + i * ldc + 8 * h;
+        const __m256 r = _mm256_mul_ps(va, c[i][h]);
+        _mm256_storeu_ps(dst, beta == 0.0f ? r : _mm256_fmadd_ps(vb, _mm256_loadu_ps(dst), r));
+      }
+    return;
+  }
+  alignas(32) float acc[kAvx2MR * kAvx2NR];
+  for (int i = 0; i < kAvx2MR; ++i) {
+    _mm256_store_ps(acc + i * kAvx2NR, c[i][0]);
+    _mm256_store_ps(acc + i * kAvx2NR + 8, c[i][1]);
+  }
+  store_tile(acc, kAvx2NR, C, ldc, alpha, beta, mr, nr);
+}
+
+// AVX-512, 8 x 32: sixteen zmm accumulators keep both FMA pipes busy
+// through their latency; B is two vectors per k, A one broadcast per row.
+constexpr int kAvx512MR = 8, kAvx512NR = 32;
+__attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float* Ap, const float* Bp, float* C,
+                                                         int64_t ldc, float alpha, float beta, int mr, int nr) {
+  __m512 c[kAvx512MR][2];
+  for (auto& row : c) row[0] = row[1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(Bp + k * kAvx512NR), b1 = _mm512_loadu_ps(Bp + k * kAvx512NR + 16);
+    const float* a = Ap + k * kAvx512MR;
+    for (int i = 0; i < kAvx512MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      c[i][0] = _mm512_fmadd_ps(ai, b0, c[i][0]);
+      c[i][1] = _mm512_fmadd_ps(ai, b1, c[i][1]);
+    }
+  }
+  const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+  if (mr == kAvx512MR && nr == kAvx512NR) {
+    for (int i = 0; i < kAvx512MR; ++i)
+      for (int h = 0; h < 2; ++h) {
+        float* dst = C + i * ldc + 16 * h;
+        const __m512 r = _mm512_mul_ps(va, c[i][h]);
+        _mm512_storeu_ps(dst, beta == 0.0f ? r : _mm512_fmadd_ps(vb, _mm512_loadu_ps(dst), r));
+      }
+    return;
+  }
+  // Edges: masked loads and stores of the valid columns.
+  for (int i = 0; i < mr; ++i)
+    for (int h = 0; h < 2; ++h) {
+      const int cols = std::clamp(nr - 16 * h, 0, 16);
+      if (cols == 0) continue;
+      const __mmask16 m = static_cast<__mmask16>((1u << cols) - 1u);
+      float* dst = C + i * ldc + 16 * h;
+      const __m512 r = _mm512_mul_ps(va, c[i][h]);
+      _mm512_mask_storeu_ps(dst, m, beta == 0.0f ? r : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, dst), r));
+    }
+}
+
+struct Kernel {
+  MicroKernel run;
+  int MR, NR;
+};
+
+Kernel kernel_for(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::avx512:
+      return {micro_avx512, kAvx512MR, kAvx512NR};
+    case GemmIsa::avx2:
+      return {micro_avx2, kAvx2MR, kAvx2NR};
+    default:
+      return {micro_portable, kPortableMR, kPortableNR};
+  }
+}
+
+bool supported(GemmIsa isa) {
+  __builtin_cpu_init();
+  if (isa == GemmIsa::avx512) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  if (isa == GemmIsa::avx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return true;
+}
+
+std::atomic<GemmIsa>& current_isa() {
+  static std::atomic<GemmIsa> isa{gemm_best_isa()};
+  return isa;
+}
+
+// One thread, the whole BLIS loop nest over C's block [M, N].
+void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  const int64_t MC = kMC / kr.MR * kr.MR, NC = kNC / kr.NR * kr.NR;
+  Workspace& ws = workspace;
+  float* bbuf = Workspace::grow(ws.b, ws.b_size, static_cast<size_t>(kKC * ((std::min(NC, N) + kr.NR - 1) / kr.NR * kr.NR)));
+  float* abuf = Workspace::grow(ws.a, ws.a_size, static_cast<size_t>(kKC * ((std::min(MC, M) + kr.MR - 1) / kr.MR * kr.MR)));
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kKC) {
+      const int64_t kc = std::min(kKC, K - pc);
+      const float beta_here = pc == 0 ? beta : 1.0f;
+      pack_b(tb, B, ldb, pc, kc, jc, nc, kr.NR, bbuf);
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = std::min(MC, M - ic);
+        pack_a(ta, A, lda, ic, mc, pc, kc, kr.MR, abuf);
+        for (int64_t jr = 0; jr < nc; jr += kr.NR)
+          for (int64_t ir = 0; ir < mc; ir += kr.MR)
+            kr.run(kc, abuf + ir * kc, bbuf + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_here,
+                   static_cast<int>(std::min<int64_t>(kr.MR, mc - ir)),
+                   static_cast<int>(std::min<int64_t>(kr.NR, nc - jr)));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+GemmIsa gemm_best_isa() {
+  if (supported(GemmIsa::avx512)) return GemmIsa::avx512;
+  if (supported(GemmIsa::avx2)) return GemmIsa::avx2;
+  return GemmIsa::portable;
+}
+
+GemmIsa gemm_isa() { return current_isa().load(std::memory_order_relaxed); }
+
+void set_gemm_isa(GemmIsa isa) { current_isa().store(supported(isa) ? isa : gemm_best_isa()); }
+
+const char* gemm_isa_name(GemmIsa isa) {
+  return isa == GemmIsa::avx512 ? "avx512" : isa == GemmIsa::avx2 ? "avx2" : "portable";
+}
+
+void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+           int64_t ldb, float beta, float* C, int64_t ldc, int threads) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {  // C = beta * C
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+    return;
+  }
+  const Kernel kr = kernel_for(gemm_isa());
+  if (threads <= 0) {
+    // Threads pay from a few MFLOP on: below that the fork costs more than it saves.
+    const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+    threads = omp_in_parallel() || flops < 4e6 ? 1 : omp_get_max_threads();
+  }
+  // Split the longer side of C into whole panels, one share per thread; each
+  // element is still summed by one thread in the same order.
+  const bool by_cols = N / kr.NR >= M / kr.MR;
+  const int64_t unit = by_cols ? kr.NR : kr.MR, units = ((by_cols ? N : M) + unit - 1) / unit;
+  threads = static_cast<int>(std::min<int64_t>(threads, units));
+  if (threads <= 1) {
+    gemm_single(kr, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int64_t u0 = units * t / T, u1 = units * (t + 1) / T;
+    const int64_t lo = u0 * unit, hi = std::min(u1 * unit, by_cols ? N : M);
+    if (hi > lo) {
+      if (by_cols) {
+        const float* Bs = tb ? B + lo * ldb : B + lo;
+        gemm_single(kr, ta, tb, M, hi - lo, K, alpha, A, lda, Bs, ldb, beta, C + lo, ldc);
+      } else {
+        const float* As = ta ? A + lo : A + lo * lda;
+        gemm_single(kr, ta, tb, hi - lo, N, K, alpha, As, lda, B, ldb, beta, C + lo * ldc, ldc);
+      }
+    }
+  }
+}
+
+void sgemm_naive(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      double acc = 0;
+      for (int64_t k = 0; k < K; ++k) acc += static_cast<double>(at_a(A, lda, ta, i, k)) * at_b(B, ldb, tb, k, j);
+      const float prev = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+      C[i * ldc + j] = static_cast<float>(alpha * acc) + prev;
+    }
+}
+
+}  // namespace ser::nn

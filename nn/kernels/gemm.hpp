@@ -1,0 +1,37 @@
+#pragma once
+// Single-precision matrix multiply, row-major, BLAS semantics:
+//   C[M, N] = alpha * op(A)[M, K] * op(B)[K, N] + beta * C
+// op(X) is X or its transpose; lda/ldb/ldc are row strides. beta = 0 means
+// C is written without being read (NaNs in it do not propagate).
+//
+// sgemm is ours: B and A packed into panels, a register-blocked micro-kernel
+// (AVX-512 8x32, AVX2+FMA 6x16, or a portable 4x16), chosen at run time
+// from the CPU's features, and OpenMP across column (or row) blocks when
+// the product is large enough to pay for the threads. Every element of C
+// sums its K terms in the same order whatever the thread count, so results
+// do not depend on it. sgemm_naive is the reference it is tested against.
+
+#include <cstdint>
+
+namespace ser::nn {
+
+enum class GemmIsa { portable, avx2, avx512 };
+
+// The best the CPU supports (AVX-512F, else AVX2 with FMA, else portable).
+GemmIsa gemm_best_isa();
+// The ISA sgemm uses; tests and benchmarks force each one in turn. Setting
+// one the CPU lacks falls back to the best it has.
+GemmIsa gemm_isa();
+void set_gemm_isa(GemmIsa isa);
+const char* gemm_isa_name(GemmIsa isa);
+
+// threads <= 0: decide (all OpenMP threads for large products, one for
+// small ones or when already inside a parallel region).
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads = 0);
+
+// Triple loop, accumulating in double: slow and obviously right.
+void sgemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+}  // namespace ser::nn

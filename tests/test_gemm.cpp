@@ -1,0 +1,91 @@
+// Our sgemm against the naive triple loop: every ISA the CPU has, all four
+// transpose combinations, sizes that are not multiples of the register tile
+// or the cache blocks, strided operands, alpha and beta; and the same bits
+// whatever the thread count.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "common/rng.hpp"
+#include "nn/kernels/gemm.hpp"
+
+using namespace ser::nn;
+
+namespace {
+struct Case {
+  int64_t M, N, K;
+};
+
+std::vector<float> random(size_t n, ser::Rng& rng) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = static_cast<float>(rng.uniform() * 2.0 - 1.0);
+  return v;
+}
+
+// Largest |ours - naive| relative to the scale of the sum, sum_k |a||b| + |beta c|.
+double check_case(const Case& c, bool ta, bool tb, float alpha, float beta, int threads, ser::Rng& rng) {
+  const int64_t pad = 3;  // row strides longer than the rows
+  const int64_t a_rows = ta ? c.K : c.M, a_cols = ta ? c.M : c.K;
+  const int64_t b_rows = tb ? c.N : c.K, b_cols = tb ? c.K : c.N;
+  const int64_t lda = a_cols + pad, ldb = b_cols + pad, ldc = c.N + pad;
+  const auto A = random(static_cast<size_t>(a_rows * lda), rng);
+  const auto B = random(static_cast<size_t>(b_rows * ldb), rng);
+  auto C = random(static_cast<size_t>(c.M * ldc), rng);
+  auto expect = C;
+  sgemm(ta, tb, c.M, c.N, c.K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc, threads);
+  sgemm_naive(ta, tb, c.M, c.N, c.K, alpha, A.data(), lda, B.data(), ldb, beta, expect.data(), ldc);
+  double worst = 0;
+  for (int64_t i = 0; i < c.M; ++i) {
+    for (int64_t j = 0; j < c.N; ++j) {
+      const double scale = std::abs(alpha) * static_cast<double>(c.K) + std::abs(beta) + 1e-30;
+      worst = std::max(worst, std::abs(C[i * ldc + j] - expect[i * ldc + j]) / scale);
+    }
+    for (int64_t j = c.N; j < ldc; ++j) REQUIRE(C[i * ldc + j] == expect[i * ldc + j]);  // padding untouched
+  }
+  return worst;
+}
+}  // namespace
+
+TEST_CASE("sgemm agrees with the naive kernel on every ISA, transpose, edge and stride") {
+  const std::vector<Case> cases = {{1, 1, 1},    {7, 5, 3},     {8, 32, 17},   {9, 33, 257}, {6, 16, 1},
+                                   {13, 47, 300}, {100, 3, 513}, {3, 100, 64}, {145, 97, 31}, {64, 3100, 20},
+                                   {300, 290, 260}};
+  ser::Rng rng(11);
+  for (GemmIsa isa : {GemmIsa::portable, GemmIsa::avx2, GemmIsa::avx512}) {
+    set_gemm_isa(isa);
+    if (gemm_isa() != isa) {
+      MESSAGE("this CPU has no " << std::string(gemm_isa_name(isa)) << "; skipped");
+      continue;
+    }
+    double worst = 0;
+    for (const Case& c : cases)
+      for (int t = 0; t < 4; ++t)
+        worst = std::max(worst, check_case(c, t & 1, t & 2, t == 3 ? -0.5f : 1.0f, t == 1 ? 0.0f : 0.75f, 0, rng));
+    MESSAGE(std::string(gemm_isa_name(isa)) << ": worst error " << worst << " of the K-term scale");
+    CHECK(worst < 1e-6);  // float32 rounding of sums of up to 513 terms of size <= 1
+  }
+  set_gemm_isa(gemm_best_isa());
+}
+
+TEST_CASE("beta = 0 writes C without reading it; K = 0 scales C") {
+  std::vector<float> A = {1, 2, 3, 4}, B = {1, 0, 0, 1};
+  std::vector<float> C(4, std::numeric_limits<float>::quiet_NaN());
+  sgemm(false, false, 2, 2, 2, 1.0f, A.data(), 2, B.data(), 2, 0.0f, C.data(), 2);
+  CHECK(C == std::vector<float>{1, 2, 3, 4});
+  sgemm(false, false, 2, 2, 0, 1.0f, A.data(), 2, B.data(), 2, 2.0f, C.data(), 2);
+  CHECK(C == std::vector<float>{2, 4, 6, 8});
+}
+
+TEST_CASE("the same bits with one thread and with two") {
+  ser::Rng rng(5);
+  for (const Case& c : {Case{256, 256, 256}, Case{37, 1000, 129}, Case{1000, 40, 70}}) {
+    const auto A = random(static_cast<size_t>(c.M * c.K), rng), B = random(static_cast<size_t>(c.K * c.N), rng);
+    std::vector<float> one(static_cast<size_t>(c.M * c.N)), two(one.size());
+    sgemm(false, false, c.M, c.N, c.K, 1.0f, A.data(), c.K, B.data(), c.N, 0.0f, one.data(), c.N, 1);
+    sgemm(false, false, c.M, c.N, c.K, 1.0f, A.data(), c.K, B.data(), c.N, 0.0f, two.data(), c.N, 2);
+    CHECK(one == two);
+  }
+}

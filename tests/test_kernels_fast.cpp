@@ -1,0 +1,136 @@
+// Every optimised kernel against its naive twin (run in double, so the
+// comparison measures the fast kernel's float rounding only): random shapes,
+// odd sizes, strides, dilations, padding, tails that are not a multiple of
+// the vector width, batches of one (threads inside the GEMM) and of many
+// (threads across samples).
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "common/rng.hpp"
+#include "nn/kernels/conv.hpp"
+#include "nn/kernels/dense.hpp"
+#include "nn/kernels/gemm.hpp"
+#include "nn/kernels/lstm.hpp"
+
+using namespace ser::nn;
+
+namespace {
+std::vector<float> random(size_t n, ser::Rng& rng) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = static_cast<float>(rng.uniform() * 2.0 - 1.0);
+  return v;
+}
+std::vector<double> widen(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+// max |fast - reference| / max(1, max |reference|)
+double difference(const std::vector<float>& fast, const std::vector<double>& ref) {
+  REQUIRE(fast.size() == ref.size());
+  double worst = 0, scale = 1;
+  for (double r : ref) scale = std::max(scale, std::abs(r));
+  for (size_t i = 0; i < fast.size(); ++i) worst = std::max(worst, std::abs(fast[i] - ref[i]));
+  return worst / scale;
+}
+
+void check_conv(const Conv2dShape& s, ser::Rng& rng) {
+  const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w);
+  const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w);
+  const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
+  const auto x = random(nx, rng), w = random(nw, rng), b = random(static_cast<size_t>(s.out_channels), rng),
+             dy = random(ny, rng);
+  std::vector<float> y(ny), dx(nx, 0.5f), dw(nw, 0.25f), db(static_cast<size_t>(s.out_channels), 0.125f);
+  conv2d_forward(x.data(), w.data(), b.data(), y.data(), s);
+  conv2d_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), s);
+  const auto xd = widen(x), wd = widen(w), bd = widen(b), dyd = widen(dy);
+  std::vector<double> yr(ny), dxr(nx, 0.5), dwr(nw, 0.25), dbr(static_cast<size_t>(s.out_channels), 0.125);
+  conv2d_forward_naive(xd.data(), wd.data(), bd.data(), yr.data(), s);
+  conv2d_backward_naive(xd.data(), wd.data(), dyd.data(), dxr.data(), dwr.data(), dbr.data(), s);
+  const double tol = 2e-6;
+  CHECK(difference(y, yr) < tol);
+  CHECK(difference(dx, dxr) < tol);  // accumulated (+=) onto what was there
+  CHECK(difference(dw, dwr) < tol);
+  CHECK(difference(db, dbr) < tol);
+}
+
+Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int64_t kh, int64_t kw, int64_t stride,
+                       int64_t dilation, int64_t pad) {
+  Conv2dShape s;
+  s.batch = n;
+  s.in_channels = c;
+  s.in_h = h;
+  s.in_w = w;
+  s.out_channels = oc;
+  s.kernel_h = kh;
+  s.kernel_w = kw;
+  s.stride_h = s.stride_w = stride;
+  s.dilation_h = s.dilation_w = dilation;
+  s.pad_top = s.pad_left = pad;
+  s.out_h = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1;
+  s.out_w = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("conv2d and conv1d: im2col + sgemm agree with the naive kernels") {
+  ser::Rng rng(3);
+  for (GemmIsa isa : {GemmIsa::portable, GemmIsa::avx2, GemmIsa::avx512}) {
+    set_gemm_isa(isa);
+    if (gemm_isa() != isa) continue;
+    check_conv(conv_shape(3, 2, 9, 11, 5, 3, 3, 1, 1, 1), rng);  // same-style padding
+    check_conv(conv_shape(1, 3, 17, 13, 7, 5, 5, 2, 1, 2), rng);   // stride 2, batch of one
+    check_conv(conv_shape(4, 4, 12, 12, 6, 3, 2, 1, 2, 0), rng);   // dilation, uneven kernel
+    check_conv(conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, 0), rng);    // pointwise: no im2col
+    check_conv(conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, 0), rng);  // the TESS CNN's first layer, shorter
+    check_conv(conv_shape(2, 16, 1, 37, 35, 1, 11, 3, 1, 5), rng);  // 1-D, stride 3, padding
+  }
+  set_gemm_isa(gemm_best_isa());
+}
+
+TEST_CASE("dense: sgemm agrees with the naive kernel") {
+  ser::Rng rng(4);
+  for (auto [N, in, out] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 17, 5}, {32, 1664, 256}, {7, 33, 129}}) {
+    const auto x = random(static_cast<size_t>(N * in), rng), w = random(static_cast<size_t>(out * in), rng),
+               b = random(static_cast<size_t>(out), rng), dy = random(static_cast<size_t>(N * out), rng);
+    std::vector<float> y(static_cast<size_t>(N * out)), dx(x.size(), 1.0f), dw(w.size(), -1.0f), db(b.size(), 0.5f);
+    dense_forward(x.data(), w.data(), b.data(), y.data(), N, in, out);
+    dense_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), N, in, out);
+    const auto xd = widen(x), wd = widen(w), bd = widen(b), dyd = widen(dy);
+    std::vector<double> yr(y.size()), dxr(x.size(), 1.0), dwr(w.size(), -1.0), dbr(b.size(), 0.5);
+    dense_forward_naive(xd.data(), wd.data(), bd.data(), yr.data(), N, in, out);
+    dense_backward_naive(xd.data(), wd.data(), dyd.data(), dxr.data(), dwr.data(), dbr.data(), N, in, out);
+    CHECK(difference(y, yr) < 2e-6);
+    CHECK(difference(dx, dxr) < 2e-6);
+    CHECK(difference(dw, dwr) < 2e-6);
+    CHECK(difference(db, dbr) < 2e-6);
+  }
+}
+
+TEST_CASE("lstm: per-step GEMMs and fused gates agree with the naive kernel") {
+  ser::Rng rng(5);
+  for (LstmShape s : {LstmShape{1, 1, 3, 2}, LstmShape{3, 7, 5, 9}, LstmShape{4, 12, 40, 33}}) {
+    const size_t nx = static_cast<size_t>(s.batch * s.steps * s.input), nh = static_cast<size_t>(s.batch * s.steps * s.hidden);
+    const size_t G = static_cast<size_t>(4 * s.hidden);
+    const auto x = random(nx, rng), wi = random(G * static_cast<size_t>(s.input), rng),
+               wh = random(G * static_cast<size_t>(s.hidden), rng), b = random(G, rng), dh = random(nh, rng);
+    std::vector<float> h(nh), c(nh), gates(nh * 4), dx(nx, 0.0f), dwi(wi.size(), 0.0f), dwh(wh.size(), 0.0f),
+        db(G, 0.0f);
+    lstm_forward(x.data(), wi.data(), wh.data(), b.data(), h.data(), c.data(), gates.data(), s);
+    lstm_backward(x.data(), wi.data(), wh.data(), h.data(), c.data(), gates.data(), dh.data(), dx.data(), dwi.data(),
+                  dwh.data(), db.data(), s);
+    const auto xd = widen(x), wid = widen(wi), whd = widen(wh), bd = widen(b), dhd = widen(dh);
+    std::vector<double> hr(nh), cr(nh), gr(nh * 4), dxr(nx, 0.0), dwir(wi.size(), 0.0), dwhr(wh.size(), 0.0),
+        dbr(G, 0.0);
+    lstm_forward_naive(xd.data(), wid.data(), whd.data(), bd.data(), hr.data(), cr.data(), gr.data(), s);
+    lstm_backward_naive(xd.data(), wid.data(), whd.data(), hr.data(), cr.data(), gr.data(), dhd.data(), dxr.data(),
+                        dwir.data(), dwhr.data(), dbr.data(), s);
+    CHECK(difference(h, hr) < 1e-5);
+    CHECK(difference(c, cr) < 1e-5);
+    CHECK(difference(gates, gr) < 1e-5);
+    CHECK(difference(dx, dxr) < 1e-5);
+    CHECK(difference(dwi, dwir) < 1e-5);
+    CHECK(difference(dwh, dwhr) < 1e-5);
+    CHECK(difference(db, dbr) < 1e-5);
+  }
+}
