@@ -11,7 +11,7 @@
 #include "common/atomic_file.hpp"
 #include "nn/model_file.hpp"
 #include "nn/sequential.hpp"
-#include "support/models.hpp"
+#include "nn/zoo.hpp"
 
 using namespace ser::nn;
 namespace fs = std::filesystem;
@@ -36,7 +36,7 @@ Tensor random_input(const Shape& s, uint64_t seed) {
 
 TEST_CASE("the TESS 1D CNN: 481,518 parameters and the published output lengths") {
   Rng rng(1);
-  Sequential model(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
+  Sequential model(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
   CHECK(model.trainable_count() == 481518);
   std::vector<int64_t> lengths;
   for (const Shape& s : model.layer_output_shapes()) lengths.push_back(s.back());
@@ -49,13 +49,13 @@ TEST_CASE("the TESS 1D CNN: 481,518 parameters and the published output lengths"
     CHECK_MESSAGE(summary.find(row) != std::string::npos, row);
   CHECK(summary.find("conv1d_1 (Conv1D)") != std::string::npos);
   // Dropout adds no parameters.
-  Sequential with_dropout(ser::test::tess_cnn1d_specs(true), Shape{1, 2400}, rng);
+  Sequential with_dropout(ser::nn::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng);
   CHECK(with_dropout.trainable_count() == 481518);
 }
 
 TEST_CASE("the FER CNN: 2,345,607 parameters") {
   Rng rng(1);
-  Sequential model(ser::test::fer_cnn_specs(), Shape{1, 48, 48}, rng, "fer_cnn");
+  Sequential model(ser::nn::zoo::fer_cnn_specs(), Shape{1, 48, 48}, rng, "fer_cnn");
   const std::string summary = model.summary();
   MESSAGE(summary);
   CHECK(model.trainable_count() == 2345607);
@@ -73,9 +73,9 @@ TEST_CASE("batch norm statistics count as non-trainable, as in Keras") {
 
 TEST_CASE("same seed, same weights; another seed, other weights") {
   Rng a(5), b(5), c(6);
-  Sequential ma(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, a);
-  Sequential mb(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, b);
-  Sequential mc(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, c);
+  Sequential ma(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, a);
+  Sequential mb(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, b);
+  Sequential mc(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, c);
   const auto pa = ma.parameters(), pb = mb.parameters(), pc = mc.parameters();
   for (size_t i = 0; i < pa.size(); i += 2) {  // weights (biases start at zero)
     CHECK(std::equal(pa[i].tensor.values().begin(), pa[i].tensor.values().end(), pb[i].tensor.values().begin()));
@@ -89,7 +89,7 @@ TEST_CASE("same seed, same weights; another seed, other weights") {
 TEST_CASE("save then load gives identical predictions, labels and feature settings") {
   const fs::path dir = temp_dir();
   Rng rng(3);
-  Sequential model(ser::test::tess_cnn1d_specs(true), Shape{1, 2400}, rng, "tess_cnn1d");
+  Sequential model(ser::nn::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng, "tess_cnn1d");
   model.labels = {"OAF_angry", "OAF_disgust", "OAF_fear", "OAF_happy", "OAF_neutral", "OAF_ps", "OAF_sad",
                   "YAF_angry", "YAF_disgust", "YAF_fear", "YAF_happy", "YAF_neutral", "YAF_ps", "YAF_sad"};
   model.feature_settings = "kind: mfcc\nn_mfcc: 20\nframes: 120\n";
@@ -176,7 +176,7 @@ TEST_CASE("an atomic write that fails leaves the old file untouched") {
 
 TEST_CASE("input of the wrong shape is refused with the expected shape") {
   Rng rng(1);
-  Sequential model(ser::test::tess_cnn1d_specs(), Shape{1, 2400}, rng);
+  Sequential model(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng);
   CHECK_THROWS_WITH_AS(model.predict(Tensor::zeros(Shape{2, 1, 2000})),
                        doctest::Contains("expects input [batch, 1, 2400], got [2, 1, 2000]"), std::invalid_argument);
 }

@@ -1,16 +1,18 @@
 #pragma once
-// Layer lists of the published models the tests build.
+// The published architectures as layer lists, for the tests (parameter
+// counts, PyTorch comparisons) and the benchmarks (train_step/<model>).
+// The experiment configs in configs/ describe the same models in YAML.
 
 #include <vector>
 
 #include "nn/layers/layer_spec.hpp"
 
-namespace ser::test {
+namespace ser::nn::zoo {
 
 // The TESS 1D CNN (Conv1D 8/16/32/64, kernels 13/11/9/7, MaxPool 3, Dense 256/128/14)
 // on a [1, 2400] input: 481,518 parameters.
-inline std::vector<nn::LayerSpec> tess_cnn1d_specs(bool with_dropout = false) {
-  std::vector<nn::LayerSpec> s = {{"conv1d", {{"filters", "8"}, {"kernel", "13"}, {"activation", "relu"}}},
+inline std::vector<LayerSpec> tess_cnn1d_specs(bool with_dropout = false) {
+  std::vector<LayerSpec> s = {{"conv1d", {{"filters", "8"}, {"kernel", "13"}, {"activation", "relu"}}},
                                   {"maxpool1d", {{"pool", "3"}}},
                                   {"conv1d", {{"filters", "16"}, {"kernel", "11"}, {"activation", "relu"}}},
                                   {"maxpool1d", {{"pool", "3"}}},
@@ -22,12 +24,12 @@ inline std::vector<nn::LayerSpec> tess_cnn1d_specs(bool with_dropout = false) {
                                   {"dense", {{"units", "256"}, {"activation", "relu"}}},
                                   {"dense", {{"units", "128"}, {"activation", "relu"}}},
                                   {"dense", {{"units", "14"}}}};
-  if (with_dropout) s.insert(s.begin() + 10, nn::LayerSpec("dropout", {{"rate", "0.3"}}));
+  if (with_dropout) s.insert(s.begin() + 10, LayerSpec("dropout", {{"rate", "0.3"}}));
   return s;
 }
 
 // The FER2013 2D CNN on [1, 48, 48]: 2,345,607 parameters.
-inline std::vector<nn::LayerSpec> fer_cnn_specs() {
+inline std::vector<LayerSpec> fer_cnn_specs() {
   return {{"conv2d", {{"filters", "32"}, {"kernel", "3"}, {"activation", "relu"}}},
           {"conv2d", {{"filters", "64"}, {"kernel", "3"}, {"activation", "relu"}}},
           {"maxpool2d", {{"pool", "2"}}},
@@ -40,4 +42,22 @@ inline std::vector<nn::LayerSpec> fer_cnn_specs() {
           {"dense", {{"units", "7"}}}};
 }
 
-}  // namespace ser::test
+// The deepeshdm RAVDESS CNN on a [1, 128, 165] mel image: Conv2D 32/64/128
+// with 5x5 kernels and same padding, MaxPool 2 stride 3, Dense 150/75/8; 845,107 parameters.
+inline std::vector<LayerSpec> ravdess_mel_cnn_specs() {
+  std::vector<LayerSpec> s;
+  for (const char* f : {"32", "64", "128"}) {
+    s.push_back({"conv2d", {{"filters", f}, {"kernel", "5"}, {"padding", "same"}, {"activation", "relu"}}});
+    s.push_back({"maxpool2d", {{"pool", "2"}, {"stride", "3"}}});
+  }
+  s.push_back({"flatten"});
+  s.push_back({"dense", {{"units", "150"}, {"activation", "relu"}}});
+  s.push_back({"dense", {{"units", "75"}, {"activation", "relu"}}});
+  s.push_back({"dense", {{"units", "8"}}});
+  return s;
+}
+
+// One LSTM of 128 units over [100 steps, 40 features], then Dense 7.
+inline std::vector<LayerSpec> lstm_specs() { return {{"lstm", {{"units", "128"}}}, {"dense", {{"units", "7"}}}}; }
+
+}  // namespace ser::nn::zoo

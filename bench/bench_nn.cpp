@@ -1,0 +1,201 @@
+// Kernel and model benchmarks of nn/ (Google Benchmark), in ser_bench.
+//
+//   gemm/<ours|openblas|eigen>/<M>x<N>x<K>    GFLOP/s counter from 2*M*N*K
+//   layer/<model>/<index>_<layer>/<fwd|fwd_bwd>  each layer of the published models
+//   train_step/<model>   forward + loss + backward + Adam, items_per_second = samples/s
+//   infer/<model>        batch 1 (and batch 64), items_per_second = samples/s
+//
+// OpenBLAS and Eigen appear here only as references.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <Eigen/Dense>
+#include <string>
+#include <vector>
+
+#include "common/rng.hpp"
+#include "nn/kernels/gemm.hpp"
+#include "nn/optim/optimizer.hpp"
+#include "nn/sequential.hpp"
+#include "nn/train.hpp"
+#include "nn/zoo.hpp"
+
+#ifdef SER_BENCH_OPENBLAS
+#include <cblas.h>
+#endif
+
+using namespace ser::nn;
+
+namespace {
+
+std::vector<float> random(size_t n, uint64_t seed) {
+  ser::Rng rng(seed);
+  std::vector<float> v(n);
+  for (auto& x : v) x = static_cast<float>(rng.uniform() * 2.0 - 1.0);
+  return v;
+}
+
+enum class Impl { ours, openblas, eigen };
+
+void bm_gemm(benchmark::State& state, Impl impl, int64_t M, int64_t N, int64_t K, bool ta, bool tb) {
+  const auto A = random(static_cast<size_t>(M * K), 1), B = random(static_cast<size_t>(K * N), 2);
+  std::vector<float> C(static_cast<size_t>(M * N));
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  for (auto _ : state) {
+    switch (impl) {
+      case Impl::ours:
+        sgemm(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), N);
+        break;
+      case Impl::openblas:
+#ifdef SER_BENCH_OPENBLAS
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(M),
+                    static_cast<int>(N), static_cast<int>(K), 1.0f, A.data(), static_cast<int>(lda), B.data(),
+                    static_cast<int>(ldb), 0.0f, C.data(), static_cast<int>(N));
+#endif
+        break;
+      case Impl::eigen: {
+        using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+        Eigen::Map<const RowMat> a(A.data(), ta ? K : M, ta ? M : K), b(B.data(), tb ? N : K, tb ? K : N);
+        Eigen::Map<RowMat> c(C.data(), M, N);
+        if (!ta && !tb) c.noalias() = a * b;
+        else if (ta && !tb) c.noalias() = a.transpose() * b;
+        else if (!ta && tb) c.noalias() = a * b.transpose();
+        else c.noalias() = a.transpose() * b.transpose();
+        break;
+      }
+    }
+    benchmark::DoNotOptimize(C.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(M * N * K), benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+}
+
+void register_gemm() {
+  struct Shape3 {
+    int64_t M, N, K;
+    bool ta, tb;
+    const char* what;
+  };
+  std::vector<Shape3> shapes;
+  for (int64_t n : {64, 128, 256, 512, 1024, 2048}) shapes.push_back({n, n, n, false, false, "square"});
+  // Shapes the published models produce (per sample for convolutions, im2col).
+  shapes.push_back({16, 786, 88, false, false, "tess_conv2_fwd"});        // 16 x (8*11) x 786
+  shapes.push_back({64, 78, 224, false, false, "tess_conv4_fwd"});
+  shapes.push_back({32, 256, 1664, false, true, "tess_dense1_fwd"});     // batch 32
+  shapes.push_back({64, 2116, 288, false, false, "fer_conv2_fwd"});      // 64 x (32*9) x 46*46
+  shapes.push_back({64, 1024, 2048, false, true, "fer_dense1_fwd"});     // batch 64, 128*4*4 = 2048
+  shapes.push_back({128, 135, 1600, false, false, "ravdess_conv3_fwd"});  // 128 x (64*25) x 9*15? (5x5, same)
+  shapes.push_back({32, 512, 128, false, true, "lstm_step"});            // h w_hh^T, batch 32
+  shapes.push_back({3200, 512, 40, false, true, "lstm_input"});          // all steps' x w_ih^T
+  for (const auto& s : shapes) {
+    const std::string dims = std::to_string(s.M) + "x" + std::to_string(s.N) + "x" + std::to_string(s.K);
+    const std::string suffix = std::string("/") + s.what + "/" + dims;
+    benchmark::RegisterBenchmark(("gemm/ours" + suffix).c_str(), bm_gemm, Impl::ours, s.M, s.N, s.K, s.ta, s.tb)
+        ->UseRealTime();
+#ifdef SER_BENCH_OPENBLAS
+    benchmark::RegisterBenchmark(("gemm/openblas" + suffix).c_str(), bm_gemm, Impl::openblas, s.M, s.N, s.K, s.ta, s.tb)
+        ->UseRealTime();
+#endif
+    if (s.M <= 1024)
+      benchmark::RegisterBenchmark(("gemm/eigen" + suffix).c_str(), bm_gemm, Impl::eigen, s.M, s.N, s.K, s.ta, s.tb)
+          ->UseRealTime();
+  }
+}
+
+struct ModelCase {
+  const char* name;
+  std::vector<LayerSpec> specs;
+  Shape input;
+  int classes, batch;
+};
+
+std::vector<ModelCase> models() {
+  return {{"tess_cnn1d", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 14, 32},
+          {"fer_cnn", zoo::fer_cnn_specs(), Shape{1, 48, 48}, 7, 64},
+          {"ravdess_mel_cnn", zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 8, 64},
+          {"lstm", zoo::lstm_specs(), Shape{100, 40}, 7, 32}};
+}
+
+Tensor random_batch(const Shape& input, int batch, uint64_t seed) {
+  const Shape s = input.prepend(batch);
+  const auto v = random(static_cast<size_t>(s.numel()), seed);
+  return Tensor::from(s, v);
+}
+
+void bm_train_step(benchmark::State& state, const ModelCase& m) {
+  ser::Rng init(1), dropout(2);
+  Sequential model(m.specs, m.input, init, m.name);
+  Adam opt(model.parameter_tensors(), AdamOptions{});
+  const Tensor x = random_batch(m.input, m.batch, 3);
+  std::vector<int32_t> y(static_cast<size_t>(m.batch));
+  for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % static_cast<size_t>(m.classes));
+  for (auto _ : state) benchmark::DoNotOptimize(train_step(model, opt, x, y, dropout).loss);
+  state.SetItemsProcessed(state.iterations() * m.batch);
+}
+
+void bm_infer(benchmark::State& state, const ModelCase& m) {
+  ser::Rng init(1);
+  Sequential model(m.specs, m.input, init, m.name);
+  const int batch = static_cast<int>(state.range(0));
+  const Tensor x = random_batch(m.input, batch, 3);
+  for (auto _ : state) benchmark::DoNotOptimize(model.predict(x).data());
+  state.SetItemsProcessed(state.iterations() * batch);
+}
+
+// One layer of a model, forward alone and forward + backward, on the input
+// the previous layers give it.
+void bm_layer(benchmark::State& state, const ModelCase& m, size_t index, bool backward) {
+  ser::Rng init(1), dropout(2);
+  Sequential model(m.specs, m.input, init, m.name);
+  const Shape in_shape = index == 0 ? m.input : model.layer_output_shapes()[index - 1];
+  Tensor x = random_batch(in_shape, m.batch, 4);
+  x.set_requires_grad(true);
+  const std::vector<float> grad(static_cast<size_t>(model.layer_output_shapes()[index].numel() * m.batch), 1e-3f);
+  ForwardContext ctx;
+  ctx.training = true;
+  ctx.rng = &dropout;
+  ctx.record = backward;
+  for (auto _ : state) {
+    Tensor y = model.layer(index).forward(x, ctx);
+    if (backward) y.backward(grad);
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.SetItemsProcessed(state.iterations() * m.batch);
+}
+
+void register_models() {
+  static const std::vector<ModelCase> cases = models();
+  for (const auto& m : cases) {
+    benchmark::RegisterBenchmark((std::string("train_step/") + m.name).c_str(), bm_train_step, m)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  for (const auto& m : cases)
+    benchmark::RegisterBenchmark((std::string("infer/") + m.name).c_str(), bm_infer, m)
+        ->Arg(1)
+        ->Arg(64)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
+  for (const auto& m : cases) {
+    ser::Rng init(1);
+    Sequential model(m.specs, m.input, init, m.name);
+    for (size_t i = 0; i < model.size(); ++i) {
+      const std::string base = std::string("layer/") + m.name + "/" + (i < 10 ? "0" : "") + std::to_string(i) + "_" +
+                               model.layer_names()[i];
+      for (bool bwd : {false, true})
+        benchmark::RegisterBenchmark((base + (bwd ? "/fwd_bwd" : "/fwd")).c_str(), bm_layer, m, i, bwd)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
+const bool registered = [] {
+  register_gemm();
+  register_models();
+  return true;
+}();
+
+}  // namespace
