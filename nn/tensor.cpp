@@ -5,20 +5,101 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace ser::nn {
 
-void Buffer::Free::operator()(float* p) const { std::free(p); }
+namespace {
 
-Buffer::Buffer(int64_t n) : n_(n) {
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPooling = false;
+#else
+constexpr bool kPooling = true;
+#endif
+
+// Sizes rounded up to one of 8 steps per power of two: at most 12.5% waste,
+// and tensors of nearly equal size share blocks.
+size_t size_class(size_t bytes) {
+  bytes = std::max<size_t>(64, (bytes + 63) / 64 * 64);
+  if (bytes <= 4096) return bytes;
+  size_t top = size_t{1} << (63 - __builtin_clzll(bytes));
+  const size_t step = top / 8;
+  return (bytes + step - 1) / step * step;
+}
+
+std::atomic<bool> pool_alive{false};
+
+struct Pool {
+  std::mutex mutex;
+  std::unordered_map<size_t, std::vector<void*>> free;
+  BufferPoolStats stats;
+  Pool() { pool_alive = true; }
+  ~Pool() {
+    pool_alive = false;  // buffers that outlive the pool (static tensors) go straight back to the system
+    for (auto& [bytes, blocks] : free)
+      for (void* p : blocks) std::free(p);
+  }
+};
+
+Pool& pool() {
+  static Pool p;
+  return p;
+}
+
+void* take(size_t bytes) {
+  if (kPooling) {
+    Pool& p = pool();
+    std::lock_guard lock(p.mutex);
+    auto it = p.free.find(bytes);
+    if (it != p.free.end() && !it->second.empty()) {
+      void* block = it->second.back();
+      it->second.pop_back();
+      ++p.stats.reused;
+      p.stats.cached_bytes -= static_cast<int64_t>(bytes);
+      return block;
+    }
+    ++p.stats.system_allocations;
+  }
+  void* block = std::aligned_alloc(64, bytes);
+  if (!block) throw std::bad_alloc();
+  return block;
+}
+
+void* allocate(int64_t n, size_t& bytes) {
   if (n < 0) throw std::invalid_argument("negative buffer size");
-  // aligned_alloc needs a size that is a multiple of the alignment.
-  const size_t bytes = ((static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float) + 63) / 64) * 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  std::memset(p, 0, bytes);
-  ptr_.reset(static_cast<float*>(p));
+  bytes = size_class(static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float));
+  return take(bytes);
+}
+}  // namespace
+
+void Buffer::Free::operator()(float* p) const {
+  if (kPooling && pool_alive) {
+    Pool& pl = pool();
+    std::lock_guard lock(pl.mutex);
+    pl.free[bytes].push_back(p);
+    pl.stats.cached_bytes += static_cast<int64_t>(bytes);
+    return;
+  }
+  std::free(p);
+}
+
+BufferPoolStats buffer_pool_stats() {
+  Pool& p = pool();
+  std::lock_guard lock(p.mutex);
+  return p.stats;
+}
+
+Buffer::Buffer(int64_t n) : Buffer(n, Uninitialized{}) {
+  std::memset(ptr_.get(), 0, static_cast<size_t>(std::max<int64_t>(n, 1)) * sizeof(float));
+}
+
+Buffer::Buffer(int64_t n, Uninitialized) : ptr_(nullptr, Free{0}), n_(n) {
+  size_t bytes = 0;
+  void* p = allocate(n, bytes);
+  ptr_ = std::unique_ptr<float, Free>(static_cast<float*>(p), Free{bytes});
 }
 
 float* TensorImpl::grad_data() {

@@ -18,21 +18,35 @@
 
 namespace ser::nn {
 
-// Owning 64-byte-aligned float array.
+// Owning 64-byte-aligned float array. Memory comes from a pool of freed
+// blocks (by size class), so a training loop that makes the same tensors
+// every step stops asking the system for memory after its first step, and
+// large activations do not page-fault afresh each time. (Sanitizer builds
+// bypass the pool so that use-after-free stays visible.)
 class Buffer {
  public:
   explicit Buffer(int64_t n);  // zero-filled
+  struct Uninitialized {};
+  Buffer(int64_t n, Uninitialized);  // for outputs a kernel overwrites completely
+  static std::shared_ptr<Buffer> uninitialized(int64_t n) { return std::make_shared<Buffer>(n, Uninitialized{}); }
   float* data() { return ptr_.get(); }
   const float* data() const { return ptr_.get(); }
   int64_t size() const { return n_; }
 
  private:
   struct Free {
+    size_t bytes = 0;
     void operator()(float* p) const;
   };
   std::unique_ptr<float, Free> ptr_;
   int64_t n_;
 };
+
+// How often Buffers came from the system and from the pool (for tests and benchmarks).
+struct BufferPoolStats {
+  int64_t system_allocations = 0, reused = 0, cached_bytes = 0;
+};
+BufferPoolStats buffer_pool_stats();
 
 struct TensorImpl;
 // Propagates `out`'s gradient into the gradients of its recorded inputs.

@@ -83,9 +83,9 @@ void check_pool(const std::string& name, const Pool2dShape& s, bool max, Rng& rn
     Vec y(ny);
     std::vector<int32_t> arg(ny);
     if (max)
-      maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
+      maxpool2d_forward_naive(in[0].data(), y.data(), arg.data(), s);
     else
-      avgpool2d_forward(in[0].data(), y.data(), s);
+      avgpool2d_forward_naive(in[0].data(), y.data(), s);
     return y;
   };
   c.backward = [s, ny, max](const Arrays& in, const Vec& dy) {
@@ -93,10 +93,10 @@ void check_pool(const std::string& name, const Pool2dShape& s, bool max, Rng& rn
     if (max) {
       Vec y(ny);
       std::vector<int32_t> arg(ny);
-      maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
-      maxpool2d_backward(arg.data(), dy.data(), g[0].data(), s);
+      maxpool2d_forward_naive(in[0].data(), y.data(), arg.data(), s);
+      maxpool2d_backward_naive(arg.data(), dy.data(), g[0].data(), s);
     } else {
-      avgpool2d_backward(dy.data(), g[0].data(), s);
+      avgpool2d_backward_naive(dy.data(), g[0].data(), s);
     }
     return g;
   };
@@ -197,12 +197,12 @@ TEST_CASE("max-pool ties go to the first position, and only it gets the gradient
   const double x[6] = {1.0, 5.0, 5.0, 2.0, 2.0, 2.0};
   double y[2];
   int32_t arg[2];
-  maxpool2d_forward(x, y, arg, s);
+  maxpool2d_forward_naive(x, y, arg, s);
   CHECK(arg[0] == 1);
   CHECK(arg[1] == 3);
   const double dy[2] = {1.0, 1.0};
   double dx[6] = {};
-  maxpool2d_backward(arg, dy, dx, s);
+  maxpool2d_backward_naive(arg, dy, dx, s);
   CHECK(dx[1] == 1.0);
   CHECK(dx[2] == 0.0);
   CHECK(dx[3] == 1.0);

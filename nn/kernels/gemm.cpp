@@ -58,13 +58,12 @@ void pack_a(bool t, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t
         for (; r < MR; ++r) dst[r] = 0.0f;
       }
     } else {
-      for (int64_t r = 0; r < MR; ++r) {
-        if (r < rows) {
-          const float* src = A + (i0 + ip + r) * lda + p0;
-          for (int64_t k = 0; k < kc; ++k) panel[k * MR + r] = src[k];
-        } else {
-          for (int64_t k = 0; k < kc; ++k) panel[k * MR + r] = 0.0f;
-        }
+      // k outer: each step writes MR contiguous values (reading MR rows in step).
+      const float* rows_at[32];
+      for (int64_t r = 0; r < MR; ++r) rows_at[r] = r < rows ? A + (i0 + ip + r) * lda + p0 : nullptr;
+      for (int64_t k = 0; k < kc; ++k) {
+        float* dst = panel + k * MR;
+        for (int64_t r = 0; r < MR; ++r) dst[r] = rows_at[r] ? rows_at[r][k] : 0.0f;
       }
     }
   }
@@ -84,13 +83,11 @@ void pack_b(bool t, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t
         for (; c < NR; ++c) dst[c] = 0.0f;
       }
     } else {
-      for (int64_t c = 0; c < NR; ++c) {
-        if (c < cols) {
-          const float* src = B + (j0 + jp + c) * ldb + p0;
-          for (int64_t k = 0; k < kc; ++k) panel[k * NR + c] = src[k];
-        } else {
-          for (int64_t k = 0; k < kc; ++k) panel[k * NR + c] = 0.0f;
-        }
+      const float* cols_at[32];
+      for (int64_t c = 0; c < NR; ++c) cols_at[c] = c < cols ? B + (j0 + jp + c) * ldb + p0 : nullptr;
+      for (int64_t k = 0; k < kc; ++k) {
+        float* dst = panel + k * NR;
+        for (int64_t c = 0; c < NR; ++c) dst[c] = cols_at[c] ? cols_at[c][k] : 0.0f;
       }
     }
   }
@@ -197,6 +194,54 @@ __attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float
     }
 }
 
+// C = alpha * A B^T + beta * C with A [M, K] and B [N, K] both contiguous
+// along K (dense forward x w^T, the convolution weight gradient dy col^T,
+// the LSTM's h w_hh^T): a dot-product kernel that reads both in place, 4 x 4
+// outputs at a time with one zmm accumulator each, reduced at the end.
+// Packing would have to transpose B, which costs more than the product for
+// the short, wide shapes these are.
+__attribute__((target("avx512f,fma"))) void gemm_nt_avx512(int64_t M, int64_t N, int64_t K, float alpha,
+                                                           const float* A, int64_t lda, const float* B, int64_t ldb,
+                                                           float beta, float* C, int64_t ldc) {
+  const int64_t K16 = K / 16 * 16;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (K - K16)) - 1u);
+  for (int64_t i0 = 0; i0 < M; i0 += 4) {
+    const int mr = static_cast<int>(std::min<int64_t>(4, M - i0));
+    const float* a[4];
+    for (int r = 0; r < 4; ++r) a[r] = A + (i0 + std::min(r, mr - 1)) * lda;  // short edges repeat a row
+    for (int64_t j0 = 0; j0 < N; j0 += 4) {
+      const int nr = static_cast<int>(std::min<int64_t>(4, N - j0));
+      const float* b[4];
+      for (int c = 0; c < 4; ++c) b[c] = B + (j0 + std::min(c, nr - 1)) * ldb;
+      __m512 acc[4][4];
+      for (auto& row : acc)
+        for (auto& v : row) v = _mm512_setzero_ps();
+      for (int64_t k = 0; k < K16; k += 16) {
+        __m512 bv[4];
+        for (int c = 0; c < 4; ++c) bv[c] = _mm512_loadu_ps(b[c] + k);
+        for (int r = 0; r < 4; ++r) {
+          const __m512 av = _mm512_loadu_ps(a[r] + k);
+          for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_fmadd_ps(av, bv[c], acc[r][c]);
+        }
+      }
+      if (tail) {
+        __m512 bv[4];
+        for (int c = 0; c < 4; ++c) bv[c] = _mm512_maskz_loadu_ps(tail, b[c] + K16);
+        for (int r = 0; r < 4; ++r) {
+          const __m512 av = _mm512_maskz_loadu_ps(tail, a[r] + K16);
+          for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_fmadd_ps(av, bv[c], acc[r][c]);
+        }
+      }
+      for (int r = 0; r < mr; ++r)
+        for (int c = 0; c < nr; ++c) {
+          float& dst = C[(i0 + r) * ldc + j0 + c];
+          const float v = alpha * _mm512_reduce_add_ps(acc[r][c]);
+          dst = beta == 0.0f ? v : v + beta * dst;
+        }
+    }
+  }
+}
+
 struct Kernel {
   MicroKernel run;
   int MR, NR;
@@ -276,6 +321,7 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     return;
   }
   const Kernel kr = kernel_for(gemm_isa());
+  const bool nt_dot = !ta && tb && gemm_isa() == GemmIsa::avx512 && K >= 16;
   if (threads <= 0) {
     // Threads pay from a few MFLOP on: below that the fork costs more than it saves.
     const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
@@ -286,8 +332,14 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
   const bool by_cols = N / kr.NR >= M / kr.MR;
   const int64_t unit = by_cols ? kr.NR : kr.MR, units = ((by_cols ? N : M) + unit - 1) / unit;
   threads = static_cast<int>(std::min<int64_t>(threads, units));
+  auto run = [&](int64_t m, int64_t n, const float* a, const float* b, float* c) {
+    if (nt_dot)
+      gemm_nt_avx512(m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    else
+      gemm_single(kr, ta, tb, m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
+  };
   if (threads <= 1) {
-    gemm_single(kr, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    run(M, N, A, B, C);
     return;
   }
 #pragma omp parallel num_threads(threads)
@@ -297,11 +349,9 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     const int64_t lo = u0 * unit, hi = std::min(u1 * unit, by_cols ? N : M);
     if (hi > lo) {
       if (by_cols) {
-        const float* Bs = tb ? B + lo * ldb : B + lo;
-        gemm_single(kr, ta, tb, M, hi - lo, K, alpha, A, lda, Bs, ldb, beta, C + lo, ldc);
+        run(M, hi - lo, A, tb ? B + lo * ldb : B + lo, C + lo);
       } else {
-        const float* As = ta ? A + lo : A + lo * lda;
-        gemm_single(kr, ta, tb, hi - lo, N, K, alpha, As, lda, B, ldb, beta, C + lo * ldc, ldc);
+        run(hi - lo, N, ta ? A + lo : A + lo * lda, B, C + lo * ldc);
       }
     }
   }

@@ -1,5 +1,7 @@
 #include "nn/kernels/pool.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 
 namespace ser::nn {
@@ -16,7 +18,7 @@ Window window_at(const Pool2dShape& s, int64_t oh, int64_t ow) {
 }  // namespace
 
 template <typename T>
-void maxpool2d_forward(const T* x, T* y, int32_t* argmax, const Pool2dShape& s) {
+void maxpool2d_forward_naive(const T* x, T* y, int32_t* argmax, const Pool2dShape& s) {
   for (int64_t p = 0; p < s.planes; ++p) {
     const T* xp = x + p * s.in_h * s.in_w;
     for (int64_t oh = 0; oh < s.out_h; ++oh) {
@@ -35,7 +37,7 @@ void maxpool2d_forward(const T* x, T* y, int32_t* argmax, const Pool2dShape& s) 
 }
 
 template <typename T>
-void maxpool2d_backward(const int32_t* argmax, const T* dy, T* dx, const Pool2dShape& s) {
+void maxpool2d_backward_naive(const int32_t* argmax, const T* dy, T* dx, const Pool2dShape& s) {
   const int64_t out_plane = s.out_h * s.out_w;
   for (int64_t p = 0; p < s.planes; ++p) {
     T* dxp = dx + p * s.in_h * s.in_w;
@@ -44,7 +46,7 @@ void maxpool2d_backward(const int32_t* argmax, const T* dy, T* dx, const Pool2dS
 }
 
 template <typename T>
-void avgpool2d_forward(const T* x, T* y, const Pool2dShape& s) {
+void avgpool2d_forward_naive(const T* x, T* y, const Pool2dShape& s) {
   for (int64_t p = 0; p < s.planes; ++p) {
     const T* xp = x + p * s.in_h * s.in_w;
     for (int64_t oh = 0; oh < s.out_h; ++oh) {
@@ -60,7 +62,7 @@ void avgpool2d_forward(const T* x, T* y, const Pool2dShape& s) {
 }
 
 template <typename T>
-void avgpool2d_backward(const T* dy, T* dx, const Pool2dShape& s) {
+void avgpool2d_backward_naive(const T* dy, T* dx, const Pool2dShape& s) {
   for (int64_t p = 0; p < s.planes; ++p) {
     T* dxp = dx + p * s.in_h * s.in_w;
     for (int64_t oh = 0; oh < s.out_h; ++oh) {
@@ -75,12 +77,53 @@ void avgpool2d_backward(const T* dy, T* dx, const Pool2dShape& s) {
 }
 
 #define SER_INSTANTIATE(T)                                                               \
-  template void maxpool2d_forward<T>(const T*, T*, int32_t*, const Pool2dShape&);        \
-  template void maxpool2d_backward<T>(const int32_t*, const T*, T*, const Pool2dShape&); \
-  template void avgpool2d_forward<T>(const T*, T*, const Pool2dShape&);                  \
-  template void avgpool2d_backward<T>(const T*, T*, const Pool2dShape&);
+  template void maxpool2d_forward_naive<T>(const T*, T*, int32_t*, const Pool2dShape&);        \
+  template void maxpool2d_backward_naive<T>(const int32_t*, const T*, T*, const Pool2dShape&); \
+  template void avgpool2d_forward_naive<T>(const T*, T*, const Pool2dShape&);                  \
+  template void avgpool2d_backward_naive<T>(const T*, T*, const Pool2dShape&);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
+
+void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s) {
+  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
+#pragma omp parallel for schedule(static) if (s.planes * out_plane > 32768 && !omp_in_parallel())
+  for (int64_t p = 0; p < s.planes; ++p) {
+    const float* xp = x + p * in_plane;
+    float* yp = y + p * out_plane;
+    int32_t* ap = argmax + p * out_plane;
+    for (int64_t oh = 0; oh < s.out_h; ++oh) {
+      const int64_t hs = oh * s.stride_h - s.pad_top;
+      const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + s.pool_h, s.in_h);
+      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+        const int64_t ws = ow * s.stride_w - s.pad_left;
+        const int64_t w0 = std::max<int64_t>(ws, 0), w1 = std::min(ws + s.pool_w, s.in_w);
+        int64_t best = h0 * s.in_w + w0;
+        float m = xp[best];
+        for (int64_t h = h0; h < h1; ++h) {
+          const float* row = xp + h * s.in_w;
+          for (int64_t w = w0; w < w1; ++w)
+            if (row[w] > m) {  // strictly greater: ties keep the first, as PyTorch
+              m = row[w];
+              best = h * s.in_w + w;
+            }
+        }
+        yp[oh * s.out_w + ow] = m;
+        ap[oh * s.out_w + ow] = static_cast<int32_t>(best);
+      }
+    }
+  }
+}
+
+void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s) {
+  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
+#pragma omp parallel for schedule(static) if (s.planes * out_plane > 32768 && !omp_in_parallel())
+  for (int64_t p = 0; p < s.planes; ++p) {
+    float* dxp = dx + p * in_plane;
+    const float* dyp = dy + p * out_plane;
+    const int32_t* ap = argmax + p * out_plane;
+    for (int64_t i = 0; i < out_plane; ++i) dxp[ap[i]] += dyp[i];
+  }
+}
 
 }  // namespace ser::nn

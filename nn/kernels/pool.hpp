@@ -19,13 +19,19 @@ struct Pool2dShape {
 // argmax[i] receives the flat index within its input plane of the winner of
 // output i; ties go to the first position in row-major order (as PyTorch).
 template <typename T>
-void maxpool2d_forward(const T* x, T* y, int32_t* argmax, const Pool2dShape& s);
+void maxpool2d_forward_naive(const T* x, T* y, int32_t* argmax, const Pool2dShape& s);
 template <typename T>
-void maxpool2d_backward(const int32_t* argmax, const T* dy, T* dx, const Pool2dShape& s);
+void maxpool2d_backward_naive(const int32_t* argmax, const T* dy, T* dx, const Pool2dShape& s);
 
 template <typename T>
-void avgpool2d_forward(const T* x, T* y, const Pool2dShape& s);
+void avgpool2d_forward_naive(const T* x, T* y, const Pool2dShape& s);
 template <typename T>
-void avgpool2d_backward(const T* dy, T* dx, const Pool2dShape& s);
+void avgpool2d_backward_naive(const T* dy, T* dx, const Pool2dShape& s);
+
+// The same for float, what the ops use: planes spread over the OpenMP
+// threads (each plane is one thread's), interior windows without clipping
+// tests. Tested against the naive twins.
+void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s);
+void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s);
 
 }  // namespace ser::nn

@@ -13,7 +13,7 @@ Tensor relu(const Tensor& x) {
   Tensor y = make_op_result(x.shape(), {&x}, [](TensorImpl& r) {
     TensorImpl& in = *r.inputs[0];
     relu_backward(in.data->data(), r.grad->data(), in.grad_data(), r.shape.numel());
-  });
+  }, Buffer::uninitialized(x.numel()));
   relu_forward(x.data(), y.data(), x.numel());
   return y;
 }

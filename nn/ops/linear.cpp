@@ -28,7 +28,7 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
     float* db = has_bias ? o.inputs[2]->grad_if_needed() : nullptr;
     dense_backward(xi.data->data(), wi.data->data(), o.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db, N,
                    in, out);
-  });
+  }, Buffer::uninitialized(N * out));
   dense_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), N, in, out);
   return y;
 }
@@ -54,7 +54,7 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOpt
     TensorImpl& wi = *r.inputs[1];
     float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
     conv1d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db, s);
-  });
+  }, Buffer::uninitialized(s.batch * s.out_channels * s.out_len));
   conv1d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s);
   return y;
 }
@@ -89,7 +89,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
         float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
         conv2d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db,
                         s);
-      });
+      }, Buffer::uninitialized(s.batch * s.out_channels * s.out_h * s.out_w));
   conv2d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s);
   return y;
 }

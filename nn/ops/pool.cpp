@@ -39,19 +39,25 @@ Shape pooled(const Tensor& x, const Pool2dShape& s, bool two_d) {
 
 Tensor max_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
   const Pool2dShape s = pool_shape(x, o, two_d, two_d ? "max_pool2d" : "max_pool1d");
-  auto argmax = std::make_shared<std::vector<int32_t>>(static_cast<size_t>(s.planes * s.out_h * s.out_w));
-  Tensor y = make_op_result(pooled(x, s, two_d), {&x}, [s, argmax](TensorImpl& r) {
-    maxpool2d_backward(argmax->data(), r.grad->data(), r.inputs[0]->grad_data(), s);
-  });
-  maxpool2d_forward(x.data(), y.data(), argmax->data(), s);
+  // The winners' indices live in a pooled float buffer (int32 and float have one size).
+  static_assert(sizeof(int32_t) == sizeof(float));
+  auto argmax = Buffer::uninitialized(s.planes * s.out_h * s.out_w);
+  auto winners = [](Buffer& b) { return reinterpret_cast<int32_t*>(b.data()); };
+  Tensor y = make_op_result(
+      pooled(x, s, two_d), {&x},
+      [s, argmax, winners](TensorImpl& r) {
+        maxpool2d_backward(winners(*argmax), r.grad->data(), r.inputs[0]->grad_data(), s);
+      },
+      Buffer::uninitialized(s.planes * s.out_h * s.out_w));
+  maxpool2d_forward(x.data(), y.data(), winners(*argmax), s);
   return y;
 }
 
 Tensor avg_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
   const Pool2dShape s = pool_shape(x, o, two_d, two_d ? "avg_pool2d" : "avg_pool1d");
   Tensor y = make_op_result(pooled(x, s, two_d), {&x},
-                            [s](TensorImpl& r) { avgpool2d_backward(r.grad->data(), r.inputs[0]->grad_data(), s); });
-  avgpool2d_forward(x.data(), y.data(), s);
+                            [s](TensorImpl& r) { avgpool2d_backward_naive(r.grad->data(), r.inputs[0]->grad_data(), s); });
+  avgpool2d_forward_naive(x.data(), y.data(), s);  // no published model pools by average: the naive kernel serves
   return y;
 }
 }  // namespace

@@ -1,10 +1,17 @@
 #include "nn/optim/optimizer.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
 namespace ser::nn {
+
+namespace {
+// Below this many parameters a tensor's update is not worth a thread fork.
+constexpr int64_t kParallelElements = 1 << 16;
+}  // namespace
 
 namespace {
 std::vector<std::vector<float>> zeros_like(const std::vector<Tensor>& params) {
@@ -67,14 +74,18 @@ void Adam::step() {
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor& p = params_[k];
     if (!p.has_grad()) continue;
-    float* w = p.data();
-    const float* g = p.grad();
-    float* m = m_[k].data();
-    float* v = v_[k].data();
-    for (int64_t i = 0, n = p.numel(); i < n; ++i) {
-      m[i] = o_.beta1 * m[i] + (1.0f - o_.beta1) * g[i];
-      v[i] = o_.beta2 * v[i] + (1.0f - o_.beta2) * g[i] * g[i];
-      w[i] -= step * m[i] / (std::sqrt(v[i]) / bc2_sqrt + o_.epsilon);
+    float* __restrict w = p.data();
+    const float* __restrict g = p.grad();
+    float* __restrict m = m_[k].data();
+    float* __restrict v = v_[k].data();
+    const float b1 = o_.beta1, b2 = o_.beta2, eps = o_.epsilon;
+    const int64_t n = p.numel();
+    // Element-wise, so vector lanes and threads change no result bit.
+#pragma omp parallel for simd schedule(static) if (n > kParallelElements && !omp_in_parallel())
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+      w[i] -= step * m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps);
     }
   }
 }
@@ -94,12 +105,15 @@ void RmsProp::step() {
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor& p = params_[k];
     if (!p.has_grad()) continue;
-    float* w = p.data();
-    const float* g = p.grad();
-    float* s = s_[k].data();
-    for (int64_t i = 0, n = p.numel(); i < n; ++i) {
-      s[i] = o_.rho * s[i] + (1.0f - o_.rho) * g[i] * g[i];
-      w[i] -= lr_ * g[i] / (std::sqrt(s[i]) + o_.epsilon);
+    float* __restrict w = p.data();
+    const float* __restrict g = p.grad();
+    float* __restrict s = s_[k].data();
+    const float rho = o_.rho, eps = o_.epsilon, lr = lr_;
+    const int64_t n = p.numel();
+#pragma omp parallel for simd schedule(static) if (n > kParallelElements && !omp_in_parallel())
+    for (int64_t i = 0; i < n; ++i) {
+      s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
+      w[i] -= lr * g[i] / (std::sqrt(s[i]) + eps);
     }
   }
 }
