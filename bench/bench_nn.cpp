@@ -87,6 +87,9 @@ void register_gemm() {
   shapes.push_back({64, 2116, 288, false, false, "fer_conv2_fwd"});      // 64 x (32*9) x 46*46
   shapes.push_back({64, 1024, 2048, false, true, "fer_dense1_fwd"});     // batch 64, 128*4*4 = 2048
   shapes.push_back({128, 135, 1600, false, false, "ravdess_conv3_fwd"});  // 128 x (64*25) x 9*15? (5x5, same)
+  shapes.push_back({64, 288, 1936, false, true, "fer_conv2_dw"});         // dy col^T per sample
+  shapes.push_back({288, 1936, 64, true, false, "fer_conv2_dx"});         // w^T dy per sample
+  shapes.push_back({16, 88, 786, false, true, "tess_conv2_dw"});
   shapes.push_back({32, 512, 128, false, true, "lstm_step"});            // h w_hh^T, batch 32
   shapes.push_back({3200, 512, 40, false, true, "lstm_input"});          // all steps' x w_ih^T
   for (const auto& s : shapes) {

@@ -43,6 +43,45 @@ thread_local Workspace workspace;
 inline float at_a(const float* A, int64_t lda, bool t, int64_t i, int64_t k) { return t ? A[k * lda + i] : A[i * lda + k]; }
 inline float at_b(const float* B, int64_t ldb, bool t, int64_t k, int64_t j) { return t ? B[j * ldb + k] : B[k * ldb + j]; }
 
+alignas(64) const float kZeros[kKC] = {};
+
+// dst[k * stride + r] = rows[r][k] for r < 8, k < 8: one 8 x 8 transpose in
+// AVX registers (unpack, shuffle, lane permute).
+__attribute__((target("avx2"))) inline void transpose8(const float* const* rows, int64_t k, float* dst,
+                                                      int64_t stride) {
+  __m256 r[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(rows[i] + k);
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(dst + (k + i) * stride, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (k + i + 4) * stride, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+  }
+}
+
+// Writes R rows (each contiguous along k; nullptr: zeros) as kc groups of R
+// values: dst[k * R + r] = rows[r][k]. The transpose every packing of a
+// row-major operand along its rows needs.
+void pack_rows_transposed(const float* const* rows, int R, int64_t kc, float* dst) {
+  const float* src[32];
+  for (int r = 0; r < R; ++r) src[r] = rows[r] ? rows[r] : kZeros;  // kc <= kKC
+  int64_t k = 0;
+  if (R % 8 == 0 && gemm_isa() != GemmIsa::portable) {
+    for (; k + 8 <= kc; k += 8)
+      for (int g = 0; g < R; g += 8) transpose8(src + g, k, dst + g, R);
+  }
+  for (; k < kc; ++k)
+    for (int r = 0; r < R; ++r) dst[k * R + r] = src[r][k];
+}
+
 // Rows [i0, i0 + mc) x depth [p0, p0 + kc) of op(A) as MR-row panels,
 // k-major inside a panel; rows past the end are zero.
 void pack_a(bool t, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int MR, float* out) {
@@ -58,13 +97,9 @@ void pack_a(bool t, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t
         for (; r < MR; ++r) dst[r] = 0.0f;
       }
     } else {
-      // k outer: each step writes MR contiguous values (reading MR rows in step).
       const float* rows_at[32];
       for (int64_t r = 0; r < MR; ++r) rows_at[r] = r < rows ? A + (i0 + ip + r) * lda + p0 : nullptr;
-      for (int64_t k = 0; k < kc; ++k) {
-        float* dst = panel + k * MR;
-        for (int64_t r = 0; r < MR; ++r) dst[r] = rows_at[r] ? rows_at[r][k] : 0.0f;
-      }
+      pack_rows_transposed(rows_at, MR, kc, panel);
     }
   }
 }
@@ -85,10 +120,7 @@ void pack_b(bool t, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t
     } else {
       const float* cols_at[32];
       for (int64_t c = 0; c < NR; ++c) cols_at[c] = c < cols ? B + (j0 + jp + c) * ldb + p0 : nullptr;
-      for (int64_t k = 0; k < kc; ++k) {
-        float* dst = panel + k * NR;
-        for (int64_t c = 0; c < NR; ++c) dst[c] = cols_at[c] ? cols_at[c][k] : 0.0f;
-      }
+      pack_rows_transposed(cols_at, NR, kc, panel);
     }
   }
 }
@@ -194,54 +226,6 @@ __attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float
     }
 }
 
-// C = alpha * A B^T + beta * C with A [M, K] and B [N, K] both contiguous
-// along K (dense forward x w^T, the convolution weight gradient dy col^T,
-// the LSTM's h w_hh^T): a dot-product kernel that reads both in place, 4 x 4
-// outputs at a time with one zmm accumulator each, reduced at the end.
-// Packing would have to transpose B, which costs more than the product for
-// the short, wide shapes these are.
-__attribute__((target("avx512f,fma"))) void gemm_nt_avx512(int64_t M, int64_t N, int64_t K, float alpha,
-                                                           const float* A, int64_t lda, const float* B, int64_t ldb,
-                                                           float beta, float* C, int64_t ldc) {
-  const int64_t K16 = K / 16 * 16;
-  const __mmask16 tail = static_cast<__mmask16>((1u << (K - K16)) - 1u);
-  for (int64_t i0 = 0; i0 < M; i0 += 4) {
-    const int mr = static_cast<int>(std::min<int64_t>(4, M - i0));
-    const float* a[4];
-    for (int r = 0; r < 4; ++r) a[r] = A + (i0 + std::min(r, mr - 1)) * lda;  // short edges repeat a row
-    for (int64_t j0 = 0; j0 < N; j0 += 4) {
-      const int nr = static_cast<int>(std::min<int64_t>(4, N - j0));
-      const float* b[4];
-      for (int c = 0; c < 4; ++c) b[c] = B + (j0 + std::min(c, nr - 1)) * ldb;
-      __m512 acc[4][4];
-      for (auto& row : acc)
-        for (auto& v : row) v = _mm512_setzero_ps();
-      for (int64_t k = 0; k < K16; k += 16) {
-        __m512 bv[4];
-        for (int c = 0; c < 4; ++c) bv[c] = _mm512_loadu_ps(b[c] + k);
-        for (int r = 0; r < 4; ++r) {
-          const __m512 av = _mm512_loadu_ps(a[r] + k);
-          for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_fmadd_ps(av, bv[c], acc[r][c]);
-        }
-      }
-      if (tail) {
-        __m512 bv[4];
-        for (int c = 0; c < 4; ++c) bv[c] = _mm512_maskz_loadu_ps(tail, b[c] + K16);
-        for (int r = 0; r < 4; ++r) {
-          const __m512 av = _mm512_maskz_loadu_ps(tail, a[r] + K16);
-          for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_fmadd_ps(av, bv[c], acc[r][c]);
-        }
-      }
-      for (int r = 0; r < mr; ++r)
-        for (int c = 0; c < nr; ++c) {
-          float& dst = C[(i0 + r) * ldc + j0 + c];
-          const float v = alpha * _mm512_reduce_add_ps(acc[r][c]);
-          dst = beta == 0.0f ? v : v + beta * dst;
-        }
-    }
-  }
-}
-
 struct Kernel {
   MicroKernel run;
   int MR, NR;
@@ -321,7 +305,6 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     return;
   }
   const Kernel kr = kernel_for(gemm_isa());
-  const bool nt_dot = !ta && tb && gemm_isa() == GemmIsa::avx512 && K >= 16;
   if (threads <= 0) {
     // Threads pay from a few MFLOP on: below that the fork costs more than it saves.
     const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
@@ -333,10 +316,7 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
   const int64_t unit = by_cols ? kr.NR : kr.MR, units = ((by_cols ? N : M) + unit - 1) / unit;
   threads = static_cast<int>(std::min<int64_t>(threads, units));
   auto run = [&](int64_t m, int64_t n, const float* a, const float* b, float* c) {
-    if (nt_dot)
-      gemm_nt_avx512(m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
-    else
-      gemm_single(kr, ta, tb, m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    gemm_single(kr, ta, tb, m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
   };
   if (threads <= 1) {
     run(M, N, A, B, C);
