@@ -14,6 +14,7 @@
 #include "nn/kernels/dense.hpp"
 #include "nn/kernels/gemm.hpp"
 #include "nn/kernels/lstm.hpp"
+#include "nn/kernels/vector_math.hpp"
 
 using namespace ser::nn;
 
@@ -133,4 +134,27 @@ TEST_CASE("lstm: per-step GEMMs and fused gates agree with the naive kernel") {
     CHECK(difference(dwh, dwhr) < 1e-5);
     CHECK(difference(db, dbr) < 1e-5);
   }
+}
+
+TEST_CASE("vectorisable exp, sigmoid and tanh against libm in double") {
+  double exp_rel = 0, sig_abs = 0, tanh_abs = 0, tanh_rel_small = 0;
+  for (int i = -200000; i <= 200000; ++i) {
+    const float x = static_cast<float>(i) * 4e-4f;  // [-80, 80]
+    const double e = std::exp(static_cast<double>(x));
+    exp_rel = std::max(exp_rel, std::abs(exp_approx(x) - e) / e);
+    sig_abs = std::max(sig_abs, std::abs(sigmoid_approx(x) - 1.0 / (1.0 + std::exp(-static_cast<double>(x)))));
+    const double t = std::tanh(static_cast<double>(x));
+    tanh_abs = std::max(tanh_abs, std::abs(tanh_approx(x) - t));
+    if (std::abs(x) < 0.625f && x != 0.0f) tanh_rel_small = std::max(tanh_rel_small, std::abs(tanh_approx(x) - t) / std::abs(t));
+  }
+  MESSAGE("exp relative " << exp_rel << ", sigmoid absolute " << sig_abs << ", tanh absolute " << tanh_abs
+                          << ", tanh relative below 0.625 " << tanh_rel_small);
+  CHECK(exp_rel < 3e-7);         // a couple of float ulps
+  CHECK(sig_abs < 2e-7);
+  CHECK(tanh_abs < 2e-7);
+  CHECK(tanh_rel_small < 3e-7);  // no cancellation near zero
+  CHECK(exp_approx(-1000.0f) >= 0.0f);
+  CHECK(std::isfinite(exp_approx(1000.0f)));
+  CHECK(tanh_approx(1000.0f) == 1.0f);
+  CHECK(tanh_approx(-1000.0f) == -1.0f);
 }

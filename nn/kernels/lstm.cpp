@@ -4,7 +4,10 @@
 #include <cmath>
 #include <vector>
 
+#include <omp.h>
+
 #include "nn/kernels/gemm.hpp"
+#include "nn/kernels/vector_math.hpp"
 
 namespace ser::nn {
 
@@ -104,33 +107,55 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-thread_local std::vector<float> t_da, t_dh_next, t_dc_next;
+thread_local std::vector<float> t_da, t_dh_next, t_dc_next, t_h_prev, t_zeros;
+
+float* grow(std::vector<float>& v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  return v.data();
 }
+
+// Samples never interact in an LSTM: each thread runs the whole sequence of
+// its share of the batch, with single-threaded GEMMs, so no step waits for a
+// barrier. Every value is computed the same way whatever the share.
+int batch_threads(int64_t batch) {
+  return omp_in_parallel() ? 1 : static_cast<int>(std::min<int64_t>(batch, omp_get_max_threads()));
+}
+}  // namespace
 
 void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const float* b, float* h, float* c,
                   float* gates, const LstmShape& s) {
   const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
-  // gates <- x w_ih^T + b for every (n, t) at once.
-  for (int64_t r = 0; r < N * T; ++r) std::copy(b, b + G, gates + r * G);
-  sgemm(false, true, N * T, G, F, 1.0f, x, F, w_ih, F, 1.0f, gates, G);
-  for (int64_t t = 0; t < T; ++t) {
-    // Rows (n, t) of gates, h and c are T rows apart.
-    float* a = gates + t * G;
-    if (t > 0) sgemm(false, true, N, G, H, 1.0f, h + (t - 1) * H, T * H, w_hh, H, 1.0f, a, T * G);
-    for (int64_t n = 0; n < N; ++n) {
-      float* gt = a + n * T * G;
-      float* ct = c + (n * T + t) * H;
-      float* ht = h + (n * T + t) * H;
-      const float* cprev = t ? ct - H : nullptr;
-      for (int64_t j = 0; j < H; ++j) {
-        const float i = sigmoid(gt[j]), f = sigmoid(gt[H + j]), g = std::tanh(gt[2 * H + j]),
-                    o = sigmoid(gt[3 * H + j]);
-        gt[j] = i;
-        gt[H + j] = f;
-        gt[2 * H + j] = g;
-        gt[3 * H + j] = o;
-        ct[j] = f * (cprev ? cprev[j] : 0.0f) + i * g;
-        ht[j] = o * std::tanh(ct[j]);
+  const int threads = batch_threads(N);
+  const float* zeros = grow(t_zeros, H);  // c before the first step
+  std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
+#pragma omp parallel num_threads(threads)
+  {
+    const int th = omp_get_thread_num(), nth = omp_get_num_threads();
+    const int64_t n0 = N * th / nth, n1 = N * (th + 1) / nth, rows = n1 - n0;
+    if (rows > 0) {
+      // gates <- x w_ih^T + b for every step of these samples at once.
+      for (int64_t r = n0 * T; r < n1 * T; ++r) std::copy(b, b + G, gates + r * G);
+      sgemm(false, true, rows * T, G, F, 1.0f, x + n0 * T * F, F, w_ih, F, 1.0f, gates + n0 * T * G, G, 1);
+      for (int64_t t = 0; t < T; ++t) {
+        float* a = gates + (n0 * T + t) * G;  // rows (n, t) are T rows apart
+        if (t > 0) sgemm(false, true, rows, G, H, 1.0f, h + (n0 * T + t - 1) * H, T * H, w_hh, H, 1.0f, a, T * G, 1);
+        for (int64_t n = n0; n < n1; ++n) {
+          float* gt = gates + (n * T + t) * G;
+          float* ct = c + (n * T + t) * H;
+          float* ht = h + (n * T + t) * H;
+          const float* cprev = t ? ct - H : zeros;  // a real row, so the loop has no branch
+#pragma omp simd
+          for (int64_t j = 0; j < H; ++j) {
+            const float i = sigmoid_approx(gt[j]), f = sigmoid_approx(gt[H + j]), g = tanh_approx(gt[2 * H + j]),
+                        o = sigmoid_approx(gt[3 * H + j]);
+            gt[j] = i;
+            gt[H + j] = f;
+            gt[2 * H + j] = g;
+            gt[3 * H + j] = o;
+            ct[j] = f * cprev[j] + i * g;
+            ht[j] = o * tanh_approx(ct[j]);
+          }
+        }
       }
     }
   }
@@ -140,46 +165,59 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
                    const float* gates, const float* dh, float* dx, float* dw_ih, float* dw_hh, float* db,
                    const LstmShape& s) {
   const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
-  if (t_da.size() < static_cast<size_t>(N * T * G)) t_da.resize(static_cast<size_t>(N * T * G));
-  if (t_dh_next.size() < static_cast<size_t>(N * H)) t_dh_next.resize(static_cast<size_t>(N * H));
-  if (t_dc_next.size() < static_cast<size_t>(N * H)) t_dc_next.resize(static_cast<size_t>(N * H));
-  float* da = t_da.data();  // [N, T, G], pre-activation gradients of every step
-  float* dh_next = t_dh_next.data();
-  float* dc_next = t_dc_next.data();
-  std::fill(dh_next, dh_next + N * H, 0.0f);
-  std::fill(dc_next, dc_next + N * H, 0.0f);
-  for (int64_t t = T - 1; t >= 0; --t) {
-    for (int64_t n = 0; n < N; ++n) {
-      const int64_t row = n * T + t;
-      const float* gt = gates + row * G;
-      const float* ct = c + row * H;
-      const float* cprev = t ? ct - H : nullptr;
-      float* dat = da + row * G;
-      float* dhn = dh_next + n * H;
-      float* dcn = dc_next + n * H;
-      for (int64_t j = 0; j < H; ++j) {
-        const float i = gt[j], f = gt[H + j], g = gt[2 * H + j], o = gt[3 * H + j];
-        const float tc = std::tanh(ct[j]);
-        const float dht = dh[row * H + j] + dhn[j];
-        const float dc = dcn[j] + dht * o * (1.0f - tc * tc);
-        dat[j] = dc * g * i * (1.0f - i);
-        dat[H + j] = dc * (cprev ? cprev[j] : 0.0f) * f * (1.0f - f);
-        dat[2 * H + j] = dc * i * (1.0f - g * g);
-        dat[3 * H + j] = dht * tc * o * (1.0f - o);
-        dcn[j] = dc * f;
+  float* da = grow(t_da, N * T * G);  // [N, T, G], pre-activation gradients of every step
+  float* dh_next = grow(t_dh_next, N * H);
+  float* dc_next = grow(t_dc_next, N * H);
+  const int threads = batch_threads(N);
+  const float* zeros = grow(t_zeros, H);
+  std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
+#pragma omp parallel num_threads(threads)
+  {
+    const int th = omp_get_thread_num(), nth = omp_get_num_threads();
+    const int64_t n0 = N * th / nth, n1 = N * (th + 1) / nth, rows = n1 - n0;
+    std::fill(dh_next + n0 * H, dh_next + n1 * H, 0.0f);
+    std::fill(dc_next + n0 * H, dc_next + n1 * H, 0.0f);
+    for (int64_t t = T - 1; t >= 0 && rows > 0; --t) {
+      for (int64_t n = n0; n < n1; ++n) {
+        const int64_t row = n * T + t;
+        const float* gt = gates + row * G;
+        const float* ct = c + row * H;
+        const float* cprev = t ? ct - H : zeros;
+        float* dat = da + row * G;
+        float* dhn = dh_next + n * H;
+        float* dcn = dc_next + n * H;
+#pragma omp simd
+        for (int64_t j = 0; j < H; ++j) {
+          const float i = gt[j], f = gt[H + j], g = gt[2 * H + j], o = gt[3 * H + j];
+          const float tc = tanh_approx(ct[j]);
+          const float dht = dh[row * H + j] + dhn[j];
+          const float dcj = dcn[j] + dht * o * (1.0f - tc * tc);
+          dat[j] = dcj * g * i * (1.0f - i);
+          dat[H + j] = dcj * cprev[j] * f * (1.0f - f);
+          dat[2 * H + j] = dcj * i * (1.0f - g * g);
+          dat[3 * H + j] = dht * tc * o * (1.0f - o);
+          dcn[j] = dcj * f;
+        }
       }
+      // dh_{t-1} = da_t w_hh for these samples.
+      if (t > 0)
+        sgemm(false, false, rows, H, G, 1.0f, da + (n0 * T + t) * G, T * G, w_hh, H, 0.0f, dh_next + n0 * H, H, 1);
     }
-    // dh_{t-1} = da_t w_hh for the whole batch.
-    if (t > 0) sgemm(false, false, N, H, G, 1.0f, da + t * G, T * G, w_hh, H, 0.0f, dh_next, H);
   }
   if (db)
     for (int64_t r = 0; r < N * T; ++r)
       for (int64_t g = 0; g < G; ++g) db[g] += da[r * G + g];
   if (dw_ih) sgemm(true, false, G, F, N * T, 1.0f, da, G, x, F, 1.0f, dw_ih, F);  // sum over (n, t) of da^T x
   if (dx) sgemm(false, false, N * T, F, G, 1.0f, da, G, w_ih, F, 1.0f, dx, F);
-  if (dw_hh && T > 1)  // pairs da[n, t] with h[n, t - 1]
-    for (int64_t n = 0; n < N; ++n)
-      sgemm(true, false, G, H, T - 1, 1.0f, da + (n * T + 1) * G, G, h + n * T * H, H, 1.0f, dw_hh, H);
+  if (dw_hh && T > 1) {
+    // h shifted one step (zero at t = 0) pairs every da[n, t] with h[n, t - 1]: one GEMM.
+    float* h_prev = grow(t_h_prev, N * T * H);
+    for (int64_t n = 0; n < N; ++n) {
+      std::fill(h_prev + n * T * H, h_prev + (n * T + 1) * H, 0.0f);
+      std::copy(h + n * T * H, h + (n * T + T - 1) * H, h_prev + (n * T + 1) * H);
+    }
+    sgemm(true, false, G, H, N * T, 1.0f, da, G, h_prev, H, 1.0f, dw_hh, H);
+  }
 }
 
 }  // namespace ser::nn
