@@ -14,6 +14,7 @@
 #include "nn/kernels/dense.hpp"
 #include "nn/kernels/gemm.hpp"
 #include "nn/kernels/lstm.hpp"
+#include "nn/kernels/pool.hpp"
 #include "nn/kernels/vector_math.hpp"
 
 using namespace ser::nn;
@@ -157,4 +158,47 @@ TEST_CASE("vectorisable exp, sigmoid and tanh against libm in double") {
   CHECK(std::isfinite(exp_approx(1000.0f)));
   CHECK(tanh_approx(1000.0f) == 1.0f);
   CHECK(tanh_approx(-1000.0f) == -1.0f);
+}
+
+TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) equals the naive one") {
+  ser::Rng rng(6);
+  auto shape = [](int64_t planes, int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t sh, int64_t sw, int64_t pt,
+                  int64_t pl, int64_t oh, int64_t ow) {
+    Pool2dShape s;
+    s.planes = planes;
+    s.in_h = h;
+    s.in_w = w;
+    s.pool_h = ph;
+    s.pool_w = pw;
+    s.stride_h = sh;
+    s.stride_w = sw;
+    s.pad_top = pt;
+    s.pad_left = pl;
+    s.out_h = oh;
+    s.out_w = ow;
+    return s;
+  };
+  const std::vector<Pool2dShape> shapes = {
+      shape(7, 1, 2388, 1, 3, 1, 3, 0, 0, 1, 796),    // the TESS CNN's pools
+      shape(3, 1, 101, 1, 2, 1, 2, 0, 0, 1, 50),       // a tail element left over
+      shape(2, 1, 23, 1, 4, 1, 4, 0, 0, 1, 5),
+      shape(2, 1, 23, 1, 5, 1, 5, 0, 0, 1, 4),
+      shape(4, 1, 300, 1, 5, 1, 2, 2, 2, 1, 150),      // same padding, overlapping windows
+      shape(5, 44, 46, 2, 2, 2, 2, 0, 0, 22, 23),      // 2-D
+      shape(3, 128, 165, 2, 2, 3, 3, 0, 0, 43, 55)};   // pool 2 stride 3 (the RAVDESS CNN)
+  for (const auto& s : shapes) {
+    const size_t nin = static_cast<size_t>(s.planes * s.in_h * s.in_w), nout = static_cast<size_t>(s.planes * s.out_h * s.out_w);
+    auto x = random(nin, rng);
+    for (size_t i = 0; i < nin; i += 7) x[i] = x[i + (i + 1 < nin ? 1 : 0)];  // ties: the first must win
+    const auto dy = random(nout, rng);
+    std::vector<float> y(nout), yr(nout), dx(nin, 0.0f), dxr(nin, 0.0f);
+    std::vector<int32_t> arg(nout), argr(nout);
+    maxpool2d_forward(x.data(), y.data(), arg.data(), s);
+    maxpool2d_forward_naive(x.data(), yr.data(), argr.data(), s);
+    CHECK(y == yr);
+    CHECK(arg == argr);
+    maxpool2d_backward(arg.data(), dy.data(), dx.data(), s);
+    maxpool2d_backward_naive(argr.data(), dy.data(), dxr.data(), s);
+    CHECK(dx == dxr);
+  }
 }

@@ -226,6 +226,37 @@ __attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float
     }
 }
 
+// A few rows times a transposed B (batch-1 inference: x w^T): dot products
+// straight from both operands. Packing would copy (and transpose) all of w
+// for one row of output.
+__attribute__((target("avx512f,fma"))) void gemm_few_rows_nt_avx512(int64_t M, int64_t N, int64_t K, float alpha,
+                                                                    const float* A, int64_t lda, const float* B,
+                                                                    int64_t ldb, float beta, float* C, int64_t ldc) {
+  const int64_t K16 = K / 16 * 16;
+  const __mmask16 tail = static_cast<__mmask16>((1u << (K - K16)) - 1u);
+  alignas(64) float lanes[16];
+  for (int64_t m = 0; m < M; ++m) {
+    const float* a = A + m * lda;
+    for (int64_t n = 0; n < N; ++n) {
+      const float* b = B + n * ldb;
+      __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+      int64_t k = 0;
+      for (; k + 32 <= K16; k += 32) {
+        acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k + 16), _mm512_loadu_ps(b + k + 16), acc1);
+      }
+      for (; k < K16; k += 16) acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + k), _mm512_loadu_ps(b + k), acc0);
+      if (tail)
+        acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, a + K16), _mm512_maskz_loadu_ps(tail, b + K16), acc1);
+      _mm512_store_ps(lanes, _mm512_add_ps(acc0, acc1));
+      float sum = 0.0f;
+      for (float v : lanes) sum += v;
+      float& dst = C[m * ldc + n];
+      dst = beta == 0.0f ? alpha * sum : alpha * sum + beta * dst;
+    }
+  }
+}
+
 struct Kernel {
   MicroKernel run;
   int MR, NR;
@@ -305,6 +336,10 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     return;
   }
   const Kernel kr = kernel_for(gemm_isa());
+  if (M <= 2 && !ta && tb && gemm_isa() == GemmIsa::avx512) {
+    gemm_few_rows_nt_avx512(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
   if (threads <= 0) {
     // Threads pay from a few MFLOP on: below that the fork costs more than it saves.
     const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);

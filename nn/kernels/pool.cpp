@@ -85,6 +85,29 @@ SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
+namespace {
+// 1-D windows of P with stride P that lie inside the row, P known at compile
+// time: the loop over outputs vectorises (the generic loop is one long chain
+// of dependent compares per output).
+template <int P>
+int64_t maxpool_row_interior(const float* x, float* y, int32_t* arg, int64_t lo, int64_t hi) {
+  for (int64_t o = lo; o < hi; ++o) {
+    const int64_t base = o * P;
+    float m = x[base];
+    int32_t best = static_cast<int32_t>(base);
+    for (int q = 1; q < P; ++q) {
+      const float v = x[base + q];
+      const bool wins = v > m;
+      best = wins ? static_cast<int32_t>(base + q) : best;
+      m = wins ? v : m;
+    }
+    y[o] = m;
+    arg[o] = best;
+  }
+  return hi;
+}
+}  // namespace
+
 void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
 #pragma omp parallel for schedule(static) if (s.planes * out_plane > 32768 && !omp_in_parallel())
@@ -92,21 +115,33 @@ void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dSh
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
     int32_t* ap = argmax + p * out_plane;
+    int64_t first = 0;  // outputs before this are done by a fast path
+    if (s.in_h == 1 && s.pool_h == 1 && s.pad_left == 0 && s.stride_w == s.pool_w && s.pool_w <= 5) {
+      const int64_t inside = std::min(s.out_w, s.in_w / s.pool_w);  // windows with no clipping
+      switch (s.pool_w) {
+        case 2: first = maxpool_row_interior<2>(xp, yp, ap, 0, inside); break;
+        case 3: first = maxpool_row_interior<3>(xp, yp, ap, 0, inside); break;
+        case 4: first = maxpool_row_interior<4>(xp, yp, ap, 0, inside); break;
+        case 5: first = maxpool_row_interior<5>(xp, yp, ap, 0, inside); break;
+        default: break;
+      }
+    }
     for (int64_t oh = 0; oh < s.out_h; ++oh) {
       const int64_t hs = oh * s.stride_h - s.pad_top;
       const int64_t h0 = std::max<int64_t>(hs, 0), h1 = std::min(hs + s.pool_h, s.in_h);
-      for (int64_t ow = 0; ow < s.out_w; ++ow) {
+      for (int64_t ow = oh == 0 ? first : 0; ow < s.out_w; ++ow) {
         const int64_t ws = ow * s.stride_w - s.pad_left;
         const int64_t w0 = std::max<int64_t>(ws, 0), w1 = std::min(ws + s.pool_w, s.in_w);
         int64_t best = h0 * s.in_w + w0;
         float m = xp[best];
         for (int64_t h = h0; h < h1; ++h) {
           const float* row = xp + h * s.in_w;
-          for (int64_t w = w0; w < w1; ++w)
-            if (row[w] > m) {  // strictly greater: ties keep the first, as PyTorch
-              m = row[w];
-              best = h * s.in_w + w;
-            }
+          for (int64_t w = w0; w < w1; ++w) {
+            // Selects, not a branch: on real data the winner's position is a coin toss.
+            const bool wins = row[w] > m;  // strictly greater: ties keep the first, as PyTorch
+            best = wins ? h * s.in_w + w : best;
+            m = wins ? row[w] : m;
+          }
         }
         yp[oh * s.out_w + ow] = m;
         ap[oh * s.out_w + ow] = static_cast<int32_t>(best);
