@@ -11,6 +11,7 @@
 
 #include <Eigen/Dense>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/rng.hpp"
@@ -72,7 +73,27 @@ void bm_gemm(benchmark::State& state, Impl impl, int64_t M, int64_t N, int64_t K
                          benchmark::Counter::kIs1000);
 }
 
+// Small products with one thread, with two, and as sgemm decides (threads=0):
+// a small layer must not get slower because threads are available.
+void bm_gemm_threads(benchmark::State& state, int64_t M, int64_t N, int64_t K, int threads) {
+  const auto A = random(static_cast<size_t>(M * K), 1), B = random(static_cast<size_t>(K * N), 2);
+  std::vector<float> C(static_cast<size_t>(M * N));
+  for (auto _ : state) {
+    sgemm(false, true, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, C.data(), N, threads);
+    benchmark::DoNotOptimize(C.data());
+  }
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(M * N * K), benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+}
+
 void register_gemm() {
+  for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{32, 14, 128}, {32, 128, 256}, {32, 256, 1664}})
+    for (int t : {1, 2, 0}) {
+      const std::string name = "gemm_threads/" + std::to_string(M) + "x" + std::to_string(N) + "x" +
+                               std::to_string(K) + "/" + (t ? std::to_string(t) : std::string("auto"));
+      benchmark::RegisterBenchmark(name.c_str(), bm_gemm_threads, M, N, K, t)->UseRealTime();
+    }
   struct Shape3 {
     int64_t M, N, K;
     bool ta, tb;

@@ -236,9 +236,9 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
                        {"kind", "train", "validation", "test", "folds", "by", "test_speakers"});
     SplitConfig& s = c.data.split;
     s.kind = split.get<std::string>("kind", "random");
-    const std::vector<std::string> kinds = {"random", "speaker", "word", "kfold", "loso"};
+    const std::vector<std::string> kinds = {"random", "speaker", "word", "kfold", "loso", "partition"};
     if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
-      split.fail_key("kind", "must be random, speaker, word, kfold or loso");
+      split.fail_key("kind", "must be random, speaker, word, kfold, loso or partition (the corpus's own train/test)");
     s.test = split.get<double>("test", 0.25);
     s.validation = split.get<double>("validation", 0.0);
     s.train = split.get<double>("train", 1.0 - s.test - s.validation);
@@ -275,8 +275,11 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
       f.fail_key("layout", "must be flat, stacked, image, sequence, pooled or mean");
     if (c.features.scaling == "minmax_per_frame" && c.features.layout != "image")
       f.fail_key("scaling", "minmax_per_frame scales the frames of an image; it needs layout: image");
-    if (c.features.scaling != "standardize" && c.features.scaling != "minmax_per_frame" && c.features.scaling != "none")
-      f.fail_key("scaling", "must be standardize, minmax_per_frame or none");
+    if (c.features.scaling != "standardize" && c.features.scaling != "minmax_per_frame" &&
+        c.features.scaling != "per_file" && c.features.scaling != "none")
+      f.fail_key("scaling", "must be standardize, per_file, minmax_per_frame or none");
+    if (c.features.scaling == "per_file" && (c.features.layout == "pooled" || c.features.layout == "mean"))
+      f.fail_key("scaling", "per_file normalises each feature over a file's frames; pooled and mean layouts have none");
     if (c.features.layout != "pooled" && c.features.layout != "mean" && c.features.frames < 1)
       f.fail_key("frames", "must be set (>= 1) for the " + c.features.layout + " layout: models need fixed sizes");
     if (c.features.sets.empty())

@@ -25,7 +25,7 @@ class ConfigError : public std::runtime_error {
 };
 
 struct SplitConfig {
-  std::string kind = "random";  // random | speaker | word | kfold | loso
+  std::string kind = "random";  // random | speaker | word | kfold | loso | partition (the corpus's own train/test)
   double train = 0.75, validation = 0.0, test = 0.25;
   int folds = 5;
   std::string by = "none";                 // kfold: none (stratified) | speaker | word; loso: speaker | word

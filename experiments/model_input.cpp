@@ -67,6 +67,37 @@ void ModelInput::scale_rows(std::span<float> rows) const {
     dsp::Standardizer s;
     s.set(mean, scale);
     s.transform(rows);
+  } else if (scaling == "per_file") {
+    // Where feature row f of the input lies: start, stride and count (its frames).
+    struct Run {
+      int64_t start, stride;
+    };
+    std::vector<Run> runs;
+    const int64_t F = feature_rows(), T = frames;
+    if (layout == "image") {
+      for (int64_t f = 0; f < F; ++f) runs.push_back({f * T, 1});
+    } else if (layout == "stacked") {
+      int64_t offset = 0;
+      for (const auto& set : sets) {
+        const int64_t R = set.rows();
+        for (int64_t f = 0; f < R; ++f) runs.push_back({offset + f, R});
+        offset += R * T;
+      }
+    } else {  // flat, sequence: time-major
+      for (int64_t f = 0; f < F; ++f) runs.push_back({f, F});
+    }
+    const int64_t n = static_cast<int64_t>(rows.size()) / D;
+    for (int64_t s = 0; s < n; ++s)
+      for (const Run& r : runs) {
+        float* x = rows.data() + s * D + r.start;
+        double mean = 0, sq = 0;
+        for (int64_t t = 0; t < T; ++t) mean += x[t * r.stride];
+        mean /= static_cast<double>(T);
+        for (int64_t t = 0; t < T; ++t) sq += (x[t * r.stride] - mean) * (x[t * r.stride] - mean);
+        const double sd = std::sqrt(sq / static_cast<double>(T));
+        for (int64_t t = 0; t < T; ++t)
+          x[t * r.stride] = sd > 1e-8 ? static_cast<float>((x[t * r.stride] - mean) / sd) : 0.0f;
+      }
   } else if (scaling == "minmax_per_frame") {
     // Each frame (column of the [F, T] image) mapped to [0, 1].
     const int64_t F = feature_rows(), T = frames;

@@ -22,7 +22,11 @@ struct ModelInput {
   // image:    [1, F, T]; sequence: [T, F]; pooled: [2F], mean then standard deviation over time;
   // mean:     [1, F], the mean over time (np.mean(mfcc.T, axis=0)), one channel for a Conv1D
   std::string layout = "flat";
-  std::string scaling = "standardize";  // standardize | minmax_per_frame | none
+  // standardize: per input value, with the training rows' mean and deviation;
+  // per_file: each feature of each file to zero mean and unit deviation over
+  //   its frames (utterance-level CMVN: removes much of a speaker's colouring);
+  // minmax_per_frame: each frame of an image to [0, 1]; none.
+  std::string scaling = "standardize";
   std::vector<double> mean, scale;      // standardize: per input value, fitted on the training rows
 
   int64_t feature_rows() const;

@@ -232,6 +232,19 @@ datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& giv
     }
     return out;
   }
+  if (s.kind == "partition") {  // the corpus's own: FER2013 train/ and test/ folders, or the CSV's Usage
+    datasets::Split out;
+    for (size_t i = 0; i < corpus.samples.size(); ++i) {
+      const std::string& p = corpus.samples[i].partition;
+      if (p == "train" || p == "Training") out.train.push_back(i);
+      else if (p == "test" || p == "PublicTest") out.test.push_back(i);
+      else if (p == "PrivateTest") out.validation.push_back(i);
+    }
+    if (out.train.empty() || out.test.empty())
+      throw ConfigError(c.source + ": data.split.kind partition needs a corpus with its own train and test parts "
+                        "(FER2013 folders or CSV)");
+    return out;
+  }
   if (s.kind == "random") return datasets::stratified_split(corpus, r, c.seed);
   if (s.kind == "speaker") return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
   if (s.kind == "word") return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);

@@ -10,6 +10,8 @@
 
 #include "common/atomic_file.hpp"
 #include "nn/model_file.hpp"
+#include "nn/optim/optimizer.hpp"
+#include "nn/train.hpp"
 #include "nn/sequential.hpp"
 #include "nn/zoo.hpp"
 
@@ -179,4 +181,26 @@ TEST_CASE("input of the wrong shape is refused with the expected shape") {
   Sequential model(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng);
   CHECK_THROWS_WITH_AS(model.predict(Tensor::zeros(Shape{2, 1, 2000})),
                        doctest::Contains("expects input [batch, 1, 2400], got [2, 1, 2000]"), std::invalid_argument);
+}
+
+TEST_CASE("after the first step, training takes no tensor memory from the system") {
+#if defined(__SANITIZE_ADDRESS__)
+  MESSAGE("sanitizer build: the buffer pool is off so that use-after-free stays visible; skipped");
+#else
+  Rng init(1), dropout(2);
+  Sequential model(zoo::tess_cnn1d_specs(true), Shape{1, 2400}, init);
+  Adam opt(model.parameter_tensors(), AdamOptions{});
+  const Tensor x = random_input(Shape{32, 1, 2400}, 3);
+  std::vector<int32_t> y(32);
+  for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % 14);
+  train_step(model, opt, x, y, dropout);
+  train_step(model, opt, x, y, dropout);  // gradients exist from here on
+  const auto before = buffer_pool_stats();
+  for (int i = 0; i < 3; ++i) train_step(model, opt, x, y, dropout);
+  const auto after = buffer_pool_stats();
+  MESSAGE("3 steps: " << after.reused - before.reused << " buffers reused, "
+                      << after.system_allocations - before.system_allocations << " from the system");
+  CHECK(after.system_allocations == before.system_allocations);
+  CHECK(after.reused > before.reused);
+#endif
 }

@@ -137,3 +137,37 @@ TEST_CASE("augmentation recipes: text round trip, identity, deterministic per fi
   CHECK(ser::datasets::augment_sample(aug.samples[2], y, 22050) == ser::datasets::augment_sample(moved, y, 22050));
   CHECK(ser::datasets::augment_sample(aug.samples[2], y, 22050) != y);
 }
+
+TEST_CASE("per-file scaling: every feature of every file to zero mean and unit deviation over its frames") {
+  for (const char* layout : {"flat", "stacked", "image", "sequence"}) {
+    ModelInput in;
+    FeatureSpec zcr, mfcc;
+    zcr.kind = "zcr";
+    mfcc.n_mfcc = 3;
+    in.sets = {zcr, mfcc};
+    in.frames = 5;
+    in.layout = layout;
+    in.scaling = "per_file";
+    const std::vector<ser::dsp::Matrix> f = {matrix(1, 5, 0), matrix(3, 5, 50)};
+    std::vector<float> x = in.assemble(f), second = in.assemble({matrix(1, 5, 7), matrix(3, 5, -20)});
+    x.insert(x.end(), second.begin(), second.end());  // two files
+    in.scale_rows(x);
+    // matrix() rows rise by one per frame: normalised, every row is the same
+    // ramp whatever its base, so both files equal a third with base 100.
+    ModelInput plain = in;
+    plain.scaling = "none";
+    std::vector<float> y = plain.assemble({matrix(1, 5, 100), matrix(3, 5, 100)});
+    in.scale_rows(y);
+    for (size_t i = 0; i < y.size(); ++i) {
+      CHECK_MESSAGE(x[i] == doctest::Approx(y[i]).epsilon(1e-6), layout);
+      CHECK_MESSAGE(x[y.size() + i] == doctest::Approx(y[i]).epsilon(1e-6), layout);
+    }
+    double sum = 0, sq = 0;
+    for (float v : y) {
+      sum += v;
+      sq += v * v;
+    }
+    CHECK(sum == doctest::Approx(0.0).scale(1.0));
+    CHECK(sq / static_cast<double>(y.size()) == doctest::Approx(1.0));
+  }
+}
