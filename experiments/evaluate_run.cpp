@@ -1,12 +1,12 @@
 #include "experiments/evaluate_run.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "experiments/config.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/predict.hpp"
+#include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
 #include "nn/train.hpp"
 
@@ -15,17 +15,7 @@ namespace ser::experiments {
 namespace fs = std::filesystem;
 
 EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& o, std::ostream& log) {
-  const std::string run_json = (fs::path(run_dir) / "run.json").string();
-  std::ifstream in(run_json);
-  if (!in) throw std::runtime_error("'" + run_dir + "' is not a run directory (no run.json); give the folder `ser train` wrote");
-  nlohmann::json run;
-  try {
-    in >> run;
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("'" + run_json + "' is damaged: " + e.what());
-  }
-  ExperimentConfig c = load_config((fs::path(run_dir) / "config.yaml").string(),
-                                   run.value("overrides", std::vector<std::string>{}), o.data_dir);
+  ExperimentConfig c = load_run_config(run_dir, o.data_dir);
   if (!o.data_root.empty()) {
     if (!fs::is_directory(o.data_root)) throw std::runtime_error("--data-root '" + o.data_root + "' is not a folder");
     for (const auto& corpus : c.data.corpora)

@@ -47,6 +47,14 @@ Run 'ser <command> --help' for the options of a command.
 
 std::string data_dir_setting() { return ser::data_dir(); }
 
+// "20261123-233000": default run folders sort by time.
+std::string timestamp() {
+  char stamp[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
+  return stamp;
+}
+
 int demo(const std::vector<std::string>& args) {
   ArgParser p("demo",
               "Without SER_DATA: makes a small speech corpus with espeak-ng (4 emotions acted by prosody,\n"
@@ -102,10 +110,7 @@ int train(const std::vector<std::string>& args) {
   const auto config = ser::experiments::load_config(p.positionals()[0], p.all("--set"), data_dir_setting());
   std::string out = p.maybe("--out").value_or("");
   if (out.empty()) {
-    char stamp[32];
-    const std::time_t now = std::time(nullptr);
-    std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
-    out = config.output + "/" + config.name + "/" + stamp;
+    out = config.output + "/" + config.name + "/" + timestamp();
   }
   const std::string cache = p.maybe("--cache").value_or(config.output + "/cache");
   const auto r = ser::experiments::train_experiment(config, out, std::cout, cache);
@@ -235,10 +240,7 @@ int compare(const std::vector<std::string>& args) {
       ser::experiments::compare_entries(p.positionals(), p.all("--set"), p.all("--sweep"));
   std::string out = p.maybe("--out").value_or("");
   if (out.empty()) {
-    char stamp[32];
-    const std::time_t now = std::time(nullptr);
-    std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
-    out = std::string("runs/compare/") + stamp;
+    out = "runs/compare/" + timestamp();
   }
   const auto rows = ser::experiments::run_comparison(entries, out, p.maybe("--cache").value_or("runs/cache"),
                                                      data_dir_setting(), std::cout);

@@ -576,11 +576,11 @@ TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const 
 
 }  // namespace
 
-TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
-                              const std::string& cache_dir) {
+ExperimentConfig load_run_config(const std::string& run_dir, const std::string& data_dir) {
   const std::string run_json = (fs::path(run_dir) / "run.json").string();
   std::ifstream in(run_json);
-  if (!in) throw std::runtime_error("'" + run_dir + "' is not a run directory (no run.json)");
+  if (!in)
+    throw std::runtime_error("'" + run_dir + "' is not a run directory (no run.json); give the folder `ser train` wrote");
   nlohmann::json run;
   try {
     in >> run;
@@ -590,7 +590,12 @@ TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, con
   const auto overrides = run.value("overrides", std::vector<std::string>{});
   ExperimentConfig c = load_config((fs::path(run_dir) / "config.yaml").string(), overrides, data_dir);
   c.source = run.value("config", c.source);
-  return train_experiment(c, run_dir, log, cache_dir, /*resume=*/true);
+  return c;
+}
+
+TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
+                              const std::string& cache_dir) {
+  return train_experiment(load_run_config(run_dir, data_dir), run_dir, log, cache_dir, /*resume=*/true);
 }
 
 }  // namespace ser::experiments

@@ -36,6 +36,10 @@ datasets::Split split_for(const ExperimentConfig& config, const datasets::Corpus
 TrainResult train_experiment(const ExperimentConfig& config, const std::string& run_dir, std::ostream& log,
                              const std::string& cache_dir = "", bool resume = false);
 
+// The config of a run directory with the overrides its run.json records
+// (throws, naming DIR, when it is not a run directory).
+ExperimentConfig load_run_config(const std::string& run_dir, const std::string& data_dir);
+
 // `ser resume DIR`: the config and overrides recorded in DIR, resumed from its checkpoint.
 TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
                               const std::string& cache_dir = "");
