@@ -7,6 +7,7 @@
 
 #include "nn/kernels/gemm.hpp"
 #include "nn/kernels/geometry.hpp"
+#include "nn/kernels/scratch.hpp"
 
 namespace ser::nn {
 
@@ -114,21 +115,11 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-// Thread-local scratch that only grows: after the first batch of a shape,
-// convolution allocates nothing.
-float* scratch(std::vector<float>& v, size_t n) {
-  if (v.size() < n) v.resize(n);
-  return v.data();
-}
 thread_local std::vector<float> t_col, t_dcol, t_partials;
 
 bool is_pointwise(const Conv2dShape& s) {
   return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
          s.pad_left == 0 && s.out_h == s.in_h && s.out_w == s.in_w;
-}
-
-int batch_threads(int64_t batch) {
-  return omp_in_parallel() ? 1 : static_cast<int>(std::min<int64_t>(batch, omp_get_max_threads()));
 }
 }  // namespace
 
@@ -184,7 +175,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   auto one = [&](int64_t n, int gemm_threads) {
     const float* col = x + n * in_size;
     if (!pointwise) {
-      float* buf = scratch(t_col, static_cast<size_t>(ckk * ohw));
+      float* buf = grow_scratch(t_col, ckk * ohw);
       im2col(x + n * in_size, buf, s);
       col = buf;
     }
@@ -208,7 +199,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
   const bool pointwise = is_pointwise(s);
   const int threads = batch_threads(s.batch);
   // Per-thread weight and bias gradients, summed below in thread order.
-  float* partials = scratch(t_partials, static_cast<size_t>(threads * (wsize + s.out_channels)));
+  float* partials = grow_scratch(t_partials, threads * (wsize + s.out_channels));
   std::fill(partials, partials + threads * (wsize + s.out_channels), 0.0f);
   auto run = [&](int t, int64_t n0, int64_t n1, int gemm_threads) {
     float* dwp = partials + t * (wsize + s.out_channels);
@@ -224,7 +215,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
       if (dw) {
         const float* col = x + n * in_size;
         if (!pointwise) {
-          float* buf = scratch(t_col, static_cast<size_t>(ckk * ohw));
+          float* buf = grow_scratch(t_col, ckk * ohw);
           im2col(x + n * in_size, buf, s);
           col = buf;
         }
@@ -235,7 +226,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
           sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dyn, ohw, 1.0f, dx + n * in_size, ohw,
                 gemm_threads);
         } else {
-          float* dcol = scratch(t_dcol, static_cast<size_t>(ckk * ohw));
+          float* dcol = grow_scratch(t_dcol, ckk * ohw);
           sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dyn, ohw, 0.0f, dcol, ohw, gemm_threads);
           col2im_add(dcol, dx + n * in_size, s);
         }

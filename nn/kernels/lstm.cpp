@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include "nn/kernels/gemm.hpp"
+#include "nn/kernels/scratch.hpp"
 #include "nn/kernels/vector_math.hpp"
 
 namespace ser::nn {
@@ -108,25 +109,17 @@ SER_INSTANTIATE(double)
 
 namespace {
 thread_local std::vector<float> t_da, t_dh_next, t_dc_next, t_h_prev, t_zeros;
-
-float* grow(std::vector<float>& v, int64_t n) {
-  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
-  return v.data();
-}
+}  // namespace
 
 // Samples never interact in an LSTM: each thread runs the whole sequence of
 // its share of the batch, with single-threaded GEMMs, so no step waits for a
 // barrier. Every value is computed the same way whatever the share.
-int batch_threads(int64_t batch) {
-  return omp_in_parallel() ? 1 : static_cast<int>(std::min<int64_t>(batch, omp_get_max_threads()));
-}
-}  // namespace
 
 void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const float* b, float* h, float* c,
                   float* gates, const LstmShape& s) {
   const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
   const int threads = batch_threads(N);
-  const float* zeros = grow(t_zeros, H);  // c before the first step
+  const float* zeros = grow_scratch(t_zeros, H);  // c before the first step
   std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
 #pragma omp parallel num_threads(threads)
   {
@@ -165,11 +158,11 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
                    const float* gates, const float* dh, float* dx, float* dw_ih, float* dw_hh, float* db,
                    const LstmShape& s) {
   const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
-  float* da = grow(t_da, N * T * G);  // [N, T, G], pre-activation gradients of every step
-  float* dh_next = grow(t_dh_next, N * H);
-  float* dc_next = grow(t_dc_next, N * H);
+  float* da = grow_scratch(t_da, N * T * G);  // [N, T, G], pre-activation gradients of every step
+  float* dh_next = grow_scratch(t_dh_next, N * H);
+  float* dc_next = grow_scratch(t_dc_next, N * H);
   const int threads = batch_threads(N);
-  const float* zeros = grow(t_zeros, H);
+  const float* zeros = grow_scratch(t_zeros, H);
   std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
 #pragma omp parallel num_threads(threads)
   {
@@ -211,7 +204,7 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
   if (dx) sgemm(false, false, N * T, F, G, 1.0f, da, G, w_ih, F, 1.0f, dx, F);
   if (dw_hh && T > 1) {
     // h shifted one step (zero at t = 0) pairs every da[n, t] with h[n, t - 1]: one GEMM.
-    float* h_prev = grow(t_h_prev, N * T * H);
+    float* h_prev = grow_scratch(t_h_prev, N * T * H);
     for (int64_t n = 0; n < N; ++n) {
       std::fill(h_prev + n * T * H, h_prev + (n * T + 1) * H, 0.0f);
       std::copy(h + n * T * H, h + (n * T + T - 1) * H, h_prev + (n * T + 1) * H);
