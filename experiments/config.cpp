@@ -192,6 +192,11 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
   ExperimentConfig c;
   c.source = path;
   c.overrides = overrides;
+  if (!overrides.empty()) {
+    YAML::Emitter resolved;
+    resolved << root;
+    c.resolved_yaml = std::string(resolved.c_str()) + "\n";
+  }
   const Fields top(root, "", path,
                    {"name", "seed", "threads", "data", "features", "augmentation", "model", "training", "output"});
   c.name = top.need<std::string>("name");

@@ -84,6 +84,7 @@ struct ExperimentConfig {
   TrainingConfig training;
   std::string output = "runs";
   std::vector<std::string> overrides;  // the --set key=value given, as recorded in a run
+  std::string resolved_yaml;           // with overrides: the file's YAML with them applied (else empty)
 };
 
 // Reads and validates `path`, after applying `overrides` ("training.epochs=5",

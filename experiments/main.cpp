@@ -19,6 +19,7 @@
 #include "experiments/features_command.hpp"
 #include "experiments/evaluate_run.hpp"
 #include "experiments/predict.hpp"
+#include "experiments/report_command.hpp"
 #include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
 
@@ -41,6 +42,7 @@ commands:
   eval DIR           score a run's model on every file of a data set (e.g. held-out speakers)
   predict AUDIO...   the emotion of recordings, with a trained model (--model)
   compare CONFIG...  run several configs (or one swept over a key) and tabulate accuracy, macro-F1, time
+  report RUN_DIR...  a Jupyter notebook and HTML report (curves, confusion matrix, examples) of runs
 
 Run 'ser <command> --help' for the options of a command.
 )";
@@ -269,6 +271,7 @@ int main(int argc, char** argv) {
     if (command == "eval") return eval(args);
     if (command == "predict") return predict(args);
     if (command == "compare") return compare(args);
+    if (command == "report") return ser::experiments::report_command(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const ser::experiments::ConfigError& e) {

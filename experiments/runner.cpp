@@ -270,6 +270,8 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
     std::ifstream in(c.source);
     write_file_atomically((fs::path(run_dir) / "config.yaml").string(),
                           std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    if (!c.resolved_yaml.empty())  // what the run really used, for reading without applying run.json's overrides
+      write_file_atomically((fs::path(run_dir) / "config.resolved.yaml").string(), c.resolved_yaml);
     utsname u{};
     ::uname(&u);
     nlohmann::ordered_json run;

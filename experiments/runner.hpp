@@ -2,7 +2,8 @@
 // `ser train`: one experiment config in, one run directory out.
 //
 //   RUN/config.yaml      the config file as given; RUN/run.json records the
-//                        overrides, git commit, seed, threads, machine and versions
+//                        overrides, git commit, seed, threads, machine and versions;
+//                        with overrides, RUN/config.resolved.yaml has them applied
 //   RUN/history.csv      per epoch: train loss and accuracy, validation loss and
 //                        accuracy, learning rate, seconds
 //   RUN/metrics.json     test (and validation) metrics of the model kept

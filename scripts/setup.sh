@@ -18,6 +18,8 @@ packages=(
   libstb-dev        # image decoding (JPEG/PNG) for FER2013
   libyaml-cpp-dev   # experiment configs, with line numbers for every error
   espeak-ng         # ser demo: synthesises its labelled speech corpus (no download needed)
+  # ser report: the notebook is executed and rendered to HTML by Jupyter's own tools
+  python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )
 
 missing=()

@@ -1,0 +1,110 @@
+#include "experiments/report_examples.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/atomic_file.hpp"
+#include "common/npy.hpp"
+#include "dsp/audio.hpp"
+#include "dsp/feature_spec.hpp"
+#include "experiments/prepared_data.hpp"
+#include "experiments/runner.hpp"
+
+namespace ser::experiments {
+namespace fs = std::filesystem;
+namespace {
+
+void write_matrix(const std::string& path, const dsp::Matrix& m) {
+  write_npy(path, {m.rows, m.cols}, std::vector<float>(m.data.begin(), m.data.end()), /*durable=*/false);
+}
+
+// Where the examples come from: the test files of the run's split, or every
+// file when the run has no single test set (k-fold, leave one out).
+std::vector<size_t> candidate_files(const ExperimentConfig& c, const datasets::Corpus& corpus) {
+  std::vector<size_t> pool;
+  const auto& kind = c.data.split.kind;
+  if ((kind == "kfold" || kind == "loso") && c.data.split.test_speakers.empty()) {
+    for (size_t i = 0; i < corpus.samples.size(); ++i) pool.push_back(i);
+  } else {
+    pool = split_for(c, corpus).test;
+    std::sort(pool.begin(), pool.end());  // corpus order is path order
+  }
+  std::vector<size_t> originals;
+  for (size_t i : pool)
+    if (corpus.samples[i].augmentation.empty()) originals.push_back(i);
+  return originals;
+}
+
+}  // namespace
+
+std::string write_audio_examples(const ExperimentConfig& c, const std::string& out_dir, std::ostream& log) {
+  if (c.features.sets.empty()) return "";  // an image corpus
+  std::ostringstream quiet;
+  const datasets::Corpus corpus = load_audio_corpora(c, quiet);
+  const dsp::FeatureSpec& first = c.features.sets.front();
+  // The mel spectrogram and MFCCs of the run's own analysis settings; MFCCs as
+  // the run computed them when it used them, 40 (the common choice) otherwise.
+  dsp::FeatureSpec mel = first;
+  mel.kind = "mel_db";
+  mel.mel = dsp::MelOptions{};
+  dsp::FeatureSpec mfcc = first;
+  mfcc.kind = "mfcc";
+  mfcc.n_mfcc = 40;
+  mfcc.mel = dsp::MelOptions{};
+  for (const auto& s : c.features.sets)
+    if (s.kind == "mfcc") {
+      mfcc = s;
+      break;
+    }
+  const dsp::FeatureExtractor mel_of(mel), mfcc_of(mfcc);
+  const int hop = first.stft.hop_length > 0 ? first.stft.hop_length : first.stft.n_fft / 4;
+
+  fs::create_directories(out_dir);
+  nlohmann::ordered_json index;
+  index["examples"] = nlohmann::ordered_json::array();
+  std::map<std::string, bool> done;
+  for (size_t i : candidate_files(c, corpus)) {
+    const datasets::Sample& s = corpus.samples[i];
+    if (done[s.label]) continue;
+    dsp::Audio audio;
+    try {
+      audio = dsp::load_audio(s.path, first.load);
+    } catch (const std::exception& e) {
+      log << "report: example for '" << s.label << "': skipped " << s.path << ": " << e.what() << "\n";
+      continue;
+    }
+    std::string stem = s.label;
+    for (char& ch : stem)
+      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    const auto file = [&](const char* what) { return stem + "_" + what + ".npy"; };
+    write_npy((fs::path(out_dir) / file("wave")).string(), {static_cast<int64_t>(audio.samples.size())},
+              audio.samples, /*durable=*/false);
+    write_matrix((fs::path(out_dir) / file("mel")).string(), mel_of(audio.samples, audio.sample_rate));
+    write_matrix((fs::path(out_dir) / file("mfcc")).string(), mfcc_of(audio.samples, audio.sample_rate));
+    index["examples"].push_back({{"label", s.label},
+                                 {"file", s.path},
+                                 {"speaker", s.speaker},
+                                 {"sample_rate", audio.sample_rate},
+                                 {"hop_length", hop},
+                                 {"wave", file("wave")},
+                                 {"mel", file("mel")},
+                                 {"mfcc", file("mfcc")}});
+    done[s.label] = true;
+  }
+  // In the corpus's label order, as the confusion matrix has them.
+  auto& examples = index["examples"];
+  std::vector<nlohmann::ordered_json> ordered;
+  for (const auto& label : corpus.labels)
+    for (const auto& e : examples)
+      if (e["label"] == label) ordered.push_back(e);
+  examples = ordered;
+  const std::string path = (fs::path(out_dir) / "examples.json").string();
+  write_file_atomically(path, index.dump(2) + "\n", /*durable=*/false);
+  return path;
+}
+
+}  // namespace ser::experiments

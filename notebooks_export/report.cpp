@@ -1,0 +1,142 @@
+#include "notebooks_export/report.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/atomic_file.hpp"
+#include "notebooks_export/notebook.hpp"
+#include "notebooks_export/report_plots_py.hpp"
+
+namespace ser::notebooks {
+namespace fs = std::filesystem;
+namespace {
+
+nlohmann::json read_json(const fs::path& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw ReportError("'" + path.parent_path().string() + "' has no " + path.filename().string() + ": " + what);
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw ReportError("'" + path.string() + "' is damaged: " + e.what());
+  }
+}
+
+// What the notebook can show for a run; the cells themselves read the files.
+struct RunShape {
+  bool per_class = false;  // test metrics with a confusion matrix (not a k-fold summary)
+  bool history = false;
+  std::vector<std::string> example_labels;
+};
+
+RunShape inspect_run(const ReportRun& r) {
+  RunShape s;
+  const auto metrics = read_json(fs::path(r.dir) / "metrics.json",
+                                 "not a finished run (give a folder `ser train` or `ser compare` wrote)");
+  if (!metrics.contains("test") || !metrics["test"].contains("accuracy"))
+    throw ReportError("'" + (fs::path(r.dir) / "metrics.json").string() + "' has no test accuracy");
+  s.per_class = metrics["test"].contains("per_class") && metrics["test"].contains("confusion_matrix");
+  s.history = fs::exists(fs::path(r.dir) / "history.csv");
+  if (!r.examples.empty()) {
+    const auto index = read_json(r.examples, "no audio examples");
+    for (const auto& e : index.at("examples")) s.example_labels.push_back(e.at("label").get<std::string>());
+  }
+  return s;
+}
+
+// Paths in the notebook are relative to it: the report folder and the runs can move together.
+std::string relative_to(const std::string& path, const fs::path& base) {
+  return fs::relative(fs::absolute(path), fs::absolute(base)).lexically_normal().generic_string();
+}
+
+void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, const std::string& shown_with,
+                 bool several) {
+  const std::string run = "runs[" + std::to_string(i) + "]";
+  nb.markdown((several ? "## Run `" : "## `") + r.name + "`\n\nFolder `" + r.dir + "`.");
+  nb.code("show_facts(" + run + ")");
+  nb.markdown("### Config\n\nThe config file the run was started with (with any `--set` overrides applied).");
+  nb.code("show_config(" + run + ")");
+  nb.markdown("### Metrics\n\n`test` and `validation` score the files themselves; `test_with_copies` also scores "
+              "the augmented copies of test files (what the popular notebooks report), `test_<corpus>` each corpus "
+              "of a combination.");
+  nb.code("metrics_table(" + run + ")");
+  if (s.history) {
+    nb.markdown("### Training curves\n\nLoss and accuracy per epoch on the training and validation rows, and the "
+                "learning rate the optimiser used.");
+    nb.code("plot_curves(" + run + ")");
+  }
+  if (s.per_class) {
+    nb.markdown("### Classification report\n\nOn the test files, as scikit-learn lays it out.");
+    nb.code("classification_report(" + run + ")");
+    nb.markdown("### Confusion matrix\n\nRows are the true classes, columns the predicted ones; on the right each "
+                "row divided by its total, so the diagonal is each class's recall.");
+    nb.code("plot_confusion(" + run + ")");
+    nb.markdown("### F1 per class");
+    nb.code("plot_f1(" + run + ")");
+  }
+  if (!s.example_labels.empty()) {
+    if (!shown_with.empty()) {
+      nb.markdown("### One example per class\n\nThe same files as run `" + shown_with + "` above.");
+      return;
+    }
+    nb.markdown("### One example per class\n\nThe first test file of each class, read as the run read it (sample "
+                "rate, offset, duration): the waveform, its mel spectrogram in dB and its MFCCs.");
+    for (const auto& label : s.example_labels) {
+      nb.markdown("#### Example: " + label);
+      nb.code("plot_example(" + run + ", " + python_string(label) + ")");
+    }
+  }
+}
+
+}  // namespace
+
+std::string write_report_notebook(const std::vector<ReportRun>& runs, const std::string& out_dir) {
+  if (runs.empty()) throw ReportError("no runs to report");
+  std::vector<RunShape> shapes;
+  for (const auto& r : runs) shapes.push_back(inspect_run(r));
+  fs::create_directories(out_dir);
+
+  Notebook nb;
+  const bool several = runs.size() > 1;
+  std::ostringstream intro;
+  intro << "# " << (several ? "Comparison of " + std::to_string(runs.size()) + " runs" : "Run `" + runs[0].name + "`")
+        << "\n\nWritten by `ser report`. Every cell below reads the run folders as they are on disk "
+           "(`metrics.json`, `history.csv`, `run.json`, `config.yaml`), so the notebook can be re-run and extended "
+           "in Jupyter. The first cell holds the plotting helpers.\n";
+  nb.markdown(intro.str());
+  nb.code(kReportPlotsPy, /*hide_input=*/true);
+  std::ostringstream load;
+  load << "# The runs of this report: name, folder and audio examples (paths relative to this notebook)\nruns = [\n";
+  for (const auto& r : runs)
+    load << "    load_run(" << python_string(r.name) << ", " << python_string(relative_to(r.dir, out_dir)) << ", "
+         << (r.examples.empty() ? "None" : python_string(relative_to(r.examples, out_dir))) << "),\n";
+  load << "]";
+  nb.code(load.str());
+
+  if (several) {
+    nb.markdown("## Comparison\n\nTest scores of every run (mean ± standard deviation over the folds of k-fold "
+                "runs).");
+    nb.code("comparison_table(runs)");
+    nb.markdown("### Test accuracy and macro-F1");
+    nb.code("plot_comparison(runs)");
+    nb.markdown("### Training curves side by side");
+    nb.code("plot_comparison_curves(runs)");
+    nb.markdown("### F1 per class side by side\n\nRuns with the same classes share one chart.");
+    nb.code("plot_comparison_f1(runs)");
+  }
+  std::map<std::string, std::string> examples_shown;  // examples.json -> the run they were shown with
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const auto& e = runs[i].examples;
+    const auto seen = examples_shown.find(e);
+    run_section(nb, runs[i], shapes[i], i, seen == examples_shown.end() ? "" : seen->second, several);
+    if (!e.empty() && seen == examples_shown.end()) examples_shown[e] = runs[i].name;
+  }
+  const std::string path = (fs::path(out_dir) / "report.ipynb").string();
+  write_file_atomically(path, nb.to_json());
+  return path;
+}
+
+}  // namespace ser::notebooks
