@@ -83,7 +83,8 @@ void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, 
       return;
     }
     nb.markdown("### One example per class\n\nThe first test file of each class, read as the run read it (sample "
-                "rate, offset, duration): the waveform, its mel spectrogram in dB and its MFCCs.");
+                "rate, offset, duration): the waveform, its mel spectrogram in dB and its MFCCs (coloured on the scale of "
+                "coefficients 1 and up; the 0th, the log energy, is far larger and saturates).");
     for (const auto& label : s.example_labels) {
       nb.markdown("#### Example: " + label);
       nb.code("plot_example(" + run + ", " + python_string(label) + ")");

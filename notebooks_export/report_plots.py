@@ -9,6 +9,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML, display
+from matplotlib.ticker import MaxNLocator
 
 plt.rcParams.update({"figure.dpi": 100, "font.size": 10, "axes.grid": False})
 
@@ -132,6 +133,8 @@ def plot_curves(run):
             a.plot(epoch, h[f"val_{key}"], "o-", ms=3, label="validation")
         a.set(title=title, xlabel="epoch", ylabel=key)
         a.legend()
+    for a in ax:
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax[2].plot(epoch, h["lr"], "o-", ms=3, color="tab:green")
     ax[2].set(title="Learning rate", xlabel="epoch", ylabel="learning rate")
     ax[2].ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
@@ -162,7 +165,9 @@ def plot_confusion(run, section="test"):
     rows = m.sum(axis=1, keepdims=True)
     norm = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
     side = max(4.5, 0.45 * len(labels) + 2.5)
-    fig, ax = plt.subplots(1, 2, figsize=(2 * side + 1, side))
+    # Side by side while both fit the page at full size; above one another beyond 8 classes.
+    wide = len(labels) <= 8
+    fig, ax = plt.subplots(1, 2, figsize=(2 * side + 1, side)) if wide else plt.subplots(2, 1, figsize=(side + 1, 2 * side))
     _heatmap(ax[0], m, labels, lambda v: f"{int(v)}", "Counts", fig)
     _heatmap(ax[1], norm, labels, lambda v: f"{v:.2f}", "Row-normalised (recall)", fig)
     fig.suptitle(f"{run['name']}: confusion matrix ({section}, {int(m.sum())} files)")
@@ -181,7 +186,7 @@ def plot_f1(run, section="test"):
     ax.set(ylim=(0, 1.1), xlabel="class", ylabel="F1", title=f"{run['name']}: F1 per class ({section})")
     if len(labels) > 6:
         ax.tick_params(axis="x", labelrotation=45)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     plt.show()
 
@@ -204,8 +209,7 @@ def plot_example(run, label):
     top = np.percentile(np.abs(mfcc[1:]), 99) if mfcc.shape[0] > 1 else np.abs(mfcc).max()
     im = ax[2].imshow(mfcc, origin="lower", aspect="auto", cmap="coolwarm", vmin=-top, vmax=top,
                       extent=(0, frames, 0, mfcc.shape[0]))
-    ax[2].set(title=f"MFCC ({mfcc.shape[0]} coefficients; colours clipped for the 0th)", xlabel="time (s)",
-              ylabel="coefficient")
+    ax[2].set(title=f"MFCC ({mfcc.shape[0]} coefficients)", xlabel="time (s)", ylabel="coefficient")
     fig.colorbar(im, ax=ax[2])
     fig.suptitle(f"{label}: {os.path.basename(e['file'])} ({sr} Hz, {seconds:.2f} s)")
     fig.tight_layout()
@@ -223,7 +227,8 @@ def comparison_table(runs):
         i = r["info"]
         (acc, acc_sd), (f1, f1_sd) = _score(r, "accuracy"), _score(r, "macro_f1")
         t = r["metrics"].get("test", {})
-        files = t.get("macro avg", {}).get("support", "")
+        folds = r["metrics"].get("folds", [])
+        files = t.get("macro avg", {}).get("support") or sum(f["test_files"] for f in folds) or ""
         rows.append((r["name"], os.path.basename(i.get("config", "")), " ".join(i.get("overrides", [])), files,
                      _pct(acc) + (f" ± {100 * acc_sd:.1f}" if acc_sd else ""),
                      _pct(f1) + (f" ± {100 * f1_sd:.1f}" if f1_sd else ""),
@@ -266,6 +271,8 @@ def plot_comparison_curves(runs):
     ax[0].set(title="Training loss", xlabel="epoch", ylabel="loss")
     ax[1].set(title="Validation accuracy (training accuracy where there is no validation set)",
               xlabel="epoch", ylabel="accuracy")
+    for a in ax:
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="run")
     fig.tight_layout()
     plt.show()
