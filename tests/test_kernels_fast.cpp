@@ -36,18 +36,32 @@ double difference(const std::vector<float>& fast, const std::vector<double>& ref
   return worst / scale;
 }
 
-void check_conv(const Conv2dShape& s, ser::Rng& rng) {
+// relu: the fused convolution + ReLU against the naive convolution followed by
+// ReLU (and, backward, dy masked by the output before the naive backward).
+void check_conv(const Conv2dShape& s, ser::Rng& rng, bool relu = false) {
   const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w);
   const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w);
   const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
   const auto x = random(nx, rng), w = random(nw, rng), b = random(static_cast<size_t>(s.out_channels), rng),
              dy = random(ny, rng);
   std::vector<float> y(ny), dx(nx, 0.5f), dw(nw, 0.25f), db(static_cast<size_t>(s.out_channels), 0.125f);
-  conv2d_forward(x.data(), w.data(), b.data(), y.data(), s);
-  conv2d_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), s);
-  const auto xd = widen(x), wd = widen(w), bd = widen(b), dyd = widen(dy);
+  conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, relu);
+  conv2d_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), s, relu ? y.data() : nullptr);
+  const auto xd = widen(x), wd = widen(w), bd = widen(b);
+  auto dyd = widen(dy);
   std::vector<double> yr(ny), dxr(nx, 0.5), dwr(nw, 0.25), dbr(static_cast<size_t>(s.out_channels), 0.125);
   conv2d_forward_naive(xd.data(), wd.data(), bd.data(), yr.data(), s);
+  if (relu) {
+    size_t zeroed = 0;
+    for (size_t i = 0; i < ny; ++i)
+      if (yr[i] <= 0) {
+        yr[i] = 0;
+        dyd[i] = 0;
+        ++zeroed;
+      }
+    CHECK(zeroed > ny / 4);  // the mask matters: about half the outputs are negative
+    CHECK(zeroed < ny * 3 / 4);
+  }
   conv2d_backward_naive(xd.data(), wd.data(), dyd.data(), dxr.data(), dwr.data(), dbr.data(), s);
   const double tol = 2e-6;
   CHECK(difference(y, yr) < tol);
@@ -86,6 +100,11 @@ TEST_CASE("conv2d and conv1d: im2col + sgemm agree with the naive kernels") {
     check_conv(conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, 0), rng);    // pointwise: no im2col
     check_conv(conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, 0), rng);  // the TESS CNN's first layer, shorter
     check_conv(conv_shape(2, 16, 1, 37, 35, 1, 11, 3, 1, 5), rng);  // 1-D, stride 3, padding
+    // With the ReLU fused: the TESS CNN's first layers, 2-D same padding, pointwise.
+    check_conv(conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, 0), rng, /*relu=*/true);
+    check_conv(conv_shape(3, 8, 1, 99, 16, 1, 11, 1, 1, 0), rng, /*relu=*/true);
+    check_conv(conv_shape(3, 2, 9, 11, 5, 3, 3, 1, 1, 1), rng, /*relu=*/true);
+    check_conv(conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, 0), rng, /*relu=*/true);
   }
   set_gemm_isa(gemm_best_isa());
 }

@@ -44,6 +44,12 @@ std::vector<LayerCase> layer_cases() {
       {{"conv1d", {{"filters", "3"}, {"kernel", "4"}, {"stride", "2"}, {"padding", "same"}, {"activation", "tanh"}}},
        Shape{2, 11}},
       {{"conv1d", {{"filters", "2"}, {"kernel", "3"}, {"dilation", "2"}, {"padding", "1"}}}, Shape{3, 10}},
+      // ReLU runs fused inside the convolution (one op, masked backward). A
+      // difference step of 1e-2 moves bias-shifted pre-activations across
+      // ReLU's kink unless none lies near zero, as here; the fused kernels are
+      // held to the unfused naive ones (1-D and 2-D) in test_kernels_fast, and
+      // the TESS CNN's conv1d + ReLU layers to PyTorch in test_torch_reference.
+      {{"conv1d", {{"filters", "3"}, {"kernel", "5"}, {"activation", "relu"}}}, Shape{2, 12}, 3, false, true},
       {{"conv2d",
         {{"filters", "3"}, {"kernel", "3x2"}, {"stride", "2"}, {"padding", "same"}, {"activation", "sigmoid"}}},
        Shape{2, 7, 6}},

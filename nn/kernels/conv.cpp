@@ -115,7 +115,7 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-thread_local std::vector<float> t_col, t_dcol, t_partials;
+thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials;
 
 bool is_pointwise(const Conv2dShape& s) {
   return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
@@ -167,7 +167,7 @@ void col2im_add(const float* col, float* x, const Conv2dShape& s) {
       }
 }
 
-void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s) {
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
   const bool pointwise = is_pointwise(s);
@@ -182,6 +182,8 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
     float* yn = y + n * out_size;
     for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yn + oc * ohw, yn + (oc + 1) * ohw, b ? b[oc] : 0.0f);
     sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, yn, ohw, gemm_threads);
+    if (relu)
+      for (int64_t i = 0; i < out_size; ++i) yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
   };
   if (threads <= 1) {
     for (int64_t n = 0; n < s.batch; ++n) one(n, 0);
@@ -192,7 +194,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 }
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s) {
+                     const Conv2dShape& s, const float* relu_y) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
   const int64_t wsize = s.out_channels * ckk;
@@ -206,6 +208,12 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
     float* dbp = dwp + wsize;
     for (int64_t n = n0; n < n1; ++n) {
       const float* dyn = dy + n * out_size;
+      if (relu_y) {  // the gradient before the fused relu, for this sample only
+        float* dz = grow_scratch(t_dz, out_size);
+        const float* yn = relu_y + n * out_size;
+        for (int64_t i = 0; i < out_size; ++i) dz[i] = yn[i] > 0.0f ? dyn[i] : 0.0f;
+        dyn = dz;
+      }
       if (db)
         for (int64_t oc = 0; oc < s.out_channels; ++oc) {
           float acc = 0;
@@ -251,12 +259,12 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
   }
 }
 
-void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s) {
-  conv2d_forward(x, w, b, y, s.as_2d());
+void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s, bool relu) {
+  conv2d_forward(x, w, b, y, s.as_2d(), relu);
 }
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv1dShape& s) {
-  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d());
+                     const Conv1dShape& s, const float* relu_y) {
+  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d(), relu_y);
 }
 
 }  // namespace ser::nn

@@ -39,12 +39,20 @@ void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T*
 // gives its threads to the GEMM instead. The weight gradient is summed per
 // thread and then over threads in a fixed order, so equal thread counts
 // give equal bits.
-void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s);
+//
+// relu fuses the activation of conv layers that have one: forward writes
+// relu(conv(x)) while each sample's output is still in cache, and backward,
+// given that output as `relu_y`, masks dy with y > 0 per sample before the
+// GEMMs. That saves two passes over the largest activations of a CNN and
+// one gradient buffer; the result equals conv followed by relu exactly.
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s,
+                    bool relu = false);
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s);
-void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s);
+                     const Conv2dShape& s, const float* relu_y = nullptr);
+void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s,
+                    bool relu = false);
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv1dShape& s);
+                     const Conv1dShape& s, const float* relu_y = nullptr);
 
 // One sample [C, H, W] as columns [C*KH*KW, OH*OW] (zeros where the window
 // is outside the input), and the transpose: columns added back into [C, H, W].

@@ -63,12 +63,15 @@ Shape Conv::setup(const Shape& input, Rng& rng) {
 
 Tensor Conv::forward(const Tensor& x, ForwardContext& ctx) {
   const Tensor b = use_bias_ ? use(bias_, ctx) : Tensor();
+  // ReLU, the activation of every published CNN, runs inside the convolution.
+  const bool relu = activation_ == Activation::relu;
+  const Activation after = relu ? Activation::none : activation_;
   if (dims_ == 1) {
     Conv1dOptions o{stride_.second, dilation_.second, padding_, pad_.second};
-    return apply(activation_, conv1d(x, use(weight_, ctx), b, o));
+    return apply(after, conv1d(x, use(weight_, ctx), b, o, relu));
   }
   Conv2dOptions o{stride_.first, stride_.second, dilation_.first, dilation_.second, padding_, pad_.first, pad_.second};
-  return apply(activation_, conv2d(x, use(weight_, ctx), b, o));
+  return apply(after, conv2d(x, use(weight_, ctx), b, o, relu));
 }
 
 std::vector<NamedTensor> Conv::parameters() { return weight_and_bias(weight_, bias_); }

@@ -33,7 +33,7 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   return y;
 }
 
-Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o) {
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o, bool relu) {
   require(x.rank() == 3, "conv1d: input must be [batch, channels, length], got " + x.shape().str());
   require(w.rank() == 3 && w.dim(1) == x.dim(1),
           "conv1d: weight " + w.shape().str() + " does not fit input " + x.shape().str());
@@ -49,17 +49,22 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOpt
   s.pad_left = e.pad_before;
   s.out_len = e.out;
   const bool has_bias = b.defined();
-  Tensor y = make_op_result(Shape{s.batch, s.out_channels, s.out_len}, {&x, &w, &b}, [s, has_bias](TensorImpl& r) {
+  // With the relu fused, backward needs the output: the closure keeps its
+  // buffer (not the output tensor, which would be a cycle).
+  auto out = Buffer::uninitialized(s.batch * s.out_channels * s.out_len);
+  const std::shared_ptr<Buffer> relu_out = relu ? out : nullptr;
+  Tensor y = make_op_result(Shape{s.batch, s.out_channels, s.out_len}, {&x, &w, &b}, [s, has_bias, relu_out](TensorImpl& r) {
     TensorImpl& xi = *r.inputs[0];
     TensorImpl& wi = *r.inputs[1];
     float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
-    conv1d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db, s);
-  }, Buffer::uninitialized(s.batch * s.out_channels * s.out_len));
-  conv1d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s);
+    conv1d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db, s,
+                    relu_out ? relu_out->data() : nullptr);
+  }, out);
+  conv1d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s, relu);
   return y;
 }
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o) {
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o, bool relu) {
   require(x.rank() == 4, "conv2d: input must be [batch, channels, height, width], got " + x.shape().str());
   require(w.rank() == 4 && w.dim(1) == x.dim(1),
           "conv2d: weight " + w.shape().str() + " does not fit input " + x.shape().str());
@@ -82,15 +87,17 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
   s.out_h = eh.out;
   s.out_w = ew.out;
   const bool has_bias = b.defined();
-  Tensor y =
-      make_op_result(Shape{s.batch, s.out_channels, s.out_h, s.out_w}, {&x, &w, &b}, [s, has_bias](TensorImpl& r) {
+  auto out = Buffer::uninitialized(s.batch * s.out_channels * s.out_h * s.out_w);
+  const std::shared_ptr<Buffer> relu_out = relu ? out : nullptr;
+  Tensor y = make_op_result(
+      Shape{s.batch, s.out_channels, s.out_h, s.out_w}, {&x, &w, &b}, [s, has_bias, relu_out](TensorImpl& r) {
         TensorImpl& xi = *r.inputs[0];
         TensorImpl& wi = *r.inputs[1];
         float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
         conv2d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db,
-                        s);
-      }, Buffer::uninitialized(s.batch * s.out_channels * s.out_h * s.out_w));
-  conv2d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s);
+                        s, relu_out ? relu_out->data() : nullptr);
+      }, out);
+  conv2d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s, relu);
   return y;
 }
 
