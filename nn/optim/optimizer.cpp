@@ -11,6 +11,41 @@ namespace ser::nn {
 namespace {
 // Below this many parameters a tensor's update is not worth a thread fork.
 constexpr int64_t kParallelElements = 1 << 16;
+
+// Runs update(lo, hi) over [0, n): in one call, or split over the threads in
+// whole cache lines. The updates are element-wise, so the split changes no bit.
+template <typename Update>
+void for_elements(int64_t n, const Update& update) {
+  if (n <= kParallelElements || omp_in_parallel()) {
+    update(int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads(), lines = (n + 15) / 16;
+    const int64_t lo = std::min(n, lines * t / T * 16), hi = std::min(n, lines * (t + 1) / T * 16);
+    if (hi > lo) update(lo, hi);
+  }
+}
+
+// The updates as plain loops over restrict pointers, which GCC vectorises
+// (an `omp parallel for simd` with an `if` left the serial case scalar).
+void adam_update(float* __restrict w, const float* __restrict g, float* __restrict m, float* __restrict v,
+                 int64_t n, float b1, float b2, float step, float bc2_sqrt, float eps) {
+  for (int64_t i = 0; i < n; ++i) {
+    m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+    v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+    w[i] -= step * m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps);
+  }
+}
+
+void rmsprop_update(float* __restrict w, const float* __restrict g, float* __restrict s, int64_t n, float rho,
+                    float lr, float eps) {
+  for (int64_t i = 0; i < n; ++i) {
+    s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
+    w[i] -= lr * g[i] / (std::sqrt(s[i]) + eps);
+  }
+}
 }  // namespace
 
 namespace {
@@ -74,19 +109,14 @@ void Adam::step() {
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor& p = params_[k];
     if (!p.has_grad()) continue;
-    float* __restrict w = p.data();
-    const float* __restrict g = p.grad();
-    float* __restrict m = m_[k].data();
-    float* __restrict v = v_[k].data();
+    float* w = p.data();
+    const float* g = p.grad();
+    float* m = m_[k].data();
+    float* v = v_[k].data();
     const float b1 = o_.beta1, b2 = o_.beta2, eps = o_.epsilon;
-    const int64_t n = p.numel();
-    // Element-wise, so vector lanes and threads change no result bit.
-#pragma omp parallel for simd schedule(static) if (n > kParallelElements && !omp_in_parallel())
-    for (int64_t i = 0; i < n; ++i) {
-      m[i] = b1 * m[i] + (1.0f - b1) * g[i];
-      v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
-      w[i] -= step * m[i] / (std::sqrt(v[i]) / bc2_sqrt + eps);
-    }
+    for_elements(p.numel(), [&](int64_t lo, int64_t hi) {
+      adam_update(w + lo, g + lo, m + lo, v + lo, hi - lo, b1, b2, step, bc2_sqrt, eps);
+    });
   }
 }
 
@@ -105,16 +135,11 @@ void RmsProp::step() {
   for (size_t k = 0; k < params_.size(); ++k) {
     Tensor& p = params_[k];
     if (!p.has_grad()) continue;
-    float* __restrict w = p.data();
-    const float* __restrict g = p.grad();
-    float* __restrict s = s_[k].data();
+    float* w = p.data();
+    const float* g = p.grad();
+    float* s = s_[k].data();
     const float rho = o_.rho, eps = o_.epsilon, lr = lr_;
-    const int64_t n = p.numel();
-#pragma omp parallel for simd schedule(static) if (n > kParallelElements && !omp_in_parallel())
-    for (int64_t i = 0; i < n; ++i) {
-      s[i] = rho * s[i] + (1.0f - rho) * g[i] * g[i];
-      w[i] -= lr * g[i] / (std::sqrt(s[i]) + eps);
-    }
+    for_elements(p.numel(), [&](int64_t lo, int64_t hi) { rmsprop_update(w + lo, g + lo, s + lo, hi - lo, rho, lr, eps); });
   }
 }
 
