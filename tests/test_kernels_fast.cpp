@@ -221,3 +221,19 @@ TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) 
     CHECK(dx == dxr);
   }
 }
+
+TEST_CASE("sum_fixed_order: the vectorised sum against a double sum, every tail length") {
+  ser::Rng rng(9);
+  for (int64_t n : {0, 1, 5, 63, 64, 65, 127, 1000, 2388, 4097}) {
+    const auto x = random(static_cast<size_t>(n), rng);
+    double ref = 0, magnitude = 0;
+    for (float v : x) {
+      ref += v;
+      magnitude += std::abs(v);
+    }
+    CAPTURE(n);
+    // Float rounding of n additions: within n * 2^-24 of the sum of magnitudes.
+    CHECK(std::abs(sum_fixed_order(x.data(), n) - ref) <= 6e-8 * static_cast<double>(n) * std::max(1.0, magnitude));
+  }
+  CHECK(sum_fixed_order(std::vector<float>(100, 1.0f).data(), 100) == 100.0f);
+}

@@ -8,6 +8,7 @@
 #include "nn/kernels/gemm.hpp"
 #include "nn/kernels/geometry.hpp"
 #include "nn/kernels/scratch.hpp"
+#include "nn/kernels/vector_math.hpp"
 
 namespace ser::nn {
 
@@ -215,11 +216,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
         dyn = dz;
       }
       if (db)
-        for (int64_t oc = 0; oc < s.out_channels; ++oc) {
-          float acc = 0;
-          for (int64_t i = 0; i < ohw; ++i) acc += dyn[oc * ohw + i];
-          dbp[oc] += acc;
-        }
+        for (int64_t oc = 0; oc < s.out_channels; ++oc) dbp[oc] += sum_fixed_order(dyn + oc * ohw, ohw);
       if (dw) {
         const float* col = x + n * in_size;
         if (!pointwise) {

@@ -49,4 +49,20 @@ inline float tanh_approx(float x) {
   return a < 0.625f ? small : large;  // one select per statement: nested ones stay branches
 }
 
+// The sum of n floats in a fixed order that vectorises: 64 running partial
+// sums (four 16-lane vectors, independent chains), then combined pairwise.
+// A plain `acc += x[i]` loop is one dependent chain the compiler may not
+// reorder: 4 cycles an element, which made the bias gradients of the
+// convolutions a tenth of a TESS CNN training step.
+inline float sum_fixed_order(const float* x, int64_t n) {
+  float acc[64] = {};
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    for (int j = 0; j < 64; ++j) acc[j] += x[i + j];
+  for (int j = 0; i < n; ++i, ++j) acc[j] += x[i];
+  for (int width = 32; width >= 1; width /= 2)
+    for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
+  return acc[0];
+}
+
 }  // namespace ser::nn
