@@ -100,6 +100,10 @@ TEST_CASE("conv2d and conv1d: im2col + sgemm agree with the naive kernels") {
     check_conv(conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, 0), rng);    // pointwise: no im2col
     check_conv(conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, 0), rng);  // the TESS CNN's first layer, shorter
     check_conv(conv_shape(2, 16, 1, 37, 35, 1, 11, 3, 1, 5), rng);  // 1-D, stride 3, padding
+    // Direct 1-D loops (<= 16 inputs per output): blocks of 64 and 16 outputs, then single ones.
+    check_conv(conv_shape(3, 2, 1, 150, 5, 1, 7, 1, 1, 0), rng);   // 144 outputs: 64 + 64 + 16
+    check_conv(conv_shape(2, 1, 1, 70, 3, 1, 5, 1, 1, 0), rng);    // 66 outputs: 64 + 1 + 1
+    check_conv(conv_shape(1, 4, 1, 40, 6, 1, 4, 1, 1, 0), rng, true);  // batch of one, 37 outputs
     // With the ReLU fused: the TESS CNN's first layers, 2-D same padding, pointwise.
     check_conv(conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, 0), rng, /*relu=*/true);
     check_conv(conv_shape(3, 8, 1, 99, 16, 1, 11, 1, 1, 0), rng, /*relu=*/true);
