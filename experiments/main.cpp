@@ -79,7 +79,9 @@ int demo(const std::vector<std::string>& args) {
   o.out_dir = p.text("--out");
   o.data_dir = data_dir_setting();
   o.synthetic = p.given("--synthetic");
-  ser::experiments::run_demo(o, std::cout);
+  const auto r = ser::experiments::run_demo(o, std::cout);
+  std::cout << "\nnotebook and HTML report of this run: ser report " << r.run_dir << " --out " << o.out_dir
+            << "/report\n";
   return 0;
 }
 
@@ -116,7 +118,8 @@ int train(const std::vector<std::string>& args) {
   }
   const std::string cache = p.maybe("--cache").value_or(config.output + "/cache");
   const auto r = ser::experiments::train_experiment(config, out, std::cout, cache);
-  std::cout << "\nrun written to " << r.run_dir << "\n";
+  std::cout << "\nrun written to " << r.run_dir << "\nreport it with: ser report " << r.run_dir << " --out "
+            << r.run_dir << "/report\n";
   return 0;
 }
 
@@ -131,7 +134,8 @@ int resume(const std::vector<std::string>& args) {
   const std::string cache =
       p.maybe("--cache").value_or((std::filesystem::path(dir).parent_path().parent_path() / "cache").string());
   const auto r = ser::experiments::resume_experiment(dir, std::cout, data_dir_setting(), cache);
-  std::cout << "\nrun written to " << r.run_dir << "\n";
+  std::cout << "\nrun written to " << r.run_dir << "\nreport it with: ser report " << r.run_dir << " --out "
+            << r.run_dir << "/report\n";
   return 0;
 }
 
