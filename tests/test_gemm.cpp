@@ -52,7 +52,7 @@ double check_case(const Case& c, bool ta, bool tb, float alpha, float beta, int 
 TEST_CASE("sgemm agrees with the naive kernel on every ISA, transpose, edge and stride") {
   const std::vector<Case> cases = {{1, 1, 1},    {7, 5, 3},     {8, 32, 17},   {9, 33, 257}, {6, 16, 1},
                                    {13, 47, 300}, {1, 300, 40}, {2, 37, 33}, {100, 3, 513}, {3, 100, 64}, {145, 97, 31}, {64, 3100, 20},
-                                   {300, 290, 260}};
+                                   {300, 290, 260}, {1, 300, 1000}, {2, 520, 600}};  // the last two: 1-2 rows, B >= 1 MB
   ser::Rng rng(11);
   for (GemmIsa isa : {GemmIsa::portable, GemmIsa::avx2, GemmIsa::avx512}) {
     set_gemm_isa(isa);
@@ -86,6 +86,14 @@ TEST_CASE("the same bits with one thread and with two") {
     std::vector<float> one(static_cast<size_t>(c.M * c.N)), two(one.size());
     sgemm(false, false, c.M, c.N, c.K, 1.0f, A.data(), c.K, B.data(), c.N, 0.0f, one.data(), c.N, 1);
     sgemm(false, false, c.M, c.N, c.K, 1.0f, A.data(), c.K, B.data(), c.N, 0.0f, two.data(), c.N, 2);
+    CHECK(one == two);
+  }
+  // One or two rows against a transposed B of 1 MB or more: the outputs are split between the threads.
+  for (const Case& c : {Case{1, 300, 1000}, Case{2, 513, 777}}) {
+    const auto A = random(static_cast<size_t>(c.M * c.K), rng), B = random(static_cast<size_t>(c.N * c.K), rng);
+    std::vector<float> one(static_cast<size_t>(c.M * c.N)), two(one.size());
+    sgemm(false, true, c.M, c.N, c.K, 1.0f, A.data(), c.K, B.data(), c.K, 0.0f, one.data(), c.N, 1);
+    sgemm(false, true, c.M, c.N, c.K, 1.0f, A.data(), c.K, B.data(), c.K, 0.0f, two.data(), c.N, 2);
     CHECK(one == two);
   }
 }

@@ -337,7 +337,21 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
   }
   const Kernel kr = kernel_for(gemm_isa());
   if (M <= 2 && !ta && tb && gemm_isa() == GemmIsa::avx512) {
-    gemm_few_rows_nt_avx512(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    // One or two rows read all of B once, so the product runs at memory
+    // speed: from 1 MB of B on (the TESS CNN's first dense layer at batch 1)
+    // both cores' bandwidth pays for the fork. Each output is still one
+    // thread's dot product in one order.
+    const bool split = threads != 1 && !omp_in_parallel() && N * K >= (1 << 18) && omp_get_max_threads() > 1;
+    if (!split) {
+      gemm_few_rows_nt_avx512(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      return;
+    }
+#pragma omp parallel
+    {
+      const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+      const int64_t lo = N * t / T, hi = N * (t + 1) / T;
+      if (hi > lo) gemm_few_rows_nt_avx512(M, hi - lo, K, alpha, A, lda, B + lo * ldb, ldb, beta, C + lo, ldc);
+    }
     return;
   }
   if (threads <= 0) {
