@@ -1,6 +1,8 @@
 #include "common/text.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 namespace ser {
 
@@ -31,6 +33,11 @@ uint64_t fnv1a(const std::string& s) {
     h *= 1099511628211ULL;
   }
   return h;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 }  // namespace ser

@@ -1,6 +1,6 @@
 #pragma once
-// Small text utilities shared by every layer: suggestions for mistyped names
-// and a stable 64-bit hash of a string (cache keys).
+// Small text utilities shared by every layer: suggestions for mistyped names,
+// a stable 64-bit hash of a string (cache keys), whole small files as text.
 
 #include <cstdint>
 #include <string>
@@ -16,5 +16,9 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 
 // FNV-1a, 64 bits: the same value on every platform and run.
 uint64_t fnv1a(const std::string& s);
+
+// The whole file, or "" when it cannot be opened (callers that must tell
+// the two apart check for the file first).
+std::string read_file(const std::string& path);
 
 }  // namespace ser

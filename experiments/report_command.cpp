@@ -1,13 +1,13 @@
 #include "experiments/report_command.hpp"
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "common/data_dir.hpp"
+#include "common/text.hpp"
 #include "experiments/arg_parser.hpp"
 #include "experiments/report_examples.hpp"
 #include "experiments/runner.hpp"
@@ -17,11 +17,6 @@
 namespace ser::experiments {
 namespace fs = std::filesystem;
 namespace {
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // A run folder stands for itself; a `ser compare` folder for its runs, in order.
 std::vector<std::string> expand(const std::vector<std::string>& given) {
@@ -33,7 +28,7 @@ std::vector<std::string> expand(const std::vector<std::string>& given) {
     } else if (fs::exists(dir / "compare.json")) {
       nlohmann::json runs;
       try {
-        runs = nlohmann::json::parse(read_text(dir / "compare.json"));
+        runs = nlohmann::json::parse(read_file((dir / "compare.json").string()));
       } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error("'" + (dir / "compare.json").string() + "' is damaged: " + e.what());
       }
@@ -114,7 +109,7 @@ int report_command(const std::vector<std::string>& args) {
       fs::remove_all(folder);
       const std::string index = write_audio_examples(c, folder.string(), std::cerr);
       if (!index.empty()) {
-        const std::string text = read_text(index);
+        const std::string text = read_file(index);
         if (const auto same = written.find(text); same != written.end()) {
           fs::remove_all(folder);
           r.examples = same->second;

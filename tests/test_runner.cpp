@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/text.hpp"
 #include "experiments/config.hpp"
 #include "experiments/runner.hpp"
 #include "support/main_requiring.hpp"
@@ -27,10 +28,7 @@ namespace fs = std::filesystem;
 extern char** environ;
 
 namespace {
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+std::string read(const fs::path& p) { return ser::read_file(p.string()); }
 
 const char* kConfig = R"(name: tess_mlp_pooled
 seed: 7
