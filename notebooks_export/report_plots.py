@@ -246,9 +246,10 @@ def plot_comparison(runs):
         bars = ax.bar(x + (k - 0.5) * w, [v or 0 for v, _ in vals], w, yerr=[sd for _, sd in vals],
                       capsize=3, label=title)
         ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
-    ax.set_xticks(x, names, rotation=20 if len(runs) > 3 else 0, ha="right" if len(runs) > 3 else "center")
+    slanted = len(runs) > 3 or max(len(n) for n in names) > 10  # long names would run into each other
+    ax.set_xticks(x, names, rotation=20 if slanted else 0, ha="right" if slanted else "center")
     ax.set(ylim=(0, 1.12), ylabel="test score", xlabel="run", title="Test accuracy and macro-F1 per run")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     plt.show()
 
