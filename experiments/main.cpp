@@ -49,6 +49,11 @@ Run 'ser <command> --help' for the options of a command.
 
 std::string data_dir_setting() { return ser::data_dir(); }
 
+void print_run_written(const std::string& run_dir) {
+  std::cout << "\nrun written to " << run_dir << "\nreport it with: ser report " << run_dir << " --out " << run_dir
+            << "/report\n";
+}
+
 // "20261123-233000": default run folders sort by time.
 std::string timestamp() {
   char stamp[32];
@@ -118,8 +123,7 @@ int train(const std::vector<std::string>& args) {
   }
   const std::string cache = p.maybe("--cache").value_or(config.output + "/cache");
   const auto r = ser::experiments::train_experiment(config, out, std::cout, cache);
-  std::cout << "\nrun written to " << r.run_dir << "\nreport it with: ser report " << r.run_dir << " --out "
-            << r.run_dir << "/report\n";
+  print_run_written(r.run_dir);
   return 0;
 }
 
@@ -134,8 +138,7 @@ int resume(const std::vector<std::string>& args) {
   const std::string cache =
       p.maybe("--cache").value_or((std::filesystem::path(dir).parent_path().parent_path() / "cache").string());
   const auto r = ser::experiments::resume_experiment(dir, std::cout, data_dir_setting(), cache);
-  std::cout << "\nrun written to " << r.run_dir << "\nreport it with: ser report " << r.run_dir << " --out "
-            << r.run_dir << "/report\n";
+  print_run_written(r.run_dir);
   return 0;
 }
 

@@ -1,7 +1,5 @@
 #include "nn/tensor.hpp"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -11,6 +9,8 @@
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "nn/kernels/scratch.hpp"
 
 namespace ser::nn {
 
@@ -99,17 +99,9 @@ namespace {
 // sized (2.4 MB for the TESS CNN's first layer): split those over the
 // threads, which the other cores' memory bandwidth pays for.
 void zero_floats(float* p, int64_t n) {
-  constexpr int64_t kParallelFloats = 1 << 17;
-  if (n < kParallelFloats || omp_in_parallel()) {
-    std::memset(p, 0, static_cast<size_t>(n) * sizeof(float));
-    return;
-  }
-#pragma omp parallel
-  {
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads(), lines = (n + 15) / 16;
-    const int64_t lo = std::min(n, lines * t / T * 16), hi = std::min(n, lines * (t + 1) / T * 16);
-    if (hi > lo) std::memset(p + lo, 0, static_cast<size_t>(hi - lo) * sizeof(float));
-  }
+  for_element_ranges(n, 1 << 17, [p](int64_t lo, int64_t hi) {
+    std::memset(p + lo, 0, static_cast<size_t>(hi - lo) * sizeof(float));
+  });
 }
 }  // namespace
 

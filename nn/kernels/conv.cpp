@@ -135,10 +135,8 @@ bool is_direct(const Conv2dShape& s) {
 }
 
 // Outputs [t0, t0 + 16 V) of one filter: the bias, then every tap in
-// (channel, tap) order. V vectors (GCC's vector extension, zmm registers
-// with AVX-512) are V independent FMA chains; a plain float array was kept
-// in memory by the compiler. The single-output tail sums in the same order.
-using f32x16 = float __attribute__((vector_size(64)));
+// (channel, tap) order. V vectors (f32x16) are V independent FMA chains.
+// The single-output tail sums in the same order.
 
 template <int V>
 void direct_block(const float* x, const float* wf, float bias, float* yf, int64_t t0, const Conv2dShape& s, bool relu) {

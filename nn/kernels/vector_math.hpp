@@ -54,10 +54,13 @@ inline float tanh_approx(float x) {
 // takes elements j, j + 64, ...; four 16-float vectors, four independent
 // FMA chains), then combined pairwise. A plain `acc += x[i]` loop is one
 // dependent chain the compiler may not reorder, 4 cycles an element: it made
-// the convolutions' bias gradients a tenth of a TESS CNN training step. The
-// partial sums are GCC vectors because a float[64] stayed in memory.
-namespace detail {
+// the convolutions' bias gradients a tenth of a TESS CNN training step.
+// 16 floats as one GCC vector: a zmm register with AVX-512 (pairs of ymm or
+// quads of xmm otherwise). Loops over arrays of these keep their partial
+// sums in registers where a float array was kept in memory.
 using f32x16 = float __attribute__((vector_size(64)));
+
+namespace detail {
 
 inline float combine_lanes(const f32x16 (&acc)[4], const float* a, const float* b, int64_t i, int64_t n) {
   float lanes[64];
@@ -70,11 +73,11 @@ inline float combine_lanes(const f32x16 (&acc)[4], const float* a, const float* 
 }  // namespace detail
 
 inline float sum_fixed_order(const float* x, int64_t n) {
-  detail::f32x16 acc[4] = {};
+  f32x16 acc[4] = {};
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
     for (int v = 0; v < 4; ++v) {
-      detail::f32x16 xv;
+      f32x16 xv;
       std::memcpy(&xv, x + i + 16 * v, sizeof xv);
       acc[v] += xv;
     }
@@ -83,11 +86,11 @@ inline float sum_fixed_order(const float* x, int64_t n) {
 
 // The dot product of a and b in the same order.
 inline float dot_fixed_order(const float* a, const float* b, int64_t n) {
-  detail::f32x16 acc[4] = {};
+  f32x16 acc[4] = {};
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
     for (int v = 0; v < 4; ++v) {
-      detail::f32x16 av, bv;
+      f32x16 av, bv;
       std::memcpy(&av, a + i + 16 * v, sizeof av);
       std::memcpy(&bv, b + i + 16 * v, sizeof bv);
       acc[v] += av * bv;

@@ -6,27 +6,13 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "nn/kernels/scratch.hpp"
+
 namespace ser::nn {
 
 namespace {
-// Below this many parameters a tensor's update is not worth a thread fork.
+// From this many parameters on a tensor's update is worth a thread fork.
 constexpr int64_t kParallelElements = 1 << 16;
-
-// Runs update(lo, hi) over [0, n): in one call, or split over the threads in
-// whole cache lines. The updates are element-wise, so the split changes no bit.
-template <typename Update>
-void for_elements(int64_t n, const Update& update) {
-  if (n <= kParallelElements || omp_in_parallel()) {
-    update(int64_t{0}, n);
-    return;
-  }
-#pragma omp parallel
-  {
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads(), lines = (n + 15) / 16;
-    const int64_t lo = std::min(n, lines * t / T * 16), hi = std::min(n, lines * (t + 1) / T * 16);
-    if (hi > lo) update(lo, hi);
-  }
-}
 
 // The updates as plain loops over restrict pointers, which GCC vectorises
 // (an `omp parallel for simd` with an `if` left the serial case scalar).
@@ -114,7 +100,7 @@ void Adam::step() {
     float* m = m_[k].data();
     float* v = v_[k].data();
     const float b1 = o_.beta1, b2 = o_.beta2, eps = o_.epsilon;
-    for_elements(p.numel(), [&](int64_t lo, int64_t hi) {
+    for_element_ranges(p.numel(), kParallelElements, [&](int64_t lo, int64_t hi) {
       adam_update(w + lo, g + lo, m + lo, v + lo, hi - lo, b1, b2, step, bc2_sqrt, eps);
     });
   }
@@ -139,7 +125,8 @@ void RmsProp::step() {
     const float* g = p.grad();
     float* s = s_[k].data();
     const float rho = o_.rho, eps = o_.epsilon, lr = lr_;
-    for_elements(p.numel(), [&](int64_t lo, int64_t hi) { rmsprop_update(w + lo, g + lo, s + lo, hi - lo, rho, lr, eps); });
+    for_element_ranges(p.numel(), kParallelElements,
+                       [&](int64_t lo, int64_t hi) { rmsprop_update(w + lo, g + lo, s + lo, hi - lo, rho, lr, eps); });
   }
 }
 
