@@ -5,8 +5,10 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "common/rng.hpp"
@@ -96,4 +98,43 @@ TEST_CASE("the same bits with one thread and with two") {
     sgemm(false, true, c.M, c.N, c.K, 1.0f, A.data(), c.K, B.data(), c.K, 0.0f, two.data(), c.N, 2);
     CHECK(one == two);
   }
+}
+
+TEST_CASE("sgemm_rows: B through row pointers (shifted, overlapping rows) gives the strided product's bits") {
+  // Rows as a 1-D convolution's im2col matrix has them: `taps` shifts of each
+  // of several source rows. The source ends where the last row ends, so a
+  // read past any row's end is a heap overflow the sanitizer build reports.
+  ser::Rng rng(21);
+  for (GemmIsa isa : {GemmIsa::portable, GemmIsa::avx2, GemmIsa::avx512}) {
+    set_gemm_isa(isa);
+    if (gemm_isa() != isa) continue;
+    for (const Case& c : {Case{3, 5, 7}, Case{8, 32, 18}, Case{9, 33, 300}, Case{64, 78, 224}, Case{16, 786, 88},
+                          Case{17, 95, 513}, Case{5, 31, 2}}) {
+      for (bool tb : {false, true}) {
+        const int64_t n_rows = tb ? c.N : c.K, len = tb ? c.K : c.N;  // rows of stored B
+        const int64_t taps = 3, sources = (n_rows + taps - 1) / taps, ld_src = len + taps + 1;
+        const auto src = random(static_cast<size_t>((sources - 1) * ld_src + (taps - 1) + len), rng);
+        std::vector<const float*> rows(static_cast<size_t>(n_rows));
+        std::vector<float> B(static_cast<size_t>(n_rows * len));
+        for (int64_t r = 0; r < n_rows; ++r) {
+          rows[static_cast<size_t>(r)] = src.data() + (r / taps) * ld_src + r % taps;
+          std::copy(rows[static_cast<size_t>(r)], rows[static_cast<size_t>(r)] + len, B.begin() + r * len);
+        }
+        const auto A = random(static_cast<size_t>(c.M * c.K), rng);
+        for (auto [alpha, beta] : {std::pair{1.0f, 0.75f}, std::pair{-0.5f, 0.0f}}) {
+          const auto C0 = random(static_cast<size_t>(c.M * c.N), rng);
+          auto got = C0, strided = C0;
+          std::vector<float> naive = C0;
+          sgemm_rows(tb, c.M, c.N, c.K, alpha, A.data(), c.K, rows.data(), beta, got.data(), c.N);
+          sgemm(false, tb, c.M, c.N, c.K, alpha, A.data(), c.K, B.data(), len, beta, strided.data(), c.N, 1);
+          sgemm_naive(false, tb, c.M, c.N, c.K, alpha, A.data(), c.K, B.data(), len, beta, naive.data(), c.N);
+          CHECK(got == strided);
+          double worst = 0;
+          for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, static_cast<double>(std::abs(got[i] - naive[i])));
+          CHECK(worst < 1e-6 * static_cast<double>(c.K));
+        }
+      }
+    }
+  }
+  set_gemm_isa(gemm_best_isa());
 }

@@ -87,6 +87,20 @@ Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, i
   s.out_w = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
   return s;
 }
+
+// A Conv1D layer's shape (height 1, padding along the length only).
+Conv2dShape conv1d_shape(int64_t n, int64_t c, int64_t len, int64_t oc, int64_t k, int64_t dilation, int64_t pad) {
+  Conv1dShape s;
+  s.batch = n;
+  s.in_channels = c;
+  s.in_len = len;
+  s.out_channels = oc;
+  s.kernel = k;
+  s.dilation = dilation;
+  s.pad_left = pad;
+  s.out_len = len + 2 * pad - dilation * (k - 1);
+  return s.as_2d();
+}
 }  // namespace
 
 TEST_CASE("conv2d and conv1d: im2col + sgemm agree with the naive kernels") {
@@ -104,6 +118,18 @@ TEST_CASE("conv2d and conv1d: im2col + sgemm agree with the naive kernels") {
     check_conv(conv_shape(3, 2, 1, 150, 5, 1, 7, 1, 1, 0), rng);   // 144 outputs: 64 + 64 + 16
     check_conv(conv_shape(2, 1, 1, 70, 3, 1, 5, 1, 1, 0), rng);    // 66 outputs: 64 + 1 + 1
     check_conv(conv_shape(1, 4, 1, 40, 6, 1, 4, 1, 1, 0), rng, true);  // batch of one, 37 outputs
+    // 1-D, stride 1, more than 16 inputs per output: implicit im2col (row
+    // pointers into the input; dx as the full correlation of the padded dy).
+    check_conv(conv1d_shape(2, 6, 39, 9, 7, 1, 0), rng);       // 33 outputs, 9 filters: tile edges
+    check_conv(conv1d_shape(2, 3, 40, 5, 7, 1, 3), rng);       // same padding (through a padded copy)
+    check_conv(conv1d_shape(3, 4, 50, 9, 5, 2, 3), rng);       // dilation 2 and padding
+    check_conv(conv1d_shape(1, 32, 84, 64, 7, 1, 0), rng, true);  // the TESS CNN's conv4, batch of one
+    {
+      Conv2dShape wide = conv1d_shape(2, 4, 30, 7, 3, 1, 1);
+      wide.out_w += 3;  // right padding 4, beyond the kernel's reach: outputs that see no input
+      check_conv(wide, rng, true);
+    }
+    check_conv(conv1d_shape(2, 5, 20, 6, 4, 1, 4), rng);       // left padding beyond the reach: im2col path
     // With the ReLU fused: the TESS CNN's first layers, 2-D same padding, pointwise.
     check_conv(conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, 0), rng, /*relu=*/true);
     check_conv(conv_shape(3, 8, 1, 99, 16, 1, 11, 1, 1, 0), rng, /*relu=*/true);

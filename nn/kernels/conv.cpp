@@ -117,7 +117,8 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials;
+thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip;
+thread_local std::vector<const float*> t_rows, t_dz_rows;
 
 bool is_pointwise(const Conv2dShape& s) {
   return s.kernel_h == 1 && s.kernel_w == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
@@ -194,6 +195,86 @@ void direct_backward(const float* x, const float* w, const float* dz, float* dx,
       }
   }
 }
+// A 1-D convolution with stride 1 (the TESS CNN's layers after the first):
+// row (c, j) of its im2col matrix is input row c from tap j on, so the GEMMs
+// read the input through row pointers (sgemm_rows) instead of a copy. Per
+// sample on the TESS CNN's conv 2/3/4 forward this took 21.8/18.4/19.0 us
+// down to 12.0/12.1/13.8 us (one thread, the copy and its packing gone).
+// Backward, dx is the full correlation of the output gradient (padded with
+// zeros) with the flipped kernel: the same kind of product, with no col2im.
+bool is_implicit_1d(const Conv2dShape& s) {
+  return s.in_h == 1 && s.kernel_h == 1 && s.out_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+         s.pad_left <= (s.kernel_w - 1) * s.dilation_w;
+}
+
+// Row pointers of one sample's im2col matrix [C*K, out_w], through a
+// zero-padded copy of the input when windows reach past its ends.
+const float* const* im2col_rows(const float* x, const Conv2dShape& s) {
+  const int64_t span = s.out_w + (s.kernel_w - 1) * s.dilation_w;  // input positions the windows cover
+  const float* base = x;
+  int64_t ld = s.in_w;
+  if (s.pad_left > 0 || span > s.in_w) {
+    float* p = grow_scratch(t_xpad, s.in_channels * span);
+    for (int64_t c = 0; c < s.in_channels; ++c)
+      for (int64_t u = 0; u < span; ++u) {
+        const int64_t i = u - s.pad_left;
+        p[c * span + u] = i >= 0 && i < s.in_w ? x[c * s.in_w + i] : 0.0f;
+      }
+    base = p;
+    ld = span;
+  }
+  t_rows.resize(static_cast<size_t>(s.in_channels * s.kernel_w));
+  for (int64_t c = 0; c < s.in_channels; ++c)
+    for (int64_t j = 0; j < s.kernel_w; ++j) t_rows[static_cast<size_t>(c * s.kernel_w + j)] = base + c * ld + j * s.dilation_w;
+  return t_rows.data();
+}
+
+// The output gradient of one sample as rows of dzpad [out_channels, ld]:
+// dz (masked by the fused relu's output) from column `lead` on, zeros around.
+struct PaddedGrad {
+  float* data;
+  int64_t ld, lead;
+};
+PaddedGrad padded_output_grad(const float* dy, const float* relu_y, const Conv2dShape& s) {
+  const int64_t reach = (s.kernel_w - 1) * s.dilation_w, lead = reach - s.pad_left;
+  const int64_t ld = std::max(s.in_w + reach, lead + s.out_w);
+  float* g = grow_scratch(t_dz, s.out_channels * ld);
+  for (int64_t oc = 0; oc < s.out_channels; ++oc) {
+    float* row = g + oc * ld;
+    const float* d = dy + oc * s.out_w;
+    std::fill(row, row + lead, 0.0f);
+    if (relu_y) {
+      const float* yr = relu_y + oc * s.out_w;
+      for (int64_t t = 0; t < s.out_w; ++t) row[lead + t] = yr[t] > 0.0f ? d[t] : 0.0f;
+    } else {
+      std::copy(d, d + s.out_w, row + lead);
+    }
+    std::fill(row + lead + s.out_w, row + ld, 0.0f);
+  }
+  return {g, ld, lead};
+}
+
+// dx[c][i] += sum over (oc, j) of w[oc][c][K-1-j] * dzpad[oc][i + j*dilation]:
+// the weights rearranged once per call as [C, out_channels*K].
+void flip_weights(const float* w, const Conv2dShape& s, float* wf) {
+  const int64_t K = s.kernel_w, ok = s.out_channels * K;
+  for (int64_t oc = 0; oc < s.out_channels; ++oc)
+    for (int64_t c = 0; c < s.in_channels; ++c)
+      for (int64_t j = 0; j < K; ++j) wf[c * ok + oc * K + j] = w[(oc * s.in_channels + c) * K + (K - 1 - j)];
+}
+
+void implicit_backward(const float* x, const float* wflip, const PaddedGrad& g, float* dx, float* dw,
+                       const Conv2dShape& s) {
+  const int64_t ck = s.in_channels * s.kernel_w, ok = s.out_channels * s.kernel_w;
+  if (dw) sgemm_rows(true, s.out_channels, ck, s.out_w, 1.0f, g.data + g.lead, g.ld, im2col_rows(x, s), 1.0f, dw, ck);
+  if (dx) {
+    t_dz_rows.resize(static_cast<size_t>(ok));
+    for (int64_t oc = 0; oc < s.out_channels; ++oc)
+      for (int64_t j = 0; j < s.kernel_w; ++j)
+        t_dz_rows[static_cast<size_t>(oc * s.kernel_w + j)] = g.data + oc * g.ld + j * s.dilation_w;
+    sgemm_rows(false, s.in_channels, s.in_w, ok, 1.0f, wflip, ok, t_dz_rows.data(), 1.0f, dx, s.in_w);
+  }
+}
 }  // namespace
 
 void im2col(const float* x, float* col, const Conv2dShape& s) {
@@ -245,10 +326,18 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
   const bool pointwise = is_pointwise(s);
   const int threads = batch_threads(s.batch);
-  const bool direct = is_direct(s);
+  const bool direct = is_direct(s), implicit = !direct && is_implicit_1d(s);
   auto one = [&](int64_t n, int gemm_threads) {
     if (direct) {
       direct_forward(x + n * in_size, w, b, y + n * out_size, s, relu);
+      return;
+    }
+    float* yn = y + n * out_size;
+    if (implicit) {
+      for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yn + oc * ohw, yn + (oc + 1) * ohw, b ? b[oc] : 0.0f);
+      sgemm_rows(false, s.out_channels, ohw, ckk, 1.0f, w, ckk, im2col_rows(x + n * in_size, s), 1.0f, yn, ohw);
+      if (relu)
+        for (int64_t i = 0; i < out_size; ++i) yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
       return;
     }
     const float* col = x + n * in_size;
@@ -257,7 +346,6 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
       im2col(x + n * in_size, buf, s);
       col = buf;
     }
-    float* yn = y + n * out_size;
     for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yn + oc * ohw, yn + (oc + 1) * ohw, b ? b[oc] : 0.0f);
     sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, yn, ohw, gemm_threads);
     if (relu)
@@ -276,8 +364,14 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
   const int64_t wsize = s.out_channels * ckk;
-  const bool pointwise = is_pointwise(s), direct = is_direct(s);
+  const bool pointwise = is_pointwise(s), direct = is_direct(s), implicit = !direct && is_implicit_1d(s);
   const int threads = batch_threads(s.batch);
+  const float* wflip = nullptr;
+  if (implicit && dx) {
+    float* wf = grow_scratch(t_wflip, wsize);
+    flip_weights(w, s, wf);
+    wflip = wf;
+  }
   // Per-thread weight and bias gradients, summed below in thread order.
   float* partials = grow_scratch(t_partials, threads * (wsize + s.out_channels));
   std::fill(partials, partials + threads * (wsize + s.out_channels), 0.0f);
@@ -286,6 +380,13 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
     float* dbp = dwp + wsize;
     for (int64_t n = n0; n < n1; ++n) {
       const float* dyn = dy + n * out_size;
+      if (implicit) {
+        const PaddedGrad g = padded_output_grad(dyn, relu_y ? relu_y + n * out_size : nullptr, s);
+        if (db)
+          for (int64_t oc = 0; oc < s.out_channels; ++oc) dbp[oc] += sum_fixed_order(g.data + oc * g.ld + g.lead, ohw);
+        implicit_backward(x + n * in_size, wflip, g, dx ? dx + n * in_size : nullptr, dw ? dwp : nullptr, s);
+        continue;
+      }
       if (relu_y) {  // the gradient before the fused relu, for this sample only
         float* dz = grow_scratch(t_dz, out_size);
         const float* yn = relu_y + n * out_size;

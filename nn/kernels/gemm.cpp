@@ -104,14 +104,27 @@ void pack_a(bool t, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t
   }
 }
 
+// Where the rows of stored B are: row i at rows(i). sgemm's B is strided;
+// sgemm_rows is given a table of row pointers.
+struct StridedRows {
+  const float* B;
+  int64_t ldb;
+  const float* operator()(int64_t i) const { return B + i * ldb; }
+};
+struct PointerRows {
+  const float* const* rows;
+  const float* operator()(int64_t i) const { return rows[i]; }
+};
+
 // Depth [p0, p0 + kc) x columns [j0, j0 + nc) of op(B) as NR-column panels.
-void pack_b(bool t, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int NR, float* out) {
+template <class Rows>
+void pack_b(bool t, const Rows& rows, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int NR, float* out) {
   for (int64_t jp = 0; jp < nc; jp += NR) {
     const int64_t cols = std::min<int64_t>(NR, nc - jp);
     float* panel = out + jp * kc;
     if (!t) {  // B stored [K, N]: NR values of a row are contiguous
       for (int64_t k = 0; k < kc; ++k) {
-        const float* src = B + (p0 + k) * ldb + j0 + jp;
+        const float* src = rows(p0 + k) + j0 + jp;
         float* dst = panel + k * NR;
         int64_t c = 0;
         for (; c < cols; ++c) dst[c] = src[c];
@@ -119,7 +132,7 @@ void pack_b(bool t, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t
       }
     } else {
       const float* cols_at[32];
-      for (int64_t c = 0; c < NR; ++c) cols_at[c] = c < cols ? B + (j0 + jp + c) * ldb + p0 : nullptr;
+      for (int64_t c = 0; c < NR; ++c) cols_at[c] = c < cols ? rows(j0 + jp + c) + p0 : nullptr;
       pack_rows_transposed(cols_at, NR, kc, panel);
     }
   }
@@ -190,13 +203,18 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* Ap,
 
 // AVX-512, 8 x 32: sixteen zmm accumulators keep both FMA pipes busy
 // through their latency; B is two vectors per k, A one broadcast per row.
+// b_at(k) is where the 32 values of B's row k start: a packed panel, or
+// (sgemm_rows) straight in the caller's rows.
 constexpr int kAvx512MR = 8, kAvx512NR = 32;
-__attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float* Ap, const float* Bp, float* C,
-                                                         int64_t ldc, float alpha, float beta, int mr, int nr) {
+template <class BAt>
+__attribute__((target("avx512f,fma"))) inline void micro_avx512_at(int64_t kc, const float* Ap, const BAt& b_at,
+                                                                   float* C, int64_t ldc, float alpha, float beta,
+                                                                   int mr, int nr) {
   __m512 c[kAvx512MR][2];
   for (auto& row : c) row[0] = row[1] = _mm512_setzero_ps();
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(Bp + k * kAvx512NR), b1 = _mm512_loadu_ps(Bp + k * kAvx512NR + 16);
+    const float* b = b_at(k);
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
     const float* a = Ap + k * kAvx512MR;
     for (int i = 0; i < kAvx512MR; ++i) {
       const __m512 ai = _mm512_set1_ps(a[i]);
@@ -224,6 +242,21 @@ __attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float
       const __m512 r = _mm512_mul_ps(va, c[i][h]);
       _mm512_mask_storeu_ps(dst, m, beta == 0.0f ? r : _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m, dst), r));
     }
+}
+
+struct PanelAt {  // a packed B panel: row k at Bp + 32 k
+  const float* Bp;
+  const float* operator()(int64_t k) const { return Bp + k * kAvx512NR; }
+};
+struct RowsAt {  // B's own rows from depth p0 and column j0 on
+  const float* const* rows;
+  int64_t p0, j0;
+  const float* operator()(int64_t k) const { return rows[p0 + k] + j0; }
+};
+
+__attribute__((target("avx512f,fma"))) void micro_avx512(int64_t kc, const float* Ap, const float* Bp, float* C,
+                                                         int64_t ldc, float alpha, float beta, int mr, int nr) {
+  micro_avx512_at(kc, Ap, PanelAt{Bp}, C, ldc, alpha, beta, mr, nr);
 }
 
 // A few rows times a transposed B (batch-1 inference: x w^T): dot products
@@ -286,8 +319,9 @@ std::atomic<GemmIsa>& current_isa() {
 }
 
 // One thread, the whole BLIS loop nest over C's block [M, N].
+template <class Rows>
 void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+                 int64_t lda, const Rows& B, float beta, float* C, int64_t ldc) {
   const int64_t MC = kMC / kr.MR * kr.MR, NC = kNC / kr.NR * kr.NR;
   Workspace& ws = workspace;
   float* bbuf = Workspace::grow(ws.b, ws.b_size, static_cast<size_t>(kKC * ((std::min(NC, N) + kr.NR - 1) / kr.NR * kr.NR)));
@@ -297,7 +331,7 @@ void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64
     for (int64_t pc = 0; pc < K; pc += kKC) {
       const int64_t kc = std::min(kKC, K - pc);
       const float beta_here = pc == 0 ? beta : 1.0f;
-      pack_b(tb, B, ldb, pc, kc, jc, nc, kr.NR, bbuf);
+      pack_b(tb, B, pc, kc, jc, nc, kr.NR, bbuf);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
         pack_a(ta, A, lda, ic, mc, pc, kc, kr.MR, abuf);
@@ -306,6 +340,46 @@ void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64
             kr.run(kc, abuf + ir * kc, bbuf + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_here,
                    static_cast<int>(std::min<int64_t>(kr.MR, mc - ir)),
                    static_cast<int>(std::min<int64_t>(kr.NR, nc - jr)));
+      }
+    }
+  }
+}
+
+// C = beta * C (K = 0 or alpha = 0: no products to add).
+void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+}
+
+// sgemm_rows on AVX-512 with B by its rows: whole 32-column tiles read B's
+// rows where they are, with no packing (a 1-D convolution's input rows sit in
+// L1); the last, narrower tile is packed with zeros so that no row is read
+// past its end. Depth blocks as sgemm's, so the bits are sgemm's.
+__attribute__((target("avx512f,fma"))) void gemm_rows_avx512(int64_t M, int64_t N, int64_t K, float alpha,
+                                                             const float* A, int64_t lda, const float* const* rows,
+                                                             float beta, float* C, int64_t ldc) {
+  constexpr int MR = kAvx512MR, NR = kAvx512NR;
+  const int64_t MC = kMC / MR * MR;
+  Workspace& ws = workspace;
+  float* edge = Workspace::grow(ws.b, ws.b_size, static_cast<size_t>(kKC * NR));
+  float* abuf = Workspace::grow(ws.a, ws.a_size, static_cast<size_t>(kKC * ((std::min(MC, M) + MR - 1) / MR * MR)));
+  for (int64_t pc = 0; pc < K; pc += kKC) {
+    const int64_t kc = std::min(kKC, K - pc);
+    const float beta_here = pc == 0 ? beta : 1.0f;
+    for (int64_t ic = 0; ic < M; ic += MC) {
+      const int64_t mc = std::min(MC, M - ic);
+      pack_a(false, A, lda, ic, mc, pc, kc, MR, abuf);
+      for (int64_t jr = 0; jr < N; jr += NR) {
+        const int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
+        if (nr < NR) pack_b(false, PointerRows{rows}, pc, kc, jr, nr, NR, edge);
+        for (int64_t ir = 0; ir < mc; ir += MR) {
+          const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+          float* c = C + (ic + ir) * ldc + jr;
+          if (nr == NR)
+            micro_avx512_at(kc, abuf + ir * kc, RowsAt{rows, pc, jr}, c, ldc, alpha, beta_here, mr, nr);
+          else
+            micro_avx512_at(kc, abuf + ir * kc, PanelAt{edge}, c, ldc, alpha, beta_here, mr, nr);
+        }
       }
     }
   }
@@ -330,9 +404,8 @@ const char* gemm_isa_name(GemmIsa isa) {
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc, int threads) {
   if (M <= 0 || N <= 0) return;
-  if (K <= 0 || alpha == 0.0f) {  // C = beta * C
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[i * ldc + j];
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
     return;
   }
   const Kernel kr = kernel_for(gemm_isa());
@@ -365,7 +438,7 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
   const int64_t unit = by_cols ? kr.NR : kr.MR, units = ((by_cols ? N : M) + unit - 1) / unit;
   threads = static_cast<int>(std::min<int64_t>(threads, units));
   auto run = [&](int64_t m, int64_t n, const float* a, const float* b, float* c) {
-    gemm_single(kr, ta, tb, m, n, K, alpha, a, lda, b, ldb, beta, c, ldc);
+    gemm_single(kr, ta, tb, m, n, K, alpha, a, lda, StridedRows{b, ldb}, beta, c, ldc);
   };
   if (threads <= 1) {
     run(M, N, A, B, C);
@@ -384,6 +457,20 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
       }
     }
   }
+}
+
+void sgemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                const float* const* b_rows, float beta, float* C, int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  if (!trans_b && gemm_isa() == GemmIsa::avx512) {
+    gemm_rows_avx512(M, N, K, alpha, A, lda, b_rows, beta, C, ldc);
+    return;
+  }
+  gemm_single(kernel_for(gemm_isa()), false, trans_b, M, N, K, alpha, A, lda, PointerRows{b_rows}, beta, C, ldc);
 }
 
 void sgemm_naive(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

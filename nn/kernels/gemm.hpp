@@ -30,6 +30,16 @@ const char* gemm_isa_name(GemmIsa isa);
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads = 0);
 
+// The same product with B given by its rows, which may overlap or repeat:
+// row i of stored B (of op(B) = B, K rows of N values; of op(B) = B^T, N
+// rows of K values) starts at b_rows[i]. A 1-D convolution's im2col matrix
+// is its input's rows shifted by each tap, so the convolutions pass pointers
+// into the input instead of copying it out (implicit im2col). Every element
+// sums its K terms in the order sgemm's blocked kernels do; one thread (the
+// convolutions split their batch over the threads).
+void sgemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                const float* const* b_rows, float beta, float* C, int64_t ldc);
+
 // Triple loop, accumulating in double: slow and obviously right.
 void sgemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
