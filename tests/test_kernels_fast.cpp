@@ -6,6 +6,8 @@
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <omp.h>
+
 #include <cmath>
 #include <vector>
 
@@ -137,6 +139,33 @@ TEST_CASE("conv2d and conv1d: im2col + sgemm agree with the naive kernels") {
     check_conv(conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, 0), rng, /*relu=*/true);
   }
   set_gemm_isa(gemm_best_isa());
+}
+
+TEST_CASE("conv2d: the same bits with one thread and two, and from run to run while threads steal samples") {
+  ser::Rng rng(7);
+  const int saved = omp_get_max_threads();
+  // The TESS CNN's conv 1 (direct) and conv 3 (implicit im2col), a 2-D layer (im2col + sgemm).
+  for (const Conv2dShape& s : {conv1d_shape(32, 1, 500, 8, 13, 1, 0), conv1d_shape(32, 16, 90, 32, 9, 1, 0),
+                               conv_shape(9, 3, 12, 13, 8, 3, 3, 1, 1, 1)}) {
+    const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w);
+    const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w);
+    const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
+    const auto x = random(nx, rng), w = random(nw, rng), b = random(static_cast<size_t>(s.out_channels), rng),
+               dy = random(ny, rng);
+    auto run = [&](int threads) {
+      omp_set_num_threads(threads);
+      std::vector<float> y(ny), dx(nx, 0.0f), dw(nw, 0.0f), db(static_cast<size_t>(s.out_channels), 0.0f);
+      conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, true);
+      conv2d_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), s, y.data());
+      y.insert(y.end(), dx.begin(), dx.end());
+      y.insert(y.end(), dw.begin(), dw.end());
+      y.insert(y.end(), db.begin(), db.end());
+      return y;
+    };
+    const auto one = run(1);
+    for (int rep = 0; rep < 5; ++rep) CHECK(run(2) == one);
+  }
+  omp_set_num_threads(saved);
 }
 
 TEST_CASE("dense: sgemm agrees with the naive kernel") {

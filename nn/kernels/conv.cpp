@@ -355,8 +355,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
     for (int64_t n = 0; n < s.batch; ++n) one(n, 0);
     return;
   }
-#pragma omp parallel for schedule(static) num_threads(threads)
-  for (int64_t n = 0; n < s.batch; ++n) one(n, 1);
+  for_tasks_balanced(s.batch, threads, [&](int64_t n) { one(n, 1); });
 }
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
@@ -372,12 +371,17 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
     flip_weights(w, s, wf);
     wflip = wf;
   }
-  // Per-thread weight and bias gradients, summed below in thread order.
-  float* partials = grow_scratch(t_partials, threads * (wsize + s.out_channels));
-  std::fill(partials, partials + threads * (wsize + s.out_channels), 0.0f);
-  auto run = [&](int t, int64_t n0, int64_t n1, int gemm_threads) {
-    float* dwp = partials + t * (wsize + s.out_channels);
+  // Weight and bias gradients are summed per chunk of samples, then over the
+  // chunks in order, so the bits do not depend on which thread ran a chunk
+  // (threads steal chunks to balance), nor on the thread count unless the
+  // weights are large. A chunk is one sample unless that would make the
+  // partial sums large (over 1 MB): big weights get fewer, longer chunks.
+  const int64_t psize = wsize + s.out_channels;
+  const int64_t chunks = std::min<int64_t>(s.batch, std::max<int64_t>(threads, (int64_t{1} << 18) / psize));
+  float* partials = grow_scratch(t_partials, chunks * psize);
+  auto run = [&](float* dwp, int64_t n0, int64_t n1, int gemm_threads) {
     float* dbp = dwp + wsize;
+    std::fill(dwp, dwp + psize, 0.0f);
     for (int64_t n = n0; n < n1; ++n) {
       const float* dyn = dy + n * out_size;
       if (implicit) {
@@ -420,22 +424,21 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
       }
     }
   };
-  if (threads <= 1) {
-    run(0, 0, s.batch, 0);
-  } else {
-#pragma omp parallel num_threads(threads)
-    {
-      const int t = omp_get_thread_num(), T = omp_get_num_threads();
-      run(t, s.batch * t / T, s.batch * (t + 1) / T, 1);
-    }
-  }
-  for (int t = 0; t < threads; ++t) {
-    const float* dwp = partials + t * (wsize + s.out_channels);
-    if (dw)
-      for (int64_t i = 0; i < wsize; ++i) dw[i] += dwp[i];
-    if (db)
-      for (int64_t oc = 0; oc < s.out_channels; ++oc) db[oc] += dwp[wsize + oc];
-  }
+  for_tasks_balanced(chunks, threads, [&](int64_t c) {
+    run(partials + c * psize, s.batch * c / chunks, s.batch * (c + 1) / chunks, threads <= 1 ? 0 : 1);
+  });
+  // Each element adds the chunks' sums in chunk order (large ones split over the threads).
+  auto add_partials = [&](float* dst, int64_t offset, int64_t count) {
+    if (!dst) return;
+    for_element_ranges(count, 1 << 14, [&](int64_t lo, int64_t hi) {
+      for (int64_t c = 0; c < chunks; ++c) {
+        const float* p = partials + c * psize + offset;
+        for (int64_t i = lo; i < hi; ++i) dst[i] += p[i];
+      }
+    });
+  };
+  add_partials(dw, 0, wsize);
+  add_partials(db, wsize, s.out_channels);
 }
 
 void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s, bool relu) {

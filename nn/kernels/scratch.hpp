@@ -2,11 +2,13 @@
 // What the fast kernels share: scratch buffers that only grow (after the
 // first batch of a shape a kernel allocates nothing), how many threads a
 // batch is spread over (one per sample at most; one inside a parallel
-// region), and element-wise work split over the threads.
+// region), element-wise work split over the threads, and tasks shared out
+// with stealing.
 
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -35,6 +37,48 @@ void for_element_ranges(int64_t n, int64_t min_parallel, const Work& work) {
     const int64_t t = omp_get_thread_num(), T = omp_get_num_threads(), lines = (n + 15) / 16;
     const int64_t lo = std::min(n, lines * t / T * 16), hi = std::min(n, lines * (t + 1) / T * 16);
     if (hi > lo) work(lo, hi);
+  }
+}
+
+// Runs work(task) once for every task in [0, n) on `threads` OpenMP threads.
+// Each thread first takes its own contiguous share from the front (the
+// samples that the element-wise ops around it, split the same way, left in
+// its cache), then takes what is left of the other shares from their backs.
+// A core that runs slower for a while (a busy neighbour on a shared
+// machine: measured 23% on one of this VM's two cores) then no longer holds
+// the other up at the join. Which thread runs a task varies from run to
+// run, so callers make each task's result independent of that.
+template <typename Work>
+void for_tasks_balanced(int64_t n, int threads, const Work& work) {
+  constexpr int kMaxShares = 64;
+  threads = std::clamp(threads, 1, kMaxShares);
+  if (threads == 1 || n <= 1) {
+    for (int64_t i = 0; i < n; ++i) work(i);
+    return;
+  }
+  struct alignas(64) Share {
+    std::atomic<uint64_t> range;  // low 32 bits: next from the front; high: one past the last
+  };
+  Share shares[kMaxShares];
+  for (int t = 0; t < threads; ++t)
+    shares[t].range.store(static_cast<uint64_t>(n * t / threads) | static_cast<uint64_t>(n * (t + 1) / threads) << 32,
+                          std::memory_order_relaxed);
+  auto take = [&](Share& sh, bool front) -> int64_t {
+    uint64_t v = sh.range.load(std::memory_order_relaxed);
+    for (;;) {
+      const uint64_t lo = v & 0xffffffffu, hi = v >> 32;
+      if (lo >= hi) return -1;
+      const uint64_t next = front ? (lo + 1) | hi << 32 : lo | (hi - 1) << 32;
+      if (sh.range.compare_exchange_weak(v, next, std::memory_order_acq_rel, std::memory_order_relaxed))
+        return static_cast<int64_t>(front ? lo : hi - 1);
+    }
+  };
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    for (int64_t i; (i = take(shares[t], true)) >= 0;) work(i);
+    for (int k = 1; k < threads; ++k)
+      for (int64_t i; (i = take(shares[(t + k) % threads], false)) >= 0;) work(i);
   }
 }
 
