@@ -8,10 +8,12 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "common/rng.hpp"
+#include "nn/kernels/activation.hpp"
 #include "nn/kernels/conv.hpp"
 #include "nn/kernels/dense.hpp"
 #include "nn/kernels/gemm.hpp"
@@ -295,4 +297,34 @@ TEST_CASE("sum_fixed_order: the vectorised sum against a double sum, every tail 
     CHECK(std::abs(sum_fixed_order(x.data(), n) - ref) <= 6e-8 * static_cast<double>(n) * std::max(1.0, magnitude));
   }
   CHECK(sum_fixed_order(std::vector<float>(100, 1.0f).data(), 100) == 100.0f);
+}
+
+TEST_CASE("dropout mask: inverted scales at the asked rate, the same values however the work is split") {
+  const int saved = omp_get_max_threads();
+  const int64_t n = 300001;  // above the size the mask splits over threads at, and odd
+  std::vector<float> one(static_cast<size_t>(n)), two(one.size()), prefix(1000), other(one.size());
+  for (float rate : {0.1f, 0.3f, 0.5f}) {
+    omp_set_num_threads(1);
+    dropout_mask(42, rate, one.data(), n);
+    omp_set_num_threads(2);
+    dropout_mask(42, rate, two.data(), n);
+    dropout_mask(42, rate, prefix.data(), static_cast<int64_t>(prefix.size()));
+    dropout_mask(43, rate, other.data(), n);
+    CHECK(one == two);
+    CHECK(std::equal(prefix.begin(), prefix.end(), one.begin()));  // element i depends on (key, i) only
+    int64_t dropped = 0, differs = 0, neither = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float v = one[static_cast<size_t>(i)];
+      neither += v != 0.0f && v != 1.0f / (1.0f - rate);
+      dropped += v == 0.0f;
+      differs += v != other[static_cast<size_t>(i)];
+    }
+    CHECK(neither == 0);
+    const double expect = rate * static_cast<double>(n), sigma = std::sqrt(expect * (1.0 - rate));
+    CHECK(std::abs(static_cast<double>(dropped) - expect) < 5 * sigma);
+    // Another key: an independent mask, differing where exactly one of the two drops.
+    const double expect_differs = 2.0 * rate * (1.0 - rate) * static_cast<double>(n);
+    CHECK(std::abs(static_cast<double>(differs) - expect_differs) < 5 * std::sqrt(expect_differs));
+  }
+  omp_set_num_threads(saved);
 }

@@ -59,12 +59,11 @@ Tensor softmax(const Tensor& x) {
 Tensor dropout(const Tensor& x, float rate, Rng& rng) {
   if (!(rate >= 0.0f && rate < 1.0f)) throw std::invalid_argument("dropout: rate must be in [0, 1)");
   const int64_t n = x.numel();
-  auto keep = std::make_shared<std::vector<float>>(static_cast<size_t>(n));
-  const float kept = 1.0f / (1.0f - rate);
-  for (auto& k : *keep) k = rng.uniform() >= rate ? kept : 0.0f;
+  std::shared_ptr<Buffer> keep = Buffer::uninitialized(n);
+  dropout_mask(rng.next_u64(), rate, keep->data(), n);
   Tensor y = make_op_result(x.shape(), {&x}, [keep](TensorImpl& r) {
     scale_backward(keep->data(), r.grad->data(), r.inputs[0]->grad_data(), r.shape.numel());
-  });
+  }, Buffer::uninitialized(n));
   scale_forward(x.data(), keep->data(), y.data(), n);
   return y;
 }
