@@ -118,6 +118,16 @@ float* TensorImpl::grad_data() {
   return grad->data();
 }
 
+float* TensorImpl::grad_to_write(bool& overwrite) {
+  overwrite = false;
+  if (!requires_grad) return nullptr;
+  if (!grad) {
+    grad = Buffer::uninitialized(shape.numel());
+    overwrite = true;
+  }
+  return grad->data();
+}
+
 Tensor Tensor::zeros(const Shape& shape, bool requires_grad) {
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;

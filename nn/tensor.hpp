@@ -64,6 +64,12 @@ struct TensorImpl {
   // For backward closures: the gradient to accumulate into, or null when
   // this input does not require one (kernels skip null gradients).
   float* grad_if_needed() { return requires_grad ? grad_data() : nullptr; }
+  // For backward closures whose kernel can write every element of this
+  // input's gradient: as grad_if_needed, but a gradient that does not exist
+  // yet is created uninitialised and `overwrite` is set, telling the kernel
+  // to write (=) rather than add (+=). That saves zeroing megabytes of
+  // activation gradients in a separate pass each step.
+  float* grad_to_write(bool& overwrite);
 };
 
 class Tensor {

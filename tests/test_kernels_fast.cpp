@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "common/rng.hpp"
@@ -36,7 +37,10 @@ double difference(const std::vector<float>& fast, const std::vector<double>& ref
   REQUIRE(fast.size() == ref.size());
   double worst = 0, scale = 1;
   for (double r : ref) scale = std::max(scale, std::abs(r));
-  for (size_t i = 0; i < fast.size(); ++i) worst = std::max(worst, std::abs(fast[i] - ref[i]));
+  for (size_t i = 0; i < fast.size(); ++i) {
+    if (!std::isfinite(fast[i])) return std::numeric_limits<double>::infinity();  // NaN would pass std::max
+    worst = std::max(worst, std::abs(fast[i] - ref[i]));
+  }
   return worst / scale;
 }
 
@@ -72,6 +76,12 @@ void check_conv(const Conv2dShape& s, ser::Rng& rng, bool relu = false) {
   CHECK(difference(dx, dxr) < tol);  // accumulated (+=) onto what was there
   CHECK(difference(dw, dwr) < tol);
   CHECK(difference(db, dbr) < tol);
+  // Into a fresh (here NaN-filled) input gradient: written, not added to.
+  std::vector<float> fresh(nx, std::numeric_limits<float>::quiet_NaN());
+  conv2d_backward(x.data(), w.data(), dy.data(), fresh.data(), nullptr, nullptr, s, relu ? y.data() : nullptr,
+                  /*dx_overwrite=*/true);
+  for (auto& v : dxr) v -= 0.5;
+  CHECK(difference(fresh, dxr) < tol);
 }
 
 Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int64_t kh, int64_t kw, int64_t stride,
@@ -280,6 +290,10 @@ TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) 
     maxpool2d_backward(arg.data(), dy.data(), dx.data(), s);
     maxpool2d_backward_naive(argr.data(), dy.data(), dxr.data(), s);
     CHECK(dx == dxr);
+    // Into a fresh (here NaN-filled) gradient: written, not added to.
+    std::vector<float> fresh(nin, std::numeric_limits<float>::quiet_NaN());
+    maxpool2d_backward(arg.data(), dy.data(), fresh.data(), s, /*overwrite=*/true);
+    CHECK(fresh == dxr);
   }
 }
 

@@ -264,7 +264,7 @@ void flip_weights(const float* w, const Conv2dShape& s, float* wf) {
 }
 
 void implicit_backward(const float* x, const float* wflip, const PaddedGrad& g, float* dx, float* dw,
-                       const Conv2dShape& s) {
+                       const Conv2dShape& s, bool dx_overwrite) {
   const int64_t ck = s.in_channels * s.kernel_w, ok = s.out_channels * s.kernel_w;
   if (dw) sgemm_rows(true, s.out_channels, ck, s.out_w, 1.0f, g.data + g.lead, g.ld, im2col_rows(x, s), 1.0f, dw, ck);
   if (dx) {
@@ -272,7 +272,8 @@ void implicit_backward(const float* x, const float* wflip, const PaddedGrad& g, 
     for (int64_t oc = 0; oc < s.out_channels; ++oc)
       for (int64_t j = 0; j < s.kernel_w; ++j)
         t_dz_rows[static_cast<size_t>(oc * s.kernel_w + j)] = g.data + oc * g.ld + j * s.dilation_w;
-    sgemm_rows(false, s.in_channels, s.in_w, ok, 1.0f, wflip, ok, t_dz_rows.data(), 1.0f, dx, s.in_w);
+    sgemm_rows(false, s.in_channels, s.in_w, ok, 1.0f, wflip, ok, t_dz_rows.data(), dx_overwrite ? 0.0f : 1.0f, dx,
+               s.in_w);
   }
 }
 }  // namespace
@@ -359,7 +360,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 }
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s, const float* relu_y) {
+                     const Conv2dShape& s, const float* relu_y, bool dx_overwrite) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
   const int64_t wsize = s.out_channels * ckk;
@@ -388,9 +389,11 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
         const PaddedGrad g = padded_output_grad(dyn, relu_y ? relu_y + n * out_size : nullptr, s);
         if (db)
           for (int64_t oc = 0; oc < s.out_channels; ++oc) dbp[oc] += sum_fixed_order(g.data + oc * g.ld + g.lead, ohw);
-        implicit_backward(x + n * in_size, wflip, g, dx ? dx + n * in_size : nullptr, dw ? dwp : nullptr, s);
+        implicit_backward(x + n * in_size, wflip, g, dx ? dx + n * in_size : nullptr, dw ? dwp : nullptr, s,
+                          dx_overwrite);
         continue;
       }
+      if (dx && dx_overwrite) std::fill(dx + n * in_size, dx + (n + 1) * in_size, 0.0f);  // the paths below add
       if (relu_y) {  // the gradient before the fused relu, for this sample only
         float* dz = grow_scratch(t_dz, out_size);
         const float* yn = relu_y + n * out_size;
@@ -445,8 +448,8 @@ void conv1d_forward(const float* x, const float* w, const float* b, float* y, co
   conv2d_forward(x, w, b, y, s.as_2d(), relu);
 }
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv1dShape& s, const float* relu_y) {
-  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d(), relu_y);
+                     const Conv1dShape& s, const float* relu_y, bool dx_overwrite) {
+  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d(), relu_y, dx_overwrite);
 }
 
 }  // namespace ser::nn

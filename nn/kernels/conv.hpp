@@ -49,12 +49,15 @@ void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T*
 // one gradient buffer; the result equals conv followed by relu exactly.
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s,
                     bool relu = false);
+//
+// dx_overwrite: dx is written instead of added to (a gradient buffer the
+// autograd has just created, not zeroed).
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s, const float* relu_y = nullptr);
+                     const Conv2dShape& s, const float* relu_y = nullptr, bool dx_overwrite = false);
 void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s,
                     bool relu = false);
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv1dShape& s, const float* relu_y = nullptr);
+                     const Conv1dShape& s, const float* relu_y = nullptr, bool dx_overwrite = false);
 
 // One sample [C, H, W] as columns [C*KH*KW, OH*OW] (zeros where the window
 // is outside the input), and the transpose: columns added back into [C, H, W].

@@ -150,11 +150,12 @@ void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dSh
   }
 }
 
-void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s) {
+void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s, bool overwrite) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
 #pragma omp parallel for schedule(static) if (s.planes * out_plane > 32768 && !omp_in_parallel())
   for (int64_t p = 0; p < s.planes; ++p) {
     float* dxp = dx + p * in_plane;
+    if (overwrite) std::fill(dxp, dxp + in_plane, 0.0f);  // in cache for the scatter that follows
     const float* dyp = dy + p * out_plane;
     const int32_t* ap = argmax + p * out_plane;
     for (int64_t i = 0; i < out_plane; ++i) dxp[ap[i]] += dyp[i];

@@ -32,6 +32,8 @@ void avgpool2d_backward_naive(const T* dy, T* dx, const Pool2dShape& s);
 // threads (each plane is one thread's), interior windows without clipping
 // tests. Tested against the naive twins.
 void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s);
-void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s);
+// overwrite: dx is written (zeros but at the winners) instead of added to.
+void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s,
+                        bool overwrite = false);
 
 }  // namespace ser::nn

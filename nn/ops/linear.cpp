@@ -57,8 +57,10 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOpt
     TensorImpl& xi = *r.inputs[0];
     TensorImpl& wi = *r.inputs[1];
     float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
-    conv1d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db, s,
-                    relu_out ? relu_out->data() : nullptr);
+    bool overwrite = false;
+    float* dx = xi.grad_to_write(overwrite);
+    conv1d_backward(xi.data->data(), wi.data->data(), r.grad->data(), dx, wi.grad_if_needed(), db, s,
+                    relu_out ? relu_out->data() : nullptr, overwrite);
   }, out);
   conv1d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s, relu);
   return y;
@@ -94,8 +96,10 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOpt
         TensorImpl& xi = *r.inputs[0];
         TensorImpl& wi = *r.inputs[1];
         float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
-        conv2d_backward(xi.data->data(), wi.data->data(), r.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db,
-                        s, relu_out ? relu_out->data() : nullptr);
+        bool overwrite = false;
+        float* dx = xi.grad_to_write(overwrite);
+        conv2d_backward(xi.data->data(), wi.data->data(), r.grad->data(), dx, wi.grad_if_needed(), db, s,
+                        relu_out ? relu_out->data() : nullptr, overwrite);
       }, out);
   conv2d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s, relu);
   return y;

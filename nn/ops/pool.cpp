@@ -46,7 +46,9 @@ Tensor max_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
   Tensor y = make_op_result(
       pooled(x, s, two_d), {&x},
       [s, argmax, winners](TensorImpl& r) {
-        maxpool2d_backward(winners(*argmax), r.grad->data(), r.inputs[0]->grad_data(), s);
+        bool overwrite = false;
+        float* dx = r.inputs[0]->grad_to_write(overwrite);
+        if (dx) maxpool2d_backward(winners(*argmax), r.grad->data(), dx, s, overwrite);
       },
       Buffer::uninitialized(s.planes * s.out_h * s.out_w));
   maxpool2d_forward(x.data(), y.data(), winners(*argmax), s);
