@@ -29,10 +29,13 @@ struct PoolOptions {
 
 // x [N, in], w [out, in], b [out] (may be undefined) -> [N, out]
 Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b);
-// x [N, C, L], w [F, C, K], b [F] -> [N, F, L_out]; relu: relu(conv1d(...)) as one op
-Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o, bool relu = false);
-// x [N, C, H, W], w [F, C, KH, KW], b [F] -> [N, F, H_out, W_out]; relu: relu(conv2d(...)) as one op
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o, bool relu = false);
+// x [N, C, L], w [F, C, K], b [F] -> [N, F, L_out]; relu: relu(conv1d(...)) as one op;
+// max_pool (with relu): max_pool1d(relu(conv1d(...))) as one op, the convolution's output never stored
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o, bool relu = false,
+              const struct PoolOptions* max_pool = nullptr);
+// x [N, C, H, W], w [F, C, KH, KW], b [F] -> [N, F, H_out, W_out]; relu and max_pool as conv1d's
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o, bool relu = false,
+              const struct PoolOptions* max_pool = nullptr);
 
 // 1-D pools use pool_w/stride_w on [N, C, L]; 2-D pools use all four on [N, C, H, W].
 Tensor max_pool1d(const Tensor& x, const PoolOptions& o);

@@ -4,6 +4,8 @@
 #include <map>
 #include <sstream>
 
+#include "nn/layers/conv.hpp"
+#include "nn/layers/pool.hpp"
 #include "nn/ops.hpp"
 
 namespace ser::nn {
@@ -28,7 +30,18 @@ Tensor Sequential::forward(const Tensor& x, ForwardContext& ctx) {
     throw std::invalid_argument("model '" + name_ + "' expects input [batch, " + input_shape_.str().substr(1) +
                                 ", got " + x.shape().str());
   Tensor h = x;
-  for (auto& layer : layers_) h = layer->forward(h, ctx);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (ctx.fuse && i + 1 < layers_.size()) {
+      auto* conv = dynamic_cast<Conv*>(layers_[i].get());
+      auto* pool = dynamic_cast<const Pool*>(layers_[i + 1].get());
+      if (conv && pool && conv->fuses_with(*pool)) {
+        h = conv->forward_pooled(h, *pool, ctx);
+        ++i;
+        continue;
+      }
+    }
+    h = layers_[i]->forward(h, ctx);
+  }
   return h;
 }
 

@@ -10,6 +10,7 @@
 
 #include "common/atomic_file.hpp"
 #include "nn/model_file.hpp"
+#include "nn/ops.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/train.hpp"
 #include "nn/sequential.hpp"
@@ -203,4 +204,40 @@ TEST_CASE("after the first step, training takes no tensor memory from the system
   CHECK(after.system_allocations == before.system_allocations);
   CHECK(after.reused > before.reused);
 #endif
+}
+
+TEST_CASE("a relu convolution and the max pool after it, fused, give the layer-by-layer bits") {
+  struct Case {
+    const char* name;
+    std::vector<LayerSpec> specs;
+    Shape input;
+    int64_t batch, classes;
+  };
+  const std::vector<Case> cases = {
+      {"tess_cnn1d", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 3, 14},
+      {"ravdess_mel_cnn", zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 2, 8},  // pool 2, stride 3
+      {"overlapping same-padded 2-D pool",
+       {LayerSpec("conv2d", {{"filters", "5"}, {"kernel", "3"}, {"activation", "relu"}}),
+        LayerSpec("maxpool2d", {{"pool", "3"}, {"stride", "2"}, {"padding", "same"}}), LayerSpec("flatten", {}),
+        LayerSpec("dense", {{"units", "4"}})},
+       Shape{2, 11, 13}, 3, 4}};
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    auto run = [&](bool fuse) {
+      Rng init(1), dropout(2);
+      Sequential model(c.specs, c.input, init, c.name);
+      ForwardContext ctx{true, true, &dropout, fuse};
+      const Tensor x = random_input(c.input.prepend(c.batch), 3);
+      std::vector<int32_t> y(static_cast<size_t>(c.batch));
+      for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % static_cast<size_t>(c.classes));
+      Tensor loss = softmax_cross_entropy(model.forward(x, ctx), y);
+      loss.backward();
+      std::vector<float> bits{loss.item()};
+      for (auto& p : model.parameters()) bits.insert(bits.end(), p.tensor.grad_values().begin(), p.tensor.grad_values().end());
+      return bits;
+    };
+    const auto fused = run(true), layered = run(false);
+    REQUIRE(fused.size() > 1);
+    CHECK(fused == layered);
+  }
 }

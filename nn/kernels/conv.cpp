@@ -8,6 +8,7 @@
 
 #include "nn/kernels/gemm.hpp"
 #include "nn/kernels/geometry.hpp"
+#include "nn/kernels/pool.hpp"
 #include "nn/kernels/scratch.hpp"
 #include "nn/kernels/vector_math.hpp"
 
@@ -117,7 +118,7 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip;
+thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip, t_y;
 thread_local std::vector<const float*> t_rows, t_dz_rows;
 
 bool is_pointwise(const Conv2dShape& s) {
@@ -229,30 +230,32 @@ const float* const* im2col_rows(const float* x, const Conv2dShape& s) {
   return t_rows.data();
 }
 
-// The output gradient of one sample as rows of dzpad [out_channels, ld]:
-// dz (masked by the fused relu's output) from column `lead` on, zeros around.
-struct PaddedGrad {
-  float* data;
+// Where one sample's output gradient dz goes for the GEMMs: rows [out_channels,
+// ld], dz in columns [lead, lead + out_h*out_w), zeros around it. The implicit
+// path wants zeros before and after each row (dx is then the full correlation
+// of the padded rows); the others want dz alone (ld = out_h*out_w, lead 0).
+struct GradLayout {
   int64_t ld, lead;
 };
-PaddedGrad padded_output_grad(const float* dy, const float* relu_y, const Conv2dShape& s) {
+GradLayout grad_layout(const Conv2dShape& s, bool implicit) {
+  const int64_t ohw = s.out_h * s.out_w;
+  if (!implicit) return {ohw, 0};
   const int64_t reach = (s.kernel_w - 1) * s.dilation_w, lead = reach - s.pad_left;
-  const int64_t ld = std::max(s.in_w + reach, lead + s.out_w);
-  float* g = grow_scratch(t_dz, s.out_channels * ld);
-  for (int64_t oc = 0; oc < s.out_channels; ++oc) {
-    float* row = g + oc * ld;
-    const float* d = dy + oc * s.out_w;
-    std::fill(row, row + lead, 0.0f);
-    if (relu_y) {
-      const float* yr = relu_y + oc * s.out_w;
-      for (int64_t t = 0; t < s.out_w; ++t) row[lead + t] = yr[t] > 0.0f ? d[t] : 0.0f;
-    } else {
-      std::copy(d, d + s.out_w, row + lead);
-    }
-    std::fill(row + lead + s.out_w, row + ld, 0.0f);
-  }
-  return {g, ld, lead};
+  return {std::max(s.in_w + reach, lead + s.out_w), lead};
 }
+
+// The padding of a layout: zeros in every row outside [lead, lead + n).
+void zero_around(float* g, int64_t rows, const GradLayout& l, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) {
+    std::fill(g + r * l.ld, g + r * l.ld + l.lead, 0.0f);
+    std::fill(g + r * l.ld + l.lead + n, g + (r + 1) * l.ld, 0.0f);
+  }
+}
+
+struct PaddedGrad {
+  const float* data;
+  int64_t ld, lead;
+};
 
 // dx[c][i] += sum over (oc, j) of w[oc][c][K-1-j] * dzpad[oc][i + j*dilation]:
 // the weights rearranged once per call as [C, out_channels*K].
@@ -322,49 +325,75 @@ void col2im_add(const float* col, float* x, const Conv2dShape& s) {
       }
 }
 
-void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
-  const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
-  const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
-  const bool pointwise = is_pointwise(s);
-  const int threads = batch_threads(s.batch);
-  const bool direct = is_direct(s), implicit = !direct && is_implicit_1d(s);
-  auto one = [&](int64_t n, int gemm_threads) {
-    if (direct) {
-      direct_forward(x + n * in_size, w, b, y + n * out_size, s, relu);
-      return;
-    }
-    float* yn = y + n * out_size;
-    if (implicit) {
-      for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yn + oc * ohw, yn + (oc + 1) * ohw, b ? b[oc] : 0.0f);
-      sgemm_rows(false, s.out_channels, ohw, ckk, 1.0f, w, ckk, im2col_rows(x + n * in_size, s), 1.0f, yn, ohw);
-      if (relu)
-        for (int64_t i = 0; i < out_size; ++i) yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
-      return;
-    }
-    const float* col = x + n * in_size;
-    if (!pointwise) {
-      float* buf = grow_scratch(t_col, ckk * ohw);
-      im2col(x + n * in_size, buf, s);
-      col = buf;
-    }
-    for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yn + oc * ohw, yn + (oc + 1) * ohw, b ? b[oc] : 0.0f);
-    sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, yn, ohw, gemm_threads);
-    if (relu)
-      for (int64_t i = 0; i < out_size; ++i) yn[i] = yn[i] > 0.0f ? yn[i] : 0.0f;
-  };
-  if (threads <= 1) {
-    for (int64_t n = 0; n < s.batch; ++n) one(n, 0);
+namespace {
+// One sample: y = conv(x) + b, relu'd if asked, on this thread (gemm_threads
+// as sgemm's: 0 lets a large 2-D product use the threads).
+void forward_sample(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
+                    int gemm_threads) {
+  const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
+  if (is_direct(s)) {
+    direct_forward(x, w, b, y, s, relu);
     return;
   }
-  for_tasks_balanced(s.batch, threads, [&](int64_t n) { one(n, 1); });
+  for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(y + oc * ohw, y + (oc + 1) * ohw, b ? b[oc] : 0.0f);
+  if (is_implicit_1d(s)) {
+    sgemm_rows(false, s.out_channels, ohw, ckk, 1.0f, w, ckk, im2col_rows(x, s), 1.0f, y, ohw);
+  } else {
+    const float* col = x;
+    if (!is_pointwise(s)) {
+      float* buf = grow_scratch(t_col, ckk * ohw);
+      im2col(x, buf, s);
+      col = buf;
+    }
+    sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, y, ohw, gemm_threads);
+  }
+  if (relu)
+    for (int64_t i = 0; i < out_size; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
 }
 
-void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s, const float* relu_y, bool dx_overwrite) {
+// The batch of a forward pass: one task per sample (see for_tasks_balanced).
+template <typename Sample>
+void for_samples(int64_t batch, const Sample& sample) {
+  const int threads = batch_threads(batch);
+  if (threads <= 1) {
+    for (int64_t n = 0; n < batch; ++n) sample(n, 0);
+    return;
+  }
+  for_tasks_balanced(batch, threads, [&](int64_t n) { sample(n, 1); });
+}
+}  // namespace
+
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
+  const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
+  for_samples(s.batch, [&](int64_t n, int gemm_threads) {
+    forward_sample(x + n * in_size, w, b, y + n * out_size, s, relu, gemm_threads);
+  });
+}
+
+void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b, float* pooled, int32_t* argmax,
+                                 const Conv2dShape& s, const Pool2dShape& p) {
+  const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
+  const int64_t pooled_size = p.planes * p.out_h * p.out_w;
+  for_samples(s.batch, [&](int64_t n, int gemm_threads) {
+    float* y = grow_scratch(t_y, out_size);
+    forward_sample(x + n * in_size, w, b, y, s, true, gemm_threads);
+    maxpool2d_forward(y, pooled + n * pooled_size, argmax + n * pooled_size, p);
+  });
+}
+
+namespace {
+// The backward pass with each sample's output gradient dz (after the fused
+// relu's mask) from dz_of(n, scratch, layout): a pointer to it in that
+// layout, written to scratch (sized for the layout) or, when it can be read
+// where it is, not.
+template <typename DzOf>
+void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx, float* dw, float* db,
+                   const Conv2dShape& s, bool dx_overwrite) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
-  const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * ohw;
+  const int64_t in_size = s.in_channels * s.in_h * s.in_w;
   const int64_t wsize = s.out_channels * ckk;
   const bool pointwise = is_pointwise(s), direct = is_direct(s), implicit = !direct && is_implicit_1d(s);
+  const GradLayout layout = grad_layout(s, implicit);
   const int threads = batch_threads(s.batch);
   const float* wflip = nullptr;
   if (implicit && dx) {
@@ -384,26 +413,18 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
     float* dbp = dwp + wsize;
     std::fill(dwp, dwp + psize, 0.0f);
     for (int64_t n = n0; n < n1; ++n) {
-      const float* dyn = dy + n * out_size;
+      const float* dz = dz_of(n, grow_scratch(t_dz, s.out_channels * layout.ld), layout);
+      if (db)
+        for (int64_t oc = 0; oc < s.out_channels; ++oc) dbp[oc] += sum_fixed_order(dz + oc * layout.ld + layout.lead, ohw);
+      float* dxn = dx ? dx + n * in_size : nullptr;
       if (implicit) {
-        const PaddedGrad g = padded_output_grad(dyn, relu_y ? relu_y + n * out_size : nullptr, s);
-        if (db)
-          for (int64_t oc = 0; oc < s.out_channels; ++oc) dbp[oc] += sum_fixed_order(g.data + oc * g.ld + g.lead, ohw);
-        implicit_backward(x + n * in_size, wflip, g, dx ? dx + n * in_size : nullptr, dw ? dwp : nullptr, s,
+        implicit_backward(x + n * in_size, wflip, PaddedGrad{dz, layout.ld, layout.lead}, dxn, dw ? dwp : nullptr, s,
                           dx_overwrite);
         continue;
       }
-      if (dx && dx_overwrite) std::fill(dx + n * in_size, dx + (n + 1) * in_size, 0.0f);  // the paths below add
-      if (relu_y) {  // the gradient before the fused relu, for this sample only
-        float* dz = grow_scratch(t_dz, out_size);
-        const float* yn = relu_y + n * out_size;
-        for (int64_t i = 0; i < out_size; ++i) dz[i] = yn[i] > 0.0f ? dyn[i] : 0.0f;
-        dyn = dz;
-      }
-      if (db)
-        for (int64_t oc = 0; oc < s.out_channels; ++oc) dbp[oc] += sum_fixed_order(dyn + oc * ohw, ohw);
+      if (dxn && dx_overwrite) std::fill(dxn, dxn + in_size, 0.0f);  // the paths below add
       if (direct) {
-        direct_backward(x + n * in_size, w, dyn, dx ? dx + n * in_size : nullptr, dw ? dwp : nullptr, s);
+        direct_backward(x + n * in_size, w, dz, dxn, dw ? dwp : nullptr, s);
         continue;
       }
       if (dw) {
@@ -413,16 +434,15 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
           im2col(x + n * in_size, buf, s);
           col = buf;
         }
-        sgemm(false, true, s.out_channels, ckk, ohw, 1.0f, dyn, ohw, col, ohw, 1.0f, dwp, ckk, gemm_threads);
+        sgemm(false, true, s.out_channels, ckk, ohw, 1.0f, dz, ohw, col, ohw, 1.0f, dwp, ckk, gemm_threads);
       }
-      if (dx) {
+      if (dxn) {
         if (pointwise) {
-          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dyn, ohw, 1.0f, dx + n * in_size, ohw,
-                gemm_threads);
+          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 1.0f, dxn, ohw, gemm_threads);
         } else {
           float* dcol = grow_scratch(t_dcol, ckk * ohw);
-          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dyn, ohw, 0.0f, dcol, ohw, gemm_threads);
-          col2im_add(dcol, dx + n * in_size, s);
+          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 0.0f, dcol, ohw, gemm_threads);
+          col2im_add(dcol, dxn, s);
         }
       }
     }
@@ -442,6 +462,50 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
   };
   add_partials(dw, 0, wsize);
   add_partials(db, wsize, s.out_channels);
+}
+}  // namespace
+
+void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
+                     const Conv2dShape& s, const float* relu_y, bool dx_overwrite) {
+  const int64_t ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
+  auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
+    const float* d = dy + n * out_size;
+    if (!relu_y && l.lead == 0 && l.ld == ohw) return d;  // used where it is
+    const float* yn = relu_y ? relu_y + n * out_size : nullptr;
+    for (int64_t oc = 0; oc < s.out_channels; ++oc) {
+      float* row = g + oc * l.ld + l.lead;
+      const float* dr = d + oc * ohw;
+      if (yn)
+        for (int64_t i = 0; i < ohw; ++i) row[i] = yn[oc * ohw + i] > 0.0f ? dr[i] : 0.0f;
+      else
+        std::copy(dr, dr + ohw, row);
+    }
+    zero_around(g, s.out_channels, l, ohw);
+    return g;
+  };
+  backward_impl(x, w, dz_of, dx, dw, db, s, dx_overwrite);
+}
+
+void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
+                                  const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
+                                  const Pool2dShape& p, bool dx_overwrite) {
+  const int64_t pooled_plane = p.out_h * p.out_w, pooled_size = p.planes * pooled_plane;
+  // dz is zero but at each window's winner, which gets the window's gradient
+  // if its relu output (the pooled value) is positive: what max-pool
+  // backward followed by relu's mask give, in the same order.
+  auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
+    for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(g + oc * l.ld, g + (oc + 1) * l.ld, 0.0f);
+    const float* pv = pooled + n * pooled_size;
+    const float* dp = dpooled + n * pooled_size;
+    const int32_t* am = argmax + n * pooled_size;
+    for (int64_t oc = 0; oc < s.out_channels; ++oc) {
+      float* row = g + oc * l.ld + l.lead;
+      for (int64_t o = oc * pooled_plane; o < (oc + 1) * pooled_plane; ++o)
+        if (pv[o] > 0.0f) row[am[o]] += dp[o];
+    }
+    return g;
+  };
+  backward_impl(x, w, dz_of, dx, dw, db, s, dx_overwrite);
 }
 
 void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s, bool relu) {

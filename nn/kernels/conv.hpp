@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "nn/kernels/pool.hpp"
+
 namespace ser::nn {
 
 struct Conv2dShape {
@@ -58,6 +60,18 @@ void conv1d_forward(const float* x, const float* w, const float* b, float* y, co
                     bool relu = false);
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                      const Conv1dShape& s, const float* relu_y = nullptr, bool dx_overwrite = false);
+
+// relu(conv) followed by max pooling, each sample pooled while its conv
+// output is in cache (the pool's region and a pass over the conv output in
+// memory saved; the conv output itself is never stored). p is the pool over
+// one sample: planes = out_channels, input out_h x out_w. Backward rebuilds
+// each sample's conv-output gradient from the winners: what max-pool
+// backward then relu's mask give, bit for bit.
+void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b, float* pooled, int32_t* argmax,
+                                 const Conv2dShape& s, const Pool2dShape& p);
+void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
+                                  const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
+                                  const Pool2dShape& p, bool dx_overwrite = false);
 
 // One sample [C, H, W] as columns [C*KH*KW, OH*OW] (zeros where the window
 // is outside the input), and the transpose: columns added back into [C, H, W].

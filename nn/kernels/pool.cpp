@@ -106,12 +106,25 @@ int64_t maxpool_row_interior(const float* x, float* y, int32_t* arg, int64_t lo,
   }
   return hi;
 }
+
+// Planes over the threads when there are enough outputs to pay for it. An
+// `omp parallel if (...)` that comes out false still builds a one-thread
+// team: 3 us a call, which per-sample pooling inside the convolution's
+// tasks (conv2d_relu_maxpool_forward) paid 128 times a TESS CNN step.
+template <typename Plane>
+void for_planes(int64_t planes, int64_t outputs, const Plane& plane) {
+  if (outputs <= 32768 || omp_in_parallel()) {
+    for (int64_t p = 0; p < planes; ++p) plane(p);
+    return;
+  }
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < planes; ++p) plane(p);
+}
 }  // namespace
 
 void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
-#pragma omp parallel for schedule(static) if (s.planes * out_plane > 32768 && !omp_in_parallel())
-  for (int64_t p = 0; p < s.planes; ++p) {
+  auto plane = [&](int64_t p) {
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
     int32_t* ap = argmax + p * out_plane;
@@ -147,19 +160,19 @@ void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dSh
         ap[oh * s.out_w + ow] = static_cast<int32_t>(best);
       }
     }
-  }
+  };
+  for_planes(s.planes, s.planes * out_plane, plane);
 }
 
 void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s, bool overwrite) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
-#pragma omp parallel for schedule(static) if (s.planes * out_plane > 32768 && !omp_in_parallel())
-  for (int64_t p = 0; p < s.planes; ++p) {
+  for_planes(s.planes, s.planes * out_plane, [&](int64_t p) {
     float* dxp = dx + p * in_plane;
     if (overwrite) std::fill(dxp, dxp + in_plane, 0.0f);  // in cache for the scatter that follows
     const float* dyp = dy + p * out_plane;
     const int32_t* ap = argmax + p * out_plane;
     for (int64_t i = 0; i < out_plane; ++i) dxp[ap[i]] += dyp[i];
-  }
+  });
 }
 
 }  // namespace ser::nn

@@ -74,6 +74,20 @@ Tensor Conv::forward(const Tensor& x, ForwardContext& ctx) {
   return apply(after, conv2d(x, use(weight_, ctx), b, o, relu));
 }
 
+bool Conv::fuses_with(const Pool& next) const {
+  return activation_ == Activation::relu && next.is_max() && next.dims() == dims_;
+}
+
+Tensor Conv::forward_pooled(const Tensor& x, const Pool& next, ForwardContext& ctx) {
+  const Tensor b = use_bias_ ? use(bias_, ctx) : Tensor();
+  if (dims_ == 1) {
+    Conv1dOptions o{stride_.second, dilation_.second, padding_, pad_.second};
+    return conv1d(x, use(weight_, ctx), b, o, true, &next.options());
+  }
+  Conv2dOptions o{stride_.first, stride_.second, dilation_.first, dilation_.second, padding_, pad_.first, pad_.second};
+  return conv2d(x, use(weight_, ctx), b, o, true, &next.options());
+}
+
 std::vector<NamedTensor> Conv::parameters() { return weight_and_bias(weight_, bias_); }
 
 Tensor Conv::regularization(const ForwardContext& ctx) { return l2_penalty(weight_, l2_, ctx); }

@@ -1,5 +1,6 @@
 #pragma once
 #include "nn/layers/layer.hpp"
+#include "nn/layers/pool.hpp"
 #include "nn/ops.hpp"
 
 namespace ser::nn {
@@ -17,6 +18,13 @@ class Conv : public Layer {
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
   std::vector<NamedTensor> parameters() override;
   Tensor regularization(const ForwardContext& ctx) override;
+
+  // This layer and the max pool after it as one op (Sequential does this
+  // when ForwardContext::fuse is on): each sample pooled while its
+  // convolution output is in cache, which is never stored. Needs the relu
+  // activation, fused into the convolution already.
+  bool fuses_with(const Pool& next) const;
+  Tensor forward_pooled(const Tensor& x, const Pool& next, ForwardContext& ctx);
 
  private:
   int dims_;

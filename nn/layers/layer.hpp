@@ -21,6 +21,7 @@ struct ForwardContext {
   bool training = false;  // dropout active, batch norm on batch statistics
   bool record = true;     // false: inference, parameters are used detached and no graph is built
   Rng* rng = nullptr;     // dropout's randomness; required when training with dropout
+  bool fuse = true;       // Sequential runs a relu convolution and the max pool after it as one op
 };
 
 struct NamedTensor {

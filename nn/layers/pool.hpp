@@ -13,6 +13,9 @@ class Pool : public Layer {
   std::string kind() const override;
   Shape setup(const Shape& input, Rng& rng) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  bool is_max() const { return max_; }
+  int dims() const { return dims_; }
+  const PoolOptions& options() const { return options_; }
 
  private:
   bool max_;

@@ -6,20 +6,15 @@
 #include <vector>
 
 #include "nn/ops.hpp"
+#include "nn/ops/pool_geometry.hpp"
 
 namespace ser::nn {
 
-namespace {
-Pool2dShape pool_shape(const Tensor& x, const PoolOptions& o, bool two_d, const char* op) {
-  const int want = two_d ? 4 : 3;
-  if (x.rank() != want)
-    throw std::invalid_argument(std::string(op) + ": input must be " +
-                                (two_d ? "[batch, channels, height, width]" : "[batch, channels, length]") + ", got " +
-                                x.shape().str());
+Pool2dShape pool_geometry(int64_t planes, int64_t in_h, int64_t in_w, const PoolOptions& o, bool two_d) {
   Pool2dShape s;
-  s.planes = x.dim(0) * x.dim(1);
-  s.in_h = two_d ? x.dim(2) : 1;
-  s.in_w = x.dim(want - 1);
+  s.planes = planes;
+  s.in_h = two_d ? in_h : 1;
+  s.in_w = in_w;
   s.pool_h = two_d ? o.pool_h : 1;
   s.stride_h = two_d ? o.stride_h : 1;
   s.pool_w = o.pool_w;
@@ -31,6 +26,16 @@ Pool2dShape pool_shape(const Tensor& x, const PoolOptions& o, bool two_d, const 
   s.out_h = eh.out;
   s.out_w = ew.out;
   return s;
+}
+
+namespace {
+Pool2dShape pool_shape(const Tensor& x, const PoolOptions& o, bool two_d, const char* op) {
+  const int want = two_d ? 4 : 3;
+  if (x.rank() != want)
+    throw std::invalid_argument(std::string(op) + ": input must be " +
+                                (two_d ? "[batch, channels, height, width]" : "[batch, channels, length]") + ", got " +
+                                x.shape().str());
+  return pool_geometry(x.dim(0) * x.dim(1), two_d ? x.dim(2) : 1, x.dim(want - 1), o, two_d);
 }
 
 Shape pooled(const Tensor& x, const Pool2dShape& s, bool two_d) {
