@@ -275,7 +275,10 @@ TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) 
       shape(2, 1, 23, 1, 5, 1, 5, 0, 0, 1, 4),
       shape(4, 1, 300, 1, 5, 1, 2, 2, 2, 1, 150),      // same padding, overlapping windows
       shape(5, 44, 46, 2, 2, 2, 2, 0, 0, 22, 23),      // 2-D
-      shape(3, 128, 165, 2, 2, 3, 3, 0, 0, 43, 55)};   // pool 2 stride 3 (the RAVDESS CNN)
+      shape(3, 128, 165, 2, 2, 3, 3, 0, 0, 43, 55),    // pool 2 stride 3 (the RAVDESS CNN)
+      shape(2, 13, 15, 3, 3, 2, 2, 0, 0, 6, 7),        // 3 x 3 stride 2: overlapping, a column left over
+      shape(2, 9, 10, 2, 2, 1, 1, 0, 0, 8, 9),         // 2 x 2 stride 1
+      shape(2, 13, 15, 3, 3, 2, 2, 1, 1, 7, 8)};       // 3 x 3 stride 2, same padding: clipped windows
   for (const auto& s : shapes) {
     const size_t nin = static_cast<size_t>(s.planes * s.in_h * s.in_w), nout = static_cast<size_t>(s.planes * s.out_h * s.out_w);
     auto x = random(nin, rng);
