@@ -118,7 +118,7 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip, t_y;
+thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip, t_y, t_wide, t_dzw, t_dxw;
 thread_local std::vector<const float*> t_rows, t_dz_rows;
 
 bool is_pointwise(const Conv2dShape& s) {
@@ -196,87 +196,147 @@ void direct_backward(const float* x, const float* w, const float* dz, float* dx,
       }
   }
 }
-// A 1-D convolution with stride 1 (the TESS CNN's layers after the first):
-// row (c, j) of its im2col matrix is input row c from tap j on, so the GEMMs
-// read the input through row pointers (sgemm_rows) instead of a copy. Per
-// sample on the TESS CNN's conv 2/3/4 forward this took 21.8/18.4/19.0 us
-// down to 12.0/12.1/13.8 us (one thread, the copy and its packing gone).
-// Backward, dx is the full correlation of the output gradient (padded with
-// zeros) with the flipped kernel: the same kind of product, with no col2im.
-bool is_implicit_1d(const Conv2dShape& s) {
-  return s.in_h == 1 && s.kernel_h == 1 && s.out_h == 1 && s.stride_w == 1 && s.pad_top == 0 &&
+// A convolution with stride 1 (the TESS CNN's layers after the first, the
+// FER and RAVDESS CNNs' 2-D layers): row (c, kh, kw) of its im2col matrix is
+// the input (zero-padded where windows reach outside it) shifted by the tap,
+// read on a "wide" grid of the padded input's row length Wp: output (oh, ow)
+// is column oh * Wp + ow, and the Wp - out_w columns past each output row are
+// computed and dropped. So the GEMMs read the input through row pointers
+// (sgemm_rows) instead of a copied column matrix. Per sample on the TESS
+// CNN's conv 2/3/4 forward this took 21.8/18.4/19.0 us down to 12.0/12.1/
+// 13.8 us (one thread, the copy and its packing gone). Backward, dx is the
+// full correlation of the zero-padded output gradient with the flipped
+// kernel: the same kind of product, with no col2im. 1-D is one output row:
+// no columns dropped. Pointwise convolutions keep their own path (their
+// input is already the column matrix).
+bool is_implicit(const Conv2dShape& s) {
+  return s.stride_h == 1 && s.stride_w == 1 && !is_pointwise(s) && s.pad_top <= (s.kernel_h - 1) * s.dilation_h &&
          s.pad_left <= (s.kernel_w - 1) * s.dilation_w;
 }
 
-// Row pointers of one sample's im2col matrix [C*K, out_w], through a
-// zero-padded copy of the input when windows reach past its ends.
+// The input region the windows cover, Hp x Wp from (-pad_top, -pad_left),
+// and the wide output's columns.
+struct WideGrid {
+  int64_t Hp, Wp, N;
+};
+WideGrid wide_grid(const Conv2dShape& s) {
+  const int64_t Hp = s.out_h + (s.kernel_h - 1) * s.dilation_h, Wp = s.out_w + (s.kernel_w - 1) * s.dilation_w;
+  return {Hp, Wp, (s.out_h - 1) * Wp + s.out_w};
+}
+
+// Row pointers of one sample's im2col matrix on the wide grid [C*KH*KW, N],
+// through a zero-padded copy of the input when the covered region is not
+// the input itself.
 const float* const* im2col_rows(const float* x, const Conv2dShape& s) {
-  const int64_t span = s.out_w + (s.kernel_w - 1) * s.dilation_w;  // input positions the windows cover
+  const WideGrid g = wide_grid(s);
   const float* base = x;
-  int64_t ld = s.in_w;
-  if (s.pad_left > 0 || span > s.in_w) {
-    float* p = grow_scratch(t_xpad, s.in_channels * span);
+  int64_t plane = s.in_h * s.in_w, ld = s.in_w;
+  if (s.pad_top > 0 || s.pad_left > 0 || g.Wp != s.in_w || g.Hp > s.in_h) {
+    float* p = grow_scratch(t_xpad, s.in_channels * g.Hp * g.Wp);
     for (int64_t c = 0; c < s.in_channels; ++c)
-      for (int64_t u = 0; u < span; ++u) {
-        const int64_t i = u - s.pad_left;
-        p[c * span + u] = i >= 0 && i < s.in_w ? x[c * s.in_w + i] : 0.0f;
+      for (int64_t u = 0; u < g.Hp; ++u) {
+        float* row = p + (c * g.Hp + u) * g.Wp;
+        const int64_t i = u - s.pad_top;
+        if (i < 0 || i >= s.in_h) {
+          std::fill(row, row + g.Wp, 0.0f);
+          continue;
+        }
+        const float* src = x + (c * s.in_h + i) * s.in_w;
+        for (int64_t v = 0; v < g.Wp; ++v) {
+          const int64_t j = v - s.pad_left;
+          row[v] = j >= 0 && j < s.in_w ? src[j] : 0.0f;
+        }
       }
     base = p;
-    ld = span;
+    plane = g.Hp * g.Wp;
+    ld = g.Wp;
   }
-  t_rows.resize(static_cast<size_t>(s.in_channels * s.kernel_w));
+  t_rows.resize(static_cast<size_t>(s.in_channels * s.kernel_h * s.kernel_w));
+  size_t r = 0;
   for (int64_t c = 0; c < s.in_channels; ++c)
-    for (int64_t j = 0; j < s.kernel_w; ++j) t_rows[static_cast<size_t>(c * s.kernel_w + j)] = base + c * ld + j * s.dilation_w;
+    for (int64_t kh = 0; kh < s.kernel_h; ++kh)
+      for (int64_t kw = 0; kw < s.kernel_w; ++kw)
+        t_rows[r++] = base + c * plane + kh * s.dilation_h * ld + kw * s.dilation_w;
   return t_rows.data();
 }
 
-// Where one sample's output gradient dz goes for the GEMMs: rows [out_channels,
-// ld], dz in columns [lead, lead + out_h*out_w), zeros around it. The implicit
-// path wants zeros before and after each row (dx is then the full correlation
-// of the padded rows); the others want dz alone (ld = out_h*out_w, lead 0).
+// Where one sample's output gradient dz goes for the GEMMs: channel oc's
+// element (oh, ow) at oc * plane + offset + oh * row + ow, zeros elsewhere
+// in the planes. The implicit path wants dz inside zeros (dx is the full
+// correlation of the padded planes, Hq x Wq); the others want dz alone.
 struct GradLayout {
-  int64_t ld, lead;
+  int64_t plane, row, offset;
 };
 GradLayout grad_layout(const Conv2dShape& s, bool implicit) {
-  const int64_t ohw = s.out_h * s.out_w;
-  if (!implicit) return {ohw, 0};
-  const int64_t reach = (s.kernel_w - 1) * s.dilation_w, lead = reach - s.pad_left;
-  return {std::max(s.in_w + reach, lead + s.out_w), lead};
+  if (!implicit) return {s.out_h * s.out_w, s.out_w, 0};
+  const int64_t Pt = (s.kernel_h - 1) * s.dilation_h - s.pad_top, Pl = (s.kernel_w - 1) * s.dilation_w - s.pad_left;
+  const int64_t Hq = std::max(s.in_h + (s.kernel_h - 1) * s.dilation_h, Pt + s.out_h);
+  const int64_t Wq = std::max(s.in_w + (s.kernel_w - 1) * s.dilation_w, Pl + s.out_w);
+  return {Hq * Wq, Wq, Pt * Wq + Pl};
 }
+bool is_plain(const GradLayout& l, const Conv2dShape& s) { return l.offset == 0 && l.row == s.out_w; }
+// The span of one channel's dz in a layout: from offset, this many values.
+int64_t grad_span(const GradLayout& l, const Conv2dShape& s) { return (s.out_h - 1) * l.row + s.out_w; }
 
-// The padding of a layout: zeros in every row outside [lead, lead + n).
-void zero_around(float* g, int64_t rows, const GradLayout& l, int64_t n) {
-  for (int64_t r = 0; r < rows; ++r) {
-    std::fill(g + r * l.ld, g + r * l.ld + l.lead, 0.0f);
-    std::fill(g + r * l.ld + l.lead + n, g + (r + 1) * l.ld, 0.0f);
-  }
-}
-
-struct PaddedGrad {
-  const float* data;
-  int64_t ld, lead;
-};
-
-// dx[c][i] += sum over (oc, j) of w[oc][c][K-1-j] * dzpad[oc][i + j*dilation]:
-// the weights rearranged once per call as [C, out_channels*K].
+// dx[c][i][j] += sum over (oc, kh, kw) of w[oc][c][KH-1-kh][KW-1-kw] *
+// dzpad[oc][i + kh*dh][j + kw*dw]: the weights rearranged once per call as
+// [C, out_channels*KH*KW].
 void flip_weights(const float* w, const Conv2dShape& s, float* wf) {
-  const int64_t K = s.kernel_w, ok = s.out_channels * K;
+  const int64_t KH = s.kernel_h, KW = s.kernel_w, taps = KH * KW, ok = s.out_channels * taps;
   for (int64_t oc = 0; oc < s.out_channels; ++oc)
     for (int64_t c = 0; c < s.in_channels; ++c)
-      for (int64_t j = 0; j < K; ++j) wf[c * ok + oc * K + j] = w[(oc * s.in_channels + c) * K + (K - 1 - j)];
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw)
+          wf[c * ok + oc * taps + kh * KW + kw] = w[((oc * s.in_channels + c) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
 }
 
-void implicit_backward(const float* x, const float* wflip, const PaddedGrad& g, float* dx, float* dw,
+// One sample's weight and input gradients from dz in the implicit layout g.
+void implicit_backward(const float* x, const float* wflip, const float* g, const GradLayout& l, float* dx, float* dw,
                        const Conv2dShape& s, bool dx_overwrite) {
-  const int64_t ck = s.in_channels * s.kernel_w, ok = s.out_channels * s.kernel_w;
-  if (dw) sgemm_rows(true, s.out_channels, ck, s.out_w, 1.0f, g.data + g.lead, g.ld, im2col_rows(x, s), 1.0f, dw, ck);
+  const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ok = s.out_channels * s.kernel_h * s.kernel_w;
+  const WideGrid wide = wide_grid(s);
+  if (dw) {
+    // dz on the input rows' wide grid (row length Wp; zeros past each output row).
+    const float* a = g + l.offset;
+    int64_t lda = l.plane;
+    if (s.out_h > 1 && l.row != wide.Wp) {
+      float* dzw = grow_scratch(t_dzw, s.out_channels * wide.N);
+      for (int64_t oc = 0; oc < s.out_channels; ++oc)
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {
+          const float* src = g + oc * l.plane + l.offset + oh * l.row;
+          float* dst = dzw + oc * wide.N + oh * wide.Wp;
+          std::copy(src, src + s.out_w, dst);
+          if (oh + 1 < s.out_h) std::fill(dst + s.out_w, dst + wide.Wp, 0.0f);
+        }
+      a = dzw;
+      lda = wide.N;
+    }
+    sgemm_rows(true, s.out_channels, ckk, wide.N, 1.0f, a, lda, im2col_rows(x, s), 1.0f, dw, ckk);
+  }
   if (dx) {
     t_dz_rows.resize(static_cast<size_t>(ok));
+    size_t r = 0;
     for (int64_t oc = 0; oc < s.out_channels; ++oc)
-      for (int64_t j = 0; j < s.kernel_w; ++j)
-        t_dz_rows[static_cast<size_t>(oc * s.kernel_w + j)] = g.data + oc * g.ld + j * s.dilation_w;
-    sgemm_rows(false, s.in_channels, s.in_w, ok, 1.0f, wflip, ok, t_dz_rows.data(), dx_overwrite ? 0.0f : 1.0f, dx,
-               s.in_w);
+      for (int64_t kh = 0; kh < s.kernel_h; ++kh)
+        for (int64_t kw = 0; kw < s.kernel_w; ++kw)
+          t_dz_rows[r++] = g + oc * l.plane + kh * s.dilation_h * l.row + kw * s.dilation_w;
+    const int64_t n_dx = (s.in_h - 1) * l.row + s.in_w;  // dx on the padded gradient's wide grid
+    if (s.in_h == 1) {
+      sgemm_rows(false, s.in_channels, n_dx, ok, 1.0f, wflip, ok, t_dz_rows.data(), dx_overwrite ? 0.0f : 1.0f, dx,
+                 s.in_w);
+      return;
+    }
+    float* dxw = grow_scratch(t_dxw, s.in_channels * n_dx);
+    sgemm_rows(false, s.in_channels, n_dx, ok, 1.0f, wflip, ok, t_dz_rows.data(), 0.0f, dxw, n_dx);
+    for (int64_t c = 0; c < s.in_channels; ++c)
+      for (int64_t i = 0; i < s.in_h; ++i) {
+        const float* src = dxw + c * n_dx + i * l.row;
+        float* dst = dx + (c * s.in_h + i) * s.in_w;
+        if (dx_overwrite)
+          std::copy(src, src + s.in_w, dst);
+        else
+          for (int64_t j = 0; j < s.in_w; ++j) dst[j] += src[j];
+      }
   }
 }
 }  // namespace
@@ -326,17 +386,45 @@ void col2im_add(const float* col, float* x, const Conv2dShape& s) {
 }
 
 namespace {
+// Which path a convolution takes: direct (few inputs per output), implicit
+// im2col, or im2col + sgemm. A 2-D convolution with fewer samples than
+// threads (batch-1 inference) keeps im2col + sgemm, whose large products use
+// all the threads; sgemm_rows runs on one.
+enum class ConvPath { direct, implicit, im2col };
+ConvPath conv_path(const Conv2dShape& s) {
+  if (is_direct(s)) return ConvPath::direct;
+  if (is_implicit(s) && (s.out_h == 1 || omp_in_parallel() || s.batch >= omp_get_max_threads()))
+    return ConvPath::implicit;
+  return ConvPath::im2col;
+}
+
 // One sample: y = conv(x) + b, relu'd if asked, on this thread (gemm_threads
 // as sgemm's: 0 lets a large 2-D product use the threads).
 void forward_sample(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
-                    int gemm_threads) {
+                    ConvPath path, int gemm_threads) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
-  if (is_direct(s)) {
+  if (path == ConvPath::direct) {
     direct_forward(x, w, b, y, s, relu);
     return;
   }
+  if (path == ConvPath::implicit && s.out_h > 1) {  // on the wide grid, then its output columns kept
+    const WideGrid g = wide_grid(s);
+    float* yw = grow_scratch(t_wide, s.out_channels * g.N);
+    for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yw + oc * g.N, yw + (oc + 1) * g.N, b ? b[oc] : 0.0f);
+    sgemm_rows(false, s.out_channels, g.N, ckk, 1.0f, w, ckk, im2col_rows(x, s), 1.0f, yw, g.N);
+    for (int64_t oc = 0; oc < s.out_channels; ++oc)
+      for (int64_t oh = 0; oh < s.out_h; ++oh) {
+        const float* src = yw + oc * g.N + oh * g.Wp;
+        float* dst = y + oc * ohw + oh * s.out_w;
+        if (relu)
+          for (int64_t ow = 0; ow < s.out_w; ++ow) dst[ow] = src[ow] > 0.0f ? src[ow] : 0.0f;
+        else
+          std::copy(src, src + s.out_w, dst);
+      }
+    return;
+  }
   for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(y + oc * ohw, y + (oc + 1) * ohw, b ? b[oc] : 0.0f);
-  if (is_implicit_1d(s)) {
+  if (path == ConvPath::implicit) {  // one output row: the wide grid is the output
     sgemm_rows(false, s.out_channels, ohw, ckk, 1.0f, w, ckk, im2col_rows(x, s), 1.0f, y, ohw);
   } else {
     const float* col = x;
@@ -365,8 +453,9 @@ void for_samples(int64_t batch, const Sample& sample) {
 
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
+  const ConvPath path = conv_path(s);
   for_samples(s.batch, [&](int64_t n, int gemm_threads) {
-    forward_sample(x + n * in_size, w, b, y + n * out_size, s, relu, gemm_threads);
+    forward_sample(x + n * in_size, w, b, y + n * out_size, s, relu, path, gemm_threads);
   });
 }
 
@@ -374,9 +463,10 @@ void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b,
                                  const Conv2dShape& s, const Pool2dShape& p) {
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
   const int64_t pooled_size = p.planes * p.out_h * p.out_w;
+  const ConvPath path = conv_path(s);
   for_samples(s.batch, [&](int64_t n, int gemm_threads) {
     float* y = grow_scratch(t_y, out_size);
-    forward_sample(x + n * in_size, w, b, y, s, true, gemm_threads);
+    forward_sample(x + n * in_size, w, b, y, s, true, path, gemm_threads);
     maxpool2d_forward(y, pooled + n * pooled_size, argmax + n * pooled_size, p);
   });
 }
@@ -392,7 +482,8 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
   const int64_t in_size = s.in_channels * s.in_h * s.in_w;
   const int64_t wsize = s.out_channels * ckk;
-  const bool pointwise = is_pointwise(s), direct = is_direct(s), implicit = !direct && is_implicit_1d(s);
+  const ConvPath path = conv_path(s);
+  const bool pointwise = is_pointwise(s), direct = path == ConvPath::direct, implicit = path == ConvPath::implicit;
   const GradLayout layout = grad_layout(s, implicit);
   const int threads = batch_threads(s.batch);
   const float* wflip = nullptr;
@@ -413,13 +504,13 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
     float* dbp = dwp + wsize;
     std::fill(dwp, dwp + psize, 0.0f);
     for (int64_t n = n0; n < n1; ++n) {
-      const float* dz = dz_of(n, grow_scratch(t_dz, s.out_channels * layout.ld), layout);
+      const float* dz = dz_of(n, grow_scratch(t_dz, s.out_channels * layout.plane), layout);
       if (db)
-        for (int64_t oc = 0; oc < s.out_channels; ++oc) dbp[oc] += sum_fixed_order(dz + oc * layout.ld + layout.lead, ohw);
+        for (int64_t oc = 0; oc < s.out_channels; ++oc)
+          dbp[oc] += sum_fixed_order(dz + oc * layout.plane + layout.offset, grad_span(layout, s));
       float* dxn = dx ? dx + n * in_size : nullptr;
       if (implicit) {
-        implicit_backward(x + n * in_size, wflip, PaddedGrad{dz, layout.ld, layout.lead}, dxn, dw ? dwp : nullptr, s,
-                          dx_overwrite);
+        implicit_backward(x + n * in_size, wflip, dz, layout, dxn, dw ? dwp : nullptr, s, dx_overwrite);
         continue;
       }
       if (dxn && dx_overwrite) std::fill(dxn, dxn + in_size, 0.0f);  // the paths below add
@@ -470,17 +561,18 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
   const int64_t ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
     const float* d = dy + n * out_size;
-    if (!relu_y && l.lead == 0 && l.ld == ohw) return d;  // used where it is
+    if (!relu_y && is_plain(l, s)) return d;  // used where it is
     const float* yn = relu_y ? relu_y + n * out_size : nullptr;
-    for (int64_t oc = 0; oc < s.out_channels; ++oc) {
-      float* row = g + oc * l.ld + l.lead;
-      const float* dr = d + oc * ohw;
-      if (yn)
-        for (int64_t i = 0; i < ohw; ++i) row[i] = yn[oc * ohw + i] > 0.0f ? dr[i] : 0.0f;
-      else
-        std::copy(dr, dr + ohw, row);
-    }
-    zero_around(g, s.out_channels, l, ohw);
+    if (!is_plain(l, s)) std::fill(g, g + s.out_channels * l.plane, 0.0f);
+    for (int64_t oc = 0; oc < s.out_channels; ++oc)
+      for (int64_t oh = 0; oh < s.out_h; ++oh) {
+        float* row = g + oc * l.plane + l.offset + oh * l.row;
+        const int64_t at = oc * ohw + oh * s.out_w;
+        if (yn)
+          for (int64_t ow = 0; ow < s.out_w; ++ow) row[ow] = yn[at + ow] > 0.0f ? d[at + ow] : 0.0f;
+        else
+          std::copy(d + at, d + at + s.out_w, row);
+      }
     return g;
   };
   backward_impl(x, w, dz_of, dx, dw, db, s, dx_overwrite);
@@ -494,14 +586,18 @@ void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* p
   // if its relu output (the pooled value) is positive: what max-pool
   // backward followed by relu's mask give, in the same order.
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
-    for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(g + oc * l.ld, g + (oc + 1) * l.ld, 0.0f);
+    std::fill(g, g + s.out_channels * l.plane, 0.0f);
     const float* pv = pooled + n * pooled_size;
     const float* dp = dpooled + n * pooled_size;
     const int32_t* am = argmax + n * pooled_size;
+    const bool plain = is_plain(l, s);
     for (int64_t oc = 0; oc < s.out_channels; ++oc) {
-      float* row = g + oc * l.ld + l.lead;
-      for (int64_t o = oc * pooled_plane; o < (oc + 1) * pooled_plane; ++o)
-        if (pv[o] > 0.0f) row[am[o]] += dp[o];
+      float* plane = g + oc * l.plane + l.offset;
+      for (int64_t o = oc * pooled_plane; o < (oc + 1) * pooled_plane; ++o) {
+        if (!(pv[o] > 0.0f)) continue;
+        const int64_t at = plain ? am[o] : am[o] / s.out_w * l.row + am[o] % s.out_w;
+        plane[at] += dp[o];
+      }
     }
     return g;
   };
