@@ -35,11 +35,14 @@ void conv1d_forward_naive(const T* x, const T* w, const T* b, T* y, const Conv1d
 template <typename T>
 void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, const Conv1dShape& s);
 
-// The same as im2col + our sgemm, what the ops use; tested against the naive twins.
+// What the ops use; tested against the naive twins. Per sample, one of
+// three paths (conv.cpp says why each): direct loops for at most 16 inputs
+// per output in 1-D; for stride 1, GEMMs that read the input's rows in
+// place (sgemm_rows, implicit im2col); otherwise im2col + sgemm.
 // Batches are spread over the OpenMP threads one sample per task (each with
-// its own column buffer, the GEMM single-threaded inside), each thread its
-// own share first and then stealing what the others have not started; a
-// batch of one gives its threads to the GEMM instead. The weight gradient is
+// its own scratch, the GEMM single-threaded inside), each thread its own
+// share first and then stealing what the others have not started; a 2-D
+// batch smaller than the thread count gives its threads to sgemm instead. The weight gradient is
 // summed per chunk of samples and then over the chunks in a fixed order, so
 // the bits do not depend on who ran what, nor (below 1 MB of weights) on the
 // thread count.
