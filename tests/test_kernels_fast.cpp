@@ -104,15 +104,8 @@ Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, i
 
 // A Conv1D layer's shape (height 1, padding along the length only).
 Conv2dShape conv1d_shape(int64_t n, int64_t c, int64_t len, int64_t oc, int64_t k, int64_t dilation, int64_t pad) {
-  Conv1dShape s;
-  s.batch = n;
-  s.in_channels = c;
-  s.in_len = len;
-  s.out_channels = oc;
-  s.kernel = k;
-  s.dilation = dilation;
-  s.pad_left = pad;
-  s.out_len = len + 2 * pad - dilation * (k - 1);
+  const Conv1dShape s{.batch = n, .in_channels = c, .in_len = len, .out_channels = oc, .kernel = k,
+                      .dilation = dilation, .pad_left = pad, .out_len = len + 2 * pad - dilation * (k - 1)};
   return s.as_2d();
 }
 }  // namespace

@@ -196,6 +196,7 @@ void direct_backward(const float* x, const float* w, const float* dz, float* dx,
       }
   }
 }
+
 // A convolution with stride 1 (the TESS CNN's layers after the first, the
 // FER and RAVDESS CNNs' 2-D layers): row (c, kh, kw) of its im2col matrix is
 // the input (zero-padded where windows reach outside it) shifted by the tap,
