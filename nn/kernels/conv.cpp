@@ -591,13 +591,19 @@ void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* p
     const float* pv = pooled + n * pooled_size;
     const float* dp = dpooled + n * pooled_size;
     const int32_t* am = argmax + n * pooled_size;
-    const bool plain = is_plain(l, s);
+    // A winner's index in the conv output plane is where it goes in the
+    // layout unless output rows are laid out longer (2-D implicit): then
+    // its row moves. (The division only there: per winner it cost more
+    // than the scatter.)
+    const bool same_index = s.out_h == 1 || l.row == s.out_w;
     for (int64_t oc = 0; oc < s.out_channels; ++oc) {
       float* plane = g + oc * l.plane + l.offset;
+      // Adding 0 where the relu masked keeps the bits (every window of a
+      // winner shares its mask) and spares a branch that mispredicts half
+      // the time.
       for (int64_t o = oc * pooled_plane; o < (oc + 1) * pooled_plane; ++o) {
-        if (!(pv[o] > 0.0f)) continue;
-        const int64_t at = plain ? am[o] : am[o] / s.out_w * l.row + am[o] % s.out_w;
-        plane[at] += dp[o];
+        const int64_t at = same_index ? am[o] : am[o] / s.out_w * l.row + am[o] % s.out_w;
+        plane[at] += pv[o] > 0.0f ? dp[o] : 0.0f;
       }
     }
     return g;
