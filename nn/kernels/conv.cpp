@@ -408,26 +408,21 @@ void forward_sample(const float* x, const float* w, const float* b, float* y, co
     direct_forward(x, w, b, y, s, relu);
     return;
   }
-  if (path == ConvPath::implicit && s.out_h > 1) {  // on the wide grid, then its output columns kept
+  if (path == ConvPath::implicit) {
+    // On the wide grid, then its output columns kept (the relu after); with
+    // one output row the wide grid is the output itself.
     const WideGrid g = wide_grid(s);
-    float* yw = grow_scratch(t_wide, s.out_channels * g.N);
+    float* yw = s.out_h == 1 ? y : grow_scratch(t_wide, s.out_channels * g.N);
     for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yw + oc * g.N, yw + (oc + 1) * g.N, b ? b[oc] : 0.0f);
     sgemm_rows(false, s.out_channels, g.N, ckk, 1.0f, w, ckk, im2col_rows(x, s), 1.0f, yw, g.N);
-    for (int64_t oc = 0; oc < s.out_channels; ++oc)
-      for (int64_t oh = 0; oh < s.out_h; ++oh) {
-        const float* src = yw + oc * g.N + oh * g.Wp;
-        float* dst = y + oc * ohw + oh * s.out_w;
-        if (relu)
-          for (int64_t ow = 0; ow < s.out_w; ++ow) dst[ow] = src[ow] > 0.0f ? src[ow] : 0.0f;
-        else
-          std::copy(src, src + s.out_w, dst);
-      }
-    return;
-  }
-  for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(y + oc * ohw, y + (oc + 1) * ohw, b ? b[oc] : 0.0f);
-  if (path == ConvPath::implicit) {  // one output row: the wide grid is the output
-    sgemm_rows(false, s.out_channels, ohw, ckk, 1.0f, w, ckk, im2col_rows(x, s), 1.0f, y, ohw);
+    if (yw != y)
+      for (int64_t oc = 0; oc < s.out_channels; ++oc)
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {
+          const float* src = yw + oc * g.N + oh * g.Wp;
+          std::copy(src, src + s.out_w, y + oc * ohw + oh * s.out_w);
+        }
   } else {
+    for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(y + oc * ohw, y + (oc + 1) * ohw, b ? b[oc] : 0.0f);
     const float* col = x;
     if (!is_pointwise(s)) {
       float* buf = grow_scratch(t_col, ckk * ohw);
