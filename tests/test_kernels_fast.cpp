@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -290,6 +291,47 @@ TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) 
     std::vector<float> fresh(nin, std::numeric_limits<float>::quiet_NaN());
     maxpool2d_backward(arg.data(), dy.data(), fresh.data(), s, /*overwrite=*/true);
     CHECK(fresh == dxr);
+  }
+}
+
+TEST_CASE("max pooling: the tiled 1-D backward writes the naive scatter's bits, with and without a fused relu mask") {
+  ser::Rng rng(11);
+  struct Row {
+    int64_t windows, pool;
+  };
+  // The TESS CNN's four pools (796, 262, 84, 26 windows of 3), tails that
+  // are not a multiple of 16 windows, every vectorised pool size and one
+  // that is not.
+  for (const Row r : {Row{796, 3}, Row{262, 3}, Row{84, 3}, Row{26, 3}, Row{50, 2}, Row{17, 4}, Row{15, 2}, Row{9, 5}}) {
+    CAPTURE(r.windows);
+    CAPTURE(r.pool);
+    Pool2dShape s;
+    s.in_w = r.windows * r.pool + 1;  // one input position past the last window
+    s.pool_w = s.stride_w = r.pool;
+    s.out_w = r.windows;
+    const size_t covered = static_cast<size_t>(r.windows * r.pool);
+    auto x = random(static_cast<size_t>(s.in_w), rng);
+    for (size_t i = 0; i + 1 < x.size(); i += 5) x[i + 1] = x[i];  // ties: the first wins
+    for (auto& v : x) v = std::max(v, 0.0f);  // a relu's output: windows of zeros pool to 0, which masks
+    auto dy = random(static_cast<size_t>(r.windows), rng);
+    for (size_t o = 0; o < dy.size(); o += 4) dy[o] = -0.0f;  // the scatter into zeros turns these into +0
+    std::vector<float> y(static_cast<size_t>(r.windows));
+    std::vector<int32_t> arg(y.size());
+    maxpool2d_forward_naive(x.data(), y.data(), arg.data(), s);
+    for (const bool relu : {false, true}) {
+      CAPTURE(relu);
+      // Reference: the naive scatter into zeros, then relu's mask (the relu
+      // output at a winner is the pooled value).
+      std::vector<float> masked_dy = dy;
+      if (relu)
+        for (size_t o = 0; o < y.size(); ++o) masked_dy[o] = y[o] > 0.0f ? dy[o] : 0.0f;
+      std::vector<float> ref(static_cast<size_t>(s.in_w), 0.0f);
+      maxpool2d_backward_naive(arg.data(), masked_dy.data(), ref.data(), s);
+      std::vector<float> dx(covered + 1, std::numeric_limits<float>::quiet_NaN());
+      maxpool1d_tiles_backward(arg.data(), dy.data(), relu ? y.data() : nullptr, r.windows, r.pool, dx.data());
+      CHECK(std::memcmp(dx.data(), ref.data(), covered * sizeof(float)) == 0);  // bits: +0, not -0
+      CHECK(std::isnan(dx[covered]));  // nothing written past the windows
+    }
   }
 }
 

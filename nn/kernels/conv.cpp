@@ -581,11 +581,28 @@ void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* p
   // dz is zero but at each window's winner, which gets the window's gradient
   // if its relu output (the pooled value) is positive: what max-pool
   // backward followed by relu's mask give, in the same order.
+  // 1-D windows that tile the output row (stride = pool, no padding: the
+  // TESS CNN's): every position is in at most one window, so dz is written
+  // in one pass, window by window, with no zeroing first and no scatter.
+  const bool tiles = s.out_h == 1 && p.out_h == 1 && p.pool_h == 1 && p.stride_w == p.pool_w && p.pad_left == 0 &&
+                     p.out_w * p.pool_w <= s.out_w;
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
-    std::fill(g, g + s.out_channels * l.plane, 0.0f);
     const float* pv = pooled + n * pooled_size;
     const float* dp = dpooled + n * pooled_size;
     const int32_t* am = argmax + n * pooled_size;
+    if (tiles) {
+      const int64_t covered = p.out_w * p.pool_w;
+      for (int64_t oc = 0; oc < s.out_channels; ++oc) {
+        float* plane = g + oc * l.plane;
+        float* row = plane + l.offset;
+        const int64_t o = oc * pooled_plane;
+        std::fill(plane, row, 0.0f);
+        maxpool1d_tiles_backward(am + o, dp + o, pv + o, p.out_w, p.pool_w, row);
+        std::fill(row + covered, plane + l.plane, 0.0f);
+      }
+      return g;
+    }
+    std::fill(g, g + s.out_channels * l.plane, 0.0f);
     // A winner's index in the conv output plane is where it goes in the
     // layout unless output rows are laid out longer (2-D implicit): then
     // its row moves. (The division only there: per winner it cost more
@@ -593,12 +610,9 @@ void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* p
     const bool same_index = s.out_h == 1 || l.row == s.out_w;
     for (int64_t oc = 0; oc < s.out_channels; ++oc) {
       float* plane = g + oc * l.plane + l.offset;
-      // Adding 0 where the relu masked keeps the bits (every window of a
-      // winner shares its mask) and spares a branch that mispredicts half
-      // the time.
       for (int64_t o = oc * pooled_plane; o < (oc + 1) * pooled_plane; ++o) {
         const int64_t at = same_index ? am[o] : am[o] / s.out_w * l.row + am[o] % s.out_w;
-        plane[at] += pv[o] > 0.0f ? dp[o] : 0.0f;
+        plane[at] += relu_masked_gradient(dp, pv, o);
       }
     }
     return g;

@@ -5,6 +5,7 @@
 // published model uses pool 2 with stride 3). Padded positions never win a
 // max and are not counted in an average (Keras `same`).
 
+#include <bit>
 #include <cstdint>
 
 namespace ser::nn {
@@ -35,5 +36,23 @@ void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dSh
 // overwrite: dx is written (zeros but at the winners) instead of added to.
 void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s,
                         bool overwrite = false);
+
+// dy[o] as it reaches the winner of window o when a relu comes before the
+// pool: 0 where the pooled value is not positive (pooled null: no relu),
+// and 0 + g, as a scatter into zeros, so -0 becomes +0. Bits, not a branch or
+// a select the compiler may turn into one: the sign is a coin toss, and the
+// mispredictions made this a tenth of a TESS CNN training step.
+inline float relu_masked_gradient(const float* dy, const float* pooled, int64_t o) {
+  const uint32_t keep = !pooled || pooled[o] > 0.0f ? ~0u : 0u;
+  return 0.0f + std::bit_cast<float>(std::bit_cast<uint32_t>(dy[o]) & keep);
+}
+
+// The input gradient of one row of 1-D max pooling whose windows tile it
+// (stride = pool, no padding), written rather than scattered: dx[t] for t in
+// [0, windows * pool) is dy[o] where t is window o's winner, else 0. With
+// `pooled` (the pool's outputs), a window whose output is not positive
+// passes 0: the mask of a relu before the pool, fused.
+void maxpool1d_tiles_backward(const int32_t* argmax, const float* dy, const float* pooled, int64_t windows,
+                              int64_t pool, float* dx);
 
 }  // namespace ser::nn
