@@ -136,28 +136,33 @@ bool is_direct(const Conv2dShape& s) {
          s.pad_top == 0 && s.out_w == s.in_w - s.kernel_w + 1 && s.in_channels * s.kernel_w <= 16;
 }
 
-// Outputs [t0, t0 + 16 V) of one filter: the bias, then every tap in
-// (channel, tap) order. V vectors (f32x16) are V independent FMA chains.
-// The single-output tail sums in the same order.
-
-template <int V>
-void direct_block(const float* x, const float* wf, float bias, float* yf, int64_t t0, const Conv2dShape& s, bool relu) {
-  f32x16 acc[V];
-  for (int v = 0; v < V; ++v) acc[v] = f32x16{} + bias;
+// Outputs [t0, t0 + 16 V) of filters [f0, f0 + FG): the bias, then every
+// tap in (channel, tap) order. Each tap's input vectors are loaded once for
+// all FG filters (one per filter made the loads, not the FMAs, the limit);
+// FG x V accumulators are as many independent FMA chains. The
+// single-output tail sums in the same order.
+template <int FG, int V>
+void direct_block(const float* x, const float* w, const float* b, float* y, int64_t f0, int64_t t0,
+                  const Conv2dShape& s, bool relu) {
+  const int64_t ck = s.in_channels * s.kernel_w, L = s.out_w;
+  f32x16 acc[FG][V];
+  for (int f = 0; f < FG; ++f)
+    for (int v = 0; v < V; ++v) acc[f][v] = f32x16{} + (b ? b[f0 + f] : 0.0f);
   for (int64_t c = 0; c < s.in_channels; ++c)
     for (int64_t k = 0; k < s.kernel_w; ++k) {
-      const float wv = wf[c * s.kernel_w + k];
       const float* xr = x + c * s.in_w + k + t0;
-      for (int v = 0; v < V; ++v) {
-        f32x16 xv;
-        std::memcpy(&xv, xr + 16 * v, sizeof xv);
-        acc[v] += wv * xv;
+      f32x16 xv[V];
+      for (int v = 0; v < V; ++v) std::memcpy(&xv[v], xr + 16 * v, sizeof xv[v]);
+      for (int f = 0; f < FG; ++f) {
+        const float wv = w[(f0 + f) * ck + c * s.kernel_w + k];
+        for (int v = 0; v < V; ++v) acc[f][v] += wv * xv[v];
       }
     }
-  for (int v = 0; v < V; ++v) {
-    const f32x16 out = relu ? (acc[v] > 0.0f ? acc[v] : f32x16{}) : acc[v];
-    std::memcpy(yf + t0 + 16 * v, &out, sizeof out);
-  }
+  for (int f = 0; f < FG; ++f)
+    for (int v = 0; v < V; ++v) {
+      const f32x16 out = relu ? (acc[f][v] > 0.0f ? acc[f][v] : f32x16{}) : acc[f][v];
+      std::memcpy(y + (f0 + f) * L + t0 + 16 * v, &out, sizeof out);
+    }
 }
 
 void direct_output(const float* x, const float* wf, float bias, float* yf, int64_t t, const Conv2dShape& s, bool relu) {
@@ -167,32 +172,90 @@ void direct_output(const float* x, const float* wf, float bias, float* yf, int64
   yf[t] = relu ? (acc > 0.0f ? acc : 0.0f) : acc;
 }
 
-void direct_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
+template <int FG>
+void direct_filters(const float* x, const float* w, const float* b, float* y, int64_t f0, const Conv2dShape& s,
+                    bool relu) {
   const int64_t L = s.out_w;
-  for (int64_t f = 0; f < s.out_channels; ++f) {
-    const float* wf = w + f * s.in_channels * s.kernel_w;
-    const float bias = b ? b[f] : 0.0f;
-    float* yf = y + f * L;
-    int64_t t = 0;
-    for (; t + 64 <= L; t += 64) direct_block<4>(x, wf, bias, yf, t, s, relu);
-    for (; t + 16 <= L; t += 16) direct_block<1>(x, wf, bias, yf, t, s, relu);
-    for (; t < L; ++t) direct_output(x, wf, bias, yf, t, s, relu);
+  int64_t t = 0;
+  for (; t + 32 <= L; t += 32) direct_block<FG, 2>(x, w, b, y, f0, t, s, relu);
+  for (; t + 16 <= L; t += 16) direct_block<FG, 1>(x, w, b, y, f0, t, s, relu);
+  for (int f = 0; f < FG; ++f)
+    for (int64_t u = t; u < L; ++u)
+      direct_output(x, w + (f0 + f) * s.in_channels * s.kernel_w, b ? b[f0 + f] : 0.0f, y + (f0 + f) * L, u, s, relu);
+}
+
+void direct_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
+  int64_t f = 0;
+  for (; f + 8 <= s.out_channels; f += 8) direct_filters<8>(x, w, b, y, f, s, relu);
+  for (; f + 4 <= s.out_channels; f += 4) direct_filters<4>(x, w, b, y, f, s, relu);
+  for (; f < s.out_channels; ++f) direct_filters<1>(x, w, b, y, f, s, relu);
+}
+
+// dw[f][j] += sum over t of dz[f][t] * x[c][k + t] (j = c * kernel_w + k)
+// for filters [f0, f0 + FG) and taps [j0, j0 + JG): one accumulator per
+// pair, lanes over t in steps of 16, so each dz and input vector is loaded
+// once for JG taps or FG filters (a dot product per pair loaded two vectors
+// per FMA); the lanes are then added pairwise and the last L % 16 products
+// in order: a fixed order, whichever thread runs it.
+template <int FG, int JG>
+void direct_dw_block(const float* x, const float* dz, float* dw, int64_t f0, int64_t j0, const Conv2dShape& s) {
+  const int64_t L = s.out_w, ck = s.in_channels * s.kernel_w;
+  const float* xr[JG];
+  for (int j = 0; j < JG; ++j) xr[j] = x + (j0 + j) / s.kernel_w * s.in_w + (j0 + j) % s.kernel_w;
+  f32x16 acc[FG][JG] = {};
+  int64_t t = 0;
+  for (; t + 16 <= L; t += 16) {
+    f32x16 d[FG];
+    for (int f = 0; f < FG; ++f) std::memcpy(&d[f], dz + (f0 + f) * L + t, sizeof d[f]);
+    for (int j = 0; j < JG; ++j) {
+      f32x16 xv;
+      std::memcpy(&xv, xr[j] + t, sizeof xv);
+      for (int f = 0; f < FG; ++f) acc[f][j] += d[f] * xv;
+    }
+  }
+  for (int f = 0; f < FG; ++f)
+    for (int j = 0; j < JG; ++j) {
+      float lanes[16];
+      std::memcpy(lanes, &acc[f][j], sizeof lanes);
+      for (int width = 8; width >= 1; width /= 2)
+        for (int i = 0; i < width; ++i) lanes[i] += lanes[i + width];
+      float sum = lanes[0];
+      for (int64_t u = t; u < L; ++u) sum += dz[(f0 + f) * L + u] * xr[j][u];
+      dw[(f0 + f) * ck + j0 + j] += sum;
+    }
+}
+
+template <int FG>
+void direct_dw_filters(const float* x, const float* dz, float* dw, int64_t f0, const Conv2dShape& s) {
+  const int64_t ck = s.in_channels * s.kernel_w;
+  int64_t j = 0;
+  for (; j + 6 <= ck; j += 6) direct_dw_block<FG, 6>(x, dz, dw, f0, j, s);
+  switch (ck - j) {
+    case 5: return direct_dw_block<FG, 5>(x, dz, dw, f0, j, s);
+    case 4: return direct_dw_block<FG, 4>(x, dz, dw, f0, j, s);
+    case 3: return direct_dw_block<FG, 3>(x, dz, dw, f0, j, s);
+    case 2: return direct_dw_block<FG, 2>(x, dz, dw, f0, j, s);
+    case 1: return direct_dw_block<FG, 1>(x, dz, dw, f0, j, s);
+    default: return;
   }
 }
 
 // dz: the output gradient of one sample (after the fused relu's mask).
 void direct_backward(const float* x, const float* w, const float* dz, float* dx, float* dw, const Conv2dShape& s) {
   const int64_t L = s.out_w, ck = s.in_channels * s.kernel_w;
+  if (dw) {
+    int64_t f = 0;
+    for (; f + 4 <= s.out_channels; f += 4) direct_dw_filters<4>(x, dz, dw, f, s);
+    for (; f < s.out_channels; ++f) direct_dw_filters<1>(x, dz, dw, f, s);
+  }
+  if (!dx) return;
   for (int64_t f = 0; f < s.out_channels; ++f) {
     const float* dzf = dz + f * L;
     for (int64_t c = 0; c < s.in_channels; ++c)
       for (int64_t k = 0; k < s.kernel_w; ++k) {
-        if (dw) dw[f * ck + c * s.kernel_w + k] += dot_fixed_order(dzf, x + c * s.in_w + k, L);
-        if (dx) {
-          const float wv = w[f * ck + c * s.kernel_w + k];
-          float* dxr = dx + c * s.in_w + k;
-          for (int64_t t = 0; t < L; ++t) dxr[t] += wv * dzf[t];
-        }
+        const float wv = w[f * ck + c * s.kernel_w + k];
+        float* dxr = dx + c * s.in_w + k;
+        for (int64_t t = 0; t < L; ++t) dxr[t] += wv * dzf[t];
       }
   }
 }
@@ -534,21 +597,27 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
       }
     }
   };
-  for_tasks_balanced(chunks, threads, [&](int64_t c) {
-    run(partials + c * psize, s.batch * c / chunks, s.batch * (c + 1) / chunks, threads <= 1 ? 0 : 1);
-  });
-  // Each element adds the chunks' sums in chunk order (large ones split over the threads).
-  auto add_partials = [&](float* dst, int64_t offset, int64_t count) {
-    if (!dst) return;
-    for_element_ranges(count, 1 << 14, [&](int64_t lo, int64_t hi) {
+  // Then each element adds the chunks' sums in chunk order, the threads
+  // taking slices of the weights and biases (whole cache lines).
+  auto add_partials = [&](int t, int T) {
+    auto add = [&](float* dst, int64_t offset, int64_t count) {
+      if (!dst) return;
+      const int64_t lines = (count + 15) / 16;
+      const int64_t lo = std::min(count, lines * t / T * 16), hi = std::min(count, lines * (t + 1) / T * 16);
       for (int64_t c = 0; c < chunks; ++c) {
         const float* p = partials + c * psize + offset;
         for (int64_t i = lo; i < hi; ++i) dst[i] += p[i];
       }
-    });
+    };
+    add(dw, 0, wsize);
+    add(db, wsize, s.out_channels);
   };
-  add_partials(dw, 0, wsize);
-  add_partials(db, wsize, s.out_channels);
+  for_tasks_balanced(
+      chunks, threads,
+      [&](int64_t c) {
+        run(partials + c * psize, s.batch * c / chunks, s.batch * (c + 1) / chunks, threads <= 1 ? 0 : 1);
+      },
+      add_partials);
 }
 }  // namespace
 

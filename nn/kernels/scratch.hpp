@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace ser::nn {
@@ -40,20 +41,28 @@ void for_element_ranges(int64_t n, int64_t min_parallel, const Work& work) {
   }
 }
 
-// Runs work(task) once for every task in [0, n) on `threads` OpenMP threads.
-// Each thread first takes its own contiguous share from the front (the
-// samples that the element-wise ops around it, split the same way, left in
-// its cache), then takes what is left of the other shares from their backs.
-// A core that runs slower for a while (a busy neighbour on a shared
-// machine: measured 23% on one of this VM's two cores) then no longer holds
-// the other up at the join. Which thread runs a task varies from run to
-// run, so callers make each task's result independent of that.
-template <typename Work>
-void for_tasks_balanced(int64_t n, int threads, const Work& work) {
+// Runs work(task) once for every task in [0, n) on `threads` OpenMP threads,
+// then, once all tasks are done, then(t, T) on each of the T threads (t from
+// 0): the reduction of what the tasks left, in the same team (a second
+// region would cost another fork and join). Each thread first takes its own
+// contiguous share of tasks from the front (the samples that the
+// element-wise ops around it, split the same way, left in its cache), then
+// takes what is left of the other shares from their backs. A core that runs
+// slower for a while (a busy neighbour on a shared machine: measured 23% on
+// one of this VM's two cores) then no longer holds the other up at the join.
+// Which thread runs a task varies from run to run, so callers make each
+// task's result independent of that.
+struct NoThen {
+  void operator()(int, int) const {}
+};
+
+template <typename Work, typename Then>
+void for_tasks_balanced(int64_t n, int threads, const Work& work, const Then& then) {
   constexpr int kMaxShares = 64;
   threads = std::clamp(threads, 1, kMaxShares);
   if (threads == 1 || n <= 1) {
     for (int64_t i = 0; i < n; ++i) work(i);
+    then(0, 1);
     return;
   }
   struct alignas(64) Share {
@@ -79,7 +88,16 @@ void for_tasks_balanced(int64_t n, int threads, const Work& work) {
     for (int64_t i; (i = take(shares[t], true)) >= 0;) work(i);
     for (int k = 1; k < threads; ++k)
       for (int64_t i; (i = take(shares[(t + k) % threads], false)) >= 0;) work(i);
+    if constexpr (!std::is_same_v<Then, NoThen>) {
+#pragma omp barrier
+      then(t, omp_get_num_threads());
+    }
   }
+}
+
+template <typename Work>
+void for_tasks_balanced(int64_t n, int threads, const Work& work) {
+  for_tasks_balanced(n, threads, work, NoThen{});
 }
 
 }  // namespace ser::nn
