@@ -4,6 +4,7 @@
 //   layer/<model>/<index>_<layer>/<fwd|fwd_bwd>  each layer of the published models
 //   train_step/<model>   forward + loss + backward + Adam, items_per_second = samples/s
 //   infer/<model>        batch 1 (and batch 64), items_per_second = samples/s
+//   optim/adam/<model>   one Adam update of the model's parameters, items = parameters
 //
 // OpenBLAS and Eigen appear here only as references.
 #include <benchmark/benchmark.h>
@@ -168,6 +169,22 @@ void bm_infer(benchmark::State& state, const ModelCase& m) {
   state.SetItemsProcessed(state.iterations() * batch);
 }
 
+// The optimiser's share of a training step: one Adam update of every
+// parameter (gradients from one real step), memory-bound.
+void bm_adam(benchmark::State& state, const ModelCase& m) {
+  ser::Rng init(1), dropout(2);
+  Sequential model(m.specs, m.input, init, m.name);
+  Adam opt(model.parameter_tensors(), AdamOptions{});
+  const Tensor x = random_batch(m.input, m.batch, 3);
+  std::vector<int32_t> y(static_cast<size_t>(m.batch), 0);
+  train_step(model, opt, x, y, dropout);
+  int64_t params = 0;
+  for (const Tensor& p : model.parameter_tensors()) params += p.numel();
+  for (auto _ : state) opt.step();
+  state.SetItemsProcessed(state.iterations() * params);
+  state.SetBytesProcessed(state.iterations() * params * 7 * static_cast<int64_t>(sizeof(float)));  // w, g, m, v in; w, m, v out
+}
+
 // One layer of a model, forward alone and forward + backward, on the input
 // the previous layers give it.
 void bm_layer(benchmark::State& state, const ModelCase& m, size_t index, bool backward) {
@@ -196,6 +213,10 @@ void register_models() {
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
+  for (const auto& m : cases)
+    benchmark::RegisterBenchmark((std::string("optim/adam/") + m.name).c_str(), bm_adam, m)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
   for (const auto& m : cases)
     benchmark::RegisterBenchmark((std::string("infer/") + m.name).c_str(), bm_infer, m)
         ->Arg(1)
