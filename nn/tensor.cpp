@@ -113,8 +113,15 @@ Buffer::Buffer(int64_t n, Uninitialized) : ptr_(nullptr, Free{0}), n_(n) {
   ptr_ = std::unique_ptr<float, Free>(static_cast<float*>(p), Free{bytes});
 }
 
+// Only a stale gradient is written to here: once cleared, calls from
+// several threads (an optimiser's parallel update) just read.
 float* TensorImpl::grad_data() {
-  if (!grad) grad = std::make_shared<Buffer>(shape.numel());
+  if (!grad) {
+    grad = std::make_shared<Buffer>(shape.numel());
+  } else if (grad_stale) {
+    zero_floats(grad->data(), shape.numel());
+    grad_stale = false;
+  }
   return grad->data();
 }
 
@@ -124,6 +131,9 @@ float* TensorImpl::grad_to_write(bool& overwrite) {
   if (!grad) {
     grad = Buffer::uninitialized(shape.numel());
     overwrite = true;
+  } else if (grad_stale) {
+    overwrite = true;
+    grad_stale = false;
   }
   return grad->data();
 }
@@ -157,11 +167,11 @@ float Tensor::item() const {
 
 std::span<const float> Tensor::grad_values() const {
   if (!impl_->grad) return {};
-  return {impl_->grad->data(), static_cast<size_t>(numel())};
+  return {impl_->grad_data(), static_cast<size_t>(numel())};
 }
 
 void Tensor::zero_grad() {
-  if (impl_->grad) zero_floats(impl_->grad->data(), numel());
+  if (impl_->grad) impl_->grad_stale = true;
 }
 
 Tensor Tensor::detach() const {

@@ -56,19 +56,25 @@ struct TensorImpl {
   Shape shape;
   std::shared_ptr<Buffer> data;
   std::shared_ptr<Buffer> grad;  // allocated on first use
+  // zero_grad() was called: the gradient is zero, but its buffer is cleared
+  // only when something adds to it (grad_data), or not at all when a kernel
+  // writes all of it (grad_to_write). For a model's parameters that saves a
+  // pass over every weight gradient each step.
+  bool grad_stale = false;
   bool requires_grad = false;
   std::vector<std::shared_ptr<TensorImpl>> inputs;  // empty for leaves
   BackwardFn backward;                              // empty for leaves
 
-  float* grad_data();  // allocates a zero gradient if there is none
+  float* grad_data();  // allocates a zero gradient if there is none, clears a stale one
   // For backward closures: the gradient to accumulate into, or null when
   // this input does not require one (kernels skip null gradients).
   float* grad_if_needed() { return requires_grad ? grad_data() : nullptr; }
   // For backward closures whose kernel can write every element of this
   // input's gradient: as grad_if_needed, but a gradient that does not exist
-  // yet is created uninitialised and `overwrite` is set, telling the kernel
-  // to write (=) rather than add (+=). That saves zeroing megabytes of
-  // activation gradients in a separate pass each step.
+  // yet (created uninitialised) or is stale is handed out as it is and
+  // `overwrite` is set, telling the kernel to write (=) rather than add
+  // (+=). That saves zeroing megabytes of gradients in a separate pass each
+  // step.
   float* grad_to_write(bool& overwrite);
 };
 
@@ -97,7 +103,7 @@ class Tensor {
   // The gradient, allocated (zero) on first access.
   float* grad() { return impl_->grad_data(); }
   std::span<const float> grad_values() const;
-  void zero_grad();
+  void zero_grad();  // the gradient becomes zero (its buffer cleared lazily: see TensorImpl::grad_stale)
 
   // Same data, no gradient recording: the result is a leaf that does not require grad.
   Tensor detach() const;

@@ -77,12 +77,19 @@ void check_conv(const Conv2dShape& s, ser::Rng& rng, bool relu = false) {
   CHECK(difference(dx, dxr) < tol);  // accumulated (+=) onto what was there
   CHECK(difference(dw, dwr) < tol);
   CHECK(difference(db, dbr) < tol);
-  // Into a fresh (here NaN-filled) input gradient: written, not added to.
-  std::vector<float> fresh(nx, std::numeric_limits<float>::quiet_NaN());
+  // Into fresh (here NaN-filled) gradients: written, not added to.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::vector<float> fresh(nx, nan), fresh_w(nw, nan), fresh_b(db.size(), nan);
   conv2d_backward(x.data(), w.data(), dy.data(), fresh.data(), nullptr, nullptr, s, relu ? y.data() : nullptr,
-                  /*dx_overwrite=*/true);
+                  {.dx = true});
   for (auto& v : dxr) v -= 0.5;
   CHECK(difference(fresh, dxr) < tol);
+  conv2d_backward(x.data(), w.data(), dy.data(), nullptr, fresh_w.data(), fresh_b.data(), s,
+                  relu ? y.data() : nullptr, {.params = true});
+  for (auto& v : dwr) v -= 0.25;
+  for (auto& v : dbr) v -= 0.125;
+  CHECK(difference(fresh_w, dwr) < tol);
+  CHECK(difference(fresh_b, dbr) < tol);
 }
 
 Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int64_t kh, int64_t kw, int64_t stride,
@@ -190,6 +197,17 @@ TEST_CASE("dense: sgemm agrees with the naive kernel") {
     CHECK(difference(dx, dxr) < 2e-6);
     CHECK(difference(dw, dwr) < 2e-6);
     CHECK(difference(db, dbr) < 2e-6);
+    // Fresh (NaN-filled) gradients are written, not added to.
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> fx(dx.size(), nan), fw(dw.size(), nan), fb(db.size(), nan);
+    dense_backward(x.data(), w.data(), dy.data(), fx.data(), fw.data(), fb.data(), N, in, out,
+                   {.dx = true, .params = true});
+    for (auto& v : dxr) v -= 1.0;
+    for (auto& v : dwr) v += 1.0;
+    for (auto& v : dbr) v -= 0.5;
+    CHECK(difference(fx, dxr) < 2e-6);
+    CHECK(difference(fw, dwr) < 2e-6);
+    CHECK(difference(fb, dbr) < 2e-6);
   }
 }
 

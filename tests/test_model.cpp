@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -239,5 +240,45 @@ TEST_CASE("a relu convolution and the max pool after it, fused, give the layer-b
     const auto fused = run(true), layered = run(false);
     REQUIRE(fused.size() > 1);
     CHECK(fused == layered);
+  }
+}
+
+TEST_CASE("after zero_grad, backward writes the parameter gradients afresh (stale values are not added to)") {
+  // zero_grad leaves the buffers as they are and marks them stale; kernels
+  // that write a whole gradient then overwrite it, the others clear it
+  // first. Either way a second pass over the same batch must give the first
+  // pass's gradients, not twice them.
+  struct Case {
+    const char* name;
+    std::vector<LayerSpec> specs;
+    Shape input;
+    bool fuse;
+  };
+  const std::vector<Case> cases = {{"tess_cnn1d fused", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, true},
+                                   {"tess_cnn1d layer by layer", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, false},
+                                   {"lstm", zoo::lstm_specs(), Shape{100, 40}, true}};
+  for (const Case& c : cases) {
+    CAPTURE(c.name);
+    Rng init(1);
+    Sequential model(c.specs, c.input, init, c.name);
+    const Tensor x = random_input(c.input.prepend(3), 3);
+    const std::vector<int32_t> y = {0, 1, 2};
+    auto grads = [&] {
+      Rng dropout(2);
+      ForwardContext ctx{true, true, &dropout, c.fuse};
+      softmax_cross_entropy(model.forward(x, ctx), y).backward();
+      std::vector<float> g;
+      for (auto& p : model.parameters()) g.insert(g.end(), p.tensor.grad_values().begin(), p.tensor.grad_values().end());
+      return g;
+    };
+    const auto first = grads();
+    REQUIRE(std::any_of(first.begin(), first.end(), [](float v) { return v != 0.0f; }));
+    for (auto& p : model.parameters()) p.tensor.zero_grad();
+    CHECK(grads() == first);
+    for (auto& p : model.parameters()) p.tensor.zero_grad();
+    size_t nonzero = 0;  // read while stale: zeros
+    for (auto& p : model.parameters())
+      for (float v : p.tensor.grad_values()) nonzero += v != 0.0f;
+    CHECK(nonzero == 0);
   }
 }

@@ -537,7 +537,7 @@ namespace {
 // where it is, not.
 template <typename DzOf>
 void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx, float* dw, float* db,
-                   const Conv2dShape& s, bool dx_overwrite) {
+                   const Conv2dShape& s, Overwrite overwrite) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
   const int64_t in_size = s.in_channels * s.in_h * s.in_w;
   const int64_t wsize = s.out_channels * ckk;
@@ -569,10 +569,10 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
           dbp[oc] += sum_fixed_order(dz + oc * layout.plane + layout.offset, grad_span(layout, s));
       float* dxn = dx ? dx + n * in_size : nullptr;
       if (implicit) {
-        implicit_backward(x + n * in_size, wflip, dz, layout, dxn, dw ? dwp : nullptr, s, dx_overwrite);
+        implicit_backward(x + n * in_size, wflip, dz, layout, dxn, dw ? dwp : nullptr, s, overwrite.dx);
         continue;
       }
-      if (dxn && dx_overwrite) std::fill(dxn, dxn + in_size, 0.0f);  // the paths below add
+      if (dxn && overwrite.dx) std::fill(dxn, dxn + in_size, 0.0f);  // the paths below add
       if (direct) {
         direct_backward(x + n * in_size, w, dz, dxn, dw ? dwp : nullptr, s);
         continue;
@@ -598,7 +598,8 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
     }
   };
   // Then each element adds the chunks' sums in chunk order, the threads
-  // taking slices of the weights and biases (whole cache lines).
+  // taking slices of the weights and biases (whole cache lines). Fresh
+  // gradients take the first chunk's as 0 + sum: the bits of adding to zeros.
   auto add_partials = [&](int t, int T) {
     auto add = [&](float* dst, int64_t offset, int64_t count) {
       if (!dst) return;
@@ -606,7 +607,10 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
       const int64_t lo = std::min(count, lines * t / T * 16), hi = std::min(count, lines * (t + 1) / T * 16);
       for (int64_t c = 0; c < chunks; ++c) {
         const float* p = partials + c * psize + offset;
-        for (int64_t i = lo; i < hi; ++i) dst[i] += p[i];
+        if (c == 0 && overwrite.params)
+          for (int64_t i = lo; i < hi; ++i) dst[i] = 0.0f + p[i];
+        else
+          for (int64_t i = lo; i < hi; ++i) dst[i] += p[i];
       }
     };
     add(dw, 0, wsize);
@@ -622,7 +626,7 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
 }  // namespace
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s, const float* relu_y, bool dx_overwrite) {
+                     const Conv2dShape& s, const float* relu_y, Overwrite overwrite) {
   const int64_t ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
     const float* d = dy + n * out_size;
@@ -640,12 +644,12 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
       }
     return g;
   };
-  backward_impl(x, w, dz_of, dx, dw, db, s, dx_overwrite);
+  backward_impl(x, w, dz_of, dx, dw, db, s, overwrite);
 }
 
 void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
                                   const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
-                                  const Pool2dShape& p, bool dx_overwrite) {
+                                  const Pool2dShape& p, Overwrite overwrite) {
   const int64_t pooled_plane = p.out_h * p.out_w, pooled_size = p.planes * pooled_plane;
   // dz is zero but at each window's winner, which gets the window's gradient
   // if its relu output (the pooled value) is positive: what max-pool
@@ -686,15 +690,15 @@ void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* p
     }
     return g;
   };
-  backward_impl(x, w, dz_of, dx, dw, db, s, dx_overwrite);
+  backward_impl(x, w, dz_of, dx, dw, db, s, overwrite);
 }
 
 void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s, bool relu) {
   conv2d_forward(x, w, b, y, s.as_2d(), relu);
 }
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv1dShape& s, const float* relu_y, bool dx_overwrite) {
-  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d(), relu_y, dx_overwrite);
+                     const Conv1dShape& s, const float* relu_y, Overwrite overwrite) {
+  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d(), relu_y, overwrite);
 }
 
 }  // namespace ser::nn

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "nn/kernels/overwrite.hpp"
 #include "nn/kernels/pool.hpp"
 
 namespace ser::nn {
@@ -55,14 +56,14 @@ void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T*
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s,
                     bool relu = false);
 //
-// dx_overwrite: dx is written instead of added to (a gradient buffer the
-// autograd has just created, not zeroed).
+// overwrite: which gradients are written instead of added to (buffers the
+// autograd has just created or a zero_grad made stale, not zeroed).
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s, const float* relu_y = nullptr, bool dx_overwrite = false);
+                     const Conv2dShape& s, const float* relu_y = nullptr, Overwrite overwrite = {});
 void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s,
                     bool relu = false);
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv1dShape& s, const float* relu_y = nullptr, bool dx_overwrite = false);
+                     const Conv1dShape& s, const float* relu_y = nullptr, Overwrite overwrite = {});
 
 // relu(conv) followed by max pooling, each sample pooled while its conv
 // output is in cache (the pool's region and a pass over the conv output in
@@ -74,7 +75,7 @@ void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b,
                                  const Conv2dShape& s, const Pool2dShape& p);
 void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
                                   const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
-                                  const Pool2dShape& p, bool dx_overwrite = false);
+                                  const Pool2dShape& p, Overwrite overwrite = {});
 
 // One sample [C, H, W] as columns [C*KH*KW, OH*OW] (zeros where the window
 // is outside the input), and the transpose: columns added back into [C, H, W].

@@ -1,5 +1,7 @@
 #include "nn/kernels/dense.hpp"
 
+#include <algorithm>
+
 #include "nn/kernels/gemm.hpp"
 
 namespace ser::nn {
@@ -52,12 +54,14 @@ void dense_forward(const float* x, const float* w, const float* b, float* y, int
 }
 
 void dense_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t batch,
-                    int64_t in, int64_t out) {
-  if (dx) sgemm(false, false, batch, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);  // dx += dy w
-  if (dw) sgemm(true, false, out, in, batch, 1.0f, dy, out, x, in, 1.0f, dw, in);   // dw += dy^T x
-  if (db)
+                    int64_t in, int64_t out, Overwrite overwrite) {
+  if (dx) sgemm(false, false, batch, in, out, 1.0f, dy, out, w, in, overwrite.dx ? 0.0f : 1.0f, dx, in);  // dx (+)= dy w
+  if (dw) sgemm(true, false, out, in, batch, 1.0f, dy, out, x, in, overwrite.params ? 0.0f : 1.0f, dw, in);  // dw (+)= dy^T x
+  if (db) {
+    if (overwrite.params) std::fill(db, db + out, 0.0f);
     for (int64_t n = 0; n < batch; ++n)
       for (int64_t o = 0; o < out; ++o) db[o] += dy[n * out + o];
+  }
 }
 
 }  // namespace ser::nn

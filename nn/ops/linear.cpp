@@ -1,4 +1,5 @@
 // dense, conv1d, conv2d
+#include <algorithm>
 #include <stdexcept>
 
 #include "nn/kernels/conv.hpp"
@@ -11,6 +12,28 @@ namespace ser::nn {
 namespace {
 void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument(what);
+}
+
+// A layer's weight and bias gradients (null where not needed) and whether
+// the kernel may write both rather than add to them: each is fresh (new, or
+// stale after zero_grad). One flag covers the pair, so one fresh without
+// the other is zeroed here and both are added to.
+struct ParamGrads {
+  float* dw = nullptr;
+  float* db = nullptr;
+  bool fresh = false;
+};
+ParamGrads param_grads(TensorImpl& w, TensorImpl* b) {
+  ParamGrads g;
+  bool w_fresh = false, b_fresh = false;
+  g.dw = w.grad_to_write(w_fresh);
+  if (b) g.db = b->grad_to_write(b_fresh);
+  g.fresh = (!g.dw || w_fresh) && (!g.db || b_fresh);
+  if (!g.fresh) {
+    if (w_fresh) std::fill_n(g.dw, w.shape.numel(), 0.0f);
+    if (b_fresh) std::fill_n(g.db, b->shape.numel(), 0.0f);
+  }
+  return g;
 }
 }  // namespace
 
@@ -25,10 +48,11 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
   const bool has_bias = b.defined();
   Tensor y = make_op_result(Shape{N, out}, {&x, &w, &b}, [N, in, out, has_bias](TensorImpl& o) {
     TensorImpl& xi = *o.inputs[0];
-    TensorImpl& wi = *o.inputs[1];
-    float* db = has_bias ? o.inputs[2]->grad_if_needed() : nullptr;
-    dense_backward(xi.data->data(), wi.data->data(), o.grad->data(), xi.grad_if_needed(), wi.grad_if_needed(), db, N,
-                   in, out);
+    const ParamGrads pg = param_grads(*o.inputs[1], has_bias ? o.inputs[2].get() : nullptr);
+    bool dx_fresh = false;
+    float* dx = xi.grad_to_write(dx_fresh);
+    dense_backward(xi.data->data(), o.inputs[1]->data->data(), o.grad->data(), dx, pg.dw, pg.db, N, in, out,
+                   {.dx = dx_fresh, .params = pg.fresh});
   }, Buffer::uninitialized(N * out));
   dense_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), N, in, out);
   return y;
@@ -52,12 +76,11 @@ Tensor convolution(const Tensor& x, const Tensor& w, const Tensor& b, const Conv
     auto winners = [](Buffer& buf) { return reinterpret_cast<int32_t*>(buf.data()); };
     Tensor y = make_op_result(shape_of(p.out_h, p.out_w), {&x, &w, &b}, [s, p, has_bias, pooled, argmax, winners](TensorImpl& r) {
       TensorImpl& xi = *r.inputs[0];
-      TensorImpl& wi = *r.inputs[1];
-      float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
-      bool overwrite = false;
-      float* dx = xi.grad_to_write(overwrite);
-      conv2d_relu_maxpool_backward(xi.data->data(), wi.data->data(), pooled->data(), winners(*argmax), r.grad->data(), dx,
-                                   wi.grad_if_needed(), db, s, p, overwrite);
+      const ParamGrads pg = param_grads(*r.inputs[1], has_bias ? r.inputs[2].get() : nullptr);
+      bool dx_fresh = false;
+      float* dx = xi.grad_to_write(dx_fresh);
+      conv2d_relu_maxpool_backward(xi.data->data(), r.inputs[1]->data->data(), pooled->data(), winners(*argmax),
+                                   r.grad->data(), dx, pg.dw, pg.db, s, p, {.dx = dx_fresh, .params = pg.fresh});
     }, pooled);
     conv2d_relu_maxpool_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), winners(*argmax), s, p);
     return y;
@@ -68,12 +91,11 @@ Tensor convolution(const Tensor& x, const Tensor& w, const Tensor& b, const Conv
   const std::shared_ptr<Buffer> relu_out = relu ? out : nullptr;
   Tensor y = make_op_result(shape_of(s.out_h, s.out_w), {&x, &w, &b}, [s, has_bias, relu_out](TensorImpl& r) {
     TensorImpl& xi = *r.inputs[0];
-    TensorImpl& wi = *r.inputs[1];
-    float* db = has_bias ? r.inputs[2]->grad_if_needed() : nullptr;
-    bool overwrite = false;
-    float* dx = xi.grad_to_write(overwrite);
-    conv2d_backward(xi.data->data(), wi.data->data(), r.grad->data(), dx, wi.grad_if_needed(), db, s,
-                    relu_out ? relu_out->data() : nullptr, overwrite);
+    const ParamGrads pg = param_grads(*r.inputs[1], has_bias ? r.inputs[2].get() : nullptr);
+    bool dx_fresh = false;
+    float* dx = xi.grad_to_write(dx_fresh);
+    conv2d_backward(xi.data->data(), r.inputs[1]->data->data(), r.grad->data(), dx, pg.dw, pg.db, s,
+                    relu_out ? relu_out->data() : nullptr, {.dx = dx_fresh, .params = pg.fresh});
   }, out);
   conv2d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s, relu);
   return y;

@@ -43,8 +43,10 @@ namespace {
 template <typename Update>
 void for_parameter_ranges(std::vector<Tensor>& params, const Update& update) {
   std::vector<int64_t> start(params.size() + 1, 0);  // where parameter k begins, in lines of 16
-  for (size_t k = 0; k < params.size(); ++k)
+  for (size_t k = 0; k < params.size(); ++k) {
+    if (params[k].has_grad()) params[k].grad();  // a stale gradient cleared here, before the threads read it
     start[k + 1] = start[k] + (params[k].has_grad() ? (params[k].numel() + 15) / 16 : 0);
+  }
   const int64_t lines = start.back();
   auto run = [&](int64_t l0, int64_t l1) {  // lines [l0, l1) of the concatenation
     for (size_t k = 0; k < params.size(); ++k) {
