@@ -284,6 +284,8 @@ TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) 
       shape(7, 1, 2388, 1, 3, 1, 3, 0, 0, 1, 796),    // the TESS CNN's pools
       shape(3, 1, 101, 1, 2, 1, 2, 0, 0, 1, 50),       // a tail element left over
       shape(2, 1, 23, 1, 4, 1, 4, 0, 0, 1, 5),
+      shape(2, 1, 141, 1, 4, 1, 4, 0, 0, 1, 35),      // pool 4: two blocks of 16 windows and 3 more
+      shape(3, 5, 40, 1, 2, 1, 2, 0, 0, 5, 20),       // 1 x 2 windows on every row of a 2-D plane
       shape(2, 1, 23, 1, 5, 1, 5, 0, 0, 1, 4),
       shape(4, 1, 300, 1, 5, 1, 2, 2, 2, 1, 150),      // same padding, overlapping windows
       shape(5, 44, 46, 2, 2, 2, 2, 0, 0, 22, 23),      // 2-D

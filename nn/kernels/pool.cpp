@@ -116,6 +116,59 @@ int64_t maxpool_interior(const float* x, float* y, int32_t* arg, int64_t in_w, i
   return hi;
 }
 
+using i32x16 = int32_t __attribute__((vector_size(64)));
+
+// 1-D windows of P with stride P, sixteen at a time: the P inputs of each
+// window gathered into P vectors by fixed two-source permutes (vpermt2ps),
+// then compared as maxpool_interior does, in the same order (ties and NaN
+// keep the earlier). GCC's own vectorisation of that loop carried the
+// indices in 64-bit lanes and was a twentieth of a TESS CNN step.
+// x: the row the windows start in, `first` its index in the plane.
+template <int P>
+int64_t maxpool_1d_vector(const float* x, int64_t first, float* y, int32_t* arg, int64_t hi) {
+  static const auto masks = [] {
+    struct {
+      i32x16 low[P], high[P], pick[P];
+    } m;
+    for (int j = 0; j < P; ++j)
+      for (int i = 0; i < 16; ++i) {
+        const int pos = P * i + j;  // input of window i, tap j, within the block
+        m.low[j][i] = pos < 32 ? pos : 0;
+        m.high[j][i] = pos >= 32 ? pos - 32 : 0;
+        m.pick[j][i] = pos < 32 ? i : 16 + i;
+      }
+    return m;
+  }();
+  int64_t o = 0;
+  for (; o + 16 <= hi; o += 16) {
+    f32x16 in[4];
+    for (int v = 0; v < P; ++v) std::memcpy(&in[v], x + o * P + 16 * v, sizeof in[v]);
+    for (int v = P; v < 4; ++v) in[v] = in[P - 1];
+    f32x16 best_value{};
+    i32x16 best_index{};
+    const i32x16 base = i32x16{} + static_cast<int32_t>(first + o * P);
+    for (int j = 0; j < P; ++j) {
+      const f32x16 low = __builtin_shuffle(in[0], in[1], masks.low[j]);
+      const f32x16 high = __builtin_shuffle(in[2], in[3], masks.high[j]);
+      const f32x16 v = P <= 2 ? low : __builtin_shuffle(low, high, masks.pick[j]);
+      i32x16 index;
+      for (int i = 0; i < 16; ++i) index[i] = P * i + j;
+      index += base;
+      if (j == 0) {
+        best_value = v;
+        best_index = index;
+        continue;
+      }
+      const i32x16 wins = v > best_value;  // strictly greater: ties keep the first, as PyTorch
+      best_value = wins ? v : best_value;
+      best_index = wins ? index : best_index;
+    }
+    std::memcpy(y + o, &best_value, sizeof best_value);
+    std::memcpy(arg + o, &best_index, sizeof best_index);
+  }
+  return o;
+}
+
 // The interior outputs of row oh (from 0) by a fixed-size path where there
 // is one; returns where the generic loop takes over.
 int64_t maxpool_row_fast(const float* xp, float* yr, int32_t* ar, const Pool2dShape& s, int64_t oh) {
@@ -123,11 +176,12 @@ int64_t maxpool_row_fast(const float* xp, float* yr, int32_t* ar, const Pool2dSh
   if (s.pad_left != 0 || hs < 0 || hs + s.pool_h > s.in_h) return 0;
   const int64_t inside = std::min(s.out_w, s.in_w >= s.pool_w ? (s.in_w - s.pool_w) / s.stride_w + 1 : 0);
   const int64_t sw = s.stride_w;
-  if (s.pool_h == 1 && sw == s.pool_w) {  // 1-D, stride = pool: the vectorising form
+  if (s.pool_h == 1 && sw == s.pool_w) {  // 1-D, stride = pool: sixteen windows at a time, then one by one
+    const float* row = xp + hs * s.in_w;
     switch (s.pool_w) {
-      case 2: return maxpool_interior<1, 2>(xp, yr, ar, s.in_w, 2, hs, 0, inside);
-      case 3: return maxpool_interior<1, 3>(xp, yr, ar, s.in_w, 3, hs, 0, inside);
-      case 4: return maxpool_interior<1, 4>(xp, yr, ar, s.in_w, 4, hs, 0, inside);
+      case 2: return maxpool_interior<1, 2>(xp, yr, ar, s.in_w, 2, hs, maxpool_1d_vector<2>(row, hs * s.in_w, yr, ar, inside), inside);
+      case 3: return maxpool_interior<1, 3>(xp, yr, ar, s.in_w, 3, hs, maxpool_1d_vector<3>(row, hs * s.in_w, yr, ar, inside), inside);
+      case 4: return maxpool_interior<1, 4>(xp, yr, ar, s.in_w, 4, hs, maxpool_1d_vector<4>(row, hs * s.in_w, yr, ar, inside), inside);
       case 5: return maxpool_interior<1, 5>(xp, yr, ar, s.in_w, 5, hs, 0, inside);
       default: return 0;
     }
@@ -203,7 +257,6 @@ void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const
 }
 
 namespace {
-using i32x16 = int32_t __attribute__((vector_size(64)));
 
 // Sixteen windows at a time: P output vectors, each lane taking its
 // window's gradient and winner by a fixed permutation (vpermps with
