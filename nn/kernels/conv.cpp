@@ -657,8 +657,7 @@ void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* p
   // 1-D windows that tile the output row (stride = pool, no padding: the
   // TESS CNN's): every position is in at most one window, so dz is written
   // in one pass, window by window, with no zeroing first and no scatter.
-  const bool tiles = s.out_h == 1 && p.out_h == 1 && p.pool_h == 1 && p.stride_w == p.pool_w && p.pad_left == 0 &&
-                     p.out_w * p.pool_w <= s.out_w;
+  const bool tiles = pool_tiles_row(p);
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
     const float* pv = pooled + n * pooled_size;
     const float* dp = dpooled + n * pooled_size;

@@ -169,6 +169,13 @@ int64_t maxpool_1d_vector(const float* x, int64_t first, float* y, int32_t* arg,
   return o;
 }
 
+// Windows of P, stride P, in input row hs: sixteen at a time, then one by one.
+template <int P>
+int64_t maxpool_1d(const float* xp, float* yr, int32_t* ar, int64_t in_w, int64_t hs, int64_t inside) {
+  const int64_t done = maxpool_1d_vector<P>(xp + hs * in_w, hs * in_w, yr, ar, inside);
+  return maxpool_interior<1, P>(xp, yr, ar, in_w, P, hs, done, inside);
+}
+
 // The interior outputs of row oh (from 0) by a fixed-size path where there
 // is one; returns where the generic loop takes over.
 int64_t maxpool_row_fast(const float* xp, float* yr, int32_t* ar, const Pool2dShape& s, int64_t oh) {
@@ -176,12 +183,11 @@ int64_t maxpool_row_fast(const float* xp, float* yr, int32_t* ar, const Pool2dSh
   if (s.pad_left != 0 || hs < 0 || hs + s.pool_h > s.in_h) return 0;
   const int64_t inside = std::min(s.out_w, s.in_w >= s.pool_w ? (s.in_w - s.pool_w) / s.stride_w + 1 : 0);
   const int64_t sw = s.stride_w;
-  if (s.pool_h == 1 && sw == s.pool_w) {  // 1-D, stride = pool: sixteen windows at a time, then one by one
-    const float* row = xp + hs * s.in_w;
+  if (s.pool_h == 1 && sw == s.pool_w) {  // 1-D, stride = pool
     switch (s.pool_w) {
-      case 2: return maxpool_interior<1, 2>(xp, yr, ar, s.in_w, 2, hs, maxpool_1d_vector<2>(row, hs * s.in_w, yr, ar, inside), inside);
-      case 3: return maxpool_interior<1, 3>(xp, yr, ar, s.in_w, 3, hs, maxpool_1d_vector<3>(row, hs * s.in_w, yr, ar, inside), inside);
-      case 4: return maxpool_interior<1, 4>(xp, yr, ar, s.in_w, 4, hs, maxpool_1d_vector<4>(row, hs * s.in_w, yr, ar, inside), inside);
+      case 2: return maxpool_1d<2>(xp, yr, ar, s.in_w, hs, inside);
+      case 3: return maxpool_1d<3>(xp, yr, ar, s.in_w, hs, inside);
+      case 4: return maxpool_1d<4>(xp, yr, ar, s.in_w, hs, inside);
       case 5: return maxpool_interior<1, 5>(xp, yr, ar, s.in_w, 5, hs, 0, inside);
       default: return 0;
     }
@@ -240,8 +246,7 @@ void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dSh
 
 void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s, bool overwrite) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
-  const bool tiles = overwrite && s.in_h == 1 && s.pool_h == 1 && s.stride_w == s.pool_w && s.pad_left == 0 &&
-                     s.out_w * s.pool_w <= s.in_w;
+  const bool tiles = overwrite && pool_tiles_row(s);
   for_planes(s.planes, s.planes * out_plane, [&](int64_t p) {
     float* dxp = dx + p * in_plane;
     if (tiles) {  // written window by window, no zeros first

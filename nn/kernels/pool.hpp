@@ -47,6 +47,12 @@ inline float relu_masked_gradient(const float* dy, const float* pooled, int64_t 
   return 0.0f + std::bit_cast<float>(std::bit_cast<uint32_t>(dy[o]) & keep);
 }
 
+// 1-D pooling whose windows tile the row (stride = pool, no padding), which
+// maxpool1d_tiles_backward can write rather than scatter.
+inline bool pool_tiles_row(const Pool2dShape& s) {
+  return s.in_h == 1 && s.pool_h == 1 && s.stride_w == s.pool_w && s.pad_left == 0 && s.out_w * s.pool_w <= s.in_w;
+}
+
 // The input gradient of one row of 1-D max pooling whose windows tile it
 // (stride = pool, no padding), written rather than scattered: dx[t] for t in
 // [0, windows * pool) is dy[o] where t is window o's winner, else 0. With
