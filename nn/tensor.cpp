@@ -113,8 +113,8 @@ Buffer::Buffer(int64_t n, Uninitialized) : ptr_(nullptr, Free{0}), n_(n) {
   ptr_ = std::unique_ptr<float, Free>(static_cast<float*>(p), Free{bytes});
 }
 
-// Only a stale gradient is written to here: once cleared, calls from
-// several threads (an optimiser's parallel update) just read.
+// A stale gradient is cleared here, on one thread: callers that go on to
+// several threads fetch the pointer first (the optimisers do).
 float* TensorImpl::grad_data() {
   if (!grad) {
     grad = std::make_shared<Buffer>(shape.numel());

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <stdexcept>
 
-
 namespace ser::nn {
 
 namespace {
@@ -34,24 +33,26 @@ void rmsprop_update(float* __restrict w, const float* __restrict g, float* __res
 }  // namespace
 
 namespace {
-// Runs update(k, lo, hi) over elements [lo, hi) of every parameter k that
-// has a gradient: all of them in one parallel region when there are enough
-// (one region per tensor paid a fork and a join for each, with the small
-// tensors in between on one thread), each thread taking an equal share of
-// the concatenated elements in whole cache lines. Element-wise: the split
-// changes no bit.
+// Runs update(k, g, lo, hi) over elements [lo, hi) of every parameter k
+// that has a gradient, g: all of them in one parallel region when there are
+// enough (one region per tensor paid a fork and a join for each, with the
+// small tensors in between on one thread), each thread taking an equal
+// share of the concatenated elements in whole cache lines. The gradients
+// are fetched before the threads start (fetching clears a stale one).
+// Element-wise: the split changes no bit.
 template <typename Update>
 void for_parameter_ranges(std::vector<Tensor>& params, const Update& update) {
+  std::vector<const float*> grads(params.size(), nullptr);
   std::vector<int64_t> start(params.size() + 1, 0);  // where parameter k begins, in lines of 16
   for (size_t k = 0; k < params.size(); ++k) {
-    if (params[k].has_grad()) params[k].grad();  // a stale gradient cleared here, before the threads read it
-    start[k + 1] = start[k] + (params[k].has_grad() ? (params[k].numel() + 15) / 16 : 0);
+    if (params[k].has_grad()) grads[k] = params[k].grad();
+    start[k + 1] = start[k] + (grads[k] ? (params[k].numel() + 15) / 16 : 0);
   }
   const int64_t lines = start.back();
   auto run = [&](int64_t l0, int64_t l1) {  // lines [l0, l1) of the concatenation
     for (size_t k = 0; k < params.size(); ++k) {
       const int64_t a = std::max(l0, start[k]), b = std::min(l1, start[k + 1]);
-      if (a < b) update(k, (a - start[k]) * 16, std::min((b - start[k]) * 16, params[k].numel()));
+      if (a < b) update(k, grads[k], (a - start[k]) * 16, std::min((b - start[k]) * 16, params[k].numel()));
     }
   };
   if (lines * 16 < kParallelElements || omp_in_parallel()) {
@@ -122,10 +123,9 @@ void Adam::step() {
   const float bc1 = static_cast<float>(1.0 - std::pow(static_cast<double>(o_.beta1), t));
   const float bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(static_cast<double>(o_.beta2), t)));
   const float step = lr_ / bc1, b1 = o_.beta1, b2 = o_.beta2, eps = o_.epsilon;
-  for_parameter_ranges(params_, [&](size_t k, int64_t lo, int64_t hi) {
-    float* w = params_[k].data();
-    const float* g = params_[k].grad();
-    adam_update(w + lo, g + lo, m_[k].data() + lo, v_[k].data() + lo, hi - lo, b1, b2, step, bc2_sqrt, eps);
+  for_parameter_ranges(params_, [&](size_t k, const float* g, int64_t lo, int64_t hi) {
+    adam_update(params_[k].data() + lo, g + lo, m_[k].data() + lo, v_[k].data() + lo, hi - lo, b1, b2, step,
+                bc2_sqrt, eps);
   });
 }
 
@@ -142,8 +142,8 @@ RmsProp::RmsProp(std::vector<Tensor> params, RmsPropOptions o) : Optimizer(std::
 
 void RmsProp::step() {
   const float rho = o_.rho, eps = o_.epsilon, lr = lr_;
-  for_parameter_ranges(params_, [&](size_t k, int64_t lo, int64_t hi) {
-    rmsprop_update(params_[k].data() + lo, params_[k].grad() + lo, s_[k].data() + lo, hi - lo, rho, lr, eps);
+  for_parameter_ranges(params_, [&](size_t k, const float* g, int64_t lo, int64_t hi) {
+    rmsprop_update(params_[k].data() + lo, g + lo, s_[k].data() + lo, hi - lo, rho, lr, eps);
   });
 }
 
