@@ -1,10 +1,11 @@
 #include "common/npy.hpp"
 
+#include <charconv>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <functional>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 
 namespace ser {
 
@@ -43,13 +44,67 @@ void write_typed(const std::string& path, const std::vector<int64_t>& shape, con
 }
 }  // namespace
 
+namespace {
+// The value of `key` in the header dictionary: the text after its colon, up to
+// the next top-level comma (a shape tuple's commas are inside parentheses).
+std::string header_field(const std::string& header, const std::string& key, const std::function<NpyError(std::string)>& fail) {
+  const size_t k = header.find("'" + key + "'");
+  if (k == std::string::npos) throw fail("header has no '" + key + "'");
+  const size_t colon = header.find(':', k);
+  if (colon == std::string::npos) throw fail("header's '" + key + "' has no value");
+  size_t end = colon + 1;
+  for (int depth = 0; end < header.size(); ++end) {
+    const char ch = header[end];
+    if (ch == '(') ++depth;
+    if (ch == ')') --depth;
+    if ((ch == ',' || ch == '}') && depth == 0) break;
+  }
+  std::string v = header.substr(colon + 1, end - colon - 1);
+  const size_t first = v.find_first_not_of(' '), last = v.find_last_not_of(' ');
+  return first == std::string::npos ? "" : v.substr(first, last - first + 1);
+}
+
+// "(3, 4)", "(5,)" or "()": each dimension a non-negative integer, the product
+// capped so that no allocation follows from a crafted header.
+std::vector<int64_t> parse_shape(const std::string& text, const std::function<NpyError(std::string)>& fail) {
+  if (text.size() < 2 || text.front() != '(' || text.back() != ')') throw fail("shape '" + text + "' is not a tuple");
+  std::vector<int64_t> shape;
+  int64_t count = 1;
+  const std::string inner = text.substr(1, text.size() - 2);
+  for (size_t pos = 0; pos < inner.size();) {
+    const size_t comma = std::min(inner.find(',', pos), inner.size());
+    std::string tok = inner.substr(pos, comma - pos);
+    tok.erase(0, tok.find_first_not_of(' '));
+    tok.erase(tok.find_last_not_of(' ') + 1);
+    pos = comma + 1;
+    if (tok.empty()) {
+      if (comma == inner.size()) break;  // "(5,)": the trailing comma
+      throw fail("shape '" + text + "' has an empty dimension");
+    }
+    int64_t d = -1;
+    const auto [end, ec] = std::from_chars(tok.data(), tok.data() + tok.size(), d);
+    if (ec != std::errc() || end != tok.data() + tok.size() || d < 0)
+      throw fail("shape '" + text + "' has dimension '" + tok + "', not a count >= 0");
+    if (shape.size() == 32) throw fail("shape '" + text + "' has more than 32 dimensions");
+    if (__builtin_mul_overflow(count, d, &count) || count > kMaxNpyElements)
+      throw fail("shape '" + text + "' has more than " + std::to_string(kMaxNpyElements) + " elements");
+    shape.push_back(d);
+  }
+  return shape;
+}
+}  // namespace
+
 NpyArray read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw NpyError("cannot open '" + path + "'");
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto fail = [&](const std::string& what) -> NpyError { return NpyError("'" + path + "': " + what); };
+  std::string bytes;
+  try {
+    bytes = read_input_file(path, ".npy file", kMaxNpyElements * 8 + kMiB);
+  } catch (const InputFileError& e) {
+    throw NpyError(e.what());
+  }
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw fail("not a .npy file");
   const int major = static_cast<unsigned char>(bytes[6]);
+  if (major < 1 || major > 3) throw fail("format version " + std::to_string(major) + " (1 to 3 are read)");
   size_t header_len, offset;
   if (major == 1) {
     header_len =
@@ -60,35 +115,24 @@ NpyArray read_npy(const std::string& path) {
     header_len = load<uint32_t>(bytes.data() + 8);
     offset = 12;
   }
-  if (bytes.size() < offset + header_len) throw fail("truncated header");
+  if (bytes.size() - offset < header_len) throw fail("truncated header");
   const std::string header = bytes.substr(offset, header_len);
-  auto field = [&](const std::string& key) {
-    const size_t k = header.find("'" + key + "'");
-    if (k == std::string::npos) throw fail("header has no '" + key + "'");
-    return header.substr(header.find(':', k) + 1);
-  };
-  const std::string descr_field = field("descr");
-  const size_t q = descr_field.find('\'');
-  const std::string descr = descr_field.substr(q + 1, descr_field.find('\'', q + 1) - q - 1);
-  const std::string order = field("fortran_order");
-  const bool fortran = order.find("True") < order.find(',');
+  const std::function<NpyError(std::string)> failer = fail;
+  const std::string descr_field = header_field(header, "descr", failer);
+  if (descr_field.size() < 2 || (descr_field.front() != '\'' && descr_field.front() != '"'))
+    throw fail("dtype " + descr_field + " is not a quoted type string");
+  const std::string descr = descr_field.substr(1, descr_field.size() - 2);
+  const std::string order = header_field(header, "fortran_order", failer);
+  if (order != "True" && order != "False") throw fail("fortran_order is '" + order + "', not True or False");
+  const bool fortran = order == "True";
   NpyArray a;
-  const std::string st = field("shape");
-  const std::string dims = st.substr(st.find('(') + 1, st.find(')') - st.find('(') - 1);
+  a.shape = parse_shape(header_field(header, "shape", failer), failer);
   int64_t count = 1;
-  for (size_t pos = 0; pos < dims.size();) {
-    const size_t comma = std::min(dims.find(',', pos), dims.size());
-    const std::string tok = dims.substr(pos, comma - pos);
-    if (tok.find_first_of("0123456789") != std::string::npos) {
-      a.shape.push_back(std::stoll(tok));
-      count *= a.shape.back();
-    }
-    pos = comma + 1;
-  }
+  for (int64_t d : a.shape) count *= d;
   const size_t width = (descr == "<f8" || descr == "<i8") ? 8 : (descr == "<f4" || descr == "<i4") ? 4 : 0;
   if (!width) throw fail("unsupported dtype '" + descr + "' (float64, float32, int64, int32 are read)");
   const size_t at = offset + header_len;
-  if (bytes.size() < at + width * static_cast<size_t>(count)) throw fail("truncated data");
+  if ((bytes.size() - at) / width < static_cast<size_t>(count)) throw fail("truncated data");
   a.data.resize(static_cast<size_t>(count));
   const char* p = bytes.data() + at;
   for (size_t i = 0; i < a.data.size(); ++i, p += width) {
@@ -101,7 +145,7 @@ NpyArray read_npy(const std::string& path) {
     else
       a.data[i] = load<int32_t>(p);
   }
-  if (fortran && a.shape.size() > 1) {  // column-major on disk: reorder to C order
+  if (fortran && a.shape.size() > 1 && count > 0) {  // column-major on disk: reorder to C order
     std::vector<double> c_order(a.data.size());
     const size_t rank = a.shape.size();
     std::vector<int64_t> index(rank, 0);

@@ -22,8 +22,13 @@ class NpyError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// At most 2^28 elements (2 GiB of float64) are read from one file.
+inline constexpr int64_t kMaxNpyElements = int64_t{1} << 28;
+
 // Reads float64, float32, int64 and int32 arrays, C or Fortran order (returned
-// in C order). Throws NpyError naming the file.
+// in C order). The header is untrusted: the shape must be a tuple of counts
+// whose product fits the cap and the bytes present, fortran_order True or
+// False. Throws NpyError naming the file.
 NpyArray read_npy(const std::string& path);
 
 // Writes atomically (durable: see write_file_atomically); `data` holds

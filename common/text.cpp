@@ -1,8 +1,8 @@
 #include "common/text.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
+
+#include "common/input_file.hpp"
 
 namespace ser {
 
@@ -36,8 +36,11 @@ uint64_t fnv1a(const std::string& s) {
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  try {
+    return read_input_file(path, "file", 256 * kMiB);
+  } catch (const InputFileError&) {
+    return "";
+  }
 }
 
 }  // namespace ser

@@ -17,8 +17,9 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
 // FNV-1a, 64 bits: the same value on every platform and run.
 uint64_t fnv1a(const std::string& s);
 
-// The whole file, or "" when it cannot be opened (callers that must tell
-// the two apart check for the file first).
+// The whole file, or "" when it cannot be opened, is not a regular file or
+// is larger than 256 MiB (callers that must tell these apart use
+// read_input_file from common/input_file.hpp).
 std::string read_file(const std::string& path);
 
 }  // namespace ser

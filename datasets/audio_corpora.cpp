@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "datasets/file_walk.hpp"
 #include "dsp/audio.hpp"
 
 namespace ser::datasets {
@@ -48,15 +49,7 @@ Corpus scan(const std::string& name, const std::string& root, std::vector<std::s
   Corpus c;
   c.name = name;
   c.labels = std::move(labels);
-  std::vector<fs::path> files;
-  for (const auto& e : fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec)) {
-    if (!e.is_regular_file()) continue;
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    if (std::find(kAudioExtensions.begin(), kAudioExtensions.end(), ext) != kAudioExtensions.end())
-      files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<fs::path> files = find_files(root, kAudioExtensions, c.skipped);
   for (const fs::path& p : files) {
     Sample s;
     s.path = p.string();

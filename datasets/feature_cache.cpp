@@ -1,14 +1,12 @@
 #include "datasets/feature_cache.hpp"
 
 #include <omp.h>
-#include <signal.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <optional>
 
 #include "common/atomic_file.hpp"
 #include "common/npy.hpp"
@@ -31,15 +29,18 @@ dsp::Matrix round_to_float(dsp::Matrix m) {
   return m;
 }
 
-// Temporary files of writers that no longer exist (a killed run) are removed.
-void remove_orphans(const std::string& folder) {
+// A cached entry, if it is one this spec could have written: [rows, frames >= 1].
+std::optional<dsp::Matrix> read_entry(const std::string& entry, int64_t rows) {
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(folder, ec)) {
-    const std::string name = e.path().filename().string();
-    const size_t at = name.rfind(".tmp.");
-    if (at == std::string::npos) continue;
-    const long pid = std::strtol(name.c_str() + at + 5, nullptr, 10);
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
+  if (!fs::exists(entry, ec)) return std::nullopt;
+  try {
+    const NpyArray a = read_npy(entry);
+    if (a.shape.size() != 2 || a.shape[0] != rows || a.shape[1] < 1) return std::nullopt;
+    dsp::Matrix m(a.shape[0], a.shape[1]);
+    m.data = a.data;
+    return m;
+  } catch (const NpyError&) {
+    return std::nullopt;  // an unreadable entry is recomputed and replaced
   }
 }
 }  // namespace
@@ -47,9 +48,13 @@ void remove_orphans(const std::string& folder) {
 FeatureCache::FeatureCache(std::string dir, dsp::FeatureSpec spec) : spec_(std::move(spec)) {
   spec_.validate();
   folder_ = (fs::path(dir) / hex(spec_.hash())).string();
-  fs::create_directories(folder_);
-  const std::string settings = (fs::path(folder_) / "settings.txt").string();
-  if (!fs::exists(settings)) write_file_atomically(settings, spec_.canonical() + "\n");
+  try {
+    fs::create_directories(folder_);
+    const std::string settings = (fs::path(folder_) / "settings.txt").string();
+    if (!fs::exists(settings)) write_file_atomically(settings, spec_.canonical() + "\n");
+  } catch (const std::exception& e) {
+    throw CacheError("cannot use '" + dir + "' as the feature cache: " + e.what() + "; give another cache folder (--cache)");
+  }
 }
 
 std::string FeatureCache::entry_path(const std::string& audio_path, const std::string& augmentation) const {
@@ -63,7 +68,7 @@ std::string FeatureCache::entry_path(const std::string& audio_path, const std::s
 }
 
 FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, const Progress& progress) const {
-  remove_orphans(folder_);
+  remove_stale_temporaries(folder_);
   const auto start = std::chrono::steady_clock::now();
   const dsp::FeatureExtractor extractor(spec_);
   const auto n = static_cast<int64_t>(corpus.samples.size());
@@ -72,29 +77,23 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
   std::vector<std::string> errors(static_cast<size_t>(n));
   std::vector<char> reused(static_cast<size_t>(n), 0);
   std::atomic<int64_t> done{0};
+  // A cache that cannot be written (a full disk) stops the extraction: it is
+  // the machine's problem, not the file's, and must not thin the data set.
+  std::atomic<bool> stop{false};
+  std::string write_error;
   if (threads <= 0) threads = omp_get_max_threads();
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (int64_t i = 0; i < n; ++i) {
     const auto k = static_cast<size_t>(i);
     const Sample& sample = corpus.samples[k];
     const std::string& path = sample.path;
+    if (stop.load(std::memory_order_relaxed)) continue;
     const std::string entry = entry_path(path, sample.augmentation);
     try {
-      std::error_code ec;
-      if (fs::exists(entry, ec)) {
-        try {
-          const NpyArray a = read_npy(entry);
-          if (a.shape.size() == 2 && a.shape[0] > 0) {
-            dsp::Matrix m(a.shape[0], a.shape[1]);
-            m.data = a.data;
-            r.features[k] = std::move(m);
-            reused[k] = 1;
-          }
-        } catch (const NpyError&) {
-          // An unreadable entry is recomputed and replaced below.
-        }
-      }
-      if (!reused[k]) {
+      if (auto cached = read_entry(entry, spec_.rows())) {
+        r.features[k] = std::move(*cached);
+        reused[k] = 1;
+      } else {
         dsp::Matrix m;
         if (sample.augmentation.empty()) {
           m = round_to_float(extractor.from_file(path));
@@ -102,8 +101,14 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
           const dsp::Audio a = dsp::load_audio(path, spec_.load);
           m = round_to_float(extractor(augment_sample(sample, a.samples, a.sample_rate), a.sample_rate));
         }
-        // Atomic but not fsynced: a cache entry lost to a power cut is just recomputed.
-        write_npy(entry, {m.rows, m.cols}, std::vector<float>(m.data.begin(), m.data.end()), /*durable=*/false);
+        try {
+          // Atomic but not fsynced: a cache entry lost to a power cut is just recomputed.
+          write_npy(entry, {m.rows, m.cols}, std::vector<float>(m.data.begin(), m.data.end()), /*durable=*/false);
+        } catch (const std::exception& e) {
+#pragma omp critical(ser_cache_write_error)
+          if (write_error.empty()) write_error = e.what();
+          stop = true;
+        }
         r.features[k] = std::move(m);
       }
     } catch (const std::exception& e) {
@@ -112,6 +117,9 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
     const int64_t d = ++done;
     if (progress && omp_get_thread_num() == 0) progress(d, n);
   }
+  if (stop)
+    throw CacheError("cannot write the feature cache in '" + folder_ + "': " + write_error +
+                     ". Free space there or give another cache folder (--cache); nothing was trained");
   for (int64_t i = 0; i < n; ++i) {
     const auto k = static_cast<size_t>(i);
     if (!errors[k].empty()) {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@
 #include "dsp/feature_spec.hpp"
 
 namespace ser::datasets {
+
+// The cache folder cannot be written (a full disk, no permission): fatal for
+// the run, since going on would quietly train on fewer files.
+class CacheError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class FeatureCache {
  public:
@@ -42,7 +50,8 @@ class FeatureCache {
   using Progress = std::function<void(int64_t, int64_t)>;
 
   // Features of every sample, from the cache where present, extracted in
-  // parallel on `threads` threads otherwise. One bad file is reported, never fatal.
+  // parallel on `threads` threads otherwise. One bad file is reported, never
+  // fatal; a cache that cannot be written throws CacheError.
   Result extract(const Corpus& corpus, int threads = 0, const Progress& progress = {}) const;
 
   std::string folder() const { return folder_; }

@@ -9,6 +9,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "common/input_file.hpp"
+#include "datasets/file_walk.hpp"
 #include "datasets/labels.hpp"
 
 namespace ser::datasets {
@@ -17,6 +19,27 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr int kSide = 48;
+
+constexpr uint64_t kMaxImageBytes = 64 * kMiB;  // a 48x48 face is a few kilobytes
+constexpr uint64_t kMaxCsvBytes = 2 * kGiB;      // the original fer2013.csv is 301 MB
+constexpr size_t kMaxCsvLine = 64 * 1024;        // a row is about 9,000 characters
+
+// std::getline with a cap: a line longer than `cap` is consumed to its end
+// and reported, so a file without newlines cannot fill the memory.
+bool read_line(std::istream& in, std::string& line, size_t cap, bool& too_long) {
+  line.clear();
+  too_long = false;
+  std::streambuf* buf = in.rdbuf();
+  for (;;) {
+    const int ch = buf->sbumpc();
+    if (ch == std::char_traits<char>::eof()) return !line.empty() || too_long;
+    if (ch == '\n') return true;
+    if (line.size() < cap)
+      line.push_back(static_cast<char>(ch));
+    else
+      too_long = true;
+  }
+}
 
 ImageCorpus empty_corpus() {
   ImageCorpus c;
@@ -35,12 +58,7 @@ ImageCorpus load_fer2013_folders(const std::string& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) throw std::invalid_argument("fer2013: '" + root + "' is not a folder");
   ImageCorpus out = empty_corpus();
-  std::vector<fs::path> files;
-  for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
-    const std::string ext = lower(e.path().extension().string());
-    if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png")) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
+  const std::vector<fs::path> files = find_files(root, {".jpg", ".jpeg", ".png"}, out.corpus.skipped);
   for (const fs::path& p : files) {
     Sample s;
     s.path = p.string();
@@ -52,15 +70,30 @@ ImageCorpus load_fer2013_folders(const std::string& root) {
       out.corpus.skipped.push_back({s.path, "class folder '" + s.label + "' is not one of the 7 FER2013 emotions"});
       continue;
     }
+    std::string bytes;
+    try {
+      bytes = read_input_file(s.path, "image", kMaxImageBytes);
+    } catch (const InputFileError& e) {
+      out.corpus.skipped.push_back({s.path, e.what()});
+      continue;
+    }
+    const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
+    const int size = static_cast<int>(bytes.size());
+    // The header first: a crafted size must not make the decoder allocate.
     int w = 0, h = 0, channels = 0;
-    std::unique_ptr<stbi_uc, void (*)(void*)> img(stbi_load(s.path.c_str(), &w, &h, &channels, 1), stbi_image_free);
-    if (!img) {
+    if (!stbi_info_from_memory(data, size, &w, &h, &channels)) {
       out.corpus.skipped.push_back({s.path, std::string("unreadable image: ") + stbi_failure_reason()});
       continue;
     }
     if (w != kSide || h != kSide) {
       out.corpus.skipped.push_back(
           {s.path, "image is " + std::to_string(w) + "x" + std::to_string(h) + ", FER2013 images are 48x48"});
+      continue;
+    }
+    std::unique_ptr<stbi_uc, void (*)(void*)> img(stbi_load_from_memory(data, size, &w, &h, &channels, 1),
+                                                  stbi_image_free);
+    if (!img || w != kSide || h != kSide) {
+      out.corpus.skipped.push_back({s.path, std::string("unreadable image: ") + stbi_failure_reason()});
       continue;
     }
     out.pixels.insert(out.pixels.end(), img.get(), img.get() + kSide * kSide);
@@ -70,6 +103,15 @@ ImageCorpus load_fer2013_folders(const std::string& root) {
 }
 
 ImageCorpus load_fer2013_csv(const std::string& csv_path) {
+  try {
+    const InputFile file(csv_path, "FER2013 CSV");
+    if (file.size() > kMaxCsvBytes)
+      throw std::invalid_argument("fer2013: '" + csv_path + "' is " + std::to_string(file.size()) +
+                                  " bytes, more than the " + std::to_string(kMaxCsvBytes) +
+                                  " a FER2013 CSV holds; is it the file you meant?");
+  } catch (const InputFileError& e) {
+    throw std::invalid_argument(std::string("fer2013: ") + e.what());
+  }
   std::ifstream in(csv_path);
   if (!in) throw std::invalid_argument("fer2013: cannot open '" + csv_path + "'");
   // The CSV's emotion codes, in common_emotions() names.
@@ -78,10 +120,17 @@ ImageCorpus load_fer2013_csv(const std::string& csv_path) {
   std::string line;
   int64_t number = 0;
   std::vector<uint8_t> row(static_cast<size_t>(kSide * kSide));
-  while (std::getline(in, line)) {
+  bool too_long = false;
+  while (read_line(in, line, kMaxCsvLine, too_long)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::string where = csv_path + ":" + std::to_string(number);
+    if (too_long) {
+      out.corpus.skipped.push_back({where, "row is longer than " + std::to_string(kMaxCsvLine) + " characters"});
+      if (number == 1)
+        throw std::invalid_argument("fer2013: '" + csv_path + "' does not start with the header emotion,pixels,Usage");
+      continue;
+    }
     if (number == 1) {
       if (line.rfind("emotion,pixels", 0) != 0)
         throw std::invalid_argument("fer2013: '" + csv_path + "' does not start with the header emotion,pixels,Usage");
@@ -131,7 +180,12 @@ ImageCorpus load_fer2013_csv(const std::string& csv_path) {
 
 ImageCorpus load_fer2013(const std::string& path) {
   std::error_code ec;
-  return fs::is_directory(path, ec) ? load_fer2013_folders(path) : load_fer2013_csv(path);
+  if (!fs::is_directory(path, ec)) return load_fer2013_csv(path);
+  ImageCorpus folders = load_fer2013_folders(path);
+  // The original release is one CSV; a folder that holds it (and no images) means it.
+  const fs::path csv = fs::path(path) / "fer2013.csv";
+  if (folders.corpus.samples.empty() && fs::exists(csv, ec)) return load_fer2013_csv(csv.string());
+  return folders;
 }
 
 }  // namespace ser::datasets

@@ -5,17 +5,29 @@
 #include <memory>
 #include <stdexcept>
 
+#include "common/input_file.hpp"
+
 namespace ser::datasets {
 
 namespace {
+// MNIST's training images are 47 MB unpacked; a bomb must not fill the memory.
+constexpr size_t kMaxUnpacked = size_t{512} << 20;
+
 // gzread also reads uncompressed files transparently.
 std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
-  std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
+  InputFile file(path, "MNIST file");  // a regular file, or a clear refusal
+  std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzdopen(file.fd(), "rb"), gzclose);
   if (!f) throw std::runtime_error("cannot open '" + path + "'");
+  file.release();  // gzclose closes it now
   std::vector<uint8_t> out;
   uint8_t buf[1 << 16];
   int n;
-  while ((n = gzread(f.get(), buf, sizeof(buf))) > 0) out.insert(out.end(), buf, buf + n);
+  while ((n = gzread(f.get(), buf, sizeof(buf))) > 0) {
+    out.insert(out.end(), buf, buf + n);
+    if (out.size() > kMaxUnpacked)
+      throw std::runtime_error("'" + path + "' unpacks to more than " + std::to_string(kMaxUnpacked) +
+                               " bytes; it is not an MNIST file");
+  }
   if (n < 0) {
     int err;
     const char* msg = gzerror(f.get(), &err);
@@ -40,6 +52,11 @@ MnistSet load_mnist(const std::string& images_path, const std::string& labels_pa
   s.count = be32(img, 4);
   s.rows = be32(img, 8);
   s.cols = be32(img, 12);
+  if (s.rows != 28 || s.cols != 28)
+    throw std::runtime_error("'" + images_path + "' holds " + std::to_string(s.rows) + "x" + std::to_string(s.cols) +
+                             " images; MNIST's are 28x28");
+  if (s.count > static_cast<int64_t>(kMaxUnpacked / (28 * 28)))
+    throw std::runtime_error("'" + images_path + "' announces " + std::to_string(s.count) + " images, more than it can hold");
   const size_t need = 16 + static_cast<size_t>(s.count * s.rows * s.cols);
   if (img.size() < need)
     throw std::runtime_error("'" + images_path + "' is truncated: " + std::to_string(img.size()) + " bytes, " +

@@ -44,7 +44,8 @@ std::string group_key(const Sample& s, GroupBy by) {
 }
 
 void check(const Ratios& r) {
-  if (r.train < 0 || r.validation < 0 || r.test < 0 || std::abs(r.train + r.validation + r.test - 1.0) > 1e-9)
+  // Written so that NaN fails every test.
+  if (!(r.train >= 0 && r.validation >= 0 && r.test >= 0 && std::abs(r.train + r.validation + r.test - 1.0) <= 1e-9))
     throw std::invalid_argument("split ratios must be >= 0 and add up to 1");
 }
 
@@ -146,6 +147,9 @@ Split group_split(const Corpus& c, GroupBy by, const Ratios& r, uint64_t seed) {
 std::vector<Split> kfold(const Corpus& c, int k, uint64_t seed, GroupBy by) {
   if (k < 2) throw std::invalid_argument("k-fold needs k >= 2");
   const auto units = units_of(c);
+  if (static_cast<int64_t>(units.size()) < k)
+    throw std::invalid_argument(std::to_string(k) + " folds need at least " + std::to_string(k) +
+                                " files; the data has " + std::to_string(units.size()));
   std::vector<std::vector<size_t>> fold_units(static_cast<size_t>(k));
   Rng rng(seed);
   if (by == GroupBy::none) {

@@ -1,10 +1,17 @@
 #include "dsp/audio.hpp"
 
 #include <sndfile.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <optional>
+
+#include "common/input_file.hpp"
 
 namespace ser::dsp {
 
@@ -19,79 +26,153 @@ std::string format_name(int format) {
   if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &info, sizeof(info)) == 0 && info.name) return info.name;
   return "unknown";
 }
+
+uint32_t le32(const unsigned char* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t{p[3]} << 24); }
+uint32_t be32(const unsigned char* p) { return (uint32_t{p[0]} << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+
+// Bytes of sample data a WAV or AIFF header announces beyond the end of the
+// file (0 when complete or another format). libsndfile quietly shortens such
+// a file to what is there; a file cut short is damaged, and we refuse it.
+uint64_t missing_sample_bytes(int fd, uint64_t file_size) {
+  unsigned char head[12];
+  if (::pread(fd, head, 12, 0) != 12) return 0;
+  const bool riff = std::memcmp(head, "RIFF", 4) == 0 && std::memcmp(head + 8, "WAVE", 4) == 0;
+  const bool aiff =
+      std::memcmp(head, "FORM", 4) == 0 && (std::memcmp(head + 8, "AIFF", 4) == 0 || std::memcmp(head + 8, "AIFC", 4) == 0);
+  if (!riff && !aiff) return 0;
+  const char* data_id = riff ? "data" : "SSND";
+  uint64_t at = 12;
+  for (int chunks = 0; chunks < 4096 && at + 8 <= file_size; ++chunks) {
+    unsigned char c[8];
+    if (::pread(fd, c, 8, static_cast<off_t>(at)) != 8) return 0;
+    const uint64_t size = riff ? le32(c + 4) : be32(c + 4);
+    if (std::memcmp(c, data_id, 4) == 0) {
+      if (size == 0xffffffffu) return 0;  // RF64-style "see elsewhere": libsndfile checks it
+      const uint64_t present = file_size - at - 8;
+      return size > present + 1 ? size - present : 0;  // +1: a missing pad byte is harmless
+    }
+    at += 8 + size + (size & 1);
+  }
+  return 0;
+}
+
+struct OpenedAudio {
+  std::unique_ptr<SNDFILE, CloseSndfile> file;
+  SF_INFO info{};
+};
+
+// Opens `path` through InputFile (regular files only, never blocking) and
+// checks the header's rate, channels and length.
+OpenedAudio open_audio(const std::string& path) {
+  auto fail = [&](const std::string& what) { return AudioError("audio file '" + path + "': " + what); };
+  std::optional<InputFile> input;
+  try {
+    input.emplace(path, "audio file");
+  } catch (const InputFileError& e) {
+    throw AudioError(e.what());
+  }
+  if (input->size() == 0) throw fail("the file is empty");
+  const uint64_t missing = missing_sample_bytes(input->fd(), input->size());
+  if (missing > 0)
+    throw fail("truncated: its header announces " + std::to_string(missing) +
+               " more bytes of samples than the file holds (an interrupted copy or download?)");
+  OpenedAudio a;
+  const int fd = input->release();
+  a.file.reset(sf_open_fd(fd, SFM_READ, &a.info, /*close_desc=*/SF_TRUE));
+  if (!a.file) {
+    ::close(fd);  // libsndfile closes it only when the open succeeds
+    throw fail(std::string("cannot decode: ") + sf_strerror(nullptr) +
+               " (not an audio format libsndfile reads, or a damaged header)");
+  }
+  if (a.info.channels < 1 || a.info.channels > 256) throw fail("header gives " + std::to_string(a.info.channels) + " channels");
+  if (a.info.samplerate < kMinSampleRate || a.info.samplerate > kMaxSampleRate)
+    throw fail("header gives a sample rate of " + std::to_string(a.info.samplerate) + " Hz, outside the " +
+               std::to_string(kMinSampleRate) + "-" + std::to_string(kMaxSampleRate) + " Hz ser reads (a damaged header?)");
+  if (a.info.frames <= 0) throw fail("holds no samples");
+  return a;
+}
+
+void check_options(const LoadOptions& o, const std::function<AudioError(const std::string&)>& fail) {
+  if (!(o.offset >= 0 && o.offset <= kMaxSeconds))
+    throw fail("offset must be between 0 and " + std::to_string(static_cast<int64_t>(kMaxSeconds)) + " seconds");
+  if (!std::isfinite(o.duration) || o.duration > kMaxSeconds)
+    throw fail("duration must be a number of seconds up to " + std::to_string(static_cast<int64_t>(kMaxSeconds)) +
+               " (negative: to the end)");
+  if (o.sample_rate != 0 && (o.sample_rate < kMinSampleRate || o.sample_rate > kMaxSampleRate))
+    throw fail("sample rate must be 0 (the file's own) or " + std::to_string(kMinSampleRate) + "-" +
+               std::to_string(kMaxSampleRate) + " Hz");
+}
 }  // namespace
 
 AudioInfo probe_audio(const std::string& path) {
-  auto fail = [&](const std::string& what) { return AudioError("audio file '" + path + "': " + what); };
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw fail("no such file");
-  if (std::filesystem::file_size(path, ec) == 0) throw fail("the file is empty");
-  SF_INFO info{};
-  std::unique_ptr<SNDFILE, CloseSndfile> file(sf_open(path.c_str(), SFM_READ, &info));
-  if (!file) throw fail(std::string("cannot decode: ") + sf_strerror(nullptr));
-  if (info.frames <= 0) throw fail("holds no samples");
-  return {info.samplerate, info.channels, info.frames, format_name(info.format)};
+  const OpenedAudio a = open_audio(path);
+  return {a.info.samplerate, a.info.channels, a.info.frames, format_name(a.info.format)};
 }
 
 Audio load_audio(const std::string& path, const LoadOptions& options) {
   auto fail = [&](const std::string& what) { return AudioError("audio file '" + path + "': " + what); };
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw fail("no such file");
-  if (std::filesystem::is_directory(path, ec)) throw fail("is a directory, not an audio file");
-  if (std::filesystem::file_size(path, ec) == 0) throw fail("the file is empty");
-  if (options.offset < 0) throw fail("offset must be >= 0 seconds");
-
-  SF_INFO info{};
-  std::unique_ptr<SNDFILE, CloseSndfile> file(sf_open(path.c_str(), SFM_READ, &info));
-  if (!file)
-    throw fail(std::string("cannot decode: ") + sf_strerror(nullptr) +
-               " (not an audio format libsndfile reads, or a damaged header)");
-  if (info.channels < 1 || info.samplerate < 1) throw fail("header gives no channels or no sample rate");
+  check_options(options, fail);
+  OpenedAudio opened = open_audio(path);
+  SNDFILE* file = opened.file.get();
+  const SF_INFO& info = opened.info;
   // libsndfile's default float normalisation maps 16-bit PCM to v / 32768, as soundfile (librosa's reader) does.
 
   const int64_t frames = info.frames;
-  if (frames <= 0) throw fail("holds no samples");
-  const auto start = static_cast<int64_t>(options.offset * info.samplerate);  // librosa: int(offset * sr)
-  if (start >= frames)
+  // librosa: int(offset * sr), computed in double first so that no huge value is converted.
+  const double start_d = std::floor(options.offset * info.samplerate);
+  if (start_d >= static_cast<double>(frames))
     throw fail("offset " + std::to_string(options.offset) + " s is at or past the end (the file lasts " +
                std::to_string(static_cast<double>(frames) / info.samplerate) + " s)");
+  const auto start = static_cast<int64_t>(start_d);
   int64_t want = frames - start;
-  if (options.duration >= 0) want = std::min(want, static_cast<int64_t>(options.duration * info.samplerate));
+  if (options.duration >= 0)
+    want = std::min<double>(static_cast<double>(want), std::floor(options.duration * info.samplerate));
   if (want <= 0) throw fail("duration selects no samples");
-  if (start > 0 && sf_seek(file.get(), start, SEEK_SET) < 0)
-    throw fail(std::string("cannot seek to the offset: ") + sf_strerror(file.get()));
-
-  std::vector<float> interleaved(static_cast<size_t>(want * info.channels));
-  int64_t got = 0;
-  while (got < want) {
-    const sf_count_t n = sf_readf_float(file.get(), interleaved.data() + got * info.channels, want - got);
-    if (n <= 0) break;  // a data chunk shorter than its header says: keep what is there
-    got += n;
-  }
-  if (got == 0) throw fail(std::string("no samples could be decoded: ") + sf_strerror(file.get()));
+  if (want > kMaxAudioSamples)
+    throw fail("holds " + std::to_string(want) + " samples, more than the " + std::to_string(kMaxAudioSamples) +
+               " ser reads from one file; read it in parts with offset and duration");
+  if (start > 0 && sf_seek(file, start, SEEK_SET) < 0)
+    throw fail(std::string("cannot seek to the offset: ") + sf_strerror(file));
 
   Audio a;
   a.source_channels = info.channels;
   a.source_rate = info.samplerate;
   a.sample_rate = info.samplerate;
   a.format = format_name(info.format);
-  a.samples.resize(static_cast<size_t>(got));
+  // Decoded in blocks: memory follows the samples really there, not what a header claims.
   const int C = info.channels;
-  for (int64_t i = 0; i < got; ++i) {
-    float v;
-    if (C == 1) {
-      v = interleaved[static_cast<size_t>(i)];
-    } else {
-      float sum = 0.0f;  // float32 sum then divide: numpy's mean of two float32 channels
-      for (int c = 0; c < C; ++c) sum += interleaved[static_cast<size_t>(i * C + c)];
-      v = sum / static_cast<float>(C);
+  const int64_t block = 1 << 16;
+  std::vector<float> interleaved(static_cast<size_t>(block * C));
+  while (static_cast<int64_t>(a.samples.size()) < want) {
+    const int64_t ask = std::min<int64_t>(block, want - static_cast<int64_t>(a.samples.size()));
+    const sf_count_t n = sf_readf_float(file, interleaved.data(), ask);
+    if (n <= 0) break;
+    for (int64_t i = 0; i < n; ++i) {
+      float v;
+      if (C == 1) {
+        v = interleaved[static_cast<size_t>(i)];
+      } else {
+        float sum = 0.0f;  // float32 sum then divide: numpy's mean of two float32 channels
+        for (int c = 0; c < C; ++c) sum += interleaved[static_cast<size_t>(i * C + c)];
+        v = sum / static_cast<float>(C);
+      }
+      if (!std::isfinite(v))
+        throw fail("sample " + std::to_string(start + static_cast<int64_t>(a.samples.size())) + " is " +
+                   (std::isnan(v) ? "NaN" : "infinite") + "; the file is corrupt");
+      a.samples.push_back(v);
     }
-    if (!std::isfinite(v))
-      throw fail("sample " + std::to_string(start + i) + " is " + (std::isnan(v) ? "NaN" : "infinite") +
-                 "; the file is corrupt");
-    a.samples[static_cast<size_t>(i)] = v;
   }
+  const auto got = static_cast<int64_t>(a.samples.size());
+  if (got == 0) throw fail(std::string("no samples could be decoded: ") + sf_strerror(file));
+  // MP3 headers estimate their length; every other format states it exactly.
+  if (got < want && (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG)
+    throw fail("truncated or damaged: decoded " + std::to_string(got) + " of the " + std::to_string(want) +
+               " samples its header announces (" + sf_strerror(file) + ")");
   if (options.sample_rate > 0 && options.sample_rate != a.sample_rate) {
+    const double out = std::ceil(static_cast<double>(got) * options.sample_rate / a.sample_rate);
+    if (out > static_cast<double>(kMaxAudioSamples))
+      throw fail("resampled to " + std::to_string(options.sample_rate) + " Hz it would hold more than " +
+                 std::to_string(kMaxAudioSamples) + " samples; read it in parts with offset and duration");
     a.samples = resample(a.samples, a.sample_rate, options.sample_rate, options.quality);
     a.sample_rate = options.sample_rate;
   }

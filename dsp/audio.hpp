@@ -20,6 +20,14 @@ class AudioError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What ser reads: a header outside these rates is damaged (1 Hz would make
+// resampling take gigabytes), and one file gives at most 2^30 samples (about
+// 6 hours at 48 kHz; read longer recordings in parts with offset/duration).
+inline constexpr int kMinSampleRate = 1000;
+inline constexpr int kMaxSampleRate = 768000;
+inline constexpr int64_t kMaxAudioSamples = int64_t{1} << 30;
+inline constexpr double kMaxSeconds = 1e6;  // offset and duration settings
+
 struct Audio {
   std::vector<float> samples;  // mono
   int sample_rate = 0;
@@ -47,9 +55,12 @@ struct AudioInfo {
 // Throws AudioError, as load_audio, for a file libsndfile cannot open.
 AudioInfo probe_audio(const std::string& path);
 
-// Throws AudioError for: a missing, empty or unreadable file, a format
-// libsndfile does not know, no samples, NaN or infinite samples, an offset at
-// or past the end.
+// Throws AudioError for: a missing, empty or unreadable file, something that
+// is not a regular file (a FIFO, a device), a format libsndfile does not
+// know, a sample rate outside [kMinSampleRate, kMaxSampleRate], a file cut
+// short (its header announces more audio than it holds), no samples, NaN or
+// infinite samples, an offset at or past the end, more than kMaxAudioSamples
+// samples, and options that are out of range.
 Audio load_audio(const std::string& path, const LoadOptions& options = {});
 
 enum class SampleFormat { pcm16, float32 };

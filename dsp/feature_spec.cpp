@@ -1,6 +1,7 @@
 #include "dsp/feature_spec.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -26,13 +27,61 @@ int64_t FeatureSpec::rows() const {
   return 1;
 }
 
+namespace {
+void check_db(const DbOptions& d) {
+  if (!(std::isfinite(d.top_db) && d.top_db <= 1000))
+    throw SettingError("top_db", "top_db must be a number of dB up to 1000 (negative or none: no floor)");
+  if (!(d.amin > 0 && d.amin < 1)) throw SettingError("amin", "amin must be between 0 and 1 (exclusive)");
+  if (!(d.ref_value > 0 && std::isfinite(d.ref_value))) throw SettingError("ref", "ref must be a finite value > 0");
+  if (static_cast<unsigned>(d.ref) > static_cast<unsigned>(DbReference::min))
+    throw SettingError("db_ref", "db_ref must be value, max or min");
+}
+}  // namespace
+
 void FeatureSpec::validate() const {
   if (std::find(kinds().begin(), kinds().end(), kind) == kinds().end())
-    throw std::invalid_argument("unknown feature kind '" + kind +
-                                "' (mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta)");
-  if (stft.n_fft < 2) throw std::invalid_argument("n_fft must be >= 2");
-  if (n_mfcc < 1 || n_mfcc > mel.n_mels) throw std::invalid_argument("n_mfcc must be between 1 and n_mels");
-  if (load.sample_rate < 0) throw std::invalid_argument("sample rate must be > 0 (or 0 for the file's own)");
+    throw SettingError("kind", "unknown feature kind '" + kind +
+                                   "' (mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta)");
+  if (load.sample_rate != 0 && (load.sample_rate < kMinSampleRate || load.sample_rate > kMaxSampleRate))
+    throw SettingError("sample_rate", "sample_rate must be 0 (the file's own) or between " +
+                                          std::to_string(kMinSampleRate) + " and " + std::to_string(kMaxSampleRate) +
+                                          " Hz, got " + std::to_string(load.sample_rate));
+  if (!(load.offset >= 0 && load.offset <= kMaxSeconds))
+    throw SettingError("offset", "offset must be between 0 and 1e6 seconds");
+  if (!(std::isfinite(load.duration) && load.duration <= kMaxSeconds && load.duration != 0))
+    throw SettingError("duration", "duration must be > 0 and at most 1e6 seconds (negative: to the end)");
+  if (static_cast<unsigned>(load.quality) > static_cast<unsigned>(ResampleQuality::very_high))
+    throw SettingError("resample", "resample quality must be qq, lq, mq, hq or vhq");
+  if (stft.n_fft < 2 || stft.n_fft > kMaxFft)
+    throw SettingError("n_fft", "n_fft must be between 2 and " + std::to_string(kMaxFft) + ", got " +
+                                    std::to_string(stft.n_fft));
+  if (stft.hop_length < 0 || stft.hop_length > kMaxFft)
+    throw SettingError("hop", "hop must be between 1 and " + std::to_string(kMaxFft) + " (0: n_fft/4), got " +
+                                  std::to_string(stft.hop_length));
+  if (stft.hop_length == 0 && stft.n_fft < 4)
+    throw SettingError("hop", "hop defaults to n_fft/4, which is 0 for n_fft " + std::to_string(stft.n_fft) +
+                                  "; give hop");
+  if (stft.win_length < 0 || stft.win_length > stft.n_fft)
+    throw SettingError("win_length", "win_length must be between 1 and n_fft (" + std::to_string(stft.n_fft) +
+                                         "; 0: n_fft), got " + std::to_string(stft.win_length));
+  if (static_cast<unsigned>(stft.window) > static_cast<unsigned>(WindowKind::rectangular))
+    throw SettingError("window", "window must be hann, hamming or rectangular");
+  if (static_cast<unsigned>(stft.pad_mode) > static_cast<unsigned>(PadMode::edge))
+    throw SettingError("pad_mode", "pad_mode must be constant, reflect or edge");
+  if (static_cast<unsigned>(stft.precision) > static_cast<unsigned>(Precision::double_))
+    throw SettingError("precision", "precision must be single or double");
+  if (mel.n_mels < 1 || mel.n_mels > kMaxMels)
+    throw SettingError("n_mels", "n_mels must be between 1 and " + std::to_string(kMaxMels) + ", got " +
+                                     std::to_string(mel.n_mels));
+  if (!(mel.fmin >= 0 && mel.fmin <= kMaxSampleRate / 2))
+    throw SettingError("fmin", "fmin must be between 0 and " + std::to_string(kMaxSampleRate / 2) + " Hz");
+  if (!(std::isfinite(mel.fmax) && (mel.fmax < 0 || mel.fmax > mel.fmin)))
+    throw SettingError("fmax", "fmax must be above fmin (negative: half the sample rate)");
+  if (n_mfcc < 1 || n_mfcc > mel.n_mels)
+    throw SettingError("n_mfcc", "n_mfcc must be between 1 and n_mels (" + std::to_string(mel.n_mels) + "), got " +
+                                     std::to_string(n_mfcc));
+  check_db(db);
+  check_db(amplitude_db);
 }
 
 std::string FeatureSpec::canonical() const {
@@ -84,7 +133,13 @@ FeatureSpec FeatureSpec::parse(const std::string& text) {
       throw std::invalid_argument("feature settings: '" + key + "=" + v + "' is not a number");
     return d;
   };
-  auto integer = [&](const std::string& key) { return static_cast<int>(number(key)); };
+  // Integers and enumerations are whole numbers in int range; validate() checks each enum's values.
+  auto integer = [&](const std::string& key) {
+    const double d = number(key);
+    if (!(d >= -2147483647.0 && d <= 2147483647.0) || d != std::floor(d))
+      throw SettingError(key, "feature settings: '" + key + "=" + field(key) + "' is not an integer");
+    return static_cast<int>(d);
+  };
   FeatureSpec s;
   s.kind = field("kind");
   s.load.sample_rate = integer("sr");
@@ -136,23 +191,23 @@ FeatureExtractor::~FeatureExtractor() = default;
 
 const FeatureExtractor::PerRate& FeatureExtractor::for_rate(int sr) const {
   std::lock_guard lock(mutex_);
-  auto& slot = per_rate_[sr];
-  if (!slot) {
-    slot = std::make_unique<PerRate>();
-    const std::string& k = spec_.kind;
-    if (k == "mel" || k == "mel_db") slot->mel = std::make_unique<MelSpectrogram>(sr, spec_.stft, spec_.mel);
-    if (k == "mel_amp_db") slot->mel = std::make_unique<MelSpectrogram>(sr, spec_.stft, spec_.mel, 1.0);
-    if (k == "mfcc" || k == "delta") {
-      MfccOptions o;
-      o.n_mfcc = spec_.n_mfcc;
-      o.stft = spec_.stft;
-      o.mel = spec_.mel;
-      o.db = spec_.db;
-      slot->mfcc = std::make_unique<MfccExtractor>(sr, o);
-    }
-    if (k == "stft") slot->stft = std::make_unique<Stft>(spec_.stft);
+  if (const auto it = per_rate_.find(sr); it != per_rate_.end()) return *it->second;
+  // Built completely before it is kept: a setup that throws (fmax above this
+  // rate's Nyquist, say) leaves nothing half-made for the next file to use.
+  auto made = std::make_unique<PerRate>();
+  const std::string& k = spec_.kind;
+  if (k == "mel" || k == "mel_db") made->mel = std::make_unique<MelSpectrogram>(sr, spec_.stft, spec_.mel);
+  if (k == "mel_amp_db") made->mel = std::make_unique<MelSpectrogram>(sr, spec_.stft, spec_.mel, 1.0);
+  if (k == "mfcc" || k == "delta") {
+    MfccOptions o;
+    o.n_mfcc = spec_.n_mfcc;
+    o.stft = spec_.stft;
+    o.mel = spec_.mel;
+    o.db = spec_.db;
+    made->mfcc = std::make_unique<MfccExtractor>(sr, o);
   }
-  return *slot;
+  if (k == "stft") made->stft = std::make_unique<Stft>(spec_.stft);
+  return *per_rate_.emplace(sr, std::move(made)).first->second;
 }
 
 Matrix FeatureExtractor::operator()(std::span<const float> y, int sr) const {

@@ -15,6 +15,22 @@
 
 namespace ser::dsp {
 
+// A feature setting out of its range. key() is the setting's config name
+// ("hop", "n_fft"), so a config can point at its line and a command line at
+// its option; the message says the allowed range.
+class SettingError : public std::invalid_argument {
+ public:
+  SettingError(std::string key, const std::string& what) : std::invalid_argument(what), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+// Ranges of the settings (beyond them a setting is a typo, not research).
+inline constexpr int kMaxFft = 1 << 16;
+inline constexpr int kMaxMels = 1024;
+
 struct FeatureSpec {
   // mfcc, mel, mel_db, mel_amp_db (amplitude_to_db of the mel of |STFT|, the
   // deepeshdm pipeline), stft, zcr, rms, chroma, delta
@@ -29,7 +45,8 @@ struct FeatureSpec {
   // Rows of the feature for these settings (n_mfcc, n_mels, 1 + n_fft/2, 12 or 1).
   int64_t rows() const;
   static const std::vector<std::string>& kinds();
-  // Throws std::invalid_argument for an unknown kind or inconsistent settings.
+  // Throws SettingError for an unknown kind, a setting out of range or
+  // settings that contradict each other.
   void validate() const;
   // "kind=mfcc;sr=22050;n_fft=2048;..." with every field that affects the values.
   std::string canonical() const;

@@ -3,8 +3,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <filesystem>
+#include <set>
+#include <sstream>
 
+#include "common/input_file.hpp"
 #include "common/rng.hpp"
 #include "common/text.hpp"
 #include "nn/sequential.hpp"
@@ -74,9 +79,18 @@ class Fields {
     for (const auto& x : v) out.push_back(x.as<std::string>());
     return out;
   }
+  // A value within [lo, hi]; NaN, infinities and anything outside are
+  // refused with the allowed range in the message.
   template <typename T>
-  void check(const std::string& key, bool ok, const std::string& what) const {
-    if (!ok) fail_key(key, what);
+  T get_in(const std::string& key, T fallback, T lo, T hi, const std::string& meaning = "") const {
+    const T v = get<T>(key, fallback);
+    if (!(v >= lo && v <= hi)) {
+      std::ostringstream m;
+      m << "must be between " << lo << " and " << hi << meaning << ", got ";
+      if (has(key)) m << node_[key].template as<std::string>(); else m << v;
+      fail_key(key, m.str());
+    }
+    return v;
   }
 
  private:
@@ -85,6 +99,19 @@ class Fields {
   const std::string& file_;
   std::vector<std::string> known_;
 };
+
+// "3" as a list index; anything else is refused naming the key.
+size_t list_index(const std::string& key, const std::string& part, size_t size) {
+  size_t idx = 0;
+  const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), idx);
+  if (ec != std::errc() || end != part.data() + part.size())
+    throw ConfigError("--set " + key + ": '" + part + "' names an element of a list; give its position (0 to " +
+                      std::to_string(size ? size - 1 : 0) + "), as in model.layers.2.units");
+  if (idx >= size)
+    throw ConfigError("--set " + key + ": index " + part + " is past the end of the list (" + std::to_string(size) +
+                      " elements)");
+  return idx;
+}
 
 void apply_override(YAML::Node root, const std::string& assignment) {
   const size_t eq = assignment.find('=');
@@ -104,20 +131,27 @@ void apply_override(YAML::Node root, const std::string& assignment) {
     YAML::Node cur = chain.back();
     YAML::Node next;
     if (cur.IsSequence()) {
-      const size_t idx = std::stoul(parts[i]);
-      if (idx >= cur.size()) throw ConfigError("--set " + key + ": index " + parts[i] + " is past the end of the list");
-      next.reset(cur[idx]);
+      next.reset(cur[list_index(key, parts[i], cur.size())]);
+    } else if (cur.IsScalar()) {
+      throw ConfigError("--set " + key + ": '" + (i > 0 ? parts[i - 1] : key) + "' is a single value, it has no '" +
+                        parts[i] + "'");
     } else {
       next.reset(cur[parts[i]]);
     }
     chain.push_back(next);
   }
   YAML::Node parent = chain.back();
-  YAML::Node parsed = YAML::Load(value);
+  YAML::Node parsed;
+  try {
+    parsed = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("--set " + assignment + ": the value is not valid YAML (" + e.msg + ")");
+  }
   if (parent.IsSequence()) {
-    const size_t idx = std::stoul(parts.back());
-    if (idx >= parent.size()) throw ConfigError("--set " + key + ": index past the end of the list");
-    parent[idx] = parsed;
+    parent[list_index(key, parts.back(), parent.size())] = parsed;
+  } else if (parent.IsScalar()) {
+    throw ConfigError("--set " + key + ": '" + (parts.size() > 1 ? parts[parts.size() - 2] : key) +
+                      "' is a single value, it has no '" + parts.back() + "'");
   } else {
     parent[parts.back()] = parsed;
   }
@@ -159,49 +193,107 @@ dsp::FeatureSpec feature_spec(const Fields& f, const std::string& kind) {
     f.fail_key("db_ref", "must be value, min or max");
   try {
     s.validate();
-  } catch (const std::invalid_argument& e) {
-    f.fail_key("kind", std::string("is not usable: ") + e.what());
+  } catch (const dsp::SettingError& e) {
+    // "hop must be ..." is said as "features.hop must be ..." at hop's line.
+    std::string what = e.what();
+    if (what.rfind(e.key() + " ", 0) == 0) what.erase(0, e.key().size() + 1);
+    f.fail_key(e.key(), what);
   }
   return s;
 }
 
-std::string layer_value(const YAML::Node& v) {
+std::string layer_value(const YAML::Node& v, const std::string& where, const std::string& file) {
   if (v.IsScalar()) return v.as<std::string>();
   std::string out;  // [3, 5] -> "3x5"
-  for (const auto& x : v) {
-    if (!out.empty()) out.push_back('x');
-    out += x.as<std::string>();
-  }
+  if (v.IsSequence())
+    for (const auto& x : v) {
+      if (!x.IsScalar()) break;
+      if (!out.empty()) out.push_back('x');
+      out += x.as<std::string>();
+    }
+  if (out.empty())
+    throw ConfigError(file + ":" + std::to_string(v.Mark().line + 1) + ": " + where +
+                      " must be a value or a list of values, such as 3 or [3, 5]");
   return out;
 }
+
+// yaml-cpp keeps the first of two equal keys and drops the other without a
+// word; a config that says `epochs` twice is a mistake we name.
+void refuse_duplicate_keys(const YAML::Node& node, const std::string& file) {
+  if (node.IsMap()) {
+    std::map<std::string, int> seen;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) continue;
+      const std::string key = kv.first.Scalar();
+      const int line = kv.first.Mark().line + 1;
+      if (const auto [it, fresh] = seen.emplace(key, line); !fresh)
+        throw ConfigError(file + ":" + std::to_string(line) + ": key '" + key + "' is given twice (first at line " +
+                          std::to_string(it->second) + "); keep one");
+      refuse_duplicate_keys(kv.second, file);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& x : node) refuse_duplicate_keys(x, file);
+  }
+}
+
+// A run's folder is <output>/<name>/...: a name must stay one folder below `output`.
+bool plain_folder_name(const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.size() > 200) return false;
+  return std::all_of(name.begin(), name.end(), [](unsigned char ch) {
+    return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.' || ch == '+' || ch == '=' || ch == ',';
+  });
+}
+
+ExperimentConfig read_config(YAML::Node root, const std::string& path, const std::vector<std::string>& overrides,
+                             const std::string& data_dir);
 
 }  // namespace
 
 ExperimentConfig load_config(const std::string& path, const std::vector<std::string>& overrides,
                              const std::string& data_dir) {
+  std::string text;
+  try {
+    text = read_input_file(path, "config file", kMaxConfigBytes);
+  } catch (const InputFileError& e) {
+    throw ConfigError(e.what());
+  }
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError(path + ": cannot open the config file");
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
+  refuse_duplicate_keys(root, path);
+  try {
+    return read_config(root, path, overrides, data_dir);
+  } catch (const YAML::Exception& e) {
+    // A value of an unexpected shape that yaml-cpp cannot convert (a list where a name belongs, say).
+    throw ConfigError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg +
+                      " (check the value's type against configs/*.yaml)");
+  }
+}
+
+namespace {
+
+ExperimentConfig read_config(YAML::Node root, const std::string& path, const std::vector<std::string>& overrides,
+                             const std::string& data_dir) {
   for (const auto& o : overrides) apply_override(root, o);
 
   ExperimentConfig c;
   c.source = path;
   c.overrides = overrides;
-  if (!overrides.empty()) {
-    YAML::Emitter resolved;
-    resolved << root;
-    c.resolved_yaml = std::string(resolved.c_str()) + "\n";
-  }
+  YAML::Emitter resolved;
+  resolved << root;
+  c.fingerprint = fnv1a(resolved.c_str());
+  if (!overrides.empty()) c.resolved_yaml = std::string(resolved.c_str()) + "\n";
   const Fields top(root, "", path,
                    {"name", "seed", "threads", "data", "features", "augmentation", "model", "training", "output"});
   c.name = top.need<std::string>("name");
+  if (!plain_folder_name(c.name))
+    top.fail_key("name", "must be a plain folder name (letters, digits and _ - . + = ,), got '" + c.name +
+                             "': runs go to <output>/<name>/");
   c.seed = top.get<uint64_t>("seed", 42);
-  c.threads = top.get<int>("threads", 0);
+  c.threads = top.get_in<int>("threads", 0, 0, 1024, " (0: all cores)");
   c.output = top.get<std::string>("output", "runs");
 
   // data
@@ -215,6 +307,9 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
     if (std::find(known_corpora.begin(), known_corpora.end(), corpus) == known_corpora.end())
       data.fail_key(data.has("corpora") ? "corpora" : "corpus",
                     "names unknown corpus '" + corpus + "' (tess, ravdess, savee, cremad, folders, fer2013, mnist)");
+  c.data.song = data.get<bool>("song", true);
+  if (data.has("song") && std::find(c.data.corpora.begin(), c.data.corpora.end(), "ravdess") == c.data.corpora.end())
+    data.fail_key("song", "chooses RAVDESS's sung files; the data has no ravdess corpus");
   if (data.has("root")) {
     if (c.data.corpora.size() > 1) data.fail_key("root", "is for one corpus; give roots: {tess: ..., ravdess: ...}");
     c.data.roots[c.data.corpora[0]] = data.need<std::string>("root");
@@ -244,13 +339,13 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
     const std::vector<std::string> kinds = {"random", "speaker", "word", "kfold", "loso", "partition"};
     if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
       split.fail_key("kind", "must be random, speaker, word, kfold, loso or partition (the corpus's own train/test)");
-    s.test = split.get<double>("test", 0.25);
-    s.validation = split.get<double>("validation", 0.0);
-    s.train = split.get<double>("train", 1.0 - s.test - s.validation);
-    if (s.train <= 0 || s.test < 0 || s.validation < 0 || std::abs(s.train + s.validation + s.test - 1.0) > 1e-9)
-      split.fail(data.at("split"), "train, validation and test must be >= 0 and add up to 1");
-    s.folds = split.get<int>("folds", 5);
-    if (s.kind == "kfold" && s.folds < 2) split.fail_key("folds", "must be >= 2");
+    s.test = split.get_in<double>("test", 0.25, 0.0, 1.0);
+    s.validation = split.get_in<double>("validation", 0.0, 0.0, 1.0);
+    s.train = split.get_in<double>("train", 1.0 - s.test - s.validation, 0.0, 1.0);
+    // Written so that NaN fails too.
+    if (!(s.train > 0 && std::abs(s.train + s.validation + s.test - 1.0) <= 1e-9))
+      split.fail(data.at("split"), "train, validation and test must be >= 0 and add up to 1 (train > 0)");
+    s.folds = split.get_in<int>("folds", 5, 2, 1000);
     s.by = split.get<std::string>("by", s.kind == "loso" ? "speaker" : "none");
     if (s.by != "none" && s.by != "speaker" && s.by != "word") split.fail_key("by", "must be none, speaker or word");
     if (s.kind == "loso" && s.by == "none") split.fail_key("by", "must be speaker or word for loso (leave one group out)");
@@ -272,7 +367,7 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
                    "names unknown feature '" + k + "' (mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta)");
       c.features.sets.push_back(feature_spec(f, k));
     }
-    c.features.frames = f.get<int>("frames", 0);
+    c.features.frames = f.get_in<int>("frames", 0, 0, kMaxFrames);
     c.features.layout = f.get<std::string>("layout", "flat");
     c.features.scaling = f.get<std::string>("scaling", "standardize");
     const std::vector<std::string> layouts = {"flat", "stacked", "image", "sequence", "pooled", "mean"};
@@ -304,10 +399,13 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
     if (!l.IsMap() || !l["type"].IsDefined())
       throw ConfigError(path + ":" + std::to_string(l.Mark().line + 1) + ": " + where +
                         ": each layer is a mapping with a 'type', for example {type: dense, units: 64}");
+    if (!l["type"].IsScalar())
+      throw ConfigError(path + ":" + std::to_string(l.Mark().line + 1) + ": " + where +
+                        ": type must be a layer name such as dense or conv1d");
     nn::LayerSpec spec(l["type"].as<std::string>());
     for (const auto& kv : l) {
       const std::string key = kv.first.as<std::string>();
-      if (key != "type") spec.set(key, layer_value(kv.second));
+      if (key != "type") spec.set(key, layer_value(kv.second, where + "." + key, path));
     }
     c.layers.push_back(spec);
     c.layer_lines.push_back(l.Mark().line + 1);
@@ -321,13 +419,11 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
     TrainingConfig& tc = c.training;
     if (t.get<std::string>("loss", "cross_entropy") != "cross_entropy")
       t.fail_key("loss", "must be cross_entropy (the only loss the classifiers use)");
-    tc.batch_size = t.get<int>("batch_size", 32);
-    tc.epochs = t.get<int>("epochs", 50);
-    if (tc.batch_size < 1) t.fail_key("batch_size", "must be >= 1");
-    if (tc.epochs < 1) t.fail_key("epochs", "must be >= 1");
+    tc.batch_size = t.get_in<int>("batch_size", 32, 1, 1 << 16);
+    tc.epochs = t.get_in<int>("epochs", 50, 1, kMaxEpochs);
     tc.best_on_validation = t.get<bool>("best_on_validation", true);
-    tc.checkpoint_every = t.get<int>("checkpoint_every", 1);
-    tc.clip_norm = t.get<double>("clip_norm", 0.0);
+    tc.checkpoint_every = t.get_in<int>("checkpoint_every", 1, 0, kMaxEpochs, " (0: no checkpoints)");
+    tc.clip_norm = t.get_in<double>("clip_norm", 0.0, 0.0, 1e6, " (0: no clipping)");
     tc.class_weights = t.get<bool>("class_weights", false);
     if (t.has("optimizer")) {
       const Fields o(t.at("optimizer"), "training.optimizer", path,
@@ -336,27 +432,27 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
       oc.name = o.get<std::string>("name", "adam");
       if (oc.name != "adam" && oc.name != "sgd" && oc.name != "rmsprop")
         o.fail_key("name", "must be adam, sgd or rmsprop");
-      oc.lr = o.get<double>("lr", oc.name == "sgd" ? 0.01 : 1e-3);
-      if (!(oc.lr > 0)) o.fail_key("lr", "must be > 0");
-      oc.beta1 = o.get<double>("beta1", 0.9);
-      oc.beta2 = o.get<double>("beta2", 0.999);
-      oc.epsilon = o.get<double>("epsilon", 1e-7);
-      oc.momentum = o.get<double>("momentum", 0.0);
+      oc.lr = o.get_in<double>("lr", oc.name == "sgd" ? 0.01 : 1e-3, 1e-12, 10.0);
+      // The moments' decay rates must stay below 1: at 1 Adam's bias correction divides by zero.
+      oc.beta1 = o.get_in<double>("beta1", 0.9, 0.0, 0.999999);
+      oc.beta2 = o.get_in<double>("beta2", 0.999, 0.0, 0.999999);
+      oc.epsilon = o.get_in<double>("epsilon", 1e-7, 1e-30, 1.0);
+      oc.momentum = o.get_in<double>("momentum", 0.0, 0.0, 0.999999);
       oc.nesterov = o.get<bool>("nesterov", false);
-      oc.rho = o.get<double>("rho", 0.9);
+      oc.rho = o.get_in<double>("rho", 0.9, 0.0, 0.999999);
     }
     if (t.has("schedule")) {
       const Fields s(t.at("schedule"), "training.schedule", path, {"kind", "factor", "step", "patience"});
       tc.schedule = s.get<std::string>("kind", "none");
       if (tc.schedule != "none" && tc.schedule != "step" && tc.schedule != "plateau")
         s.fail_key("kind", "must be none, step or plateau");
-      tc.schedule_factor = s.get<double>("factor", 0.1);
-      tc.schedule_step = s.get<int>("step", 10);
-      tc.schedule_patience = s.get<int>("patience", 5);
+      tc.schedule_factor = s.get_in<double>("factor", 0.1, 1e-6, 1.0);
+      tc.schedule_step = s.get_in<int>("step", 10, 1, kMaxEpochs);
+      tc.schedule_patience = s.get_in<int>("patience", 5, 0, kMaxEpochs);
     }
     if (t.has("early_stopping")) {
       const Fields e(t.at("early_stopping"), "training.early_stopping", path, {"patience"});
-      tc.early_stopping_patience = e.get<int>("patience", 10);
+      tc.early_stopping_patience = e.get_in<int>("patience", 10, 0, kMaxEpochs, " (0: off)");
     }
   }
   if (top.has("augmentation")) {
@@ -371,15 +467,15 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
       const Fields r(copies[i], "augmentation.copies[" + std::to_string(i) + "]", path,
                      {"stretch", "pitch", "shift_seconds", "gain_db", "noise", "snr_db"});
       datasets::AugmentRecipe recipe;
-      recipe.stretch = r.get<double>("stretch", 1.0);
-      recipe.pitch = r.get<double>("pitch", 0.0);
-      recipe.shift_seconds = r.get<double>("shift_seconds", 0.0);
-      recipe.gain_db = r.get<double>("gain_db", 0.0);
-      recipe.noise = r.get<double>("noise", 0.0);
-      recipe.snr_db = r.get<double>("snr_db", 0.0);
-      if (!(recipe.stretch > 0)) r.fail_key("stretch", "must be > 0 (1 keeps the speed)");
-      if (recipe.shift_seconds < 0 || recipe.gain_db < 0 || recipe.noise < 0)
-        r.fail(copies[i], "shift_seconds, gain_db and noise must be >= 0");
+      // Ranges past which a recipe stops being augmentation: a stretch of
+      // 0.01 makes every file 100 times longer, a pitch of 1000 semitones
+      // asks for gigabytes, a gain of 1e6 dB gives infinities.
+      recipe.stretch = r.get_in<double>("stretch", 1.0, 0.1, 10.0, " (1 keeps the speed)");
+      recipe.pitch = r.get_in<double>("pitch", 0.0, -24.0, 24.0, " semitones");
+      recipe.shift_seconds = r.get_in<double>("shift_seconds", 0.0, 0.0, 60.0);
+      recipe.gain_db = r.get_in<double>("gain_db", 0.0, 0.0, 60.0);
+      recipe.noise = r.get_in<double>("noise", 0.0, 0.0, 10.0, " (times the peak)");
+      recipe.snr_db = r.get_in<double>("snr_db", 0.0, -30.0, 120.0, " dB (0: none)");
       if (recipe.identity()) r.fail(copies[i], "changes nothing: give stretch, pitch, shift_seconds, gain_db, noise or snr_db");
       c.augmentation.copies.push_back(recipe);
     }
@@ -402,6 +498,8 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
   }
   return c;
 }
+
+}  // namespace
 
 nn::Shape model_input_shape(const ExperimentConfig& c) {
   const std::string& corpus = c.data.corpora.front();

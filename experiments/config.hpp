@@ -37,6 +37,7 @@ struct DataConfig {
   std::map<std::string, std::string> roots;  // per corpus; default $SER_DATA/<corpus>
   std::string labels = "emotion";            // emotion | speaker_emotion (TESS) | common
   std::string calm = "neutral";              // labels: common, RAVDESS calm: neutral | keep | drop
+  bool song = true;                          // RAVDESS: include the sung files (vocal channel 02)
   SplitConfig split;
 };
 
@@ -85,7 +86,13 @@ struct ExperimentConfig {
   std::string output = "runs";
   std::vector<std::string> overrides;  // the --set key=value given, as recorded in a run
   std::string resolved_yaml;           // with overrides: the file's YAML with them applied (else empty)
+  uint64_t fingerprint = 0;            // of the config as resolved: a checkpoint must have the same
 };
+
+// A config is a few kilobytes; anything beyond this is not one.
+inline constexpr uint64_t kMaxConfigBytes = uint64_t{4} << 20;
+inline constexpr int kMaxEpochs = 1000000;
+inline constexpr int kMaxFrames = 1000000;
 
 // Reads and validates `path`, after applying `overrides` ("training.epochs=5",
 // "model.layers.2.filters=64"). `data_dir` is where corpora without a root

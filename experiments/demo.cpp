@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 #include <vector>
 
@@ -53,6 +54,15 @@ const std::vector<std::string> kWords = {
     "food", "gas",   "gin",   "goose"};
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+// The first file of each folder (a class, in both the demo corpus and TESS), in folder order.
+std::vector<std::string> one_file_per_folder(const std::vector<std::string>& files) {
+  std::map<std::string, std::string> first;
+  for (const auto& f : files) first.emplace(fs::path(f).parent_path().filename().string(), f);
+  std::vector<std::string> out;
+  for (const auto& [folder, file] : first) out.push_back(file);
+  return out;
+}
 
 const char* kDemoConfig = R"(# ser demo: the synthetic espeak-ng corpus, 4 emotions x 5 voices x 40
 # words. Tested on a voice the model never heard (a speaker-independent
@@ -150,19 +160,16 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out) {
   }
   const ExperimentConfig c = load_config(config_path, overrides, o.data_dir);
   const std::string run_dir = (fs::path(o.out_dir) / "run").string();
-  fs::remove_all(run_dir);  // a demo starts afresh; its features stay cached
-  const TrainResult r = train_experiment(c, run_dir, out, (fs::path(o.out_dir) / "cache").string());
+  // A demo starts afresh (its features stay cached).
+  const TrainResult r = train_experiment(c, run_dir, out, (fs::path(o.out_dir) / "cache").string(), RunStart::replace);
 
-  // The saved model, used as a researcher would: one file in, an emotion out.
+  // The saved model, used as a researcher would: one file in, an emotion out,
+  // on test files only (for the synthetic corpus, a voice it never heard).
   EmotionPredictor predictor(run_dir);
-  out << "\npredictions of the saved model (ser predict --model " << run_dir << " FILE):\n";
-  if (!tess) {
-    const std::string corpus = (fs::path(o.out_dir) / "corpus").string();
-    for (const auto& style : kStyles) {
-      const std::string file = (fs::path(corpus) / style.emotion / "us_goose.wav").string();
-      const auto p = predictor.predict(file);
-      out << "  " << file << ": " << p.emotion << " (" << p.probability << ")\n";
-    }
+  out << "\npredictions of the saved model on held-out test files (ser predict --model " << run_dir << " FILE):\n";
+  for (const std::string& file : one_file_per_folder(r.test_files)) {
+    const auto p = predictor.predict(file);
+    out << "  " << file << ": " << p.emotion << " (" << p.probability << ")\n";
   }
   out << "\ntest accuracy " << r.test_accuracy << ", macro-F1 " << r.test_macro_f1 << " in " << r.seconds << " s\n"
       << "run directory: " << run_dir << " (config.yaml, run.json, history.csv, metrics.json, model.sermodel)\n";

@@ -53,8 +53,13 @@ dsp::FeatureSpec feature_spec_from(const ArgParser& p) {
   spec.db.top_db = p.text("--top-db") == "none" ? -1.0 : p.number("--top-db");
   try {
     spec.validate();
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+  } catch (const dsp::SettingError& e) {
+    // "hop must be ..." is said as "--hop must be ...": the option the user typed.
+    std::string option = e.key() == "sample_rate" ? "--sr" : "--" + e.key();
+    std::replace(option.begin(), option.end(), '_', '-');
+    std::string what = e.what();
+    if (what.rfind(e.key() + " ", 0) == 0) what = option + what.substr(e.key().size());
+    throw UsageError(what);
   }
   return spec;
 }

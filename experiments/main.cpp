@@ -114,7 +114,8 @@ int train(const std::vector<std::string>& args) {
   p.positional("CONFIG", "an experiment YAML file, e.g. configs/tess_cnn1d_mfcc.yaml")
       .option("--out", "DIR", "the run directory (default: <output>/<name>/<date-time>)")
       .option("--set", "KEY=VALUE", "override a config value (repeatable)")
-      .option("--cache", "DIR", "feature cache (default: <output>/cache)");
+      .option("--cache", "DIR", "feature cache (default: <output>/cache)")
+      .flag("--force", "when --out already holds a run, delete it and start afresh (without it, ser refuses)");
   if (!p.parse(args)) return 0;
   const auto config = ser::experiments::load_config(p.positionals()[0], p.all("--set"), data_dir_setting());
   std::string out = p.maybe("--out").value_or("");
@@ -122,7 +123,8 @@ int train(const std::vector<std::string>& args) {
     out = config.output + "/" + config.name + "/" + timestamp();
   }
   const std::string cache = p.maybe("--cache").value_or(config.output + "/cache");
-  const auto r = ser::experiments::train_experiment(config, out, std::cout, cache);
+  const auto start = p.flag_set("--force") ? ser::experiments::RunStart::replace : ser::experiments::RunStart::fresh;
+  const auto r = ser::experiments::train_experiment(config, out, std::cout, cache, start);
   print_run_written(r.run_dir);
   return 0;
 }
@@ -287,6 +289,15 @@ int main(int argc, char** argv) {
   } catch (const ser::experiments::UsageError& e) {
     std::cerr << "ser " << command << ": " << e.what() << "\nRun 'ser " << command << " --help' for the options.\n";
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "ser " << command << ": error: out of memory. A setting asks for more than this machine has "
+              << "(a model's size, a batch size, a feature's length?); lower it, or run on a machine with more memory\n";
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "ser " << command << ": error: " << e.code().message() << ": '" << e.path1().string() << "'"
+              << (e.path2().empty() ? "" : " and '" + e.path2().string() + "'")
+              << " (check that the folder exists, is writable and has free space)\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "ser " << command << ": error: " << e.what() << "\n";
     return 1;

@@ -27,6 +27,11 @@ Metrics evaluate(const std::vector<int32_t>& truth, const std::vector<int32_t>& 
   m.accuracy = truth.empty() ? 0.0 : static_cast<double>(correct) / n;
   m.macro.label = "macro avg";
   m.weighted.label = "weighted avg";
+  int present = 0;  // classes in the truth or the predictions: sklearn's labels
+  std::vector<bool> seen(labels.size(), false);
+  for (size_t i = 0; i < truth.size(); ++i)
+    seen[static_cast<size_t>(truth[i])] = seen[static_cast<size_t>(predicted[i])] = true;
+  for (bool s : seen) present += s;
   for (int32_t c = 0; c < C; ++c) {
     const auto k = static_cast<size_t>(c);
     int64_t predicted_c = 0, support = 0;
@@ -42,9 +47,11 @@ Metrics evaluate(const std::vector<int32_t>& truth, const std::vector<int32_t>& 
     s.recall = support ? tp / static_cast<double>(support) : 0.0;
     s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
     m.classes.push_back(s);
-    m.macro.precision += s.precision / C;
-    m.macro.recall += s.recall / C;
-    m.macro.f1 += s.f1 / C;
+    if (seen[k]) {
+      m.macro.precision += s.precision / present;
+      m.macro.recall += s.recall / present;
+      m.macro.f1 += s.f1 / present;
+    }
     if (n > 0) {
       const double w = static_cast<double>(support) / n;
       m.weighted.precision += w * s.precision;

@@ -3,7 +3,9 @@
 // precision / recall / F1 / support, macro and weighted averages, and the
 // confusion matrix (rows: true class, columns: predicted). A class that is
 // never predicted (or never present) gets precision (recall) 0, as sklearn's
-// zero_division default.
+// zero_division default. A class absent from both the truth and the
+// predictions is listed (support 0) but left out of the macro average, as
+// sklearn leaves it out of its report (its labels are those seen).
 
 #include <cstdint>
 #include <string>

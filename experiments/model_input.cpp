@@ -1,5 +1,6 @@
 #include "experiments/model_input.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -10,6 +11,42 @@ namespace ser::experiments {
 
 namespace {
 constexpr char kFormat[] = "ser-model-input-1";
+const std::vector<std::string> kLayouts = {"flat", "stacked", "image", "sequence", "pooled", "mean"};
+const std::vector<std::string> kScalings = {"standardize", "per_file", "minmax_per_frame", "none"};
+constexpr int kMaxFrames = 1000000;
+
+bool one_of(const std::string& v, const std::vector<std::string>& known) {
+  return std::find(known.begin(), known.end(), v) != known.end();
+}
+}  // namespace
+
+void ModelInput::validate() const {
+  using dsp::SettingError;
+  if (sets.empty()) throw SettingError("kinds", "kinds must name at least one feature");
+  if (!one_of(layout, kLayouts))
+    throw SettingError("layout", "layout must be flat, stacked, image, sequence, pooled or mean, got '" + layout + "'");
+  if (!one_of(scaling, kScalings))
+    throw SettingError("scaling",
+                       "scaling must be standardize, per_file, minmax_per_frame or none, got '" + scaling + "'");
+  const bool pooled = layout == "pooled" || layout == "mean";
+  if (frames < 0 || frames > kMaxFrames || (!pooled && frames < 1))
+    throw SettingError("frames", "frames must be between 1 and " + std::to_string(kMaxFrames) + " for the " + layout +
+                                     " layout (models need fixed sizes), got " + std::to_string(frames));
+  if (scaling == "minmax_per_frame" && layout != "image")
+    throw SettingError("scaling", "scaling minmax_per_frame scales the frames of an image; it needs layout: image");
+  if (scaling == "per_file" && pooled)
+    throw SettingError("scaling",
+                       "scaling per_file normalises each feature over a file's frames; pooled and mean layouts have none");
+  if (mean.size() != scale.size())
+    throw SettingError("mean", "mean and scale statistics have " + std::to_string(mean.size()) + " and " +
+                                   std::to_string(scale.size()) + " values");
+  if (!mean.empty() && static_cast<int64_t>(mean.size()) != sample_shape().numel())
+    throw SettingError("mean", "standardisation statistics have " + std::to_string(mean.size()) +
+                                   " values for an input of " + std::to_string(sample_shape().numel()));
+  for (size_t i = 0; i < mean.size(); ++i)
+    if (!std::isfinite(mean[i]) || !(scale[i] > 0 && std::isfinite(scale[i])))
+      throw SettingError("mean", "standardisation statistic " + std::to_string(i) + " is not usable (mean " +
+                                     std::to_string(mean[i]) + ", scale " + std::to_string(scale[i]) + ")");
 }
 
 int64_t ModelInput::feature_rows() const {
@@ -146,6 +183,11 @@ ModelInput ModelInput::parse(const std::string& text, const std::string& source)
   } catch (const std::exception& e) {
     throw std::invalid_argument(source + ": the model's feature settings cannot be read (" + e.what() +
                                 "); was it trained by `ser train`?");
+  }
+  try {
+    m.validate();
+  } catch (const dsp::SettingError& e) {
+    throw std::invalid_argument(source + ": the model's " + e.what() + "; the model file is damaged or was not written by `ser train`");
   }
   if (m.scaling == "standardize" && static_cast<int64_t>(m.mean.size()) != m.sample_shape().numel())
     throw std::invalid_argument(source + ": the model's standardisation statistics have " +

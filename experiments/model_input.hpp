@@ -29,6 +29,11 @@ struct ModelInput {
   std::string scaling = "standardize";
   std::vector<double> mean, scale;      // standardize: per input value, fitted on the training rows
 
+  // Throws dsp::SettingError (key: layout, scaling, frames, mean) for an
+  // unknown layout or scaling, a combination that cannot work, or statistics
+  // that do not fit the input: a model file that says "scaling: banana" must
+  // not be used as if it said something.
+  void validate() const;
   int64_t feature_rows() const;
   nn::Shape sample_shape() const;
   // One sample's unscaled input from its feature matrices (one per set, in order).

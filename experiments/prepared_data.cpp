@@ -15,6 +15,7 @@ datasets::Corpus load_audio_corpora(const ExperimentConfig& c, std::ostream& log
   for (const auto& name : c.data.corpora) {
     datasets::AudioCorpusOptions o;
     o.tess_speaker_emotion = c.data.labels == "speaker_emotion";
+    o.ravdess_song = c.data.song;
     datasets::Corpus corpus = datasets::load_audio_corpus(name, c.data.roots.at(name), o);
     if (c.data.labels == "common") {
       auto map = datasets::default_label_map(name, c.data.calm == "neutral");

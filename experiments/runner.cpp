@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 #include "datasets/audio_corpora.hpp"
 #include "datasets/feature_cache.hpp"
 #include "datasets/fer2013.hpp"
@@ -22,6 +23,7 @@
 #include "datasets/mnist.hpp"
 #include "datasets/split.hpp"
 #include "dsp/fixed_length.hpp"
+#include "experiments/checkpoint.hpp"
 #include "experiments/metrics.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/progress.hpp"
@@ -75,120 +77,6 @@ std::vector<int32_t> labels_of(const PreparedData& p, const std::vector<size_t>&
   return y;
 }
 
-// Training state between epochs, as one blob: written atomically, so a kill
-// at any moment leaves the previous checkpoint or the new one.
-struct Checkpoint {
-  int epoch = 0;
-  std::string model, best_model, history;
-  std::vector<std::vector<float>> optimizer;
-  float lr = 0;
-  Rng::State shuffle{}, dropout{};
-  std::vector<size_t> order;
-  double best_val = -1;
-  int since_best = 0;
-  float plateau_best = 0;
-  int plateau_wait = 0, plateau_cooldown = 0;
-};
-
-class Blob {
- public:
-  template <typename T>
-  void put(const T& v) {
-    bytes.append(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  void put_bytes(const std::string& s) {
-    put<uint64_t>(s.size());
-    bytes += s;
-  }
-  template <typename T>
-  void put_vector(const std::vector<T>& v) {
-    put<uint64_t>(v.size());
-    bytes.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-  }
-  template <typename T>
-  T get() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, bytes.data() + at, sizeof(T));
-    at += sizeof(T);
-    return v;
-  }
-  std::string get_bytes() {
-    const auto n = get<uint64_t>();
-    need(n);
-    std::string s = bytes.substr(at, n);
-    at += n;
-    return s;
-  }
-  template <typename T>
-  std::vector<T> get_vector() {
-    const auto n = get<uint64_t>();
-    need(n * sizeof(T));
-    std::vector<T> v(n);
-    std::memcpy(v.data(), bytes.data() + at, n * sizeof(T));
-    at += n * sizeof(T);
-    return v;
-  }
-  void need(size_t n) const {
-    if (n > bytes.size() - at) throw std::runtime_error("checkpoint is truncated or damaged");
-  }
-  std::string bytes;
-  size_t at = 0;
-};
-
-constexpr char kCheckpointMagic[] = "SERCKPT1";
-
-std::string encode(const Checkpoint& c) {
-  Blob b;
-  b.bytes = kCheckpointMagic;
-  b.put<int32_t>(c.epoch);
-  b.put_bytes(c.model);
-  b.put_bytes(c.best_model);
-  b.put_bytes(c.history);
-  b.put<uint64_t>(c.optimizer.size());
-  for (const auto& v : c.optimizer) b.put_vector(v);
-  b.put(c.lr);
-  b.put(c.shuffle);
-  b.put(c.dropout);
-  b.put_vector(c.order);
-  b.put(c.best_val);
-  b.put<int32_t>(c.since_best);
-  b.put(c.plateau_best);
-  b.put<int32_t>(c.plateau_wait);
-  b.put<int32_t>(c.plateau_cooldown);
-  return b.bytes;
-}
-
-Checkpoint decode(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("no checkpoint at '" + path + "' (was the run started with ser train?)");
-  Blob b;
-  b.bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (b.bytes.compare(0, 8, kCheckpointMagic) != 0) throw std::runtime_error("'" + path + "' is not a checkpoint");
-  b.at = 8;
-  try {
-    Checkpoint c;
-    c.epoch = b.get<int32_t>();
-    c.model = b.get_bytes();
-    c.best_model = b.get_bytes();
-    c.history = b.get_bytes();
-    c.optimizer.resize(b.get<uint64_t>());
-    for (auto& v : c.optimizer) v = b.get_vector<float>();
-    c.lr = b.get<float>();
-    c.shuffle = b.get<Rng::State>();
-    c.dropout = b.get<Rng::State>();
-    c.order = b.get_vector<size_t>();
-    c.best_val = b.get<double>();
-    c.since_best = b.get<int32_t>();
-    c.plateau_best = b.get<float>();
-    c.plateau_wait = b.get<int32_t>();
-    c.plateau_cooldown = b.get<int32_t>();
-    return c;
-  } catch (const std::runtime_error& e) {
-    throw std::runtime_error("'" + path + "': " + e.what());
-  }
-}
-
 std::string command_output(const std::string& cmd) {
   std::string out;
   if (FILE* f = ::popen(cmd.c_str(), "r")) {
@@ -209,6 +97,43 @@ std::string cpu_model() {
 }
 }  // namespace
 
+namespace {
+// The corpus's own parts: FER2013's train/ and test/ folders, or the CSV's
+// Usage. data.split.validation carves a stratified, seeded share of the
+// training part for validation; without it the CSV's PrivateTest rows are
+// the validation part.
+datasets::Split partition_split(const ExperimentConfig& c, const datasets::Corpus& corpus) {
+  datasets::Split out;
+  std::vector<size_t> private_test;
+  for (size_t i = 0; i < corpus.samples.size(); ++i) {
+    const std::string& p = corpus.samples[i].partition;
+    if (p == "train" || p == "Training") out.train.push_back(i);
+    else if (p == "test" || p == "PublicTest") out.test.push_back(i);
+    else if (p == "PrivateTest") private_test.push_back(i);
+  }
+  if (out.train.empty() || out.test.empty())
+    throw ConfigError(c.source + ": data.split.kind partition needs a corpus with its own train and test parts "
+                      "(FER2013 folders or CSV)");
+  const double share = c.data.split.validation;
+  if (share <= 0) {
+    out.validation = std::move(private_test);
+    return out;
+  }
+  // Only the training part is split, so the test part stays exactly the corpus's.
+  datasets::Corpus train;
+  train.labels = corpus.labels;
+  for (size_t i : out.train) train.samples.push_back(corpus.samples[i]);
+  const datasets::Split inner = datasets::stratified_split(train, {1.0 - share, share, 0.0}, c.seed);
+  datasets::Split split;
+  for (size_t i : inner.train) split.train.push_back(out.train[i]);
+  for (size_t i : inner.validation) split.validation.push_back(out.train[i]);
+  split.test = std::move(out.test);
+  std::sort(split.train.begin(), split.train.end());
+  std::sort(split.validation.begin(), split.validation.end());
+  return split;
+}
+}  // namespace
+
 datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& given) {
   const SplitConfig& s = c.data.split;
   datasets::Corpus rows;
@@ -217,7 +142,7 @@ datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& giv
     // test file land in training. Kept to show the leak, never the default.
     rows = given;
     for (size_t i = 0; i < rows.samples.size(); ++i) {
-      rows.samples[i].path += "#" + std::to_string(i);
+      rows.samples[i].path.append(1, '#').append(std::to_string(i));
       rows.samples[i].source.clear();
     }
   }
@@ -232,19 +157,7 @@ datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& giv
     }
     return out;
   }
-  if (s.kind == "partition") {  // the corpus's own: FER2013 train/ and test/ folders, or the CSV's Usage
-    datasets::Split out;
-    for (size_t i = 0; i < corpus.samples.size(); ++i) {
-      const std::string& p = corpus.samples[i].partition;
-      if (p == "train" || p == "Training") out.train.push_back(i);
-      else if (p == "test" || p == "PublicTest") out.test.push_back(i);
-      else if (p == "PrivateTest") out.validation.push_back(i);
-    }
-    if (out.train.empty() || out.test.empty())
-      throw ConfigError(c.source + ": data.split.kind partition needs a corpus with its own train and test parts "
-                        "(FER2013 folders or CSV)");
-    return out;
-  }
+  if (s.kind == "partition") return partition_split(c, corpus);
   if (s.kind == "random") return datasets::stratified_split(corpus, r, c.seed);
   if (s.kind == "speaker") return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
   if (s.kind == "word") return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);
@@ -256,37 +169,38 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
                         const std::string& run_dir, std::ostream& log, bool resume);
 TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
                         std::ostream& log, bool resume);
+
+// RUN/config.yaml, config.resolved.yaml and run.json: the config as written and how it was run.
+void write_run_record(const ExperimentConfig& c, const std::string& run_dir) {
+  write_file_atomically((fs::path(run_dir) / "config.yaml").string(),
+                        read_input_file(c.source, "config file", kMaxConfigBytes));
+  if (!c.resolved_yaml.empty())  // what the run really used, for reading without applying run.json's overrides
+    write_file_atomically((fs::path(run_dir) / "config.resolved.yaml").string(), c.resolved_yaml);
+  utsname u{};
+  ::uname(&u);
+  nlohmann::ordered_json run;
+  run["name"] = c.name;
+  run["config"] = c.source;
+  run["overrides"] = c.overrides;
+  run["seed"] = c.seed;
+  run["threads"] = c.threads > 0 ? c.threads : omp_get_max_threads();
+  run["git_commit"] = command_output("git -C '" + std::string(SER_SOURCE_DIR) + "' rev-parse HEAD 2>/dev/null");
+  run["git_dirty"] =
+      !command_output("git -C '" + std::string(SER_SOURCE_DIR) + "' status --porcelain 2>/dev/null").empty();
+  run["machine"] = {{"system", u.sysname}, {"release", u.release}, {"arch", u.machine}, {"cpu", cpu_model()}};
+  run["compiler"] = __VERSION__;
+  write_file_atomically((fs::path(run_dir) / "run.json").string(), run.dump(2) + "\n");
+}
 }  // namespace
 
 TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_dir, std::ostream& log,
-                             const std::string& cache_dir, bool resume) {
+                             const std::string& cache_dir, RunStart start) {
   const auto t0 = std::chrono::steady_clock::now();
-  fs::create_directories(run_dir);
+  const RunFolder folder(run_dir, start);  // held (locked) until the run ends
   if (c.threads > 0) omp_set_num_threads(c.threads);
   const std::string cache = cache_dir.empty() ? (fs::path(run_dir).parent_path() / "cache").string() : cache_dir;
-
-  // The run's record: the config as written, and how it was run (kept as they are on resume).
-  if (!resume) {
-    std::ifstream in(c.source);
-    write_file_atomically((fs::path(run_dir) / "config.yaml").string(),
-                          std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
-    if (!c.resolved_yaml.empty())  // what the run really used, for reading without applying run.json's overrides
-      write_file_atomically((fs::path(run_dir) / "config.resolved.yaml").string(), c.resolved_yaml);
-    utsname u{};
-    ::uname(&u);
-    nlohmann::ordered_json run;
-    run["name"] = c.name;
-    run["config"] = c.source;
-    run["overrides"] = c.overrides;
-    run["seed"] = c.seed;
-    run["threads"] = c.threads > 0 ? c.threads : omp_get_max_threads();
-    run["git_commit"] = command_output("git -C '" + std::string(SER_SOURCE_DIR) + "' rev-parse HEAD 2>/dev/null");
-    run["git_dirty"] =
-        !command_output("git -C '" + std::string(SER_SOURCE_DIR) + "' status --porcelain 2>/dev/null").empty();
-    run["machine"] = {{"system", u.sysname}, {"release", u.release}, {"arch", u.machine}, {"cpu", cpu_model()}};
-    run["compiler"] = __VERSION__;
-    write_file_atomically((fs::path(run_dir) / "run.json").string(), run.dump(2) + "\n");
-  }
+  const bool resume = start == RunStart::resume;
+  if (!resume) write_run_record(c, run_dir);  // kept as it is on resume
 
   const bool images = c.features.sets.empty();
   PreparedData p = images ? prepare_images(c)
@@ -312,39 +226,71 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
 
 namespace {
 
+// Scaling, fitted on the training rows only; the model file keeps the statistics.
+ModelInput fit_scaling(const ModelInput& features, const datasets::Split& split, PreparedData& p) {
+  ModelInput input = features;
+  const int64_t D = p.sample_shape.numel();
+  std::vector<float> train_rows;
+  if (input.scaling == "standardize")
+    for (size_t i : split.train)
+      train_rows.insert(train_rows.end(), p.x.begin() + static_cast<int64_t>(i) * D,
+                        p.x.begin() + static_cast<int64_t>(i + 1) * D);
+  input.fit(train_rows);
+  input.scale_rows(p.x);
+  return input;
+}
+
+// sklearn's "balanced" weights, from the training rows: n / (classes x count).
+std::vector<float> balanced_class_weights(const PreparedData& p, const datasets::Split& split) {
+  std::vector<double> count(p.corpus.labels.size(), 0.0);
+  for (size_t i : split.train) count[static_cast<size_t>(p.y[i])] += 1;
+  std::vector<float> weights;
+  for (double n : count)
+    weights.push_back(n > 0 ? static_cast<float>(static_cast<double>(split.train.size()) /
+                                                 (static_cast<double>(count.size()) * n))
+                            : 0.0f);
+  return weights;
+}
+
+// Training that produced NaN or infinity is stopped, not reported.
+void check_finite_weights(nn::Sequential& model, int epoch) {
+  for (const auto& t : model.parameters())
+    for (float v : t.tensor.values())
+      if (!std::isfinite(v))
+        throw TrainingError("epoch " + std::to_string(epoch) + ": parameter " + t.name +
+                            " is no longer finite; the run is stopped. Lower training.optimizer.lr, set "
+                            "training.clip_norm, or check the features for extreme values");
+}
+
+// The training state a checkpoint keeps, taken from the live objects.
+TrainingState snapshot(int epoch, nn::Sequential& model, nn::Optimizer& opt, const nn::ReduceLROnPlateau& plateau,
+                       const Rng& shuffle, const Rng& dropout, TrainingState s) {
+  s.epoch = epoch;
+  s.model = nn::serialize_model(model);
+  s.optimizer.clear();
+  for (auto* v : opt.state()) s.optimizer.push_back(*v);
+  s.lr = opt.learning_rate();
+  s.shuffle = shuffle.state();
+  s.dropout = dropout.state();
+  s.plateau_best = plateau.best;
+  s.plateau_wait = plateau.wait;
+  s.plateau_cooldown = plateau.cooldown_left;
+  return s;
+}
+
 // One split: scaling fitted on its training rows, training, the model kept,
 // metrics.json and history.csv in `run_dir`.
 TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
                         const std::string& run_dir, std::ostream& log, bool resume) {
   fs::create_directories(run_dir);
+  remove_stale_temporaries(run_dir);
   const bool images = c.features.sets.empty();
-  ModelInput input = c.features;
   log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
       << " / " << split.validation.size() << " / " << split.test.size() << "\n";
   if (split.train.empty()) throw ConfigError(c.source + ": the split leaves no training samples");
-
-  // Scaling, fitted on the training rows only; the model file keeps the statistics.
-  if (!images) {
-    const int64_t D = p.sample_shape.numel();
-    std::vector<float> train_rows;
-    if (input.scaling == "standardize")
-      for (size_t i : split.train)
-        train_rows.insert(train_rows.end(), p.x.begin() + static_cast<int64_t>(i) * D,
-                          p.x.begin() + static_cast<int64_t>(i + 1) * D);
-    input.fit(train_rows);
-    input.scale_rows(p.x);
-  }
-
-  // sklearn's "balanced" weights, from the training rows: n / (classes x count).
-  std::vector<float> class_weights;
-  if (c.training.class_weights) {
-    std::vector<double> count(p.corpus.labels.size(), 0.0);
-    for (size_t i : split.train) count[static_cast<size_t>(p.y[i])] += 1;
-    for (double n : count)
-      class_weights.push_back(n > 0 ? static_cast<float>(static_cast<double>(split.train.size()) /
-                                                         (static_cast<double>(count.size()) * n))
-                                    : 0.0f);
-  }
+  const ModelInput input = images ? c.features : fit_scaling(c.features, split, p);
+  const std::vector<float> class_weights =
+      c.training.class_weights ? balanced_class_weights(p, split) : std::vector<float>{};
 
   Rng init(c.seed);
   nn::Sequential model(c.layers, p.sample_shape, init, c.name);
@@ -357,54 +303,52 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   nn::ReduceLROnPlateau plateau(static_cast<float>(c.training.schedule_factor), c.training.schedule_patience);
   Rng shuffle(c.seed + 1), dropout(c.seed + 2);
 
-  std::ostringstream history;
-  history << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
-  std::string best_model;
-  double best_val = -1;
-  int since_best = 0;
-  std::vector<size_t> order = split.train;
+  const CheckpointKey key{c.fingerprint, data_fingerprint(p.corpus, split, c.data.roots)};
+  TrainingState state;
+  state.order = split.train;
+  state.history = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
   const std::string checkpoint_path = (fs::path(run_dir) / "checkpoint.bin").string();
-  int first_epoch = 1;
-  if (resume) {
-    const Checkpoint k = decode(checkpoint_path);
-    nn::Sequential saved = nn::deserialize_model(k.model, checkpoint_path);
-    auto dst = model.state();
-    auto src = saved.state();
-    for (size_t i = 0; i < dst.size(); ++i)
-      std::copy(src[i].tensor.values().begin(), src[i].tensor.values().end(), dst[i].tensor.data());
-    auto state = opt->state();
-    if (state.size() != k.optimizer.size()) throw std::runtime_error("checkpoint does not match the optimizer");
-    for (size_t i = 0; i < state.size(); ++i) *state[i] = k.optimizer[i];
-    opt->set_learning_rate(k.lr);
-    shuffle.restore(k.shuffle);
-    dropout.restore(k.dropout);
-    order = k.order;
-    best_model = k.best_model;
-    best_val = k.best_val;
-    since_best = k.since_best;
-    plateau.best = k.plateau_best;
-    plateau.wait = k.plateau_wait;
-    plateau.cooldown_left = k.plateau_cooldown;
-    history.str("");
-    history << k.history;
-    first_epoch = k.epoch + 1;
-    log << "resuming after epoch " << k.epoch << "\n";
+  if (resume && fs::exists(checkpoint_path)) {
+    auto [found, saved] = read_checkpoint(checkpoint_path);
+    ResumeTarget target{key, c.training.epochs, split.train, {}};
+    for (auto* v : opt->state()) target.optimizer_sizes.push_back(v->size());
+    resume_into(checkpoint_path, found, saved, target, model);
+    auto st = opt->state();
+    for (size_t i = 0; i < st.size(); ++i) *st[i] = saved.optimizer[i];
+    opt->set_learning_rate(saved.lr);
+    shuffle.restore(saved.shuffle);
+    dropout.restore(saved.dropout);
+    plateau.best = saved.plateau_best;
+    plateau.wait = saved.plateau_wait;
+    plateau.cooldown_left = saved.plateau_cooldown;
+    state = std::move(saved);
+    log << "resuming after epoch " << state.epoch << "\n";
+  } else if (resume) {
+    log << "no checkpoint yet: training from the start\n";
   }
-  for (int epoch = first_epoch; epoch <= c.training.epochs; ++epoch) {
+  std::vector<size_t>& order = state.order;
+  for (int epoch = state.epoch + 1; epoch <= c.training.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
     shuffle.shuffle(order);
     double loss = 0;
     int64_t correct = 0, seen = 0;
     ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(c.training.epochs), /*plain_lines=*/false);
-    for (size_t b = 0; b < order.size(); b += static_cast<size_t>(c.training.batch_size)) {
+    const size_t batch = static_cast<size_t>(c.training.batch_size);
+    for (size_t b = 0; b < order.size(); b += batch) {
       std::vector<int64_t> rows;
       std::vector<int32_t> y;
-      for (size_t i = b; i < std::min(order.size(), b + static_cast<size_t>(c.training.batch_size)); ++i) {
+      for (size_t i = b; i < std::min(order.size(), b + batch); ++i) {
         rows.push_back(static_cast<int64_t>(order[i]));
         y.push_back(p.y[order[i]]);
       }
       const nn::StepResult s = nn::train_step(model, *opt, nn::gather_rows(p.x, p.sample_shape, rows), y, dropout,
                                               class_weights, static_cast<float>(c.training.clip_norm));
+      if (!std::isfinite(s.loss))
+        throw TrainingError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b / batch + 1) + " of " +
+                            std::to_string((order.size() + batch - 1) / batch) + ": the training loss is " +
+                            (std::isnan(s.loss) ? "NaN" : "infinite") +
+                            "; the run is stopped. Lower training.optimizer.lr, set training.clip_norm, or check "
+                            "the features for extreme values");
       loss += s.loss * static_cast<double>(rows.size());
       correct += s.correct;
       seen += static_cast<int64_t>(rows.size());
@@ -414,6 +358,7 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
       bar.update(seen, static_cast<int64_t>(order.size()), detail);
     }
     bar.finish();
+    check_finite_weights(model, epoch);
     const double train_loss = loss / static_cast<double>(order.size());
     const double train_acc = static_cast<double>(correct) / static_cast<double>(order.size());
     double val_loss = NAN, val_acc = NAN;
@@ -421,18 +366,19 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
       const auto [vl, pred] = run_eval(model, p, split.validation);
       val_loss = vl;
       val_acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
-      if (val_acc > best_val) {
-        best_val = val_acc;
-        since_best = 0;
-        if (c.training.best_on_validation) best_model = nn::serialize_model(model);
+      if (val_acc > state.best_val) {
+        state.best_val = val_acc;
+        state.since_best = 0;
+        if (c.training.best_on_validation) state.best_model = nn::serialize_model(model);
       } else {
-        ++since_best;
+        ++state.since_best;
       }
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
-    history << epoch << "," << train_loss << "," << train_acc << "," << val_loss << "," << val_acc << ","
-            << opt->learning_rate() << "," << std::fixed << std::setprecision(3) << seconds << std::defaultfloat
-            << std::setprecision(6) << "\n";
+    std::ostringstream row;
+    row << epoch << "," << train_loss << "," << train_acc << "," << val_loss << "," << val_acc << ","
+        << opt->learning_rate() << "," << std::fixed << std::setprecision(3) << seconds << "\n";
+    state.history += row.str();
     log << "epoch " << epoch << "/" << c.training.epochs << "  loss " << train_loss << "  accuracy " << train_acc;
     if (!split.validation.empty()) log << "  val_loss " << val_loss << "  val_accuracy " << val_acc;
     log << "  " << seconds << " s\n" << std::flush;
@@ -443,34 +389,21 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
     } else if (c.training.schedule == "plateau" && !split.validation.empty()) {
       opt->set_learning_rate(plateau.update(static_cast<float>(val_loss), opt->learning_rate()));
     }
-    const bool stop = c.training.early_stopping_patience > 0 && since_best >= c.training.early_stopping_patience;
+    const bool stop = c.training.early_stopping_patience > 0 && state.since_best >= c.training.early_stopping_patience;
     if (c.training.checkpoint_every > 0 && (epoch % c.training.checkpoint_every == 0 || stop)) {
-      Checkpoint k;
-      k.epoch = stop ? c.training.epochs : epoch;  // an early stop is final
-      k.model = nn::serialize_model(model);
-      k.best_model = best_model;
-      k.history = history.str();
-      for (auto* v : opt->state()) k.optimizer.push_back(*v);
-      k.lr = opt->learning_rate();
-      k.shuffle = shuffle.state();
-      k.dropout = dropout.state();
-      k.order = order;
-      k.best_val = best_val;
-      k.since_best = since_best;
-      k.plateau_best = plateau.best;
-      k.plateau_wait = plateau.wait;
-      k.plateau_cooldown = plateau.cooldown_left;
-      write_file_atomically(checkpoint_path, encode(k));
+      // An early stop is final: its checkpoint says the run is done.
+      state = snapshot(stop ? c.training.epochs : epoch, model, *opt, plateau, shuffle, dropout, std::move(state));
+      write_file_atomically(checkpoint_path, encode_checkpoint(key, state));
     }
     if (stop) {
-      log << "early stopping: no validation improvement for " << since_best << " epochs\n";
+      log << "early stopping: no validation improvement for " << state.since_best << " epochs\n";
       break;
     }
   }
   // history.csv has a seconds column; metrics.json has no timings, so it compares byte for byte.
-  write_file_atomically((fs::path(run_dir) / "history.csv").string(), history.str());
-  nn::Sequential kept = best_model.empty() ? nn::deserialize_model(nn::serialize_model(model), "memory")
-                                           : nn::deserialize_model(best_model, "memory");
+  write_file_atomically((fs::path(run_dir) / "history.csv").string(), state.history);
+  nn::Sequential kept = state.best_model.empty() ? nn::deserialize_model(nn::serialize_model(model), "memory")
+                                                 : nn::deserialize_model(state.best_model, "memory");
   nn::save_model(kept, (fs::path(run_dir) / "model.sermodel").string());
 
   nlohmann::ordered_json metrics;
@@ -487,6 +420,7 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   };
   std::vector<std::pair<std::string, std::vector<size_t>>> sections = {{"test", originals(split.test)},
                                                                         {"validation", originals(split.validation)}};
+  for (size_t i : sections.front().second) result.test_files.push_back(p.corpus.samples[i].path);
   if (!c.augmentation.copies.empty()) sections.emplace_back("test_with_copies", split.test);
   if (c.data.corpora.size() > 1)
     for (const auto& corpus : c.data.corpora) {
@@ -580,24 +514,25 @@ TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const 
 
 ExperimentConfig load_run_config(const std::string& run_dir, const std::string& data_dir) {
   const std::string run_json = (fs::path(run_dir) / "run.json").string();
-  std::ifstream in(run_json);
-  if (!in)
+  if (!fs::exists(run_json))
     throw std::runtime_error("'" + run_dir + "' is not a run directory (no run.json); give the folder `ser train` wrote");
-  nlohmann::json run;
+  std::vector<std::string> overrides;
+  std::string source;
   try {
-    in >> run;
+    const nlohmann::json run = nlohmann::json::parse(read_input_file(run_json, "run record", kMaxConfigBytes));
+    overrides = run.value("overrides", std::vector<std::string>{});
+    source = run.value("config", std::string());
   } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error("'" + run_json + "' is damaged: " + e.what());
+    throw std::runtime_error("'" + run_json + "' is damaged (" + e.what() + "); the run cannot be read back");
   }
-  const auto overrides = run.value("overrides", std::vector<std::string>{});
   ExperimentConfig c = load_config((fs::path(run_dir) / "config.yaml").string(), overrides, data_dir);
-  c.source = run.value("config", c.source);
+  if (!source.empty()) c.source = source;
   return c;
 }
 
 TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
                               const std::string& cache_dir) {
-  return train_experiment(load_run_config(run_dir, data_dir), run_dir, log, cache_dir, /*resume=*/true);
+  return train_experiment(load_run_config(run_dir, data_dir), run_dir, log, cache_dir, RunStart::resume);
 }
 
 }  // namespace ser::experiments

@@ -15,15 +15,27 @@
 #include <ostream>
 #include <string>
 
+#include <stdexcept>
+#include <vector>
+
 #include "datasets/split.hpp"
 #include "experiments/config.hpp"
+#include "experiments/run_folder.hpp"
 
 namespace ser::experiments {
+
+// Training that went wrong (a loss or weight that is NaN or infinite); the
+// message names the epoch (and batch) and what to try.
+class TrainingError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct TrainResult {
   std::string run_dir;
   double test_accuracy = 0, test_macro_f1 = 0;
-  double seconds = 0;  // wall time of the whole run, features included
+  double seconds = 0;                   // wall time of the whole run, features included
+  std::vector<std::string> test_files;  // the files of the test split (one split; empty for k-fold)
 };
 
 // The config's split of `corpus`. Augmented copies stay with their source,
@@ -32,10 +44,13 @@ datasets::Split split_for(const ExperimentConfig& config, const datasets::Corpus
 
 // `cache_dir`: where extracted features are kept (empty: RUN/../cache).
 // Every training.checkpoint_every epochs RUN/checkpoint.bin is written
-// atomically; with `resume`, training continues from it, and the run ends
-// with exactly the metrics of an uninterrupted one.
+// atomically; with RunStart::resume, training continues from it (after
+// checking it against the config and the data: experiments/checkpoint.hpp),
+// and the run ends with exactly the metrics of an uninterrupted one. The run
+// folder is locked for the run's duration (experiments/run_folder.hpp).
+// Throws TrainingError when training produces NaN or infinity.
 TrainResult train_experiment(const ExperimentConfig& config, const std::string& run_dir, std::ostream& log,
-                             const std::string& cache_dir = "", bool resume = false);
+                             const std::string& cache_dir = "", RunStart start = RunStart::fresh);
 
 // The config of a run directory with the overrides its run.json records
 // (throws, naming DIR, when it is not a run directory).

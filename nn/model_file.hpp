@@ -10,6 +10,10 @@
 //   u32 n_tensors, each {str name; shape; f32[numel]}
 // where str = u32 length + bytes and shape = u32 rank + i64[rank].
 // Format version 1. A reader refuses any other version with a clear message.
+// Everything read is checked before it is used: the envelope (common/
+// framed_file.hpp), every length against the bytes present, the layers'
+// sizes against what the file holds, the labels against the outputs, every
+// tensor's name and shape against the architecture.
 
 #include <stdexcept>
 #include <string>
@@ -19,6 +23,8 @@
 namespace ser::nn {
 
 constexpr uint32_t kModelFormatVersion = 1;
+// A model holds at most kMaxModelValues floats (1 GiB) plus its description.
+constexpr uint64_t kMaxModelFileBytes = uint64_t{1} << 31;
 
 // A model file that cannot be read; the message names the file and the problem.
 class ModelFileError : public std::runtime_error {

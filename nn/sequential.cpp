@@ -10,16 +10,41 @@
 
 namespace ser::nn {
 
-Sequential::Sequential(const std::vector<LayerSpec>& specs, const Shape& input_shape, Rng& rng, std::string name)
+StateBudget default_state_budget() {
+  return {kMaxModelValues, "the " + with_thousands(kMaxModelValues) +
+                               " parameter and buffer values a ser model may hold (1 GiB of float32)"};
+}
+
+namespace {
+void check_sample_size(const Shape& shape, const std::string& what) {
+  if (shape.numel() > kMaxSampleValues)
+    throw LayerError(what + " " + shape.str() + " holds " + with_thousands(shape.numel()) +
+                     " values per sample, more than the " + with_thousands(kMaxSampleValues) + " ser allows");
+}
+}  // namespace
+
+Sequential::Sequential(const std::vector<LayerSpec>& specs, const Shape& input_shape, Rng& rng, std::string name,
+                       StateBudget budget)
     : name_(std::move(name)), input_shape_(input_shape) {
   if (specs.empty()) throw LayerError("model '" + name_ + "' has no layers");
+  check_sample_size(input_shape, "model '" + name_ + "': the input");
   std::map<std::string, int> counts;
   Shape shape = input_shape;
   for (size_t i = 0; i < specs.size(); ++i) {
     LayerSpec spec = specs[i];
     spec.set_position(static_cast<int>(i));
     layers_.push_back(make_layer(spec));
-    shape = layers_.back()->setup(shape, rng);
+    Layer& layer = *layers_.back();
+    layer.set_budget(&budget);
+    try {
+      shape = layer.setup(shape, rng);
+    } catch (const LayerError&) {
+      throw;
+    } catch (const std::invalid_argument& e) {  // a shape no tensor can have
+      spec.fail(e.what());
+    }
+    layer.set_budget(nullptr);
+    check_sample_size(shape, spec.where() + ": the output");
     shapes_.push_back(shape);
     names_.push_back(spec.type() + "_" + std::to_string(++counts[spec.type()]));
   }

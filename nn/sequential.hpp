@@ -12,11 +12,19 @@
 
 namespace ser::nn {
 
+// The largest models ser builds: beyond these a config or a model file is
+// refused while the model is built, before anything is allocated.
+inline constexpr int64_t kMaxModelValues = int64_t{1} << 28;   // parameters and buffers: 1 GiB of float32
+inline constexpr int64_t kMaxSampleValues = int64_t{1} << 28;  // one sample's input or one layer's output
+StateBudget default_state_budget();
+
 class Sequential {
  public:
   // Builds and initialises every layer for a per-sample input shape (no batch
-  // dimension) from `rng`: the same seed gives the same weights.
-  Sequential(const std::vector<LayerSpec>& specs, const Shape& input_shape, Rng& rng, std::string name = "sequential");
+  // dimension) from `rng`: the same seed gives the same weights. The layers'
+  // parameters and buffers together may hold at most `budget.left` values.
+  Sequential(const std::vector<LayerSpec>& specs, const Shape& input_shape, Rng& rng, std::string name = "sequential",
+             StateBudget budget = default_state_budget());
 
   Tensor forward(const Tensor& x, ForwardContext& ctx);
   // Inference: batch statistics frozen, no dropout, no graph.

@@ -15,6 +15,10 @@ Shape::Shape(std::span<const int64_t> dims) {
     dims_[i] = dims[i];
   }
   rank_ = static_cast<int>(dims.size());
+  int64_t n = 1;
+  for (size_t i = 0; i < dims.size(); ++i)
+    if (__builtin_mul_overflow(n, dims[i], &n))
+      throw std::invalid_argument("shape " + str() + " has more elements than a 64-bit count holds");
 }
 
 int64_t Shape::numel() const {

@@ -1,6 +1,8 @@
 #include "notebooks_export/nbconvert.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,10 +38,17 @@ std::string shell_quote(const std::string& s) {
 }
 
 // Runs argv with stdout and stderr into `log_path`; the exit status, or -1 when it could not start.
+// The child does not outlive us: if ser ends, however it ends (SIGKILL
+// included), the kernel sends the child SIGINT, which Python turns into
+// KeyboardInterrupt, so nbconvert shuts down the Jupyter kernel it started
+// before it exits (a SIGTERM would end it at once and orphan the kernel).
 int run_logged(const std::vector<std::string>& argv, const std::string& log_path) {
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGINT);
+    if (::getppid() != parent) ::_exit(130);  // ser ended before the request took effect
     const int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);

@@ -268,8 +268,8 @@ TEST_CASE("reports: JSON with files, classes, speakers and skipped") {
   CHECK(report_text(m).find("mnist: 10000 files in 10 classes") != std::string::npos);
 }
 
-TEST_CASE("FER2013 from class folders: 4036 training and 3589 test images in 7 classes") {
-  const ImageCorpus f = load_fer2013(data("fer2013"));
+TEST_CASE("FER2013 from class folders: the fast subset, 4036 training and 3589 test images in 7 classes") {
+  const ImageCorpus f = load_fer2013(data("fer2013_small"));
   CHECK(f.corpus.samples.size() == 4036 + 3589);
   CHECK(f.corpus.skipped.empty());
   CHECK(f.pixels.size() == f.corpus.samples.size() * 48 * 48);
@@ -283,8 +283,22 @@ TEST_CASE("FER2013 from class folders: 4036 training and 3589 test images in 7 c
   CHECK(disgust_train == 436);
 }
 
+TEST_CASE("FER2013 full training set: the 28,709 official training images, per class") {
+  const ImageCorpus f = load_fer2013(data("fer2013"));
+  CHECK(f.corpus.skipped.empty());
+  const auto parts = count_by(f.corpus, &Sample::partition);
+  CHECK(parts.at("train") == 28709);
+  CHECK(parts.at("test") == 3589);
+  std::map<std::string, int> train;
+  for (const auto& s : f.corpus.samples) train[s.label] += s.partition == "train";
+  // The class sizes of FER2013's Training usage.
+  const std::map<std::string, int> official = {{"angry", 3995}, {"disgust", 436}, {"fear", 4097}, {"happy", 7215},
+                                               {"neutral", 4965}, {"sad", 4830}, {"surprise", 3171}};
+  CHECK(train == official);
+}
+
 TEST_CASE("FER2013 from the original CSV, malformed rows skipped with file:line") {
-  const ImageCorpus folders = load_fer2013(data("fer2013"));
+  const ImageCorpus folders = load_fer2013(data("fer2013_small"));
   const fs::path dir = temp_dir("fer_csv");
   const fs::path csv = dir / "fer2013.csv";
   {

@@ -161,7 +161,7 @@ TEST_CASE("truncated, empty, foreign and future files are refused, naming the fi
   CHECK_THROWS_WITH_AS(deserialize_model(future, "f"), doctest::Contains("format version 2"), ModelFileError);
   CHECK_THROWS_WITH_AS(deserialize_model("RIFF....WAVEfmt ", "song.wav"), doctest::Contains("not a ser model file"),
                        ModelFileError);
-  CHECK_THROWS_WITH_AS(load_model("/nonexistent/dir/m.sermodel"), doctest::Contains("cannot open model file"),
+  CHECK_THROWS_WITH_AS(load_model("/nonexistent/dir/m.sermodel"), doctest::Contains("model file '/nonexistent/dir/m.sermodel': no such file"),
                        ModelFileError);
 }
 

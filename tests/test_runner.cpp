@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/text.hpp"
+#include "experiments/checkpoint.hpp"
 #include "experiments/config.hpp"
 #include "experiments/runner.hpp"
 #include "support/main_requiring.hpp"
@@ -121,9 +122,7 @@ TEST_CASE("kill -9 during training, then ser resume: exactly the metrics of an u
   bool exited = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
   while (std::chrono::steady_clock::now() < deadline && epoch < 2) {
-    std::ifstream in(checkpoint, std::ios::binary);
-    char head[12];
-    if (in.read(head, 12)) std::memcpy(&epoch, head + 8, 4);
+    if (fs::exists(checkpoint)) epoch = read_checkpoint(checkpoint.string()).second.epoch;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       exited = true;  // finished (or failed) before we could kill it
       break;

@@ -15,11 +15,10 @@ BatchNorm::BatchNorm(LayerSpec spec) : Layer(std::move(spec)) {
 Shape BatchNorm::setup(const Shape& input, Rng&) {
   if (input.rank() < 1) spec_.fail("expects an input with a channel axis");
   const int64_t c = input[0];
-  gamma_ = Tensor::full(Shape{c}, 1.0f);
-  gamma_.set_requires_grad(true);
-  beta_ = Tensor::zeros(Shape{c}, true);
-  mean_ = Tensor::zeros(Shape{c});
-  var_ = Tensor::full(Shape{c}, 1.0f);
+  gamma_ = new_state(Shape{c}, true, 1.0f);
+  beta_ = new_state(Shape{c}, true);
+  mean_ = new_state(Shape{c}, false);
+  var_ = new_state(Shape{c}, false, 1.0f);
   return input;
 }
 

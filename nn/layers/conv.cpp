@@ -49,15 +49,16 @@ Shape Conv::setup(const Shape& input, Rng& rng) {
     spec_.fail("input " + input.str() + " does not fit the kernel: " + e.what());
   }
   const int64_t receptive = kernel_.first * kernel_.second;
-  weight_ = dims_ == 1 ? Tensor::zeros(Shape{filters_, channels, kernel_.second}, true)
-                       : Tensor::zeros(Shape{filters_, channels, kernel_.first, kernel_.second}, true);
+  weight_ = new_state(dims_ == 1 ? Shape{filters_, channels, kernel_.second}
+                                 : Shape{filters_, channels, kernel_.first, kernel_.second},
+                      true);
   try {
     initialize(weight_, parse_init(spec_.text("kernel_initializer", "glorot_uniform")), channels * receptive,
                filters_ * receptive, rng);
   } catch (const std::invalid_argument& e) {
     spec_.fail(e.what());
   }
-  if (use_bias_) bias_ = Tensor::zeros(Shape{filters_}, true);
+  if (use_bias_) bias_ = new_state(Shape{filters_}, true);
   return dims_ == 1 ? Shape{filters_, ew.out} : Shape{filters_, eh.out, ew.out};
 }
 

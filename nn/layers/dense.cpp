@@ -17,13 +17,13 @@ Dense::Dense(LayerSpec spec) : Layer(std::move(spec)) {
 Shape Dense::setup(const Shape& input, Rng& rng) {
   if (input.rank() != 1)
     spec_.fail("expects a flat input [features], got " + input.str() + " (add a flatten layer before it)");
-  weight_ = Tensor::zeros(Shape{units_, input[0]}, true);
+  weight_ = new_state(Shape{units_, input[0]}, true);
   try {
     initialize(weight_, parse_init(spec_.text("kernel_initializer", "glorot_uniform")), input[0], units_, rng);
   } catch (const std::invalid_argument& e) {
     spec_.fail(e.what());
   }
-  if (use_bias_) bias_ = Tensor::zeros(Shape{units_}, true);
+  if (use_bias_) bias_ = new_state(Shape{units_}, true);
   return Shape{units_};
 }
 

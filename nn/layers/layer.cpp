@@ -30,6 +30,18 @@ Tensor apply(Activation a, const Tensor& x) {
   return x;
 }
 
+Tensor Layer::new_state(const Shape& shape, bool trainable, float fill) {
+  const int64_t n = shape.numel();
+  if (budget_) {
+    if (n > budget_->left)
+      spec_.fail("a tensor of shape " + shape.str() + " (" + std::to_string(n) + " values) exceeds " + budget_->why);
+    budget_->left -= n;
+  }
+  Tensor t = fill == 0.0f ? Tensor::zeros(shape) : Tensor::full(shape, fill);
+  if (trainable) t.set_requires_grad(true);
+  return t;
+}
+
 std::vector<NamedTensor> Layer::weight_and_bias(const Tensor& weight, const Tensor& bias) {
   if (bias.defined()) return {{"weight", weight}, {"bias", bias}};
   return {{"weight", weight}};

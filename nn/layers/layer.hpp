@@ -29,6 +29,14 @@ struct NamedTensor {
   Tensor tensor;
 };
 
+// How many parameter and buffer values the layers being built may still
+// create, and why that is the limit: a model file cannot ask for more values
+// than it holds bytes for, a config not for more than ser trains.
+struct StateBudget {
+  int64_t left = 0;
+  std::string why;
+};
+
 enum class Activation { none, relu, tanh, sigmoid, softmax };
 Activation parse_activation(const LayerSpec& spec);
 Tensor apply(Activation a, const Tensor& x);
@@ -53,14 +61,20 @@ class Layer {
 
   const LayerSpec& spec() const { return spec_; }
   LayerSpec& spec() { return spec_; }
+  // While set, new_state() draws from it (Sequential sets it around setup()).
+  void set_budget(StateBudget* budget) { budget_ = budget; }
 
  protected:
   static Tensor use(const Tensor& param, const ForwardContext& ctx) { return ctx.record ? param : param.detach(); }
+  // A parameter (trainable) or buffer filled with `fill`; every layer creates
+  // its state here, so a budget is checked before anything is allocated.
+  Tensor new_state(const Shape& shape, bool trainable, float fill = 0.0f);
   // For layers with a kernel and an optional bias (dense, convolutions).
   static std::vector<NamedTensor> weight_and_bias(const Tensor& weight, const Tensor& bias);
   // Keras's kernel_regularizer: l2 * sum(kernel^2), or undefined when l2 is 0.
   static Tensor l2_penalty(const Tensor& kernel, double l2, const ForwardContext& ctx);
   LayerSpec spec_;
+  StateBudget* budget_ = nullptr;
 };
 
 // Builds the layer a spec names; throws LayerError for an unknown type or argument.

@@ -48,17 +48,23 @@ std::string LayerSpec::text(const std::string& key, const std::string& fallback)
 }
 
 namespace {
+// Layer arguments are sizes and counts: 32-bit magnitudes keep every product
+// of two of them (a weight matrix, a padded length) far from overflow.
+constexpr int64_t kLargest = 2147483647;
+
 bool parse_int(const std::string& s, int64_t& out) {
   const char* end = s.data() + s.size();
   auto [p, ec] = std::from_chars(s.data(), end, out);
-  return ec == std::errc() && p == end;
+  return ec == std::errc() && p == end && out >= -kLargest && out <= kLargest;
 }
 }  // namespace
 
 int64_t LayerSpec::integer(const std::string& key) const {
   const std::string v = text(key);
   int64_t out;
-  if (!parse_int(v, out)) fail("argument '" + key + "' must be an integer, got '" + v + "'");
+  if (!parse_int(v, out))
+    fail("argument '" + key + "' must be an integer between -" + std::to_string(kLargest) + " and " +
+         std::to_string(kLargest) + ", got '" + v + "'");
   return out;
 }
 int64_t LayerSpec::integer(const std::string& key, int64_t fallback) const {

@@ -15,9 +15,9 @@ Lstm::Lstm(LayerSpec spec) : Layer(std::move(spec)) {
 Shape Lstm::setup(const Shape& input, Rng& rng) {
   if (input.rank() != 2) spec_.fail("expects input [steps, features], got " + input.str());
   const int64_t H = units_, F = input[1];
-  w_ih_ = Tensor::zeros(Shape{4 * H, F}, true);
-  w_hh_ = Tensor::zeros(Shape{4 * H, H}, true);
-  bias_ = Tensor::zeros(Shape{4 * H}, true);
+  w_ih_ = new_state(Shape{4 * H, F}, true);
+  w_hh_ = new_state(Shape{4 * H, H}, true);
+  bias_ = new_state(Shape{4 * H}, true);
   try {
     // Keras's fans for the stacked [F, 4H] kernel.
     initialize(w_ih_, parse_init(spec_.text("kernel_initializer", "glorot_uniform")), F, 4 * H, rng);

@@ -1,0 +1,206 @@
+#include "experiments/checkpoint.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/bytes.hpp"
+#include "common/framed_file.hpp"
+#include "common/input_file.hpp"
+#include "common/text.hpp"
+#include "experiments/config.hpp"
+#include "nn/model_file.hpp"
+
+namespace ser::experiments {
+
+namespace {
+constexpr FrameKind kCheckpointFrame{"SERCHKPT", 1, "ser checkpoint", "training state"};
+// Two model files, the optimiser's state (three times the model) and a history.
+constexpr uint64_t kMaxCheckpointBytes = uint64_t{8} << 30;
+
+void put_rng(ByteWriter& w, const Rng::State& s) {
+  for (uint64_t word : s.s) w.pod<uint64_t>(word);
+  w.pod<uint8_t>(s.has_spare ? 1 : 0);
+  w.pod<float>(s.spare);
+}
+
+Rng::State get_rng(ByteReader& r, const char* what) {
+  Rng::State s{};
+  for (uint64_t& word : s.s) word = r.pod<uint64_t>(what);
+  const uint8_t spare = r.pod<uint8_t>(what);
+  s.spare = r.pod<float>(what);
+  if (spare > 1) r.fail(std::string(what) + ": a flag that is neither 0 nor 1");
+  s.has_spare = spare == 1;
+  // xoshiro's all-zero state is a fixed point: it would draw 0 for ever (and hang a shuffle).
+  if ((s.s[0] | s.s[1] | s.s[2] | s.s[3]) == 0) r.fail(std::string(what) + ": an all-zero generator state");
+  if (!std::isfinite(s.spare)) r.fail(std::string(what) + ": a spare normal draw that is not finite");
+  return s;
+}
+
+template <typename T>
+T in_range(ByteReader& r, T v, T lo, T hi, const char* what) {
+  if (!(v >= lo && v <= hi)) r.fail(std::string(what) + " " + std::to_string(v) + " is out of range");
+  return v;
+}
+
+std::string where_of(const std::string& path) { return "checkpoint '" + path + "'"; }
+}  // namespace
+
+std::string encode_checkpoint(const CheckpointKey& key, const TrainingState& s) {
+  ByteWriter w;
+  w.pod<uint64_t>(key.config);
+  w.pod<uint64_t>(key.data);
+  w.pod<uint32_t>(static_cast<uint32_t>(s.epoch));
+  w.blob(s.model);
+  w.blob(s.best_model);
+  w.blob(s.history);
+  w.pod<uint32_t>(static_cast<uint32_t>(s.optimizer.size()));
+  for (const auto& v : s.optimizer) w.array<float>(v);
+  w.pod<float>(s.lr);
+  put_rng(w, s.shuffle);
+  put_rng(w, s.dropout);
+  std::vector<uint64_t> order(s.order.begin(), s.order.end());
+  w.array<uint64_t>(order);
+  w.pod<double>(s.best_val);
+  w.pod<int32_t>(s.since_best);
+  w.pod<float>(s.plateau_best);
+  w.pod<int32_t>(s.plateau_wait);
+  w.pod<int32_t>(s.plateau_cooldown);
+  return frame(kCheckpointFrame, w.bytes());
+}
+
+std::pair<CheckpointKey, TrainingState> read_checkpoint(const std::string& path) {
+  const std::string where = where_of(path);
+  try {
+    const std::string bytes = read_input_file(path, "checkpoint", kMaxCheckpointBytes);
+    if (bytes.rfind("SERCKPT1", 0) == 0)
+      throw CheckpointError(where + " was written by an older ser without integrity checks; start the run again");
+    ByteReader r(unframe(kCheckpointFrame, bytes, where), where, kFrameHeader);
+    CheckpointKey key;
+    key.config = r.pod<uint64_t>("config fingerprint");
+    key.data = r.pod<uint64_t>("data fingerprint");
+    TrainingState s;
+    s.epoch = static_cast<int>(in_range<uint32_t>(r, r.pod<uint32_t>("epoch"), 0, kMaxEpochs, "epoch"));
+    s.model = r.blob("model");
+    s.best_model = r.blob("best model");
+    s.history = r.blob("history");
+    if (s.history.rfind("epoch,", 0) != 0 ||
+        std::count(s.history.begin(), s.history.end(), '\n') > static_cast<std::ptrdiff_t>(s.epoch) + 1)
+      r.fail("the history does not belong to " + std::to_string(s.epoch) + " finished epochs");
+    s.optimizer.resize(r.count("optimizer state vectors", 1u << 20));
+    for (auto& v : s.optimizer) {
+      v = r.array<float>("optimizer state");
+      if (!std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); }))
+        r.fail("the optimizer state holds values that are not finite");
+    }
+    s.lr = r.pod<float>("learning rate");
+    if (!(s.lr >= 0 && s.lr <= 10)) r.fail("learning rate " + std::to_string(s.lr) + " is not in [0, 10]");
+    s.shuffle = get_rng(r, "shuffle generator");
+    s.dropout = get_rng(r, "dropout generator");
+    const auto order = r.array<uint64_t>("order");
+    s.order.assign(order.begin(), order.end());
+    s.best_val = r.pod<double>("best validation accuracy");
+    if (!(s.best_val == -1 || (s.best_val >= 0 && s.best_val <= 1)))
+      r.fail("best validation accuracy " + std::to_string(s.best_val) + " is neither -1 nor in [0, 1]");
+    s.since_best = in_range<int32_t>(r, r.pod<int32_t>("epochs since best"), 0, s.epoch, "epochs since best");
+    s.plateau_best = r.pod<float>("plateau best");
+    if (std::isnan(s.plateau_best)) r.fail("the plateau schedule's best loss is NaN");
+    s.plateau_wait = in_range<int32_t>(r, r.pod<int32_t>("plateau wait"), 0, s.epoch, "plateau wait");
+    s.plateau_cooldown = in_range<int32_t>(r, r.pod<int32_t>("plateau cooldown"), 0, kMaxEpochs, "plateau cooldown");
+    if (!r.done()) r.fail("extra bytes after the training state");
+    return {key, s};
+  } catch (const FormatError& e) {
+    throw CheckpointError(e.what());
+  } catch (const InputFileError& e) {
+    throw CheckpointError(e.what());
+  }
+}
+
+namespace {
+// The checkpoint's model, checked tensor by tensor against the run's model.
+nn::Sequential matching_model(const std::string& bytes, const std::string& where, nn::Sequential& expected,
+                              const char* which) {
+  nn::Sequential saved = [&] {
+    try {
+      return nn::deserialize_model(bytes, where + " (" + which + ")");
+    } catch (const nn::ModelFileError& e) {
+      throw CheckpointError(e.what());
+    }
+  }();
+  const auto mismatch = [&](const std::string& what) {
+    return CheckpointError(where + ": its " + which + " does not fit this run's config: " + what +
+                           " (was the config changed after the run started?)");
+  };
+  if (!(saved.input_shape() == expected.input_shape()))
+    throw mismatch("input " + saved.input_shape().str() + " in the checkpoint, " + expected.input_shape().str() +
+                   " in the config");
+  const auto have = saved.state(), want = expected.state();
+  if (have.size() != want.size())
+    throw mismatch(std::to_string(have.size()) + " tensors in the checkpoint, " + std::to_string(want.size()) +
+                   " in the config");
+  for (size_t i = 0; i < want.size(); ++i)
+    if (have[i].name != want[i].name || !(have[i].tensor.shape() == want[i].tensor.shape()))
+      throw mismatch("tensor " + have[i].name + " " + have[i].tensor.shape().str() + " in the checkpoint, " +
+                     want[i].name + " " + want[i].tensor.shape().str() + " in the config");
+  return saved;
+}
+}  // namespace
+
+void resume_into(const std::string& path, const CheckpointKey& found, const TrainingState& s,
+                 const ResumeTarget& target, nn::Sequential& model) {
+  const std::string where = where_of(path);
+  if (found.config != target.key.config)
+    throw CheckpointError(where + " was written by another config than the run's (config.yaml or the recorded "
+                                  "overrides changed); start a new run instead of resuming this one");
+  if (found.data != target.key.data)
+    throw CheckpointError(where + " was written for other data: the files, their labels or the split differ from "
+                                  "what the data folder gives now (files added or removed?). Resuming would train on "
+                                  "other files and could let test files into training; restore the data as it was "
+                                  "or start a new run");
+  if (s.epoch > target.epochs)
+    throw CheckpointError(where + " is after epoch " + std::to_string(s.epoch) + " of a run of " +
+                          std::to_string(target.epochs) + " epochs");
+  if (s.optimizer.size() != target.optimizer_sizes.size())
+    throw CheckpointError(where + " holds " + std::to_string(s.optimizer.size()) +
+                          " optimizer state vectors; this run's optimizer has " +
+                          std::to_string(target.optimizer_sizes.size()));
+  for (size_t i = 0; i < s.optimizer.size(); ++i)
+    if (s.optimizer[i].size() != target.optimizer_sizes[i])
+      throw CheckpointError(where + ": optimizer state vector " + std::to_string(i) + " has " +
+                            std::to_string(s.optimizer[i].size()) + " values, the run needs " +
+                            std::to_string(target.optimizer_sizes[i]));
+  std::vector<size_t> sorted = s.order, train = target.train;
+  std::sort(sorted.begin(), sorted.end());
+  std::sort(train.begin(), train.end());
+  if (sorted != train)
+    throw CheckpointError(where + ": its order of training rows is not a permutation of this run's " +
+                          std::to_string(train.size()) + " training rows");
+  nn::Sequential saved = matching_model(s.model, where, model, "model");
+  if (!s.best_model.empty()) matching_model(s.best_model, where, model, "best model");
+  auto dst = model.state();
+  auto src = saved.state();
+  for (size_t i = 0; i < dst.size(); ++i)
+    std::copy(src[i].tensor.values().begin(), src[i].tensor.values().end(), dst[i].tensor.data());
+}
+
+uint64_t data_fingerprint(const datasets::Corpus& corpus, const datasets::Split& split,
+                          const std::map<std::string, std::string>& roots) {
+  std::string text;
+  auto relative = [&](const datasets::Sample& s) {
+    const auto root = roots.find(s.corpus);
+    if (root != roots.end() && s.path.rfind(root->second, 0) == 0) return s.path.substr(root->second.size());
+    return s.path;
+  };
+  for (const auto& [side, rows] : {std::pair{"train", &split.train}, std::pair{"validation", &split.validation},
+                                   std::pair{"test", &split.test}}) {
+    text += side;
+    text += '\n';
+    for (size_t i : *rows) {
+      const datasets::Sample& s = corpus.samples.at(i);
+      text += std::to_string(i) + '|' + relative(s) + '|' + s.label + '|' + s.augmentation + '\n';
+    }
+  }
+  for (const auto& l : corpus.labels) text += l + ',';
+  return fnv1a(text);
+}
+
+}  // namespace ser::experiments
