@@ -1,9 +1,9 @@
 #include "datasets/fer2013.hpp"
 
-#include <stb_image.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -11,6 +11,7 @@
 
 #include "common/input_file.hpp"
 #include "datasets/file_walk.hpp"
+#include "datasets/image_decode.hpp"
 #include "datasets/labels.hpp"
 
 namespace ser::datasets {
@@ -21,6 +22,7 @@ namespace {
 constexpr int kSide = 48;
 
 constexpr uint64_t kMaxImageBytes = 64 * kMiB;  // a 48x48 face is a few kilobytes
+constexpr int64_t kMaxImagePixels = 4096 * 4096;  // decoded only to say it is not 48x48
 constexpr uint64_t kMaxCsvBytes = 2 * kGiB;      // the original fer2013.csv is 301 MB
 constexpr size_t kMaxCsvLine = 64 * 1024;        // a row is about 9,000 characters
 
@@ -54,6 +56,17 @@ std::string lower(std::string s) {
 }
 }  // namespace
 
+std::optional<std::string> decode_fer2013_image(std::string_view bytes, uint8_t* pixels) {
+  if (bytes.size() > kMaxImageBytes) return "image file of " + std::to_string(bytes.size()) + " bytes is too large";
+  GrayImage image;
+  if (auto problem = decode_gray_image(bytes, image, kMaxImagePixels)) return problem;
+  if (image.width != kSide || image.height != kSide)
+    return "image is " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+           ", FER2013 images are 48x48";
+  std::memcpy(pixels, image.pixels.data(), kSide * kSide);
+  return std::nullopt;
+}
+
 ImageCorpus load_fer2013_folders(const std::string& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) throw std::invalid_argument("fer2013: '" + root + "' is not a folder");
@@ -77,26 +90,13 @@ ImageCorpus load_fer2013_folders(const std::string& root) {
       out.corpus.skipped.push_back({s.path, e.what()});
       continue;
     }
-    const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
-    const int size = static_cast<int>(bytes.size());
-    // The header first: a crafted size must not make the decoder allocate.
-    int w = 0, h = 0, channels = 0;
-    if (!stbi_info_from_memory(data, size, &w, &h, &channels)) {
-      out.corpus.skipped.push_back({s.path, std::string("unreadable image: ") + stbi_failure_reason()});
+    const size_t at = out.pixels.size();
+    out.pixels.resize(at + kSide * kSide);
+    if (auto problem = decode_fer2013_image(bytes, out.pixels.data() + at)) {
+      out.pixels.resize(at);
+      out.corpus.skipped.push_back({s.path, *problem});
       continue;
     }
-    if (w != kSide || h != kSide) {
-      out.corpus.skipped.push_back(
-          {s.path, "image is " + std::to_string(w) + "x" + std::to_string(h) + ", FER2013 images are 48x48"});
-      continue;
-    }
-    std::unique_ptr<stbi_uc, void (*)(void*)> img(stbi_load_from_memory(data, size, &w, &h, &channels, 1),
-                                                  stbi_image_free);
-    if (!img || w != kSide || h != kSide) {
-      out.corpus.skipped.push_back({s.path, std::string("unreadable image: ") + stbi_failure_reason()});
-      continue;
-    }
-    out.pixels.insert(out.pixels.end(), img.get(), img.get() + kSide * kSide);
     out.corpus.samples.push_back(std::move(s));
   }
   return out;

@@ -18,18 +18,45 @@ namespace ser::experiments {
 
 namespace {
 
+// Where a config's values come from: its file, and the --set overrides that
+// replaced some of them (their lines are not in the file, so a value that
+// came from one is reported as coming from it).
+struct Source {
+  std::string file;
+  std::vector<std::string> overrides;
+  // The override that set `dotted` or a part of the config above it, if any.
+  const std::string* override_of(const std::string& dotted) const {
+    for (const auto& o : overrides) {
+      const std::string key = o.substr(0, o.find('='));
+      if (dotted == key || dotted.rfind(key + ".", 0) == 0) return &o;
+    }
+    return nullptr;
+  }
+  // "file:line" of `node`, or "file: --set ..." when an override set `dotted`
+  // or something inside it (a layer's argument, say).
+  std::string origin(const std::string& dotted, const YAML::Node& node) const {
+    const std::string* set = override_of(dotted);
+    for (const auto& o : overrides)
+      if (!set && o.rfind(dotted + ".", 0) == 0) set = &o;
+    if (set) return file + ": --set " + *set;
+    return file + ":" + std::to_string(node.Mark().line + 1);
+  }
+};
+
 // A YAML map whose keys must all be known. Every error names the file, the
 // line and the dotted key.
 class Fields {
  public:
-  Fields(YAML::Node node, std::string where, const std::string& file, std::vector<std::string> known)
-      : node_(std::move(node)), where_(std::move(where)), file_(file), known_(std::move(known)) {
+  Fields(YAML::Node node, std::string where, const Source& source, std::vector<std::string> known)
+      : node_(std::move(node)), where_(std::move(where)), source_(source), file_(source.file), known_(std::move(known)) {
     if (!node_.IsMap()) fail(node_, "must be a mapping of keys to values");
     for (const auto& kv : node_) {
       const std::string key = kv.first.as<std::string>();
       if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
       std::string msg = "unknown key '" + key + "'" + did_you_mean(key, known_) + "; known:";
       for (const auto& k : known_) msg += " " + k;
+      if (const std::string* set = source_.override_of(path(key)))
+        throw ConfigError(file_ + ": --set " + *set + ": " + msg);
       fail(kv.first, msg, false);
     }
   }
@@ -40,6 +67,8 @@ class Fields {
                       what);
   }
   [[noreturn]] void fail_key(const std::string& key, const std::string& what) const {
+    if (const std::string* set = source_.override_of(path(key)))
+      throw ConfigError(file_ + ": --set " + *set + ": " + path(key) + " " + what);
     fail(has(key) ? node_[key] : node_, path(key) + " " + what, false);
   }
   std::string path(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
@@ -96,6 +125,7 @@ class Fields {
  private:
   YAML::Node node_;
   std::string where_;
+  const Source& source_;
   const std::string& file_;
   std::vector<std::string> known_;
 };
@@ -202,7 +232,7 @@ dsp::FeatureSpec feature_spec(const Fields& f, const std::string& kind) {
   return s;
 }
 
-std::string layer_value(const YAML::Node& v, const std::string& where, const std::string& file) {
+std::string layer_value(const YAML::Node& v, const std::string& where, const std::string& origin) {
   if (v.IsScalar()) return v.as<std::string>();
   std::string out;  // [3, 5] -> "3x5"
   if (v.IsSequence())
@@ -211,9 +241,7 @@ std::string layer_value(const YAML::Node& v, const std::string& where, const std
       if (!out.empty()) out.push_back('x');
       out += x.as<std::string>();
     }
-  if (out.empty())
-    throw ConfigError(file + ":" + std::to_string(v.Mark().line + 1) + ": " + where +
-                      " must be a value or a list of values, such as 3 or [3, 5]");
+  if (out.empty()) throw ConfigError(origin + ": " + where + " must be a value or a list of values, such as 3 or [3, 5]");
   return out;
 }
 
@@ -282,11 +310,12 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
   ExperimentConfig c;
   c.source = path;
   c.overrides = overrides;
+  const Source src{path, overrides};
   YAML::Emitter resolved;
   resolved << root;
   c.fingerprint = fnv1a(resolved.c_str());
   if (!overrides.empty()) c.resolved_yaml = std::string(resolved.c_str()) + "\n";
-  const Fields top(root, "", path,
+  const Fields top(root, "", src,
                    {"name", "seed", "threads", "data", "features", "augmentation", "model", "training", "output"});
   c.name = top.need<std::string>("name");
   if (!plain_folder_name(c.name))
@@ -298,7 +327,7 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
 
   // data
   if (!top.has("data")) top.fail(root, "missing required key 'data'");
-  const Fields data(top.at("data"), "data", path,
+  const Fields data(top.at("data"), "data", src,
                     {"corpus", "corpora", "root", "roots", "labels", "calm", "split", "song"});
   c.data.corpora = data.has("corpora") ? data.strings("corpora") : data.strings("corpus");
   if (c.data.corpora.empty()) data.fail(top.at("data"), "name the data: corpus: tess (or corpora: [tess, ravdess])");
@@ -315,7 +344,7 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
     c.data.roots[c.data.corpora[0]] = data.need<std::string>("root");
   }
   if (data.has("roots")) {
-    const Fields roots(data.at("roots"), "data.roots", path, c.data.corpora);
+    const Fields roots(data.at("roots"), "data.roots", src, c.data.corpora);
     for (const auto& corpus : c.data.corpora)
       if (roots.has(corpus)) c.data.roots[corpus] = roots.need<std::string>(corpus);
   }
@@ -332,7 +361,7 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
   if (c.data.calm != "neutral" && c.data.calm != "keep" && c.data.calm != "drop")
     data.fail_key("calm", "must be neutral (RAVDESS calm counted as neutral), keep (an eighth class) or drop");
   if (data.has("split")) {
-    const Fields split(data.at("split"), "data.split", path,
+    const Fields split(data.at("split"), "data.split", src,
                        {"kind", "train", "validation", "test", "folds", "by", "test_speakers"});
     SplitConfig& s = c.data.split;
     s.kind = split.get<std::string>("kind", "random");
@@ -355,7 +384,7 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
   // features (images need none)
   const bool images = c.data.corpora[0] == "fer2013" || c.data.corpora[0] == "mnist";
   if (top.has("features")) {
-    const Fields f(top.at("features"), "features", path,
+    const Fields f(top.at("features"), "features", src,
                    {"kind",       "kinds",  "sample_rate", "offset", "duration", "n_fft",    "hop",
                     "win_length", "center", "n_mels",      "n_mfcc", "htk",      "mel_norm", "pad_mode",
                     "precision",  "top_db", "db_ref",      "frames", "layout",   "scaling"});
@@ -390,30 +419,32 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
 
   // model
   if (!top.has("model")) top.fail(root, "missing required key 'model'");
-  const Fields model(top.at("model"), "model", path, {"layers"});
+  const Fields model(top.at("model"), "model", src, {"layers"});
+  std::vector<std::string> layer_origins;  // "file:line" or "file: --set ..." of each layer
   const YAML::Node layers = model.at("layers");
   if (!layers.IsSequence() || layers.size() == 0) model.fail(top.at("model"), "model.layers must be a list of layers");
   for (size_t i = 0; i < layers.size(); ++i) {
     const YAML::Node l = layers[i];
     const std::string where = "model.layers[" + std::to_string(i) + "]";
+    const std::string origin = src.origin("model.layers." + std::to_string(i), l);
     if (!l.IsMap() || !l["type"].IsDefined())
-      throw ConfigError(path + ":" + std::to_string(l.Mark().line + 1) + ": " + where +
+      throw ConfigError(origin + ": " + where +
                         ": each layer is a mapping with a 'type', for example {type: dense, units: 64}");
     if (!l["type"].IsScalar())
-      throw ConfigError(path + ":" + std::to_string(l.Mark().line + 1) + ": " + where +
-                        ": type must be a layer name such as dense or conv1d");
+      throw ConfigError(origin + ": " + where + ": type must be a layer name such as dense or conv1d");
     nn::LayerSpec spec(l["type"].as<std::string>());
     for (const auto& kv : l) {
       const std::string key = kv.first.as<std::string>();
-      if (key != "type") spec.set(key, layer_value(kv.second, where + "." + key, path));
+      if (key != "type") spec.set(key, layer_value(kv.second, where + "." + key, origin));
     }
     c.layers.push_back(spec);
     c.layer_lines.push_back(l.Mark().line + 1);
+    layer_origins.push_back(origin);
   }
 
   // training
   if (top.has("training")) {
-    const Fields t(top.at("training"), "training", path,
+    const Fields t(top.at("training"), "training", src,
                    {"optimizer", "batch_size", "epochs", "schedule", "early_stopping", "best_on_validation",
                     "checkpoint_every", "clip_norm", "class_weights", "loss"});
     TrainingConfig& tc = c.training;
@@ -426,7 +457,7 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
     tc.clip_norm = t.get_in<double>("clip_norm", 0.0, 0.0, 1e6, " (0: no clipping)");
     tc.class_weights = t.get<bool>("class_weights", false);
     if (t.has("optimizer")) {
-      const Fields o(t.at("optimizer"), "training.optimizer", path,
+      const Fields o(t.at("optimizer"), "training.optimizer", src,
                      {"name", "lr", "beta1", "beta2", "epsilon", "momentum", "nesterov", "rho"});
       OptimizerConfig& oc = tc.optimizer;
       oc.name = o.get<std::string>("name", "adam");
@@ -442,7 +473,7 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
       oc.rho = o.get_in<double>("rho", 0.9, 0.0, 0.999999);
     }
     if (t.has("schedule")) {
-      const Fields s(t.at("schedule"), "training.schedule", path, {"kind", "factor", "step", "patience"});
+      const Fields s(t.at("schedule"), "training.schedule", src, {"kind", "factor", "step", "patience"});
       tc.schedule = s.get<std::string>("kind", "none");
       if (tc.schedule != "none" && tc.schedule != "step" && tc.schedule != "plateau")
         s.fail_key("kind", "must be none, step or plateau");
@@ -451,12 +482,12 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
       tc.schedule_patience = s.get_in<int>("patience", 5, 0, kMaxEpochs);
     }
     if (t.has("early_stopping")) {
-      const Fields e(t.at("early_stopping"), "training.early_stopping", path, {"patience"});
+      const Fields e(t.at("early_stopping"), "training.early_stopping", src, {"patience"});
       tc.early_stopping_patience = e.get_in<int>("patience", 10, 0, kMaxEpochs, " (0: off)");
     }
   }
   if (top.has("augmentation")) {
-    const Fields a(top.at("augmentation"), "augmentation", path, {"copies", "split_rows"});
+    const Fields a(top.at("augmentation"), "augmentation", src, {"copies", "split_rows"});
     if (images) a.fail(top.at("augmentation"), "augments audio; image corpora have no audio to augment");
     c.augmentation.split_rows = a.get<bool>("split_rows", false);
     const YAML::Node copies = a.at("copies");
@@ -464,7 +495,7 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
       a.fail(top.at("augmentation"),
              "copies must be a list of recipes, one per augmented copy, e.g. [{noise: 0.035}, {pitch: 0.7}]");
     for (size_t i = 0; i < copies.size(); ++i) {
-      const Fields r(copies[i], "augmentation.copies[" + std::to_string(i) + "]", path,
+      const Fields r(copies[i], "augmentation.copies[" + std::to_string(i) + "]", src,
                      {"stretch", "pitch", "shift_seconds", "gain_db", "noise", "snr_db"});
       datasets::AugmentRecipe recipe;
       // Ranges past which a recipe stops being augmentation: a stretch of
@@ -488,13 +519,13 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
     nn::Sequential probe(c.layers, input, rng, c.name);
   } catch (const nn::LayerError& e) {
     std::string msg = e.what();  // "layer N (type): what"
-    int line = top.line("model");
+    std::string origin = path + ":" + std::to_string(top.line("model"));
     if (msg.rfind("layer ", 0) == 0) {
       const size_t index = std::stoul(msg.substr(6));
-      if (index < c.layer_lines.size()) line = c.layer_lines[index];
+      if (index < layer_origins.size()) origin = layer_origins[index];
       msg = "model.layers[" + std::to_string(index) + "]" + msg.substr(msg.find(' ', 6));
     }
-    throw ConfigError(path + ":" + std::to_string(line) + ": " + msg + " (the model's input is " + input.str() + ")");
+    throw ConfigError(origin + ": " + msg + " (the model's input is " + input.str() + ")");
   }
   return c;
 }

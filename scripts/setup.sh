@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages ser needs, only those that are missing.
 # Safe to run again: with everything present it installs nothing.
+# --test: also what only the tests need (clang and its runtimes for the fuzz targets).
 set -euo pipefail
 
 packages=(
@@ -15,12 +16,16 @@ packages=(
   libfftw3-dev      # FFTs for the STFT, double and single precision
   libbenchmark-dev  # bench/ (Google Benchmark)
   nlohmann-json3-dev  # JSON reports (ser data --json); the standard C++ JSON library
-  libstb-dev        # image decoding (JPEG/PNG) for FER2013
+  libjpeg-dev libpng-dev  # FER2013's JPEG and PNG faces: libjpeg-turbo and libpng
   libyaml-cpp-dev   # experiment configs, with line numbers for every error
   espeak-ng         # ser demo: synthesises its labelled speech corpus (no download needed)
   # ser report: the notebook is executed and rendered to HTML by Jupyter's own tools
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )
+if [ "${1:-}" = "--test" ]; then
+  # libFuzzer, ASan and UBSan runtimes for clang, and clang's OpenMP (scripts/fuzz.sh)
+  packages+=(clang libclang-rt-14-dev libomp-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds and runs every test: once in Release (build/), once with
-# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
-# SER_SKIP_SANITIZE=1 skips the second pass for a quick local loop.
+# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/), then the fuzz
+# targets with clang for a fixed number of runs each (build-fuzz/).
+# SER_SKIP_SANITIZE=1 skips the second pass and SER_SKIP_FUZZ=1 the third,
+# for a quick local loop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 jobs=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
@@ -22,4 +24,10 @@ if [ "${SER_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1500
+fi
+
+if [ "${SER_SKIP_FUZZ:-0}" != 1 ]; then
+  # Every reader of untrusted bytes under libFuzzer: 2000 runs each from seeds made of the
+  # shared data and the inputs that once crashed (tests/fuzz/regressions); a finding fails CI.
+  bash scripts/fuzz.sh --runs 2000
 fi

@@ -119,7 +119,8 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
   CHECK(shape.find("(the model's input is [1, 1000])") != std::string::npos);
   // A layer argument typo.
   CHECK(error_for(kGood, {"model.layers.0.kernal=3"})
-            .find(":10: model.layers[0] (conv1d): unknown argument 'kernal' (did you mean 'kernel'?)") == 0);
+            .find(": --set model.layers.0.kernal=3: model.layers[0] (conv1d): unknown argument 'kernal' (did you mean "
+                  "'kernel'?)") == 0);
   // Values that cannot work.
   CHECK(error_for(replace(kGood, "kind: mfcc", "kind: mfc")).find("names unknown feature 'mfc'") != std::string::npos);
   CHECK(error_for(replace(kGood, "corpus: tess", "corpus: timit")).find("unknown corpus 'timit'") != std::string::npos);
@@ -149,4 +150,92 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
 TEST_CASE("a missing config file is named") {
   CHECK_THROWS_WITH_AS(load_config("/nonexistent/x.yaml"),
                        doctest::Contains("config file '/nonexistent/x.yaml': no such file"), ConfigError);
+}
+
+TEST_CASE("every setting out of range is refused up front: key, line and the allowed range") {
+  // Each of these once crashed, hung, allocated gigabytes or trained on NaN (issue 14).
+  struct Case {
+    const char* set;     // a --set override
+    const char* expect;  // in ":LINE: what"
+  };
+  const std::vector<Case> cases = {
+      {"features.hop=-1", ": --set features.hop=-1: features.hop must be between 1 and 65536 (0: n_fft/4), got -1"},
+      {"features.win_length=5000", "features.win_length must be between 1 and n_fft (2048; 0: n_fft), got 5000"},
+      {"features.win_length=-1", "features.win_length must be between 1 and n_fft"},
+      {"features.n_fft=1000000000", "features.n_fft must be between 2 and 65536, got 1000000000"},
+      {"features.sample_rate=1", "features.sample_rate must be 0 (the file's own) or between 1000 and 768000 Hz"},
+      {"features.offset=1e300", "features.offset must be between 0 and 1e6 seconds"},
+      {"features.top_db=.nan", "features.top_db must be"},
+      {"features.frames=-5", "features.frames must be between 0 and 1000000"},
+      {"training.optimizer={lr: .inf}", "training.optimizer.lr must be between 1e-12 and 10, got .inf"},
+      {"training.optimizer={lr: .nan}", "training.optimizer.lr must be between 1e-12 and 10, got .nan"},
+      {"training.optimizer={beta1: 1}", "training.optimizer.beta1 must be between 0 and 0.999999, got 1"},
+      {"training.optimizer={epsilon: -1e-7}", "training.optimizer.epsilon must be between 1e-30 and 1"},
+      {"training.optimizer={name: sgd, momentum: -0.5}", "training.optimizer.momentum must be between 0 and"},
+      {"training.schedule={kind: step, step: 0}", "training.schedule.step must be between 1 and 1000000, got 0"},
+      {"training.batch_size=0", "training.batch_size must be between 1 and 65536"},
+      {"training.epochs=2147483647", "training.epochs must be between 1 and 1000000"},
+      {"training.clip_norm=-1", "training.clip_norm must be between 0 and"},
+      {"augmentation={copies: [{gain_db: 1e6}]}", "augmentation.copies[0].gain_db must be between 0 and 60, got 1e6"},
+      {"augmentation={copies: [{noise: .inf}]}", "augmentation.copies[0].noise must be between 0 and 10"},
+      {"augmentation={copies: [{snr_db: .nan}]}", "augmentation.copies[0].snr_db must be between -30 and 120"},
+      {"augmentation={copies: [{pitch: 1000}]}", "augmentation.copies[0].pitch must be between -24 and 24 semitones"},
+      {"augmentation={copies: [{stretch: 0.001}]}", "augmentation.copies[0].stretch must be between 0.1 and 10"},
+      {"data.split={test: .nan}", "data.split.test must be between 0 and 1, got .nan"},
+      {"data.split={kind: kfold, folds: 1}", "data.split.folds must be between 2 and 1000, got 1"},
+      {"threads=-3", "threads must be between 0 and 1024 (0: all cores), got -3"},
+      {"name=../../..", "name must be a plain folder name (letters, digits and _ - . + = ,), got '../../..'"},
+      {"name=a/b", "name must be a plain folder name"},
+      {"data.song=false", "data.song chooses RAVDESS's sung files; the data has no ravdess corpus"},
+      // std::bad_alloc before: a billion units.
+      {"model.layers.3.units=1000000000",
+       ": --set model.layers.3.units=1000000000: model.layers[3] (dense): a tensor of shape [1000000000, 996] "
+       "(996000000000 values) exceeds the 268,435,456 parameter and buffer values a ser model may hold"},
+      {"model.layers.0.filters=99999999999", "model.layers[0] (conv1d): argument 'filters' must be an integer between"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.set);
+    const std::string e = error_for(kGood, {c.set});
+    CHECK_MESSAGE(e.find(c.expect) != std::string::npos, e);
+    CHECK(e.find(":") == 0);  // every message starts with where: the file's line or the --set
+  }
+}
+
+TEST_CASE("--set paths that name no element, and values that are not YAML, are refused clearly") {
+  const fs::path p = fs::temp_directory_path() / ("ser_test_config_set_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(p) << kGood;
+  auto message = [&](const std::string& set) {
+    try {
+      load_config(p.string(), {set}, "/data");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // Found: "error: stoul", a bare exception text.
+  CHECK(message("model.layers.x.units=3") ==
+        "--set model.layers.x.units: 'x' names an element of a list; give its position (0 to 3), as in "
+        "model.layers.2.units");
+  CHECK(message("model.layers.9.units=3") == "--set model.layers.9.units: index 9 is past the end of the list (4 elements)");
+  CHECK(message("training.epochs.x=3") == "--set training.epochs.x: 'epochs' is a single value, it has no 'x'");
+  CHECK(message("training.epochs=[unclosed").find("--set training.epochs=[unclosed: the value is not valid YAML") == 0);
+  fs::remove(p);
+}
+
+TEST_CASE("a key given twice is refused, naming both lines") {
+  // Found: yaml-cpp kept the first and dropped the second without a word.
+  CHECK(error_for(kGood + "  epochs: 30\n") == ":16: key 'epochs' is given twice (first at line 15); keep one");
+  CHECK(error_for("name: a\nname: b\n") == ":2: key 'name' is given twice (first at line 1); keep one");
+}
+
+TEST_CASE("values of the wrong shape are refused with their line, not as a yaml-cpp exception") {
+  auto replace = [](std::string s, const std::string& from, const std::string& to) {
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  CHECK(error_for(replace(kGood, "kernel: 5", "kernel: {a: 1}")).find(":10: model.layers[0].kernel must be a value or a list") == 0);
+  CHECK(error_for(kGood, {"model.layers.0.kernel={a: 1}"})
+            .find(": --set model.layers.0.kernel={a: 1}: model.layers[0].kernel must be a value or a list") == 0);
+  CHECK(error_for(kGood, {"name=[a, b]"}).find(": --set name=[a, b]: name must be a single value") == 0);
+  CHECK(error_for(kGood, {"model.layers.0.type=[conv1d]"}).find("type must be a layer name") != std::string::npos);
 }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <numbers>
 
+#include "common/text.hpp"
 #include "dsp/audio.hpp"
 #include "dsp/augment.hpp"
 #include "dsp/resample.hpp"
@@ -210,6 +211,14 @@ TEST_CASE("bad input: a clear error naming the file and the problem, never a cra
     std::ofstream(path("truncated.wav"), std::ios::binary) << bytes.substr(0, 20);
   }
   save_wav(path("silent_header_only.wav"), std::vector<float>{}, 16000);
+  {  // A real TESS FLAC cut after 20 KB, and a WAV cut mid-samples: README promises both are refused.
+    const std::string flac = ser::read_file(ser::test::data_dir() + "/tess/OAF_angry/OAF_base_angry.flac");
+    REQUIRE(flac.size() > 30000);
+    std::ofstream(path("cut.flac"), std::ios::binary) << flac.substr(0, 20000);
+    std::ifstream in(path("good.wav"), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(path("cut.wav"), std::ios::binary) << bytes.substr(0, bytes.size() - 1000);
+  }
   std::vector<float> broken = tone;
   broken[100] = std::nanf("");
   save_wav(path("nan.wav"), broken, 16000, SampleFormat::float32);
@@ -224,7 +233,8 @@ TEST_CASE("bad input: a clear error naming the file and the problem, never a cra
   for (const Case& c : {Case{"empty.wav", "the file is empty"}, Case{"notes.wav", "cannot decode"},
                         Case{"truncated.wav", "cannot decode"}, Case{"silent_header_only.wav", "holds no samples"},
                         Case{"nan.wav", "sample 100 is NaN"}, Case{"inf.wav", "sample 200 is infinite"},
-                        Case{"missing.wav", "no such file"}}) {
+                        Case{"missing.wav", "no such file"}, Case{"cut.flac", "truncated or damaged: decoded"},
+                        Case{"cut.wav", "truncated: its header announces 1000 more bytes"}}) {
     const std::string msg = error_of([&] { load_audio(path(c.file)); });
     INFO(c.file << ": " << msg);
     CHECK(msg.find(path(c.file)) != std::string::npos);

@@ -37,3 +37,19 @@ TEST_CASE("bad input to evaluate is refused") {
   CHECK_THROWS_AS(evaluate({0, 1}, {0}, {"a", "b"}), std::invalid_argument);
   CHECK_THROWS_AS(evaluate({0, 2}, {0, 1}, {"a", "b"}), std::invalid_argument);
 }
+
+TEST_CASE("a class absent from both truth and predictions is left out of the macro average, as sklearn does") {
+  // Found: `ser eval` on a data set without one of the model's classes counted it (0.102 against sklearn's 0.142).
+  // sklearn.metrics.classification_report([0, 0, 1, 1], [0, 1, 1, 1]): macro F1 (2/3 + 0.8) / 2.
+  const Metrics m = evaluate({0, 0, 1, 1}, {0, 1, 1, 1}, {"a", "b", "c"});
+  CHECK(m.macro.f1 == doctest::Approx((2.0 / 3 + 0.8) / 2));
+  CHECK(m.macro.precision == doctest::Approx((1.0 + 2.0 / 3) / 2));
+  CHECK(m.classes.size() == 3);  // still listed, with support 0
+  CHECK(m.classes[2].support == 0);
+  // A class that is predicted but never true counts (sklearn's labels are those of y_true and y_pred).
+  const Metrics p = evaluate({0, 0}, {0, 2}, {"a", "b", "c"});
+  CHECK(p.macro.f1 == doctest::Approx((2.0 / 3 + 0.0) / 2));
+  // All classes present: exactly the mean over all, as before.
+  const Metrics all = evaluate({0, 1, 2, 2, 2}, {0, 0, 2, 2, 1}, {"class 0", "class 1", "class 2"});
+  CHECK(all.macro.f1 == doctest::Approx(0.4889).epsilon(1e-3));
+}

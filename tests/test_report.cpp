@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/text.hpp"
@@ -197,6 +199,78 @@ TEST_CASE("folders that are not runs are refused with the reason") {
   const std::string damaged = (broken / "metrics.json").string() + "' is damaged";
   CHECK_THROWS_WITH(report({broken.string(), "--out", (r.dir / "y").string(), "--no-html"}),
                     doctest::Contains(damaged.c_str()));
+}
+
+namespace {
+// Processes by what /proc says of them: (pid, parent pid, command line, environment).
+struct Process {
+  pid_t pid = 0, parent = 0;
+  std::string cmdline, environ;
+};
+std::vector<Process> processes() {
+  std::vector<Process> out;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    Process p;
+    p.pid = std::stoi(name);
+    const std::string stat = read(e.path() / "stat");
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos || stat.size() < close + 4) continue;
+    if (stat[close + 2] == 'Z') continue;  // a zombie has ended
+    p.parent = std::atoi(stat.c_str() + stat.find(' ', close + 3) + 1);
+    p.cmdline = read(e.path() / "cmdline");
+    p.environ = read(e.path() / "environ");
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+bool alive(pid_t pid) {
+  for (const auto& p : processes())
+    if (p.pid == pid) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("killing ser report also ends the nbconvert it started, and nbconvert's Jupyter kernel") {
+  // Found: a killed `ser report` left nbconvert (and its kernel) running.
+  auto& r = runs();
+  if (ser::notebooks::find_nbconvert().empty()) {
+    MESSAGE("jupyter-nbconvert is not installed; skipped");
+    return;
+  }
+  std::vector<std::string> args = {SER_BINARY, "report", r.runs[0], "--out", (r.dir / "killed").string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t ser = ::fork();
+  if (ser == 0) {
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  // Wait until nbconvert runs and has started its kernel (the kernel names nbconvert as JPY_PARENT_PID).
+  pid_t nbconvert = 0, kernel = 0;
+  for (int i = 0; i < 600 && !kernel; ++i) {
+    for (const auto& p : processes()) {
+      if (p.parent == ser && p.cmdline.find("nbconvert") != std::string::npos) nbconvert = p.pid;
+      if (nbconvert && p.environ.find("JPY_PARENT_PID=" + std::to_string(nbconvert) + '\0') != std::string::npos)
+        kernel = p.pid;
+    }
+    ::usleep(100000);
+  }
+  REQUIRE_MESSAGE(kernel != 0, "nbconvert or its kernel never started");
+  ::kill(ser, SIGKILL);
+  int status = 0;
+  ::waitpid(ser, &status, 0);
+  bool ended = false;
+  for (int i = 0; i < 300 && !ended; ++i) {
+    ended = !alive(nbconvert) && !alive(kernel);
+    ::usleep(100000);
+  }
+  CHECK_MESSAGE(!alive(nbconvert), "nbconvert " << nbconvert << " outlived the ser report that started it");
+  CHECK_MESSAGE(!alive(kernel), "the Jupyter kernel " << kernel << " outlived the ser report that started it");
+  // Stopped, not merely finished: a nbconvert that ran on would have written the page.
+  CHECK_FALSE(fs::exists(r.dir / "killed" / "report.html"));
 }
 
 int main(int argc, char** argv) {

@@ -148,9 +148,9 @@ int64_t maxpool_1d_vector(const float* x, int64_t first, float* y, int32_t* arg,
     i32x16 best_index{};
     const i32x16 base = i32x16{} + static_cast<int32_t>(first + o * P);
     for (int j = 0; j < P; ++j) {
-      const f32x16 low = __builtin_shuffle(in[0], in[1], masks.low[j]);
-      const f32x16 high = __builtin_shuffle(in[2], in[3], masks.high[j]);
-      const f32x16 v = P <= 2 ? low : __builtin_shuffle(low, high, masks.pick[j]);
+      const f32x16 low = permute2(in[0], in[1], masks.low[j]);
+      const f32x16 high = permute2(in[2], in[3], masks.high[j]);
+      const f32x16 v = P <= 2 ? low : permute2(low, high, masks.pick[j]);
       i32x16 index;
       for (int i = 0; i < 16; ++i) index[i] = P * i + j;
       index += base;
@@ -294,8 +294,8 @@ void tiles_block(const int32_t* argmax, const float* dy, const float* pooled, in
   const i32x16 v = std::bit_cast<i32x16>(std::bit_cast<f32x16>(bits) + 0.0f);
   const int32_t start = static_cast<int32_t>(o * P);
   for (int k = 0; k < P; ++k) {
-    const i32x16 here = __builtin_shuffle(v, lanes.window[k]);
-    const i32x16 winner = __builtin_shuffle(win, lanes.window[k]);
+    const i32x16 here = permute(v, lanes.window[k]);
+    const i32x16 winner = permute(win, lanes.window[k]);
     const i32x16 out = here & (winner == lanes.position[k] + start);
     std::memcpy(dx + o * P + 16 * k, &out, sizeof out);
   }

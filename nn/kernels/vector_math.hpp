@@ -60,6 +60,32 @@ inline float tanh_approx(float x) {
 // sums in registers where a float array was kept in memory.
 using f32x16 = float __attribute__((vector_size(64)));
 
+// Lanes of 16-lane vectors chosen by an index vector: lane i of the result is
+// a[idx[i]] (permute) or, from the 32 lanes of a then b, (a|b)[idx[i]]
+// (permute2; vpermt2ps with AVX-512). GCC's __builtin_shuffle does this for
+// any ISA; clang (the fuzzing build) has no variable-index shuffle, so it
+// gets the plain loop.
+template <typename V, typename I>
+inline V permute(V a, I idx) {
+#if defined(__clang__)
+  V r;
+  for (int i = 0; i < 16; ++i) r[i] = a[idx[i] & 15];
+  return r;
+#else
+  return __builtin_shuffle(a, idx);
+#endif
+}
+template <typename V, typename I>
+inline V permute2(V a, V b, I idx) {
+#if defined(__clang__)
+  V r;
+  for (int i = 0; i < 16; ++i) r[i] = (idx[i] & 31) < 16 ? a[idx[i] & 15] : b[idx[i] & 15];
+  return r;
+#else
+  return __builtin_shuffle(a, b, idx);
+#endif
+}
+
 namespace detail {
 
 inline float combine_lanes(const f32x16 (&acc)[4], const float* a, const float* b, int64_t i, int64_t n) {
