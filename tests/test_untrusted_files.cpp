@@ -24,6 +24,7 @@
 #include "experiments/config.hpp"
 #include "experiments/model_input.hpp"
 #include "nn/model_file.hpp"
+#include "support/paths.hpp"
 #include "support/tone_corpus.hpp"
 
 namespace fs = std::filesystem;
@@ -277,4 +278,24 @@ TEST_CASE("feature settings out of range are refused by name with the allowed ra
       CHECK_MESSAGE(std::string(e.what()).find(c.expect) != std::string::npos, e.what());
     }
   }
+}
+
+TEST_CASE("images: what fuzzing found in the old decoder is refused with a reason; real faces decode") {
+  // stb_image 2.27 wrote past its Huffman tables on these JPEGs and overflowed on the PGM header.
+  const fs::path found = fs::path(SER_CONFIG_DIR) / ".." / "tests" / "fuzz" / "regressions" / "image";
+  int refused = 0;
+  for (const auto& e : fs::directory_iterator(found)) {
+    uint8_t pixels[48 * 48];
+    const auto reason = datasets::decode_fer2013_image(read_file(e.path().string()), pixels);
+    CAPTURE(e.path());
+    REQUIRE(reason.has_value());
+    CHECK((reason->find("unreadable JPEG") == 0 || *reason == "not a JPEG or PNG image"));
+    ++refused;
+  }
+  CHECK(refused == 4);
+  uint8_t pixels[48 * 48];
+  const std::string face = test::data_dir() + "/fer2013_small/test/happy";
+  const auto first = *fs::directory_iterator(face);
+  CHECK_FALSE(datasets::decode_fer2013_image(read_file(first.path().string()), pixels).has_value());
+  CHECK(datasets::decode_fer2013_image(std::string_view("GIF89a"), pixels) == "not a JPEG or PNG image");
 }
