@@ -78,9 +78,9 @@ OpenedAudio open_audio(const std::string& path) {
                " more bytes of samples than the file holds (an interrupted copy or download?)");
   OpenedAudio a;
   const int fd = input->release();
+  // With close_desc, libsndfile closes the descriptor itself, whether the open succeeds or fails.
   a.file.reset(sf_open_fd(fd, SFM_READ, &a.info, /*close_desc=*/SF_TRUE));
   if (!a.file) {
-    ::close(fd);  // libsndfile closes it only when the open succeeds
     throw fail(std::string("cannot decode: ") + sf_strerror(nullptr) +
                " (not an audio format libsndfile reads, or a damaged header)");
   }

@@ -30,6 +30,10 @@ ModelInput input_of(const nn::Sequential& model, const std::string& path) {
 EmotionPredictor::EmotionPredictor(const std::string& model_path)
     : model_(nn::load_model(resolve_model_path(model_path))),
       input_(input_of(model_, resolve_model_path(model_path))) {
+  if (static_cast<int64_t>(model_.labels.size()) != model_.output_shape().numel())
+    throw std::runtime_error(model_path + ": the model names " + std::to_string(model_.labels.size()) +
+                             " class labels for its " + std::to_string(model_.output_shape().numel()) +
+                             " outputs; predict needs a model trained by `ser train`");
   if (input_.sample_shape() != model_.input_shape())
     throw std::runtime_error(model_path + ": the feature recipe gives " + input_.sample_shape().str() +
                              " but the model takes " + model_.input_shape().str());

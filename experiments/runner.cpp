@@ -454,8 +454,13 @@ TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const 
   const datasets::GroupBy by = s.by == "speaker" ? datasets::GroupBy::speaker
                                : s.by == "word"  ? datasets::GroupBy::word
                                                  : datasets::GroupBy::none;
-  const std::vector<datasets::Split> folds =
-      s.kind == "kfold" ? datasets::kfold(p.corpus, s.folds, c.seed, by) : datasets::leave_one_group_out(p.corpus, by);
+  std::vector<datasets::Split> folds;
+  try {
+    folds = s.kind == "kfold" ? datasets::kfold(p.corpus, s.folds, c.seed, by)
+                              : datasets::leave_one_group_out(p.corpus, by);
+  } catch (const std::invalid_argument& e) {  // more folds than files or groups: the config's to fix
+    throw ConfigError(c.source + ": data.split" + (s.kind == "kfold" ? ".folds" : ".by") + ": " + e.what());
+  }
   nlohmann::ordered_json summary;
   summary["split"] = s.kind == "kfold" ? std::to_string(folds.size()) + "-fold" + (s.by == "none" ? "" : " by " + s.by)
                                        : "leave one " + s.by + " out";

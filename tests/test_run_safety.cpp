@@ -218,3 +218,15 @@ TEST_CASE("data.song chooses RAVDESS's sung files") {
   }
   fs::remove_all(dir);
 }
+
+TEST_CASE("more folds than files is refused naming the setting, before any fold trains") {
+  Tones t("safety_folds", "");
+  const std::string yaml = replaced(ser::read_file(t.config.string()), "{kind: random, test: 0.25}", "{kind: kfold, folds: 50}");
+  std::ofstream(t.config) << yaml;
+  const auto r = run_ser(t.train("run"));
+  CHECK(r.status == 2);
+  CHECK_MESSAGE(r.output.find("tones.yaml: data.split.folds: 50 folds need at least 50 files; the data has 36") !=
+                    std::string::npos,
+                r.output);
+  CHECK_FALSE(fs::exists(t.dir / "run" / "fold_01"));
+}
