@@ -147,6 +147,8 @@ Audio load_audio(const std::string& path, const LoadOptions& options) {
     const int64_t ask = std::min<int64_t>(block, want - static_cast<int64_t>(a.samples.size()));
     const sf_count_t n = sf_readf_float(file, interleaved.data(), ask);
     if (n <= 0) break;
+    const size_t at = a.samples.size();
+    a.samples.resize(at + static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {
       float v;
       if (C == 1) {
@@ -157,9 +159,9 @@ Audio load_audio(const std::string& path, const LoadOptions& options) {
         v = sum / static_cast<float>(C);
       }
       if (!std::isfinite(v))
-        throw fail("sample " + std::to_string(start + static_cast<int64_t>(a.samples.size())) + " is " +
+        throw fail("sample " + std::to_string(start + static_cast<int64_t>(at) + i) + " is " +
                    (std::isnan(v) ? "NaN" : "infinite") + "; the file is corrupt");
-      a.samples.push_back(v);
+      a.samples[at + static_cast<size_t>(i)] = v;
     }
   }
   const auto got = static_cast<int64_t>(a.samples.size());

@@ -281,7 +281,8 @@ TEST_CASE("feature settings out of range are refused by name with the allowed ra
 }
 
 TEST_CASE("images: what fuzzing found in the old decoder is refused with a reason; real faces decode") {
-  // stb_image 2.27 wrote past its Huffman tables on these JPEGs and overflowed on the PGM header.
+  // stb_image 2.27 wrote past its Huffman tables on these JPEGs and overflowed on the PGM header
+  // (rebuilt by hand from what fuzzing found: no FER2013 bytes).
   const fs::path found = fs::path(SER_CONFIG_DIR) / ".." / "tests" / "fuzz" / "regressions" / "image";
   int refused = 0;
   for (const auto& e : fs::directory_iterator(found)) {
