@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cstring>
-#include <functional>
 
 #include "common/atomic_file.hpp"
 #include "common/input_file.hpp"
@@ -47,7 +46,11 @@ void write_typed(const std::string& path, const std::vector<int64_t>& shape, con
 namespace {
 // The value of `key` in the header dictionary: the text after its colon, up to
 // the next top-level comma (a shape tuple's commas are inside parentheses).
-std::string header_field(const std::string& header, const std::string& key, const std::function<NpyError(std::string)>& fail) {
+// Errors name the file: "'<path>': what".
+NpyError npy_error(const std::string& path, const std::string& what) { return NpyError("'" + path + "': " + what); }
+
+std::string header_field(const std::string& header, const std::string& key, const std::string& path) {
+  auto fail = [&](const std::string& what) { return npy_error(path, what); };
   const size_t k = header.find("'" + key + "'");
   if (k == std::string::npos) throw fail("header has no '" + key + "'");
   const size_t colon = header.find(':', k);
@@ -66,7 +69,8 @@ std::string header_field(const std::string& header, const std::string& key, cons
 
 // "(3, 4)", "(5,)" or "()": each dimension a non-negative integer, the product
 // capped so that no allocation follows from a crafted header.
-std::vector<int64_t> parse_shape(const std::string& text, const std::function<NpyError(std::string)>& fail) {
+std::vector<int64_t> parse_shape(const std::string& text, const std::string& path) {
+  auto fail = [&](const std::string& what) { return npy_error(path, what); };
   if (text.size() < 2 || text.front() != '(' || text.back() != ')') throw fail("shape '" + text + "' is not a tuple");
   std::vector<int64_t> shape;
   int64_t count = 1;
@@ -95,7 +99,7 @@ std::vector<int64_t> parse_shape(const std::string& text, const std::function<Np
 }  // namespace
 
 NpyArray read_npy(const std::string& path) {
-  auto fail = [&](const std::string& what) -> NpyError { return NpyError("'" + path + "': " + what); };
+  auto fail = [&](const std::string& what) { return npy_error(path, what); };
   std::string bytes;
   try {
     bytes = read_input_file(path, ".npy file", kMaxNpyElements * 8 + kMiB);
@@ -117,16 +121,15 @@ NpyArray read_npy(const std::string& path) {
   }
   if (bytes.size() - offset < header_len) throw fail("truncated header");
   const std::string header = bytes.substr(offset, header_len);
-  const std::function<NpyError(std::string)> failer = fail;
-  const std::string descr_field = header_field(header, "descr", failer);
+  const std::string descr_field = header_field(header, "descr", path);
   if (descr_field.size() < 2 || (descr_field.front() != '\'' && descr_field.front() != '"'))
     throw fail("dtype " + descr_field + " is not a quoted type string");
   const std::string descr = descr_field.substr(1, descr_field.size() - 2);
-  const std::string order = header_field(header, "fortran_order", failer);
+  const std::string order = header_field(header, "fortran_order", path);
   if (order != "True" && order != "False") throw fail("fortran_order is '" + order + "', not True or False");
   const bool fortran = order == "True";
   NpyArray a;
-  a.shape = parse_shape(header_field(header, "shape", failer), failer);
+  a.shape = parse_shape(header_field(header, "shape", path), path);
   int64_t count = 1;
   for (int64_t d : a.shape) count *= d;
   const size_t width = (descr == "<f8" || descr == "<i8") ? 8 : (descr == "<f4" || descr == "<i4") ? 4 : 0;

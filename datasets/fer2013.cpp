@@ -1,12 +1,14 @@
 #include "datasets/fer2013.hpp"
 
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "common/input_file.hpp"
@@ -26,22 +28,40 @@ constexpr int64_t kMaxImagePixels = 4096 * 4096;  // decoded only to say it is n
 constexpr uint64_t kMaxCsvBytes = 2 * kGiB;      // the original fer2013.csv is 301 MB
 constexpr size_t kMaxCsvLine = 64 * 1024;        // a row is about 9,000 characters
 
-// std::getline with a cap: a line longer than `cap` is consumed to its end
-// and reported, so a file without newlines cannot fill the memory.
-bool read_line(std::istream& in, std::string& line, size_t cap, bool& too_long) {
-  line.clear();
-  too_long = false;
-  std::streambuf* buf = in.rdbuf();
-  for (;;) {
-    const int ch = buf->sbumpc();
-    if (ch == std::char_traits<char>::eof()) return !line.empty() || too_long;
-    if (ch == '\n') return true;
-    if (line.size() < cap)
-      line.push_back(static_cast<char>(ch));
-    else
-      too_long = true;
+// Lines of an open file, read through its descriptor with a cap: a line
+// longer than `cap` is consumed to its end and reported, so a file without
+// newlines cannot fill the memory.
+class LineReader {
+ public:
+  LineReader(int fd, size_t cap) : fd_(fd), cap_(cap) {}
+  // False at the end of the file; `too_long` says the line was cut at the cap.
+  bool next(std::string& line, bool& too_long) {
+    line.clear();
+    too_long = false;
+    for (bool any = false;; any = true) {
+      if (at_ == filled_ && !refill()) return any;
+      const char ch = buffer_[at_++];
+      if (ch == '\n') return true;
+      if (line.size() < cap_)
+        line.push_back(ch);
+      else
+        too_long = true;
+    }
   }
-}
+
+ private:
+  bool refill() {
+    ssize_t n;
+    do n = ::read(fd_, buffer_, sizeof buffer_);
+    while (n < 0 && errno == EINTR);
+    at_ = 0;
+    filled_ = n > 0 ? static_cast<size_t>(n) : 0;
+    return filled_ > 0;
+  }
+  int fd_;
+  size_t cap_, at_ = 0, filled_ = 0;
+  char buffer_[1 << 16];
+};
 
 ImageCorpus empty_corpus() {
   ImageCorpus c;
@@ -103,17 +123,17 @@ ImageCorpus load_fer2013_folders(const std::string& root) {
 }
 
 ImageCorpus load_fer2013_csv(const std::string& csv_path) {
+  std::optional<InputFile> file;
   try {
-    const InputFile file(csv_path, "FER2013 CSV");
-    if (file.size() > kMaxCsvBytes)
-      throw std::invalid_argument("fer2013: '" + csv_path + "' is " + std::to_string(file.size()) +
-                                  " bytes, more than the " + std::to_string(kMaxCsvBytes) +
-                                  " a FER2013 CSV holds; is it the file you meant?");
+    file.emplace(csv_path, "FER2013 CSV");
   } catch (const InputFileError& e) {
     throw std::invalid_argument(std::string("fer2013: ") + e.what());
   }
-  std::ifstream in(csv_path);
-  if (!in) throw std::invalid_argument("fer2013: cannot open '" + csv_path + "'");
+  if (file->size() > kMaxCsvBytes)
+    throw std::invalid_argument("fer2013: '" + csv_path + "' is " + std::to_string(file->size()) +
+                                " bytes, more than the " + std::to_string(kMaxCsvBytes) +
+                                " a FER2013 CSV holds; is it the file you meant?");
+  auto lines = std::make_unique<LineReader>(file->fd(), kMaxCsvLine);
   // The CSV's emotion codes, in common_emotions() names.
   const std::vector<std::string> codes = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
   ImageCorpus out = empty_corpus();
@@ -121,7 +141,7 @@ ImageCorpus load_fer2013_csv(const std::string& csv_path) {
   int64_t number = 0;
   std::vector<uint8_t> row(static_cast<size_t>(kSide * kSide));
   bool too_long = false;
-  while (read_line(in, line, kMaxCsvLine, too_long)) {
+  while (lines->next(line, too_long)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const std::string where = csv_path + ":" + std::to_string(number);

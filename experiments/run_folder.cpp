@@ -48,11 +48,10 @@ RunFolder::RunFolder(const std::string& dir, RunStart start) {
                              (holder.empty() ? std::string() : " (pid " + holder + ")") +
                              "; wait for it to end or give another --out");
   }
-  // Who holds it, for the message another process prints.
+  // Who holds it, for the message another process prints; the lock holds whether or not this is written.
   const std::string pid = std::to_string(::getpid());
-  if (::ftruncate(lock_fd_, 0) == 0 && ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
-    // The pid is only for messages; the lock itself holds.
-  }
+  const bool noted = ::ftruncate(lock_fd_, 0) == 0 && ::pwrite(lock_fd_, pid.data(), pid.size(), 0) > 0;
+  (void)noted;
 
   if (start == RunStart::fresh && holds_anything_but_the_lock(folder)) {
     const bool run = fs::exists(folder / "run.json", ec);
