@@ -70,4 +70,3 @@ void load_resample_mfcc_2s(benchmark::State& state) {
 BENCHMARK(load_resample_mfcc_2s)->Unit(benchmark::kMicrosecond);
 }  // namespace
 
-BENCHMARK_MAIN();

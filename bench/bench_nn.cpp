@@ -2,9 +2,18 @@
 //
 //   gemm/<ours|openblas|eigen>/<M>x<N>x<K>    GFLOP/s counter from 2*M*N*K
 //   layer/<model>/<index>_<layer>/<fwd|fwd_bwd>  each layer of the published models
-//   train_step/<model>   forward + loss + backward + Adam, items_per_second = samples/s
-//   infer/<model>        batch 1 (and batch 64), items_per_second = samples/s
+//   train_step/<model>[/threads:N]  forward + loss + backward + Adam, items_per_second =
+//                        samples/s; without /threads:N as ser trains by default
+//                        (threads chosen step by step), with it on exactly N
+//   infer/<model>/<batch>  batch 1, 8 and 64, as ser predicts by default
 //   optim/adam/<model>   one Adam update of the model's parameters, items = parameters
+//   peak/fma/threads:N   the machine's fp32 FMA peak
+//
+// train_step and infer items count their FLOPs (2 per multiply-add of the
+// convolutions, dense layers and LSTMs: Sequential::training_macs and
+// forward_macs) and report GFLOP/s, `peak` (that as a fraction of the FMA
+// peak on the threads the item may use, measured before the items run) and
+// `rss_MB` (the resident high-water mark while the item ran).
 //
 // OpenBLAS and Eigen appear here only as references.
 #include <benchmark/benchmark.h>
@@ -15,10 +24,12 @@
 #include <tuple>
 #include <vector>
 
+#include "bench/machine.hpp"
 #include "common/rng.hpp"
 #include "nn/kernels/gemm.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
+#include "nn/threads/step_threads.hpp"
 #include "nn/train.hpp"
 #include "nn/zoo.hpp"
 
@@ -149,24 +160,64 @@ Tensor random_batch(const Shape& input, int batch, uint64_t seed) {
   return Tensor::from(s, v);
 }
 
-void bm_train_step(benchmark::State& state, const ModelCase& m) {
+// GFLOP/s, the fraction of the FMA peak on `threads` threads, and the
+// resident high-water mark since the item began (reset_peak_rss).
+void flop_counters(benchmark::State& state, double flops_per_sample, int64_t samples, int threads) {
+  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_sample * static_cast<double>(samples) * 1e-9,
+                                                 benchmark::Counter::kIsRate);
+  state.counters["peak"] = benchmark::Counter(
+      flops_per_sample * static_cast<double>(samples) * 1e-9 / ser::bench::fma_peak_gflops(threads),
+      benchmark::Counter::kIsRate);
+  state.counters["rss_MB"] = ser::bench::peak_rss_mb();
+}
+
+// The thread count of the average step.
+double mean_threads(const StepThreads& steps) {
+  double steps_total = 0, weighted = 0;
+  for (size_t n = 0; n < steps.steps_at().size(); ++n) {
+    steps_total += static_cast<double>(steps.steps_at()[n]);
+    weighted += static_cast<double>(n * steps.steps_at()[n]);
+  }
+  return steps_total > 0 ? weighted / steps_total : 0;
+}
+
+int threads_or_all(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
+
+// threads = 0: as ser trains by default (StepThreads picks each step's count).
+void bm_train_step(benchmark::State& state, const ModelCase& m, int threads) {
+  ser::bench::reset_peak_rss();
   ser::Rng init(1), dropout(2);
   Sequential model(m.specs, m.input, init, m.name);
   Adam opt(model.parameter_tensors(), AdamOptions{});
   const Tensor x = random_batch(m.input, m.batch, 3);
   std::vector<int32_t> y(static_cast<size_t>(m.batch));
   for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % static_cast<size_t>(m.classes));
-  for (auto _ : state) benchmark::DoNotOptimize(train_step(model, opt, x, y, dropout).loss);
+  StepThreads steps(threads);
+  for (auto _ : state) benchmark::DoNotOptimize(steps.run([&] { return train_step(model, opt, x, y, dropout).loss; }));
   state.SetItemsProcessed(state.iterations() * m.batch);
+  state.counters["threads"] = mean_threads(steps);
+  flop_counters(state, 2.0 * static_cast<double>(model.training_macs()), state.iterations() * m.batch,
+                threads_or_all(threads));
 }
 
 void bm_infer(benchmark::State& state, const ModelCase& m) {
+  ser::bench::reset_peak_rss();
   ser::Rng init(1);
   Sequential model(m.specs, m.input, init, m.name);
   const int batch = static_cast<int>(state.range(0));
   const Tensor x = random_batch(m.input, batch, 3);
-  for (auto _ : state) benchmark::DoNotOptimize(model.predict(x).data());
+  StepThreads steps(0);
+  for (auto _ : state) benchmark::DoNotOptimize(steps.run([&] { return model.predict(x); }).data());
   state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["threads"] = mean_threads(steps);
+  flop_counters(state, 2.0 * static_cast<double>(model.forward_macs()), state.iterations() * batch,
+                omp_get_max_threads());
+}
+
+void bm_peak(benchmark::State& state, int threads) {
+  double gflops = 0;
+  for (auto _ : state) gflops = ser::bench::peak_loop_gflops(threads, 0.05);
+  state.counters["GFLOP/s"] = gflops;
 }
 
 // The optimiser's share of a training step: one Adam update of every
@@ -208,10 +259,20 @@ void bm_layer(benchmark::State& state, const ModelCase& m, size_t index, bool ba
 
 void register_models() {
   static const std::vector<ModelCase> cases = models();
-  for (const auto& m : cases) {
-    benchmark::RegisterBenchmark((std::string("train_step/") + m.name).c_str(), bm_train_step, m)
+  const int cores = omp_get_max_threads();
+  for (int t = 1; t <= cores; t *= 2)
+    benchmark::RegisterBenchmark(("peak/fma/threads:" + std::to_string(t)).c_str(), bm_peak, t)
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
+  for (const auto& m : cases) {
+    benchmark::RegisterBenchmark((std::string("train_step/") + m.name).c_str(), bm_train_step, m, 0)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    for (int t = 1; t <= cores; t *= 2)
+      benchmark::RegisterBenchmark((std::string("train_step/") + m.name + "/threads:" + std::to_string(t)).c_str(),
+                                   bm_train_step, m, t)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
   }
   for (const auto& m : cases)
     benchmark::RegisterBenchmark((std::string("optim/adam/") + m.name).c_str(), bm_adam, m)
@@ -220,6 +281,7 @@ void register_models() {
   for (const auto& m : cases)
     benchmark::RegisterBenchmark((std::string("infer/") + m.name).c_str(), bm_infer, m)
         ->Arg(1)
+        ->Arg(8)
         ->Arg(64)
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);

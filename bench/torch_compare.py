@@ -28,12 +28,12 @@ from torch import nn
 
 def tess_cnn1d():
     return nn.Sequential(
-        nn.Conv1d(1, 8, 13), nn.ReLU(), nn.MaxPool1d(3),
-        nn.Conv1d(8, 16, 11), nn.ReLU(), nn.MaxPool1d(3),
-        nn.Conv1d(16, 32, 9), nn.ReLU(), nn.MaxPool1d(3),
-        nn.Conv1d(32, 64, 7), nn.ReLU(), nn.MaxPool1d(3),
+        nn.Conv1d(1, 8, 13), nn.ReLU(), nn.MaxPool1d(3), nn.Dropout(0.3),
+        nn.Conv1d(8, 16, 11), nn.ReLU(), nn.MaxPool1d(3), nn.Dropout(0.3),
+        nn.Conv1d(16, 32, 9), nn.ReLU(), nn.MaxPool1d(3), nn.Dropout(0.3),
+        nn.Conv1d(32, 64, 7), nn.ReLU(), nn.MaxPool1d(3), nn.Dropout(0.3),
         nn.Flatten(), nn.Linear(1664, 256), nn.ReLU(), nn.Dropout(0.3),
-        nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 14))
+        nn.Linear(256, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, 14))
 
 
 def fer_cnn():

@@ -322,7 +322,8 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
     top.fail_key("name", "must be a plain folder name (letters, digits and _ - . + = ,), got '" + c.name +
                              "': runs go to <output>/<name>/");
   c.seed = top.get<uint64_t>("seed", 42);
-  c.threads = top.get_in<int>("threads", 0, 0, 1024, " (0: all cores)");
+  c.threads = top.get_in<int>(
+      "threads", 0, 0, 1024, " (0: all cores, fewer while other programs keep them busy; no result depends on it)");
   c.output = top.get<std::string>("output", "runs");
 
   // data

@@ -30,6 +30,7 @@
 #include "nn/model_file.hpp"
 #include "nn/ops.hpp"
 #include "nn/optim/schedule.hpp"
+#include "nn/threads/step_threads.hpp"
 #include "nn/train.hpp"
 
 namespace ser::experiments {
@@ -53,7 +54,7 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& o, std::vec
 
 // Loss and predictions of `model` on the rows `idx`, in batches, without a graph.
 std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const PreparedData& p,
-                                                 const std::vector<size_t>& idx) {
+                                                 const std::vector<size_t>& idx, nn::StepThreads& threads) {
   std::vector<int32_t> predicted;
   double loss = 0;
   for (size_t b = 0; b < idx.size(); b += 256) {
@@ -63,7 +64,7 @@ std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Pr
       rows.push_back(static_cast<int64_t>(idx[i]));
       y.push_back(p.y[idx[i]]);
     }
-    const nn::Tensor logits = model.predict(nn::gather_rows(p.x, p.sample_shape, rows));
+    const nn::Tensor logits = threads.run([&] { return model.predict(nn::gather_rows(p.x, p.sample_shape, rows)); });
     loss += nn::softmax_cross_entropy(logits, y).item() * static_cast<double>(rows.size());
     const auto pr = nn::argmax_rows(logits);
     predicted.insert(predicted.end(), pr.begin(), pr.end());
@@ -302,6 +303,10 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   auto opt = make_optimizer(c.training.optimizer, model.parameter_tensors());
   nn::ReduceLROnPlateau plateau(static_cast<float>(c.training.schedule_factor), c.training.schedule_patience);
   Rng shuffle(c.seed + 1), dropout(c.seed + 2);
+  // threads: 0 lets ser pick each step's thread count (fewer while other
+  // programs keep the cores busy); no bit of the results depends on it.
+  // Evaluation batches take other times than training steps: their own.
+  nn::StepThreads threads(c.threads), eval_threads(c.threads);
 
   const CheckpointKey key{c.fingerprint, data_fingerprint(p.corpus, split, c.data.roots)};
   TrainingState state;
@@ -341,8 +346,10 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
         rows.push_back(static_cast<int64_t>(order[i]));
         y.push_back(p.y[order[i]]);
       }
-      const nn::StepResult s = nn::train_step(model, *opt, nn::gather_rows(p.x, p.sample_shape, rows), y, dropout,
-                                              class_weights, static_cast<float>(c.training.clip_norm));
+      const nn::StepResult s = threads.run([&] {
+        return nn::train_step(model, *opt, nn::gather_rows(p.x, p.sample_shape, rows), y, dropout, class_weights,
+                              static_cast<float>(c.training.clip_norm));
+      });
       if (!std::isfinite(s.loss))
         throw TrainingError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b / batch + 1) + " of " +
                             std::to_string((order.size() + batch - 1) / batch) + ": the training loss is " +
@@ -363,7 +370,7 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
     const double train_acc = static_cast<double>(correct) / static_cast<double>(order.size());
     double val_loss = NAN, val_acc = NAN;
     if (!split.validation.empty()) {
-      const auto [vl, pred] = run_eval(model, p, split.validation);
+      const auto [vl, pred] = run_eval(model, p, split.validation, eval_threads);
       val_loss = vl;
       val_acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
       if (val_acc > state.best_val) {
@@ -400,6 +407,9 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
       break;
     }
   }
+  if (threads.adaptive() && threads.chooser()->comparisons() > 0)
+    log << "the machine was busy: training steps ran on " << threads.describe() << " (compared "
+        << threads.chooser()->comparisons() << " times; the results are the same on any count)\n";
   // history.csv has a seconds column; metrics.json has no timings, so it compares byte for byte.
   write_file_atomically((fs::path(run_dir) / "history.csv").string(), state.history);
   nn::Sequential kept = state.best_model.empty() ? nn::deserialize_model(nn::serialize_model(model), "memory")
@@ -431,7 +441,7 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
     }
   for (const auto& [name, idx] : sections) {
     if (idx.empty()) continue;
-    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx).second, p.corpus.labels);
+    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, eval_threads).second, p.corpus.labels);
     metrics[name] = nlohmann::ordered_json::parse(metrics_json(m));
     if (name == "test") {
       result.test_accuracy = m.accuracy;

@@ -171,4 +171,22 @@ std::string Sequential::summary() {
   return out.str();
 }
 
+int64_t Sequential::forward_macs() const {
+  int64_t total = 0;
+  for (size_t i = 0; i < layers_.size(); ++i)
+    total += layers_[i]->macs(i == 0 ? input_shape_ : shapes_[i - 1], shapes_[i]).forward;
+  return total;
+}
+
+int64_t Sequential::training_macs() const {
+  int64_t total = 0;
+  bool input_gradient = false;  // nothing before the first layer with products needs a gradient
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerMacs m = layers_[i]->macs(i == 0 ? input_shape_ : shapes_[i - 1], shapes_[i]);
+    total += m.forward + m.backward + (input_gradient ? m.backward_input : 0);
+    input_gradient = input_gradient || m.forward > 0;
+  }
+  return total;
+}
+
 }  // namespace ser::nn

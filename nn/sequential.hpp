@@ -48,6 +48,10 @@ class Sequential {
   const Shape& output_shape() const { return shapes_.back(); }
   const std::vector<Shape>& layer_output_shapes() const { return shapes_; }
   const std::vector<std::string>& layer_names() const { return names_; }
+  // Multiply-adds per sample (see LayerMacs): of a forward pass, or of a
+  // training step's forward and backward passes.
+  int64_t forward_macs() const;
+  int64_t training_macs() const;
   size_t size() const { return layers_.size(); }
   Layer& layer(size_t i) { return *layers_[i]; }
   std::vector<LayerSpec> specs() const;

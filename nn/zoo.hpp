@@ -10,7 +10,9 @@
 namespace ser::nn::zoo {
 
 // The TESS 1D CNN (Conv1D 8/16/32/64, kernels 13/11/9/7, MaxPool 3, Dense 256/128/14)
-// on a [1, 2400] input: 481,518 parameters.
+// on a [1, 2400] input: 481,518 parameters. With dropout, the published layer
+// list: Dropout 0.3 after each of the four pools and each hidden Dense (its
+// Keras summary's dropout to dropout_5).
 inline std::vector<LayerSpec> tess_cnn1d_specs(bool with_dropout = false) {
   std::vector<LayerSpec> s = {{"conv1d", {{"filters", "8"}, {"kernel", "13"}, {"activation", "relu"}}},
                                   {"maxpool1d", {{"pool", "3"}}},
@@ -24,8 +26,14 @@ inline std::vector<LayerSpec> tess_cnn1d_specs(bool with_dropout = false) {
                                   {"dense", {{"units", "256"}, {"activation", "relu"}}},
                                   {"dense", {{"units", "128"}, {"activation", "relu"}}},
                                   {"dense", {{"units", "14"}}}};
-  if (with_dropout) s.insert(s.begin() + 10, LayerSpec("dropout", {{"rate", "0.3"}}));
-  return s;
+  if (!with_dropout) return s;
+  std::vector<LayerSpec> published;
+  for (size_t i = 0; i < s.size(); ++i) {
+    published.push_back(s[i]);
+    const bool hidden_dense = s[i].type() == "dense" && i + 1 < s.size();
+    if (s[i].type() == "maxpool1d" || hidden_dense) published.push_back(LayerSpec("dropout", {{"rate", "0.3"}}));
+  }
+  return published;
 }
 
 // The FER2013 2D CNN on [1, 48, 48]: 2,345,607 parameters.

@@ -11,6 +11,7 @@
 #include "common/rng.hpp"
 #include "experiments/config.hpp"
 #include "nn/sequential.hpp"
+#include "nn/zoo.hpp"
 
 using namespace ser::experiments;
 namespace fs = std::filesystem;
@@ -62,6 +63,13 @@ TEST_CASE("the published configs validate and give the published parameter count
   CHECK(parameters(tess) == 481518);
   CHECK(model_input_shape(tess) == ser::nn::Shape{1, 2400});
   CHECK(tess.data.roots.at("tess") == "/data/tess");  // SER_DATA/<corpus> when no root is given
+  {  // the published layer list, the zoo's (and so the benchmarks'): six Dropouts
+    std::vector<std::string> config_types, zoo_types;
+    for (const auto& l : tess.layers) config_types.push_back(l.type());
+    for (const auto& l : ser::nn::zoo::tess_cnn1d_specs(true)) zoo_types.push_back(l.type());
+    CHECK(config_types == zoo_types);
+    CHECK(std::count(config_types.begin(), config_types.end(), "dropout") == 6);
+  }
   CHECK(parameters(load_config(kConfigs + "/ravdess_mel_cnn2d.yaml", {}, "/data")) == 845107);
   CHECK(parameters(load_config(kConfigs + "/fer2013_cnn.yaml", {}, "/data")) == 2345607);
   CHECK(parameters(load_config(kConfigs + "/ravdess_mfcc_cnn2d.yaml", {}, "/data")) == 1386216);
@@ -183,7 +191,8 @@ TEST_CASE("every setting out of range is refused up front: key, line and the all
       {"augmentation={copies: [{stretch: 0.001}]}", "augmentation.copies[0].stretch must be between 0.1 and 10"},
       {"data.split={test: .nan}", "data.split.test must be between 0 and 1, got .nan"},
       {"data.split={kind: kfold, folds: 1}", "data.split.folds must be between 2 and 1000, got 1"},
-      {"threads=-3", "threads must be between 0 and 1024 (0: all cores), got -3"},
+      {"threads=-3", "threads must be between 0 and 1024 (0: all cores, fewer while other programs keep them busy; "
+                     "no result depends on it), got -3"},
       {"name=../../..", "name must be a plain folder name (letters, digits and _ - . + = ,), got '../../..'"},
       {"name=a/b", "name must be a plain folder name"},
       {"data.song=false", "data.song chooses RAVDESS's sung files; the data has no ravdess corpus"},

@@ -282,3 +282,18 @@ TEST_CASE("after zero_grad, backward writes the parameter gradients afresh (stal
     CHECK(nonzero == 0);
   }
 }
+
+TEST_CASE("multiply-add counts of the TESS CNN and the LSTM, as counted by hand") {
+  Rng rng(1);
+  // conv 8x1x13 at 2388 positions, 16x8x11 at 786, 32x16x9 at 254, 64x32x7 at 78; dense 1664x256, 256x128, 128x14.
+  const Sequential tess(zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng);
+  const int64_t conv1 = 8 * 13 * 2388, rest = 16 * 8 * 11 * 786 + 32 * 16 * 9 * 254 + 64 * 32 * 7 * 78 +
+                                                 1664 * 256 + 256 * 128 + 128 * 14;
+  CHECK(tess.forward_macs() == conv1 + rest);  // 4,104,224
+  CHECK(tess.training_macs() == 2 * conv1 + 3 * rest);  // no input gradient for the first layer
+  // LSTM: 512x40 input products at 100 steps, 512x128 recurrent at 99 (twice more backward), dense 128x7.
+  const Sequential lstm(zoo::lstm_specs(), Shape{100, 40}, rng);
+  const int64_t in = 512 * 40 * 100, rec = int64_t{512} * 128 * 99, dense = 128 * 7;
+  CHECK(lstm.forward_macs() == in + rec + dense);
+  CHECK(lstm.training_macs() == 2 * in + 3 * rec + 3 * dense);
+}

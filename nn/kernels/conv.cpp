@@ -552,12 +552,14 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
     wflip = wf;
   }
   // Weight and bias gradients are summed per chunk of samples, then over the
-  // chunks in order, so the bits do not depend on which thread ran a chunk
-  // (threads steal chunks to balance), nor on the thread count unless the
-  // weights are large. A chunk is one sample unless that would make the
-  // partial sums large (over 1 MB): big weights get fewer, longer chunks.
+  // chunks in order, so the bits depend neither on which thread ran a chunk
+  // (threads steal chunks to balance) nor on the thread count (ser picks it
+  // step by step on a busy machine). A chunk is one sample unless that would
+  // make the partial sums large (over 1 MB): big weights get fewer, longer
+  // chunks, but at least kMinChunks so that threads still share them.
+  constexpr int64_t kMinChunks = 8;
   const int64_t psize = wsize + s.out_channels;
-  const int64_t chunks = std::min<int64_t>(s.batch, std::max<int64_t>(threads, (int64_t{1} << 18) / psize));
+  const int64_t chunks = std::min<int64_t>(s.batch, std::max<int64_t>(kMinChunks, (int64_t{1} << 18) / psize));
   float* partials = grow_scratch(t_partials, chunks * psize);
   auto run = [&](float* dwp, int64_t n0, int64_t n1, int gemm_threads) {
     float* dbp = dwp + wsize;

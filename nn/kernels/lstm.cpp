@@ -111,21 +111,27 @@ namespace {
 thread_local std::vector<float> t_da, t_dh_next, t_dc_next, t_h_prev, t_zeros;
 }  // namespace
 
-// Samples never interact in an LSTM: each thread runs the whole sequence of
-// its share of the batch, with single-threaded GEMMs, so no step waits for a
-// barrier. Every value is computed the same way whatever the share.
+// Samples never interact in an LSTM: the batch is cut into chunks of
+// kChunk samples (16: the recurrent products stay as tall as one
+// thread's half of a batch of 32 was), and a thread runs the whole sequence of a chunk with
+// single-threaded GEMMs, so no time step waits for a barrier. The chunks do
+// not depend on the thread count (a product of one or two rows takes
+// another path in sgemm, with other bits), and any thread takes any chunk.
+namespace {
+constexpr int64_t kChunk = 16;
+int64_t chunk_count(int64_t n) { return (n + kChunk - 1) / kChunk; }
+}  // namespace
 
 void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const float* b, float* h, float* c,
                   float* gates, const LstmShape& s) {
   const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
-  const int threads = batch_threads(N);
+  const int64_t chunks = chunk_count(N);
+  const int threads = batch_threads(chunks);
   const float* zeros = grow_scratch(t_zeros, H);  // c before the first step
   std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
-#pragma omp parallel num_threads(threads)
-  {
-    const int th = omp_get_thread_num(), nth = omp_get_num_threads();
-    const int64_t n0 = N * th / nth, n1 = N * (th + 1) / nth, rows = n1 - n0;
-    if (rows > 0) {
+  for_tasks_balanced(chunks, threads, [&](int64_t chunk) {
+    const int64_t n0 = chunk * kChunk, n1 = std::min(N, n0 + kChunk), rows = n1 - n0;
+    {
       // gates <- x w_ih^T + b for every step of these samples at once.
       for (int64_t r = n0 * T; r < n1 * T; ++r) std::copy(b, b + G, gates + r * G);
       sgemm(false, true, rows * T, G, F, 1.0f, x + n0 * T * F, F, w_ih, F, 1.0f, gates + n0 * T * G, G, 1);
@@ -151,7 +157,7 @@ void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const fl
         }
       }
     }
-  }
+  });
 }
 
 void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const float* h, const float* c,
@@ -161,13 +167,12 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
   float* da = grow_scratch(t_da, N * T * G);  // [N, T, G], pre-activation gradients of every step
   float* dh_next = grow_scratch(t_dh_next, N * H);
   float* dc_next = grow_scratch(t_dc_next, N * H);
-  const int threads = batch_threads(N);
+  const int64_t chunks = chunk_count(N);
+  const int threads = batch_threads(chunks);
   const float* zeros = grow_scratch(t_zeros, H);
   std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
-#pragma omp parallel num_threads(threads)
-  {
-    const int th = omp_get_thread_num(), nth = omp_get_num_threads();
-    const int64_t n0 = N * th / nth, n1 = N * (th + 1) / nth, rows = n1 - n0;
+  for_tasks_balanced(chunks, threads, [&](int64_t chunk) {
+    const int64_t n0 = chunk * kChunk, n1 = std::min(N, n0 + kChunk), rows = n1 - n0;
     std::fill(dh_next + n0 * H, dh_next + n1 * H, 0.0f);
     std::fill(dc_next + n0 * H, dc_next + n1 * H, 0.0f);
     for (int64_t t = T - 1; t >= 0 && rows > 0; --t) {
@@ -196,7 +201,7 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
       if (t > 0)
         sgemm(false, false, rows, H, G, 1.0f, da + (n0 * T + t) * G, T * G, w_hh, H, 0.0f, dh_next + n0 * H, H, 1);
     }
-  }
+  });
   if (db)
     for (int64_t r = 0; r < N * T; ++r)
       for (int64_t g = 0; g < G; ++g) db[g] += da[r * G + g];

@@ -16,6 +16,10 @@ class Conv : public Layer {
   std::string kind() const override { return dims_ == 1 ? "Conv1D" : "Conv2D"; }
   Shape setup(const Shape& input, Rng& rng) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  LayerMacs macs(const Shape& /*input*/, const Shape& output) const override {
+    const int64_t m = weight_.numel() * (output.numel() / output[0]);  // every weight at every output position
+    return {m, m, m};
+  }
   std::vector<NamedTensor> parameters() override;
   Tensor regularization(const ForwardContext& ctx) override;
 

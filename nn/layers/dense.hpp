@@ -11,6 +11,10 @@ class Dense : public Layer {
   std::string kind() const override { return "Dense"; }
   Shape setup(const Shape& input, Rng& rng) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  LayerMacs macs(const Shape& input, const Shape& /*output*/) const override {
+    const int64_t m = weight_.numel() * (input.numel() / input.back());  // every weight for every input row
+    return {m, m, m};
+  }
   std::vector<NamedTensor> parameters() override;
   Tensor regularization(const ForwardContext& ctx) override;
 

@@ -41,6 +41,16 @@ enum class Activation { none, relu, tanh, sigmoid, softmax };
 Activation parse_activation(const LayerSpec& spec);
 Tensor apply(Activation a, const Tensor& x);
 
+// Multiply-adds of one sample (2 FLOPs each), for the benchmarks' FLOP
+// counts, as ggml's test-backend-ops gives each op one: the forward pass;
+// the backward products every training step needs (weight gradients, an
+// LSTM's recurrence); the input gradient, which the first layer skips (a
+// model's input needs none). Pools, activations and the optimiser do no
+// products and count none.
+struct LayerMacs {
+  int64_t forward = 0, backward = 0, backward_input = 0;
+};
+
 class Layer {
  public:
   explicit Layer(LayerSpec spec) : spec_(std::move(spec)) {}
@@ -58,6 +68,8 @@ class Layer {
   virtual std::vector<NamedTensor> buffers() { return {}; }     // saved, not trained
   // L2 penalty lambda * sum(w^2) of the kernels with an `l2` argument, or undefined.
   virtual Tensor regularization(const ForwardContext&) { return {}; }
+  // `input` and `output` as setup() saw and gave them (no batch dimension).
+  virtual LayerMacs macs(const Shape& /*input*/, const Shape& /*output*/) const { return {}; }
 
   const LayerSpec& spec() const { return spec_; }
   LayerSpec& spec() { return spec_; }

@@ -15,6 +15,12 @@ class Lstm : public Layer {
   std::string kind() const override { return "LSTM"; }
   Shape setup(const Shape& input, Rng& rng) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  LayerMacs macs(const Shape& input, const Shape& /*output*/) const override {
+    // Input products at every step, recurrent ones from the second on; the
+    // backward pass repeats the recurrent ones for dh (needed even without dx).
+    const int64_t steps = input[0], in = w_ih_.numel() * steps, rec = w_hh_.numel() * (steps - 1);
+    return {in + rec, in + 2 * rec, in};
+  }
   std::vector<NamedTensor> parameters() override {
     return {{"weight_ih", w_ih_}, {"weight_hh", w_hh_}, {"bias", bias_}};
   }
