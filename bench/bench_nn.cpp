@@ -238,15 +238,15 @@ void bm_adam(benchmark::State& state, const ModelCase& m) {
 
 // One layer of a model, forward alone and forward + backward, on the input
 // the previous layers give it.
-void bm_layer(benchmark::State& state, const ModelCase& m, size_t index, bool backward) {
+void bm_layer(benchmark::State& state, const ModelCase& m, size_t index, bool backward, int batch) {
   ser::Rng init(1), dropout(2);
   Sequential model(m.specs, m.input, init, m.name);
   const Shape in_shape = index == 0 ? m.input : model.layer_output_shapes()[index - 1];
-  Tensor x = random_batch(in_shape, m.batch, 4);
+  Tensor x = random_batch(in_shape, batch, 4);
   x.set_requires_grad(true);
-  const std::vector<float> grad(static_cast<size_t>(model.layer_output_shapes()[index].numel() * m.batch), 1e-3f);
+  const std::vector<float> grad(static_cast<size_t>(model.layer_output_shapes()[index].numel() * batch), 1e-3f);
   ForwardContext ctx;
-  ctx.training = true;
+  ctx.training = batch > 1 || backward;  // the batch-1 items as inference runs: dropout off
   ctx.rng = &dropout;
   ctx.record = backward;
   for (auto _ : state) {
@@ -254,7 +254,7 @@ void bm_layer(benchmark::State& state, const ModelCase& m, size_t index, bool ba
     if (backward) y.backward(grad);
     benchmark::DoNotOptimize(y.data());
   }
-  state.SetItemsProcessed(state.iterations() * m.batch);
+  state.SetItemsProcessed(state.iterations() * batch);
 }
 
 void register_models() {
@@ -292,9 +292,13 @@ void register_models() {
       const std::string base = std::string("layer/") + m.name + "/" + (i < 10 ? "0" : "") + std::to_string(i) + "_" +
                                model.layer_names()[i];
       for (bool bwd : {false, true})
-        benchmark::RegisterBenchmark((base + (bwd ? "/fwd_bwd" : "/fwd")).c_str(), bm_layer, m, i, bwd)
+        benchmark::RegisterBenchmark((base + (bwd ? "/fwd_bwd" : "/fwd")).c_str(), bm_layer, m, i, bwd, m.batch)
             ->UseRealTime()
             ->Unit(benchmark::kMicrosecond);
+      // Inference of one sample, as `ser listen` and `ser faces` run it.
+      benchmark::RegisterBenchmark((base + "/infer_b1").c_str(), bm_layer, m, i, false, 1)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
     }
   }
 }

@@ -1,22 +1,30 @@
 #!/usr/bin/python3
 """Side-by-side training and inference speed: ser's kernels vs PyTorch (CPU).
 
-Runs build/bench/ser_bench for train_step/<model> and infer/<model>, then
-the same four models in PyTorch (Debian's python3-torch) with 1 and with 2
-threads, keeping the better, and prints one table: model, ours, PyTorch,
-ratio, in samples per second (medians of repeated runs).
+Runs build/bench/ser_bench for train_step/<model> (ser's default thread
+setting, and fixed at 1 and 2 threads) and infer/<model>/<batch> (batch 1,
+8 and 64), then the same four models in PyTorch (Debian's python3-torch)
+with 1 and with 2 threads, and prints two tables in samples per second
+(medians of repeated runs), with ser's GFLOP/s, fraction of the machine's
+FMA peak (measured by ser_bench in the same run) and peak resident memory.
 
 PyTorch's speed on a small virtual machine changes from one process to the
 next (tess_cnn1d: 570 to 1450 samples/s seen here), so each PyTorch setting
 runs in --torch-processes fresh processes and the best median counts: the
 ratio is the least favourable to us that was seen.
 
-    /usr/bin/python3 bench/torch_compare.py [--bench build/bench/ser_bench] [--reps 5] [--torch-processes 3]
+With --contention every measurement, ours and PyTorch's, runs beside
+another process's busy loop on one core (ser_bench --contention starts its
+own; this script starts one for the PyTorch processes).
+
+    /usr/bin/python3 bench/torch_compare.py [--bench build/bench/ser_bench] [--reps 5]
+        [--torch-processes 3] [--contention]
 
 PyTorch is a reference for this comparison only, never a dependency of ser.
 """
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -89,7 +97,11 @@ def median_rate(step, samples, reps, min_seconds=1.0):
     return statistics.median(rates)
 
 
+BATCHES = (1, 8, 64)
+
+
 def torch_rates(name, threads, reps):
+    """Training samples/s, peak RSS after training (MB), inference samples/s per batch."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     build, shape, classes, batch = MODELS[name]
@@ -106,28 +118,32 @@ def torch_rates(name, threads, reps):
 
     model.train()
     train_rate = median_rate(train, batch, reps)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     model.eval()
-    x1 = torch.randn(1, *shape)
+    infer = {}
+    for b in BATCHES:
+        xb = torch.randn(b, *shape)
 
-    def infer():
-        with torch.no_grad():
-            model(x1)
+        def step():
+            with torch.no_grad():
+                model(xb)
 
-    return train_rate, median_rate(infer, 1, reps)
+        infer[b] = median_rate(step, b, reps)
+    return {"train": train_rate, "rss_mb": rss_mb, "infer": infer}
 
 
-def ours(bench, reps):
-    out = subprocess.run(
-        [bench, "--benchmark_filter=^(train_step|infer)/[a-z_0-9]+(/1)?/real_time$",
-         f"--benchmark_repetitions={reps}", "--benchmark_report_aggregates_only=true",
-         "--benchmark_format=json", "--benchmark_min_time=1"],
-        check=True, capture_output=True, text=True).stdout
-    rates = {}
-    for b in json.loads(out)["benchmarks"]:
-        if b.get("aggregate_name") == "median":
-            kind, model = b["run_name"].split("/")[:2]
-            rates[(kind, model)] = b["items_per_second"]
-    return rates
+def ours(bench, reps, contention):
+    cmd = [bench, "--benchmark_filter=^(train_step/[a-z_0-9]+(/threads:[0-9]+)?|infer/[a-z_0-9]+/(1|8|64))/real_time$",
+           f"--benchmark_repetitions={reps}", "--benchmark_report_aggregates_only=true",
+           "--benchmark_format=json", "--benchmark_min_time=1"]
+    if contention:
+        cmd.append("--contention")
+    out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    rows = {}
+    for b in out["benchmarks"]:  # medians; with one repetition there are no aggregates
+        if b.get("aggregate_name") == "median" or (reps == 1 and b.get("run_type") == "iteration"):
+            rows[b["run_name"].removesuffix("/real_time")] = b
+    return rows, out["context"].get("fma_peak_gflops", "?")
 
 
 def torch_rates_in_fresh_process(name, threads, reps):
@@ -136,34 +152,71 @@ def torch_rates_in_fresh_process(name, threads, reps):
     return json.loads(out)
 
 
+def best_torch(name, reps, processes):
+    """Over 1 and 2 threads and several processes: best training rate (and its threads),
+    the RSS of that process, best inference rate per batch."""
+    best = {"train": 0.0, "threads": 0, "rss_mb": 0.0, "infer": {b: 0.0 for b in BATCHES}}
+    for threads in (1, 2):
+        for _ in range(processes):
+            r = torch_rates_in_fresh_process(name, threads, reps)
+            print(f"  torch {name} threads={threads}: train {r['train']:.0f}/s, infer "
+                  + ", ".join(f"b{b} {r['infer'][str(b)]:.0f}/s" for b in BATCHES), file=sys.stderr)
+            if r["train"] > best["train"]:
+                best.update(train=r["train"], threads=threads, rss_mb=r["rss_mb"])
+            for b in BATCHES:
+                best["infer"][b] = max(best["infer"][b], r["infer"][str(b)])
+    return best
+
+
+def print_tables(mine, peak, theirs):
+    print(f"ser_bench FMA peak: {peak} GFLOP/s")
+    print("\nTraining (samples/s; ser's default is its thread setting as shipped, 'of best' its share of its own"
+          " better fixed count)")
+    print("| model | ser default | ser 1 thread | ser 2 threads | of best | PyTorch best | ratio | GFLOP/s | of peak"
+          " | peak RSS ser / PyTorch (MB) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name in MODELS:
+        d = mine.get(f"train_step/{name}", {})
+        t1 = mine.get(f"train_step/{name}/threads:1", {}).get("items_per_second", 0.0)
+        t2 = mine.get(f"train_step/{name}/threads:2", {}).get("items_per_second", 0.0)
+        rate = d.get("items_per_second", 0.0)
+        tb = theirs[name]
+        print(f"| `{name}` | {rate:.0f} | {t1:.0f} | {t2:.0f} | {rate / max(t1, t2, 1e-9):.0%} | {tb['train']:.0f}"
+              f" ({tb['threads']} thr.) | {rate / tb['train']:.2f}x | {d.get('GFLOP/s', 0):.1f} |"
+              f" {d.get('peak', 0):.0%} | {d.get('rss_MB', 0):.0f} / {tb['rss_mb']:.0f} |")
+    print("\nInference (samples/s, ser's default thread setting; PyTorch the best of 1 and 2 threads)")
+    print("| model | batch | ser | per sample | PyTorch best | ratio | GFLOP/s | of peak |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name in MODELS:
+        for b in BATCHES:
+            d = mine.get(f"infer/{name}/{b}", {})
+            rate = d.get("items_per_second", 0.0)
+            tr = theirs[name]["infer"][b]
+            print(f"| `{name}` | {b} | {rate:.0f} | {1e6 / max(rate, 1e-9):.0f} us | {tr:.0f} |"
+                  f" {rate / max(tr, 1e-9):.2f}x | {d.get('GFLOP/s', 0):.1f} | {d.get('peak', 0):.0%} |")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bench", default="build/bench/ser_bench")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--torch-processes", type=int, default=3)
+    p.add_argument("--contention", action="store_true",
+                   help="measure everything beside another process's busy loop on one core")
     p.add_argument("--worker", nargs=3, metavar=("MODEL", "THREADS", "REPS"), help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:  # one PyTorch measurement in this fresh process
         print(json.dumps(torch_rates(a.worker[0], int(a.worker[1]), int(a.worker[2]))))
         return
-    mine = ours(a.bench, a.reps)
+    mine, peak = ours(a.bench, a.reps, a.contention)
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads by default", file=sys.stderr)
-    rows = []
-    for name in MODELS:
-        best_train, best_infer, best_t = 0.0, 0.0, 0
-        for threads in (1, 2):
-            for _ in range(a.torch_processes):
-                tr, inf = torch_rates_in_fresh_process(name, threads, a.reps)
-                print(f"  torch {name} threads={threads}: train {tr:.0f}/s, infer(batch 1) {inf:.0f}/s", file=sys.stderr)
-                if tr > best_train:
-                    best_train, best_t = tr, threads
-                best_infer = max(best_infer, inf)
-        rows.append((f"train_step/{name}", mine.get(("train_step", name), 0.0), best_train, best_t))
-        rows.append((f"infer/{name} (batch 1)", mine.get(("infer", name), 0.0), best_infer, 0))
-    print(f"{'model':32} {'ours (samples/s)':>17} {'PyTorch (samples/s)':>20} {'ratio':>7}")
-    for label, ours_rate, torch_rate, t in rows:
-        note = f"  (PyTorch best with {t} thread{'s' if t > 1 else ''})" if t else ""
-        print(f"{label:32} {ours_rate:17.0f} {torch_rate:20.0f} {ours_rate / torch_rate:6.2f}x{note}")
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if a.contention else None
+    try:
+        theirs = {name: best_torch(name, a.reps, a.torch_processes) for name in MODELS}
+    finally:
+        if busy:
+            busy.kill()
+    print_tables(mine, peak, theirs)
 
 
 if __name__ == "__main__":
