@@ -125,6 +125,35 @@ TEST_CASE("on a busy machine the chooser times each count and keeps the faster, 
   CHECK(ch.threads() == 4);
 }
 
+TEST_CASE("with every core taken, the chooser does not try more threads again; once a core idles, it does") {
+  // Made-up machine: 2 threads 8 ms a step (waiting), 1 thread 5 ms; the
+  // machine's idle time advances only while `spare` cores are idle.
+  double waited = 0, idle = 0, spare = 0;
+  ThreadChooser ch(2, [&] { return waited; }, [&] { return idle; });
+  int at_two = 0;
+  auto run = [&](double seconds) {
+    for (double clock = 0; clock < seconds;) {
+      const int n = ch.threads();
+      const double t = n == 2 ? 0.008 : 0.005;
+      waited += n == 2 ? 0.3 * t * n : 0.0;
+      idle += spare * t;
+      clock += t;
+      at_two += n == 2;
+      ch.record(t);
+    }
+  };
+  run(1);  // the first comparison picks 1
+  CHECK(ch.threads() == 1);
+  at_two = 0;
+  run(20);  // no idle core: 2 threads are never timed again
+  CHECK(at_two == 0);
+  CHECK(ch.threads() == 1);
+  spare = 1;  // the other program ends: a core idles, 2 threads get timed (and lose here, still waiting)
+  run(10);
+  CHECK(at_two > 0);
+  CHECK(ch.threads() == 1);
+}
+
 TEST_CASE("with one core the chooser has nothing to choose") {
   double waited = 0;
   ThreadChooser ch(1, [&] { return waited; });

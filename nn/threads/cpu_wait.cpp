@@ -4,6 +4,7 @@
 #include <omp.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -43,6 +44,17 @@ double CpuWaitClock::waited_seconds() const {
     total += static_cast<double>(wait_ns) * 1e-9;
   }
   return total;
+}
+
+double machine_idle_seconds() {
+  FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return -1;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0;
+  const int n = std::fscanf(f, "cpu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle, &iowait);
+  std::fclose(f);
+  const long tick = sysconf(_SC_CLK_TCK);
+  if (n != 5 || tick <= 0) return -1;
+  return static_cast<double>(idle + iowait) / static_cast<double>(tick);
 }
 
 }  // namespace ser::nn

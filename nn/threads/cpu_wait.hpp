@@ -30,4 +30,11 @@ class CpuWaitClock {
   std::vector<int> fds_;
 };
 
+// Seconds all CPUs of the machine have been idle since boot (idle + iowait
+// of /proc/stat's first line), or a negative value where unreadable. Over a
+// second, the difference says how many cores nobody used: whether more
+// threads could have run at all. Its unit is the kernel tick (10 ms here),
+// fine over the seconds the chooser looks at it.
+double machine_idle_seconds();
+
 }  // namespace ser::nn

@@ -14,7 +14,7 @@ StepThreads::StepThreads(int threads) {
   if (max_threads <= 1) return;
   clock_ = std::make_unique<CpuWaitClock>(max_threads);
   if (clock_->available())
-    chooser_.emplace(max_threads, [clock = clock_.get()] { return clock->waited_seconds(); });
+    chooser_.emplace(max_threads, [clock = clock_.get()] { return clock->waited_seconds(); }, machine_idle_seconds);
   else  // no scheduler statistics: the machine never looks busy, so every core always
     chooser_.emplace(max_threads, nullptr);
 }

@@ -5,16 +5,30 @@
 
 namespace ser::nn {
 
-ThreadChooser::ThreadChooser(int max_threads, std::function<double()> waited_clock, ThreadChooserOptions options)
+ThreadChooser::ThreadChooser(int max_threads, std::function<double()> waited_clock,
+                             std::function<double()> idle_clock, ThreadChooserOptions options)
     : opt_(options),
       current_(std::max(max_threads, 1)),
       interval_(options.first_interval),
-      waited_clock_(std::move(waited_clock)) {
+      waited_clock_(std::move(waited_clock)),
+      idle_clock_(std::move(idle_clock)) {
   for (int n = current_; n >= 1; n /= 2) candidates_.push_back(n);
   if (candidates_.back() != 1) candidates_.push_back(1);
   mean_.assign(candidates_.size(), -1.0);
   timed_at_.assign(candidates_.size(), 0.0);
   window_waited_from_ = waited_now();
+  idle_from_ = idle_clock_ ? idle_clock_() : 0.0;
+}
+
+// Whether the machine had idle cores since the last look (kept until an
+// interval of steps has passed, so the tick-sized unit averages out).
+bool ThreadChooser::cores_were_idle() {
+  if (!idle_clock_) return true;
+  const double idle = idle_clock_(), span = clock_ - idle_clock_from_;
+  const bool was_idle = idle < 0 || idle - idle_from_ >= opt_.idle_cores_to_grow * span;
+  idle_from_ = idle;
+  idle_clock_from_ = clock_;
+  return was_idle;
 }
 
 double ThreadChooser::waited_now() const { return waited_clock_ ? waited_clock_() : 0.0; }
@@ -44,8 +58,18 @@ void ThreadChooser::decide(bool busy) {
     chosen_index_ = 0;
     return;
   }
+  // A larger count than the chosen one is timed again only if cores sat
+  // idle meanwhile (checked once per stale interval).
+  bool grow = true, grow_checked = false;
   for (size_t i = 0; i < candidates_.size(); ++i) {
     const bool stale = mean_[i] < 0 || clock_ - timed_at_[i] >= interval_;
+    if (stale && mean_[i] >= 0 && i < chosen_index_ && !exploring_) {
+      if (!grow_checked) grow = cores_were_idle(), grow_checked = true;
+      if (!grow) {
+        timed_at_[i] = clock_;  // not worth timing now; look again after an interval
+        continue;
+      }
+    }
     if (i != current_index_ && i != chosen_index_ && stale) {
       if (!exploring_) ++comparisons_;
       exploring_ = true;

@@ -6,7 +6,9 @@
 // programs make ser's threads wait for a CPU, the other counts (max/2, ...,
 // 1) are each given a window, the fastest is kept, and a count not timed
 // for an interval is timed again (1 s of steps, doubling while the choice
-// holds, up to 8 s).
+// holds, up to 8 s) -- but a larger count only while the machine had a
+// core's worth of idle time over the interval: with every core taken by
+// ser and the other programs, trying more threads can only lose.
 //
 // Why not always every core: a step is a chain of parallel regions, each
 // ending when its slowest thread does. A thread that shares its core with
@@ -36,8 +38,8 @@ struct ThreadChooserOptions {
   // A window: at least min_window_steps steps and window_seconds, or
   // max_window_steps. The first step after a change of count is left out
   // when there are three or more (it wakes threads and caches).
-  double window_seconds = 0.1;
-  int min_window_steps = 3;
+  double window_seconds = 0.05;
+  int min_window_steps = 2;
   int max_window_steps = 12;
   // Seconds of steps after which a count's time is stale while the machine
   // is busy: from first_interval, doubled each time timing the others
@@ -46,13 +48,18 @@ struct ThreadChooserOptions {
   double max_interval = 8.0;
   // Another count replaces the chosen one when faster by this share.
   double margin = 0.03;
+  // Idle cores over an interval from which a larger count is worth timing.
+  double idle_cores_to_grow = 0.5;
 };
 
 class ThreadChooser {
  public:
   // `waited_clock`: seconds the team's threads have waited for a CPU so far
-  // (CpuWaitClock::waited_seconds), or null where that is unknown.
-  ThreadChooser(int max_threads, std::function<double()> waited_clock, ThreadChooserOptions options = {});
+  // (CpuWaitClock::waited_seconds); `idle_clock`: seconds the machine's CPUs
+  // have been idle (machine_idle_seconds). Either may be null (unknown: never
+  // busy; always worth growing).
+  ThreadChooser(int max_threads, std::function<double()> waited_clock, std::function<double()> idle_clock = nullptr,
+                ThreadChooserOptions options = {});
 
   int threads() const { return current_; }  // for the next step
   // The step just run at threads() took `seconds`.
@@ -63,6 +70,7 @@ class ThreadChooser {
 
  private:
   double waited_now() const;
+  bool cores_were_idle();
   void decide(bool busy);
   void switch_to(size_t index);
 
@@ -76,7 +84,8 @@ class ThreadChooser {
   double clock_ = 0;  // seconds of steps recorded so far
   double interval_;
   int comparisons_ = 0;
-  std::function<double()> waited_clock_;
+  std::function<double()> waited_clock_, idle_clock_;
+  double idle_from_ = 0, idle_clock_from_ = 0;  // idle_clock_ and clock_ when the idle interval began
   std::vector<double> window_;  // step seconds of the current window
   double window_waited_from_ = 0;  // waited_clock_ when it began
 };
