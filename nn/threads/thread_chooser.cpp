@@ -20,8 +20,9 @@ ThreadChooser::ThreadChooser(int max_threads, std::function<double()> waited_clo
   idle_from_ = idle_clock_ ? idle_clock_() : 0.0;
 }
 
-// Whether the machine had idle cores since the last look (kept until an
-// interval of steps has passed, so the tick-sized unit averages out).
+// Whether the machine had half a core or more idle since the last look
+// (looked at once per stale interval: seconds, so the 10 ms tick of
+// /proc/stat averages out).
 bool ThreadChooser::cores_were_idle() {
   if (!idle_clock_) return true;
   const double idle = idle_clock_(), span = clock_ - idle_clock_from_;
