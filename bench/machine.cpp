@@ -21,29 +21,23 @@ using Vec = __m512;
 constexpr int kLanes = 16;
 inline Vec splat(float v) { return _mm512_set1_ps(v); }
 inline Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
-inline float sum(Vec v) {
-  alignas(64) float f[16];
-  _mm512_store_ps(f, v);
-  float s = 0;
-  for (float x : f) s += x;
-  return s;
-}
 #elif defined(__AVX2__) && defined(__FMA__)
 using Vec = __m256;
 constexpr int kLanes = 8;
 inline Vec splat(float v) { return _mm256_set1_ps(v); }
 inline Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
-inline float sum(Vec v) {
-  alignas(32) float f[8];
-  _mm256_store_ps(f, v);
-  float s = 0;
-  for (float x : f) s += x;
-  return s;
-}
 #else
 #error "the FMA peak loop needs AVX2 + FMA or AVX-512 (the project builds with -march=native)"
 #endif
 constexpr int kAcc = 12;
+
+float sum(Vec v) {
+  float lanes[kLanes];
+  std::memcpy(lanes, &v, sizeof lanes);
+  float s = 0;
+  for (float x : lanes) s += x;
+  return s;
+}
 
 // `rounds` rounds of kAcc FMAs on one thread; returns a value the compiler must keep.
 float fma_rounds(int64_t rounds, float seed) {
