@@ -129,6 +129,11 @@ TEST_CASE("sgemm_rows: B through row pointers (shifted, overlapping rows) gives 
           sgemm(false, tb, c.M, c.N, c.K, alpha, A.data(), c.K, B.data(), len, beta, strided.data(), c.N, 1);
           sgemm_naive(false, tb, c.M, c.N, c.K, alpha, A.data(), c.K, B.data(), len, beta, naive.data(), c.N);
           CHECK(got == strided);
+          // A packed once beforehand (a convolution's weights): the same bits.
+          std::vector<float> packed(static_cast<size_t>(sgemm_packed_a_size(c.M, c.K))), from_packed = C0;
+          sgemm_pack_a(c.M, c.K, A.data(), c.K, packed.data());
+          sgemm_rows(tb, c.M, c.N, c.K, alpha, nullptr, c.K, rows.data(), beta, from_packed.data(), c.N, packed.data());
+          CHECK(from_packed == strided);
           double worst = 0;
           for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, static_cast<double>(std::abs(got[i] - naive[i])));
           CHECK(worst < 1e-6 * static_cast<double>(c.K));

@@ -181,6 +181,76 @@ TEST_CASE("conv2d: the same bits with one thread and two, and from run to run wh
   omp_set_num_threads(saved);
 }
 
+// The pool over a convolution's output of `s`, `planes` planes.
+Pool2dShape pool_over(const Conv2dShape& s, int64_t planes, int64_t ph, int64_t pw, int64_t sh, int64_t sw, int64_t pt,
+                      int64_t pl) {
+  Pool2dShape p{.planes = planes, .in_h = s.out_h, .in_w = s.out_w, .pool_h = ph, .pool_w = pw,
+                .stride_h = sh, .stride_w = sw, .pad_top = pt, .pad_left = pl};
+  p.out_h = (s.out_h + 2 * pt - ph) / sh + 1;
+  p.out_w = (s.out_w + 2 * pl - pw) / sw + 1;
+  return p;
+}
+
+TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unfused bits, any thread count") {
+  ser::Rng rng(11);
+  const int saved = omp_get_max_threads();
+  struct Case {
+    Conv2dShape s;
+    int64_t ph, pw, sh, sw, pt, pl;
+  };
+  // Many bands: 2-D rows (same padding, pool 2 stride 3 as the RAVDESS CNN;
+  // overlapping padded windows), 1-D columns (the TESS CNN's pool 3), a depth
+  // over one GEMM block (K > 256: the bias filled first), and samples large
+  // enough (> 8 MFLOP) for their bands to be shared by the threads.
+  const std::vector<Case> cases = {
+      {conv_shape(2, 3, 61, 47, 8, 5, 5, 1, 1, 2), 2, 2, 3, 3, 0, 0},
+      {conv_shape(2, 2, 40, 33, 5, 3, 3, 1, 1, 0), 3, 3, 2, 2, 1, 1},
+      {conv1d_shape(2, 8, 900, 16, 11, 1, 0), 1, 3, 1, 3, 0, 0},
+      {conv_shape(1, 40, 30, 29, 12, 3, 3, 1, 1, 1), 2, 2, 2, 2, 0, 0},
+      {conv_shape(1, 16, 70, 90, 32, 3, 3, 1, 1, 1), 2, 2, 3, 3, 0, 0},
+      // Five pooled rows (the RAVDESS CNN's third layer): too few bands for
+      // two threads, so each band is also cut into runs of output channels.
+      {conv_shape(1, 64, 14, 18, 40, 5, 5, 1, 1, 2), 2, 2, 3, 3, 0, 0}};
+  for (const Case& c : cases) {
+    const Conv2dShape& s = c.s;
+    CAPTURE(s.in_channels);
+    CAPTURE(s.out_h);
+    // The fused kernel takes one sample's pool; the reference pools the batch.
+    const Pool2dShape p = pool_over(s, s.out_channels, c.ph, c.pw, c.sh, c.sw, c.pt, c.pl);
+    const Pool2dShape p_all = pool_over(s, s.batch * s.out_channels, c.ph, c.pw, c.sh, c.sw, c.pt, c.pl);
+    const auto x = random(static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w), rng);
+    const auto w = random(static_cast<size_t>(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w), rng);
+    const auto b = random(static_cast<size_t>(s.out_channels), rng);
+    const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
+    const size_t np = static_cast<size_t>(p_all.planes * p.out_h * p.out_w);
+    auto fused = [&](int threads) {
+      omp_set_num_threads(threads);
+      std::vector<float> pooled(np);
+      std::vector<int32_t> argmax(np);
+      conv2d_relu_maxpool_forward(x.data(), w.data(), b.data(), pooled.data(), argmax.data(), s, p);
+      return std::pair{pooled, argmax};
+    };
+    const auto [pooled, argmax] = fused(1);
+    // Unfused: the convolution with its relu, then the pool.
+    std::vector<float> y(ny), pooled_ref(np);
+    std::vector<int32_t> argmax_ref(np);
+    conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, true);
+    maxpool2d_forward(y.data(), pooled_ref.data(), argmax_ref.data(), p_all);
+    CHECK(pooled == pooled_ref);
+    CHECK(argmax == argmax_ref);
+    // The naive convolution in double, relu, naive pool.
+    const auto xd = widen(x), wd = widen(w), bd = widen(b);
+    std::vector<double> yr(ny), pr(np);
+    std::vector<int32_t> ar(np);
+    conv2d_forward_naive(xd.data(), wd.data(), bd.data(), yr.data(), s);
+    for (auto& v : yr) v = std::max(v, 0.0);
+    maxpool2d_forward_naive(yr.data(), pr.data(), ar.data(), p_all);
+    CHECK(difference(pooled, pr) < 2e-6);
+    for (int rep = 0; rep < 3; ++rep) CHECK(fused(2) == std::pair{pooled, argmax});
+  }
+  omp_set_num_threads(saved);
+}
+
 TEST_CASE("dense: sgemm agrees with the naive kernel") {
   ser::Rng rng(4);
   for (auto [N, in, out] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 17, 5}, {32, 1664, 256}, {7, 33, 129}}) {

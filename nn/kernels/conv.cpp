@@ -118,7 +118,7 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip, t_y, t_wide, t_dzw, t_dxw;
+thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip, t_y, t_dzw, t_dxw;
 thread_local std::vector<const float*> t_rows, t_dz_rows;
 
 bool is_pointwise(const Conv2dShape& s) {
@@ -461,65 +461,200 @@ ConvPath conv_path(const Conv2dShape& s) {
 }
 
 thread_local std::vector<const float*> t_rows_shifted;
+thread_local std::vector<float> t_band, t_band_y, t_wpack;
 
-// yw[:, cols] += w rows[:, cols] on the wide grid: one thread, or (a sample
-// alone, as batch-1 inference runs) the columns in blocks that the threads
-// take as they come, so a large product uses every core with no im2col copy.
-void implicit_product(const float* w, const float* const* rows, float* yw, const Conv2dShape& s, int64_t N,
-                      int gemm_threads) {
-  const int64_t M = s.out_channels, K = s.in_channels * s.kernel_h * s.kernel_w;
-  constexpr int64_t kBlock = 256;  // columns per task: a multiple of every micro-kernel's width
-  const int threads = gemm_threads == 0 && !omp_in_parallel() ? omp_get_max_threads() : 1;
-  const int64_t blocks = (N + kBlock - 1) / kBlock;
-  // From 8 MFLOP: the TESS CNN's 2.2 MFLOP second layer ran 12% slower split
-  // (infer/tess_cnn1d/1: 127 -> 142-147 us); the RAVDESS and FER layers above
-  // 30 MFLOP gain 20-40% (a whole batch-1 prediction).
-  if (threads <= 1 || blocks <= 1 || 2.0 * static_cast<double>(M * N * K) < 8e6) {
-    sgemm_rows(false, M, N, K, 1.0f, w, K, rows, 1.0f, yw, N);
-    return;
+// The implicit path of one sample, band by band: a band is a run of output
+// rows (2-D) or columns (1-D), or of the max pool's output rows or columns
+// when the pool is fused, with the convolution rows or columns its windows
+// read. Each band is computed on the wide grid into a buffer that stays in
+// L2 (the bias, the product, the relu), then kept or pooled from there, so
+// the output is written once. The whole wide grid, filled, multiplied into,
+// copied, relu'd and pooled in turn, was five passes over memory: the
+// RAVDESS CNN's first layer (2.7 MB of output) ran at a third of the FMA
+// peak. Bands are also what the threads share when a sample is alone.
+struct Band {
+  int64_t h0, h1, w0, w1;  // convolution output rows and columns
+  int64_t r0, r1, c0, c1;  // pooled output rows and columns (with a pool)
+  int64_t m0, m1;          // output channels
+};
+
+// Bands along the band axis, each cut into `groups` runs of output channels
+// when there are too few bands to share among the threads (the RAVDESS
+// CNN's third layer pools to 5 rows): tasks are (band, group) pairs.
+struct BandPlan {
+  int64_t units, per_band;  // rows or columns of the band axis, and per band
+  int64_t groups = 1;
+  int64_t bands() const { return (units + per_band - 1) / per_band; }
+  int64_t count() const { return bands() * groups; }
+};
+
+// Columns of the wide grid per band: at least one micro-kernel pass worth
+// packing the weights for, at most a buffer of kBandFloats.
+constexpr int64_t kBandMinColumns = 256, kBandFloats = 1 << 15;
+
+BandPlan plan_bands(const Conv2dShape& s, const Pool2dShape* p, int threads) {
+  const bool two_d = s.out_h > 1;
+  const int64_t Wp = wide_grid(s).Wp;
+  const int64_t units = std::max<int64_t>(1, p ? (two_d ? p->out_h : p->out_w) : (two_d ? s.out_h : s.out_w));
+  const int64_t unit_cols = (two_d ? Wp : 1) * (p ? (two_d ? p->stride_h : p->stride_w) : 1);
+  int64_t per = std::max((kBandMinColumns + unit_cols - 1) / unit_cols, kBandFloats / (s.out_channels * unit_cols));
+  BandPlan plan{units, std::clamp<int64_t>(per, 1, units)};
+  if (threads > 1) {
+    // A few tasks per thread so that stealing evens them out: runs of output
+    // channels first (at least two micro-kernel panels each; narrower bands
+    // would make narrower products), then narrower bands if still too few.
+    const int64_t want = 4 * threads, most_groups = std::max<int64_t>(1, s.out_channels / (2 * sgemm_panel_rows()));
+    plan.groups = std::clamp<int64_t>((want + plan.bands() - 1) / plan.bands(), 1, most_groups);
+    if (plan.count() < want) plan.per_band = std::max<int64_t>(1, units * plan.groups / want);
   }
-  for_tasks_balanced(blocks, std::min<int64_t>(threads, blocks), [&](int64_t blk) {
-    const int64_t lo = blk * kBlock, cols = std::min(N, lo + kBlock) - lo;
-    t_rows_shifted.resize(static_cast<size_t>(K));
-    for (int64_t k = 0; k < K; ++k) t_rows_shifted[static_cast<size_t>(k)] = rows[k] + lo;
-    sgemm_rows(false, M, cols, K, 1.0f, w, K, t_rows_shifted.data(), 1.0f, yw + lo, N);
+  plan.per_band = (units + plan.bands() - 1) / plan.bands();  // bands of even size
+  return plan;
+}
+
+// Output channels of group g of G: whole panels of the packed weights.
+std::pair<int64_t, int64_t> channel_group(int64_t M, int64_t g, int64_t G) {
+  const int64_t MR = sgemm_panel_rows(), panels = (M + MR - 1) / MR;
+  return {panels * g / G * MR, std::min(M, panels * (g + 1) / G * MR)};
+}
+
+Band band_at(const Conv2dShape& s, const Pool2dShape* p, const BandPlan& plan, int64_t task) {
+  const int64_t i = task / plan.groups;
+  const auto [m0, m1] = channel_group(s.out_channels, task % plan.groups, plan.groups);
+  const int64_t u0 = i * plan.per_band, u1 = std::min(plan.units, u0 + plan.per_band);
+  if (!p) return s.out_h > 1 ? Band{u0, u1, 0, s.out_w, 0, 0, 0, 0, m0, m1} : Band{0, 1, u0, u1, 0, 0, 0, 0, m0, m1};
+  // The rows (columns) the pooled rows' windows cover, clipped as the pool clips them.
+  auto cover = [](int64_t a, int64_t b, int64_t stride, int64_t size, int64_t pad, int64_t n) {
+    return std::pair{std::max<int64_t>(0, a * stride - pad), std::min(n, (b - 1) * stride - pad + size)};
+  };
+  if (s.out_h > 1) {
+    const auto [h0, h1] = cover(u0, u1, p->stride_h, p->pool_h, p->pad_top, s.out_h);
+    return {h0, h1, 0, s.out_w, u0, u1, 0, p->out_w, m0, m1};
+  }
+  const auto [w0, w1] = cover(u0, u1, p->stride_w, p->pool_w, p->pad_left, s.out_w);
+  return {0, 1, w0, w1, 0, 1, u0, u1, m0, m1};
+}
+
+// Max pooling of one band's relu'd output yb [m1 - m0, h1 - h0, w1 - w0]
+// into the pooled rows and columns the band owns, winners indexed in the
+// whole output plane.
+void pool_band(const float* yb, const Band& b, const Conv2dShape& s, const Pool2dShape& p, float* pooled,
+               int32_t* argmax) {
+  Pool2dShape local = p;
+  local.planes = 1;
+  local.in_h = b.h1 - b.h0;
+  local.in_w = b.w1 - b.w0;
+  local.pad_top = b.h0 - (b.r0 * p.stride_h - p.pad_top);
+  local.pad_left = b.w0 - (b.c0 * p.stride_w - p.pad_left);
+  local.out_h = b.r1 - b.r0;
+  local.out_w = b.c1 - b.c0;
+  const int64_t in_plane = local.in_h * local.in_w, out_count = local.out_h * local.out_w;
+  const int32_t shift = static_cast<int32_t>(b.h0 * s.out_w + b.w0);  // one row, or rows as long as the plane's
+  for (int64_t oc = b.m0; oc < b.m1; ++oc) {
+    const int64_t at = oc * p.out_h * p.out_w + b.r0 * p.out_w + b.c0;
+    maxpool2d_forward(yb + (oc - b.m0) * in_plane, pooled + at, argmax + at, local);
+    for (int64_t o = 0; o < out_count; ++o) argmax[at + o] += shift;
+  }
+}
+
+// dst = relu(src) or src, and the same of src + add.
+void keep_columns(const float* src, float* dst, int64_t n, bool relu) {
+  if (relu)
+    for (int64_t c = 0; c < n; ++c) dst[c] = src[c] > 0.0f ? src[c] : 0.0f;
+  else
+    std::copy(src, src + n, dst);
+}
+void keep_columns_plus(const float* src, float add, float* dst, int64_t n, bool relu) {
+  for (int64_t c = 0; c < n; ++c) {
+    const float v = add + src[c];
+    dst[c] = relu && !(v > 0.0f) ? 0.0f : v;
+  }
+}
+
+// One band: bias, product and relu on the wide grid, then into y (the
+// output) or, with a pool, through the pool into pooled and argmax.
+void implicit_band(const float* w, const float* wpack, const float* b, const float* const* rows, const Band& band,
+                   const Conv2dShape& s, bool relu, float* y, const Pool2dShape* p, float* pooled, int32_t* argmax) {
+  const int64_t M = band.m1 - band.m0, K = s.in_channels * s.kernel_h * s.kernel_w, Wp = wide_grid(s).Wp;
+  const int64_t bh = band.h1 - band.h0, bw = band.w1 - band.w0;
+  const int64_t lo = band.h0 * Wp + band.w0, n = (bh - 1) * Wp + bw;
+  float* wide = grow_scratch(t_band, M * n);  // the band's channels from m0
+  // The bias is where each sum starts. With one depth block (K <= 256) the
+  // product alone, then + bias as the columns are kept, is the same addition
+  // (bias + sum, rounded once) without a pass that fills the buffer first.
+  const bool bias_after = K <= kGemmDepthBlock;
+  if (!bias_after)
+    for (int64_t j = 0; j < M; ++j) std::fill(wide + j * n, wide + (j + 1) * n, b ? b[band.m0 + j] : 0.0f);
+  t_rows_shifted.resize(static_cast<size_t>(K));
+  for (int64_t k = 0; k < K; ++k) t_rows_shifted[static_cast<size_t>(k)] = rows[k] + lo;
+  sgemm_rows(false, M, n, K, 1.0f, w + band.m0 * K, K, t_rows_shifted.data(), bias_after ? 0.0f : 1.0f, wide, n,
+             wpack + band.m0 * K);
+  // Kept columns: straight into y's rows, or into the band's own planes for the pool.
+  float* kept = p ? grow_scratch(t_band_y, M * bh * bw) : nullptr;
+  for (int64_t j = 0; j < M; ++j) {
+    const int64_t oc = band.m0 + j;
+    const float add = bias_after && b ? b[oc] : 0.0f;  // + 0: the sum's own bits (a -0 sum as the fill gave it: +0)
+    for (int64_t r = 0; r < bh; ++r) {
+      const float* src = wide + j * n + r * Wp;
+      float* dst = p ? kept + (j * bh + r) * bw : y + (oc * s.out_h + band.h0 + r) * s.out_w + band.w0;
+      if (!bias_after)
+        keep_columns(src, dst, bw, relu);
+      else
+        keep_columns_plus(src, add, dst, bw, relu);
+    }
+  }
+  if (p) pool_band(kept, band, s, *p, pooled, argmax);
+}
+
+// One sample on the implicit path: y = conv(x) + b (relu'd if asked), or,
+// with p, its relu'd max pool. A sample alone (gemm_threads 0, as batch-1
+// inference runs) shares its bands among the threads from kSplitFlops on.
+void implicit_sample(const float* x, const float* w, const float* wpack, const float* b, const Conv2dShape& s,
+                     bool relu, float* y, const Pool2dShape* p, float* pooled, int32_t* argmax, int gemm_threads) {
+  constexpr double kSplitFlops = 8e6;
+  const WideGrid g = wide_grid(s);
+  const double flops = 2.0 * static_cast<double>(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w * g.N);
+  const int threads =
+      gemm_threads == 0 && !omp_in_parallel() && flops >= kSplitFlops ? omp_get_max_threads() : 1;
+  const BandPlan plan = plan_bands(s, p, threads);
+  const float* const* rows = im2col_rows(x, s);
+  for_tasks_balanced(plan.count(), threads, [&](int64_t i) {
+    implicit_band(w, wpack, b, rows, band_at(s, p, plan, i), s, relu, y, p, pooled, argmax);
   });
 }
 
 // One sample: y = conv(x) + b, relu'd if asked, on this thread (gemm_threads
 // as sgemm's: 0 lets a large 2-D product use the threads).
-void forward_sample(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
-                    ConvPath path, int gemm_threads) {
+void forward_sample(const float* x, const float* w, const float* wpack, const float* b, float* y,
+                    const Conv2dShape& s, bool relu, ConvPath path, int gemm_threads) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
   if (path == ConvPath::direct) {
     direct_forward(x, w, b, y, s, relu);
     return;
   }
   if (path == ConvPath::implicit) {
-    // On the wide grid, then its output columns kept (the relu after); with
-    // one output row the wide grid is the output itself.
-    const WideGrid g = wide_grid(s);
-    float* yw = s.out_h == 1 ? y : grow_scratch(t_wide, s.out_channels * g.N);
-    for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(yw + oc * g.N, yw + (oc + 1) * g.N, b ? b[oc] : 0.0f);
-    implicit_product(w, im2col_rows(x, s), yw, s, g.N, gemm_threads);
-    if (yw != y)
-      for (int64_t oc = 0; oc < s.out_channels; ++oc)
-        for (int64_t oh = 0; oh < s.out_h; ++oh) {
-          const float* src = yw + oc * g.N + oh * g.Wp;
-          std::copy(src, src + s.out_w, y + oc * ohw + oh * s.out_w);
-        }
-  } else {
-    for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(y + oc * ohw, y + (oc + 1) * ohw, b ? b[oc] : 0.0f);
-    const float* col = x;
-    if (!is_pointwise(s)) {
-      float* buf = grow_scratch(t_col, ckk * ohw);
-      im2col(x, buf, s);
-      col = buf;
-    }
-    sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, y, ohw, gemm_threads);
+    implicit_sample(x, w, wpack, b, s, relu, y, nullptr, nullptr, nullptr, gemm_threads);
+    return;
   }
+  for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(y + oc * ohw, y + (oc + 1) * ohw, b ? b[oc] : 0.0f);
+  const float* col = x;
+  if (!is_pointwise(s)) {
+    float* buf = grow_scratch(t_col, ckk * ohw);
+    im2col(x, buf, s);
+    col = buf;
+  }
+  sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, y, ohw, gemm_threads);
   if (relu)
     for (int64_t i = 0; i < out_size; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
+// The implicit path's weights packed once for all its bands and samples (on
+// the calling thread, before they are shared out); nullptr on other paths.
+const float* packed_weights(const float* w, const Conv2dShape& s, ConvPath path) {
+  if (path != ConvPath::implicit) return nullptr;
+  const int64_t M = s.out_channels, K = s.in_channels * s.kernel_h * s.kernel_w;
+  float* wpack = grow_scratch(t_wpack, sgemm_packed_a_size(M, K));
+  sgemm_pack_a(M, K, w, K, wpack);
+  return wpack;
 }
 
 // The batch of a forward pass: one task per sample (see for_tasks_balanced).
@@ -537,8 +672,9 @@ void for_samples(int64_t batch, const Sample& sample) {
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
   const ConvPath path = conv_path(s);
+  const float* wpack = packed_weights(w, s, path);
   for_samples(s.batch, [&](int64_t n, int gemm_threads) {
-    forward_sample(x + n * in_size, w, b, y + n * out_size, s, relu, path, gemm_threads);
+    forward_sample(x + n * in_size, w, wpack, b, y + n * out_size, s, relu, path, gemm_threads);
   });
 }
 
@@ -547,9 +683,15 @@ void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b,
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
   const int64_t pooled_size = p.planes * p.out_h * p.out_w;
   const ConvPath path = conv_path(s);
+  const float* wpack = packed_weights(w, s, path);
   for_samples(s.batch, [&](int64_t n, int gemm_threads) {
+    if (path == ConvPath::implicit) {  // pooled band by band
+      implicit_sample(x + n * in_size, w, wpack, b, s, true, nullptr, &p, pooled + n * pooled_size,
+                      argmax + n * pooled_size, gemm_threads);
+      return;
+    }
     float* y = grow_scratch(t_y, out_size);
-    forward_sample(x + n * in_size, w, b, y, s, true, path, gemm_threads);
+    forward_sample(x + n * in_size, w, wpack, b, y, s, true, path, gemm_threads);
     maxpool2d_forward(y, pooled + n * pooled_size, argmax + n * pooled_size, p);
   });
 }

@@ -16,7 +16,7 @@ namespace {
 // Block sizes (floats). KC x NR of packed B stays in L1 while the
 // micro-kernel walks the MC rows of packed A held in L2; NC x KC of packed B
 // lives in L3. Chosen by measurement on Zen 4/5 (bench/README.md).
-constexpr int64_t kKC = 256, kMC = 144, kNC = 3072;
+constexpr int64_t kKC = kGemmDepthBlock, kMC = 144, kNC = 3072;
 
 struct AlignedFree {
   void operator()(float* p) const { std::free(p); }
@@ -319,9 +319,28 @@ std::atomic<GemmIsa>& current_isa() {
 }
 
 // One thread, the whole BLIS loop nest over C's block [M, N].
+// Rows of A rounded up to whole MR-row panels.
+int64_t padded_rows(int64_t M, int MR) { return (M + MR - 1) / MR * MR; }
+
+// A's panels for depth block pc and rows from ic, row ir of them (a
+// multiple of MR) at at(ir): packed now into abuf, or where the whole of A
+// was packed before (sgemm_pack_a: panel by panel, each K x MR values, its
+// depth blocks in order).
+struct APanels {
+  const float* base;
+  int64_t row_stride;
+  const float* at(int64_t ir) const { return base + ir * row_stride; }
+};
+APanels a_panels(const float* packed_a, int64_t K, int MR, bool ta, const float* A, int64_t lda, int64_t ic,
+                 int64_t mc, int64_t pc, int64_t kc, float* abuf) {
+  if (packed_a) return {packed_a + ic * K + pc * MR, K};
+  pack_a(ta, A, lda, ic, mc, pc, kc, MR, abuf);
+  return {abuf, kc};
+}
+
 template <class Rows>
 void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 int64_t lda, const Rows& B, float beta, float* C, int64_t ldc) {
+                 int64_t lda, const Rows& B, float beta, float* C, int64_t ldc, const float* packed_a = nullptr) {
   const int64_t MC = kMC / kr.MR * kr.MR, NC = kNC / kr.NR * kr.NR;
   Workspace& ws = workspace;
   float* bbuf = Workspace::grow(ws.b, ws.b_size, static_cast<size_t>(kKC * ((std::min(NC, N) + kr.NR - 1) / kr.NR * kr.NR)));
@@ -334,10 +353,10 @@ void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64
       pack_b(tb, B, pc, kc, jc, nc, kr.NR, bbuf);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
-        pack_a(ta, A, lda, ic, mc, pc, kc, kr.MR, abuf);
+        const APanels ap = a_panels(packed_a, K, kr.MR, ta, A, lda, ic, mc, pc, kc, abuf);
         for (int64_t jr = 0; jr < nc; jr += kr.NR)
           for (int64_t ir = 0; ir < mc; ir += kr.MR)
-            kr.run(kc, abuf + ir * kc, bbuf + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_here,
+            kr.run(kc, ap.at(ir), bbuf + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_here,
                    static_cast<int>(std::min<int64_t>(kr.MR, mc - ir)),
                    static_cast<int>(std::min<int64_t>(kr.NR, nc - jr)));
       }
@@ -357,7 +376,8 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 // past its end. Depth blocks as sgemm's, so the bits are sgemm's.
 __attribute__((target("avx512f,fma"))) void gemm_rows_avx512(int64_t M, int64_t N, int64_t K, float alpha,
                                                              const float* A, int64_t lda, const float* const* rows,
-                                                             float beta, float* C, int64_t ldc) {
+                                                             float beta, float* C, int64_t ldc,
+                                                             const float* packed_a) {
   constexpr int MR = kAvx512MR, NR = kAvx512NR;
   const int64_t MC = kMC / MR * MR;
   Workspace& ws = workspace;
@@ -368,7 +388,7 @@ __attribute__((target("avx512f,fma"))) void gemm_rows_avx512(int64_t M, int64_t 
     const float beta_here = pc == 0 ? beta : 1.0f;
     for (int64_t ic = 0; ic < M; ic += MC) {
       const int64_t mc = std::min(MC, M - ic);
-      pack_a(false, A, lda, ic, mc, pc, kc, MR, abuf);
+      const APanels ap = a_panels(packed_a, K, MR, false, A, lda, ic, mc, pc, kc, abuf);
       for (int64_t jr = 0; jr < N; jr += NR) {
         const int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
         if (nr < NR) pack_b(false, PointerRows{rows}, pc, kc, jr, nr, NR, edge);
@@ -376,9 +396,9 @@ __attribute__((target("avx512f,fma"))) void gemm_rows_avx512(int64_t M, int64_t 
           const int mr = static_cast<int>(std::min<int64_t>(MR, mc - ir));
           float* c = C + (ic + ir) * ldc + jr;
           if (nr == NR)
-            micro_avx512_at(kc, abuf + ir * kc, RowsAt{rows, pc, jr}, c, ldc, alpha, beta_here, mr, nr);
+            micro_avx512_at(kc, ap.at(ir), RowsAt{rows, pc, jr}, c, ldc, alpha, beta_here, mr, nr);
           else
-            micro_avx512_at(kc, abuf + ir * kc, PanelAt{edge}, c, ldc, alpha, beta_here, mr, nr);
+            micro_avx512_at(kc, ap.at(ir), PanelAt{edge}, c, ldc, alpha, beta_here, mr, nr);
         }
       }
     }
@@ -462,17 +482,29 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
 }
 
 void sgemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                const float* const* b_rows, float beta, float* C, int64_t ldc) {
+                const float* const* b_rows, float beta, float* C, int64_t ldc, const float* packed_a) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
     scale_c(M, N, beta, C, ldc);
     return;
   }
   if (!trans_b && gemm_isa() == GemmIsa::avx512) {
-    gemm_rows_avx512(M, N, K, alpha, A, lda, b_rows, beta, C, ldc);
+    gemm_rows_avx512(M, N, K, alpha, A, lda, b_rows, beta, C, ldc, packed_a);
     return;
   }
-  gemm_single(kernel_for(gemm_isa()), false, trans_b, M, N, K, alpha, A, lda, PointerRows{b_rows}, beta, C, ldc);
+  gemm_single(kernel_for(gemm_isa()), false, trans_b, M, N, K, alpha, A, lda, PointerRows{b_rows}, beta, C, ldc,
+              packed_a);
+}
+
+int64_t sgemm_packed_a_size(int64_t M, int64_t K) { return padded_rows(M, kernel_for(gemm_isa()).MR) * K; }
+
+int sgemm_panel_rows() { return kernel_for(gemm_isa()).MR; }
+
+void sgemm_pack_a(int64_t M, int64_t K, const float* A, int64_t lda, float* packed) {
+  const int MR = kernel_for(gemm_isa()).MR;
+  for (int64_t ip = 0; ip < M; ip += MR)
+    for (int64_t pc = 0; pc < K; pc += kKC)
+      pack_a(false, A, lda, ip, std::min<int64_t>(MR, M - ip), pc, std::min(kKC, K - pc), MR, packed + ip * K + pc * MR);
 }
 
 void sgemm_naive(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

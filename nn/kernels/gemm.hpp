@@ -17,6 +17,12 @@ namespace ser::nn {
 
 enum class GemmIsa { portable, avx2, avx512 };
 
+// Depth (K) block: every element of C is C + sum over [0, 256) of the
+// products, then C + sum over [256, 512), and so on; a product of K <= 256
+// is one sum added to C once, which callers may rely on to add the bias
+// after the product with the same bits.
+inline constexpr int64_t kGemmDepthBlock = 256;
+
 // The best the CPU supports (AVX-512F, else AVX2 with FMA, else portable).
 GemmIsa gemm_best_isa();
 // The ISA sgemm uses; tests and benchmarks force each one in turn. Setting
@@ -37,8 +43,18 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
 // into the input instead of copying it out (implicit im2col). Every element
 // sums its K terms in the order sgemm's blocked kernels do; one thread (the
 // convolutions split their batch over the threads).
+// packed_a: A as sgemm_pack_a left it (A itself is then not read).
 void sgemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                const float* const* b_rows, float beta, float* C, int64_t ldc);
+                const float* const* b_rows, float beta, float* C, int64_t ldc, const float* packed_a = nullptr);
+
+// A [M, K] (not transposed) packed once into the current ISA's panels, for
+// many sgemm_rows calls with the same A: a convolution's weights, used by
+// every band of every sample, were packed again for each.
+// Rows m0 onwards of the packed A (m0 a multiple of sgemm_panel_rows()) start
+// at packed + m0 * K: a product of some of A's rows passes that pointer.
+int64_t sgemm_packed_a_size(int64_t M, int64_t K);
+void sgemm_pack_a(int64_t M, int64_t K, const float* A, int64_t lda, float* packed);
+int sgemm_panel_rows();
 
 // Triple loop, accumulating in double: slow and obviously right.
 void sgemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
