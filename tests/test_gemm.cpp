@@ -143,3 +143,37 @@ TEST_CASE("sgemm_rows: B through row pointers (shifted, overlapping rows) gives 
   }
   set_gemm_isa(gemm_best_isa());
 }
+
+TEST_CASE("sgemm_prepacked_b: B packed once gives sgemm's one-thread bits, rows of one and two included") {
+  // The LSTM's recurrent products (16 x 512 x 128 and 16 x 128 x 512), a
+  // depth over one block, odd edges, and the one- and two-row products that
+  // sgemm makes from B directly.
+  ser::Rng rng(23);
+  for (GemmIsa isa : {GemmIsa::portable, GemmIsa::avx2, GemmIsa::avx512}) {
+    set_gemm_isa(isa);
+    if (gemm_isa() != isa) continue;
+    for (const Case& c : {Case{16, 512, 128}, Case{16, 128, 512}, Case{5, 37, 300}, Case{1, 512, 128},
+                          Case{2, 33, 7}, Case{9, 1, 3}}) {
+      for (bool ta : {false, true})
+        for (bool tb : {false, true}) {
+          const int64_t lda = ta ? c.M : c.K, ldb = tb ? c.K : c.N;
+          const auto A = random(static_cast<size_t>((ta ? c.K : c.M) * lda), rng);
+          const auto B = random(static_cast<size_t>((tb ? c.N : c.K) * ldb), rng);
+          const auto C0 = random(static_cast<size_t>(c.M * c.N), rng);
+          std::vector<float> packed(static_cast<size_t>(sgemm_packed_b_size(c.K, c.N)));
+          sgemm_pack_b(tb, c.K, c.N, B.data(), ldb, packed.data());
+          for (float beta : {0.0f, 1.0f}) {
+            auto want = C0, got = C0, unpacked = C0;
+            sgemm(ta, tb, c.M, c.N, c.K, 0.5f, A.data(), lda, B.data(), ldb, beta, want.data(), c.N, 1);
+            sgemm_prepacked_b(ta, tb, c.M, c.N, c.K, 0.5f, A.data(), lda, B.data(), ldb, packed.data(), beta,
+                              got.data(), c.N);
+            sgemm_prepacked_b(ta, tb, c.M, c.N, c.K, 0.5f, A.data(), lda, B.data(), ldb, nullptr, beta,
+                              unpacked.data(), c.N);
+            CHECK(got == want);
+            CHECK(unpacked == want);
+          }
+        }
+    }
+  }
+  set_gemm_isa(gemm_best_isa());
+}

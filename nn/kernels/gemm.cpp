@@ -318,45 +318,62 @@ std::atomic<GemmIsa>& current_isa() {
   return isa;
 }
 
-// One thread, the whole BLIS loop nest over C's block [M, N].
-// Rows of A rounded up to whole MR-row panels.
-int64_t padded_rows(int64_t M, int MR) { return (M + MR - 1) / MR * MR; }
+// Rows of A (columns of B) rounded up to whole panels.
+int64_t padded_rows(int64_t M, int R) { return (M + R - 1) / R * R; }
 
-// A's panels for depth block pc and rows from ic, row ir of them (a
-// multiple of MR) at at(ir): packed now into abuf, or where the whole of A
-// was packed before (sgemm_pack_a: panel by panel, each K x MR values, its
-// depth blocks in order).
-struct APanels {
-  const float* base;
-  int64_t row_stride;
-  const float* at(int64_t ir) const { return base + ir * row_stride; }
+// Operands packed once for many products (sgemm_pack_a, sgemm_pack_b):
+// panel by panel, each K x MR (K x NR) values, its depth blocks in order,
+// so a panel's depth block pc starts at panel + pc * MR (NR).
+struct Prepacked {
+  const float* a = nullptr;
+  const float* b = nullptr;
 };
-APanels a_panels(const float* packed_a, int64_t K, int MR, bool ta, const float* A, int64_t lda, int64_t ic,
-                 int64_t mc, int64_t pc, int64_t kc, float* abuf) {
+
+// Panels of one operand for depth block pc from row (column) i0 on; the
+// panel holding row i0 + i (i a multiple of MR or NR) is at at(i).
+struct Panels {
+  const float* base;
+  int64_t stride;
+  const float* at(int64_t i) const { return base + i * stride; }
+};
+Panels a_panels(const float* packed_a, int64_t K, int MR, bool ta, const float* A, int64_t lda, int64_t ic,
+                int64_t mc, int64_t pc, int64_t kc, float* abuf) {
   if (packed_a) return {packed_a + ic * K + pc * MR, K};
   pack_a(ta, A, lda, ic, mc, pc, kc, MR, abuf);
   return {abuf, kc};
 }
+template <class Rows>
+Panels b_panels(const float* packed_b, int64_t K, int NR, bool tb, const Rows& B, int64_t jc, int64_t nc,
+                int64_t pc, int64_t kc, float* bbuf) {
+  if (packed_b) return {packed_b + jc * K + pc * NR, K};
+  pack_b(tb, B, pc, kc, jc, nc, NR, bbuf);
+  return {bbuf, kc};
+}
 
+// One thread, the whole BLIS loop nest over C's block [M, N].
 template <class Rows>
 void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                 int64_t lda, const Rows& B, float beta, float* C, int64_t ldc, const float* packed_a = nullptr) {
+                 int64_t lda, const Rows& B, float beta, float* C, int64_t ldc, Prepacked pre = {}) {
   const int64_t MC = kMC / kr.MR * kr.MR, NC = kNC / kr.NR * kr.NR;
   Workspace& ws = workspace;
-  float* bbuf = Workspace::grow(ws.b, ws.b_size, static_cast<size_t>(kKC * ((std::min(NC, N) + kr.NR - 1) / kr.NR * kr.NR)));
-  float* abuf = Workspace::grow(ws.a, ws.a_size, static_cast<size_t>(kKC * ((std::min(MC, M) + kr.MR - 1) / kr.MR * kr.MR)));
+  float* bbuf = pre.b ? nullptr
+                      : Workspace::grow(ws.b, ws.b_size,
+                                        static_cast<size_t>(kKC * ((std::min(NC, N) + kr.NR - 1) / kr.NR * kr.NR)));
+  float* abuf = pre.a ? nullptr
+                      : Workspace::grow(ws.a, ws.a_size,
+                                        static_cast<size_t>(kKC * ((std::min(MC, M) + kr.MR - 1) / kr.MR * kr.MR)));
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += kKC) {
       const int64_t kc = std::min(kKC, K - pc);
       const float beta_here = pc == 0 ? beta : 1.0f;
-      pack_b(tb, B, pc, kc, jc, nc, kr.NR, bbuf);
+      const Panels bp = b_panels(pre.b, K, kr.NR, tb, B, jc, nc, pc, kc, bbuf);
       for (int64_t ic = 0; ic < M; ic += MC) {
         const int64_t mc = std::min(MC, M - ic);
-        const APanels ap = a_panels(packed_a, K, kr.MR, ta, A, lda, ic, mc, pc, kc, abuf);
+        const Panels ap = a_panels(pre.a, K, kr.MR, ta, A, lda, ic, mc, pc, kc, abuf);
         for (int64_t jr = 0; jr < nc; jr += kr.NR)
           for (int64_t ir = 0; ir < mc; ir += kr.MR)
-            kr.run(kc, ap.at(ir), bbuf + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_here,
+            kr.run(kc, ap.at(ir), bp.at(jr), C + (ic + ir) * ldc + jc + jr, ldc, alpha, beta_here,
                    static_cast<int>(std::min<int64_t>(kr.MR, mc - ir)),
                    static_cast<int>(std::min<int64_t>(kr.NR, nc - jr)));
       }
@@ -388,7 +405,7 @@ __attribute__((target("avx512f,fma"))) void gemm_rows_avx512(int64_t M, int64_t 
     const float beta_here = pc == 0 ? beta : 1.0f;
     for (int64_t ic = 0; ic < M; ic += MC) {
       const int64_t mc = std::min(MC, M - ic);
-      const APanels ap = a_panels(packed_a, K, MR, false, A, lda, ic, mc, pc, kc, abuf);
+      const Panels ap = a_panels(packed_a, K, MR, false, A, lda, ic, mc, pc, kc, abuf);
       for (int64_t jr = 0; jr < N; jr += NR) {
         const int nr = static_cast<int>(std::min<int64_t>(NR, N - jr));
         if (nr < NR) pack_b(false, PointerRows{rows}, pc, kc, jr, nr, NR, edge);
@@ -493,12 +510,33 @@ void sgemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, cons
     return;
   }
   gemm_single(kernel_for(gemm_isa()), false, trans_b, M, N, K, alpha, A, lda, PointerRows{b_rows}, beta, C, ldc,
-              packed_a);
+              {.a = packed_a});
 }
 
 int64_t sgemm_packed_a_size(int64_t M, int64_t K) { return padded_rows(M, kernel_for(gemm_isa()).MR) * K; }
 
 int sgemm_panel_rows() { return kernel_for(gemm_isa()).MR; }
+
+int64_t sgemm_packed_b_size(int64_t K, int64_t N) { return padded_rows(N, kernel_for(gemm_isa()).NR) * K; }
+
+void sgemm_pack_b(bool tb, int64_t K, int64_t N, const float* B, int64_t ldb, float* packed) {
+  const int NR = kernel_for(gemm_isa()).NR;
+  for (int64_t jp = 0; jp < N; jp += NR)
+    for (int64_t pc = 0; pc < K; pc += kKC)
+      pack_b(tb, StridedRows{B, ldb}, pc, std::min(kKC, K - pc), jp, std::min<int64_t>(NR, N - jp), NR,
+             packed + jp * K + pc * NR);
+}
+
+void sgemm_prepacked_b(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                       const float* B, int64_t ldb, const float* packed_b, float beta, float* C, int64_t ldc) {
+  if (!packed_b || M <= 0 || N <= 0 || K <= 0 || alpha == 0.0f ||
+      (M <= 2 && !ta && tb && gemm_isa() == GemmIsa::avx512)) {
+    sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1);  // nothing packed, or sgemm would pack no B
+    return;
+  }
+  gemm_single(kernel_for(gemm_isa()), ta, tb, M, N, K, alpha, A, lda, StridedRows{B, ldb}, beta, C, ldc,
+              {.b = packed_b});
+}
 
 void sgemm_pack_a(int64_t M, int64_t K, const float* A, int64_t lda, float* packed) {
   const int MR = kernel_for(gemm_isa()).MR;

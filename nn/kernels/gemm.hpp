@@ -56,6 +56,17 @@ int64_t sgemm_packed_a_size(int64_t M, int64_t K);
 void sgemm_pack_a(int64_t M, int64_t K, const float* A, int64_t lda, float* packed);
 int sgemm_panel_rows();
 
+// op(B) [K, N] packed once into the current ISA's column panels, and
+// sgemm(..., threads = 1) with it: the same bits, without packing B again
+// in every call (an LSTM's recurrent weights, at every time step). B and
+// ldb are still given: the products sgemm makes without packing B (one or
+// two rows times a transposed B) read it directly; packed_b null: sgemm.
+int64_t sgemm_packed_b_size(int64_t K, int64_t N);
+void sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float* B, int64_t ldb, float* packed);
+void sgemm_prepacked_b(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                       int64_t lda, const float* B, int64_t ldb, const float* packed_b, float beta, float* C,
+                       int64_t ldc);
+
 // Triple loop, accumulating in double: slow and obviously right.
 void sgemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);

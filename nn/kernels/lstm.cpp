@@ -108,7 +108,16 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-thread_local std::vector<float> t_da, t_dh_next, t_dc_next, t_h_prev, t_zeros;
+thread_local std::vector<float> t_da, t_dh_next, t_dc_next, t_h_prev, t_zeros, t_whh_packed;
+
+// The recurrent weights packed once per call (on the calling thread, before
+// the chunks are shared out) for the products of every step: packing them
+// at each of 99 steps per chunk, forward and backward, copied 256 KB a step.
+const float* packed_recurrent(const float* w_hh, bool trans, int64_t K, int64_t N) {
+  float* packed = grow_scratch(t_whh_packed, sgemm_packed_b_size(K, N));
+  sgemm_pack_b(trans, K, N, w_hh, trans ? K : N, packed);
+  return packed;
+}
 }  // namespace
 
 // Samples never interact in an LSTM: the batch is cut into chunks of
@@ -129,6 +138,9 @@ void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const fl
   const int threads = batch_threads(chunks);
   const float* zeros = grow_scratch(t_zeros, H);  // c before the first step
   std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
+  // op(B) = w_hh^T [H, G]; products of one or two rows read w_hh directly
+  // (sgemm's path for them), so a batch of one or two packs nothing.
+  const float* w_hh_packed = N > 2 ? packed_recurrent(w_hh, true, H, G) : nullptr;
   for_tasks_balanced(chunks, threads, [&](int64_t chunk) {
     const int64_t n0 = chunk * kChunk, n1 = std::min(N, n0 + kChunk), rows = n1 - n0;
     {
@@ -137,7 +149,9 @@ void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const fl
       sgemm(false, true, rows * T, G, F, 1.0f, x + n0 * T * F, F, w_ih, F, 1.0f, gates + n0 * T * G, G, 1);
       for (int64_t t = 0; t < T; ++t) {
         float* a = gates + (n0 * T + t) * G;  // rows (n, t) are T rows apart
-        if (t > 0) sgemm(false, true, rows, G, H, 1.0f, h + (n0 * T + t - 1) * H, T * H, w_hh, H, 1.0f, a, T * G, 1);
+        if (t > 0)
+          sgemm_prepacked_b(false, true, rows, G, H, 1.0f, h + (n0 * T + t - 1) * H, T * H, w_hh, H, w_hh_packed, 1.0f,
+                            a, T * G);
         for (int64_t n = n0; n < n1; ++n) {
           float* gt = gates + (n * T + t) * G;
           float* ct = c + (n * T + t) * H;
@@ -171,6 +185,7 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
   const int threads = batch_threads(chunks);
   const float* zeros = grow_scratch(t_zeros, H);
   std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
+  const float* w_hh_packed = packed_recurrent(w_hh, false, G, H);  // op(B) = w_hh [G, H]
   for_tasks_balanced(chunks, threads, [&](int64_t chunk) {
     const int64_t n0 = chunk * kChunk, n1 = std::min(N, n0 + kChunk), rows = n1 - n0;
     std::fill(dh_next + n0 * H, dh_next + n1 * H, 0.0f);
@@ -199,7 +214,8 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
       }
       // dh_{t-1} = da_t w_hh for these samples.
       if (t > 0)
-        sgemm(false, false, rows, H, G, 1.0f, da + (n0 * T + t) * G, T * G, w_hh, H, 0.0f, dh_next + n0 * H, H, 1);
+        sgemm_prepacked_b(false, false, rows, H, G, 1.0f, da + (n0 * T + t) * G, T * G, w_hh, H, w_hh_packed, 0.0f,
+                          dh_next + n0 * H, H);
     }
   });
   if (db)
