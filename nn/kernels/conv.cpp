@@ -118,7 +118,7 @@ SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
 namespace {
-thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip, t_y, t_dzw, t_dxw;
+thread_local std::vector<float> t_col, t_dcol, t_dz, t_partials, t_xpad, t_wflip, t_wflip_packed, t_y, t_dzw, t_dxw;
 thread_local std::vector<const float*> t_rows, t_dz_rows;
 
 bool is_pointwise(const Conv2dShape& s) {
@@ -355,8 +355,9 @@ void flip_weights(const float* w, const Conv2dShape& s, float* wf) {
 }
 
 // One sample's weight and input gradients from dz in the implicit layout g.
-void implicit_backward(const float* x, const float* wflip, const float* g, const GradLayout& l, float* dx, float* dw,
-                       const Conv2dShape& s, bool dx_overwrite) {
+// wflip_packed: the flipped weights as sgemm_pack_a left them, once per call.
+void implicit_backward(const float* x, const float* wflip, const float* wflip_packed, const float* g,
+                       const GradLayout& l, float* dx, float* dw, const Conv2dShape& s, bool dx_overwrite) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ok = s.out_channels * s.kernel_h * s.kernel_w;
   const WideGrid wide = wide_grid(s);
   if (dw) {
@@ -387,11 +388,11 @@ void implicit_backward(const float* x, const float* wflip, const float* g, const
     const int64_t n_dx = (s.in_h - 1) * l.row + s.in_w;  // dx on the padded gradient's wide grid
     if (s.in_h == 1) {
       sgemm_rows(false, s.in_channels, n_dx, ok, 1.0f, wflip, ok, t_dz_rows.data(), dx_overwrite ? 0.0f : 1.0f, dx,
-                 s.in_w);
+                 s.in_w, wflip_packed);
       return;
     }
     float* dxw = grow_scratch(t_dxw, s.in_channels * n_dx);
-    sgemm_rows(false, s.in_channels, n_dx, ok, 1.0f, wflip, ok, t_dz_rows.data(), 0.0f, dxw, n_dx);
+    sgemm_rows(false, s.in_channels, n_dx, ok, 1.0f, wflip, ok, t_dz_rows.data(), 0.0f, dxw, n_dx, wflip_packed);
     for (int64_t c = 0; c < s.in_channels; ++c)
       for (int64_t i = 0; i < s.in_h; ++i) {
         const float* src = dxw + c * n_dx + i * l.row;
@@ -712,10 +713,16 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
   const GradLayout layout = grad_layout(s, implicit);
   const int threads = batch_threads(s.batch);
   const float* wflip = nullptr;
+  const float* wflip_packed = nullptr;
   if (implicit && dx) {
     float* wf = grow_scratch(t_wflip, wsize);
     flip_weights(w, s, wf);
     wflip = wf;
+    // Packed once for every sample's dx product (it was packed per sample).
+    const int64_t ok = s.out_channels * s.kernel_h * s.kernel_w;
+    float* packed = grow_scratch(t_wflip_packed, sgemm_packed_a_size(s.in_channels, ok));
+    sgemm_pack_a(s.in_channels, ok, wf, ok, packed);
+    wflip_packed = packed;
   }
   // Weight and bias gradients are summed per chunk of samples, then over the
   // chunks in order, so the bits depend neither on which thread ran a chunk
@@ -737,7 +744,7 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
           dbp[oc] += sum_fixed_order(dz + oc * layout.plane + layout.offset, grad_span(layout, s));
       float* dxn = dx ? dx + n * in_size : nullptr;
       if (implicit) {
-        implicit_backward(x + n * in_size, wflip, dz, layout, dxn, dw ? dwp : nullptr, s, overwrite.dx);
+        implicit_backward(x + n * in_size, wflip, wflip_packed, dz, layout, dxn, dw ? dwp : nullptr, s, overwrite.dx);
         continue;
       }
       if (dxn && overwrite.dx) std::fill(dxn, dxn + in_size, 0.0f);  // the paths below add
