@@ -354,6 +354,14 @@ void flip_weights(const float* w, const Conv2dShape& s, float* wf) {
           wf[c * ok + oc * taps + kh * KW + kw] = w[((oc * s.in_channels + c) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
 }
 
+// A [M, K] packed for sgemm_rows into buf, once per kernel call for the
+// products of every sample (it was packed again in each).
+const float* pack_once(std::vector<float>& buf, int64_t M, int64_t K, const float* A) {
+  float* packed = grow_scratch(buf, sgemm_packed_a_size(M, K));
+  sgemm_pack_a(M, K, A, K, packed);
+  return packed;
+}
+
 // One sample's weight and input gradients from dz in the implicit layout g.
 // wflip_packed: the flipped weights as sgemm_pack_a left them, once per call.
 void implicit_backward(const float* x, const float* wflip, const float* wflip_packed, const float* g,
@@ -652,10 +660,7 @@ void forward_sample(const float* x, const float* w, const float* wpack, const fl
 // the calling thread, before they are shared out); nullptr on other paths.
 const float* packed_weights(const float* w, const Conv2dShape& s, ConvPath path) {
   if (path != ConvPath::implicit) return nullptr;
-  const int64_t M = s.out_channels, K = s.in_channels * s.kernel_h * s.kernel_w;
-  float* wpack = grow_scratch(t_wpack, sgemm_packed_a_size(M, K));
-  sgemm_pack_a(M, K, w, K, wpack);
-  return wpack;
+  return pack_once(t_wpack, s.out_channels, s.in_channels * s.kernel_h * s.kernel_w, w);
 }
 
 // The batch of a forward pass: one task per sample (see for_tasks_balanced).
@@ -718,11 +723,7 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
     float* wf = grow_scratch(t_wflip, wsize);
     flip_weights(w, s, wf);
     wflip = wf;
-    // Packed once for every sample's dx product (it was packed per sample).
-    const int64_t ok = s.out_channels * s.kernel_h * s.kernel_w;
-    float* packed = grow_scratch(t_wflip_packed, sgemm_packed_a_size(s.in_channels, ok));
-    sgemm_pack_a(s.in_channels, ok, wf, ok, packed);
-    wflip_packed = packed;
+    wflip_packed = pack_once(t_wflip_packed, s.in_channels, s.out_channels * s.kernel_h * s.kernel_w, wf);
   }
   // Weight and bias gradients are summed per chunk of samples, then over the
   // chunks in order, so the bits depend neither on which thread ran a chunk

@@ -356,12 +356,10 @@ void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64
                  int64_t lda, const Rows& B, float beta, float* C, int64_t ldc, Prepacked pre = {}) {
   const int64_t MC = kMC / kr.MR * kr.MR, NC = kNC / kr.NR * kr.NR;
   Workspace& ws = workspace;
-  float* bbuf = pre.b ? nullptr
-                      : Workspace::grow(ws.b, ws.b_size,
-                                        static_cast<size_t>(kKC * ((std::min(NC, N) + kr.NR - 1) / kr.NR * kr.NR)));
-  float* abuf = pre.a ? nullptr
-                      : Workspace::grow(ws.a, ws.a_size,
-                                        static_cast<size_t>(kKC * ((std::min(MC, M) + kr.MR - 1) / kr.MR * kr.MR)));
+  const auto need_b = static_cast<size_t>(kKC * padded_rows(std::min(NC, N), kr.NR));
+  const auto need_a = static_cast<size_t>(kKC * padded_rows(std::min(MC, M), kr.MR));
+  float* bbuf = pre.b ? nullptr : Workspace::grow(ws.b, ws.b_size, need_b);
+  float* abuf = pre.a ? nullptr : Workspace::grow(ws.a, ws.a_size, need_a);
   for (int64_t jc = 0; jc < N; jc += NC) {
     const int64_t nc = std::min(NC, N - jc);
     for (int64_t pc = 0; pc < K; pc += kKC) {
@@ -380,6 +378,10 @@ void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64
     }
   }
 }
+
+// One or two rows times a transposed B: sgemm takes dot products straight
+// from both operands (gemm_few_rows_nt_avx512) and packs nothing.
+bool few_rows_in_place(bool ta, bool tb, int64_t M) { return M <= 2 && !ta && tb && gemm_isa() == GemmIsa::avx512; }
 
 // C = beta * C (K = 0 or alpha = 0: no products to add).
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
@@ -446,7 +448,7 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     return;
   }
   const Kernel kr = kernel_for(gemm_isa());
-  if (M <= 2 && !ta && tb && gemm_isa() == GemmIsa::avx512) {
+  if (few_rows_in_place(ta, tb, M)) {
     // One or two rows read all of B once, so the product runs at memory
     // speed: from 1 MB of B on (the TESS CNN's first dense layer at batch 1)
     // both cores' bandwidth pays for the fork. Each output is still one
@@ -515,6 +517,13 @@ void sgemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, cons
 
 int64_t sgemm_packed_a_size(int64_t M, int64_t K) { return padded_rows(M, kernel_for(gemm_isa()).MR) * K; }
 
+void sgemm_pack_a(int64_t M, int64_t K, const float* A, int64_t lda, float* packed) {
+  const int MR = kernel_for(gemm_isa()).MR;
+  for (int64_t ip = 0; ip < M; ip += MR)
+    for (int64_t pc = 0; pc < K; pc += kKC)
+      pack_a(false, A, lda, ip, std::min<int64_t>(MR, M - ip), pc, std::min(kKC, K - pc), MR, packed + ip * K + pc * MR);
+}
+
 int sgemm_panel_rows() { return kernel_for(gemm_isa()).MR; }
 
 int64_t sgemm_packed_b_size(int64_t K, int64_t N) { return padded_rows(N, kernel_for(gemm_isa()).NR) * K; }
@@ -529,20 +538,12 @@ void sgemm_pack_b(bool tb, int64_t K, int64_t N, const float* B, int64_t ldb, fl
 
 void sgemm_prepacked_b(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                        const float* B, int64_t ldb, const float* packed_b, float beta, float* C, int64_t ldc) {
-  if (!packed_b || M <= 0 || N <= 0 || K <= 0 || alpha == 0.0f ||
-      (M <= 2 && !ta && tb && gemm_isa() == GemmIsa::avx512)) {
+  if (!packed_b || M <= 0 || N <= 0 || K <= 0 || alpha == 0.0f || few_rows_in_place(ta, tb, M)) {
     sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1);  // nothing packed, or sgemm would pack no B
     return;
   }
   gemm_single(kernel_for(gemm_isa()), ta, tb, M, N, K, alpha, A, lda, StridedRows{B, ldb}, beta, C, ldc,
               {.b = packed_b});
-}
-
-void sgemm_pack_a(int64_t M, int64_t K, const float* A, int64_t lda, float* packed) {
-  const int MR = kernel_for(gemm_isa()).MR;
-  for (int64_t ip = 0; ip < M; ip += MR)
-    for (int64_t pc = 0; pc < K; pc += kKC)
-      pack_a(false, A, lda, ip, std::min<int64_t>(MR, M - ip), pc, std::min(kKC, K - pc), MR, packed + ip * K + pc * MR);
 }
 
 void sgemm_naive(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
