@@ -29,7 +29,7 @@ const std::vector<float>& clip_22050() {
 // reused, as a data-set pipeline does. Arg 0: double precision; 1: single.
 void mfcc40_2s(benchmark::State& state) {
   ser::dsp::MfccOptions o;
-  o.n_mfcc = 40;
+  o.cepstrum.n_mfcc = 40;
   o.stft.precision = state.range(0) ? ser::dsp::Precision::single : ser::dsp::Precision::double_;
   const ser::dsp::MfccExtractor extract(22050, o);
   const auto& y = clip_22050();
@@ -41,7 +41,7 @@ BENCHMARK(mfcc40_2s)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 // The same including building the extractor on every call (librosa's mfcc() does that too).
 void mfcc40_2s_one_shot(benchmark::State& state) {
   ser::dsp::MfccOptions o;
-  o.n_mfcc = 40;
+  o.cepstrum.n_mfcc = 40;
   const auto& y = clip_22050();
   for (auto _ : state) benchmark::DoNotOptimize(ser::dsp::mfcc(y, 22050, o));
 }
@@ -64,7 +64,7 @@ void load_resample_mfcc_2s(benchmark::State& state) {
   ser::dsp::LoadOptions load;
   load.sample_rate = 22050;
   ser::dsp::MfccOptions o;
-  o.n_mfcc = 40;
+  o.cepstrum.n_mfcc = 40;
   for (auto _ : state) benchmark::DoNotOptimize(ser::dsp::mfcc(ser::dsp::load_audio(path, load).samples, 22050, o));
 }
 BENCHMARK(load_resample_mfcc_2s)->Unit(benchmark::kMicrosecond);

@@ -24,14 +24,14 @@
 #include <tuple>
 #include <vector>
 
-#include "bench/machine.hpp"
+#include "machine.hpp"
 #include "common/rng.hpp"
 #include "nn/kernels/gemm.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
 #include "nn/threads/step_threads.hpp"
 #include "nn/train.hpp"
-#include "nn/zoo.hpp"
+#include "zoo/published_models.hpp"
 
 #ifdef SER_BENCH_OPENBLAS
 #include <cblas.h>
@@ -148,10 +148,10 @@ struct ModelCase {
 };
 
 std::vector<ModelCase> models() {
-  return {{"tess_cnn1d", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 14, 32},
-          {"fer_cnn", zoo::fer_cnn_specs(), Shape{1, 48, 48}, 7, 64},
-          {"ravdess_mel_cnn", zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 8, 64},
-          {"lstm", zoo::lstm_specs(), Shape{100, 40}, 7, 32}};
+  return {{"tess_cnn1d", ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 14, 32},
+          {"fer_cnn", ser::zoo::fer_cnn_specs(), Shape{1, 48, 48}, 7, 64},
+          {"ravdess_mel_cnn", ser::zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 8, 64},
+          {"lstm", ser::zoo::lstm_specs(), Shape{100, 40}, 7, 32}};
 }
 
 Tensor random_batch(const Shape& input, int batch, uint64_t seed) {

@@ -1,4 +1,4 @@
-#include "bench/machine.hpp"
+#include "machine.hpp"
 
 #include <immintrin.h>
 #include <omp.h>

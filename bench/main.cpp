@@ -14,7 +14,7 @@
 #include <cstring>
 #include <vector>
 
-#include "bench/machine.hpp"
+#include "machine.hpp"
 
 int main(int argc, char** argv) {
   bool contention = false;

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   ser::dsp::LoadOptions load;
   load.sample_rate = 22050;
   ser::dsp::MfccOptions o;
-  o.n_mfcc = 40;
+  o.cepstrum.n_mfcc = 40;
   const ser::dsp::MfccExtractor extract(22050, o);  // shared by the threads
   std::vector<double> times;
   for (int run = 0; run < runs; ++run) {

@@ -93,16 +93,27 @@ OpenedAudio open_audio(const std::string& path) {
 }
 
 void check_options(const LoadOptions& o, const std::function<AudioError(const std::string&)>& fail) {
-  if (!(o.offset >= 0 && o.offset <= kMaxSeconds))
-    throw fail("offset must be between 0 and " + std::to_string(static_cast<int64_t>(kMaxSeconds)) + " seconds");
-  if (!std::isfinite(o.duration) || o.duration > kMaxSeconds)
-    throw fail("duration must be a number of seconds up to " + std::to_string(static_cast<int64_t>(kMaxSeconds)) +
-               " (negative: to the end)");
-  if (o.sample_rate != 0 && (o.sample_rate < kMinSampleRate || o.sample_rate > kMaxSampleRate))
-    throw fail("sample rate must be 0 (the file's own) or " + std::to_string(kMinSampleRate) + "-" +
-               std::to_string(kMaxSampleRate) + " Hz");
+  LoadOptions copy = o;
+  Settings settings;
+  copy.register_settings(settings);
+  try {
+    settings.check();
+  } catch (const SettingError& e) {
+    throw fail(e.what());
+  }
 }
 }  // namespace
+
+void LoadOptions::register_settings(Settings& s) {
+  s.integer("sample_rate", sample_rate, kMinSampleRate, kMaxSampleRate, "resample to this rate (soxr)")
+      .unit("Hz")
+      .special(0, "the file's own rate");
+  s.number("offset", offset, 0, kMaxSeconds, "start reading this far into the file").unit("seconds");
+  s.number("duration", duration, 1e-3, kMaxSeconds, "read only this long")
+      .unit("seconds")
+      .special(-1, "to the end", "none");
+  s.choice("resample", quality, {"qq", "lq", "mq", "hq", "vhq"}, "soxr's resampling quality (librosa's default: hq)");
+}
 
 AudioInfo probe_audio(const std::string& path) {
   const OpenedAudio a = open_audio(path);

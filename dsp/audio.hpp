@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/settings.hpp"
 #include "dsp/resample.hpp"
 
 namespace ser::dsp {
@@ -42,6 +43,7 @@ struct LoadOptions {
   double duration = -1.0;                           // seconds read; negative: to the end
   int sample_rate = 0;                              // 0: the file's own rate; otherwise resample to it
   ResampleQuality quality = ResampleQuality::high;  // librosa's default, soxr_hq
+  void register_settings(Settings& s);
 };
 
 // What a file's header says, without decoding it (cheap enough for a whole corpus).

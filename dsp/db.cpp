@@ -10,7 +10,7 @@ namespace ser::dsp {
 
 namespace {
 // log10 for positive normal doubles in a form the compiler vectorises
-// (libm's log10 is a scalar call; this is ~5x faster on a spectrogram).
+// (libm's log10 is a scalar call; bench/README.md, "Figures behind the code").
 // x = 2^e * m with m in [sqrt(1/2), sqrt(2)); ln m = 2 atanh(s), s = (m-1)/(m+1),
 // |s| <= 0.1716, summed to s^23: within about one ulp of libm.
 inline double log10_positive(double x) {
@@ -57,6 +57,24 @@ Matrix to_db(const Matrix& S, double ref, double amin, double top_db) {
 
 Matrix power_to_db(const Matrix& power, const DbOptions& o) {
   return to_db(power, reference_of(power, o), o.amin, o.top_db);
+}
+
+void DbOptions::register_settings(Settings& s) {
+  s.number("top_db", top_db, 0, 1000, "floor this far below the peak").unit("dB").special(-1, "no floor", "none");
+  s.choice("db_ref", ref, {"value", "max", "min"}, "0 dB is the value ref, or the spectrogram's max or min");
+  s.number("ref", ref_value, 1e-30, 1e30, "the reference when db_ref is value");
+}
+
+DbOptions power_db_options(const DbOptions& settings) {
+  DbOptions o = settings;
+  o.amin = DbOptions{}.amin;
+  return o;
+}
+
+DbOptions amplitude_db_options(const DbOptions& settings) {
+  DbOptions o = settings;
+  o.amin = amplitude_db_defaults().amin;
+  return o;
 }
 
 DbOptions amplitude_db_defaults() {

@@ -1,7 +1,9 @@
 #pragma once
-// One feature, completely described: which kind and every setting that
-// changes its values. The canonical text names them all, so a hash of it
-// keys cached features: change one setting and the key changes.
+// One feature, completely described: its kind and the dsp options structs
+// whose settings change its values. Every setting is registered once by its
+// options struct (settings()); the canonical text, validation and every
+// front end walk that registration. A hash of the canonical text keys cached
+// features: change one setting and the key changes.
 
 #include <cstdint>
 #include <map>
@@ -10,51 +12,47 @@
 #include <span>
 #include <string>
 
+#include "common/settings.hpp"
 #include "dsp/audio.hpp"
+#include "dsp/feature_kind.hpp"
 #include "dsp/mfcc.hpp"
 
 namespace ser::dsp {
 
-// A feature setting out of its range. key() is the setting's config name
-// ("hop", "n_fft"), so a config can point at its line and a command line at
-// its option; the message says the allowed range.
-class SettingError : public std::invalid_argument {
- public:
-  SettingError(std::string key, const std::string& what) : std::invalid_argument(what), key_(std::move(key)) {}
-  const std::string& key() const { return key_; }
-
- private:
-  std::string key_;
-};
-
-// Ranges of the settings (beyond them a setting is a typo, not research).
-inline constexpr int kMaxFft = 1 << 16;
-inline constexpr int kMaxMels = 1024;
-
 struct FeatureSpec {
-  // mfcc, mel, mel_db, mel_amp_db (amplitude_to_db of the mel of |STFT|, the
-  // deepeshdm pipeline), stft, zcr, rms, chroma, delta
-  std::string kind = "mfcc";
-  LoadOptions load;           // offset, duration, sample rate (0: native), resampler quality
-  StftOptions stft;
+  FeatureKind kind = FeatureKind::mfcc;
+  LoadOptions load;  // offset, duration, sample rate (0: native), resampler quality
+  StftOptions stft;  // also the frames of zcr and rms
   MelOptions mel;
-  int n_mfcc = 20;
-  DbOptions db;                                 // power_to_db: mel_db, mfcc, delta
-  DbOptions amplitude_db = amplitude_db_defaults();  // amplitude_to_db: mel_amp_db
+  DbOptions db;  // power_to_db (mel_db, mfcc, delta) or amplitude_to_db (mel_amp_db)
+  CepstrumOptions cepstrum;
 
-  // Rows of the feature for these settings (n_mfcc, n_mels, 1 + n_fft/2, 12 or 1).
-  int64_t rows() const;
-  static const std::vector<std::string>& kinds();
-  // Throws SettingError for an unknown kind, a setting out of range or
-  // settings that contradict each other.
+  // The settings of the given groups (loading and framing always), bound to
+  // this spec's fields: valid while the spec lives, not copied with it.
+  Settings settings(unsigned groups = kAllGroups);
+  const char* kind_name() const { return kind_info(kind).name; }
+  int64_t rows() const { return kind_info(kind).rows(*this); }
+  // Throws SettingError for a setting out of range or settings that
+  // contradict each other.
   void validate() const;
-  // "kind=mfcc;sr=22050;n_fft=2048;..." with every field that affects the values.
+  // "v2;kind=mfcc;sample_rate=22050;n_fft=2048;..." with every setting that
+  // changes this kind's values, as configs write them.
   std::string canonical() const;
   // The inverse of canonical(): parse(spec.canonical()) == spec, so a model
-  // file can carry the exact feature recipe. Throws std::invalid_argument
-  // naming the field that is missing or malformed.
+  // file carries the exact feature recipe (v1 text, written before settings
+  // were registered, is read too). Throws std::invalid_argument naming the
+  // field that is missing, unknown or malformed.
   static FeatureSpec parse(const std::string& canonical);
   uint64_t hash() const;  // FNV-1a 64 of canonical()
+};
+
+// What a kind's function is given: the spec and what was built for the
+// sample rate (null unless the kind's entry asks for it).
+struct FeatureTools {
+  const FeatureSpec& spec;
+  const Stft* stft = nullptr;
+  const MelSpectrogram* mel = nullptr;
+  const MfccExtractor* mfcc = nullptr;
 };
 
 // Computes a spec's feature, building FFT plans, filterbanks and DCTs once per

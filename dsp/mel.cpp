@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "dsp/audio.hpp"
+
 namespace ser::dsp {
 
 namespace {
@@ -23,6 +25,16 @@ double mel_to_hz(double mel, bool htk) {
   if (htk) return 700.0 * (std::pow(10.0, mel / 2595.0) - 1.0);
   if (mel >= kMinLogMel) return kMinLogHz * std::exp(kLogStep * (mel - kMinLogMel));
   return kFSp * mel;
+}
+
+void MelOptions::register_settings(Settings& s) {
+  s.integer("n_mels", n_mels, 1, kMaxMels, "mel bands");
+  s.number("fmin", fmin, 0, kMaxSampleRate / 2, "lowest frequency of the filterbank").unit("Hz");
+  s.number("fmax", fmax, 0, kMaxSampleRate / 2, "highest frequency of the filterbank")
+      .unit("Hz")
+      .special(-1, "half the sample rate", "none");
+  s.flag("htk", htk, "HTK's mel scale instead of Slaney's");
+  s.choice("mel_norm", slaney_norm, {"none", "slaney"}, "mel filter area normalisation");
 }
 
 std::vector<double> mel_frequencies(int n, double fmin, double fmax, bool htk) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/settings.hpp"
 #include "dsp/matrix.hpp"
 
 namespace ser::dsp {
@@ -21,7 +22,10 @@ struct MelOptions {
   double fmax = -1.0;  // negative: sr / 2
   bool htk = false;
   bool slaney_norm = true;  // norm='slaney'; false: norm=None
+  void register_settings(Settings& s);
 };
+
+inline constexpr int kMaxMels = 1024;  // the n_mels setting's limit
 
 // Filterbank [n_mels, 1 + n_fft/2]. Like librosa (dtype float32 by default),
 // the weights are rounded to float32 values.

@@ -107,14 +107,20 @@ Matrix mfcc_from_db(const Matrix& S, int n_mfcc, int lifter, bool dct_ortho) {
   return apply_dct(dct_matrix(n_mfcc, static_cast<int>(S.rows), dct_ortho), S, lifter);
 }
 
+void CepstrumOptions::register_settings(Settings& s) {
+  s.integer("n_mfcc", n_mfcc, 1, kMaxMels, "MFCC coefficients (at most n_mels)");
+  s.integer("lifter", lifter, 0, 10000, "cepstral liftering 1 + lifter/2 sin(pi (n+1) / lifter) (0: none)");
+  s.choice("dct_norm", dct_ortho, {"none", "ortho"}, "the DCT's normalisation (librosa.feature.mfcc's norm)");
+}
+
 MfccExtractor::MfccExtractor(double sr, const MfccOptions& o)
-    : o_(o), mel_(sr, o.stft, o.mel, 2.0), dct_(dct_matrix(o.n_mfcc, o.mel.n_mels, o.dct_ortho)) {
-  if (o.n_mfcc < 1 || o.n_mfcc > o.mel.n_mels)
+    : o_(o), mel_(sr, o.stft, o.mel, 2.0), dct_(dct_matrix(o.cepstrum.n_mfcc, o.mel.n_mels, o.cepstrum.dct_ortho)) {
+  if (o.cepstrum.n_mfcc < 1 || o.cepstrum.n_mfcc > o.mel.n_mels)
     throw std::invalid_argument("n_mfcc must be between 1 and n_mels (" + std::to_string(o.mel.n_mels) + ")");
 }
 
 Matrix MfccExtractor::operator()(std::span<const float> y) const {
-  return apply_dct(dct_, power_to_db(mel_(y), o_.db), o_.lifter);
+  return apply_dct(dct_, power_to_db(mel_(y), o_.db), o_.cepstrum.lifter);
 }
 
 Matrix mfcc(std::span<const float> y, double sr, const MfccOptions& o) { return MfccExtractor(sr, o)(y); }

@@ -14,16 +14,23 @@ namespace ser::dsp {
 // (orthonormal), or with norm=None (2 * sum x[n] cos(...), unscaled).
 Matrix dct_matrix(int n_out, int n_in, bool ortho = true);
 
-struct MfccOptions {
+// The cepstral step of MFCCs: how many coefficients, the DCT's
+// normalisation and liftering (librosa.feature.mfcc's n_mfcc, norm, lifter).
+struct CepstrumOptions {
   int n_mfcc = 20;
   int lifter = 0;
   // mfcc's own `norm`: the DCT's ('ortho' or None). The mel filterbank's
-  // normalisation is mel.slaney_norm. Note that librosa.feature.mfcc(...,
+  // normalisation is MelOptions::slaney_norm. Note that librosa.feature.mfcc(...,
   // norm=None) sets this one, not the filterbank's.
   bool dct_ortho = true;
+  void register_settings(Settings& s);
+};
+
+struct MfccOptions {
   StftOptions stft;
   MelOptions mel;
   DbOptions db;  // power_to_db: ref 1.0, amin 1e-10, top_db 80
+  CepstrumOptions cepstrum;
 };
 
 // A mel spectrogram extractor for one configuration: the FFT plan and the

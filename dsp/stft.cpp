@@ -63,18 +63,15 @@ template <typename Real>
 using FftwBuffer = std::unique_ptr<Real, FftwFree>;
 }  // namespace
 
-WindowKind parse_window(const std::string& name) {
-  if (name == "hann") return WindowKind::hann;
-  if (name == "hamming") return WindowKind::hamming;
-  if (name == "rectangular" || name == "boxcar" || name == "ones") return WindowKind::rectangular;
-  throw std::invalid_argument("unknown window '" + name + "' (hann, hamming, rectangular)");
-}
-
-PadMode parse_pad_mode(const std::string& name) {
-  if (name == "constant") return PadMode::constant;
-  if (name == "reflect") return PadMode::reflect;
-  if (name == "edge") return PadMode::edge;
-  throw std::invalid_argument("unknown pad mode '" + name + "' (constant, reflect, edge)");
+void StftOptions::register_settings(Settings& s) {
+  s.integer("n_fft", n_fft, 2, kMaxFft, "FFT size (also the frame length of zcr and rms)");
+  s.integer("hop", hop_length, 1, kMaxFft, "hop between frames").special(0, "n_fft/4");
+  s.integer("win_length", win_length, 1, kMaxFft, "window length, centred in n_fft").special(0, "n_fft");
+  s.choice("window", window, {"hann", "hamming", "rectangular"}, "window function (scipy.signal.get_window)");
+  s.flag("center", center, "centre frames on their sample (pad n_fft/2 on both sides)");
+  s.choice("pad_mode", pad_mode, {"constant", "reflect", "edge"}, "padding when frames are centred");
+  s.choice("precision", precision, {"single", "double"},
+           "FFT arithmetic: single as librosa on float32 audio, double as on float64");
 }
 
 std::vector<double> periodic_window(WindowKind kind, int length) {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "common/settings.hpp"
 #include "dsp/matrix.hpp"
 
 namespace ser::dsp {
@@ -19,8 +20,9 @@ enum class WindowKind { hann, hamming, rectangular };
 enum class Precision { single, double_ };
 enum class PadMode { constant, reflect, edge };
 
-WindowKind parse_window(const std::string& name);
-PadMode parse_pad_mode(const std::string& name);
+// The limit of n_fft, hop and win_length settings (beyond it a setting is a
+// typo, not research).
+inline constexpr int kMaxFft = 1 << 16;
 
 // scipy.signal.get_window(kind, length, fftbins=True): the periodic window.
 std::vector<double> periodic_window(WindowKind kind, int length);
@@ -36,6 +38,7 @@ struct StftOptions {
   bool center = true;
   PadMode pad_mode = PadMode::constant;  // librosa 0.10's default
   Precision precision = Precision::double_;
+  void register_settings(Settings& s);
 };
 
 // Plans are made once per Stft (FFTW's planner is serialised internally) and

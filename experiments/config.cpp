@@ -187,47 +187,38 @@ void apply_override(YAML::Node root, const std::string& assignment) {
   }
 }
 
-dsp::FeatureSpec feature_spec(const Fields& f, const std::string& kind) {
-  dsp::FeatureSpec s;
-  s.kind = kind;
-  s.load.sample_rate = f.get<int>("sample_rate", 0);
-  s.load.offset = f.get<double>("offset", 0.0);
-  s.load.duration = f.get<double>("duration", -1.0);
-  s.stft.n_fft = f.get<int>("n_fft", 2048);
-  s.stft.hop_length = f.get<int>("hop", 0);
-  s.stft.win_length = f.get<int>("win_length", 0);
-  s.stft.center = f.get<bool>("center", true);
-  s.mel.n_mels = f.get<int>("n_mels", 128);
-  s.mel.htk = f.get<bool>("htk", false);
-  s.n_mfcc = f.get<int>("n_mfcc", 20);
-  const std::string norm = f.get<std::string>("mel_norm", "slaney");
-  if (norm != "slaney" && norm != "none") f.fail_key("mel_norm", "must be slaney or none");
-  s.mel.slaney_norm = norm == "slaney";
-  try {
-    s.stft.pad_mode = dsp::parse_pad_mode(f.get<std::string>("pad_mode", "constant"));
-  } catch (const std::invalid_argument& e) {
-    f.fail_key("pad_mode", e.what());
+// "hop must be ..." said at hop's line (or --set) as "features.hop must be ...".
+[[noreturn]] void fail_setting(const Fields& f, const SettingError& e) {
+  std::string what = e.what();
+  if (what.rfind(e.key() + " ", 0) == 0) what.erase(0, e.key().size() + 1);
+  f.fail_key(e.key(), what);
+}
+
+// Every registered setting the mapping gives, set through its registration.
+void read_settings(const Fields& f, Settings& settings) {
+  for (const Setting& s : settings.all()) {
+    if (!f.has(s.name)) continue;
+    try {
+      s.set(f.need<std::string>(s.name));
+    } catch (const SettingError& e) {
+      fail_setting(f, e);
+    }
   }
-  const std::string precision = f.get<std::string>("precision", "double");
-  if (precision != "double" && precision != "single") f.fail_key("precision", "must be double or single");
-  s.stft.precision = precision == "single" ? dsp::Precision::single : dsp::Precision::double_;
-  const double top_db = f.get<double>("top_db", 80.0);
-  s.db.top_db = top_db;
-  s.amplitude_db.top_db = top_db;
-  const std::string ref = f.get<std::string>("db_ref", "value");
-  if (ref == "min")
-    s.amplitude_db.ref = s.db.ref = dsp::DbReference::min;
-  else if (ref == "max")
-    s.amplitude_db.ref = s.db.ref = dsp::DbReference::max;
-  else if (ref != "value")
-    f.fail_key("db_ref", "must be value, min or max");
+}
+
+dsp::FeatureSpec feature_spec(const Fields& f, const std::string& kind_key, const std::string& kind) {
+  dsp::FeatureSpec s;
+  try {
+    s.kind = dsp::parse_feature_kind(kind);
+  } catch (const SettingError& e) {
+    f.fail_key(kind_key, std::string("names an ") + e.what());
+  }
+  Settings settings = s.settings();
+  read_settings(f, settings);
   try {
     s.validate();
-  } catch (const dsp::SettingError& e) {
-    // "hop must be ..." is said as "features.hop must be ..." at hop's line.
-    std::string what = e.what();
-    if (what.rfind(e.key() + " ", 0) == 0) what.erase(0, e.key().size() + 1);
-    f.fail_key(e.key(), what);
+  } catch (const SettingError& e) {
+    fail_setting(f, e);
   }
   return s;
 }
@@ -385,18 +376,11 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
   // features (images need none)
   const bool images = c.data.corpora[0] == "fer2013" || c.data.corpora[0] == "mnist";
   if (top.has("features")) {
-    const Fields f(top.at("features"), "features", src,
-                   {"kind",       "kinds",  "sample_rate", "offset", "duration", "n_fft",    "hop",
-                    "win_length", "center", "n_mels",      "n_mfcc", "htk",      "mel_norm", "pad_mode",
-                    "precision",  "top_db", "db_ref",      "frames", "layout",   "scaling"});
-    const auto kinds = f.has("kinds") ? f.strings("kinds") : f.strings("kind");
-    for (const auto& k : kinds) {
-      const auto& all = dsp::FeatureSpec::kinds();
-      if (std::find(all.begin(), all.end(), k) == all.end())
-        f.fail_key(f.has("kinds") ? "kinds" : "kind",
-                   "names unknown feature '" + k + "' (mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta)");
-      c.features.sets.push_back(feature_spec(f, k));
-    }
+    std::vector<std::string> known = {"kind", "kinds", "frames", "layout", "scaling"};
+    for (const auto& name : dsp::FeatureSpec{}.settings().names()) known.push_back(name);
+    const Fields f(top.at("features"), "features", src, known);
+    const std::string kind_key = f.has("kinds") ? "kinds" : "kind";
+    for (const auto& k : f.strings(kind_key)) c.features.sets.push_back(feature_spec(f, kind_key, k));
     c.features.frames = f.get_in<int>("frames", 0, 0, kMaxFrames);
     c.features.layout = f.get<std::string>("layout", "flat");
     c.features.scaling = f.get<std::string>("scaling", "standardize");

@@ -4,61 +4,78 @@
 
 namespace ser::experiments {
 
+namespace {
+
+// n_fft -> --n-fft; a flag that is on by default is turned off with --no-NAME.
+std::string option_name(const std::string& setting, bool negated = false) {
+  std::string name = (negated ? "--no-" : "--") + setting;
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
+bool on_by_default(const Setting& s) { return s.kind == SettingKind::flag && s.read() != 0; }
+
+// "0: n_fft/4", "none: to the end", "80 dB".
+std::string default_text(const Setting& s) {
+  const std::string v = s.get();
+  if (s.special && s.read() == *s.special) return v + ": " + s.special_meaning;
+  return s.unit.empty() ? v : v + " " + s.unit;
+}
+
+// The help, with the special value when the default is not it ("none: no floor").
+std::string help_text(const Setting& s) {
+  if (s.kind == SettingKind::flag && on_by_default(s)) return "turn off: " + s.help;
+  if (!s.special || s.read() == *s.special) return s.help;
+  return s.help + "; " + (s.special_word.empty() ? format_number(*s.special) : s.special_word) + ": " +
+         s.special_meaning;
+}
+
+}  // namespace
+
+std::string feature_kinds_help() {
+  std::string out = "Kinds:\n";
+  for (const auto& k : dsp::feature_kinds())
+    out += "  " + std::string(k.name) + std::string(12 - std::string(k.name).size(), ' ') + k.what + "\n";
+  return out;
+}
+
 void add_feature_options(ArgParser& p, const std::string& default_kind) {
-  const std::string kinds = "one of mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta";
+  std::string kinds;
+  for (const auto& name : dsp::feature_kind_names()) kinds += (kinds.empty() ? "" : "|") + name;
   if (default_kind.empty())
-    p.option("--kind", "KIND", kinds);
+    p.option("--kind", "KIND", "the feature (kinds above)");
   else
-    p.option("--kind", "KIND", kinds, default_kind);
-  p.option("--sr", "HZ", "resample to this rate with soxr HQ; default: the file's own rate")
-      .option("--n-fft", "N", "FFT size (also the frame length of zcr and rms)", "2048")
-      .option("--hop", "N", "hop between frames", "n_fft/4")
-      .option("--win-length", "N", "window length, centred in n_fft", "n_fft")
-      .option("--n-mels", "N", "mel bands", "128")
-      .option("--n-mfcc", "N", "MFCC coefficients", "20")
-      .flag("--htk", "HTK mel scale instead of Slaney's")
-      .option("--mel-norm", "slaney|none", "mel filter area normalisation", "slaney")
-      .option("--pad-mode", "constant|reflect|edge", "padding when frames are centred", "constant")
-      .flag("--no-center", "frames start at the signal's first sample instead of being centred")
-      .option("--top-db", "DB", "dB floor below the peak for mel_db and mfcc; 'none' disables", "80")
-      .option("--offset", "SECONDS", "start reading here", "0")
-      .option("--duration", "SECONDS", "read only this long");
+    p.option("--kind", "KIND", "the feature (" + kinds + ")", default_kind);
+  dsp::FeatureSpec defaults;
+  const Settings settings = defaults.settings();
+  for (const Setting& s : settings.all()) {
+    if (s.kind == SettingKind::flag)
+      p.flag(option_name(s.name, on_by_default(s)), help_text(s));
+    else
+      p.option(option_name(s.name), s.metavar(), help_text(s), default_text(s));
+  }
 }
 
 dsp::FeatureSpec feature_spec_from(const ArgParser& p) {
   dsp::FeatureSpec spec;
-  spec.kind = p.text("--kind");
-  const auto& kinds = dsp::FeatureSpec::kinds();
-  if (std::find(kinds.begin(), kinds.end(), spec.kind) == kinds.end())
-    throw UsageError("unknown --kind '" + spec.kind +
-                     "' (mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta)");
-  spec.load.offset = p.number("--offset");
-  if (p.given("--duration")) spec.load.duration = p.number("--duration");
-  if (p.given("--sr")) spec.load.sample_rate = p.integer("--sr");
-  spec.stft.n_fft = p.integer("--n-fft");
-  spec.stft.hop_length = p.given("--hop") ? p.integer("--hop") : 0;
-  spec.stft.win_length = p.given("--win-length") ? p.integer("--win-length") : 0;
-  spec.stft.center = !p.flag_set("--no-center");
+  const std::string kind = p.text("--kind");
   try {
-    spec.stft.pad_mode = dsp::parse_pad_mode(p.text("--pad-mode"));
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(std::string("--pad-mode: ") + e.what());
-  }
-  spec.mel.n_mels = p.integer("--n-mels");
-  spec.mel.htk = p.flag_set("--htk");
-  const std::string norm = p.text("--mel-norm");
-  if (norm != "slaney" && norm != "none") throw UsageError("--mel-norm must be slaney or none");
-  spec.mel.slaney_norm = norm == "slaney";
-  spec.n_mfcc = p.integer("--n-mfcc");
-  spec.db.top_db = p.text("--top-db") == "none" ? -1.0 : p.number("--top-db");
-  try {
+    spec.kind = dsp::parse_feature_kind(kind);
+    const Settings settings = spec.settings();
+    for (const Setting& s : settings.all()) {
+      const bool negated = on_by_default(s);
+      const std::string name = option_name(s.name, negated);
+      if (!p.given(name)) continue;
+      s.set(s.kind == SettingKind::flag ? (negated ? "false" : "true") : p.text(name));
+    }
     spec.validate();
-  } catch (const dsp::SettingError& e) {
+  } catch (const SettingError& e) {
     // "hop must be ..." is said as "--hop must be ...": the option the user typed.
-    std::string option = e.key() == "sample_rate" ? "--sr" : "--" + e.key();
-    std::replace(option.begin(), option.end(), '_', '-');
+    const std::string option = option_name(e.key());
     std::string what = e.what();
-    if (what.rfind(e.key() + " ", 0) == 0) what = option + what.substr(e.key().size());
+    if (what.rfind(e.key() + " ", 0) == 0)
+      what = option + what.substr(e.key().size());
+    else
+      what = option + ": " + what;
     throw UsageError(what);
   }
   return spec;

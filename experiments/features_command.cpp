@@ -10,9 +10,8 @@ namespace ser::experiments {
 int features_command(const std::vector<std::string>& args) {
   ArgParser p("features",
               "Computes one feature of AUDIO with librosa 0.10's defaults and writes it as a NumPy\n"
-              ".npy array shaped [features, frames], as librosa returns it (np.load reads it).\n"
-              "Kinds: mfcc, mel (power), mel_db (power_to_db of mel), stft (magnitude), zcr, rms,\n"
-              "chroma (chroma_stft), delta (first-order delta of the MFCCs, width 9).");
+              ".npy array shaped [features, frames], as librosa returns it (np.load reads it).\n" +
+                  feature_kinds_help());
   p.positional("AUDIO", "any file libsndfile reads (WAV, FLAC, AIFF, OGG), by content")
       .option("--out", "FILE.npy", "where to write the array");
   add_feature_options(p);
@@ -35,7 +34,7 @@ int features_command(const std::vector<std::string>& args) {
     write_npy(out, shape, m.data);
   else
     write_npy(out, shape, std::vector<float>(m.data.begin(), m.data.end()));
-  std::cout << "wrote " << out << ": " << spec.kind << " [" << m.rows << ", " << m.cols << "] " << dtype << " from "
+  std::cout << "wrote " << out << ": " << spec.kind_name() << " [" << m.rows << ", " << m.cols << "] " << dtype << " from "
             << path << " (" << audio.format << ", " << audio.sample_rate << " Hz, " << audio.seconds() << " s)\n";
   return 0;
 }

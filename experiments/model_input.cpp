@@ -21,7 +21,6 @@ bool one_of(const std::string& v, const std::vector<std::string>& known) {
 }  // namespace
 
 void ModelInput::validate() const {
-  using dsp::SettingError;
   if (sets.empty()) throw SettingError("kinds", "kinds must name at least one feature");
   if (!one_of(layout, kLayouts))
     throw SettingError("layout", "layout must be flat, stacked, image, sequence, pooled or mean, got '" + layout + "'");
@@ -186,7 +185,7 @@ ModelInput ModelInput::parse(const std::string& text, const std::string& source)
   }
   try {
     m.validate();
-  } catch (const dsp::SettingError& e) {
+  } catch (const SettingError& e) {
     throw std::invalid_argument(source + ": the model's " + e.what() + "; the model file is damaged or was not written by `ser train`");
   }
   if (m.scaling == "standardize" && static_cast<int64_t>(m.mean.size()) != m.sample_shape().numel())

@@ -29,7 +29,7 @@ struct ModelInput {
   std::string scaling = "standardize";
   std::vector<double> mean, scale;      // standardize: per input value, fitted on the training rows
 
-  // Throws dsp::SettingError (key: layout, scaling, frames, mean) for an
+  // Throws SettingError (key: layout, scaling, frames, mean) for an
   // unknown layout or scaling, a combination that cannot work, or statistics
   // that do not fit the input: a model file that says "scaling: banana" must
   // not be used as if it said something.

@@ -46,11 +46,11 @@ PreparedData prepare_audio(const datasets::Corpus& all, const ModelInput& input,
   std::vector<datasets::FeatureCache::Result> sets;
   for (const auto& spec : input.sets) {
     const datasets::FeatureCache cache(cache_dir, spec);
-    ProgressBar bar("features " + spec.kind);
+    ProgressBar bar(std::string("features ") + spec.kind_name());
     sets.push_back(cache.extract(all, threads, [&](int64_t done, int64_t total) { bar.update(done, total); }));
     bar.finish();
     const auto& st = sets.back().stats;
-    log << "features " << spec.kind << ": " << st.computed << " computed, " << st.reused << " from the cache, "
+    log << "features " << spec.kind_name() << ": " << st.computed << " computed, " << st.reused << " from the cache, "
         << st.failed << " failed, " << st.seconds << " s (" << cache.folder() << ")\n";
     for (const auto& f : sets.back().failed) log << "  failed " << f.path << ": " << f.reason << "\n";
   }

@@ -49,14 +49,14 @@ std::string write_audio_examples(const ExperimentConfig& c, const std::string& o
   // The mel spectrogram and MFCCs of the run's own analysis settings; MFCCs as
   // the run computed them when it used them, 40 (the common choice) otherwise.
   dsp::FeatureSpec mel = first;
-  mel.kind = "mel_db";
+  mel.kind = dsp::FeatureKind::mel_db;
   mel.mel = dsp::MelOptions{};
   dsp::FeatureSpec mfcc = first;
-  mfcc.kind = "mfcc";
-  mfcc.n_mfcc = 40;
+  mfcc.kind = dsp::FeatureKind::mfcc;
+  mfcc.cepstrum.n_mfcc = 40;
   mfcc.mel = dsp::MelOptions{};
   for (const auto& s : c.features.sets)
-    if (s.kind == "mfcc") {
+    if (s.kind == dsp::FeatureKind::mfcc) {
       mfcc = s;
       break;
     }

@@ -25,6 +25,7 @@
 #include "dsp/fixed_length.hpp"
 #include "experiments/checkpoint.hpp"
 #include "experiments/metrics.hpp"
+#include "experiments/source_version.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/progress.hpp"
 #include "nn/model_file.hpp"
@@ -76,17 +77,6 @@ std::vector<int32_t> labels_of(const PreparedData& p, const std::vector<size_t>&
   std::vector<int32_t> y;
   for (size_t i : idx) y.push_back(p.y[i]);
   return y;
-}
-
-std::string command_output(const std::string& cmd) {
-  std::string out;
-  if (FILE* f = ::popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (std::fgets(buf, sizeof(buf), f)) out += buf;
-    ::pclose(f);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
 }
 
 std::string cpu_model() {
@@ -185,9 +175,8 @@ void write_run_record(const ExperimentConfig& c, const std::string& run_dir) {
   run["overrides"] = c.overrides;
   run["seed"] = c.seed;
   run["threads"] = c.threads > 0 ? c.threads : omp_get_max_threads();
-  run["git_commit"] = command_output("git -C '" + std::string(SER_SOURCE_DIR) + "' rev-parse HEAD 2>/dev/null");
-  run["git_dirty"] =
-      !command_output("git -C '" + std::string(SER_SOURCE_DIR) + "' status --porcelain 2>/dev/null").empty();
+  run["git_commit"] = source_version().git_commit;
+  run["git_dirty"] = source_version().modified;
   run["machine"] = {{"system", u.sysname}, {"release", u.release}, {"arch", u.machine}, {"cpu", cpu_model()}};
   run["compiler"] = __VERSION__;
   write_file_atomically((fs::path(run_dir) / "run.json").string(), run.dump(2) + "\n");

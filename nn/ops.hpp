@@ -1,7 +1,7 @@
 #pragma once
-// Differentiable ops on Tensors. Each checks its shapes, runs the naive
-// forward kernel and, when an input requires gradients, records the matching
-// backward kernel. Layouts are PyTorch's: [N, C, L] and [N, C, H, W].
+// Differentiable ops on Tensors. Each checks its shapes, runs the fast
+// forward kernel of nn/kernels (tested against its naive twin there) and,
+// when an input requires gradients, records the matching backward kernel. Layouts are PyTorch's: [N, C, L] and [N, C, H, W].
 
 #include <cstdint>
 #include <span>

@@ -57,7 +57,7 @@ class Sequential {
   std::vector<LayerSpec> specs() const;
 
   std::vector<std::string> labels;  // class names, index = class id
-  std::string feature_settings;     // opaque text the data side writes (for example YAML)
+  std::string feature_settings;     // opaque text the data side writes (experiments' ModelInput: JSON)
 
  private:
   std::string name_;

@@ -5,13 +5,15 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "common/rng.hpp"
 #include "experiments/config.hpp"
+#include "experiments/feature_options.hpp"
 #include "nn/sequential.hpp"
-#include "nn/zoo.hpp"
+#include "zoo/published_models.hpp"
 
 using namespace ser::experiments;
 namespace fs = std::filesystem;
@@ -66,7 +68,7 @@ TEST_CASE("the published configs validate and give the published parameter count
   {  // the published layer list, the zoo's (and so the benchmarks'): six Dropouts
     std::vector<std::string> config_types, zoo_types;
     for (const auto& l : tess.layers) config_types.push_back(l.type());
-    for (const auto& l : ser::nn::zoo::tess_cnn1d_specs(true)) zoo_types.push_back(l.type());
+    for (const auto& l : ser::zoo::tess_cnn1d_specs(true)) zoo_types.push_back(l.type());
     CHECK(config_types == zoo_types);
     CHECK(std::count(config_types.begin(), config_types.end(), "dropout") == 6);
   }
@@ -130,7 +132,7 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
             .find(": --set model.layers.0.kernal=3: model.layers[0] (conv1d): unknown argument 'kernal' (did you mean "
                   "'kernel'?)") == 0);
   // Values that cannot work.
-  CHECK(error_for(replace(kGood, "kind: mfcc", "kind: mfc")).find("names unknown feature 'mfc'") != std::string::npos);
+  CHECK(error_for(replace(kGood, "kind: mfcc", "kind: mfc")).find("names an unknown feature kind 'mfc' (did you mean 'mfcc'?)") != std::string::npos);
   CHECK(error_for(replace(kGood, "corpus: tess", "corpus: timit")).find("unknown corpus 'timit'") != std::string::npos);
   CHECK(error_for(replace(kGood, "  frames: 50\n", "")).find("features.frames must be set") != std::string::npos);
   CHECK(error_for(replace(kGood, "epochs: 3", "epochs: 3\n  optimizer: {name: adamw}"))
@@ -169,10 +171,10 @@ TEST_CASE("every setting out of range is refused up front: key, line and the all
   const std::vector<Case> cases = {
       {"features.hop=-1", ": --set features.hop=-1: features.hop must be between 1 and 65536 (0: n_fft/4), got -1"},
       {"features.win_length=5000", "features.win_length must be between 1 and n_fft (2048; 0: n_fft), got 5000"},
-      {"features.win_length=-1", "features.win_length must be between 1 and n_fft"},
+      {"features.win_length=-1", "features.win_length must be between 1 and 65536 (0: n_fft), got -1"},
       {"features.n_fft=1000000000", "features.n_fft must be between 2 and 65536, got 1000000000"},
-      {"features.sample_rate=1", "features.sample_rate must be 0 (the file's own) or between 1000 and 768000 Hz"},
-      {"features.offset=1e300", "features.offset must be between 0 and 1e6 seconds"},
+      {"features.sample_rate=1", "features.sample_rate must be between 1000 and 768000 Hz (0: the file's own rate), got 1"},
+      {"features.offset=1e300", "features.offset must be between 0 and 1000000 seconds, got 1e300"},
       {"features.top_db=.nan", "features.top_db must be"},
       {"features.frames=-5", "features.frames must be between 0 and 1000000"},
       {"training.optimizer={lr: .inf}", "training.optimizer.lr must be between 1e-12 and 10, got .inf"},
@@ -247,4 +249,75 @@ TEST_CASE("values of the wrong shape are refused with their line, not as a yaml-
             .find(": --set model.layers.0.kernel={a: 1}: model.layers[0].kernel must be a value or a list") == 0);
   CHECK(error_for(kGood, {"name=[a, b]"}).find(": --set name=[a, b]: name must be a single value") == 0);
   CHECK(error_for(kGood, {"model.layers.0.type=[conv1d]"}).find("type must be a layer name") != std::string::npos);
+}
+
+namespace {
+// The spec a config's features give, or "error: <setting>" naming what it refused.
+std::string config_result(const std::string& name, const std::string& value) {
+  const fs::path p = fs::temp_directory_path() / ("ser_test_fronts_" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(p) << kGood;
+  std::string out;
+  try {
+    out = load_config(p.string(), {"features." + name + "=" + value}, "/data").features.sets.at(0).canonical();
+  } catch (const ConfigError& e) {
+    out = std::string("error: ") + e.what();
+  }
+  fs::remove(p);
+  return out;
+}
+
+// The same from `ser features` options (ArgParser over add_feature_options).
+std::string cli_result(const std::string& name, const std::string& value, bool flag, bool on_by_default) {
+  std::string option = (flag && on_by_default ? "--no-" : "--") + name;
+  std::replace(option.begin(), option.end(), '_', '-');
+  std::vector<std::string> args = {"--kind", "mfcc", "--n-mfcc", "20"};
+  if (!flag) args.insert(args.end(), {option, value});
+  if (flag && (value == "true") != on_by_default) args.push_back(option);
+  try {
+    ArgParser p("features", "");
+    add_feature_options(p);
+    p.parse(args);
+    return feature_spec_from(p).canonical();
+  } catch (const UsageError& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+// Equal specs, or errors saying the same of the same setting ("features.hop
+// defaults to ..." in a config is "--hop defaults to ..." on a command line).
+bool same_outcome(const std::string& config, const std::string& cli) {
+  if (config.rfind("error: ", 0) != 0 || cli.rfind("error: ", 0) != 0) return config == cli;
+  const size_t c = config.rfind("features."), o = cli.find("--");
+  if (c == std::string::npos || o == std::string::npos) return false;
+  std::string said = cli.substr(o + 2);
+  const size_t word = said.find(' ');
+  std::replace(said.begin(), said.begin() + static_cast<std::ptrdiff_t>(std::min(word, said.size())), '-', '_');
+  return config.substr(c + 9) == said;
+}
+}  // namespace
+
+// Both front ends walk dsp's one registration, so for every setting and every
+// edge of its range they must take the same value or refuse it naming it.
+TEST_CASE("config and command line take every feature setting alike: names, defaults, ranges, choices") {
+  ser::dsp::FeatureSpec defaults;
+  const ser::Settings settings = defaults.settings();
+  int compared = 0;
+  for (const ser::Setting& s : settings.all()) {
+    std::vector<std::string> values = {s.get()};
+    if (s.kind == ser::SettingKind::choice) values.insert(values.end(), s.choices.begin(), s.choices.end());
+    if (s.kind == ser::SettingKind::flag) values = {"true", "false"};
+    if (s.kind == ser::SettingKind::integer || s.kind == ser::SettingKind::number)
+      for (double v : {s.lo, s.hi, s.lo - 1, s.hi + 1}) values.push_back(ser::format_number(v));
+    if (s.special) values.push_back(s.special_word.empty() ? ser::format_number(*s.special) : s.special_word);
+    for (const std::string& v : values) {
+      const std::string from_config = config_result(s.name, v);
+      const std::string from_cli = cli_result(s.name, v, s.kind == ser::SettingKind::flag, s.read() != 0);
+      CHECK_MESSAGE(same_outcome(from_config, from_cli), s.name << "=" << v << "\n  config: " << from_config
+                                                                       << "\n  cli: " << from_cli);
+      ++compared;
+    }
+  }
+  CHECK(compared > 80);
+  // The default of every setting is what a config without it gives.
+  CHECK(config_result("n_mfcc", "20") == defaults.canonical());
 }

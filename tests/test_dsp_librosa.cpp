@@ -89,11 +89,11 @@ TEST_CASE("spectrogram, mel, dB, MFCC, deltas, ZCR, RMS, chroma") {
     compare(file, "mel128_db", power_to_db(mel), Scale::absolute_db, 1e-3);
 
     MfccOptions o20;
-    o20.n_mfcc = 20;
+    o20.cepstrum.n_mfcc = 20;
     const Matrix m20 = mfcc(y, sr, o20);
     compare(file, "mfcc20", m20, Scale::absolute_db, 1e-3);
     MfccOptions o40;
-    o40.n_mfcc = 40;
+    o40.cepstrum.n_mfcc = 40;
     const Matrix m40 = mfcc(y, sr, o40);
     compare(file, "mfcc40", m40, Scale::absolute_db, 1e-3);
     compare(file, "mfcc40_delta", delta(m40, 9, 1), Scale::absolute_db, 1e-3);
@@ -102,10 +102,10 @@ TEST_CASE("spectrogram, mel, dB, MFCC, deltas, ZCR, RMS, chroma") {
     compare(file, "mfcc40_reflect", mfcc(y, sr, reflect), Scale::absolute_db, 1e-3);
 
     MfccOptions htk;
-    htk.n_mfcc = 13;
+    htk.cepstrum.n_mfcc = 13;
     htk.mel.n_mels = 40;
     htk.mel.htk = true;
-    htk.dct_ortho = false;  // mfcc(norm=None) is the DCT's normalisation
+    htk.cepstrum.dct_ortho = false;  // mfcc(norm=None) is the DCT's normalisation
     htk.stft.n_fft = 512;
     htk.stft.hop_length = 160;
     htk.stft.win_length = 400;
@@ -121,8 +121,8 @@ TEST_CASE("spectrogram, mel, dB, MFCC, deltas, ZCR, RMS, chroma") {
     const Matrix mel_of_mag = apply_filterbank(mel_filterbank(sr, 2048, MelOptions{}), mag);
     compare(file, "mel_db_minref", amplitude_to_db(mel_of_mag, minref), Scale::absolute_db, 1e-3);
     FeatureSpec amp;
-    amp.kind = "mel_amp_db";
-    amp.amplitude_db.ref = DbReference::min;
+    amp.kind = FeatureKind::mel_amp_db;
+    amp.db.ref = DbReference::min;
     compare(file, "mel_db_minref", FeatureExtractor(amp)(y, static_cast<int>(sr)), Scale::absolute_db, 1e-3);
   }
 }
@@ -137,7 +137,7 @@ TEST_CASE("single-precision FFT (as librosa on float32 audio) stays within the i
     compare(file, "mel128_power", MelSpectrogram(sr, single, MelOptions{})(y), Scale::peak, 1e-4);
     for (int n : {20, 40}) {
       MfccOptions o;
-      o.n_mfcc = n;
+      o.cepstrum.n_mfcc = n;
       o.stft = single;
       compare(file, "mfcc" + std::to_string(n), MfccExtractor(sr, o)(y), Scale::absolute_db, 1e-3);
     }

@@ -75,8 +75,8 @@ TEST_CASE("dB scaling: ref=max puts the peak at 0 dB; top_db clamps; amplitude i
 TEST_CASE("MFCC liftering scales coefficient k by 1 + L/2 sin(pi (k+1) / L)") {
   const auto y = chirp(16000, 0.5);
   MfccOptions plain, liftered;
-  plain.n_mfcc = liftered.n_mfcc = 13;
-  liftered.lifter = 22;
+  plain.cepstrum.n_mfcc = liftered.cepstrum.n_mfcc = 13;
+  liftered.cepstrum.lifter = 22;
   const Matrix a = mfcc(y, 16000, plain), b = mfcc(y, 16000, liftered);
   for (int k = 0; k < 13; ++k) {
     const double li = 1 + 11 * std::sin(std::numbers::pi * (k + 1) / 22);
@@ -86,7 +86,7 @@ TEST_CASE("MFCC liftering scales coefficient k by 1 + L/2 sin(pi (k+1) / L)") {
 
 TEST_CASE("one extractor shared by threads gives exactly the sequential results") {
   MfccOptions o;
-  o.n_mfcc = 40;
+  o.cepstrum.n_mfcc = 40;
   const MfccExtractor extract(22050, o);
   std::vector<std::vector<float>> clips;
   for (int i = 0; i < 8; ++i) clips.push_back(chirp(22050, 1.0 + 0.1 * i, 0.3 * i));

@@ -37,9 +37,9 @@ fs::path fresh_dir(const std::string& name) {
 
 ser::dsp::FeatureSpec mfcc_spec(int n_mfcc = 40) {
   ser::dsp::FeatureSpec s;
-  s.kind = "mfcc";
+  s.kind = ser::dsp::FeatureKind::mfcc;
   s.load.sample_rate = 22050;
-  s.n_mfcc = n_mfcc;
+  s.cepstrum.n_mfcc = n_mfcc;
   return s;
 }
 
@@ -93,7 +93,7 @@ TEST_CASE("a run killed during extraction, then a rerun: complete and correct") 
   const std::string ser_bin = SER_BINARY;
   const std::string cache_dir = dir.string();
   std::vector<std::string> args = {ser_bin, "data",  tess(),     "--dataset", "tess",      "--cache", cache_dir,
-                                   "--sr",  "22050", "--n-mfcc", "40",        "--threads", "1"};
+                                   "--sample-rate", "22050", "--n-mfcc", "40",        "--threads", "1"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -15,7 +15,7 @@
 #include "nn/optim/optimizer.hpp"
 #include "nn/train.hpp"
 #include "nn/sequential.hpp"
-#include "nn/zoo.hpp"
+#include "zoo/published_models.hpp"
 
 using namespace ser::nn;
 namespace fs = std::filesystem;
@@ -40,7 +40,7 @@ Tensor random_input(const Shape& s, uint64_t seed) {
 
 TEST_CASE("the TESS 1D CNN: 481,518 parameters and the published output lengths") {
   Rng rng(1);
-  Sequential model(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
+  Sequential model(ser::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
   CHECK(model.trainable_count() == 481518);
   std::vector<int64_t> lengths;
   for (const Shape& s : model.layer_output_shapes()) lengths.push_back(s.back());
@@ -53,13 +53,13 @@ TEST_CASE("the TESS 1D CNN: 481,518 parameters and the published output lengths"
     CHECK_MESSAGE(summary.find(row) != std::string::npos, row);
   CHECK(summary.find("conv1d_1 (Conv1D)") != std::string::npos);
   // Dropout adds no parameters.
-  Sequential with_dropout(ser::nn::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng);
+  Sequential with_dropout(ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng);
   CHECK(with_dropout.trainable_count() == 481518);
 }
 
 TEST_CASE("the FER CNN: 2,345,607 parameters") {
   Rng rng(1);
-  Sequential model(ser::nn::zoo::fer_cnn_specs(), Shape{1, 48, 48}, rng, "fer_cnn");
+  Sequential model(ser::zoo::fer_cnn_specs(), Shape{1, 48, 48}, rng, "fer_cnn");
   const std::string summary = model.summary();
   MESSAGE(summary);
   CHECK(model.trainable_count() == 2345607);
@@ -77,9 +77,9 @@ TEST_CASE("batch norm statistics count as non-trainable, as in Keras") {
 
 TEST_CASE("same seed, same weights; another seed, other weights") {
   Rng a(5), b(5), c(6);
-  Sequential ma(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, a);
-  Sequential mb(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, b);
-  Sequential mc(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, c);
+  Sequential ma(ser::zoo::tess_cnn1d_specs(), Shape{1, 2400}, a);
+  Sequential mb(ser::zoo::tess_cnn1d_specs(), Shape{1, 2400}, b);
+  Sequential mc(ser::zoo::tess_cnn1d_specs(), Shape{1, 2400}, c);
   const auto pa = ma.parameters(), pb = mb.parameters(), pc = mc.parameters();
   for (size_t i = 0; i < pa.size(); i += 2) {  // weights (biases start at zero)
     CHECK(std::equal(pa[i].tensor.values().begin(), pa[i].tensor.values().end(), pb[i].tensor.values().begin()));
@@ -93,7 +93,7 @@ TEST_CASE("same seed, same weights; another seed, other weights") {
 TEST_CASE("save then load gives identical predictions, labels and feature settings") {
   const fs::path dir = temp_dir();
   Rng rng(3);
-  Sequential model(ser::nn::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng, "tess_cnn1d");
+  Sequential model(ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng, "tess_cnn1d");
   model.labels = {"OAF_angry", "OAF_disgust", "OAF_fear", "OAF_happy", "OAF_neutral", "OAF_ps", "OAF_sad",
                   "YAF_angry", "YAF_disgust", "YAF_fear", "YAF_happy", "YAF_neutral", "YAF_ps", "YAF_sad"};
   model.feature_settings = "kind: mfcc\nn_mfcc: 20\nframes: 120\n";
@@ -180,7 +180,7 @@ TEST_CASE("an atomic write that fails leaves the old file untouched") {
 
 TEST_CASE("input of the wrong shape is refused with the expected shape") {
   Rng rng(1);
-  Sequential model(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng);
+  Sequential model(ser::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng);
   CHECK_THROWS_WITH_AS(model.predict(Tensor::zeros(Shape{2, 1, 2000})),
                        doctest::Contains("expects input [batch, 1, 2400], got [2, 1, 2000]"), std::invalid_argument);
 }
@@ -190,7 +190,7 @@ TEST_CASE("after the first step, training takes no tensor memory from the system
   MESSAGE("sanitizer build: the buffer pool is off so that use-after-free stays visible; skipped");
 #else
   Rng init(1), dropout(2);
-  Sequential model(zoo::tess_cnn1d_specs(true), Shape{1, 2400}, init);
+  Sequential model(ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, init);
   Adam opt(model.parameter_tensors(), AdamOptions{});
   const Tensor x = random_input(Shape{32, 1, 2400}, 3);
   std::vector<int32_t> y(32);
@@ -215,8 +215,8 @@ TEST_CASE("a relu convolution and the max pool after it, fused, give the layer-b
     int64_t batch, classes;
   };
   const std::vector<Case> cases = {
-      {"tess_cnn1d", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 3, 14},
-      {"ravdess_mel_cnn", zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 2, 8},  // pool 2, stride 3
+      {"tess_cnn1d", ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 3, 14},
+      {"ravdess_mel_cnn", ser::zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 2, 8},  // pool 2, stride 3
       {"overlapping same-padded 2-D pool",
        {LayerSpec("conv2d", {{"filters", "5"}, {"kernel", "3"}, {"activation", "relu"}}),
         LayerSpec("maxpool2d", {{"pool", "3"}, {"stride", "2"}, {"padding", "same"}}), LayerSpec("flatten", {}),
@@ -254,9 +254,9 @@ TEST_CASE("after zero_grad, backward writes the parameter gradients afresh (stal
     Shape input;
     bool fuse;
   };
-  const std::vector<Case> cases = {{"tess_cnn1d fused", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, true},
-                                   {"tess_cnn1d layer by layer", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, false},
-                                   {"lstm", zoo::lstm_specs(), Shape{100, 40}, true}};
+  const std::vector<Case> cases = {{"tess_cnn1d fused", ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, true},
+                                   {"tess_cnn1d layer by layer", ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, false},
+                                   {"lstm", ser::zoo::lstm_specs(), Shape{100, 40}, true}};
   for (const Case& c : cases) {
     CAPTURE(c.name);
     Rng init(1);
@@ -286,13 +286,13 @@ TEST_CASE("after zero_grad, backward writes the parameter gradients afresh (stal
 TEST_CASE("multiply-add counts of the TESS CNN and the LSTM, as counted by hand") {
   Rng rng(1);
   // conv 8x1x13 at 2388 positions, 16x8x11 at 786, 32x16x9 at 254, 64x32x7 at 78; dense 1664x256, 256x128, 128x14.
-  const Sequential tess(zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng);
+  const Sequential tess(ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, rng);
   const int64_t conv1 = 8 * 13 * 2388, rest = 16 * 8 * 11 * 786 + 32 * 16 * 9 * 254 + 64 * 32 * 7 * 78 +
                                                  1664 * 256 + 256 * 128 + 128 * 14;
   CHECK(tess.forward_macs() == conv1 + rest);  // 4,104,224
   CHECK(tess.training_macs() == 2 * conv1 + 3 * rest);  // no input gradient for the first layer
   // LSTM: 512x40 input products at 100 steps, 512x128 recurrent at 99 (twice more backward), dense 128x7.
-  const Sequential lstm(zoo::lstm_specs(), Shape{100, 40}, rng);
+  const Sequential lstm(ser::zoo::lstm_specs(), Shape{100, 40}, rng);
   const int64_t in = 512 * 40 * 100, rec = int64_t{512} * 128 * 99, dense = 128 * 7;
   CHECK(lstm.forward_macs() == in + rec + dense);
   CHECK(lstm.training_macs() == 2 * in + 3 * rec + 3 * dense);

@@ -12,33 +12,75 @@ using ser::dsp::FeatureSpec;
 using ser::experiments::ModelInput;
 
 TEST_CASE("FeatureSpec::parse inverts canonical() for every kind and changed settings") {
-  for (const auto& kind : FeatureSpec::kinds()) {
+  for (const auto& info : ser::dsp::feature_kinds()) {
     FeatureSpec s;
-    s.kind = kind;
+    s.kind = info.kind;
     s.load.sample_rate = 16000;
     s.load.offset = 0.6;
     s.load.duration = 2.5;
+    s.load.quality = ser::dsp::ResampleQuality::very_high;
     s.stft.n_fft = 1024;
     s.stft.hop_length = 160;
+    s.stft.window = ser::dsp::WindowKind::hamming;
     s.stft.center = false;
     s.stft.pad_mode = ser::dsp::PadMode::reflect;
     s.stft.precision = ser::dsp::Precision::single;
     s.mel.n_mels = 64;
+    s.mel.fmin = 30.25;
     s.mel.fmax = 7999.5;
     s.mel.htk = true;
-    s.n_mfcc = 13;
+    s.mel.slaney_norm = false;
+    s.cepstrum.n_mfcc = 13;
+    s.cepstrum.lifter = 22;
+    s.cepstrum.dct_ortho = false;
     s.db.top_db = -1;
-    s.amplitude_db.ref = ser::dsp::DbReference::min;
+    s.db.ref = ser::dsp::DbReference::min;
+    s.db.ref_value = 0.1;
     const FeatureSpec back = FeatureSpec::parse(s.canonical());
-    CHECK_MESSAGE(back.canonical() == s.canonical(), kind);
+    CHECK_MESSAGE(back.canonical() == s.canonical(), info.name);
     CHECK(back.hash() == s.hash());
+    // Every setting the kind's groups register is in the text, so none can be lost.
+    FeatureSpec copy = s;
+    const ser::Settings settings = copy.settings(info.groups);
+    for (const auto& setting : settings.all())
+      CHECK_MESSAGE(s.canonical().find(";" + setting.name + "=") != std::string::npos, setting.name);
   }
-  CHECK_THROWS_WITH(FeatureSpec::parse("v1;kind=mfcc;sr=22050"), doctest::Contains("lack 'offset'"));
-  CHECK_THROWS_WITH(FeatureSpec::parse("kind=mfcc"), doctest::Contains("not version v1"));
+  CHECK_THROWS_WITH(FeatureSpec::parse("v2;kind=mfcc;sample_rate=22050"), doctest::Contains("lack 'offset'"));
+  CHECK_THROWS_WITH(FeatureSpec::parse("kind=mfcc"), doctest::Contains("not version v2"));
+  CHECK_THROWS_WITH(FeatureSpec::parse("v2;kind=mfc"), doctest::Contains("did you mean 'mfcc'"));
   FeatureSpec s;
   std::string text = s.canonical();
+  CHECK_THROWS_WITH(FeatureSpec::parse(text + ";fmi=3"), doctest::Contains("'fmi' is not a setting of mfcc"));
   text.replace(text.find("n_fft=2048"), 10, "n_fft=20x8");
-  CHECK_THROWS_WITH(FeatureSpec::parse(text), doctest::Contains("'n_fft=20x8' is not a number"));
+  CHECK_THROWS_WITH(FeatureSpec::parse(text), doctest::Contains("n_fft must be an integer, got '20x8'"));
+}
+
+// Model files written before the settings were registered carry v1 text: it
+// still reads, as the same feature.
+TEST_CASE("FeatureSpec::parse reads the v1 text of older model files") {
+  const FeatureSpec mfcc = FeatureSpec::parse(
+      "v1;kind=mfcc;sr=22050;offset=0.5;duration=2.5;resample=3;n_fft=2048;hop=512;win=2048;window=0;center=1;"
+      "pad=0;precision=1;n_mels=128;fmin=0;fmax=-1;htk=0;slaney=1;db_ref=0;ref=1;amin=1e-10;top_db=80;n_mfcc=40");
+  FeatureSpec expect;
+  expect.load.sample_rate = 22050;
+  expect.load.offset = 0.5;
+  expect.load.duration = 2.5;
+  expect.stft.hop_length = 512;
+  expect.stft.win_length = 2048;
+  expect.cepstrum.n_mfcc = 40;
+  CHECK(mfcc.canonical() == expect.canonical());
+  const FeatureSpec amp = FeatureSpec::parse(
+      "v1;kind=mel_amp_db;sr=0;offset=0;duration=-1;resample=3;n_fft=1024;hop=256;win=1024;window=0;center=0;pad=2;"
+      "precision=0;n_mels=64;fmin=0;fmax=-1;htk=1;slaney=0;adb_ref=2;aref=1;aamin=1.0000000000000001e-05;atop_db=-1");
+  CHECK(amp.kind == ser::dsp::FeatureKind::mel_amp_db);
+  CHECK(amp.stft.n_fft == 1024);
+  CHECK(!amp.stft.center);
+  CHECK(amp.stft.pad_mode == ser::dsp::PadMode::edge);
+  CHECK(amp.stft.precision == ser::dsp::Precision::single);
+  CHECK(amp.mel.htk);
+  CHECK(!amp.mel.slaney_norm);
+  CHECK(amp.db.ref == ser::dsp::DbReference::min);
+  CHECK(amp.db.top_db == -1);
 }
 
 namespace {
@@ -53,8 +95,8 @@ ser::dsp::Matrix matrix(int64_t rows, int64_t cols, double base) {
 TEST_CASE("layouts: flat interleaves the sets per frame, stacked puts each set whole (np.hstack)") {
   ModelInput in;
   FeatureSpec zcr, mfcc;
-  zcr.kind = "zcr";
-  mfcc.n_mfcc = 2;
+  zcr.kind = ser::dsp::FeatureKind::zcr;
+  mfcc.cepstrum.n_mfcc = 2;
   in.sets = {zcr, mfcc};
   in.frames = 3;
   // zcr [1 x 4 frames] is cut to 3; mfcc [2 x 2] is padded with zeros.
@@ -80,7 +122,7 @@ TEST_CASE("layouts: flat interleaves the sets per frame, stacked puts each set w
 TEST_CASE("scaling statistics travel in the text and are checked against the input size") {
   ModelInput in;
   FeatureSpec mfcc;
-  mfcc.n_mfcc = 2;
+  mfcc.cepstrum.n_mfcc = 2;
   in.sets = {mfcc};
   in.frames = 2;
   std::vector<float> rows = {1, 2, 3, 4, 3, 6, 9, 12};  // two samples of 4 values
@@ -103,7 +145,7 @@ TEST_CASE("scaling statistics travel in the text and are checked against the inp
 TEST_CASE("per-frame min-max scaling maps every frame of the image to [0, 1]") {
   ModelInput in;
   FeatureSpec mel;
-  mel.kind = "mel_amp_db";
+  mel.kind = ser::dsp::FeatureKind::mel_amp_db;
   mel.mel.n_mels = 2;
   in.sets = {mel};
   in.frames = 2;
@@ -142,8 +184,8 @@ TEST_CASE("per-file scaling: every feature of every file to zero mean and unit d
   for (const char* layout : {"flat", "stacked", "image", "sequence"}) {
     ModelInput in;
     FeatureSpec zcr, mfcc;
-    zcr.kind = "zcr";
-    mfcc.n_mfcc = 3;
+    zcr.kind = ser::dsp::FeatureKind::zcr;
+    mfcc.cepstrum.n_mfcc = 3;
     in.sets = {zcr, mfcc};
     in.frames = 5;
     in.layout = layout;

@@ -21,6 +21,7 @@
 #include "experiments/checkpoint.hpp"
 #include "experiments/config.hpp"
 #include "experiments/runner.hpp"
+#include "experiments/source_version.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
 
@@ -72,7 +73,10 @@ TEST_CASE("train twice: it learns, the run directory is complete, metrics.json i
   CHECK(log2.str().find("1399 from the cache") != std::string::npos);  // the second run extracted nothing
   const std::string run = read(dir / "a" / "run.json");
   CHECK(run.find("\"seed\": 7") != std::string::npos);
-  CHECK(run.find("\"git_commit\"") != std::string::npos);
+  // The commit the build captured: 40 hex digits in a git checkout (CI builds one).
+  const std::string commit = ser::experiments::source_version().git_commit;
+  CHECK(run.find("\"git_commit\": \"" + commit + "\"") != std::string::npos);
+  CHECK((commit.empty() || (commit.size() == 40 && commit.find_first_not_of("0123456789abcdef") == std::string::npos)));
   CHECK(run.find("\"threads\": 2") != std::string::npos);
   const std::string history = read(dir / "a" / "history.csv");
   CHECK(std::count(history.begin(), history.end(), '\n') == 5);  // header + 4 epochs

@@ -17,7 +17,7 @@
 #include "nn/threads/step_threads.hpp"
 #include "nn/threads/thread_chooser.hpp"
 #include "nn/train.hpp"
-#include "nn/zoo.hpp"
+#include "zoo/published_models.hpp"
 
 using namespace ser::nn;
 
@@ -59,10 +59,10 @@ std::vector<float> run_at(const Case& c, int threads, int batch) {
 
 TEST_CASE("every published model trains and predicts to the same bits on one thread and on two") {
   const int cores = omp_get_max_threads();
-  const std::vector<Case> cases = {{"tess_cnn1d", zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 14},
-                                   {"fer_cnn", zoo::fer_cnn_specs(), Shape{1, 48, 48}, 7},
-                                   {"ravdess_mel_cnn", zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 8},
-                                   {"lstm", zoo::lstm_specs(), Shape{100, 40}, 7}};
+  const std::vector<Case> cases = {{"tess_cnn1d", ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 14},
+                                   {"fer_cnn", ser::zoo::fer_cnn_specs(), Shape{1, 48, 48}, 7},
+                                   {"ravdess_mel_cnn", ser::zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 8},
+                                   {"lstm", ser::zoo::lstm_specs(), Shape{100, 40}, 7}};
   for (const Case& c : cases) {
     // Batches of 9: an odd split, and more chunks than the large FER
     // convolution's weight-gradient minimum.

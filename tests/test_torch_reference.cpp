@@ -15,7 +15,7 @@
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
 #include "support/main_requiring.hpp"
-#include "nn/zoo.hpp"
+#include "zoo/published_models.hpp"
 #include "support/paths.hpp"
 
 using namespace ser::nn;
@@ -243,7 +243,7 @@ void load_torch_params(Sequential& model, const Case& c) {
 TEST_CASE("the whole TESS 1D CNN: logits, every gradient, six Adam steps") {
   Case c("tess_cnn1d_model");
   Rng rng(0);
-  Sequential model(ser::nn::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
+  Sequential model(ser::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng, "tess_cnn1d");
   REQUIRE(model.trainable_count() == 481518);
   load_torch_params(model, c);
   const Tensor x = c.tensor("x");

@@ -161,16 +161,21 @@ TEST_CASE("model files: feature settings with unknown values are refused, not us
   CHECK(error_of([&] { experiments::ModelInput::parse(bad, "m.sermodel"); }).find("layout must be") !=
         std::string::npos);
   // Enumerations inside a feature recipe: a window kind, pad mode or precision past the known ones.
-  for (const char* field : {";window=0", ";pad=0", ";precision=1", ";resample=3"}) {
-    const std::string canonical = dsp::FeatureSpec{}.canonical();
-    std::string crafted = canonical;
-    crafted.replace(crafted.find(field), std::string(field).size(), std::string(field).substr(0, std::string(field).size() - 1) + "9");
+  for (const std::string field : {"window=hann", "pad_mode=constant", "precision=double", "resample=hq"}) {
+    std::string crafted = dsp::FeatureSpec{}.canonical();
+    const std::string key = field.substr(0, field.find('='));
+    crafted.replace(crafted.find(";" + field), field.size() + 1, ";" + key + "=9");
     CAPTURE(crafted);
-    CHECK(error_of([&] { dsp::FeatureSpec::parse(crafted); }).find("must be") != std::string::npos);
+    CHECK(error_of([&] { dsp::FeatureSpec::parse(crafted); }).find(key + " must be one of") != std::string::npos);
   }
+  // The same in the v1 text of older model files, whose enumerations were numbers.
+  CHECK(error_of([&] {
+          dsp::FeatureSpec::parse("v1;kind=zcr;sr=0;offset=0;duration=-1;resample=3;n_fft=2048;hop=512;win=2048;"
+                                  "window=7;center=1;pad=0;precision=1");
+        }).find("window must be one of") != std::string::npos);
   std::string huge = dsp::FeatureSpec{}.canonical();
   huge.replace(huge.find(";n_fft=2048"), 11, ";n_fft=1e300");
-  CHECK(error_of([&] { dsp::FeatureSpec::parse(huge); }).find("is not an integer") != std::string::npos);
+  CHECK(error_of([&] { dsp::FeatureSpec::parse(huge); }).find("n_fft must be an integer, got '1e300'") != std::string::npos);
 }
 
 TEST_CASE(".npy: negative dimensions, overflowing shapes, Fortran order and short data are refused or read right") {
@@ -243,7 +248,7 @@ TEST_CASE("audio headers: a sample rate of 1 Hz or 2^31 Hz, an offset of 1e300, 
 TEST_CASE("a feature setup that fails for one file fails the same way for the next, never crashes") {
   // Found: a failed extractor setup left an empty entry behind, and the next file crashed on it.
   dsp::FeatureSpec spec;
-  spec.kind = "mel_db";
+  spec.kind = dsp::FeatureKind::mel_db;
   spec.mel.fmin = 5000;  // above the Nyquist frequency of 8 kHz audio (fmax is Nyquist)
   const dsp::FeatureExtractor extract(spec);
   const std::vector<float> y(8000, 0.1f);
@@ -262,8 +267,8 @@ TEST_CASE("feature settings out of range are refused by name with the allowed ra
       {[](auto& s) { s.stft.win_length = 5000; }, "win_length", "win_length must be between 1 and n_fft (2048"},
       {[](auto& s) { s.stft.win_length = -1; }, "win_length", "got -1"},
       {[](auto& s) { s.stft.n_fft = 1000000000; }, "n_fft", "n_fft must be between 2 and 65536, got 1000000000"},
-      {[](auto& s) { s.load.sample_rate = 1; }, "sample_rate", "between 1000 and 768000 Hz, got 1"},
-      {[](auto& s) { s.load.offset = 1e300; }, "offset", "offset must be between 0 and 1e6 seconds"},
+      {[](auto& s) { s.load.sample_rate = 1; }, "sample_rate", "between 1000 and 768000 Hz (0: the file's own rate), got 1"},
+      {[](auto& s) { s.load.offset = 1e300; }, "offset", "offset must be between 0 and 1000000 seconds"},
       {[](auto& s) { s.db.top_db = NAN; }, "top_db", "top_db must be"},
       {[](auto& s) { s.mel.n_mels = 100000; }, "n_mels", "n_mels must be between 1 and 1024"},
   };
@@ -273,7 +278,7 @@ TEST_CASE("feature settings out of range are refused by name with the allowed ra
     try {
       s.validate();
       FAIL("accepted: " << c.key);
-    } catch (const dsp::SettingError& e) {
+    } catch (const SettingError& e) {
       CHECK(e.key() == c.key);
       CHECK_MESSAGE(std::string(e.what()).find(c.expect) != std::string::npos, e.what());
     }

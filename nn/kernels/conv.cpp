@@ -130,7 +130,8 @@ bool is_pointwise(const Conv2dShape& s) {
 // one feature row, kernel 13). As im2col + GEMM it copies the input once per
 // tap and runs GEMMs with a depth of 13, where loading and storing the
 // output tile costs as much as the arithmetic; direct loops over the output,
-// several vectors wide, measured 3x faster on it (bench layer/tess_cnn1d/00).
+// several vectors wide, are faster on it (bench layer/tess_cnn1d/00; figures
+// in bench/README.md, "Figures behind the code").
 bool is_direct(const Conv2dShape& s) {
   return s.in_h == 1 && s.kernel_h == 1 && s.out_h == 1 && s.stride_w == 1 && s.dilation_w == 1 && s.pad_left == 0 &&
          s.pad_top == 0 && s.out_w == s.in_w - s.kernel_w + 1 && s.in_channels * s.kernel_w <= 16;
@@ -266,9 +267,8 @@ void direct_backward(const float* x, const float* w, const float* dz, float* dx,
 // read on a "wide" grid of the padded input's row length Wp: output (oh, ow)
 // is column oh * Wp + ow, and the Wp - out_w columns past each output row are
 // computed and dropped. So the GEMMs read the input through row pointers
-// (sgemm_rows) instead of a copied column matrix. Per sample on the TESS
-// CNN's conv 2/3/4 forward this took 21.8/18.4/19.0 us down to 12.0/12.1/
-// 13.8 us (one thread, the copy and its packing gone). Backward, dx is the
+// (sgemm_rows) instead of a copied column matrix: the copy and its packing
+// are gone (bench/README.md, "Figures behind the code"). Backward, dx is the
 // full correlation of the zero-padded output gradient with the flipped
 // kernel: the same kind of product, with no col2im. 1-D is one output row:
 // no columns dropped. Pointwise convolutions keep their own path (their

@@ -40,24 +40,27 @@ void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T*
 // three paths (conv.cpp says why each): direct loops for at most 16 inputs
 // per output in 1-D; for stride 1, GEMMs that read the input's rows in
 // place (sgemm_rows, implicit im2col); otherwise im2col + sgemm.
-// Batches are spread over the OpenMP threads one sample per task (each with
-// its own scratch, the GEMM single-threaded inside), each thread its own
-// share first and then stealing what the others have not started; a 2-D
-// batch smaller than the thread count gives its threads to sgemm instead. The weight gradient is
-// summed per chunk of samples and then over the chunks in a fixed order, so
-// the bits do not depend on who ran what, nor (below 1 MB of weights) on the
-// thread count.
+// Threads: a batch is spread over the OpenMP threads one sample per task
+// (each with its own scratch, the GEMM single-threaded inside), each thread
+// its own share first and then stealing what the others have not started.
+// A batch smaller than the thread count shares each sample's work instead:
+// bands of output rows and runs of output channels on the implicit path
+// (from 8 MFLOP per sample), the GEMM's threads on the others. The weight
+// gradient is summed per chunk of samples and then over the chunks in a
+// fixed order, so the bits do not depend on who ran what, nor (below 1 MB
+// of weights) on the thread count.
 //
 // relu fuses the activation of conv layers that have one: forward writes
-// relu(conv(x)) while each sample's output is still in cache, and backward,
-// given that output as `relu_y`, masks dy with y > 0 per sample before the
-// GEMMs. That saves two passes over the largest activations of a CNN and
-// one gradient buffer; the result equals conv followed by relu exactly.
-void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s,
-                    bool relu = false);
+// relu(conv(x)) while each band of a sample's output is still in cache, and
+// backward, given that output as `relu_y`, masks dy with y > 0 per sample
+// before the GEMMs. That saves two passes over the largest activations of a
+// CNN and one gradient buffer; the result equals conv followed by relu
+// exactly.
 //
 // overwrite: which gradients are written instead of added to (buffers the
 // autograd has just created or a zero_grad made stale, not zeroed).
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s,
+                    bool relu = false);
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                      const Conv2dShape& s, const float* relu_y = nullptr, Overwrite overwrite = {});
 void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s,

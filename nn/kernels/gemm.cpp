@@ -15,7 +15,7 @@ namespace {
 
 // Block sizes (floats). KC x NR of packed B stays in L1 while the
 // micro-kernel walks the MC rows of packed A held in L2; NC x KC of packed B
-// lives in L3. Chosen by measurement on Zen 4/5 (bench/README.md).
+// lives in L3. Chosen by measurement (bench/README.md, "Figures behind the code").
 constexpr int64_t kKC = kGemmDepthBlock, kMC = 144, kNC = 3072;
 
 struct AlignedFree {
@@ -467,9 +467,9 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     return;
   }
   if (threads <= 0) {
-    // Threads pay from about 1 MFLOP on (bench gemm_threads: at 32x128x256,
-    // 2 MFLOP, two threads ran 1.7x faster); below that the fork costs more
-    // than it saves.
+    // Threads pay from about 1 MFLOP on; below that the fork costs more than
+    // it saves (bench gemm_threads; figures in bench/README.md, "Figures
+    // behind the code").
     const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
     threads = omp_in_parallel() || flops < 1.5e6 ? 1 : omp_get_max_threads();
   }

@@ -199,8 +199,9 @@ int64_t maxpool_row_fast(const float* xp, float* yr, int32_t* ar, const Pool2dSh
 
 // Planes over the threads when there are enough outputs to pay for it. An
 // `omp parallel if (...)` that comes out false still builds a one-thread
-// team: 3 us a call, which per-sample pooling inside the convolution's
-// tasks (conv2d_relu_maxpool_forward) paid 128 times a TESS CNN step.
+// team, whose cost per-sample pooling inside the convolution's tasks
+// (conv2d_relu_maxpool_forward) paid 128 times a TESS CNN step
+// (bench/README.md, "Figures behind the code").
 template <typename Plane>
 void for_planes(int64_t planes, int64_t outputs, const Plane& plane) {
   if (outputs <= 32768 || omp_in_parallel()) {

@@ -48,8 +48,8 @@ void for_element_ranges(int64_t n, int64_t min_parallel, const Work& work) {
 // contiguous share of tasks from the front (the samples that the
 // element-wise ops around it, split the same way, left in its cache), then
 // takes what is left of the other shares from their backs. A core that runs
-// slower for a while (a busy neighbour on a shared machine: measured 23% on
-// one of this VM's two cores) then no longer holds the other up at the join.
+// slower for a while (a busy neighbour on a shared machine) then no longer
+// holds the other up at the join.
 // Which thread runs a task varies from run to run, so callers make each
 // task's result independent of that.
 struct NoThen {

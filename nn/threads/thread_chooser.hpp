@@ -14,8 +14,8 @@
 // ending when its slowest thread does. A thread that shares its core with
 // another program is off the CPU for whole scheduler slices (milliseconds),
 // longer than many regions, so two threads can run a step at half the speed
-// of one (measured: the TESS CNN 1,196 against 2,209 samples/s beside one
-// busy loop, while the FER CNN still gained from two). Which count wins
+// of one (the TESS CNN did, beside one busy loop, while the FER CNN still
+// gained from two: bench/README.md). Which count wins
 // depends on the model and the load, so it is measured, not guessed.
 // Results do not depend on the choice: every kernel gives the same bits on
 // any thread count (test_thread_count).

@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!std::isfinite(v)) std::abort();
   if (a.samples.size() > 200000) return 0;  // keep each run short
   ser::dsp::FeatureSpec spec;
-  spec.n_mfcc = 13;
+  spec.cepstrum.n_mfcc = 13;
   spec.mel.n_mels = 40;
   spec.stft.n_fft = 512;
   try {

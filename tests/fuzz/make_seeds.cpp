@@ -65,7 +65,7 @@ std::string model_seed() {
   model.labels = {"angry", "happy", "neutral", "sad"};
   experiments::ModelInput input;  // 20 MFCCs and 20 log-mel bands, mean and deviation over time: 80 values
   dsp::FeatureSpec mfcc, mel;
-  mel.kind = "mel_db";
+  mel.kind = ser::dsp::FeatureKind::mel_db;
   mel.mel.n_mels = 20;
   input.sets = {mfcc, mel};
   input.layout = "pooled";

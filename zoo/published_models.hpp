@@ -1,13 +1,17 @@
 #pragma once
 // The published architectures as layer lists, for the tests (parameter
 // counts, PyTorch comparisons) and the benchmarks (train_step/<model>).
+// Above nn/ (it only uses nn's layer specs) and outside it: the tensor
+// library does not know which models exist.
 // The experiment configs in configs/ describe the same models in YAML.
 
 #include <vector>
 
 #include "nn/layers/layer_spec.hpp"
 
-namespace ser::nn::zoo {
+namespace ser::zoo {
+
+using nn::LayerSpec;
 
 // The TESS 1D CNN (Conv1D 8/16/32/64, kernels 13/11/9/7, MaxPool 3, Dense 256/128/14)
 // on a [1, 2400] input: 481,518 parameters. With dropout, the published layer
@@ -68,4 +72,4 @@ inline std::vector<LayerSpec> ravdess_mel_cnn_specs() {
 // One LSTM of 128 units over [100 steps, 40 features], then Dense 7.
 inline std::vector<LayerSpec> lstm_specs() { return {{"lstm", {{"units", "128"}}}, {"dense", {{"units", "7"}}}}; }
 
-}  // namespace ser::nn::zoo
+}  // namespace ser::zoo

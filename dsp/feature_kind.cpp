@@ -1,0 +1,91 @@
+#include "dsp/feature_kind.hpp"
+
+#include "common/text.hpp"
+#include "dsp/chroma.hpp"
+#include "dsp/delta.hpp"
+#include "dsp/feature_spec.hpp"
+#include "dsp/framewise.hpp"
+
+namespace ser::dsp {
+
+namespace {
+
+FrameOptions frames_of(const FeatureSpec& s) {
+  return {s.stft.n_fft, s.stft.hop_length ? s.stft.hop_length : s.stft.n_fft / 4, s.stft.center};
+}
+
+int64_t mfcc_rows(const FeatureSpec& s) { return s.cepstrum.n_mfcc; }
+int64_t mel_rows(const FeatureSpec& s) { return s.mel.n_mels; }
+int64_t bin_rows(const FeatureSpec& s) { return s.stft.n_fft / 2 + 1; }
+int64_t one_row(const FeatureSpec&) { return 1; }
+int64_t chroma_rows(const FeatureSpec&) { return 12; }
+
+Matrix mfcc_of(const FeatureTools& t, std::span<const float> y, int) { return (*t.mfcc)(y); }
+Matrix delta_of(const FeatureTools& t, std::span<const float> y, int) { return delta((*t.mfcc)(y), 9, 1); }
+Matrix mel_of(const FeatureTools& t, std::span<const float> y, int) { return (*t.mel)(y); }
+Matrix mel_db_of(const FeatureTools& t, std::span<const float> y, int) {
+  return power_to_db((*t.mel)(y), power_db_options(t.spec.db));
+}
+Matrix mel_amp_db_of(const FeatureTools& t, std::span<const float> y, int) {
+  return amplitude_to_db((*t.mel)(y), amplitude_db_options(t.spec.db));
+}
+Matrix stft_of(const FeatureTools& t, std::span<const float> y, int) { return t.stft->spectrogram(y, 1.0); }
+Matrix zcr_of(const FeatureTools& t, std::span<const float> y, int) {
+  return zero_crossing_rate(y, frames_of(t.spec));
+}
+Matrix rms_of(const FeatureTools& t, std::span<const float> y, int) {
+  return rms(y, frames_of(t.spec), t.spec.stft.pad_mode);
+}
+Matrix chroma_of(const FeatureTools& t, std::span<const float> y, int sample_rate) {
+  ChromaOptions o;
+  o.stft = t.spec.stft;
+  return chroma_stft(y, sample_rate, o);
+}
+
+constexpr unsigned kMelDb = kMelGroup | kDbGroup;
+constexpr unsigned kCepstral = kMelGroup | kDbGroup | kCepstrumGroup;
+
+// In the enum's order.
+constexpr FeatureKindInfo kKinds[] = {
+    {FeatureKind::mfcc, "mfcc", "MFCCs (librosa.feature.mfcc)", kCepstral, kMfccTool, mfcc_rows, mfcc_of},
+    {FeatureKind::mel, "mel", "mel power spectrogram (melspectrogram)", kMelGroup, kMelPowerTool, mel_rows, mel_of},
+    {FeatureKind::mel_db, "mel_db", "power_to_db of the mel spectrogram", kMelDb, kMelPowerTool, mel_rows, mel_db_of},
+    {FeatureKind::mel_amp_db, "mel_amp_db", "amplitude_to_db of the mel spectrogram of |STFT|", kMelDb,
+     kMelMagnitudeTool, mel_rows, mel_amp_db_of},
+    {FeatureKind::stft, "stft", "STFT magnitude", 0, kStftTool, bin_rows, stft_of},
+    {FeatureKind::zcr, "zcr", "zero-crossing rate (frames of n_fft)", 0, 0, one_row, zcr_of},
+    {FeatureKind::rms, "rms", "RMS energy (frames of n_fft)", 0, 0, one_row, rms_of},
+    {FeatureKind::chroma, "chroma", "chroma_stft", 0, 0, chroma_rows, chroma_of},
+    {FeatureKind::delta, "delta", "first-order delta of the MFCCs, width 9", kCepstral, kMfccTool, mfcc_rows,
+     delta_of},
+};
+
+constexpr bool in_enum_order() {
+  for (size_t i = 0; i < std::size(kKinds); ++i)
+    if (static_cast<size_t>(kKinds[i].kind) != i) return false;
+  return true;
+}
+static_assert(in_enum_order(), "kKinds lists the kinds in FeatureKind's order, one entry each");
+
+}  // namespace
+
+std::span<const FeatureKindInfo> feature_kinds() { return kKinds; }
+
+const FeatureKindInfo& kind_info(FeatureKind kind) { return kKinds[static_cast<size_t>(kind)]; }
+
+std::vector<std::string> feature_kind_names() {
+  std::vector<std::string> out;
+  for (const auto& k : kKinds) out.emplace_back(k.name);
+  return out;
+}
+
+FeatureKind parse_feature_kind(const std::string& name) {
+  for (const auto& k : kKinds)
+    if (name == k.name) return k.kind;
+  const auto names = feature_kind_names();
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw SettingError("kind", "unknown feature kind '" + name + "'" + did_you_mean(name, names) + " (" + list + ")");
+}
+
+}  // namespace ser::dsp

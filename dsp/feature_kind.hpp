@@ -1,0 +1,44 @@
+#pragma once
+// The feature kinds, one table: each entry names a kind, says what it
+// computes, which setting groups change its values, what it needs prepared
+// per sample rate, its rows and the function that computes it. Adding a kind
+// is one enum value, one entry and one function (feature_kind.cpp); configs,
+// the command line, --help, cache keys and model files follow from the table.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dsp/matrix.hpp"
+
+namespace ser::dsp {
+
+enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta };
+
+// Settings beyond loading and framing (always used) that change a kind's values.
+enum SettingGroup : unsigned { kMelGroup = 1, kDbGroup = 2, kCepstrumGroup = 4, kAllGroups = 7 };
+// What a kind needs built once per sample rate (FFT plans, filterbanks, DCTs).
+enum FeatureTool : unsigned { kStftTool = 1, kMelPowerTool = 2, kMelMagnitudeTool = 4, kMfccTool = 8 };
+
+struct FeatureSpec;
+struct FeatureTools;
+
+struct FeatureKindInfo {
+  FeatureKind kind;
+  const char* name;  // as in configs and on the command line
+  const char* what;  // for --help: what it computes, in librosa's terms
+  unsigned groups;   // SettingGroup bits
+  unsigned tools;    // FeatureTool bits
+  int64_t (*rows)(const FeatureSpec& spec);
+  // [rows, frames] of a signal at `sample_rate`.
+  Matrix (*compute)(const FeatureTools& tools, std::span<const float> y, int sample_rate);
+};
+
+std::span<const FeatureKindInfo> feature_kinds();
+const FeatureKindInfo& kind_info(FeatureKind kind);
+std::vector<std::string> feature_kind_names();
+// Throws SettingError("kind", ...) listing the kinds for an unknown name.
+FeatureKind parse_feature_kind(const std::string& name);
+
+}  // namespace ser::dsp
