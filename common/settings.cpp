@@ -47,6 +47,13 @@ double parse_value(const Setting& s, const std::string& text) {
       return static_cast<double>(v);
     }
     case SettingKind::number: {
+      // YAML's spellings of the IEEE specials, refused by the range (and named as written).
+      for (const char* inf : {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"})
+        if (text == inf) return HUGE_VAL;
+      for (const char* inf : {"-.inf", "-.Inf", "-.INF"})
+        if (text == inf) return -HUGE_VAL;
+      for (const char* nan : {".nan", ".NaN", ".NAN"})
+        if (text == nan) return std::nan("");
       char* end = nullptr;
       const double v = std::strtod(text.c_str(), &end);
       if (text.empty() || *end != '\0') throw SettingError(s.name, s.name + " must be a number, got '" + text + "'");

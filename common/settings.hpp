@@ -53,6 +53,12 @@ struct Setting {
   std::string allowed() const;          // "between 2 and 65536 (0: n_fft/4)", "one of a, b or c"
 };
 
+// The name of an enum's value, from the array its choice() registers.
+template <class E, size_t N>
+const char* name_of(E value, const char* const (&names)[N]) {
+  return names[static_cast<size_t>(value)];
+}
+
 // The shortest text that reads back as the same double (1e-10, 0.3, 22050).
 std::string format_number(double x);
 
@@ -72,6 +78,10 @@ class Settings {
     s.write = [&field](double v) { field = static_cast<E>(static_cast<int>(v)); };
     items_.push_back(std::move(s));
     return *this;
+  }
+  template <class E, size_t N>
+  Settings& choice(std::string name, E& field, const char* const (&names)[N], std::string help) {
+    return choice(std::move(name), field, std::vector<std::string>(names, names + N), std::move(help));
   }
   Settings& special(double value, std::string meaning, std::string word = "");
   Settings& unit(std::string unit);

@@ -215,13 +215,4 @@ Corpus load_labelled_folders(const std::string& root, const AudioCorpusOptions& 
       o);
 }
 
-Corpus load_audio_corpus(const std::string& name, const std::string& root, const AudioCorpusOptions& o) {
-  if (name == "tess") return load_tess(root, o);
-  if (name == "ravdess") return load_ravdess(root, o);
-  if (name == "savee") return load_savee(root, o);
-  if (name == "cremad") return load_cremad(root, o);
-  if (name == "folders") return load_labelled_folders(root, o);
-  throw std::invalid_argument("unknown speech corpus '" + name + "' (tess, ravdess, savee, cremad, folders)");
-}
-
 }  // namespace ser::datasets

@@ -38,7 +38,4 @@ Corpus load_cremad(const std::string& root, const AudioCorpusOptions& options = 
 // Labels are the sub-folders of `root` (sorted); the speaker is the file name up to its first '_'.
 Corpus load_labelled_folders(const std::string& root, const AudioCorpusOptions& options = {});
 
-// "tess", "ravdess", "savee", "cremad", "folders"; throws std::invalid_argument otherwise.
-Corpus load_audio_corpus(const std::string& name, const std::string& root, const AudioCorpusOptions& options = {});
-
 }  // namespace ser::datasets

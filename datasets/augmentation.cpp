@@ -14,6 +14,15 @@ bool AugmentRecipe::identity() const {
   return stretch == 1.0 && pitch == 0.0 && shift_seconds == 0.0 && gain_db == 0.0 && noise == 0.0 && snr_db == 0.0;
 }
 
+void AugmentRecipe::register_settings(Settings& s) {
+  s.number("stretch", stretch, 0.1, 10.0, "time-stretch rate (1 keeps the speed)");
+  s.number("pitch", pitch, -24.0, 24.0, "pitch shift").unit("semitones");
+  s.number("shift_seconds", shift_seconds, 0.0, 60.0, "roll by a uniform draw from [-s, s]").unit("seconds");
+  s.number("gain_db", gain_db, 0.0, 60.0, "gain drawn uniformly from [-g, g]").unit("dB");
+  s.number("noise", noise, 0.0, 10.0, "the Kaggle noise factor (times the peak)");
+  s.number("snr_db", snr_db, -30.0, 120.0, "white noise at this SNR").unit("dB").special(0, "none");
+}
+
 std::string AugmentRecipe::canonical() const {
   std::ostringstream s;
   s.precision(17);

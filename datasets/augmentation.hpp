@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/rng.hpp"
+#include "common/settings.hpp"
 #include "datasets/corpus.hpp"
 
 namespace ser::datasets {
@@ -27,6 +28,10 @@ struct AugmentRecipe {
   double noise = 0.0;          // the Kaggle noise: y + factor * U(0,1) * max|y| * N(0,1)
   double snr_db = 0.0;         // white noise at this SNR in dB (0: none)
 
+  // Each setting with its range: past them a recipe stops being
+  // augmentation (a stretch of 0.01 makes every file 100 times longer, a
+  // pitch of 1000 semitones asks for gigabytes, a gain of 1e6 dB gives infinities).
+  void register_settings(Settings& s);
   bool identity() const;
   std::string canonical() const;  // "stretch=1;pitch=0.7;..." every field, full precision
   static AugmentRecipe parse(const std::string& text);

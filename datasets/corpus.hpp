@@ -3,6 +3,7 @@
 // every file that was skipped with the reason. Loaders never stop on one bad
 // file; they record it and go on.
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +36,13 @@ struct Corpus {
   std::vector<Skipped> skipped;
 
   int label_index(const std::string& label) const;  // -1 when absent
+};
+
+// An image corpus: its files and their grayscale pixels.
+struct ImageCorpus {
+  Corpus corpus;
+  int height = 48, width = 48;
+  std::vector<uint8_t> pixels;  // samples.size() x height x width, in sample order
 };
 
 }  // namespace ser::datasets

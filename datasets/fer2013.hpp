@@ -19,12 +19,6 @@
 
 namespace ser::datasets {
 
-struct ImageCorpus {
-  Corpus corpus;
-  int height = 48, width = 48;
-  std::vector<uint8_t> pixels;  // samples.size() x height x width, in sample order
-};
-
 // Folders of class folders (which may be symbolic links); a folder that
 // holds only the original fer2013.csv is read as the CSV (load_fer2013).
 ImageCorpus load_fer2013_folders(const std::string& root);

@@ -12,6 +12,7 @@
 #include "common/input_file.hpp"
 #include "common/rng.hpp"
 #include "common/text.hpp"
+#include "datasets/corpus_registry.hpp"
 #include "nn/sequential.hpp"
 
 namespace ser::experiments {
@@ -294,118 +295,105 @@ ExperimentConfig load_config(const std::string& path, const std::vector<std::str
 
 namespace {
 
-ExperimentConfig read_config(YAML::Node root, const std::string& path, const std::vector<std::string>& overrides,
-                             const std::string& data_dir) {
-  for (const auto& o : overrides) apply_override(root, o);
+// A mapping read through a struct's registration: its keys are the
+// registered settings plus `extra` (sub-mappings and lists read by hand).
+Fields read_registered(const YAML::Node& node, const std::string& where, const Source& src, Settings& settings,
+                       const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> known = settings.names();
+  known.insert(known.end(), extra.begin(), extra.end());
+  Fields f(node, where, src, known);
+  read_settings(f, settings);
+  return f;
+}
 
-  ExperimentConfig c;
-  c.source = path;
-  c.overrides = overrides;
-  const Source src{path, overrides};
-  YAML::Emitter resolved;
-  resolved << root;
-  c.fingerprint = fnv1a(resolved.c_str());
-  if (!overrides.empty()) c.resolved_yaml = std::string(resolved.c_str()) + "\n";
-  const Fields top(root, "", src,
-                   {"name", "seed", "threads", "data", "features", "augmentation", "model", "training", "output"});
-  c.name = top.need<std::string>("name");
-  if (!plain_folder_name(c.name))
-    top.fail_key("name", "must be a plain folder name (letters, digits and _ - . + = ,), got '" + c.name +
-                             "': runs go to <output>/<name>/");
-  c.seed = top.get<uint64_t>("seed", 42);
-  c.threads = top.get_in<int>(
-      "threads", 0, 0, 1024, " (0: all cores, fewer while other programs keep them busy; no result depends on it)");
-  c.output = top.get<std::string>("output", "runs");
+template <class T>
+Fields read_struct(const YAML::Node& node, const std::string& where, const Source& src, T& target,
+                   std::vector<std::string> extra = {}) {
+  Settings settings;
+  target.register_settings(settings);
+  return read_registered(node, where, src, settings, std::move(extra));
+}
 
-  // data
+void read_split(const Fields& data, const Source& src, SplitConfig& s) {
+  if (!data.has("split")) return;
+  const Fields split = read_struct(data.at("split"), "data.split", src, s, {"test_speakers"});
+  if (!split.has("train")) s.train = 1.0 - s.test - s.validation;
+  // Written so that NaN fails too.
+  if (!(s.train > 0 && std::abs(s.train + s.validation + s.test - 1.0) <= 1e-9))
+    split.fail(data.at("split"), "train, validation and test must be >= 0 and add up to 1 (train > 0)");
+  if (!split.has("by") && s.kind == SplitKind::loso) s.by = SplitBy::speaker;
+  if (s.kind == SplitKind::loso && s.by == SplitBy::none)
+    split.fail_key("by", "must be speaker or word for loso (leave one group out)");
+  s.test_speakers = split.strings("test_speakers");
+}
+
+void read_data(const Fields& top, const YAML::Node& root, const Source& src, const std::string& data_dir,
+               DataConfig& d) {
   if (!top.has("data")) top.fail(root, "missing required key 'data'");
-  const Fields data(top.at("data"), "data", src,
-                    {"corpus", "corpora", "root", "roots", "labels", "calm", "split", "song"});
-  c.data.corpora = data.has("corpora") ? data.strings("corpora") : data.strings("corpus");
-  if (c.data.corpora.empty()) data.fail(top.at("data"), "name the data: corpus: tess (or corpora: [tess, ravdess])");
-  const std::vector<std::string> known_corpora = {"tess", "ravdess", "savee", "cremad", "folders", "fer2013", "mnist"};
-  for (const auto& corpus : c.data.corpora)
-    if (std::find(known_corpora.begin(), known_corpora.end(), corpus) == known_corpora.end())
-      data.fail_key(data.has("corpora") ? "corpora" : "corpus",
-                    "names unknown corpus '" + corpus + "' (tess, ravdess, savee, cremad, folders, fer2013, mnist)");
-  c.data.song = data.get<bool>("song", true);
-  if (data.has("song") && std::find(c.data.corpora.begin(), c.data.corpora.end(), "ravdess") == c.data.corpora.end())
+  const Fields data = read_struct(top.at("data"), "data", src, d, {"corpus", "corpora", "root", "roots", "split"});
+  const std::string corpus_key = data.has("corpora") ? "corpora" : "corpus";
+  d.corpora = data.strings(corpus_key);
+  if (d.corpora.empty()) data.fail(top.at("data"), "name the data: corpus: tess (or corpora: [tess, ravdess])");
+  for (const auto& corpus : d.corpora) {
+    try {
+      d.images = datasets::corpus_info(corpus).kind == datasets::CorpusKind::image;
+    } catch (const std::invalid_argument& e) {
+      data.fail_key(corpus_key, std::string("names an ") + e.what());
+    }
+  }
+  const auto has = [&](bool datasets::CorpusInfo::*offers) {
+    return std::any_of(d.corpora.begin(), d.corpora.end(),
+                       [&](const std::string& n) { return datasets::corpus_info(n).*offers; });
+  };
+  if (data.has("song") && !has(&datasets::CorpusInfo::song))
     data.fail_key("song", "chooses RAVDESS's sung files; the data has no ravdess corpus");
+  if (!data.has("labels") && d.corpora.size() > 1) d.labels = LabelSet::common;
+  if (d.labels == LabelSet::speaker_emotion && !has(&datasets::CorpusInfo::speaker_emotion))
+    data.fail_key("labels", "speaker_emotion needs a corpus with speaker x emotion classes (tess)");
   if (data.has("root")) {
-    if (c.data.corpora.size() > 1) data.fail_key("root", "is for one corpus; give roots: {tess: ..., ravdess: ...}");
-    c.data.roots[c.data.corpora[0]] = data.need<std::string>("root");
+    if (d.corpora.size() > 1) data.fail_key("root", "is for one corpus; give roots: {tess: ..., ravdess: ...}");
+    d.roots[d.corpora[0]] = data.need<std::string>("root");
   }
   if (data.has("roots")) {
-    const Fields roots(data.at("roots"), "data.roots", src, c.data.corpora);
-    for (const auto& corpus : c.data.corpora)
-      if (roots.has(corpus)) c.data.roots[corpus] = roots.need<std::string>(corpus);
+    const Fields roots(data.at("roots"), "data.roots", src, d.corpora);
+    for (const auto& corpus : d.corpora)
+      if (roots.has(corpus)) d.roots[corpus] = roots.need<std::string>(corpus);
   }
-  for (const auto& corpus : c.data.corpora)
-    if (!c.data.roots.count(corpus)) {
+  for (const auto& corpus : d.corpora)
+    if (!d.roots.count(corpus)) {
       if (data_dir.empty())
         data.fail(top.at("data"), "no root for '" + corpus + "': set data.root or the SER_DATA folder");
-      c.data.roots[corpus] = (std::filesystem::path(data_dir) / corpus).string();
+      d.roots[corpus] = (std::filesystem::path(data_dir) / corpus).string();
     }
-  c.data.labels = data.get<std::string>("labels", c.data.corpora.size() > 1 ? "common" : "emotion");
-  if (c.data.labels != "emotion" && c.data.labels != "speaker_emotion" && c.data.labels != "common")
-    data.fail_key("labels", "must be emotion, speaker_emotion (TESS) or common");
-  c.data.calm = data.get<std::string>("calm", "neutral");
-  if (c.data.calm != "neutral" && c.data.calm != "keep" && c.data.calm != "drop")
-    data.fail_key("calm", "must be neutral (RAVDESS calm counted as neutral), keep (an eighth class) or drop");
-  if (data.has("split")) {
-    const Fields split(data.at("split"), "data.split", src,
-                       {"kind", "train", "validation", "test", "folds", "by", "test_speakers"});
-    SplitConfig& s = c.data.split;
-    s.kind = split.get<std::string>("kind", "random");
-    const std::vector<std::string> kinds = {"random", "speaker", "word", "kfold", "loso", "partition"};
-    if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end())
-      split.fail_key("kind", "must be random, speaker, word, kfold, loso or partition (the corpus's own train/test)");
-    s.test = split.get_in<double>("test", 0.25, 0.0, 1.0);
-    s.validation = split.get_in<double>("validation", 0.0, 0.0, 1.0);
-    s.train = split.get_in<double>("train", 1.0 - s.test - s.validation, 0.0, 1.0);
-    // Written so that NaN fails too.
-    if (!(s.train > 0 && std::abs(s.train + s.validation + s.test - 1.0) <= 1e-9))
-      split.fail(data.at("split"), "train, validation and test must be >= 0 and add up to 1 (train > 0)");
-    s.folds = split.get_in<int>("folds", 5, 2, 1000);
-    s.by = split.get<std::string>("by", s.kind == "loso" ? "speaker" : "none");
-    if (s.by != "none" && s.by != "speaker" && s.by != "word") split.fail_key("by", "must be none, speaker or word");
-    if (s.kind == "loso" && s.by == "none") split.fail_key("by", "must be speaker or word for loso (leave one group out)");
-    s.test_speakers = split.strings("test_speakers");
-  }
+  read_split(data, src, d.split);
+}
 
-  // features (images need none)
-  const bool images = c.data.corpora[0] == "fer2013" || c.data.corpora[0] == "mnist";
-  if (top.has("features")) {
-    std::vector<std::string> known = {"kind", "kinds", "frames", "layout", "scaling"};
-    for (const auto& name : dsp::FeatureSpec{}.settings().names()) known.push_back(name);
-    const Fields f(top.at("features"), "features", src, known);
-    const std::string kind_key = f.has("kinds") ? "kinds" : "kind";
-    for (const auto& k : f.strings(kind_key)) c.features.sets.push_back(feature_spec(f, kind_key, k));
-    c.features.frames = f.get_in<int>("frames", 0, 0, kMaxFrames);
-    c.features.layout = f.get<std::string>("layout", "flat");
-    c.features.scaling = f.get<std::string>("scaling", "standardize");
-    const std::vector<std::string> layouts = {"flat", "stacked", "image", "sequence", "pooled", "mean"};
-    if (std::find(layouts.begin(), layouts.end(), c.features.layout) == layouts.end())
-      f.fail_key("layout", "must be flat, stacked, image, sequence, pooled or mean");
-    if (c.features.scaling == "minmax_per_frame" && c.features.layout != "image")
-      f.fail_key("scaling", "minmax_per_frame scales the frames of an image; it needs layout: image");
-    if (c.features.scaling != "standardize" && c.features.scaling != "minmax_per_frame" &&
-        c.features.scaling != "per_file" && c.features.scaling != "none")
-      f.fail_key("scaling", "must be standardize, per_file, minmax_per_frame or none");
-    if (c.features.scaling == "per_file" && (c.features.layout == "pooled" || c.features.layout == "mean"))
-      f.fail_key("scaling", "per_file normalises each feature over a file's frames; pooled and mean layouts have none");
-    if (c.features.layout != "pooled" && c.features.layout != "mean" && c.features.frames < 1)
-      f.fail_key("frames", "must be set (>= 1) for the " + c.features.layout + " layout: models need fixed sizes");
-    if (c.features.sets.empty())
-      f.fail(top.at("features"), "name the features: kind: mfcc (or kinds: [zcr, rms, mfcc])");
-  } else if (!images) {
-    top.fail(root, "missing required key 'features' (audio corpora need a feature description)");
+void read_features(const Fields& top, const YAML::Node& root, const Source& src, ExperimentConfig& c) {
+  if (!top.has("features")) {
+    if (!c.data.images) top.fail(root, "missing required key 'features' (audio corpora need a feature description)");
+    return;
   }
+  if (c.data.images) top.fail_key("features", "describes audio features; " + c.data.corpora[0] + " holds images");
+  // The feature settings (one FeatureSpec per kind) and the input's own (frames, layout, scaling).
+  std::vector<std::string> known = {"kind", "kinds"};
+  for (const auto& name : dsp::FeatureSpec{}.settings().names()) known.push_back(name);
+  const Fields f = read_struct(top.at("features"), "features", src, c.features, known);
+  const std::string kind_key = f.has("kinds") ? "kinds" : "kind";
+  for (const auto& k : f.strings(kind_key)) c.features.sets.push_back(feature_spec(f, kind_key, k));
+  if (c.features.sets.empty()) f.fail(top.at("features"), "name the features: kind: mfcc (or kinds: [zcr, rms, mfcc])");
+  try {
+    c.features.validate();
+  } catch (const SettingError& e) {
+    fail_setting(f, e);
+  }
+}
 
-  // model
+// The layers as written; each layer's "file:line" (or --set) for messages.
+std::vector<std::string> read_model(const Fields& top, const YAML::Node& root, const Source& src,
+                                    ExperimentConfig& c) {
   if (!top.has("model")) top.fail(root, "missing required key 'model'");
   const Fields model(top.at("model"), "model", src, {"layers"});
-  std::vector<std::string> layer_origins;  // "file:line" or "file: --set ..." of each layer
+  std::vector<std::string> origins;
   const YAML::Node layers = model.at("layers");
   if (!layers.IsSequence() || layers.size() == 0) model.fail(top.at("model"), "model.layers must be a list of layers");
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -424,104 +412,139 @@ ExperimentConfig read_config(YAML::Node root, const std::string& path, const std
     }
     c.layers.push_back(spec);
     c.layer_lines.push_back(l.Mark().line + 1);
-    layer_origins.push_back(origin);
+    origins.push_back(origin);
   }
+  return origins;
+}
 
-  // training
-  if (top.has("training")) {
-    const Fields t(top.at("training"), "training", src,
-                   {"optimizer", "batch_size", "epochs", "schedule", "early_stopping", "best_on_validation",
-                    "checkpoint_every", "clip_norm", "class_weights", "loss"});
-    TrainingConfig& tc = c.training;
-    if (t.get<std::string>("loss", "cross_entropy") != "cross_entropy")
-      t.fail_key("loss", "must be cross_entropy (the only loss the classifiers use)");
-    tc.batch_size = t.get_in<int>("batch_size", 32, 1, 1 << 16);
-    tc.epochs = t.get_in<int>("epochs", 50, 1, kMaxEpochs);
-    tc.best_on_validation = t.get<bool>("best_on_validation", true);
-    tc.checkpoint_every = t.get_in<int>("checkpoint_every", 1, 0, kMaxEpochs, " (0: no checkpoints)");
-    tc.clip_norm = t.get_in<double>("clip_norm", 0.0, 0.0, 1e6, " (0: no clipping)");
-    tc.class_weights = t.get<bool>("class_weights", false);
-    if (t.has("optimizer")) {
-      const Fields o(t.at("optimizer"), "training.optimizer", src,
-                     {"name", "lr", "beta1", "beta2", "epsilon", "momentum", "nesterov", "rho"});
-      OptimizerConfig& oc = tc.optimizer;
-      oc.name = o.get<std::string>("name", "adam");
-      if (oc.name != "adam" && oc.name != "sgd" && oc.name != "rmsprop")
-        o.fail_key("name", "must be adam, sgd or rmsprop");
-      oc.lr = o.get_in<double>("lr", oc.name == "sgd" ? 0.01 : 1e-3, 1e-12, 10.0);
-      // The moments' decay rates must stay below 1: at 1 Adam's bias correction divides by zero.
-      oc.beta1 = o.get_in<double>("beta1", 0.9, 0.0, 0.999999);
-      oc.beta2 = o.get_in<double>("beta2", 0.999, 0.0, 0.999999);
-      oc.epsilon = o.get_in<double>("epsilon", 1e-7, 1e-30, 1.0);
-      oc.momentum = o.get_in<double>("momentum", 0.0, 0.0, 0.999999);
-      oc.nesterov = o.get<bool>("nesterov", false);
-      oc.rho = o.get_in<double>("rho", 0.9, 0.0, 0.999999);
-    }
-    if (t.has("schedule")) {
-      const Fields s(t.at("schedule"), "training.schedule", src, {"kind", "factor", "step", "patience"});
-      tc.schedule = s.get<std::string>("kind", "none");
-      if (tc.schedule != "none" && tc.schedule != "step" && tc.schedule != "plateau")
-        s.fail_key("kind", "must be none, step or plateau");
-      tc.schedule_factor = s.get_in<double>("factor", 0.1, 1e-6, 1.0);
-      tc.schedule_step = s.get_in<int>("step", 10, 1, kMaxEpochs);
-      tc.schedule_patience = s.get_in<int>("patience", 5, 0, kMaxEpochs);
-    }
-    if (t.has("early_stopping")) {
-      const Fields e(t.at("early_stopping"), "training.early_stopping", src, {"patience"});
-      tc.early_stopping_patience = e.get_in<int>("patience", 10, 0, kMaxEpochs, " (0: off)");
-    }
+void read_training(const Fields& top, const Source& src, TrainingConfig& tc) {
+  if (!top.has("training")) return;
+  const Fields t = read_struct(top.at("training"), "training", src, tc, {"optimizer", "schedule", "early_stopping", "loss"});
+  if (t.get<std::string>("loss", "cross_entropy") != "cross_entropy")
+    t.fail_key("loss", "must be cross_entropy (the only loss the classifiers use)");
+  if (t.has("optimizer")) {
+    const Fields o = read_struct(t.at("optimizer"), "training.optimizer", src, tc.optimizer);
+    if (!o.has("lr") && tc.optimizer.kind == OptimizerKind::sgd) tc.optimizer.lr = 0.01;
   }
-  if (top.has("augmentation")) {
-    const Fields a(top.at("augmentation"), "augmentation", src, {"copies", "split_rows"});
-    if (images) a.fail(top.at("augmentation"), "augments audio; image corpora have no audio to augment");
-    c.augmentation.split_rows = a.get<bool>("split_rows", false);
-    const YAML::Node copies = a.at("copies");
-    if (!copies.IsSequence() || copies.size() == 0)
-      a.fail(top.at("augmentation"),
-             "copies must be a list of recipes, one per augmented copy, e.g. [{noise: 0.035}, {pitch: 0.7}]");
-    for (size_t i = 0; i < copies.size(); ++i) {
-      const Fields r(copies[i], "augmentation.copies[" + std::to_string(i) + "]", src,
-                     {"stretch", "pitch", "shift_seconds", "gain_db", "noise", "snr_db"});
-      datasets::AugmentRecipe recipe;
-      // Ranges past which a recipe stops being augmentation: a stretch of
-      // 0.01 makes every file 100 times longer, a pitch of 1000 semitones
-      // asks for gigabytes, a gain of 1e6 dB gives infinities.
-      recipe.stretch = r.get_in<double>("stretch", 1.0, 0.1, 10.0, " (1 keeps the speed)");
-      recipe.pitch = r.get_in<double>("pitch", 0.0, -24.0, 24.0, " semitones");
-      recipe.shift_seconds = r.get_in<double>("shift_seconds", 0.0, 0.0, 60.0);
-      recipe.gain_db = r.get_in<double>("gain_db", 0.0, 0.0, 60.0);
-      recipe.noise = r.get_in<double>("noise", 0.0, 0.0, 10.0, " (times the peak)");
-      recipe.snr_db = r.get_in<double>("snr_db", 0.0, -30.0, 120.0, " dB (0: none)");
-      if (recipe.identity()) r.fail(copies[i], "changes nothing: give stretch, pitch, shift_seconds, gain_db, noise or snr_db");
-      c.augmentation.copies.push_back(recipe);
-    }
+  if (t.has("schedule")) read_struct(t.at("schedule"), "training.schedule", src, tc.schedule);
+  if (t.has("early_stopping")) {
+    const Fields e(t.at("early_stopping"), "training.early_stopping", src, {"patience"});
+    tc.early_stopping_patience = e.get_in<int>("patience", 10, 0, kMaxEpochs, " (0: off)");
   }
+}
 
-  // Shapes, before any data is touched: the layer at fault is named with its line.
+void read_augmentation(const Fields& top, const Source& src, ExperimentConfig& c) {
+  if (!top.has("augmentation")) return;
+  const Fields a(top.at("augmentation"), "augmentation", src, {"copies", "split_rows"});
+  if (c.data.images) a.fail(top.at("augmentation"), "augments audio; image corpora have no audio to augment");
+  c.augmentation.split_rows = a.get<bool>("split_rows", false);
+  const YAML::Node copies = a.at("copies");
+  if (!copies.IsSequence() || copies.size() == 0)
+    a.fail(top.at("augmentation"),
+           "copies must be a list of recipes, one per augmented copy, e.g. [{noise: 0.035}, {pitch: 0.7}]");
+  for (size_t i = 0; i < copies.size(); ++i) {
+    datasets::AugmentRecipe recipe;
+    const Fields r = read_struct(copies[i], "augmentation.copies[" + std::to_string(i) + "]", src, recipe);
+    if (recipe.identity()) r.fail(copies[i], "changes nothing: give stretch, pitch, shift_seconds, gain_db, noise or snr_db");
+    c.augmentation.copies.push_back(recipe);
+  }
+}
+
+// Shapes, before any data is touched: the layer at fault is named with its line.
+void check_shapes(const ExperimentConfig& c, const Fields& top, const std::vector<std::string>& layer_origins) {
   const nn::Shape input = model_input_shape(c);
   try {
     Rng rng(c.seed);
     nn::Sequential probe(c.layers, input, rng, c.name);
   } catch (const nn::LayerError& e) {
-    std::string msg = e.what();  // "layer N (type): what"
-    std::string origin = path + ":" + std::to_string(top.line("model"));
-    if (msg.rfind("layer ", 0) == 0) {
-      const size_t index = std::stoul(msg.substr(6));
-      if (index < layer_origins.size()) origin = layer_origins[index];
-      msg = "model.layers[" + std::to_string(index) + "]" + msg.substr(msg.find(' ', 6));
-    }
-    throw ConfigError(origin + ": " + msg + " (the model's input is " + input.str() + ")");
+    const std::string tail = " (the model's input is " + input.str() + ")";
+    const auto i = static_cast<size_t>(e.index());
+    if (e.index() >= 0 && i < layer_origins.size())
+      throw ConfigError(layer_origins[i] + ": model.layers[" + std::to_string(i) + "] (" + e.type() + "): " +
+                        e.reason() + tail);
+    throw ConfigError(c.source + ":" + std::to_string(top.line("model")) + ": " + e.what() + tail);
   }
+}
+
+ExperimentConfig read_config(YAML::Node root, const std::string& path, const std::vector<std::string>& overrides,
+                             const std::string& data_dir) {
+  for (const auto& o : overrides) apply_override(root, o);
+  ExperimentConfig c;
+  c.source = path;
+  c.overrides = overrides;
+  const Source src{path, overrides};
+  YAML::Emitter resolved;
+  resolved << root;
+  c.fingerprint = fnv1a(resolved.c_str());
+  if (!overrides.empty()) c.resolved_yaml = std::string(resolved.c_str()) + "\n";
+  const Fields top(root, "", src,
+                   {"name", "seed", "threads", "data", "features", "augmentation", "model", "training", "output"});
+  c.name = top.need<std::string>("name");
+  if (!plain_folder_name(c.name))
+    top.fail_key("name", "must be a plain folder name (letters, digits and _ - . + = ,), got '" + c.name +
+                             "': runs go to <output>/<name>/");
+  c.seed = top.get<uint64_t>("seed", 42);
+  c.threads = top.get_in<int>(
+      "threads", 0, 0, 1024, " (0: all cores, fewer while other programs keep them busy; no result depends on it)");
+  c.output = top.get<std::string>("output", "runs");
+  read_data(top, root, src, data_dir, c.data);
+  read_features(top, root, src, c);
+  const std::vector<std::string> layer_origins = read_model(top, root, src, c);
+  read_training(top, src, c.training);
+  read_augmentation(top, src, c);
+  check_shapes(c, top, layer_origins);
   return c;
 }
 
 }  // namespace
 
+void SplitConfig::register_settings(Settings& s) {
+  s.choice("kind", kind, kSplitKinds, "random (stratified), by speaker or word, kfold, loso, or the corpus's partition");
+  s.number("test", test, 0, 1, "share of the files held out for testing");
+  s.number("validation", validation, 0, 1, "share held out for validation");
+  s.number("train", train, 0, 1, "share for training (default: what test and validation leave)");
+  s.integer("folds", folds, 2, 1000, "kfold: the number of folds");
+  s.choice("by", by, kSplitBys, "kfold: the groups kept whole; loso: the group left out (default speaker)");
+}
+
+void DataConfig::register_settings(Settings& s) {
+  s.choice("labels", labels, kLabelSets, "emotion, speaker_emotion (TESS's 14 classes) or common (default for several corpora)");
+  s.choice("calm", calm, kCalmPolicies, "labels common: RAVDESS calm counted as neutral, kept as an eighth class, or dropped");
+  s.flag("song", song, "RAVDESS: include the sung files (vocal channel 02)");
+}
+
+void OptimizerConfig::register_settings(Settings& s) {
+  s.choice("name", kind, kOptimizers, "the optimiser");
+  s.number("lr", lr, 1e-12, 10.0, "learning rate (default 0.01 for sgd, 0.001 otherwise)");
+  // The moments' decay rates stay below 1: at 1 Adam's bias correction divides by zero.
+  s.number("beta1", beta1, 0.0, 0.999999, "Adam: decay of the first moment");
+  s.number("beta2", beta2, 0.0, 0.999999, "Adam: decay of the second moment");
+  s.number("epsilon", epsilon, 1e-30, 1.0, "Adam, RMSprop: added to the denominator");
+  s.number("momentum", momentum, 0.0, 0.999999, "SGD, RMSprop: momentum");
+  s.flag("nesterov", nesterov, "SGD: Nesterov momentum");
+  s.number("rho", rho, 0.0, 0.999999, "RMSprop: decay of the squared-gradient average");
+}
+
+void ScheduleConfig::register_settings(Settings& s) {
+  s.choice("kind", kind, kSchedules, "learning-rate schedule: step decay or ReduceLROnPlateau");
+  s.number("factor", factor, 1e-6, 0.999999, "the learning rate is multiplied by this");
+  s.integer("step", step, 1, kMaxEpochs, "step: epochs between decays");
+  s.integer("patience", patience, 0, kMaxEpochs, "plateau: epochs without improvement before a decay");
+}
+
+void TrainingConfig::register_settings(Settings& s) {
+  s.integer("batch_size", batch_size, 1, 1 << 16, "samples per step");
+  s.integer("epochs", epochs, 1, kMaxEpochs, "passes over the training files");
+  s.flag("best_on_validation", best_on_validation, "keep the weights of the best validation epoch");
+  s.integer("checkpoint_every", checkpoint_every, 1, kMaxEpochs, "epochs between checkpoints").special(0, "no checkpoints");
+  s.number("clip_norm", clip_norm, 0.0, 1e6, "clip the gradients' global norm to this (0: no clipping)");
+  s.flag("class_weights", class_weights, "weight the loss by inverse class frequency");
+}
+
 nn::Shape model_input_shape(const ExperimentConfig& c) {
-  const std::string& corpus = c.data.corpora.front();
-  if (c.features.sets.empty()) {
-    if (corpus == "fer2013") return nn::Shape{1, 48, 48};
-    if (corpus == "mnist") return nn::Shape{1, 28, 28};
+  if (c.features.sets.empty() && c.data.images) {
+    const auto& info = datasets::corpus_info(c.data.corpora.front());
+    return nn::Shape{1, info.image_height, info.image_width};
   }
   return c.features.sample_shape();
 }

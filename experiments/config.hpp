@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "datasets/augmentation.hpp"
+#include "common/settings.hpp"
 #include "dsp/feature_spec.hpp"
 #include "experiments/model_input.hpp"
 #include "nn/layers/layer_spec.hpp"
@@ -24,21 +25,43 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Choices inside are enums; their names (configs, run files, messages) are
+// these arrays, in the enums' order, and nowhere else.
+enum class SplitKind { random, speaker, word, kfold, loso, partition };
+inline constexpr const char* kSplitKinds[] = {"random", "speaker", "word", "kfold", "loso", "partition"};
+enum class SplitBy { none, speaker, word };
+inline constexpr const char* kSplitBys[] = {"none", "speaker", "word"};
+enum class LabelSet { emotion, speaker_emotion, common };
+inline constexpr const char* kLabelSets[] = {"emotion", "speaker_emotion", "common"};
+enum class CalmPolicy { neutral, keep, drop };
+inline constexpr const char* kCalmPolicies[] = {"neutral", "keep", "drop"};
+enum class OptimizerKind { adam, sgd, rmsprop };
+inline constexpr const char* kOptimizers[] = {"adam", "sgd", "rmsprop"};
+enum class ScheduleKind { none, step, plateau };
+inline constexpr const char* kSchedules[] = {"none", "step", "plateau"};
+
 struct SplitConfig {
-  std::string kind = "random";  // random | speaker | word | kfold | loso | partition (the corpus's own train/test)
+  SplitKind kind = SplitKind::random;  // partition: the corpus's own train/test
   double train = 0.75, validation = 0.0, test = 0.25;
   int folds = 5;
-  std::string by = "none";                 // kfold: none (stratified) | speaker | word; loso: speaker | word
+  SplitBy by = SplitBy::none;              // kfold: none (stratified) | speaker | word; loso: speaker | word
   std::vector<std::string> test_speakers;  // a fixed speaker split (e.g. train OAF, test YAF)
+  void register_settings(Settings& s);     // all but test_speakers (a list)
+  // k-fold or leave-one-out: several sub-runs, no single test set.
+  bool runs_folds() const {
+    return (kind == SplitKind::kfold || kind == SplitKind::loso) && test_speakers.empty();
+  }
 };
 
 struct DataConfig {
-  std::vector<std::string> corpora;          // tess, ravdess, savee, cremad, fer2013, mnist
+  std::vector<std::string> corpora;          // names in datasets/corpus_registry
   std::map<std::string, std::string> roots;  // per corpus; default $SER_DATA/<corpus>
-  std::string labels = "emotion";            // emotion | speaker_emotion (TESS) | common
-  std::string calm = "neutral";              // labels: common, RAVDESS calm: neutral | keep | drop
+  LabelSet labels = LabelSet::emotion;       // speaker_emotion: TESS's 14 classes
+  CalmPolicy calm = CalmPolicy::neutral;     // labels: common, RAVDESS calm
   bool song = true;                          // RAVDESS: include the sung files (vocal channel 02)
   SplitConfig split;
+  bool images = false;                       // the corpus holds images (no audio features)
+  void register_settings(Settings& s);       // labels, calm, song
 };
 
 // Feature sets, frames, layout and scaling: what the model file keeps (without
@@ -54,22 +77,29 @@ struct AugmentationConfig {
 };
 
 struct OptimizerConfig {
-  std::string name = "adam";  // adam | sgd | rmsprop
+  OptimizerKind kind = OptimizerKind::adam;
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-7, momentum = 0.0, rho = 0.9;
   bool nesterov = false;
+  void register_settings(Settings& s);
+};
+
+struct ScheduleConfig {
+  ScheduleKind kind = ScheduleKind::none;
+  double factor = 0.1;
+  int step = 10, patience = 5;
+  void register_settings(Settings& s);
 };
 
 struct TrainingConfig {
   OptimizerConfig optimizer;
   int batch_size = 32, epochs = 50;
-  std::string schedule = "none";  // none | step | plateau
-  double schedule_factor = 0.1;
-  int schedule_step = 10, schedule_patience = 5;
+  ScheduleConfig schedule;
   int early_stopping_patience = 0;  // 0: off
   bool best_on_validation = true;
   int checkpoint_every = 1;
   double clip_norm = 0.0;
   bool class_weights = false;
+  void register_settings(Settings& s);  // the scalars; optimizer and schedule are mappings of their own
 };
 
 struct ExperimentConfig {
@@ -92,7 +122,6 @@ struct ExperimentConfig {
 // A config is a few kilobytes; anything beyond this is not one.
 inline constexpr uint64_t kMaxConfigBytes = uint64_t{4} << 20;
 inline constexpr int kMaxEpochs = 1000000;
-inline constexpr int kMaxFrames = 1000000;
 
 // Reads and validates `path`, after applying `overrides` ("training.epochs=5",
 // "model.layers.2.filters=64"). `data_dir` is where corpora without a root

@@ -4,9 +4,8 @@
 #include <optional>
 
 #include "datasets/audio_corpora.hpp"
+#include "datasets/corpus_registry.hpp"
 #include "datasets/feature_cache.hpp"
-#include "datasets/fer2013.hpp"
-#include "datasets/mnist.hpp"
 #include "datasets/report.hpp"
 #include "datasets/split.hpp"
 #include "experiments/arg_parser.hpp"
@@ -15,13 +14,22 @@
 
 namespace ser::experiments {
 
+namespace {
+std::string corpora_help() {
+  std::string out = "the corpus and its naming convention:";
+  for (const auto& c : datasets::corpora()) out += std::string(" ") + c.name + " (" + c.what + ");";
+  out.pop_back();
+  return out;
+}
+}  // namespace
+
 int data_command(const std::vector<std::string>& args) {
   ArgParser p("data",
               "Loads a data set folder following its corpus's naming convention and reports what it\n"
               "holds: files per class (and per speaker), durations, sample rates, and every skipped\n"
               "file with the reason. With --split, also the sizes of a seeded split.");
   p.positional("ROOT", "the corpus folder, e.g. ../shared/data/tess")
-      .option("--dataset", "NAME", "tess, ravdess, savee, cremad, fer2013 (folder or fer2013.csv) or mnist")
+      .option("--dataset", "NAME", corpora_help())
       .flag("--json", "print one JSON object instead of text")
       .option("--tess-classes", "7|14", "TESS: 7 emotions or 14 speaker x emotion classes", "14")
       .flag("--no-song", "RAVDESS: leave out the sung files")
@@ -35,20 +43,23 @@ int data_command(const std::vector<std::string>& args) {
   if (!p.parse(args)) return 0;
   const std::string root = p.positionals()[0], name = p.text("--dataset");
 
+  const datasets::CorpusInfo* info = nullptr;
+  try {
+    info = &datasets::corpus_info(name);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--dataset: ") + e.what());
+  }
+  const bool images = info->kind == datasets::CorpusKind::image;
   datasets::Corpus corpus;
-  if (name == "mnist") {
-    corpus = datasets::mnist_corpus(root);
-  } else if (name == "tess" || name == "ravdess" || name == "savee" || name == "cremad") {
+  if (images) {
+    corpus = info->load_images(root).corpus;
+  } else {
     datasets::AudioCorpusOptions o;
     const int classes = p.integer("--tess-classes");
     if (classes != 7 && classes != 14) throw UsageError("--tess-classes must be 7 or 14");
-    o.tess_speaker_emotion = classes == 14;
+    o.tess_speaker_emotion = classes == 14 && info->speaker_emotion;
     o.ravdess_song = !p.flag_set("--no-song");
-    corpus = datasets::load_audio_corpus(name, root, o);
-  } else if (name == "fer2013") {
-    corpus = datasets::load_fer2013(root).corpus;
-  } else {
-    throw UsageError("unknown --dataset '" + name + "' (tess, ravdess, savee, cremad, fer2013, mnist)");
+    corpus = info->load_audio(root, o);
   }
 
   std::optional<datasets::Split> split;
@@ -71,8 +82,7 @@ int data_command(const std::vector<std::string>& args) {
   std::cout << (p.flag_set("--json") ? datasets::report_json(corpus, s) + "\n" : datasets::report_text(corpus, s));
 
   if (auto dir = p.maybe("--cache")) {
-    if (name == "mnist" || name == "fer2013")
-      throw UsageError("--cache extracts audio features; " + name + " has none");
+    if (images) throw UsageError("--cache extracts audio features; " + name + " holds images");
     const datasets::FeatureCache cache(*dir, feature_spec_from(p));
     ProgressBar bar("features");
     const auto r = cache.extract(corpus, p.given("--threads") ? p.integer("--threads") : 0,

@@ -159,8 +159,8 @@ int inspect(const std::vector<std::string>& args) {
   if (!model.feature_settings.empty()) {
     try {
       const auto in = ser::experiments::ModelInput::parse(model.feature_settings, p.positionals()[0]);
-      std::cout << "Input: " << in.sample_shape().str() << ", layout " << in.layout << ", frames " << in.frames
-                << ", scaling " << in.scaling;
+      std::cout << "Input: " << in.sample_shape().str() << ", layout " << ser::name_of(in.layout, ser::experiments::kLayouts)
+                << ", frames " << in.frames << ", scaling " << ser::name_of(in.scaling, ser::experiments::kScalings);
       if (!in.mean.empty()) std::cout << " (statistics of " << in.mean.size() << " values from the training rows)";
       std::cout << "\nFeatures:\n";
       for (const auto& s : in.sets) std::cout << "  " << s.canonical() << "\n";

@@ -11,29 +11,28 @@ namespace ser::experiments {
 
 namespace {
 constexpr char kFormat[] = "ser-model-input-1";
-const std::vector<std::string> kLayouts = {"flat", "stacked", "image", "sequence", "pooled", "mean"};
-const std::vector<std::string> kScalings = {"standardize", "per_file", "minmax_per_frame", "none"};
-constexpr int kMaxFrames = 1000000;
-
-bool one_of(const std::string& v, const std::vector<std::string>& known) {
-  return std::find(known.begin(), known.end(), v) != known.end();
-}
 }  // namespace
+
+void ModelInput::register_settings(Settings& s) {
+  s.integer("frames", frames, 1, kMaxFrames, "pad or truncate every file to this many frames")
+      .special(0, "every frame (pooled and mean layouts only)");
+  s.choice("layout", layout, kLayouts, "how a file's features become the model's input");
+  s.choice("scaling", scaling, kScalings, "how inputs are scaled");
+}
 
 void ModelInput::validate() const {
   if (sets.empty()) throw SettingError("kinds", "kinds must name at least one feature");
-  if (!one_of(layout, kLayouts))
-    throw SettingError("layout", "layout must be flat, stacked, image, sequence, pooled or mean, got '" + layout + "'");
-  if (!one_of(scaling, kScalings))
-    throw SettingError("scaling",
-                       "scaling must be standardize, per_file, minmax_per_frame or none, got '" + scaling + "'");
-  const bool pooled = layout == "pooled" || layout == "mean";
-  if (frames < 0 || frames > kMaxFrames || (!pooled && frames < 1))
-    throw SettingError("frames", "frames must be between 1 and " + std::to_string(kMaxFrames) + " for the " + layout +
-                                     " layout (models need fixed sizes), got " + std::to_string(frames));
-  if (scaling == "minmax_per_frame" && layout != "image")
+  ModelInput copy = *this;  // register_settings binds fields it may write; this only reads
+  Settings settings;
+  copy.register_settings(settings);
+  settings.check();
+  if (!pooled() && frames < 1)
+    throw SettingError("frames", "frames must be between 1 and " + std::to_string(kMaxFrames) + " for the " +
+                                     name_of(layout, kLayouts) + " layout (models need fixed sizes), got " +
+                                     std::to_string(frames));
+  if (scaling == Scaling::minmax_per_frame && layout != Layout::image)
     throw SettingError("scaling", "scaling minmax_per_frame scales the frames of an image; it needs layout: image");
-  if (scaling == "per_file" && pooled)
+  if (scaling == Scaling::per_file && pooled())
     throw SettingError("scaling",
                        "scaling per_file normalises each feature over a file's frames; pooled and mean layouts have none");
   if (mean.size() != scale.size())
@@ -56,10 +55,10 @@ int64_t ModelInput::feature_rows() const {
 
 nn::Shape ModelInput::sample_shape() const {
   const int64_t F = feature_rows(), T = frames;
-  if (layout == "flat" || layout == "stacked") return nn::Shape{1, F * T};
-  if (layout == "image") return nn::Shape{1, F, T};
-  if (layout == "sequence") return nn::Shape{T, F};
-  if (layout == "mean") return nn::Shape{1, F};
+  if (layout == Layout::flat || layout == Layout::stacked) return nn::Shape{1, F * T};
+  if (layout == Layout::image) return nn::Shape{1, F, T};
+  if (layout == Layout::sequence) return nn::Shape{T, F};
+  if (layout == Layout::mean) return nn::Shape{1, F};
   return nn::Shape{2 * F};
 }
 
@@ -70,25 +69,25 @@ std::vector<float> ModelInput::assemble(const std::vector<dsp::Matrix>& features
   std::vector<dsp::Matrix> parts;
   // Pooled inputs keep every frame; sets with another hop are cut to the shortest.
   int64_t T = frames;
-  if ((layout == "pooled" || layout == "mean") && T == 0) {
+  if ((layout == Layout::pooled || layout == Layout::mean) && T == 0) {
     T = features.front().cols;
     for (const auto& f : features) T = std::min(T, f.cols);
   }
   for (const auto& f : features) parts.push_back(dsp::fix_frames(f, T));
-  if (layout == "stacked") {
+  if (layout == Layout::stacked) {
     std::vector<std::vector<float>> flat;
     for (const auto& m : parts) flat.push_back(dsp::flatten_time_major(m));
     return dsp::concat(flat);
   }
   const dsp::Matrix m = dsp::concat_features(parts);
-  if (layout == "image") return dsp::flatten_feature_major(m);
-  if (layout == "pooled") return dsp::mean_std_pool(m);
-  if (layout == "mean") return dsp::mean_over_time(m);
+  if (layout == Layout::image) return dsp::flatten_feature_major(m);
+  if (layout == Layout::pooled) return dsp::mean_std_pool(m);
+  if (layout == Layout::mean) return dsp::mean_over_time(m);
   return dsp::flatten_time_major(m);  // flat and sequence ([T, F] row-major is time-major)
 }
 
 void ModelInput::fit(std::span<const float> rows) {
-  if (scaling != "standardize") return;
+  if (scaling != Scaling::standardize) return;
   dsp::Standardizer s;
   s.fit(rows, sample_shape().numel());
   mean = s.mean();
@@ -97,22 +96,22 @@ void ModelInput::fit(std::span<const float> rows) {
 
 void ModelInput::scale_rows(std::span<float> rows) const {
   const int64_t D = sample_shape().numel();
-  if (scaling == "standardize") {
+  if (scaling == Scaling::standardize) {
     if (static_cast<int64_t>(mean.size()) != D)
       throw std::logic_error("model input: standardize needs statistics fitted on the training rows");
     dsp::Standardizer s;
     s.set(mean, scale);
     s.transform(rows);
-  } else if (scaling == "per_file") {
+  } else if (scaling == Scaling::per_file) {
     // Where feature row f of the input lies: start, stride and count (its frames).
     struct Run {
       int64_t start, stride;
     };
     std::vector<Run> runs;
     const int64_t F = feature_rows(), T = frames;
-    if (layout == "image") {
+    if (layout == Layout::image) {
       for (int64_t f = 0; f < F; ++f) runs.push_back({f * T, 1});
-    } else if (layout == "stacked") {
+    } else if (layout == Layout::stacked) {
       int64_t offset = 0;
       for (const auto& set : sets) {
         const int64_t R = set.rows();
@@ -134,7 +133,7 @@ void ModelInput::scale_rows(std::span<float> rows) const {
         for (int64_t t = 0; t < T; ++t)
           x[t * r.stride] = sd > 1e-8 ? static_cast<float>((x[t * r.stride] - mean) / sd) : 0.0f;
       }
-  } else if (scaling == "minmax_per_frame") {
+  } else if (scaling == Scaling::minmax_per_frame) {
     // Each frame (column of the [F, T] image) mapped to [0, 1].
     const int64_t F = feature_rows(), T = frames;
     const int64_t n = static_cast<int64_t>(rows.size()) / D;
@@ -160,8 +159,8 @@ std::string ModelInput::to_text() const {
   j["features"] = nlohmann::json::array();
   for (const auto& s : sets) j["features"].push_back(s.canonical());
   j["frames"] = frames;
-  j["layout"] = layout;
-  j["scaling"] = scaling;
+  j["layout"] = name_of(layout, kLayouts);
+  j["scaling"] = name_of(scaling, kScalings);
   j["mean"] = mean;
   j["scale"] = scale;
   return j.dump();
@@ -175,10 +174,14 @@ ModelInput ModelInput::parse(const std::string& text, const std::string& source)
       throw std::invalid_argument("the input description is not " + std::string(kFormat));
     for (const auto& f : j.at("features")) m.sets.push_back(dsp::FeatureSpec::parse(f.get<std::string>()));
     m.frames = j.at("frames").get<int>();
-    m.layout = j.at("layout").get<std::string>();
-    m.scaling = j.at("scaling").get<std::string>();
+    Settings settings;
+    m.register_settings(settings);
+    for (const char* key : {"layout", "scaling"}) settings.find(key)->set(j.at(key).get<std::string>());
     m.mean = j.at("mean").get<std::vector<double>>();
     m.scale = j.at("scale").get<std::vector<double>>();
+  } catch (const SettingError& e) {
+    throw std::invalid_argument(source + ": the model's " + e.what() +
+                                "; the model file is damaged or was not written by `ser train`");
   } catch (const std::exception& e) {
     throw std::invalid_argument(source + ": the model's feature settings cannot be read (" + e.what() +
                                 "); was it trained by `ser train`?");
@@ -188,7 +191,7 @@ ModelInput ModelInput::parse(const std::string& text, const std::string& source)
   } catch (const SettingError& e) {
     throw std::invalid_argument(source + ": the model's " + e.what() + "; the model file is damaged or was not written by `ser train`");
   }
-  if (m.scaling == "standardize" && static_cast<int64_t>(m.mean.size()) != m.sample_shape().numel())
+  if (m.scaling == Scaling::standardize && static_cast<int64_t>(m.mean.size()) != m.sample_shape().numel())
     throw std::invalid_argument(source + ": the model's standardisation statistics have " +
                                 std::to_string(m.mean.size()) + " values for an input of " +
                                 std::to_string(m.sample_shape().numel()));

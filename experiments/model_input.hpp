@@ -8,11 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "common/settings.hpp"
 #include "dsp/feature_spec.hpp"
 #include "dsp/matrix.hpp"
 #include "nn/shape.hpp"
 
 namespace ser::experiments {
+
+inline constexpr int kMaxFrames = 1000000;  // the frames setting's limit
+
+enum class Layout { flat, stacked, image, sequence, pooled, mean };
+inline constexpr const char* kLayouts[] = {"flat", "stacked", "image", "sequence", "pooled", "mean"};
+enum class Scaling { standardize, per_file, minmax_per_frame, none };
+inline constexpr const char* kScalings[] = {"standardize", "per_file", "minmax_per_frame", "none"};
 
 struct ModelInput {
   std::vector<dsp::FeatureSpec> sets;  // concatenated along the feature axis
@@ -21,12 +29,12 @@ struct ModelInput {
   // stacked:  [1, F*T], each set flattened time-major in turn (np.hstack of the Kaggle recipes)
   // image:    [1, F, T]; sequence: [T, F]; pooled: [2F], mean then standard deviation over time;
   // mean:     [1, F], the mean over time (np.mean(mfcc.T, axis=0)), one channel for a Conv1D
-  std::string layout = "flat";
+  Layout layout = Layout::flat;
   // standardize: per input value, with the training rows' mean and deviation;
   // per_file: each feature of each file to zero mean and unit deviation over
   //   its frames (utterance-level CMVN: removes much of a speaker's colouring);
   // minmax_per_frame: each frame of an image to [0, 1]; none.
-  std::string scaling = "standardize";
+  Scaling scaling = Scaling::standardize;
   std::vector<double> mean, scale;      // standardize: per input value, fitted on the training rows
 
   // Throws SettingError (key: layout, scaling, frames, mean) for an
@@ -34,6 +42,8 @@ struct ModelInput {
   // that do not fit the input: a model file that says "scaling: banana" must
   // not be used as if it said something.
   void validate() const;
+  void register_settings(Settings& s);  // frames, layout, scaling (configs' features: keys beside the feature settings)
+  bool pooled() const { return layout == Layout::pooled || layout == Layout::mean; }
   int64_t feature_rows() const;
   nn::Shape sample_shape() const;
   // One sample's unscaled input from its feature matrices (one per set, in order).

@@ -2,6 +2,7 @@
 
 #include "datasets/audio_corpora.hpp"
 #include "datasets/augmentation.hpp"
+#include "datasets/corpus_registry.hpp"
 #include "datasets/feature_cache.hpp"
 #include "datasets/fer2013.hpp"
 #include "datasets/labels.hpp"
@@ -14,13 +15,13 @@ datasets::Corpus load_audio_corpora(const ExperimentConfig& c, std::ostream& log
   std::vector<datasets::Corpus> parts;
   for (const auto& name : c.data.corpora) {
     datasets::AudioCorpusOptions o;
-    o.tess_speaker_emotion = c.data.labels == "speaker_emotion";
+    o.tess_speaker_emotion = c.data.labels == LabelSet::speaker_emotion;
     o.ravdess_song = c.data.song;
-    datasets::Corpus corpus = datasets::load_audio_corpus(name, c.data.roots.at(name), o);
-    if (c.data.labels == "common") {
-      auto map = datasets::default_label_map(name, c.data.calm == "neutral");
+    datasets::Corpus corpus = datasets::corpus_info(name).load_audio(c.data.roots.at(name), o);
+    if (c.data.labels == LabelSet::common) {
+      auto map = datasets::default_label_map(name, c.data.calm == CalmPolicy::neutral);
       auto vocabulary = datasets::common_emotions();
-      if (c.data.calm == "keep") {  // the eight RAVDESS classes of the combined recipes
+      if (c.data.calm == CalmPolicy::keep) {  // the eight RAVDESS classes of the combined recipes
         map["calm"] = "calm";
         vocabulary.push_back("calm");
       }
@@ -75,17 +76,11 @@ PreparedData prepare_audio(const datasets::Corpus& all, const ModelInput& input,
 PreparedData prepare_images(const ExperimentConfig& c) {
   PreparedData p;
   const std::string& name = c.data.corpora.front();
-  if (name == "mnist") {
-    const auto set = datasets::load_mnist_test_set(c.data.roots.at(name));
-    p.corpus = datasets::mnist_corpus(c.data.roots.at(name));
-    p.sample_shape = nn::Shape{1, 28, 28};
-    for (uint8_t v : set.pixels) p.x.push_back(v / 255.0f);
-  } else {
-    auto images = datasets::load_fer2013(c.data.roots.at(name));
-    p.corpus = std::move(images.corpus);
-    p.sample_shape = nn::Shape{1, 48, 48};
-    for (uint8_t v : images.pixels) p.x.push_back(v / 255.0f);
-  }
+  const datasets::CorpusInfo& info = datasets::corpus_info(name);
+  datasets::ImageCorpus images = info.load_images(c.data.roots.at(name));
+  p.corpus = std::move(images.corpus);
+  p.sample_shape = nn::Shape{1, info.image_height, info.image_width};
+  for (uint8_t v : images.pixels) p.x.push_back(v / 255.0f);
   for (const auto& s : p.corpus.samples) p.y.push_back(p.corpus.label_index(s.label));
   return p;
 }

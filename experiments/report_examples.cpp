@@ -26,8 +26,7 @@ void write_matrix(const std::string& path, const dsp::Matrix& m) {
 // file when the run has no single test set (k-fold, leave one out).
 std::vector<size_t> candidate_files(const ExperimentConfig& c, const datasets::Corpus& corpus) {
   std::vector<size_t> pool;
-  const auto& kind = c.data.split.kind;
-  if ((kind == "kfold" || kind == "loso") && c.data.split.test_speakers.empty()) {
+  if (c.data.split.runs_folds()) {
     for (size_t i = 0; i < corpus.samples.size(); ++i) pool.push_back(i);
   } else {
     pool = split_for(c, corpus).test;

@@ -26,6 +26,7 @@
 #include "experiments/checkpoint.hpp"
 #include "experiments/metrics.hpp"
 #include "experiments/source_version.hpp"
+#include "experiments/training_run.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/progress.hpp"
 #include "nn/model_file.hpp"
@@ -39,19 +40,6 @@ namespace ser::experiments {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& o, std::vector<nn::Tensor> params) {
-  if (o.name == "sgd")
-    return std::make_unique<nn::Sgd>(
-        std::move(params), nn::SgdOptions{static_cast<float>(o.lr), static_cast<float>(o.momentum), o.nesterov});
-  if (o.name == "rmsprop")
-    return std::make_unique<nn::RmsProp>(
-        std::move(params),
-        nn::RmsPropOptions{static_cast<float>(o.lr), static_cast<float>(o.rho), static_cast<float>(o.epsilon)});
-  return std::make_unique<nn::Adam>(std::move(params),
-                                    nn::AdamOptions{static_cast<float>(o.lr), static_cast<float>(o.beta1),
-                                                    static_cast<float>(o.beta2), static_cast<float>(o.epsilon)});
-}
 
 // Loss and predictions of `model` on the rows `idx`, in batches, without a graph.
 std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const PreparedData& p,
@@ -148,11 +136,20 @@ datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& giv
     }
     return out;
   }
-  if (s.kind == "partition") return partition_split(c, corpus);
-  if (s.kind == "random") return datasets::stratified_split(corpus, r, c.seed);
-  if (s.kind == "speaker") return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
-  if (s.kind == "word") return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);
-  throw ConfigError(c.source + ": data.split.kind " + s.kind + " runs several folds, not one split");
+  switch (s.kind) {
+    case SplitKind::partition:
+      return partition_split(c, corpus);
+    case SplitKind::random:
+      return datasets::stratified_split(corpus, r, c.seed);
+    case SplitKind::speaker:
+      return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
+    case SplitKind::word:
+      return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);
+    case SplitKind::kfold:
+    case SplitKind::loso:
+      break;
+  }
+  throw ConfigError(c.source + ": data.split.kind " + name_of(s.kind, kSplitKinds) + " runs several folds, not one split");
 }
 
 namespace {
@@ -160,6 +157,24 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
                         const std::string& run_dir, std::ostream& log, bool resume);
 TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
                         std::ostream& log, bool resume);
+
+void add_steps(std::vector<int64_t>& total, const std::vector<int64_t>& more) {
+  if (total.size() < more.size()) total.resize(more.size(), 0);
+  for (size_t n = 0; n < more.size(); ++n) total[n] += more[n];
+}
+
+// run.json's "threads_used": how many training steps ran at each thread
+// count (the count the run really used; with threads: 0 it follows the
+// machine's load), from the invocation that finished the run.
+void record_threads_used(const std::string& run_dir, const std::vector<int64_t>& steps_at) {
+  const fs::path path = fs::path(run_dir) / "run.json";
+  auto run = nlohmann::ordered_json::parse(read_input_file(path.string(), "run record", kMaxConfigBytes));
+  nlohmann::ordered_json used = nlohmann::ordered_json::object();
+  for (size_t n = steps_at.size(); n-- > 1;)
+    if (steps_at[n] > 0) used[std::to_string(n)] = steps_at[n];
+  run["threads_used"] = used;
+  write_file_atomically(path.string(), run.dump(2) + "\n");
+}
 
 // RUN/config.yaml, config.resolved.yaml and run.json: the config as written and how it was run.
 void write_run_record(const ExperimentConfig& c, const std::string& run_dir) {
@@ -174,7 +189,10 @@ void write_run_record(const ExperimentConfig& c, const std::string& run_dir) {
   run["config"] = c.source;
   run["overrides"] = c.overrides;
   run["seed"] = c.seed;
-  run["threads"] = c.threads > 0 ? c.threads : omp_get_max_threads();
+  // Asked for: 0 lets each step's count follow the machine's load (up to every
+  // core); "threads_used" is added when the run ends.
+  run["threads"] = c.threads;
+  run["cores"] = omp_get_max_threads();
   run["git_commit"] = source_version().git_commit;
   run["git_dirty"] = source_version().modified;
   run["machine"] = {{"system", u.sysname}, {"release", u.release}, {"arch", u.machine}, {"cpu", cpu_model()}};
@@ -187,18 +205,15 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
                              const std::string& cache_dir, RunStart start) {
   const auto t0 = std::chrono::steady_clock::now();
   const RunFolder folder(run_dir, start);  // held (locked) until the run ends
-  if (c.threads > 0) omp_set_num_threads(c.threads);
   const std::string cache = cache_dir.empty() ? (fs::path(run_dir).parent_path() / "cache").string() : cache_dir;
   const bool resume = start == RunStart::resume;
   if (!resume) write_run_record(c, run_dir);  // kept as it is on resume
 
-  const bool images = c.features.sets.empty();
-  PreparedData p = images ? prepare_images(c)
+  PreparedData p = c.data.images ? prepare_images(c)
                           : prepare_audio(load_audio_corpora(c, log), c.features, cache, c.threads, log);
   const auto t_features = std::chrono::steady_clock::now();
   TrainResult result;
-  const std::string& kind = c.data.split.kind;
-  if ((kind == "kfold" || kind == "loso") && c.data.split.test_speakers.empty()) {
+  if (c.data.split.runs_folds()) {
     result = train_folds(c, p, run_dir, log, resume);
   } else {
     const datasets::Split split = split_for(c, p.corpus);
@@ -209,6 +224,7 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   timings["features_seconds"] = std::chrono::duration<double>(t_features - t0).count();
   timings["total_seconds"] = std::chrono::duration<double>(t_end - t0).count();
   write_file_atomically((fs::path(run_dir) / "timings.json").string(), timings.dump(2) + "\n");
+  record_threads_used(run_dir, result.steps_at_threads);
   result.run_dir = run_dir;
   result.seconds = timings["total_seconds"].get<double>();
   return result;
@@ -221,7 +237,7 @@ ModelInput fit_scaling(const ModelInput& features, const datasets::Split& split,
   ModelInput input = features;
   const int64_t D = p.sample_shape.numel();
   std::vector<float> train_rows;
-  if (input.scaling == "standardize")
+  if (input.scaling == Scaling::standardize)
     for (size_t i : split.train)
       train_rows.insert(train_rows.end(), p.x.begin() + static_cast<int64_t>(i) * D,
                         p.x.begin() + static_cast<int64_t>(i + 1) * D);
@@ -252,165 +268,99 @@ void check_finite_weights(nn::Sequential& model, int epoch) {
                             "training.clip_norm, or check the features for extreme values");
 }
 
-// The training state a checkpoint keeps, taken from the live objects.
-TrainingState snapshot(int epoch, nn::Sequential& model, nn::Optimizer& opt, const nn::ReduceLROnPlateau& plateau,
-                       const Rng& shuffle, const Rng& dropout, TrainingState s) {
-  s.epoch = epoch;
-  s.model = nn::serialize_model(model);
-  s.optimizer.clear();
-  for (auto* v : opt.state()) s.optimizer.push_back(*v);
-  s.lr = opt.learning_rate();
-  s.shuffle = shuffle.state();
-  s.dropout = dropout.state();
-  s.plateau_best = plateau.best;
-  s.plateau_wait = plateau.wait;
-  s.plateau_cooldown = plateau.cooldown_left;
-  return s;
+// Continues `run` from its checkpoint, after checking the checkpoint against it.
+void resume_run(TrainingRun& run, const std::string& checkpoint_path, const CheckpointKey& key,
+                const ExperimentConfig& c, const datasets::Split& split, std::ostream& log) {
+  if (!fs::exists(checkpoint_path)) {
+    log << "no checkpoint yet: training from the start\n";
+    return;
+  }
+  auto [found, saved] = read_checkpoint(checkpoint_path);
+  ResumeTarget target{key, c.training.epochs, split.train, {}};
+  for (auto* v : run.optimizer->state()) target.optimizer_sizes.push_back(v->size());
+  resume_into(checkpoint_path, found, saved, target, run.model);
+  run.restore(std::move(saved));
+  log << "resuming after epoch " << run.epoch << "\n";
 }
 
-// One split: scaling fitted on its training rows, training, the model kept,
-// metrics.json and history.csv in `run_dir`.
-TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
-                        const std::string& run_dir, std::ostream& log, bool resume) {
-  fs::create_directories(run_dir);
-  remove_stale_temporaries(run_dir);
-  const bool images = c.features.sets.empty();
-  log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
-      << " / " << split.validation.size() << " / " << split.test.size() << "\n";
-  if (split.train.empty()) throw ConfigError(c.source + ": the split leaves no training samples");
-  const ModelInput input = images ? c.features : fit_scaling(c.features, split, p);
-  const std::vector<float> class_weights =
-      c.training.class_weights ? balanced_class_weights(p, split) : std::vector<float>{};
+struct EpochScores {
+  double loss = 0, accuracy = 0;
+};
 
-  Rng init(c.seed);
-  nn::Sequential model(c.layers, p.sample_shape, init, c.name);
-  model.labels = p.corpus.labels;
-  if (!images) model.feature_settings = input.to_text();
-  if (model.output_shape().numel() != static_cast<int64_t>(p.corpus.labels.size()))
-    throw ConfigError(c.source + ": the model's last layer gives " + std::to_string(model.output_shape().numel()) +
-                      " outputs but the data has " + std::to_string(p.corpus.labels.size()) + " classes");
-  auto opt = make_optimizer(c.training.optimizer, model.parameter_tensors());
-  nn::ReduceLROnPlateau plateau(static_cast<float>(c.training.schedule_factor), c.training.schedule_patience);
-  Rng shuffle(c.seed + 1), dropout(c.seed + 2);
-  // threads: 0 lets ser pick each step's thread count (fewer while other
-  // programs keep the cores busy); no bit of the results depends on it.
-  // Evaluation batches take other times than training steps: their own.
-  nn::StepThreads threads(c.threads), eval_threads(c.threads);
-
-  const CheckpointKey key{c.fingerprint, data_fingerprint(p.corpus, split, c.data.roots)};
-  TrainingState state;
-  state.order = split.train;
-  state.history = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
-  const std::string checkpoint_path = (fs::path(run_dir) / "checkpoint.bin").string();
-  if (resume && fs::exists(checkpoint_path)) {
-    auto [found, saved] = read_checkpoint(checkpoint_path);
-    ResumeTarget target{key, c.training.epochs, split.train, {}};
-    for (auto* v : opt->state()) target.optimizer_sizes.push_back(v->size());
-    resume_into(checkpoint_path, found, saved, target, model);
-    auto st = opt->state();
-    for (size_t i = 0; i < st.size(); ++i) *st[i] = saved.optimizer[i];
-    opt->set_learning_rate(saved.lr);
-    shuffle.restore(saved.shuffle);
-    dropout.restore(saved.dropout);
-    plateau.best = saved.plateau_best;
-    plateau.wait = saved.plateau_wait;
-    plateau.cooldown_left = saved.plateau_cooldown;
-    state = std::move(saved);
-    log << "resuming after epoch " << state.epoch << "\n";
-  } else if (resume) {
-    log << "no checkpoint yet: training from the start\n";
+// One pass over the training rows in a fresh shuffled order.
+EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, int epoch,
+                        const std::vector<float>& class_weights, nn::StepThreads& threads) {
+  std::vector<size_t>& order = run.order;
+  run.shuffle.shuffle(order);
+  double loss = 0;
+  int64_t correct = 0, seen = 0;
+  ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(c.training.epochs), /*plain_lines=*/false);
+  const size_t batch = static_cast<size_t>(c.training.batch_size);
+  for (size_t b = 0; b < order.size(); b += batch) {
+    std::vector<int64_t> rows;
+    std::vector<int32_t> y;
+    for (size_t i = b; i < std::min(order.size(), b + batch); ++i) {
+      rows.push_back(static_cast<int64_t>(order[i]));
+      y.push_back(p.y[order[i]]);
+    }
+    const nn::StepResult s = threads.run([&] {
+      return nn::train_step(run.model, *run.optimizer, nn::gather_rows(p.x, p.sample_shape, rows), y, run.dropout,
+                            class_weights, static_cast<float>(c.training.clip_norm));
+    });
+    if (!std::isfinite(s.loss))
+      throw TrainingError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b / batch + 1) + " of " +
+                          std::to_string((order.size() + batch - 1) / batch) + ": the training loss is " +
+                          (std::isnan(s.loss) ? "NaN" : "infinite") +
+                          "; the run is stopped. Lower training.optimizer.lr, set training.clip_norm, or check "
+                          "the features for extreme values");
+    loss += s.loss * static_cast<double>(rows.size());
+    correct += s.correct;
+    seen += static_cast<int64_t>(rows.size());
+    char detail[64];
+    std::snprintf(detail, sizeof(detail), "loss %.4f  accuracy %.4f", loss / static_cast<double>(seen),
+                  static_cast<double>(correct) / static_cast<double>(seen));
+    bar.update(seen, static_cast<int64_t>(order.size()), detail);
   }
-  std::vector<size_t>& order = state.order;
-  for (int epoch = state.epoch + 1; epoch <= c.training.epochs; ++epoch) {
-    const auto e0 = std::chrono::steady_clock::now();
-    shuffle.shuffle(order);
-    double loss = 0;
-    int64_t correct = 0, seen = 0;
-    ProgressBar bar("epoch " + std::to_string(epoch) + "/" + std::to_string(c.training.epochs), /*plain_lines=*/false);
-    const size_t batch = static_cast<size_t>(c.training.batch_size);
-    for (size_t b = 0; b < order.size(); b += batch) {
-      std::vector<int64_t> rows;
-      std::vector<int32_t> y;
-      for (size_t i = b; i < std::min(order.size(), b + batch); ++i) {
-        rows.push_back(static_cast<int64_t>(order[i]));
-        y.push_back(p.y[order[i]]);
-      }
-      const nn::StepResult s = threads.run([&] {
-        return nn::train_step(model, *opt, nn::gather_rows(p.x, p.sample_shape, rows), y, dropout, class_weights,
-                              static_cast<float>(c.training.clip_norm));
-      });
-      if (!std::isfinite(s.loss))
-        throw TrainingError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b / batch + 1) + " of " +
-                            std::to_string((order.size() + batch - 1) / batch) + ": the training loss is " +
-                            (std::isnan(s.loss) ? "NaN" : "infinite") +
-                            "; the run is stopped. Lower training.optimizer.lr, set training.clip_norm, or check "
-                            "the features for extreme values");
-      loss += s.loss * static_cast<double>(rows.size());
-      correct += s.correct;
-      seen += static_cast<int64_t>(rows.size());
-      char detail[64];
-      std::snprintf(detail, sizeof(detail), "loss %.4f  accuracy %.4f", loss / static_cast<double>(seen),
-                    static_cast<double>(correct) / static_cast<double>(seen));
-      bar.update(seen, static_cast<int64_t>(order.size()), detail);
-    }
-    bar.finish();
-    check_finite_weights(model, epoch);
-    const double train_loss = loss / static_cast<double>(order.size());
-    const double train_acc = static_cast<double>(correct) / static_cast<double>(order.size());
-    double val_loss = NAN, val_acc = NAN;
-    if (!split.validation.empty()) {
-      const auto [vl, pred] = run_eval(model, p, split.validation, eval_threads);
-      val_loss = vl;
-      val_acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
-      if (val_acc > state.best_val) {
-        state.best_val = val_acc;
-        state.since_best = 0;
-        if (c.training.best_on_validation) state.best_model = nn::serialize_model(model);
-      } else {
-        ++state.since_best;
-      }
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
-    std::ostringstream row;
-    row << epoch << "," << train_loss << "," << train_acc << "," << val_loss << "," << val_acc << ","
-        << opt->learning_rate() << "," << std::fixed << std::setprecision(3) << seconds << "\n";
-    state.history += row.str();
-    log << "epoch " << epoch << "/" << c.training.epochs << "  loss " << train_loss << "  accuracy " << train_acc;
-    if (!split.validation.empty()) log << "  val_loss " << val_loss << "  val_accuracy " << val_acc;
-    log << "  " << seconds << " s\n" << std::flush;
-    if (c.training.schedule == "step") {
-      nn::StepDecay d{static_cast<float>(c.training.optimizer.lr), static_cast<float>(c.training.schedule_factor),
-                      c.training.schedule_step};
-      opt->set_learning_rate(d.lr(epoch));
-    } else if (c.training.schedule == "plateau" && !split.validation.empty()) {
-      opt->set_learning_rate(plateau.update(static_cast<float>(val_loss), opt->learning_rate()));
-    }
-    const bool stop = c.training.early_stopping_patience > 0 && state.since_best >= c.training.early_stopping_patience;
-    if (c.training.checkpoint_every > 0 && (epoch % c.training.checkpoint_every == 0 || stop)) {
-      // An early stop is final: its checkpoint says the run is done.
-      state = snapshot(stop ? c.training.epochs : epoch, model, *opt, plateau, shuffle, dropout, std::move(state));
-      write_file_atomically(checkpoint_path, encode_checkpoint(key, state));
-    }
-    if (stop) {
-      log << "early stopping: no validation improvement for " << state.since_best << " epochs\n";
-      break;
-    }
-  }
-  if (threads.adaptive() && threads.chooser()->comparisons() > 0)
-    log << "the machine was busy: training steps ran on " << threads.describe() << " (compared "
-        << threads.chooser()->comparisons() << " times; the results are the same on any count)\n";
-  // history.csv has a seconds column; metrics.json has no timings, so it compares byte for byte.
-  write_file_atomically((fs::path(run_dir) / "history.csv").string(), state.history);
-  nn::Sequential kept = state.best_model.empty() ? nn::deserialize_model(nn::serialize_model(model), "memory")
-                                                 : nn::deserialize_model(state.best_model, "memory");
-  nn::save_model(kept, (fs::path(run_dir) / "model.sermodel").string());
+  bar.finish();
+  check_finite_weights(run.model, epoch);
+  return {loss / static_cast<double>(order.size()), static_cast<double>(correct) / static_cast<double>(order.size())};
+}
 
-  nlohmann::ordered_json metrics;
-  TrainResult result;
-  // "test" and "validation" hold the files themselves; augmented copies are
-  // training material, and with copies kept beside their source they would
-  // only repeat a file's verdict. "test_with_copies" scores every test row
-  // (what the notebooks report), "test_<corpus>" each corpus of a combination.
+// Validation scores (NaN without a validation split); keeps the best model.
+EpochScores validate_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p,
+                           const datasets::Split& split, nn::StepThreads& threads) {
+  if (split.validation.empty()) return {NAN, NAN};
+  const auto [loss, pred] = run_eval(run.model, p, split.validation, threads);
+  const double acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
+  if (acc > run.best_val) {
+    run.best_val = acc;
+    run.since_best = 0;
+    if (c.training.best_on_validation) run.best_model = nn::serialize_model(run.model);
+  } else {
+    ++run.since_best;
+  }
+  return {loss, acc};
+}
+
+void record_epoch(TrainingRun& run, const ExperimentConfig& c, int epoch, const EpochScores& train,
+                  const EpochScores& val, double seconds, std::ostream& log) {
+  std::ostringstream row;
+  row << epoch << "," << train.loss << "," << train.accuracy << "," << val.loss << "," << val.accuracy << ","
+      << run.optimizer->learning_rate() << "," << std::fixed << std::setprecision(3) << seconds << "\n";
+  run.history += row.str();
+  log << "epoch " << epoch << "/" << c.training.epochs << "  loss " << train.loss << "  accuracy " << train.accuracy;
+  if (!std::isnan(val.accuracy)) log << "  val_loss " << val.loss << "  val_accuracy " << val.accuracy;
+  log << "  " << seconds << " s\n" << std::flush;
+}
+
+// metrics.json of the kept model: "test" and "validation" hold the files
+// themselves; augmented copies are training material, and with copies kept
+// beside their source they would only repeat a file's verdict.
+// "test_with_copies" scores every test row (what the notebooks report),
+// "test_<corpus>" each corpus of a combination.
+TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const PreparedData& p,
+                          const datasets::Split& split, const std::string& run_dir, nn::StepThreads& threads,
+                          std::ostream& log) {
   auto originals = [&](const std::vector<size_t>& idx) {
     std::vector<size_t> out;
     for (size_t i : idx)
@@ -419,6 +369,7 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   };
   std::vector<std::pair<std::string, std::vector<size_t>>> sections = {{"test", originals(split.test)},
                                                                         {"validation", originals(split.validation)}};
+  TrainResult result;
   for (size_t i : sections.front().second) result.test_files.push_back(p.corpus.samples[i].path);
   if (!c.augmentation.copies.empty()) sections.emplace_back("test_with_copies", split.test);
   if (c.data.corpora.size() > 1)
@@ -428,9 +379,10 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
         if (p.corpus.samples[i].corpus == corpus) part.push_back(i);
       sections.emplace_back("test_" + corpus, part);
     }
+  nlohmann::ordered_json metrics;
   for (const auto& [name, idx] : sections) {
     if (idx.empty()) continue;
-    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, eval_threads).second, p.corpus.labels);
+    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, threads).second, p.corpus.labels);
     metrics[name] = nlohmann::ordered_json::parse(metrics_json(m));
     if (name == "test") {
       result.test_accuracy = m.accuracy;
@@ -444,36 +396,98 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   return result;
 }
 
+// One split: scaling fitted on its training rows, training, the model kept,
+// metrics.json and history.csv in `run_dir`.
+TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
+                        const std::string& run_dir, std::ostream& log, bool resume) {
+  fs::create_directories(run_dir);
+  remove_stale_temporaries(run_dir);
+  log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
+      << " / " << split.validation.size() << " / " << split.test.size() << "\n";
+  if (split.train.empty()) throw ConfigError(c.source + ": the split leaves no training samples");
+  const ModelInput input = c.data.images ? c.features : fit_scaling(c.features, split, p);
+  const std::vector<float> class_weights =
+      c.training.class_weights ? balanced_class_weights(p, split) : std::vector<float>{};
+
+  TrainingRun run(c, p.sample_shape, split.train);
+  run.model.labels = p.corpus.labels;
+  if (!c.data.images) run.model.feature_settings = input.to_text();
+  if (run.model.output_shape().numel() != static_cast<int64_t>(p.corpus.labels.size()))
+    throw ConfigError(c.source + ": the model's last layer gives " + std::to_string(run.model.output_shape().numel()) +
+                      " outputs but the data has " + std::to_string(p.corpus.labels.size()) + " classes");
+  // threads: 0 lets ser pick each step's thread count (fewer while other
+  // programs keep the cores busy); no bit of the results depends on it.
+  // Evaluation batches take other times than training steps: their own.
+  nn::StepThreads threads(c.threads), eval_threads(c.threads);
+  const CheckpointKey key{c.fingerprint, data_fingerprint(p.corpus, split, c.data.roots)};
+  const std::string checkpoint_path = (fs::path(run_dir) / "checkpoint.bin").string();
+  if (resume) resume_run(run, checkpoint_path, key, c, split, log);
+
+  for (int epoch = run.epoch + 1; epoch <= c.training.epochs; ++epoch) {
+    const auto e0 = std::chrono::steady_clock::now();
+    const EpochScores train = train_epoch(run, c, p, epoch, class_weights, threads);
+    const EpochScores val = validate_epoch(run, c, p, split, eval_threads);
+    record_epoch(run, c, epoch, train, val,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count(), log);
+    run.optimizer->set_learning_rate(run.schedule.after_epoch(epoch, val.loss, run.optimizer->learning_rate()));
+    run.epoch = epoch;
+    const bool stop = c.training.early_stopping_patience > 0 && run.since_best >= c.training.early_stopping_patience;
+    if (c.training.checkpoint_every > 0 && (epoch % c.training.checkpoint_every == 0 || stop))
+      // An early stop is final: its checkpoint says the run is done.
+      write_file_atomically(checkpoint_path, encode_checkpoint(key, run.snapshot(stop ? c.training.epochs : epoch)));
+    if (stop) {
+      log << "early stopping: no validation improvement for " << run.since_best << " epochs\n";
+      break;
+    }
+  }
+  if (threads.adaptive() && threads.chooser()->comparisons() > 0)
+    log << "the machine was busy: training steps ran on " << threads.describe() << " (compared "
+        << threads.chooser()->comparisons() << " times; the results are the same on any count)\n";
+  // history.csv has a seconds column; metrics.json has no timings, so it compares byte for byte.
+  write_file_atomically((fs::path(run_dir) / "history.csv").string(), run.history);
+  nn::Sequential kept = run.best_model.empty() ? nn::deserialize_model(nn::serialize_model(run.model), "memory")
+                                               : nn::deserialize_model(run.best_model, "memory");
+  nn::save_model(kept, (fs::path(run_dir) / "model.sermodel").string());
+  TrainResult result = write_metrics(kept, c, p, split, run_dir, eval_threads, log);
+  result.steps_at_threads = threads.steps_at();
+  return result;
+}
+
+}  // namespace
+
+namespace {
 // k-fold or leave-one-speaker-out: one sub-run per fold (RUN/fold_01, ...),
 // then the mean and spread of the folds' test scores in RUN/metrics.json.
 // Resuming skips finished folds and continues the interrupted one.
 TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
                         std::ostream& log, bool resume) {
   const SplitConfig& s = c.data.split;
-  const datasets::GroupBy by = s.by == "speaker" ? datasets::GroupBy::speaker
-                               : s.by == "word"  ? datasets::GroupBy::word
-                                                 : datasets::GroupBy::none;
+  const datasets::GroupBy by = s.by == SplitBy::speaker ? datasets::GroupBy::speaker
+                               : s.by == SplitBy::word  ? datasets::GroupBy::word
+                                                        : datasets::GroupBy::none;
+  const bool kfold = s.kind == SplitKind::kfold;
+  const std::string by_name = name_of(s.by, kSplitBys);
   std::vector<datasets::Split> folds;
   try {
-    folds = s.kind == "kfold" ? datasets::kfold(p.corpus, s.folds, c.seed, by)
-                              : datasets::leave_one_group_out(p.corpus, by);
+    folds = kfold ? datasets::kfold(p.corpus, s.folds, c.seed, by) : datasets::leave_one_group_out(p.corpus, by);
   } catch (const std::invalid_argument& e) {  // more folds than files or groups: the config's to fix
-    throw ConfigError(c.source + ": data.split" + (s.kind == "kfold" ? ".folds" : ".by") + ": " + e.what());
+    throw ConfigError(c.source + ": data.split" + (kfold ? ".folds" : ".by") + ": " + e.what());
   }
   nlohmann::ordered_json summary;
-  summary["split"] = s.kind == "kfold" ? std::to_string(folds.size()) + "-fold" + (s.by == "none" ? "" : " by " + s.by)
-                                       : "leave one " + s.by + " out";
+  summary["split"] = kfold ? std::to_string(folds.size()) + "-fold" + (s.by == SplitBy::none ? "" : " by " + by_name)
+                           : "leave one " + by_name + " out";
   summary["folds"] = nlohmann::ordered_json::array();
   std::vector<double> acc, f1;
+  TrainResult result;
   for (size_t k = 0; k < folds.size(); ++k) {
     char name[32];
     std::snprintf(name, sizeof(name), "fold_%02zu", k + 1);
     const std::string dir = (fs::path(run_dir) / name).string();
     const fs::path metrics_path = fs::path(dir) / "metrics.json";
     std::string held_out;
-    if (s.kind == "loso" && !folds[k].test.empty()) {
+    if (!kfold && !folds[k].test.empty()) {
       const auto& sample = p.corpus.samples[folds[k].test.front()];
-      held_out = s.by == "word" ? sample.word : sample.speaker;
+      held_out = s.by == SplitBy::word ? sample.word : sample.speaker;
     }
     log << "\n" << name << " of " << folds.size() << (held_out.empty() ? "" : " (test: " + held_out + ")") << "\n";
     TrainResult r;
@@ -486,6 +500,7 @@ TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const 
     } else {
       r = train_split(c, p, folds[k], dir, log, resume && fs::exists(fs::path(dir) / "checkpoint.bin"));
     }
+    add_steps(result.steps_at_threads, r.steps_at_threads);
     acc.push_back(r.test_accuracy);
     f1.push_back(r.test_macro_f1);
     nlohmann::ordered_json f;
@@ -508,7 +523,6 @@ TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const 
   write_file_atomically((fs::path(run_dir) / "metrics.json").string(), summary.dump(2) + "\n");
   log << "\n" << folds.size() << " folds: accuracy " << acc_mean << " +- " << acc_std << ", macro-F1 " << f1_mean
       << " +- " << f1_std << "\n";
-  TrainResult result;
   result.test_accuracy = acc_mean;
   result.test_macro_f1 = f1_mean;
   return result;

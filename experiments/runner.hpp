@@ -36,6 +36,7 @@ struct TrainResult {
   double test_accuracy = 0, test_macro_f1 = 0;
   double seconds = 0;                   // wall time of the whole run, features included
   std::vector<std::string> test_files;  // the files of the test split (one split; empty for k-fold)
+  std::vector<int64_t> steps_at_threads;  // training steps run at each thread count (index = count)
 };
 
 // The config's split of `corpus`. Augmented copies stay with their source,

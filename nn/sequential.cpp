@@ -16,10 +16,9 @@ StateBudget default_state_budget() {
 }
 
 namespace {
-void check_sample_size(const Shape& shape, const std::string& what) {
-  if (shape.numel() > kMaxSampleValues)
-    throw LayerError(what + " " + shape.str() + " holds " + with_thousands(shape.numel()) +
-                     " values per sample, more than the " + with_thousands(kMaxSampleValues) + " ser allows");
+std::string too_large(const Shape& shape) {
+  return shape.str() + " holds " + with_thousands(shape.numel()) + " values per sample, more than the " +
+         with_thousands(kMaxSampleValues) + " ser allows";
 }
 }  // namespace
 
@@ -27,7 +26,7 @@ Sequential::Sequential(const std::vector<LayerSpec>& specs, const Shape& input_s
                        StateBudget budget)
     : name_(std::move(name)), input_shape_(input_shape) {
   if (specs.empty()) throw LayerError("model '" + name_ + "' has no layers");
-  check_sample_size(input_shape, "model '" + name_ + "': the input");
+  if (input_shape.numel() > kMaxSampleValues) throw LayerError("model '" + name_ + "': the input " + too_large(input_shape));
   std::map<std::string, int> counts;
   Shape shape = input_shape;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -44,7 +43,7 @@ Sequential::Sequential(const std::vector<LayerSpec>& specs, const Shape& input_s
       spec.fail(e.what());
     }
     layer.set_budget(nullptr);
-    check_sample_size(shape, spec.where() + ": the output");
+    if (shape.numel() > kMaxSampleValues) spec.fail("the output " + too_large(shape));
     shapes_.push_back(shape);
     names_.push_back(spec.type() + "_" + std::to_string(++counts[spec.type()]));
   }

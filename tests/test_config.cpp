@@ -116,8 +116,8 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
   };
   // Unknown key, with a suggestion, on its own line.
   CHECK(error_for(replace(kGood, "  epochs: 3", "  epoch: 3")) ==
-        ":15: unknown key 'epoch' (did you mean 'epochs'?); known: optimizer batch_size epochs schedule "
-        "early_stopping best_on_validation checkpoint_every clip_norm class_weights loss");
+        ":15: unknown key 'epoch' (did you mean 'epochs'?); known: batch_size epochs best_on_validation "
+        "checkpoint_every clip_norm class_weights optimizer schedule early_stopping loss");
   // Wrong type.
   CHECK(error_for(replace(kGood, "epochs: 3", "epochs: ten")) == ":15: training.epochs must be an integer, got 'ten'");
   // Missing required field.
@@ -134,9 +134,9 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
   // Values that cannot work.
   CHECK(error_for(replace(kGood, "kind: mfcc", "kind: mfc")).find("names an unknown feature kind 'mfc' (did you mean 'mfcc'?)") != std::string::npos);
   CHECK(error_for(replace(kGood, "corpus: tess", "corpus: timit")).find("unknown corpus 'timit'") != std::string::npos);
-  CHECK(error_for(replace(kGood, "  frames: 50\n", "")).find("features.frames must be set") != std::string::npos);
+  CHECK(error_for(replace(kGood, "  frames: 50\n", "")).find("features.frames must be between 1 and 1000000 for the flat layout (models need fixed sizes), got 0") != std::string::npos);
   CHECK(error_for(replace(kGood, "epochs: 3", "epochs: 3\n  optimizer: {name: adamw}"))
-            .find("training.optimizer.name must be adam, sgd or rmsprop") != std::string::npos);
+            .find("training.optimizer.name must be one of adam, sgd or rmsprop, got 'adamw' (did you mean 'adam'?)") != std::string::npos);
   CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: tess\n  split: {kind: random, test: 1.5}"))
             .find("data.split.test must be between 0 and 1, got 1.5") != std::string::npos);
   CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: tess\n  split: {kind: random, test: 0.5, train: 0.6}"))
@@ -176,7 +176,7 @@ TEST_CASE("every setting out of range is refused up front: key, line and the all
       {"features.sample_rate=1", "features.sample_rate must be between 1000 and 768000 Hz (0: the file's own rate), got 1"},
       {"features.offset=1e300", "features.offset must be between 0 and 1000000 seconds, got 1e300"},
       {"features.top_db=.nan", "features.top_db must be"},
-      {"features.frames=-5", "features.frames must be between 0 and 1000000"},
+      {"features.frames=-5", "features.frames must be between 1 and 1000000 (0: every frame (pooled and mean layouts only)), got -5"},
       {"training.optimizer={lr: .inf}", "training.optimizer.lr must be between 1e-12 and 10, got .inf"},
       {"training.optimizer={lr: .nan}", "training.optimizer.lr must be between 1e-12 and 10, got .nan"},
       {"training.optimizer={beta1: 1}", "training.optimizer.beta1 must be between 0 and 0.999999, got 1"},
@@ -186,7 +186,7 @@ TEST_CASE("every setting out of range is refused up front: key, line and the all
       {"training.batch_size=0", "training.batch_size must be between 1 and 65536"},
       {"training.epochs=2147483647", "training.epochs must be between 1 and 1000000"},
       {"training.clip_norm=-1", "training.clip_norm must be between 0 and"},
-      {"augmentation={copies: [{gain_db: 1e6}]}", "augmentation.copies[0].gain_db must be between 0 and 60, got 1e6"},
+      {"augmentation={copies: [{gain_db: 1e6}]}", "augmentation.copies[0].gain_db must be between 0 and 60 dB, got 1e6"},
       {"augmentation={copies: [{noise: .inf}]}", "augmentation.copies[0].noise must be between 0 and 10"},
       {"augmentation={copies: [{snr_db: .nan}]}", "augmentation.copies[0].snr_db must be between -30 and 120"},
       {"augmentation={copies: [{pitch: 1000}]}", "augmentation.copies[0].pitch must be between -24 and 24 semitones"},

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "datasets/audio_corpora.hpp"
+#include "datasets/corpus_registry.hpp"
 #include "datasets/fer2013.hpp"
 #include "datasets/labels.hpp"
 #include "datasets/mnist.hpp"
@@ -340,4 +341,22 @@ TEST_CASE("FER2013 from the original CSV, malformed rows skipped with file:line"
 
 int main(int argc, char** argv) {
   return ser::test::run_requiring(ser::test::data_dir() + "/tess", "SER_DATA", argc, argv);
+}
+
+// One table names every corpus: configs and `ser data --dataset` take the same names.
+TEST_CASE("corpus registry: every corpus by name, its kind and loader; labelled folders through it") {
+  CHECK(corpus_names() == std::vector<std::string>{"tess", "ravdess", "savee", "cremad", "folders", "fer2013", "mnist"});
+  for (const auto& c : corpora()) {
+    CHECK_MESSAGE((c.kind == CorpusKind::audio) == (c.load_audio != nullptr), c.name);
+    CHECK_MESSAGE((c.kind == CorpusKind::image) == (c.load_images != nullptr), c.name);
+    CHECK_MESSAGE((c.kind == CorpusKind::image) == (c.image_height > 0 && c.image_width > 0), c.name);
+  }
+  CHECK_THROWS_WITH(corpus_info("tes"), doctest::Contains("unknown corpus 'tes' (did you mean 'tess'?)"));
+  const fs::path root = temp_dir("folders");
+  for (const char* f : {"angry/spk1_a.wav", "angry/spk2_b.wav", "calm/spk1_c.wav"}) touch_wav(root / f);
+  const Corpus c = corpus_info("folders").load_audio(root.string(), {});
+  CHECK(c.labels == std::vector<std::string>{"angry", "calm"});
+  CHECK(c.samples.size() == 3);
+  CHECK(count_by(c, &Sample::speaker).at("spk1") == 2);
+  fs::remove_all(root.parent_path());
 }

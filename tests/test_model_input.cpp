@@ -101,17 +101,17 @@ TEST_CASE("layouts: flat interleaves the sets per frame, stacked puts each set w
   in.frames = 3;
   // zcr [1 x 4 frames] is cut to 3; mfcc [2 x 2] is padded with zeros.
   const std::vector<ser::dsp::Matrix> f = {matrix(1, 4, 100), matrix(2, 2, 200)};
-  in.layout = "flat";
+  in.layout = ser::experiments::Layout::flat;
   CHECK(in.sample_shape() == ser::nn::Shape{1, 9});
   CHECK(in.assemble(f) == std::vector<float>{100, 200, 210, 101, 201, 211, 102, 0, 0});
-  in.layout = "stacked";
+  in.layout = ser::experiments::Layout::stacked;
   CHECK(in.assemble(f) == std::vector<float>{100, 101, 102, 200, 210, 201, 211, 0, 0});
-  in.layout = "image";
+  in.layout = ser::experiments::Layout::image;
   CHECK(in.sample_shape() == ser::nn::Shape{1, 3, 3});
   CHECK(in.assemble(f) == std::vector<float>{100, 101, 102, 200, 201, 0, 210, 211, 0});
-  in.layout = "sequence";
+  in.layout = ser::experiments::Layout::sequence;
   CHECK(in.sample_shape() == ser::nn::Shape{3, 3});
-  in.layout = "pooled";
+  in.layout = ser::experiments::Layout::pooled;
   in.frames = 0;  // pooled keeps every frame (the shortest set's)
   CHECK(in.sample_shape() == ser::nn::Shape{6});
   const auto pooled = in.assemble(f);
@@ -149,8 +149,8 @@ TEST_CASE("per-frame min-max scaling maps every frame of the image to [0, 1]") {
   mel.mel.n_mels = 2;
   in.sets = {mel};
   in.frames = 2;
-  in.layout = "image";
-  in.scaling = "minmax_per_frame";
+  in.layout = ser::experiments::Layout::image;
+  in.scaling = ser::experiments::Scaling::minmax_per_frame;
   std::vector<float> x = {-80, 5, -20, 5};  // [F=2, T=2]: frame 0 = (-80, -20), frame 1 = (5, 5)
   in.scale_rows(x);
   CHECK(x == std::vector<float>{0, 0, 1, 0});
@@ -181,7 +181,8 @@ TEST_CASE("augmentation recipes: text round trip, identity, deterministic per fi
 }
 
 TEST_CASE("per-file scaling: every feature of every file to zero mean and unit deviation over its frames") {
-  for (const char* layout : {"flat", "stacked", "image", "sequence"}) {
+  using ser::experiments::Layout;
+  for (const Layout layout : {Layout::flat, Layout::stacked, Layout::image, Layout::sequence}) {
     ModelInput in;
     FeatureSpec zcr, mfcc;
     zcr.kind = ser::dsp::FeatureKind::zcr;
@@ -189,7 +190,7 @@ TEST_CASE("per-file scaling: every feature of every file to zero mean and unit d
     in.sets = {zcr, mfcc};
     in.frames = 5;
     in.layout = layout;
-    in.scaling = "per_file";
+    in.scaling = ser::experiments::Scaling::per_file;
     const std::vector<ser::dsp::Matrix> f = {matrix(1, 5, 0), matrix(3, 5, 50)};
     std::vector<float> x = in.assemble(f), second = in.assemble({matrix(1, 5, 7), matrix(3, 5, -20)});
     x.insert(x.end(), second.begin(), second.end());  // two files
@@ -197,7 +198,7 @@ TEST_CASE("per-file scaling: every feature of every file to zero mean and unit d
     // matrix() rows rise by one per frame: normalised, every row is the same
     // ramp whatever its base, so both files equal a third with base 100.
     ModelInput plain = in;
-    plain.scaling = "none";
+    plain.scaling = ser::experiments::Scaling::none;
     std::vector<float> y = plain.assemble({matrix(1, 5, 100), matrix(3, 5, 100)});
     in.scale_rows(y);
     for (size_t i = 0; i < y.size(); ++i) {

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -78,6 +79,11 @@ TEST_CASE("train twice: it learns, the run directory is complete, metrics.json i
   CHECK(run.find("\"git_commit\": \"" + commit + "\"") != std::string::npos);
   CHECK((commit.empty() || (commit.size() == 40 && commit.find_first_not_of("0123456789abcdef") == std::string::npos)));
   CHECK(run.find("\"threads\": 2") != std::string::npos);
+  // The count the steps really ran on: every training step of 4 epochs on the 2 threads asked for.
+  const auto record = nlohmann::json::parse(run);
+  REQUIRE(record.contains("threads_used"));
+  CHECK(record["threads_used"].size() == 1);
+  CHECK(record["threads_used"].value("2", 0) > 0);
   const std::string history = read(dir / "a" / "history.csv");
   CHECK(std::count(history.begin(), history.end(), '\n') == 5);  // header + 4 epochs
   CHECK(read(dir / "a" / "metrics.json").find("\"validation\"") != std::string::npos);

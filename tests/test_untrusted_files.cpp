@@ -146,15 +146,15 @@ TEST_CASE("model files: a small file cannot ask for a large model") {
 TEST_CASE("model files: feature settings with unknown values are refused, not used") {
   experiments::ModelInput in;
   in.sets = {dsp::FeatureSpec{}};
-  in.layout = "pooled";
-  in.scaling = "none";
+  in.layout = ser::experiments::Layout::pooled;
+  in.scaling = ser::experiments::Scaling::none;
   const std::string good = in.to_text();
   REQUIRE_NOTHROW(experiments::ModelInput::parse(good, "m.sermodel"));
   // Found: an unknown scaling made every prediction one class.
   std::string bad = good;
   bad.replace(bad.find("\"none\""), 6, "\"banana\"");
   CHECK(error_of([&] { experiments::ModelInput::parse(bad, "m.sermodel"); })
-            .find("m.sermodel: the model's scaling must be standardize, per_file, minmax_per_frame or none, got "
+            .find("m.sermodel: the model's scaling must be one of standardize, per_file, minmax_per_frame or none, got "
                   "'banana'") != std::string::npos);
   bad = good;
   bad.replace(bad.find("\"pooled\""), 8, "\"spiral\"");

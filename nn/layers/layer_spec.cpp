@@ -13,11 +13,7 @@ LayerSpec::LayerSpec(std::string type, std::initializer_list<std::pair<std::stri
   for (const auto& [k, v] : args) set(k, v);
 }
 
-std::string LayerSpec::where() const {
-  return position_ >= 0 ? "layer " + std::to_string(position_) + " (" + type_ + ")" : "layer " + type_;
-}
-
-void LayerSpec::fail(const std::string& what) const { throw LayerError(where() + ": " + what); }
+void LayerSpec::fail(const std::string& what) const { throw LayerError(position_, type_, what); }
 
 LayerSpec& LayerSpec::set(const std::string& key, const std::string& value) {
   for (auto& [k, v] : args_)

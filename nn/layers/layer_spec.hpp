@@ -13,9 +13,25 @@
 namespace ser::nn {
 
 // A bad layer description. The message names the layer and the argument.
+// A model that cannot be built. index() is the layer at fault (-1: the model
+// as a whole), so a config can point at the layer's line without reading
+// the message back; what() is "layer 3 (conv1d): <reason>".
 class LayerError : public std::invalid_argument {
  public:
-  using std::invalid_argument::invalid_argument;
+  explicit LayerError(const std::string& reason) : std::invalid_argument(reason), reason_(reason) {}
+  LayerError(int index, std::string type, const std::string& reason)
+      : std::invalid_argument("layer " + (index >= 0 ? std::to_string(index) + " (" + type + ")" : type) + ": " +
+                              reason),
+        index_(index),
+        type_(std::move(type)),
+        reason_(reason) {}
+  int index() const { return index_; }
+  const std::string& type() const { return type_; }
+  const std::string& reason() const { return reason_; }
+
+ private:
+  int index_ = -1;
+  std::string type_, reason_;
 };
 
 class LayerSpec {
@@ -25,9 +41,9 @@ class LayerSpec {
 
   const std::string& type() const { return type_; }
   const std::vector<std::pair<std::string, std::string>>& args() const { return args_; }
-  // Where this layer stands in its model, for error messages ("layer 3 (conv1d)").
+  // Where this layer stands in its model, for error messages (LayerError::index).
   void set_position(int index) { position_ = index; }
-  std::string where() const;
+  int position() const { return position_; }
 
   LayerSpec& set(const std::string& key, const std::string& value);
   bool has(const std::string& key) const;

@@ -42,8 +42,7 @@ std::unique_ptr<Layer> make_layer(const LayerSpec& spec) {
   if (auto it = r.find(spec.type()); it != r.end()) return it->second(spec);
   std::string known;
   for (const auto& [name, f] : r) known += " " + name;
-  throw LayerError(spec.where() + ": unknown layer type '" + spec.type() + "'" +
-                   did_you_mean(spec.type(), layer_types()) + "; known:" + known);
+  spec.fail("unknown layer type '" + spec.type() + "'" + did_you_mean(spec.type(), layer_types()) + "; known:" + known);
 }
 
 std::vector<std::string> layer_types() {

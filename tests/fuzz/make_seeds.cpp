@@ -68,8 +68,8 @@ std::string model_seed() {
   mel.kind = ser::dsp::FeatureKind::mel_db;
   mel.mel.n_mels = 20;
   input.sets = {mfcc, mel};
-  input.layout = "pooled";
-  input.scaling = "standardize";
+  input.layout = ser::experiments::Layout::pooled;
+  input.scaling = ser::experiments::Scaling::standardize;
   input.mean.assign(80, 0.5);
   input.scale.assign(80, 2.0);
   model.feature_settings = input.to_text();

@@ -1,0 +1,93 @@
+#include "experiments/training_run.hpp"
+
+#include "nn/model_file.hpp"
+
+namespace ser::experiments {
+
+LrSchedule::LrSchedule(const ScheduleConfig& config, double initial_lr)
+    : config_(config),
+      initial_(static_cast<float>(initial_lr)),
+      plateau_(static_cast<float>(config.factor), config.patience) {}
+
+float LrSchedule::after_epoch(int epoch, double val_loss, float current) {
+  switch (config_.kind) {
+    case ScheduleKind::step:
+      return nn::StepDecay{initial_, static_cast<float>(config_.factor), config_.step}.lr(epoch);
+    case ScheduleKind::plateau:
+      return std::isnan(val_loss) ? current : plateau_.update(static_cast<float>(val_loss), current);
+    case ScheduleKind::none:
+      break;
+  }
+  return current;
+}
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& o, std::vector<nn::Tensor> params) {
+  switch (o.kind) {
+    case OptimizerKind::sgd:
+      return std::make_unique<nn::Sgd>(
+          std::move(params), nn::SgdOptions{static_cast<float>(o.lr), static_cast<float>(o.momentum), o.nesterov});
+    case OptimizerKind::rmsprop:
+      return std::make_unique<nn::RmsProp>(
+          std::move(params),
+          nn::RmsPropOptions{static_cast<float>(o.lr), static_cast<float>(o.rho), static_cast<float>(o.epsilon)});
+    case OptimizerKind::adam:
+      break;
+  }
+  return std::make_unique<nn::Adam>(std::move(params),
+                                    nn::AdamOptions{static_cast<float>(o.lr), static_cast<float>(o.beta1),
+                                                    static_cast<float>(o.beta2), static_cast<float>(o.epsilon)});
+}
+
+namespace {
+nn::Sequential build_model(const ExperimentConfig& c, const nn::Shape& sample_shape) {
+  Rng init(c.seed);
+  return nn::Sequential(c.layers, sample_shape, init, c.name);
+}
+}  // namespace
+
+TrainingRun::TrainingRun(const ExperimentConfig& c, const nn::Shape& sample_shape, std::vector<size_t> train)
+    : model(build_model(c, sample_shape)),
+      optimizer(make_optimizer(c.training.optimizer, model.parameter_tensors())),
+      schedule(c.training.schedule, c.training.optimizer.lr),
+      shuffle(c.seed + 1),
+      dropout(c.seed + 2),
+      order(std::move(train)),
+      history("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n") {}
+
+TrainingState TrainingRun::snapshot(int recorded_epoch) {
+  TrainingState s;
+  s.epoch = recorded_epoch;
+  s.model = nn::serialize_model(model);
+  s.best_model = best_model;
+  s.history = history;
+  for (auto* v : optimizer->state()) s.optimizer.push_back(*v);
+  s.lr = optimizer->learning_rate();
+  s.shuffle = shuffle.state();
+  s.dropout = dropout.state();
+  s.order = order;
+  s.best_val = best_val;
+  s.since_best = since_best;
+  s.plateau_best = schedule.plateau().best;
+  s.plateau_wait = schedule.plateau().wait;
+  s.plateau_cooldown = schedule.plateau().cooldown_left;
+  return s;
+}
+
+void TrainingRun::restore(TrainingState saved) {
+  auto st = optimizer->state();
+  for (size_t i = 0; i < st.size(); ++i) *st[i] = std::move(saved.optimizer[i]);
+  optimizer->set_learning_rate(saved.lr);
+  shuffle.restore(saved.shuffle);
+  dropout.restore(saved.dropout);
+  schedule.plateau().best = saved.plateau_best;
+  schedule.plateau().wait = saved.plateau_wait;
+  schedule.plateau().cooldown_left = saved.plateau_cooldown;
+  epoch = saved.epoch;
+  order = std::move(saved.order);
+  history = std::move(saved.history);
+  best_model = std::move(saved.best_model);
+  best_val = saved.best_val;
+  since_best = saved.since_best;
+}
+
+}  // namespace ser::experiments

@@ -1,0 +1,64 @@
+#pragma once
+// All state of one training run, in one struct (as llm.c keeps a run): the
+// model, the optimiser, the learning-rate schedule, the random generators,
+// the order of the training rows and the progress so far. A checkpoint is
+// exactly this struct (snapshot() and restore() are the only conversions),
+// so a killed run continues from it to the same bytes.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/rng.hpp"
+#include "experiments/checkpoint.hpp"
+#include "experiments/config.hpp"
+#include "nn/optim/optimizer.hpp"
+#include "nn/optim/schedule.hpp"
+#include "nn/sequential.hpp"
+
+namespace ser::experiments {
+
+// The learning rate from epoch to epoch: constant, step decay from the
+// configured rate, or ReduceLROnPlateau on the validation loss. Its state
+// (the plateau's counters) lives here, not in the loop.
+class LrSchedule {
+ public:
+  LrSchedule(const ScheduleConfig& config, double initial_lr);
+  // The rate for the epoch after `epoch` (counted from 1), given that
+  // epoch's validation loss (NaN when there is no validation split).
+  float after_epoch(int epoch, double val_loss, float current);
+  nn::ReduceLROnPlateau& plateau() { return plateau_; }
+  const nn::ReduceLROnPlateau& plateau() const { return plateau_; }
+
+ private:
+  ScheduleConfig config_;
+  float initial_;
+  nn::ReduceLROnPlateau plateau_;
+};
+
+struct TrainingRun {
+  nn::Sequential model;
+  std::unique_ptr<nn::Optimizer> optimizer;
+  LrSchedule schedule;
+  Rng shuffle, dropout;
+  std::vector<size_t> order;  // the training rows in their current shuffled order
+  int epoch = 0;              // epochs finished
+  std::string history;        // history.csv so far
+  std::string best_model;     // the model of the best validation epoch, serialised (or empty)
+  double best_val = -1;       // best validation accuracy, -1 before the first
+  int since_best = 0;
+
+  // A fresh run of config `c` on training rows `train`: the model built
+  // from seed c.seed, the generators from c.seed + 1 and + 2.
+  TrainingRun(const ExperimentConfig& c, const nn::Shape& sample_shape, std::vector<size_t> train);
+
+  // The checkpoint of this run, recording `epoch` as finished.
+  TrainingState snapshot(int recorded_epoch);
+  // Takes over a checkpoint that resume_into() has checked against this run
+  // (and whose weights it has copied into `model`).
+  void restore(TrainingState saved);
+};
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& o, std::vector<nn::Tensor> params);
+
+}  // namespace ser::experiments
