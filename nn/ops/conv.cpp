@@ -1,62 +1,14 @@
-// dense, conv1d, conv2d
-#include <algorithm>
-#include <stdexcept>
-
+// conv1d, conv2d (relu and max pool optionally fused), over kernels/conv.cpp
 #include "nn/kernels/conv.hpp"
-#include "nn/kernels/dense.hpp"
 #include "nn/ops.hpp"
+#include "nn/ops/param_grads.hpp"
 #include "nn/ops/pool_geometry.hpp"
 
 namespace ser::nn {
 
-namespace {
-void require(bool ok, const std::string& what) {
-  if (!ok) throw std::invalid_argument(what);
-}
-
-// A layer's weight and bias gradients (null where not needed) and whether
-// the kernel may write both rather than add to them: each is fresh (new, or
-// stale after zero_grad). One flag covers the pair, so one fresh without
-// the other is zeroed here and both are added to.
-struct ParamGrads {
-  float* dw = nullptr;
-  float* db = nullptr;
-  bool fresh = false;
-};
-ParamGrads param_grads(TensorImpl& w, TensorImpl* b) {
-  ParamGrads g;
-  bool w_fresh = false, b_fresh = false;
-  g.dw = w.grad_to_write(w_fresh);
-  if (b) g.db = b->grad_to_write(b_fresh);
-  g.fresh = (!g.dw || w_fresh) && (!g.db || b_fresh);
-  if (!g.fresh) {
-    if (w_fresh) std::fill_n(g.dw, w.shape.numel(), 0.0f);
-    if (b_fresh) std::fill_n(g.db, b->shape.numel(), 0.0f);
-  }
-  return g;
-}
-}  // namespace
-
-Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b) {
-  require(x.rank() == 2, "dense: input must be [batch, features], got " + x.shape().str());
-  require(w.rank() == 2 && w.dim(1) == x.dim(1), "dense: weight " + w.shape().str() + " does not fit input " +
-                                                     x.shape().str() + " (expected [out, " + std::to_string(x.dim(1)) +
-                                                     "])");
-  require(!b.defined() || (b.rank() == 1 && b.dim(0) == w.dim(0)),
-          "dense: bias must be [" + std::to_string(w.dim(0)) + "]");
-  const int64_t N = x.dim(0), in = x.dim(1), out = w.dim(0);
-  const bool has_bias = b.defined();
-  Tensor y = make_op_result(Shape{N, out}, {&x, &w, &b}, [N, in, out, has_bias](TensorImpl& o) {
-    TensorImpl& xi = *o.inputs[0];
-    const ParamGrads pg = param_grads(*o.inputs[1], has_bias ? o.inputs[2].get() : nullptr);
-    bool dx_fresh = false;
-    float* dx = xi.grad_to_write(dx_fresh);
-    dense_backward(xi.data->data(), o.inputs[1]->data->data(), o.grad->data(), dx, pg.dw, pg.db, N, in, out,
-                   {.dx = dx_fresh, .params = pg.fresh});
-  }, Buffer::uninitialized(N * out));
-  dense_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), N, in, out);
-  return y;
-}
+using op_detail::param_grads;
+using op_detail::ParamGrads;
+using op_detail::require;
 
 namespace {
 // The convolution op for both ranks (1-D is height 1), relu and a max pool
