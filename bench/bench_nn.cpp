@@ -31,6 +31,7 @@
 #include "nn/sequential.hpp"
 #include "nn/threads/step_threads.hpp"
 #include "nn/train.hpp"
+#include "support/kernel_cases.hpp"
 #include "zoo/published_models.hpp"
 
 #ifdef SER_BENCH_OPENBLAS
@@ -303,9 +304,42 @@ void register_models() {
   }
 }
 
+// kernel/<case>: every case of the kernel table the tests check
+// (tests/support/kernel_cases.hpp), its fast forward and backward on the
+// machine's threads, with the case's FLOP count.
+void bm_kernel(benchmark::State& state, const ser::test::KernelCase& k) {
+  ser::Rng rng(3);
+  ser::test::FArrays in, grads;
+  for (const auto& v : ser::test::draw_inputs(k, rng)) {
+    in.push_back(ser::test::narrow(v));
+    grads.emplace_back(v.size(), 0.0f);
+  }
+  ser::test::FVec y = k.fast_forward(in), dy(y.size(), 0.5f);
+  for (auto _ : state) {
+    y = k.fast_forward(in);
+    k.fast_backward(in, y, dy, grads);
+    benchmark::DoNotOptimize(grads.front().data());
+  }
+  const double flops = (k.flops + k.backward_flops) * static_cast<double>(state.iterations());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["peak"] = benchmark::Counter(flops * 1e-9 / ser::bench::fma_peak_gflops(omp_get_max_threads()),
+                                              benchmark::Counter::kIsRate);
+}
+
+void register_kernels() {
+  static const std::vector<ser::test::KernelCase> cases = ser::test::kernel_cases();
+  for (const auto& k : cases) {
+    if (!k.fast_forward) continue;
+    std::string name = "kernel/" + k.name;
+    std::replace(name.begin(), name.end(), ' ', '_');
+    benchmark::RegisterBenchmark(name.c_str(), bm_kernel, k)->UseRealTime()->Unit(benchmark::kMicrosecond);
+  }
+}
+
 const bool registered = [] {
   register_gemm();
   register_models();
+  register_kernels();
   return true;
 }();
 

@@ -1,8 +1,9 @@
-// Every optimised kernel against its naive twin (run in double, so the
-// comparison measures the fast kernel's float rounding only): random shapes,
-// odd sizes, strides, dilations, padding, tails that are not a multiple of
-// the vector width, batches of one (threads inside the GEMM) and of many
-// (threads across samples).
+// What the kernel table (tests/support/kernel_cases.hpp, run by
+// test_kernels.cpp, which holds every fast kernel to its naive twin) cannot
+// say about the fast kernels: the same bits on any thread count, the fused
+// convolution + ReLU + pool paths, max pools bit for bit (ties included)
+// against the naive kernel in float, the vectorised exp/tanh/sum and the
+// dropout mask.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
@@ -22,6 +23,7 @@
 #include "nn/kernels/lstm.hpp"
 #include "nn/kernels/pool.hpp"
 #include "nn/kernels/vector_math.hpp"
+#include "support/kernel_cases.hpp"
 
 using namespace ser::nn;
 
@@ -43,53 +45,6 @@ double difference(const std::vector<float>& fast, const std::vector<double>& ref
     worst = std::max(worst, std::abs(fast[i] - ref[i]));
   }
   return worst / scale;
-}
-
-// relu: the fused convolution + ReLU against the naive convolution followed by
-// ReLU (and, backward, dy masked by the output before the naive backward).
-void check_conv(const Conv2dShape& s, ser::Rng& rng, bool relu = false) {
-  const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w);
-  const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w);
-  const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
-  const auto x = random(nx, rng), w = random(nw, rng), b = random(static_cast<size_t>(s.out_channels), rng),
-             dy = random(ny, rng);
-  std::vector<float> y(ny), dx(nx, 0.5f), dw(nw, 0.25f), db(static_cast<size_t>(s.out_channels), 0.125f);
-  conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, relu);
-  conv2d_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), s, relu ? y.data() : nullptr);
-  const auto xd = widen(x), wd = widen(w), bd = widen(b);
-  auto dyd = widen(dy);
-  std::vector<double> yr(ny), dxr(nx, 0.5), dwr(nw, 0.25), dbr(static_cast<size_t>(s.out_channels), 0.125);
-  conv2d_forward_naive(xd.data(), wd.data(), bd.data(), yr.data(), s);
-  if (relu) {
-    size_t zeroed = 0;
-    for (size_t i = 0; i < ny; ++i)
-      if (yr[i] <= 0) {
-        yr[i] = 0;
-        dyd[i] = 0;
-        ++zeroed;
-      }
-    CHECK(zeroed > ny / 4);  // the mask matters: about half the outputs are negative
-    CHECK(zeroed < ny * 3 / 4);
-  }
-  conv2d_backward_naive(xd.data(), wd.data(), dyd.data(), dxr.data(), dwr.data(), dbr.data(), s);
-  const double tol = 2e-6;
-  CHECK(difference(y, yr) < tol);
-  CHECK(difference(dx, dxr) < tol);  // accumulated (+=) onto what was there
-  CHECK(difference(dw, dwr) < tol);
-  CHECK(difference(db, dbr) < tol);
-  // Into fresh (here NaN-filled) gradients: written, not added to.
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::vector<float> fresh(nx, nan), fresh_w(nw, nan), fresh_b(db.size(), nan);
-  conv2d_backward(x.data(), w.data(), dy.data(), fresh.data(), nullptr, nullptr, s, relu ? y.data() : nullptr,
-                  {.dx = true});
-  for (auto& v : dxr) v -= 0.5;
-  CHECK(difference(fresh, dxr) < tol);
-  conv2d_backward(x.data(), w.data(), dy.data(), nullptr, fresh_w.data(), fresh_b.data(), s,
-                  relu ? y.data() : nullptr, {.params = true});
-  for (auto& v : dwr) v -= 0.25;
-  for (auto& v : dbr) v -= 0.125;
-  CHECK(difference(fresh_w, dwr) < tol);
-  CHECK(difference(fresh_b, dbr) < tol);
 }
 
 Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int64_t kh, int64_t kw, int64_t stride,
@@ -117,42 +72,6 @@ Conv2dShape conv1d_shape(int64_t n, int64_t c, int64_t len, int64_t oc, int64_t 
   return s.as_2d();
 }
 }  // namespace
-
-TEST_CASE("conv2d and conv1d: im2col + sgemm agree with the naive kernels") {
-  ser::Rng rng(3);
-  for (GemmIsa isa : {GemmIsa::portable, GemmIsa::avx2, GemmIsa::avx512}) {
-    set_gemm_isa(isa);
-    if (gemm_isa() != isa) continue;
-    check_conv(conv_shape(3, 2, 9, 11, 5, 3, 3, 1, 1, 1), rng);  // same-style padding
-    check_conv(conv_shape(1, 3, 17, 13, 7, 5, 5, 2, 1, 2), rng);   // stride 2, batch of one
-    check_conv(conv_shape(4, 4, 12, 12, 6, 3, 2, 1, 2, 0), rng);   // dilation, uneven kernel
-    check_conv(conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, 0), rng);    // pointwise: no im2col
-    check_conv(conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, 0), rng);  // the TESS CNN's first layer, shorter
-    check_conv(conv_shape(2, 16, 1, 37, 35, 1, 11, 3, 1, 5), rng);  // 1-D, stride 3, padding
-    // Direct 1-D loops (<= 16 inputs per output): blocks of 64 and 16 outputs, then single ones.
-    check_conv(conv_shape(3, 2, 1, 150, 5, 1, 7, 1, 1, 0), rng);   // 144 outputs: 64 + 64 + 16
-    check_conv(conv_shape(2, 1, 1, 70, 3, 1, 5, 1, 1, 0), rng);    // 66 outputs: 64 + 1 + 1
-    check_conv(conv_shape(1, 4, 1, 40, 6, 1, 4, 1, 1, 0), rng, true);  // batch of one, 37 outputs
-    // 1-D, stride 1, more than 16 inputs per output: implicit im2col (row
-    // pointers into the input; dx as the full correlation of the padded dy).
-    check_conv(conv1d_shape(2, 6, 39, 9, 7, 1, 0), rng);       // 33 outputs, 9 filters: tile edges
-    check_conv(conv1d_shape(2, 3, 40, 5, 7, 1, 3), rng);       // same padding (through a padded copy)
-    check_conv(conv1d_shape(3, 4, 50, 9, 5, 2, 3), rng);       // dilation 2 and padding
-    check_conv(conv1d_shape(1, 32, 84, 64, 7, 1, 0), rng, true);  // the TESS CNN's conv4, batch of one
-    {
-      Conv2dShape wide = conv1d_shape(2, 4, 30, 7, 3, 1, 1);
-      wide.out_w += 3;  // right padding 4, beyond the kernel's reach: outputs that see no input
-      check_conv(wide, rng, true);
-    }
-    check_conv(conv1d_shape(2, 5, 20, 6, 4, 1, 4), rng);       // left padding beyond the reach: im2col path
-    // With the ReLU fused: the TESS CNN's first layers, 2-D same padding, pointwise.
-    check_conv(conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, 0), rng, /*relu=*/true);
-    check_conv(conv_shape(3, 8, 1, 99, 16, 1, 11, 1, 1, 0), rng, /*relu=*/true);
-    check_conv(conv_shape(3, 2, 9, 11, 5, 3, 3, 1, 1, 1), rng, /*relu=*/true);
-    check_conv(conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, 0), rng, /*relu=*/true);
-  }
-  set_gemm_isa(gemm_best_isa());
-}
 
 TEST_CASE("conv2d: the same bits with one thread and two, and from run to run while threads steal samples") {
   ser::Rng rng(7);
@@ -251,64 +170,6 @@ TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unf
   omp_set_num_threads(saved);
 }
 
-TEST_CASE("dense: sgemm agrees with the naive kernel") {
-  ser::Rng rng(4);
-  for (auto [N, in, out] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 17, 5}, {32, 1664, 256}, {7, 33, 129}}) {
-    const auto x = random(static_cast<size_t>(N * in), rng), w = random(static_cast<size_t>(out * in), rng),
-               b = random(static_cast<size_t>(out), rng), dy = random(static_cast<size_t>(N * out), rng);
-    std::vector<float> y(static_cast<size_t>(N * out)), dx(x.size(), 1.0f), dw(w.size(), -1.0f), db(b.size(), 0.5f);
-    dense_forward(x.data(), w.data(), b.data(), y.data(), N, in, out);
-    dense_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), N, in, out);
-    const auto xd = widen(x), wd = widen(w), bd = widen(b), dyd = widen(dy);
-    std::vector<double> yr(y.size()), dxr(x.size(), 1.0), dwr(w.size(), -1.0), dbr(b.size(), 0.5);
-    dense_forward_naive(xd.data(), wd.data(), bd.data(), yr.data(), N, in, out);
-    dense_backward_naive(xd.data(), wd.data(), dyd.data(), dxr.data(), dwr.data(), dbr.data(), N, in, out);
-    CHECK(difference(y, yr) < 2e-6);
-    CHECK(difference(dx, dxr) < 2e-6);
-    CHECK(difference(dw, dwr) < 2e-6);
-    CHECK(difference(db, dbr) < 2e-6);
-    // Fresh (NaN-filled) gradients are written, not added to.
-    const float nan = std::numeric_limits<float>::quiet_NaN();
-    std::vector<float> fx(dx.size(), nan), fw(dw.size(), nan), fb(db.size(), nan);
-    dense_backward(x.data(), w.data(), dy.data(), fx.data(), fw.data(), fb.data(), N, in, out,
-                   {.dx = true, .params = true});
-    for (auto& v : dxr) v -= 1.0;
-    for (auto& v : dwr) v += 1.0;
-    for (auto& v : dbr) v -= 0.5;
-    CHECK(difference(fx, dxr) < 2e-6);
-    CHECK(difference(fw, dwr) < 2e-6);
-    CHECK(difference(fb, dbr) < 2e-6);
-  }
-}
-
-TEST_CASE("lstm: per-step GEMMs and fused gates agree with the naive kernel") {
-  ser::Rng rng(5);
-  for (LstmShape s : {LstmShape{1, 1, 3, 2}, LstmShape{3, 7, 5, 9}, LstmShape{4, 12, 40, 33}}) {
-    const size_t nx = static_cast<size_t>(s.batch * s.steps * s.input), nh = static_cast<size_t>(s.batch * s.steps * s.hidden);
-    const size_t G = static_cast<size_t>(4 * s.hidden);
-    const auto x = random(nx, rng), wi = random(G * static_cast<size_t>(s.input), rng),
-               wh = random(G * static_cast<size_t>(s.hidden), rng), b = random(G, rng), dh = random(nh, rng);
-    std::vector<float> h(nh), c(nh), gates(nh * 4), dx(nx, 0.0f), dwi(wi.size(), 0.0f), dwh(wh.size(), 0.0f),
-        db(G, 0.0f);
-    lstm_forward(x.data(), wi.data(), wh.data(), b.data(), h.data(), c.data(), gates.data(), s);
-    lstm_backward(x.data(), wi.data(), wh.data(), h.data(), c.data(), gates.data(), dh.data(), dx.data(), dwi.data(),
-                  dwh.data(), db.data(), s);
-    const auto xd = widen(x), wid = widen(wi), whd = widen(wh), bd = widen(b), dhd = widen(dh);
-    std::vector<double> hr(nh), cr(nh), gr(nh * 4), dxr(nx, 0.0), dwir(wi.size(), 0.0), dwhr(wh.size(), 0.0),
-        dbr(G, 0.0);
-    lstm_forward_naive(xd.data(), wid.data(), whd.data(), bd.data(), hr.data(), cr.data(), gr.data(), s);
-    lstm_backward_naive(xd.data(), wid.data(), whd.data(), hr.data(), cr.data(), gr.data(), dhd.data(), dxr.data(),
-                        dwir.data(), dwhr.data(), dbr.data(), s);
-    CHECK(difference(h, hr) < 1e-5);
-    CHECK(difference(c, cr) < 1e-5);
-    CHECK(difference(gates, gr) < 1e-5);
-    CHECK(difference(dx, dxr) < 1e-5);
-    CHECK(difference(dwi, dwir) < 1e-5);
-    CHECK(difference(dwh, dwhr) < 1e-5);
-    CHECK(difference(db, dbr) < 1e-5);
-  }
-}
-
 TEST_CASE("vectorisable exp, sigmoid and tanh against libm in double") {
   double exp_rel = 0, sig_abs = 0, tanh_abs = 0, tanh_rel_small = 0;
   for (int i = -200000; i <= 200000; ++i) {
@@ -334,35 +195,7 @@ TEST_CASE("vectorisable exp, sigmoid and tanh against libm in double") {
 
 TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) equals the naive one") {
   ser::Rng rng(6);
-  auto shape = [](int64_t planes, int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t sh, int64_t sw, int64_t pt,
-                  int64_t pl, int64_t oh, int64_t ow) {
-    Pool2dShape s;
-    s.planes = planes;
-    s.in_h = h;
-    s.in_w = w;
-    s.pool_h = ph;
-    s.pool_w = pw;
-    s.stride_h = sh;
-    s.stride_w = sw;
-    s.pad_top = pt;
-    s.pad_left = pl;
-    s.out_h = oh;
-    s.out_w = ow;
-    return s;
-  };
-  const std::vector<Pool2dShape> shapes = {
-      shape(7, 1, 2388, 1, 3, 1, 3, 0, 0, 1, 796),    // the TESS CNN's pools
-      shape(3, 1, 101, 1, 2, 1, 2, 0, 0, 1, 50),       // a tail element left over
-      shape(2, 1, 23, 1, 4, 1, 4, 0, 0, 1, 5),
-      shape(2, 1, 141, 1, 4, 1, 4, 0, 0, 1, 35),      // pool 4: two blocks of 16 windows and 3 more
-      shape(3, 5, 40, 1, 2, 1, 2, 0, 0, 5, 20),       // 1 x 2 windows on every row of a 2-D plane
-      shape(2, 1, 23, 1, 5, 1, 5, 0, 0, 1, 4),
-      shape(4, 1, 300, 1, 5, 1, 2, 2, 2, 1, 150),      // same padding, overlapping windows
-      shape(5, 44, 46, 2, 2, 2, 2, 0, 0, 22, 23),      // 2-D
-      shape(3, 128, 165, 2, 2, 3, 3, 0, 0, 43, 55),    // pool 2 stride 3 (the RAVDESS CNN)
-      shape(2, 13, 15, 3, 3, 2, 2, 0, 0, 6, 7),        // 3 x 3 stride 2: overlapping, a column left over
-      shape(2, 9, 10, 2, 2, 1, 1, 0, 0, 8, 9),         // 2 x 2 stride 1
-      shape(2, 13, 15, 3, 3, 2, 2, 1, 1, 7, 8)};       // 3 x 3 stride 2, same padding: clipped windows
+  const std::vector<Pool2dShape> shapes = ser::test::maxpool_table();
   for (const auto& s : shapes) {
     const size_t nin = static_cast<size_t>(s.planes * s.in_h * s.in_w), nout = static_cast<size_t>(s.planes * s.out_h * s.out_w);
     auto x = random(nin, rng);

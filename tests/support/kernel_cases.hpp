@@ -1,0 +1,527 @@
+#pragma once
+// One table of cases per kernel, as ggml's test-backend-ops: each entry is
+// one shape of one kernel, and the same entry drives
+//   - the finite-difference check of the naive kernel's backward, in double
+//     (tests/test_kernels.cpp),
+//   - the fast float kernel against the naive one run in double, forward and
+//     backward (same file),
+//   - a benchmark of the fast kernel with its FLOP count (bench/bench_nn.cpp,
+//     kernel/<name>).
+// Adding a shape is one line in a table below; adding a kernel is one
+// make_*_case function and one table.
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/rng.hpp"
+#include "nn/kernels/activation.hpp"
+#include "nn/kernels/batchnorm.hpp"
+#include "nn/kernels/conv.hpp"
+#include "nn/kernels/cross_entropy.hpp"
+#include "nn/kernels/dense.hpp"
+#include "nn/kernels/geometry.hpp"
+#include "nn/kernels/lstm.hpp"
+#include "nn/kernels/pool.hpp"
+
+namespace ser::test {
+
+using nn::Conv2dShape;
+using nn::Pool2dShape;
+using Vec = std::vector<double>;
+using FVec = std::vector<float>;
+using DArrays = std::vector<Vec>;
+using FArrays = std::vector<FVec>;
+
+// How an input is drawn: uniform in [-1, 1], uniform in [lo, hi], values at
+// least 0.05 from zero (ReLU's kink), or distinct values 0.01 apart (no
+// max-pool ties within a finite-difference step).
+enum class Fill { uniform, away_from_zero, distinct };
+struct Input {
+  size_t size;
+  Fill fill = Fill::uniform;
+  double lo = -1, hi = 1;
+  bool differentiable = true;
+};
+
+struct KernelCase {
+  std::string name;
+  double flops = 0;           // forward, 2 per multiply-add (1 per compare or element)
+  double backward_flops = 0;  // backward
+  std::vector<Input> inputs;
+  // The naive kernel in double: outputs, and every input's gradient of
+  // sum(outputs * dy) (zeros for inputs that are not differentiable).
+  std::function<Vec(const DArrays&)> naive_forward;
+  std::function<DArrays(const DArrays&, const Vec& dy)> naive_backward;
+  // The fast kernel in float (null: the kernel has no fast twin). Gradients
+  // are accumulated onto what the caller passes, as the kernels do.
+  std::function<FVec(const FArrays&)> fast_forward;
+  std::function<void(const FArrays&, const FVec& y, const FVec& dy, FArrays& grads)> fast_backward;
+  // The same into fresh gradients the kernel must write, not add to (null:
+  // the kernel always adds).
+  std::function<void(const FArrays&, const FVec& y, const FVec& dy, FArrays& grads)> fast_backward_fresh;
+  double tolerance = 2e-6;  // fast against naive, relative to the largest value
+};
+
+inline size_t sz(int64_t n) { return static_cast<size_t>(n); }
+inline Vec widen(const FVec& v) { return {v.begin(), v.end()}; }
+inline FVec narrow(const Vec& v) {
+  FVec out(v.size());
+  for (size_t i = 0; i < v.size(); ++i) out[i] = static_cast<float>(v[i]);
+  return out;
+}
+
+// ---- convolution (1-D is 2-D with height 1), optionally with the ReLU fused
+
+inline Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int64_t kh, int64_t kw,
+                              int64_t stride, int64_t dilation, nn::Padding padding, int64_t pad = 0) {
+  Conv2dShape s{n, c, h, w, oc, kh, kw, stride, stride, dilation, dilation, 0, 0, 0, 0};
+  const nn::Extent eh = nn::window_extent(h, kh, stride, dilation, padding, pad);
+  const nn::Extent ew = nn::window_extent(w, kw, stride, dilation, padding, pad);
+  s.pad_top = eh.pad_before;
+  s.pad_left = ew.pad_before;
+  s.out_h = eh.out;
+  s.out_w = ew.out;
+  return s;
+}
+
+inline KernelCase make_conv_case(const std::string& name, const Conv2dShape& s, bool relu = false) {
+  KernelCase k;
+  k.name = (relu ? "conv+relu " : "conv ") + name;
+  const size_t nx = sz(s.batch * s.in_channels * s.in_h * s.in_w),
+               nw = sz(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w), nb = sz(s.out_channels),
+               ny = sz(s.batch * s.out_channels * s.out_h * s.out_w);
+  k.flops = 2.0 * static_cast<double>(ny) * static_cast<double>(s.in_channels * s.kernel_h * s.kernel_w);
+  k.backward_flops = 2 * k.flops;
+  k.inputs = {{nx}, {nw}, {nb}};
+  k.naive_forward = [s, ny, relu](const DArrays& in) {
+    Vec y(ny);
+    nn::conv2d_forward_naive(in[0].data(), in[1].data(), in[2].data(), y.data(), s);
+    if (relu)
+      for (auto& v : y) v = v > 0 ? v : 0;
+    return y;
+  };
+  k.naive_backward = [s, ny, relu](const DArrays& in, const Vec& dy) {
+    Vec masked = dy;
+    if (relu) {
+      Vec y(ny);
+      nn::conv2d_forward_naive(in[0].data(), in[1].data(), in[2].data(), y.data(), s);
+      for (size_t i = 0; i < ny; ++i)
+        if (y[i] <= 0) masked[i] = 0;
+    }
+    DArrays g{Vec(in[0].size()), Vec(in[1].size()), Vec(in[2].size())};
+    nn::conv2d_backward_naive(in[0].data(), in[1].data(), masked.data(), g[0].data(), g[1].data(), g[2].data(), s);
+    return g;
+  };
+  k.fast_forward = [s, ny, relu](const FArrays& in) {
+    FVec y(ny);
+    nn::conv2d_forward(in[0].data(), in[1].data(), in[2].data(), y.data(), s, relu);
+    return y;
+  };
+  k.fast_backward = [s, relu](const FArrays& in, const FVec& y, const FVec& dy, FArrays& g) {
+    nn::conv2d_backward(in[0].data(), in[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), s,
+                        relu ? y.data() : nullptr);
+  };
+  k.fast_backward_fresh = [s, relu](const FArrays& in, const FVec& y, const FVec& dy, FArrays& g) {
+    nn::conv2d_backward(in[0].data(), in[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), s,
+                        relu ? y.data() : nullptr, {.dx = true, .params = true});
+  };
+  return k;
+}
+
+// ---- dense
+
+inline KernelCase make_dense_case(int64_t N, int64_t in, int64_t out) {
+  KernelCase k;
+  k.name = "dense " + std::to_string(N) + "x" + std::to_string(in) + "->" + std::to_string(out);
+  k.flops = 2.0 * static_cast<double>(N * in * out);
+  k.backward_flops = 2 * k.flops;
+  k.inputs = {{sz(N * in)}, {sz(out * in)}, {sz(out)}};
+  k.naive_forward = [=](const DArrays& a) {
+    Vec y(sz(N * out));
+    nn::dense_forward_naive(a[0].data(), a[1].data(), a[2].data(), y.data(), N, in, out);
+    return y;
+  };
+  k.naive_backward = [=](const DArrays& a, const Vec& dy) {
+    DArrays g{Vec(a[0].size()), Vec(a[1].size()), Vec(a[2].size())};
+    nn::dense_backward_naive(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out);
+    return g;
+  };
+  k.fast_forward = [=](const FArrays& a) {
+    FVec y(sz(N * out));
+    nn::dense_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), N, in, out);
+    return y;
+  };
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
+    nn::dense_backward(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out);
+  };
+  k.fast_backward_fresh = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
+    nn::dense_backward(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out,
+                       {.dx = true, .params = true});
+  };
+  return k;
+}
+
+// ---- pooling
+
+inline Pool2dShape pool_shape(int64_t planes, int64_t h, int64_t w, int64_t ph, int64_t pw, int64_t sh, int64_t sw,
+                              nn::Padding p) {
+  Pool2dShape s{planes, h, w, ph, pw, sh, sw, 0, 0, 0, 0};
+  const nn::Extent eh = nn::window_extent(h, ph, sh, 1, p), ew = nn::window_extent(w, pw, sw, 1, p);
+  s.pad_top = eh.pad_before;
+  s.pad_left = ew.pad_before;
+  s.out_h = eh.out;
+  s.out_w = ew.out;
+  return s;
+}
+
+inline std::string pool_name(const Pool2dShape& s) {
+  char b[128];
+  std::snprintf(b, sizeof b, "%lldx%lldx%lld pool %lldx%lld stride %lldx%lld", static_cast<long long>(s.planes),
+                static_cast<long long>(s.in_h), static_cast<long long>(s.in_w), static_cast<long long>(s.pool_h),
+                static_cast<long long>(s.pool_w), static_cast<long long>(s.stride_h),
+                static_cast<long long>(s.stride_w));
+  return b;
+}
+
+inline KernelCase make_maxpool_case(const Pool2dShape& s) {
+  KernelCase k;
+  k.name = "maxpool " + pool_name(s);
+  const size_t nx = sz(s.planes * s.in_h * s.in_w), ny = sz(s.planes * s.out_h * s.out_w);
+  k.flops = static_cast<double>(ny * sz(s.pool_h * s.pool_w));
+  k.backward_flops = static_cast<double>(ny);
+  k.inputs = {{nx, Fill::distinct}};
+  k.naive_forward = [s, ny](const DArrays& in) {
+    Vec y(ny);
+    std::vector<int32_t> arg(ny);
+    nn::maxpool2d_forward_naive(in[0].data(), y.data(), arg.data(), s);
+    return y;
+  };
+  k.naive_backward = [s, ny](const DArrays& in, const Vec& dy) {
+    Vec y(ny);
+    std::vector<int32_t> arg(ny);
+    nn::maxpool2d_forward_naive(in[0].data(), y.data(), arg.data(), s);
+    DArrays g{Vec(in[0].size())};
+    nn::maxpool2d_backward_naive(arg.data(), dy.data(), g[0].data(), s);
+    return g;
+  };
+  k.fast_forward = [s, ny](const FArrays& in) {
+    FVec y(ny);
+    std::vector<int32_t> arg(ny);
+    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
+    return y;
+  };
+  k.fast_backward = [s, ny](const FArrays& in, const FVec&, const FVec& dy, FArrays& g) {
+    FVec y(ny);
+    std::vector<int32_t> arg(ny);
+    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
+    nn::maxpool2d_backward(arg.data(), dy.data(), g[0].data(), s);
+  };
+  k.fast_backward_fresh = [s, ny](const FArrays& in, const FVec&, const FVec& dy, FArrays& g) {
+    FVec y(ny);
+    std::vector<int32_t> arg(ny);
+    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
+    nn::maxpool2d_backward(arg.data(), dy.data(), g[0].data(), s, /*overwrite=*/true);
+  };
+  // A pool copies values (exact); overlapping windows add several dy in
+  // float. The bits against the naive kernel in float: test_kernels_fast.
+  k.tolerance = 5e-7;  // up to pool_h x pool_w float additions per input
+  return k;
+}
+
+// Average pooling has no fast twin: the gradient check and the benchmark only.
+inline KernelCase make_avgpool_case(const Pool2dShape& s) {
+  KernelCase k;
+  k.name = "avgpool " + pool_name(s);
+  const size_t ny = sz(s.planes * s.out_h * s.out_w);
+  k.flops = static_cast<double>(ny * sz(s.pool_h * s.pool_w));
+  k.backward_flops = k.flops;
+  k.inputs = {{sz(s.planes * s.in_h * s.in_w)}};
+  k.naive_forward = [s, ny](const DArrays& in) {
+    Vec y(ny);
+    nn::avgpool2d_forward_naive(in[0].data(), y.data(), s);
+    return y;
+  };
+  k.naive_backward = [s](const DArrays& in, const Vec& dy) {
+    DArrays g{Vec(in[0].size())};
+    nn::avgpool2d_backward_naive(dy.data(), g[0].data(), s);
+    return g;
+  };
+  return k;
+}
+
+// ---- LSTM (the output is every step's h)
+
+inline KernelCase make_lstm_case(const nn::LstmShape& s) {
+  KernelCase k;
+  k.name = "lstm N" + std::to_string(s.batch) + " T" + std::to_string(s.steps) + " I" + std::to_string(s.input) +
+           " H" + std::to_string(s.hidden);
+  const size_t G = sz(4 * s.hidden), seq = sz(s.batch * s.steps), nh = seq * sz(s.hidden);
+  k.flops = 2.0 * static_cast<double>(seq * G) * static_cast<double>(s.input + s.hidden);
+  k.backward_flops = 2 * k.flops;
+  k.inputs = {{seq * sz(s.input)}, {G * sz(s.input)}, {G * sz(s.hidden)}, {G}};
+  k.tolerance = 1e-5;  // a hundred dependent steps round more than one product
+  auto naive_run = [=](const DArrays& a, Vec& h, Vec& c, Vec& gates) {
+    h.assign(nh, 0);
+    c.assign(nh, 0);
+    gates.assign(seq * G, 0);
+    nn::lstm_forward_naive(a[0].data(), a[1].data(), a[2].data(), a[3].data(), h.data(), c.data(), gates.data(), s);
+  };
+  k.naive_forward = [=](const DArrays& a) {
+    Vec h, c, gates;
+    naive_run(a, h, c, gates);
+    return h;
+  };
+  k.naive_backward = [=](const DArrays& a, const Vec& dy) {
+    Vec h, c, gates;
+    naive_run(a, h, c, gates);
+    DArrays g{Vec(a[0].size()), Vec(a[1].size()), Vec(a[2].size()), Vec(a[3].size())};
+    nn::lstm_backward_naive(a[0].data(), a[1].data(), a[2].data(), h.data(), c.data(), gates.data(), dy.data(),
+                            g[0].data(), g[1].data(), g[2].data(), g[3].data(), s);
+    return g;
+  };
+  auto fast_run = [=](const FArrays& a, FVec& h, FVec& c, FVec& gates) {
+    h.assign(nh, 0);
+    c.assign(nh, 0);
+    gates.assign(seq * G, 0);
+    nn::lstm_forward(a[0].data(), a[1].data(), a[2].data(), a[3].data(), h.data(), c.data(), gates.data(), s);
+  };
+  k.fast_forward = [=](const FArrays& a) {
+    FVec h, c, gates;
+    fast_run(a, h, c, gates);
+    return h;
+  };
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
+    FVec h, c, gates;
+    fast_run(a, h, c, gates);
+    nn::lstm_backward(a[0].data(), a[1].data(), a[2].data(), h.data(), c.data(), gates.data(), dy.data(), g[0].data(),
+                      g[1].data(), g[2].data(), g[3].data(), s);
+  };
+  return k;
+}
+
+// ---- element-wise activations and softmax: one template, run in float (the
+// fast path, vectorised exp and tanh) and in double (the reference)
+
+template <class Forward, class Backward>
+KernelCase make_unary_case(const std::string& name, size_t n, Input input, bool from_output, Forward f, Backward b) {
+  KernelCase k;
+  k.name = name;
+  k.flops = static_cast<double>(n);
+  k.backward_flops = static_cast<double>(n);
+  k.inputs = {input};
+  k.naive_forward = [=](const DArrays& a) {
+    Vec y(n);
+    f(a[0].data(), y.data());
+    return y;
+  };
+  k.naive_backward = [=](const DArrays& a, const Vec& dy) {
+    Vec y(n);
+    f(a[0].data(), y.data());
+    DArrays g{Vec(n)};
+    b(from_output ? y.data() : a[0].data(), dy.data(), g[0].data());
+    return g;
+  };
+  k.fast_forward = [=](const FArrays& a) {
+    FVec y(n);
+    f(a[0].data(), y.data());
+    return y;
+  };
+  k.fast_backward = [=](const FArrays& a, const FVec& y, const FVec& dy, FArrays& g) {
+    b(from_output ? y.data() : a[0].data(), dy.data(), g[0].data());
+  };
+  return k;
+}
+
+// ---- cross-entropy (the output is the mean loss) and batch norm
+
+inline KernelCase make_cross_entropy_case(int64_t N, int64_t C, bool weighted) {
+  KernelCase k;
+  k.name = std::string("cross_entropy") + (weighted ? " weighted " : " ") + std::to_string(N) + "x" + std::to_string(C);
+  k.flops = 3.0 * static_cast<double>(N * C);
+  k.backward_flops = static_cast<double>(N * C);
+  k.inputs = {{sz(N * C), Fill::uniform, -2, 2}};
+  std::vector<int32_t> targets(sz(N));
+  for (int64_t i = 0; i < N; ++i) targets[sz(i)] = static_cast<int32_t>((i * 7 + 3) % C);
+  Vec wd;
+  for (int64_t c = 0; c < (weighted ? C : 0); ++c) wd.push_back(0.5 + 0.25 * static_cast<double>(c % 5));
+  const FVec wf = narrow(wd);
+  k.naive_forward = [=](const DArrays& a) {
+    Vec p(a[0].size());
+    return Vec{nn::cross_entropy_forward(a[0].data(), targets.data(), wd.empty() ? nullptr : wd.data(), p.data(), N, C)};
+  };
+  k.naive_backward = [=](const DArrays& a, const Vec& dy) {
+    Vec p(a[0].size());
+    nn::cross_entropy_forward(a[0].data(), targets.data(), wd.empty() ? nullptr : wd.data(), p.data(), N, C);
+    DArrays g{Vec(a[0].size())};
+    nn::cross_entropy_backward(p.data(), targets.data(), wd.empty() ? nullptr : wd.data(), dy[0], g[0].data(), N, C);
+    return g;
+  };
+  k.fast_forward = [=](const FArrays& a) {
+    FVec p(a[0].size());
+    return FVec{nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C)};
+  };
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
+    FVec p(a[0].size());
+    nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C);
+    nn::cross_entropy_backward(p.data(), targets.data(), wf.empty() ? nullptr : wf.data(), dy[0], g[0].data(), N, C);
+  };
+  return k;
+}
+
+inline KernelCase make_batchnorm_case(const nn::BatchNormShape& s, bool train) {
+  KernelCase k;
+  k.name = std::string("batchnorm ") + (train ? "train " : "frozen ") + std::to_string(s.batch) + "x" +
+           std::to_string(s.channels) + "x" + std::to_string(s.spatial);
+  const size_t n = sz(s.batch * s.channels * s.spatial), C = sz(s.channels);
+  k.flops = 5.0 * static_cast<double>(n);
+  k.backward_flops = 6.0 * static_cast<double>(n);
+  // x, gamma, beta; then the frozen statistics (mean, 1/std), not differentiated.
+  k.inputs = {{n, Fill::uniform, -2, 2}, {C, Fill::uniform, 0.5, 1.5}, {C}, {C, Fill::uniform, -1, 1, false},
+              {C, Fill::uniform, 0.5, 2, false}};
+  auto forward = [=](const auto& a, auto& y, auto& m, auto& is) {
+    using T = std::decay_t<decltype(a[0][0])>;
+    std::vector<T> var(C);
+    y.assign(n, 0);
+    m = a[3];
+    is = a[4];
+    if (train)
+      nn::batchnorm_train_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), m.data(), var.data(), is.data(),
+                                  T(1e-5), s);
+    else
+      nn::batchnorm_frozen_forward(a[0].data(), a[1].data(), a[2].data(), m.data(), is.data(), y.data(), s);
+  };
+  auto backward = [=](const auto& a, const auto& dy, auto& g) {
+    std::decay_t<decltype(dy)> y, m, is;
+    forward(a, y, m, is);
+    if (train)
+      nn::batchnorm_train_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(), g[1].data(),
+                                   g[2].data(), s);
+    else
+      nn::batchnorm_frozen_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(),
+                                    g[1].data(), g[2].data(), s);
+  };
+  k.naive_forward = [=](const DArrays& a) {
+    Vec y, m, is;
+    forward(a, y, m, is);
+    return y;
+  };
+  k.naive_backward = [=](const DArrays& a, const Vec& dy) {
+    DArrays g{Vec(n), Vec(C), Vec(C), Vec(C), Vec(C)};
+    backward(a, dy, g);
+    return g;
+  };
+  k.fast_forward = [=](const FArrays& a) {
+    FVec y, m, is;
+    forward(a, y, m, is);
+    return y;
+  };
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) { backward(a, dy, g); };
+  k.tolerance = 1e-5;  // batch statistics summed in float
+  return k;
+}
+
+// ---- the tables
+
+// Convolutions: every path (direct 1-D loops, implicit im2col over the
+// input's rows, im2col + sgemm, pointwise), strides, dilations, padding,
+// batches of one (threads inside a sample) and of many (threads across).
+inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
+  using nn::Padding;
+  return {
+      {"1d valid", conv_shape(2, 3, 1, 11, 4, 1, 5, 1, 1, Padding::valid)},
+      {"1d stride 2 pad 2", conv_shape(2, 3, 1, 9, 2, 1, 4, 2, 1, Padding::explicit_pad, 2)},
+      {"1d dilation 2", conv_shape(1, 2, 1, 12, 3, 1, 3, 1, 2, Padding::valid)},
+      {"2d valid", conv_shape(2, 2, 6, 5, 3, 3, 3, 1, 1, Padding::valid)},
+      {"2d same stride 2", conv_shape(1, 2, 7, 6, 2, 3, 3, 2, 1, Padding::same)},
+      {"2d same 5x5", conv_shape(1, 1, 6, 7, 2, 5, 5, 1, 1, Padding::same)},
+      {"2d explicit pad 1", conv_shape(2, 1, 5, 5, 2, 3, 3, 2, 1, Padding::explicit_pad, 1)},
+      {"2d same 3x3 9x11", conv_shape(3, 2, 9, 11, 5, 3, 3, 1, 1, Padding::same)},
+      {"2d stride 2 batch 1", conv_shape(1, 3, 17, 13, 7, 5, 5, 2, 1, Padding::explicit_pad, 2)},
+      {"2d dilation 2", conv_shape(4, 4, 12, 12, 6, 3, 3, 1, 2, Padding::valid)},
+      {"pointwise", conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, Padding::valid)},
+      {"1d TESS conv1 (direct)", conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, Padding::valid)},
+      {"1d direct 144 outputs", conv_shape(3, 2, 1, 150, 5, 1, 7, 1, 1, Padding::valid)},
+      {"1d direct 66 outputs", conv_shape(2, 1, 1, 70, 3, 1, 5, 1, 1, Padding::valid)},
+      {"1d implicit tile edges", conv_shape(2, 6, 1, 39, 9, 1, 7, 1, 1, Padding::valid)},
+      {"1d implicit same", conv_shape(2, 3, 1, 40, 5, 1, 7, 1, 1, Padding::same)},
+      {"1d implicit dilation 2", conv_shape(3, 4, 1, 50, 9, 1, 5, 1, 2, Padding::same)},
+      {"1d stride 3 pad 5", conv_shape(2, 16, 1, 37, 35, 1, 11, 3, 1, Padding::explicit_pad, 5)},
+      {"1d TESS conv4 batch 1", conv_shape(1, 32, 1, 84, 64, 1, 7, 1, 1, Padding::valid)},
+      {"2d FER conv2 batch 4", conv_shape(4, 16, 24, 24, 32, 3, 3, 1, 1, Padding::same)},
+  };
+}
+
+// Max pools: the 1-D interior path (pool = stride, 16 windows at a time,
+// tails), overlapping and padded windows, 2-D pools with and without stride.
+inline std::vector<Pool2dShape> maxpool_table() {
+  using nn::Padding;
+  return {pool_shape(4, 1, 20, 1, 3, 1, 3, Padding::valid),    pool_shape(3, 1, 17, 1, 2, 1, 3, Padding::valid),
+          pool_shape(2, 1, 10, 1, 3, 1, 3, Padding::same),     pool_shape(3, 9, 8, 2, 2, 2, 2, Padding::valid),
+          pool_shape(2, 8, 7, 2, 2, 3, 3, Padding::same),      pool_shape(7, 1, 2388, 1, 3, 1, 3, Padding::valid),
+          pool_shape(3, 1, 101, 1, 2, 1, 2, Padding::valid),   pool_shape(2, 1, 23, 1, 4, 1, 4, Padding::valid),
+          pool_shape(2, 1, 141, 1, 4, 1, 4, Padding::valid),   pool_shape(3, 5, 40, 1, 2, 1, 2, Padding::valid),
+          pool_shape(2, 1, 23, 1, 5, 1, 5, Padding::valid),    pool_shape(4, 1, 300, 1, 5, 1, 2, Padding::same),
+          pool_shape(5, 44, 46, 2, 2, 2, 2, Padding::valid),   pool_shape(3, 128, 165, 2, 2, 3, 3, Padding::valid),
+          pool_shape(2, 13, 15, 3, 3, 2, 2, Padding::valid),   pool_shape(2, 9, 10, 2, 2, 1, 1, Padding::valid),
+          pool_shape(2, 13, 15, 3, 3, 2, 2, Padding::same)};
+}
+
+inline std::vector<KernelCase> kernel_cases() {
+  using nn::Padding;
+  std::vector<KernelCase> t;
+  for (const auto& [name, shape] : conv_table()) t.push_back(make_conv_case(name, shape));
+  for (const char* name : {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise"})
+    for (const auto& [n, shape] : conv_table())
+      if (n == name) t.push_back(make_conv_case(name, shape, /*relu=*/true));
+  for (auto [N, in, out] : {std::tuple<int64_t, int64_t, int64_t>{3, 5, 4}, {1, 1, 1}, {3, 17, 5}, {7, 33, 129},
+                            {32, 1664, 256}})
+    t.push_back(make_dense_case(N, in, out));
+  for (const Pool2dShape& shape : maxpool_table()) t.push_back(make_maxpool_case(shape));
+  for (const Pool2dShape& s : {pool_shape(2, 1, 9, 1, 3, 1, 2, Padding::same), pool_shape(2, 5, 6, 2, 2, 2, 2, Padding::valid),
+                               pool_shape(1, 7, 7, 3, 3, 2, 2, Padding::same)})
+    t.push_back(make_avgpool_case(s));
+  for (const nn::LstmShape& s : {nn::LstmShape{2, 5, 3, 4}, nn::LstmShape{1, 1, 3, 2}, nn::LstmShape{3, 7, 5, 9},
+                                 nn::LstmShape{4, 12, 40, 33}})
+    t.push_back(make_lstm_case(s));
+  const int64_t n = 67;  // not a multiple of any vector width
+  t.push_back(make_unary_case("relu", sz(n), {sz(n), Fill::away_from_zero}, false,
+                              [n](auto* x, auto* y) { nn::relu_forward(x, y, n); },
+                              [n](auto* x, auto* dy, auto* dx) { nn::relu_backward(x, dy, dx, n); }));
+  t.push_back(make_unary_case("tanh", sz(n), {sz(n), Fill::uniform, -3, 3}, true,
+                              [n](auto* x, auto* y) { nn::tanh_forward(x, y, n); },
+                              [n](auto* y, auto* dy, auto* dx) { nn::tanh_backward(y, dy, dx, n); }));
+  t.push_back(make_unary_case("sigmoid", sz(n), {sz(n), Fill::uniform, -6, 6}, true,
+                              [n](auto* x, auto* y) { nn::sigmoid_forward(x, y, n); },
+                              [n](auto* y, auto* dy, auto* dx) { nn::sigmoid_backward(y, dy, dx, n); }));
+  t.push_back(make_unary_case("softmax 3x7", 21, {21, Fill::uniform, -3, 3}, true,
+                              [](auto* x, auto* y) { nn::softmax_forward(x, y, 3, 7); },
+                              [](auto* y, auto* dy, auto* dx) { nn::softmax_backward(y, dy, dx, 3, 7); }));
+  for (bool weighted : {false, true}) t.push_back(make_cross_entropy_case(4, 5, weighted));
+  for (const nn::BatchNormShape& s : {nn::BatchNormShape{5, 3, 1}, nn::BatchNormShape{3, 2, 6}})
+    for (bool train : {true, false}) t.push_back(make_batchnorm_case(s, train));
+  return t;
+}
+
+// The inputs of a case drawn from `rng`.
+inline DArrays draw_inputs(const KernelCase& k, Rng& rng) {
+  DArrays out;
+  for (const Input& in : k.inputs) {
+    Vec v(in.size);
+    if (in.fill == Fill::distinct) {
+      for (size_t i = 0; i < v.size(); ++i) v[i] = (static_cast<double>(i) - static_cast<double>(v.size()) / 2) * 0.01;
+      rng.shuffle(v);
+    } else {
+      for (auto& x : v) x = in.lo + (in.hi - in.lo) * rng.uniform();
+      if (in.fill == Fill::away_from_zero)
+        for (auto& x : v) x = x >= 0 ? x + 0.05 : x - 0.05;
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace ser::test
