@@ -46,11 +46,11 @@ struct Setting {
   std::function<double()> read;
   std::function<void(double)> write;
 
-  std::string get() const;              // the value as a config writes it
+  std::string get() const;                  // the value as a config writes it
   void set(const std::string& text) const;  // parse, check, assign; throws SettingError
-  void check() const;                   // the field's value allowed; throws SettingError
-  std::string metavar() const;          // N, X, hann|hamming|rectangular
-  std::string allowed() const;          // "between 2 and 65536 (0: n_fft/4)", "one of a, b or c"
+  void check() const;                       // the field's value allowed; throws SettingError
+  std::string metavar() const;              // N, X, hann|hamming|rectangular
+  std::string allowed() const;              // "between 2 and 65536 (0: n_fft/4)", "one of a, b or c"
 };
 
 // The name of an enum's value, from the array its choice() registers.

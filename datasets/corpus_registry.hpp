@@ -20,8 +20,8 @@ struct CorpusInfo {
   const char* name;
   const char* what;  // for --help
   CorpusKind kind;
-  bool speaker_emotion;  // offers 14 speaker x emotion classes (labels: speaker_emotion)
-  bool song;             // has sung files to keep or leave out (data.song)
+  bool speaker_emotion;           // offers 14 speaker x emotion classes (labels: speaker_emotion)
+  bool song;                      // has sung files to keep or leave out (data.song)
   int image_height, image_width;  // image corpora: the size of every image
   // Exactly one of the two loaders, by kind.
   Corpus (*load_audio)(const std::string& root, const AudioCorpusOptions& options);

@@ -30,9 +30,7 @@ Matrix mel_amp_db_of(const FeatureTools& t, std::span<const float> y, int) {
   return amplitude_to_db((*t.mel)(y), amplitude_db_options(t.spec.db));
 }
 Matrix stft_of(const FeatureTools& t, std::span<const float> y, int) { return t.stft->spectrogram(y, 1.0); }
-Matrix zcr_of(const FeatureTools& t, std::span<const float> y, int) {
-  return zero_crossing_rate(y, frames_of(t.spec));
-}
+Matrix zcr_of(const FeatureTools& t, std::span<const float> y, int) { return zero_crossing_rate(y, frames_of(t.spec)); }
 Matrix rms_of(const FeatureTools& t, std::span<const float> y, int) {
   return rms(y, frames_of(t.spec), t.spec.stft.pad_mode);
 }
@@ -56,8 +54,7 @@ constexpr FeatureKindInfo kKinds[] = {
     {FeatureKind::zcr, "zcr", "zero-crossing rate (frames of n_fft)", 0, 0, one_row, zcr_of},
     {FeatureKind::rms, "rms", "RMS energy (frames of n_fft)", 0, 0, one_row, rms_of},
     {FeatureKind::chroma, "chroma", "chroma_stft", 0, 0, chroma_rows, chroma_of},
-    {FeatureKind::delta, "delta", "first-order delta of the MFCCs, width 9", kCepstral, kMfccTool, mfcc_rows,
-     delta_of},
+    {FeatureKind::delta, "delta", "first-order delta of the MFCCs, width 9", kCepstral, kMfccTool, mfcc_rows, delta_of},
 };
 
 constexpr bool in_enum_order() {

@@ -24,8 +24,8 @@ void FeatureSpec::validate() const {
   copy.settings().check();
   // What one setting's range cannot say: settings that contradict each other.
   if (stft.hop_length == 0 && stft.n_fft < 4)
-    throw SettingError("hop", "hop defaults to n_fft/4, which is 0 for n_fft " + std::to_string(stft.n_fft) +
-                                  "; give hop");
+    throw SettingError("hop",
+                       "hop defaults to n_fft/4, which is 0 for n_fft " + std::to_string(stft.n_fft) + "; give hop");
   if (stft.win_length > stft.n_fft)
     throw SettingError("win_length", "win_length must be between 1 and n_fft (" + std::to_string(stft.n_fft) +
                                          "; 0: n_fft), got " + std::to_string(stft.win_length));
@@ -53,7 +53,7 @@ using KeyValues = std::map<std::string, std::string>;
 // choices and flags as numbers and gave mel_amp_db its own dB keys.
 void upgrade_v1(KeyValues& kv, Settings& settings) {
   static const std::map<std::string, std::string> renamed = {
-      {"sr", "sample_rate"}, {"win", "win_length"}, {"pad", "pad_mode"}, {"slaney", "mel_norm"},
+      {"sr", "sample_rate"}, {"win", "win_length"}, {"pad", "pad_mode"},  {"slaney", "mel_norm"},
       {"adb_ref", "db_ref"}, {"aref", "ref"},       {"atop_db", "top_db"}};
   KeyValues out;
   for (const auto& [key, value] : kv) {
@@ -66,7 +66,8 @@ void upgrade_v1(KeyValues& kv, Settings& settings) {
     if (it == out.end() || (s.kind != SettingKind::choice && s.kind != SettingKind::flag)) continue;
     const std::string& v = it->second;
     if (s.kind == SettingKind::flag && (v == "0" || v == "1")) it->second = v == "1" ? "true" : "false";
-    if (s.kind == SettingKind::choice && v.size() == 1 && v[0] >= '0' && static_cast<size_t>(v[0] - '0') < s.choices.size())
+    if (s.kind == SettingKind::choice && v.size() == 1 && v[0] >= '0' &&
+        static_cast<size_t>(v[0] - '0') < s.choices.size())
       it->second = s.choices[static_cast<size_t>(v[0] - '0')];
   }
   // Settings v1 did not have kept their defaults.

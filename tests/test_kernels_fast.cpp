@@ -6,7 +6,6 @@
 // dropout mask.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
-
 #include <omp.h>
 
 #include <algorithm>
@@ -47,38 +46,15 @@ double difference(const std::vector<float>& fast, const std::vector<double>& ref
   return worst / scale;
 }
 
-Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc, int64_t kh, int64_t kw, int64_t stride,
-                       int64_t dilation, int64_t pad) {
-  Conv2dShape s;
-  s.batch = n;
-  s.in_channels = c;
-  s.in_h = h;
-  s.in_w = w;
-  s.out_channels = oc;
-  s.kernel_h = kh;
-  s.kernel_w = kw;
-  s.stride_h = s.stride_w = stride;
-  s.dilation_h = s.dilation_w = dilation;
-  s.pad_top = s.pad_left = pad;
-  s.out_h = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1;
-  s.out_w = (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1;
-  return s;
-}
-
-// A Conv1D layer's shape (height 1, padding along the length only).
-Conv2dShape conv1d_shape(int64_t n, int64_t c, int64_t len, int64_t oc, int64_t k, int64_t dilation, int64_t pad) {
-  const Conv1dShape s{.batch = n, .in_channels = c, .in_len = len, .out_channels = oc, .kernel = k,
-                      .dilation = dilation, .pad_left = pad, .out_len = len + 2 * pad - dilation * (k - 1)};
-  return s.as_2d();
-}
 }  // namespace
 
 TEST_CASE("conv2d: the same bits with one thread and two, and from run to run while threads steal samples") {
   ser::Rng rng(7);
   const int saved = omp_get_max_threads();
   // The TESS CNN's conv 1 (direct) and conv 3 (implicit im2col), a 2-D layer (im2col + sgemm).
-  for (const Conv2dShape& s : {conv1d_shape(32, 1, 500, 8, 13, 1, 0), conv1d_shape(32, 16, 90, 32, 9, 1, 0),
-                               conv_shape(9, 3, 12, 13, 8, 3, 3, 1, 1, 1)}) {
+  for (const Conv2dShape& s : {ser::test::conv1d_shape(32, 1, 500, 8, 13, 1, 1, Padding::explicit_pad, 0),
+                               ser::test::conv1d_shape(32, 16, 90, 32, 9, 1, 1, Padding::explicit_pad, 0),
+                               ser::test::conv_shape(9, 3, 12, 13, 8, 3, 3, 1, 1, Padding::explicit_pad, 1)}) {
     const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w);
     const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w);
     const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
@@ -103,8 +79,15 @@ TEST_CASE("conv2d: the same bits with one thread and two, and from run to run wh
 // The pool over a convolution's output of `s`, `planes` planes.
 Pool2dShape pool_over(const Conv2dShape& s, int64_t planes, int64_t ph, int64_t pw, int64_t sh, int64_t sw, int64_t pt,
                       int64_t pl) {
-  Pool2dShape p{.planes = planes, .in_h = s.out_h, .in_w = s.out_w, .pool_h = ph, .pool_w = pw,
-                .stride_h = sh, .stride_w = sw, .pad_top = pt, .pad_left = pl};
+  Pool2dShape p{.planes = planes,
+                .in_h = s.out_h,
+                .in_w = s.out_w,
+                .pool_h = ph,
+                .pool_w = pw,
+                .stride_h = sh,
+                .stride_w = sw,
+                .pad_top = pt,
+                .pad_left = pl};
   p.out_h = (s.out_h + 2 * pt - ph) / sh + 1;
   p.out_w = (s.out_w + 2 * pl - pw) / sw + 1;
   return p;
@@ -122,14 +105,14 @@ TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unf
   // over one GEMM block (K > 256: the bias filled first), and samples large
   // enough (> 8 MFLOP) for their bands to be shared by the threads.
   const std::vector<Case> cases = {
-      {conv_shape(2, 3, 61, 47, 8, 5, 5, 1, 1, 2), 2, 2, 3, 3, 0, 0},
-      {conv_shape(2, 2, 40, 33, 5, 3, 3, 1, 1, 0), 3, 3, 2, 2, 1, 1},
-      {conv1d_shape(2, 8, 900, 16, 11, 1, 0), 1, 3, 1, 3, 0, 0},
-      {conv_shape(1, 40, 30, 29, 12, 3, 3, 1, 1, 1), 2, 2, 2, 2, 0, 0},
-      {conv_shape(1, 16, 70, 90, 32, 3, 3, 1, 1, 1), 2, 2, 3, 3, 0, 0},
+      {ser::test::conv_shape(2, 3, 61, 47, 8, 5, 5, 1, 1, Padding::explicit_pad, 2), 2, 2, 3, 3, 0, 0},
+      {ser::test::conv_shape(2, 2, 40, 33, 5, 3, 3, 1, 1, Padding::explicit_pad, 0), 3, 3, 2, 2, 1, 1},
+      {ser::test::conv1d_shape(2, 8, 900, 16, 11, 1, 1, Padding::explicit_pad, 0), 1, 3, 1, 3, 0, 0},
+      {ser::test::conv_shape(1, 40, 30, 29, 12, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2, 2, 2, 0, 0},
+      {ser::test::conv_shape(1, 16, 70, 90, 32, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2, 3, 3, 0, 0},
       // Five pooled rows (the RAVDESS CNN's third layer): too few bands for
       // two threads, so each band is also cut into runs of output channels.
-      {conv_shape(1, 64, 14, 18, 40, 5, 5, 1, 1, 2), 2, 2, 3, 3, 0, 0}};
+      {ser::test::conv_shape(1, 64, 14, 18, 40, 5, 5, 1, 1, Padding::explicit_pad, 2), 2, 2, 3, 3, 0, 0}};
   for (const Case& c : cases) {
     const Conv2dShape& s = c.s;
     CAPTURE(s.in_channels);
@@ -179,11 +162,12 @@ TEST_CASE("vectorisable exp, sigmoid and tanh against libm in double") {
     sig_abs = std::max(sig_abs, std::abs(sigmoid_approx(x) - 1.0 / (1.0 + std::exp(-static_cast<double>(x)))));
     const double t = std::tanh(static_cast<double>(x));
     tanh_abs = std::max(tanh_abs, std::abs(tanh_approx(x) - t));
-    if (std::abs(x) < 0.625f && x != 0.0f) tanh_rel_small = std::max(tanh_rel_small, std::abs(tanh_approx(x) - t) / std::abs(t));
+    if (std::abs(x) < 0.625f && x != 0.0f)
+      tanh_rel_small = std::max(tanh_rel_small, std::abs(tanh_approx(x) - t) / std::abs(t));
   }
   MESSAGE("exp relative " << exp_rel << ", sigmoid absolute " << sig_abs << ", tanh absolute " << tanh_abs
                           << ", tanh relative below 0.625 " << tanh_rel_small);
-  CHECK(exp_rel < 3e-7);         // a couple of float ulps
+  CHECK(exp_rel < 3e-7);  // a couple of float ulps
   CHECK(sig_abs < 2e-7);
   CHECK(tanh_abs < 2e-7);
   CHECK(tanh_rel_small < 3e-7);  // no cancellation near zero
@@ -197,7 +181,8 @@ TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) 
   ser::Rng rng(6);
   const std::vector<Pool2dShape> shapes = ser::test::maxpool_table();
   for (const auto& s : shapes) {
-    const size_t nin = static_cast<size_t>(s.planes * s.in_h * s.in_w), nout = static_cast<size_t>(s.planes * s.out_h * s.out_w);
+    const size_t nin = static_cast<size_t>(s.planes * s.in_h * s.in_w),
+                 nout = static_cast<size_t>(s.planes * s.out_h * s.out_w);
     auto x = random(nin, rng);
     for (size_t i = 0; i < nin; i += 7) x[i] = x[i + (i + 1 < nin ? 1 : 0)];  // ties: the first must win
     const auto dy = random(nout, rng);
@@ -225,7 +210,8 @@ TEST_CASE("max pooling: the tiled 1-D backward writes the naive scatter's bits, 
   // The TESS CNN's four pools (796, 262, 84, 26 windows of 3), tails that
   // are not a multiple of 16 windows, every vectorised pool size and one
   // that is not.
-  for (const Row r : {Row{796, 3}, Row{262, 3}, Row{84, 3}, Row{26, 3}, Row{50, 2}, Row{17, 4}, Row{15, 2}, Row{9, 5}}) {
+  for (const Row r :
+       {Row{796, 3}, Row{262, 3}, Row{84, 3}, Row{26, 3}, Row{50, 2}, Row{17, 4}, Row{15, 2}, Row{9, 5}}) {
     CAPTURE(r.windows);
     CAPTURE(r.pool);
     Pool2dShape s;
@@ -253,7 +239,7 @@ TEST_CASE("max pooling: the tiled 1-D backward writes the naive scatter's bits, 
       std::vector<float> dx(covered + 1, std::numeric_limits<float>::quiet_NaN());
       maxpool1d_tiles_backward(arg.data(), dy.data(), relu ? y.data() : nullptr, r.windows, r.pool, dx.data());
       CHECK(std::memcmp(dx.data(), ref.data(), covered * sizeof(float)) == 0);  // bits: +0, not -0
-      CHECK(std::isnan(dx[covered]));  // nothing written past the windows
+      CHECK(std::isnan(dx[covered]));                                           // nothing written past the windows
     }
   }
 }

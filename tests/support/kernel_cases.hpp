@@ -88,6 +88,16 @@ inline Conv2dShape conv_shape(int64_t n, int64_t c, int64_t h, int64_t w, int64_
   return s;
 }
 
+// 1-D: height 1, the window and padding along the width only.
+inline Conv2dShape conv1d_shape(int64_t n, int64_t c, int64_t len, int64_t oc, int64_t k, int64_t stride,
+                                int64_t dilation, nn::Padding padding, int64_t pad = 0) {
+  Conv2dShape s{n, c, 1, len, oc, 1, k, 1, stride, 1, dilation, 0, 0, 1, 0};
+  const nn::Extent e = nn::window_extent(len, k, stride, dilation, padding, pad);
+  s.pad_left = e.pad_before;
+  s.out_w = e.out;
+  return s;
+}
+
 inline KernelCase make_conv_case(const std::string& name, const Conv2dShape& s, bool relu = false) {
   KernelCase k;
   k.name = (relu ? "conv+relu " : "conv ") + name;
@@ -257,8 +267,8 @@ inline KernelCase make_avgpool_case(const Pool2dShape& s) {
 
 inline KernelCase make_lstm_case(const nn::LstmShape& s) {
   KernelCase k;
-  k.name = "lstm N" + std::to_string(s.batch) + " T" + std::to_string(s.steps) + " I" + std::to_string(s.input) +
-           " H" + std::to_string(s.hidden);
+  k.name = "lstm N" + std::to_string(s.batch) + " T" + std::to_string(s.steps) + " I" + std::to_string(s.input) + " H" +
+           std::to_string(s.hidden);
   const size_t G = sz(4 * s.hidden), seq = sz(s.batch * s.steps), nh = seq * sz(s.hidden);
   k.flops = 2.0 * static_cast<double>(seq * G) * static_cast<double>(s.input + s.hidden);
   k.backward_flops = 2 * k.flops;
@@ -351,7 +361,8 @@ inline KernelCase make_cross_entropy_case(int64_t N, int64_t C, bool weighted) {
   const FVec wf = narrow(wd);
   k.naive_forward = [=](const DArrays& a) {
     Vec p(a[0].size());
-    return Vec{nn::cross_entropy_forward(a[0].data(), targets.data(), wd.empty() ? nullptr : wd.data(), p.data(), N, C)};
+    return Vec{
+        nn::cross_entropy_forward(a[0].data(), targets.data(), wd.empty() ? nullptr : wd.data(), p.data(), N, C)};
   };
   k.naive_backward = [=](const DArrays& a, const Vec& dy) {
     Vec p(a[0].size());
@@ -362,7 +373,8 @@ inline KernelCase make_cross_entropy_case(int64_t N, int64_t C, bool weighted) {
   };
   k.fast_forward = [=](const FArrays& a) {
     FVec p(a[0].size());
-    return FVec{nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C)};
+    return FVec{
+        nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C)};
   };
   k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
     FVec p(a[0].size());
@@ -380,7 +392,10 @@ inline KernelCase make_batchnorm_case(const nn::BatchNormShape& s, bool train) {
   k.flops = 5.0 * static_cast<double>(n);
   k.backward_flops = 6.0 * static_cast<double>(n);
   // x, gamma, beta; then the frozen statistics (mean, 1/std), not differentiated.
-  k.inputs = {{n, Fill::uniform, -2, 2}, {C, Fill::uniform, 0.5, 1.5}, {C}, {C, Fill::uniform, -1, 1, false},
+  k.inputs = {{n, Fill::uniform, -2, 2},
+              {C, Fill::uniform, 0.5, 1.5},
+              {C},
+              {C, Fill::uniform, -1, 1, false},
               {C, Fill::uniform, 0.5, 2, false}};
   auto forward = [=](const auto& a, auto& y, auto& m, auto& is) {
     using T = std::decay_t<decltype(a[0][0])>;
@@ -401,8 +416,8 @@ inline KernelCase make_batchnorm_case(const nn::BatchNormShape& s, bool train) {
       nn::batchnorm_train_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(), g[1].data(),
                                    g[2].data(), s);
     else
-      nn::batchnorm_frozen_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(),
-                                    g[1].data(), g[2].data(), s);
+      nn::batchnorm_frozen_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(), g[1].data(),
+                                    g[2].data(), s);
   };
   k.naive_forward = [=](const DArrays& a) {
     Vec y, m, is;
@@ -432,9 +447,9 @@ inline KernelCase make_batchnorm_case(const nn::BatchNormShape& s, bool train) {
 inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
   using nn::Padding;
   return {
-      {"1d valid", conv_shape(2, 3, 1, 11, 4, 1, 5, 1, 1, Padding::valid)},
-      {"1d stride 2 pad 2", conv_shape(2, 3, 1, 9, 2, 1, 4, 2, 1, Padding::explicit_pad, 2)},
-      {"1d dilation 2", conv_shape(1, 2, 1, 12, 3, 1, 3, 1, 2, Padding::valid)},
+      {"1d valid", conv1d_shape(2, 3, 11, 4, 5, 1, 1, Padding::valid)},
+      {"1d stride 2 pad 2", conv1d_shape(2, 3, 9, 2, 4, 2, 1, Padding::explicit_pad, 2)},
+      {"1d dilation 2", conv1d_shape(1, 2, 12, 3, 3, 1, 2, Padding::valid)},
       {"2d valid", conv_shape(2, 2, 6, 5, 3, 3, 3, 1, 1, Padding::valid)},
       {"2d same stride 2", conv_shape(1, 2, 7, 6, 2, 3, 3, 2, 1, Padding::same)},
       {"2d same 5x5", conv_shape(1, 1, 6, 7, 2, 5, 5, 1, 1, Padding::same)},
@@ -443,14 +458,14 @@ inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
       {"2d stride 2 batch 1", conv_shape(1, 3, 17, 13, 7, 5, 5, 2, 1, Padding::explicit_pad, 2)},
       {"2d dilation 2", conv_shape(4, 4, 12, 12, 6, 3, 3, 1, 2, Padding::valid)},
       {"pointwise", conv_shape(5, 8, 6, 7, 33, 1, 1, 1, 1, Padding::valid)},
-      {"1d TESS conv1 (direct)", conv_shape(6, 1, 1, 301, 8, 1, 13, 1, 1, Padding::valid)},
-      {"1d direct 144 outputs", conv_shape(3, 2, 1, 150, 5, 1, 7, 1, 1, Padding::valid)},
-      {"1d direct 66 outputs", conv_shape(2, 1, 1, 70, 3, 1, 5, 1, 1, Padding::valid)},
-      {"1d implicit tile edges", conv_shape(2, 6, 1, 39, 9, 1, 7, 1, 1, Padding::valid)},
-      {"1d implicit same", conv_shape(2, 3, 1, 40, 5, 1, 7, 1, 1, Padding::same)},
-      {"1d implicit dilation 2", conv_shape(3, 4, 1, 50, 9, 1, 5, 1, 2, Padding::same)},
-      {"1d stride 3 pad 5", conv_shape(2, 16, 1, 37, 35, 1, 11, 3, 1, Padding::explicit_pad, 5)},
-      {"1d TESS conv4 batch 1", conv_shape(1, 32, 1, 84, 64, 1, 7, 1, 1, Padding::valid)},
+      {"1d TESS conv1 (direct)", conv1d_shape(6, 1, 301, 8, 13, 1, 1, Padding::valid)},
+      {"1d direct 144 outputs", conv1d_shape(3, 2, 150, 5, 7, 1, 1, Padding::valid)},
+      {"1d direct 66 outputs", conv1d_shape(2, 1, 70, 3, 5, 1, 1, Padding::valid)},
+      {"1d implicit tile edges", conv1d_shape(2, 6, 39, 9, 7, 1, 1, Padding::valid)},
+      {"1d implicit same", conv1d_shape(2, 3, 40, 5, 7, 1, 1, Padding::same)},
+      {"1d implicit dilation 2", conv1d_shape(3, 4, 50, 9, 5, 1, 2, Padding::same)},
+      {"1d stride 3 pad 5", conv1d_shape(2, 16, 37, 35, 11, 3, 1, Padding::explicit_pad, 5)},
+      {"1d TESS conv4 batch 1", conv1d_shape(1, 32, 84, 64, 7, 1, 1, Padding::valid)},
       {"2d FER conv2 batch 4", conv_shape(4, 16, 24, 24, 32, 3, 3, 1, 1, Padding::same)},
   };
 }
@@ -459,14 +474,14 @@ inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
 // tails), overlapping and padded windows, 2-D pools with and without stride.
 inline std::vector<Pool2dShape> maxpool_table() {
   using nn::Padding;
-  return {pool_shape(4, 1, 20, 1, 3, 1, 3, Padding::valid),    pool_shape(3, 1, 17, 1, 2, 1, 3, Padding::valid),
-          pool_shape(2, 1, 10, 1, 3, 1, 3, Padding::same),     pool_shape(3, 9, 8, 2, 2, 2, 2, Padding::valid),
-          pool_shape(2, 8, 7, 2, 2, 3, 3, Padding::same),      pool_shape(7, 1, 2388, 1, 3, 1, 3, Padding::valid),
-          pool_shape(3, 1, 101, 1, 2, 1, 2, Padding::valid),   pool_shape(2, 1, 23, 1, 4, 1, 4, Padding::valid),
-          pool_shape(2, 1, 141, 1, 4, 1, 4, Padding::valid),   pool_shape(3, 5, 40, 1, 2, 1, 2, Padding::valid),
-          pool_shape(2, 1, 23, 1, 5, 1, 5, Padding::valid),    pool_shape(4, 1, 300, 1, 5, 1, 2, Padding::same),
-          pool_shape(5, 44, 46, 2, 2, 2, 2, Padding::valid),   pool_shape(3, 128, 165, 2, 2, 3, 3, Padding::valid),
-          pool_shape(2, 13, 15, 3, 3, 2, 2, Padding::valid),   pool_shape(2, 9, 10, 2, 2, 1, 1, Padding::valid),
+  return {pool_shape(4, 1, 20, 1, 3, 1, 3, Padding::valid),  pool_shape(3, 1, 17, 1, 2, 1, 3, Padding::valid),
+          pool_shape(2, 1, 10, 1, 3, 1, 3, Padding::same),   pool_shape(3, 9, 8, 2, 2, 2, 2, Padding::valid),
+          pool_shape(2, 8, 7, 2, 2, 3, 3, Padding::same),    pool_shape(7, 1, 2388, 1, 3, 1, 3, Padding::valid),
+          pool_shape(3, 1, 101, 1, 2, 1, 2, Padding::valid), pool_shape(2, 1, 23, 1, 4, 1, 4, Padding::valid),
+          pool_shape(2, 1, 141, 1, 4, 1, 4, Padding::valid), pool_shape(3, 5, 40, 1, 2, 1, 2, Padding::valid),
+          pool_shape(2, 1, 23, 1, 5, 1, 5, Padding::valid),  pool_shape(4, 1, 300, 1, 5, 1, 2, Padding::same),
+          pool_shape(5, 44, 46, 2, 2, 2, 2, Padding::valid), pool_shape(3, 128, 165, 2, 2, 3, 3, Padding::valid),
+          pool_shape(2, 13, 15, 3, 3, 2, 2, Padding::valid), pool_shape(2, 9, 10, 2, 2, 1, 1, Padding::valid),
           pool_shape(2, 13, 15, 3, 3, 2, 2, Padding::same)};
 }
 
@@ -477,29 +492,30 @@ inline std::vector<KernelCase> kernel_cases() {
   for (const char* name : {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise"})
     for (const auto& [n, shape] : conv_table())
       if (n == name) t.push_back(make_conv_case(name, shape, /*relu=*/true));
-  for (auto [N, in, out] : {std::tuple<int64_t, int64_t, int64_t>{3, 5, 4}, {1, 1, 1}, {3, 17, 5}, {7, 33, 129},
-                            {32, 1664, 256}})
+  for (auto [N, in, out] :
+       {std::tuple<int64_t, int64_t, int64_t>{3, 5, 4}, {1, 1, 1}, {3, 17, 5}, {7, 33, 129}, {32, 1664, 256}})
     t.push_back(make_dense_case(N, in, out));
   for (const Pool2dShape& shape : maxpool_table()) t.push_back(make_maxpool_case(shape));
-  for (const Pool2dShape& s : {pool_shape(2, 1, 9, 1, 3, 1, 2, Padding::same), pool_shape(2, 5, 6, 2, 2, 2, 2, Padding::valid),
-                               pool_shape(1, 7, 7, 3, 3, 2, 2, Padding::same)})
+  for (const Pool2dShape& s :
+       {pool_shape(2, 1, 9, 1, 3, 1, 2, Padding::same), pool_shape(2, 5, 6, 2, 2, 2, 2, Padding::valid),
+        pool_shape(1, 7, 7, 3, 3, 2, 2, Padding::same)})
     t.push_back(make_avgpool_case(s));
-  for (const nn::LstmShape& s : {nn::LstmShape{2, 5, 3, 4}, nn::LstmShape{1, 1, 3, 2}, nn::LstmShape{3, 7, 5, 9},
-                                 nn::LstmShape{4, 12, 40, 33}})
+  for (const nn::LstmShape& s :
+       {nn::LstmShape{2, 5, 3, 4}, nn::LstmShape{1, 1, 3, 2}, nn::LstmShape{3, 7, 5, 9}, nn::LstmShape{4, 12, 40, 33}})
     t.push_back(make_lstm_case(s));
   const int64_t n = 67;  // not a multiple of any vector width
-  t.push_back(make_unary_case("relu", sz(n), {sz(n), Fill::away_from_zero}, false,
-                              [n](auto* x, auto* y) { nn::relu_forward(x, y, n); },
-                              [n](auto* x, auto* dy, auto* dx) { nn::relu_backward(x, dy, dx, n); }));
-  t.push_back(make_unary_case("tanh", sz(n), {sz(n), Fill::uniform, -3, 3}, true,
-                              [n](auto* x, auto* y) { nn::tanh_forward(x, y, n); },
-                              [n](auto* y, auto* dy, auto* dx) { nn::tanh_backward(y, dy, dx, n); }));
-  t.push_back(make_unary_case("sigmoid", sz(n), {sz(n), Fill::uniform, -6, 6}, true,
-                              [n](auto* x, auto* y) { nn::sigmoid_forward(x, y, n); },
-                              [n](auto* y, auto* dy, auto* dx) { nn::sigmoid_backward(y, dy, dx, n); }));
-  t.push_back(make_unary_case("softmax 3x7", 21, {21, Fill::uniform, -3, 3}, true,
-                              [](auto* x, auto* y) { nn::softmax_forward(x, y, 3, 7); },
-                              [](auto* y, auto* dy, auto* dx) { nn::softmax_backward(y, dy, dx, 3, 7); }));
+  t.push_back(make_unary_case(
+      "relu", sz(n), {sz(n), Fill::away_from_zero}, false, [n](auto* x, auto* y) { nn::relu_forward(x, y, n); },
+      [n](auto* x, auto* dy, auto* dx) { nn::relu_backward(x, dy, dx, n); }));
+  t.push_back(make_unary_case(
+      "tanh", sz(n), {sz(n), Fill::uniform, -3, 3}, true, [n](auto* x, auto* y) { nn::tanh_forward(x, y, n); },
+      [n](auto* y, auto* dy, auto* dx) { nn::tanh_backward(y, dy, dx, n); }));
+  t.push_back(make_unary_case(
+      "sigmoid", sz(n), {sz(n), Fill::uniform, -6, 6}, true, [n](auto* x, auto* y) { nn::sigmoid_forward(x, y, n); },
+      [n](auto* y, auto* dy, auto* dx) { nn::sigmoid_backward(y, dy, dx, n); }));
+  t.push_back(make_unary_case(
+      "softmax 3x7", 21, {21, Fill::uniform, -3, 3}, true, [](auto* x, auto* y) { nn::softmax_forward(x, y, 3, 7); },
+      [](auto* y, auto* dy, auto* dx) { nn::softmax_backward(y, dy, dx, 3, 7); }));
   for (bool weighted : {false, true}) t.push_back(make_cross_entropy_case(4, 5, weighted));
   for (const nn::BatchNormShape& s : {nn::BatchNormShape{5, 3, 1}, nn::BatchNormShape{3, 2, 6}})
     for (bool train : {true, false}) t.push_back(make_batchnorm_case(s, train));
