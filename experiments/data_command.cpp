@@ -16,9 +16,9 @@ namespace ser::experiments {
 
 namespace {
 std::string corpora_help() {
-  std::string out = "the corpus and its naming convention:";
-  for (const auto& c : datasets::corpora()) out += std::string(" ") + c.name + " (" + c.what + ");";
-  out.pop_back();
+  std::string out = "Corpora (--dataset):\n";
+  for (const auto& c : datasets::corpora())
+    out += "  " + std::string(c.name) + std::string(10 - std::string(c.name).size(), ' ') + c.what + "\n";
   return out;
 }
 }  // namespace
@@ -27,9 +27,10 @@ int data_command(const std::vector<std::string>& args) {
   ArgParser p("data",
               "Loads a data set folder following its corpus's naming convention and reports what it\n"
               "holds: files per class (and per speaker), durations, sample rates, and every skipped\n"
-              "file with the reason. With --split, also the sizes of a seeded split.");
+              "file with the reason. With --split, also the sizes of a seeded split.\n" +
+                  corpora_help());
   p.positional("ROOT", "the corpus folder, e.g. ../shared/data/tess")
-      .option("--dataset", "NAME", corpora_help())
+      .option("--dataset", "NAME", "the corpus whose naming convention the folder follows (corpora above)")
       .flag("--json", "print one JSON object instead of text")
       .option("--tess-classes", "7|14", "TESS: 7 emotions or 14 speaker x emotion classes", "14")
       .flag("--no-song", "RAVDESS: leave out the sung files")
