@@ -6,6 +6,7 @@
 #include "common/bytes.hpp"
 #include "common/framed_file.hpp"
 #include "common/input_file.hpp"
+#include "common/settings.hpp"
 #include "common/text.hpp"
 #include "experiments/config.hpp"
 #include "nn/model_file.hpp"
@@ -17,55 +18,109 @@ constexpr FrameKind kCheckpointFrame{"SERCHKPT", 1, "ser checkpoint", "training 
 // Two model files, the optimiser's state (three times the model) and a history.
 constexpr uint64_t kMaxCheckpointBytes = uint64_t{8} << 30;
 
-void put_rng(ByteWriter& w, const Rng::State& s) {
-  for (uint64_t word : s.s) w.pod<uint64_t>(word);
-  w.pod<uint8_t>(s.has_spare ? 1 : 0);
-  w.pod<float>(s.spare);
-}
-
-Rng::State get_rng(ByteReader& r, const char* what) {
-  Rng::State s{};
-  for (uint64_t& word : s.s) word = r.pod<uint64_t>(what);
-  const uint8_t spare = r.pod<uint8_t>(what);
-  s.spare = r.pod<float>(what);
-  if (spare > 1) r.fail(std::string(what) + ": a flag that is neither 0 nor 1");
-  s.has_spare = spare == 1;
-  // xoshiro's all-zero state is a fixed point: it would draw 0 for ever (and hang a shuffle).
-  if ((s.s[0] | s.s[1] | s.s[2] | s.s[3]) == 0) r.fail(std::string(what) + ": an all-zero generator state");
-  if (!std::isfinite(s.spare)) r.fail(std::string(what) + ": a spare normal draw that is not finite");
-  return s;
-}
-
-template <typename T>
-T in_range(ByteReader& r, T v, T lo, T hi, const char* what) {
-  if (!(v >= lo && v <= hi)) r.fail(std::string(what) + " " + std::to_string(v) + " is out of range");
-  return v;
-}
-
 std::string where_of(const std::string& path) { return "checkpoint '" + path + "'"; }
+
+// The body's fields, listed once for both directions (the layout above):
+// Out writes them, In reads them, checking each as it comes (ranges may
+// name fields read before them).
+class Out {
+ public:
+  ByteWriter w;
+  template <typename T, typename V>
+  void pod(const char*, const V& v, double = 0, double = 0) {
+    w.pod<T>(static_cast<T>(v));
+  }
+  void blob(const char*, const std::string& v) { w.blob(v); }
+  void floats(const char*, const std::vector<std::vector<float>>& v) {
+    w.pod<uint32_t>(static_cast<uint32_t>(v.size()));
+    for (const auto& x : v) w.array<float>(x);
+  }
+  void order(const char*, const std::vector<size_t>& v) {
+    const std::vector<uint64_t> o(v.begin(), v.end());
+    w.array<uint64_t>(o);
+  }
+  void rng(const char*, const Rng::State& s) {
+    for (uint64_t word : s.s) w.pod<uint64_t>(word);
+    w.pod<uint8_t>(s.has_spare ? 1 : 0);
+    w.pod<float>(s.spare);
+  }
+  void check(bool, const std::string&) {}
+};
+
+class In {
+ public:
+  explicit In(ByteReader& r) : r(r) {}
+  ByteReader& r;
+  // A number in [lo, hi] (NaN refused); lo > hi: any finite or infinite value but NaN.
+  template <typename T, typename V>
+  void pod(const char* what, V& v, double lo = 1, double hi = 0) {
+    const T x = r.pod<T>(what);
+    const double d = static_cast<double>(x);
+    if (lo <= hi && !(d >= lo && d <= hi))
+      r.fail(std::string(what) + " " + std::to_string(x) + " is out of range (not in [" + format_number(lo) + ", " +
+             format_number(hi) + "])");
+    if (std::isnan(d)) r.fail(std::string(what) + " is NaN");
+    v = static_cast<V>(x);
+  }
+  void blob(const char* what, std::string& v) { v = r.blob(what); }
+  void floats(const char* what, std::vector<std::vector<float>>& v) {
+    v.resize(r.count("optimizer state vectors", 1u << 20));
+    for (auto& x : v) {
+      x = r.array<float>(what);
+      if (!std::all_of(x.begin(), x.end(), [](float f) { return std::isfinite(f); }))
+        r.fail("the optimizer state holds values that are not finite");
+    }
+  }
+  void order(const char* what, std::vector<size_t>& v) {
+    const auto o = r.array<uint64_t>(what);
+    v.assign(o.begin(), o.end());
+  }
+  void rng(const char* what, Rng::State& s) {
+    for (uint64_t& word : s.s) word = r.pod<uint64_t>(what);
+    const uint8_t spare = r.pod<uint8_t>(what);
+    s.spare = r.pod<float>(what);
+    if (spare > 1) r.fail(std::string(what) + ": a flag that is neither 0 nor 1");
+    s.has_spare = spare == 1;
+    // xoshiro's all-zero state is a fixed point: it would draw 0 for ever (and hang a shuffle).
+    if ((s.s[0] | s.s[1] | s.s[2] | s.s[3]) == 0) r.fail(std::string(what) + ": an all-zero generator state");
+    if (!std::isfinite(s.spare)) r.fail(std::string(what) + ": a spare normal draw that is not finite");
+  }
+  void check(bool ok, const std::string& what) {
+    if (!ok) r.fail(what);
+  }
+};
+
+// Key and State are const when writing.
+template <class Io, class Key, class State>
+void transfer(Io& io, Key& key, State& s) {
+  io.template pod<uint64_t>("config fingerprint", key.config);
+  io.template pod<uint64_t>("data fingerprint", key.data);
+  io.template pod<uint32_t>("epoch", s.epoch, 0, kMaxEpochs);
+  io.blob("model", s.model);
+  io.blob("best model", s.best_model);
+  io.blob("history", s.history);
+  io.check(s.history.rfind("epoch,", 0) == 0 &&
+               std::count(s.history.begin(), s.history.end(), '\n') <= static_cast<std::ptrdiff_t>(s.epoch) + 1,
+           "the history does not belong to " + std::to_string(s.epoch) + " finished epochs");
+  io.floats("optimizer state", s.optimizer);
+  io.template pod<float>("learning rate", s.lr, 0, 10);
+  io.rng("shuffle generator", s.shuffle);
+  io.rng("dropout generator", s.dropout);
+  io.order("order", s.order);
+  io.template pod<double>("best validation accuracy", s.best_val);
+  io.check(s.best_val == -1 || (s.best_val >= 0 && s.best_val <= 1),
+           "best validation accuracy " + std::to_string(s.best_val) + " is neither -1 nor in [0, 1]");
+  io.template pod<int32_t>("epochs since best", s.since_best, 0, s.epoch);
+  io.template pod<float>("plateau best", s.plateau_best);
+  io.template pod<int32_t>("plateau wait", s.plateau_wait, 0, s.epoch);
+  io.template pod<int32_t>("plateau cooldown", s.plateau_cooldown, 0, kMaxEpochs);
+}
 }  // namespace
 
 std::string encode_checkpoint(const CheckpointKey& key, const TrainingState& s) {
-  ByteWriter w;
-  w.pod<uint64_t>(key.config);
-  w.pod<uint64_t>(key.data);
-  w.pod<uint32_t>(static_cast<uint32_t>(s.epoch));
-  w.blob(s.model);
-  w.blob(s.best_model);
-  w.blob(s.history);
-  w.pod<uint32_t>(static_cast<uint32_t>(s.optimizer.size()));
-  for (const auto& v : s.optimizer) w.array<float>(v);
-  w.pod<float>(s.lr);
-  put_rng(w, s.shuffle);
-  put_rng(w, s.dropout);
-  std::vector<uint64_t> order(s.order.begin(), s.order.end());
-  w.array<uint64_t>(order);
-  w.pod<double>(s.best_val);
-  w.pod<int32_t>(s.since_best);
-  w.pod<float>(s.plateau_best);
-  w.pod<int32_t>(s.plateau_wait);
-  w.pod<int32_t>(s.plateau_cooldown);
-  return frame(kCheckpointFrame, w.bytes());
+  Out out;
+  transfer(out, key, s);
+  return frame(kCheckpointFrame, out.w.bytes());
 }
 
 std::pair<CheckpointKey, TrainingState> read_checkpoint(const std::string& path) {
@@ -75,37 +130,10 @@ std::pair<CheckpointKey, TrainingState> read_checkpoint(const std::string& path)
     if (bytes.rfind("SERCKPT1", 0) == 0)
       throw CheckpointError(where + " was written by an older ser without integrity checks; start the run again");
     ByteReader r(unframe(kCheckpointFrame, bytes, where), where, kFrameHeader);
+    In in(r);
     CheckpointKey key;
-    key.config = r.pod<uint64_t>("config fingerprint");
-    key.data = r.pod<uint64_t>("data fingerprint");
     TrainingState s;
-    s.epoch = static_cast<int>(in_range<uint32_t>(r, r.pod<uint32_t>("epoch"), 0, kMaxEpochs, "epoch"));
-    s.model = r.blob("model");
-    s.best_model = r.blob("best model");
-    s.history = r.blob("history");
-    if (s.history.rfind("epoch,", 0) != 0 ||
-        std::count(s.history.begin(), s.history.end(), '\n') > static_cast<std::ptrdiff_t>(s.epoch) + 1)
-      r.fail("the history does not belong to " + std::to_string(s.epoch) + " finished epochs");
-    s.optimizer.resize(r.count("optimizer state vectors", 1u << 20));
-    for (auto& v : s.optimizer) {
-      v = r.array<float>("optimizer state");
-      if (!std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); }))
-        r.fail("the optimizer state holds values that are not finite");
-    }
-    s.lr = r.pod<float>("learning rate");
-    if (!(s.lr >= 0 && s.lr <= 10)) r.fail("learning rate " + std::to_string(s.lr) + " is not in [0, 10]");
-    s.shuffle = get_rng(r, "shuffle generator");
-    s.dropout = get_rng(r, "dropout generator");
-    const auto order = r.array<uint64_t>("order");
-    s.order.assign(order.begin(), order.end());
-    s.best_val = r.pod<double>("best validation accuracy");
-    if (!(s.best_val == -1 || (s.best_val >= 0 && s.best_val <= 1)))
-      r.fail("best validation accuracy " + std::to_string(s.best_val) + " is neither -1 nor in [0, 1]");
-    s.since_best = in_range<int32_t>(r, r.pod<int32_t>("epochs since best"), 0, s.epoch, "epochs since best");
-    s.plateau_best = r.pod<float>("plateau best");
-    if (std::isnan(s.plateau_best)) r.fail("the plateau schedule's best loss is NaN");
-    s.plateau_wait = in_range<int32_t>(r, r.pod<int32_t>("plateau wait"), 0, s.epoch, "plateau wait");
-    s.plateau_cooldown = in_range<int32_t>(r, r.pod<int32_t>("plateau cooldown"), 0, kMaxEpochs, "plateau cooldown");
+    transfer(in, key, s);
     if (!r.done()) r.fail("extra bytes after the training state");
     return {key, s};
   } catch (const FormatError& e) {

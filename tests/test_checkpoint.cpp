@@ -84,7 +84,7 @@ TEST_CASE("damaged training state is refused before training starts, naming the 
        "is not a permutation of this run's"},
       {"order with a repeat", [](TrainingState& s) { s.order[1] = s.order[0]; }, "is not a permutation"},
       // Found silently changing results.
-      {"NaN learning rate", [](TrainingState& s) { s.lr = NAN; }, "learning rate nan is not in [0, 10]"},
+      {"NaN learning rate", [](TrainingState& s) { s.lr = NAN; }, "learning rate nan is out of range (not in [0, 10])"},
       {"short optimizer state", [](TrainingState& s) { s.optimizer.back().pop_back(); },
        "optimizer state vector"},
       {"missing optimizer vector", [](TrainingState& s) { s.optimizer.pop_back(); }, "optimizer state vectors"},
