@@ -27,7 +27,7 @@ class Out {
  public:
   ByteWriter w;
   template <typename T, typename V>
-  void pod(const char*, const V& v, double = 0, double = 0) {
+  void pod(const char*, const V& v, double /*lo*/ = 0, double /*hi*/ = 0) {  // ranges are the reader's to check
     w.pod<T>(static_cast<T>(v));
   }
   void blob(const char*, const std::string& v) { w.blob(v); }
@@ -51,15 +51,21 @@ class In {
  public:
   explicit In(ByteReader& r) : r(r) {}
   ByteReader& r;
-  // A number in [lo, hi] (NaN refused); lo > hi: any finite or infinite value but NaN.
+  // Any value but NaN.
   template <typename T, typename V>
-  void pod(const char* what, V& v, double lo = 1, double hi = 0) {
+  void pod(const char* what, V& v) {
+    const T x = r.pod<T>(what);
+    if (std::isnan(static_cast<double>(x))) r.fail(std::string(what) + " is NaN");
+    v = static_cast<V>(x);
+  }
+  // A value in [lo, hi] (NaN fails too).
+  template <typename T, typename V>
+  void pod(const char* what, V& v, double lo, double hi) {
     const T x = r.pod<T>(what);
     const double d = static_cast<double>(x);
-    if (lo <= hi && !(d >= lo && d <= hi))
+    if (!(d >= lo && d <= hi))
       r.fail(std::string(what) + " " + std::to_string(x) + " is out of range (not in [" + format_number(lo) + ", " +
              format_number(hi) + "])");
-    if (std::isnan(d)) r.fail(std::string(what) + " is NaN");
     v = static_cast<V>(x);
   }
   void blob(const char* what, std::string& v) { v = r.blob(what); }

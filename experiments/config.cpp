@@ -207,15 +207,22 @@ void read_settings(const Fields& f, Settings& settings) {
   }
 }
 
-dsp::FeatureSpec feature_spec(const Fields& f, const std::string& kind_key, const std::string& kind) {
+// The feature settings of a features: mapping, read once; every kind listed there shares them.
+dsp::FeatureSpec feature_settings(const Fields& f) {
   dsp::FeatureSpec s;
+  Settings settings = s.settings();
+  read_settings(f, settings);
+  return s;
+}
+
+// One kind with the shared settings, checked as a whole.
+dsp::FeatureSpec feature_spec(const Fields& f, const std::string& kind_key, const std::string& kind,
+                              dsp::FeatureSpec s) {
   try {
     s.kind = dsp::parse_feature_kind(kind);
   } catch (const SettingError& e) {
     f.fail_key(kind_key, std::string("names an ") + e.what());
   }
-  Settings settings = s.settings();
-  read_settings(f, settings);
   try {
     s.validate();
   } catch (const SettingError& e) {
@@ -379,7 +386,8 @@ void read_features(const Fields& top, const YAML::Node& root, const Source& src,
   for (const auto& name : dsp::FeatureSpec{}.settings().names()) known.push_back(name);
   const Fields f = read_struct(top.at("features"), "features", src, c.features, known);
   const std::string kind_key = f.has("kinds") ? "kinds" : "kind";
-  for (const auto& k : f.strings(kind_key)) c.features.sets.push_back(feature_spec(f, kind_key, k));
+  const dsp::FeatureSpec shared = feature_settings(f);
+  for (const auto& k : f.strings(kind_key)) c.features.sets.push_back(feature_spec(f, kind_key, k, shared));
   if (c.features.sets.empty()) f.fail(top.at("features"), "name the features: kind: mfcc (or kinds: [zcr, rms, mfcc])");
   try {
     c.features.validate();
