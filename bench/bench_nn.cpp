@@ -26,6 +26,7 @@
 
 #include "machine.hpp"
 #include "common/rng.hpp"
+#include "common/thread_count.hpp"
 #include "nn/kernels/gemm.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
@@ -58,7 +59,7 @@ void bm_gemm(benchmark::State& state, Impl impl, int64_t M, int64_t N, int64_t K
   for (auto _ : state) {
     switch (impl) {
       case Impl::ours:
-        sgemm(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), N);
+        sgemm(ta, tb, M, N, K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f, C.data(), N, omp_get_max_threads());
         break;
       case Impl::openblas:
 #ifdef SER_BENCH_OPENBLAS
@@ -86,15 +87,21 @@ void bm_gemm(benchmark::State& state, Impl impl, int64_t M, int64_t N, int64_t K
                          benchmark::Counter::kIs1000);
 }
 
-// Small products with one thread, with two, and as sgemm decides (threads=0):
-// a small layer must not get slower because threads are available.
+// Small products on one thread, on two whatever their size (the split
+// threshold lowered to 0), and on up to two as sgemm decides ("auto", the
+// threshold in force): a small layer must not get slower because threads
+// are available.
 void bm_gemm_threads(benchmark::State& state, int64_t M, int64_t N, int64_t K, int threads) {
   const auto A = random(static_cast<size_t>(M * K), 1), B = random(static_cast<size_t>(K * N), 2);
   std::vector<float> C(static_cast<size_t>(M * N));
+  const double threshold = ser::nn::gemm_split_flops();
+  if (threads > 1) ser::nn::set_gemm_split_flops(0);
+  const int most = threads > 0 ? threads : omp_get_max_threads();
   for (auto _ : state) {
-    sgemm(false, true, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, C.data(), N, threads);
+    sgemm(false, true, M, N, K, 1.0f, A.data(), K, B.data(), K, 0.0f, C.data(), N, most);
     benchmark::DoNotOptimize(C.data());
   }
+  ser::nn::set_gemm_split_flops(threshold);
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * static_cast<double>(M * N * K), benchmark::Counter::kIsIterationInvariantRate,
                          benchmark::Counter::kIs1000);
@@ -182,7 +189,6 @@ double mean_threads(const StepThreads& steps) {
   return steps_total > 0 ? weighted / steps_total : 0;
 }
 
-int threads_or_all(int threads) { return threads > 0 ? threads : omp_get_max_threads(); }
 
 // threads = 0: as ser trains by default (StepThreads picks each step's count).
 void bm_train_step(benchmark::State& state, const ModelCase& m, int threads) {
@@ -194,11 +200,11 @@ void bm_train_step(benchmark::State& state, const ModelCase& m, int threads) {
   std::vector<int32_t> y(static_cast<size_t>(m.batch));
   for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % static_cast<size_t>(m.classes));
   StepThreads steps(threads);
-  for (auto _ : state) benchmark::DoNotOptimize(steps.run([&] { return train_step(model, opt, x, y, dropout).loss; }));
+  for (auto _ : state) benchmark::DoNotOptimize(steps.run([&](int n) { return train_step(model, opt, x, y, dropout, n).loss; }));
   state.SetItemsProcessed(state.iterations() * m.batch);
   state.counters["threads"] = mean_threads(steps);
   flop_counters(state, 2.0 * static_cast<double>(model.training_macs()), state.iterations() * m.batch,
-                threads_or_all(threads));
+                ser::thread_count(threads));
 }
 
 void bm_infer(benchmark::State& state, const ModelCase& m) {
@@ -208,7 +214,7 @@ void bm_infer(benchmark::State& state, const ModelCase& m) {
   const int batch = static_cast<int>(state.range(0));
   const Tensor x = random_batch(m.input, batch, 3);
   StepThreads steps(0);
-  for (auto _ : state) benchmark::DoNotOptimize(steps.run([&] { return model.predict(x); }).data());
+  for (auto _ : state) benchmark::DoNotOptimize(steps.run([&](int n) { return model.predict(x, n); }).data());
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["threads"] = mean_threads(steps);
   flop_counters(state, 2.0 * static_cast<double>(model.forward_macs()), state.iterations() * batch,
@@ -229,10 +235,11 @@ void bm_adam(benchmark::State& state, const ModelCase& m) {
   Adam opt(model.parameter_tensors(), AdamOptions{});
   const Tensor x = random_batch(m.input, m.batch, 3);
   std::vector<int32_t> y(static_cast<size_t>(m.batch), 0);
-  train_step(model, opt, x, y, dropout);
+  const int threads = omp_get_max_threads();
+  train_step(model, opt, x, y, dropout, threads);
   int64_t params = 0;
   for (const Tensor& p : model.parameter_tensors()) params += p.numel();
-  for (auto _ : state) opt.step();
+  for (auto _ : state) opt.step(threads);
   state.SetItemsProcessed(state.iterations() * params);
   state.SetBytesProcessed(state.iterations() * params * 7 * static_cast<int64_t>(sizeof(float)));  // w, g, m, v in; w, m, v out
 }
@@ -250,9 +257,10 @@ void bm_layer(benchmark::State& state, const ModelCase& m, size_t index, bool ba
   ctx.training = batch > 1 || backward;  // the batch-1 items as inference runs: dropout off
   ctx.rng = &dropout;
   ctx.record = backward;
+  ctx.threads = omp_get_max_threads();
   for (auto _ : state) {
     Tensor y = model.layer(index).forward(x, ctx);
-    if (backward) y.backward(grad);
+    if (backward) y.backward(grad, ctx.threads);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetItemsProcessed(state.iterations() * batch);
@@ -314,10 +322,11 @@ void bm_kernel(benchmark::State& state, const ser::test::KernelCase& k) {
     in.push_back(ser::test::narrow(v));
     grads.emplace_back(v.size(), 0.0f);
   }
-  ser::test::FVec y = k.fast_forward(in), dy(y.size(), 0.5f);
+  const int threads = omp_get_max_threads();
+  ser::test::FVec y = k.fast_forward(in, threads), dy(y.size(), 0.5f);
   for (auto _ : state) {
-    y = k.fast_forward(in);
-    k.fast_backward(in, y, dy, grads);
+    y = k.fast_forward(in, threads);
+    k.fast_backward(in, y, dy, grads, threads);
     benchmark::DoNotOptimize(grads.front().data());
   }
   const double flops = (k.flops + k.backward_flops) * static_cast<double>(state.iterations());

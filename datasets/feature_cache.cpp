@@ -11,6 +11,7 @@
 #include "common/atomic_file.hpp"
 #include "common/npy.hpp"
 #include "common/text.hpp"
+#include "common/thread_count.hpp"
 #include "datasets/augmentation.hpp"
 
 namespace ser::datasets {
@@ -81,7 +82,7 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
   // the machine's problem, not the file's, and must not thin the data set.
   std::atomic<bool> stop{false};
   std::string write_error;
-  if (threads <= 0) threads = omp_get_max_threads();
+  threads = thread_count(threads);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (int64_t i = 0; i < n; ++i) {
     const auto k = static_cast<size_t>(i);

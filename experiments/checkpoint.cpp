@@ -101,25 +101,25 @@ template <class Io, class Key, class State>
 void transfer(Io& io, Key& key, State& s) {
   io.template pod<uint64_t>("config fingerprint", key.config);
   io.template pod<uint64_t>("data fingerprint", key.data);
-  io.template pod<uint32_t>("epoch", s.epoch, 0, kMaxEpochs);
+  io.template pod<uint32_t>("epoch", s.progress.epoch, 0, kMaxEpochs);
   io.blob("model", s.model);
-  io.blob("best model", s.best_model);
-  io.blob("history", s.history);
-  io.check(s.history.rfind("epoch,", 0) == 0 &&
-               std::count(s.history.begin(), s.history.end(), '\n') <= static_cast<std::ptrdiff_t>(s.epoch) + 1,
-           "the history does not belong to " + std::to_string(s.epoch) + " finished epochs");
+  io.blob("best model", s.progress.best_model);
+  io.blob("history", s.progress.history);
+  io.check(s.progress.history.rfind("epoch,", 0) == 0 &&
+               std::count(s.progress.history.begin(), s.progress.history.end(), '\n') <= static_cast<std::ptrdiff_t>(s.progress.epoch) + 1,
+           "the history does not belong to " + std::to_string(s.progress.epoch) + " finished epochs");
   io.floats("optimizer state", s.optimizer);
   io.template pod<float>("learning rate", s.lr, 0, 10);
   io.rng("shuffle generator", s.shuffle);
   io.rng("dropout generator", s.dropout);
-  io.order("order", s.order);
-  io.template pod<double>("best validation accuracy", s.best_val);
-  io.check(s.best_val == -1 || (s.best_val >= 0 && s.best_val <= 1),
-           "best validation accuracy " + std::to_string(s.best_val) + " is neither -1 nor in [0, 1]");
-  io.template pod<int32_t>("epochs since best", s.since_best, 0, s.epoch);
-  io.template pod<float>("plateau best", s.plateau_best);
-  io.template pod<int32_t>("plateau wait", s.plateau_wait, 0, s.epoch);
-  io.template pod<int32_t>("plateau cooldown", s.plateau_cooldown, 0, kMaxEpochs);
+  io.order("order", s.progress.order);
+  io.template pod<double>("best validation accuracy", s.progress.best_val);
+  io.check(s.progress.best_val == -1 || (s.progress.best_val >= 0 && s.progress.best_val <= 1),
+           "best validation accuracy " + std::to_string(s.progress.best_val) + " is neither -1 nor in [0, 1]");
+  io.template pod<int32_t>("epochs since best", s.progress.since_best, 0, s.progress.epoch);
+  io.template pod<float>("plateau best", s.plateau.best);
+  io.template pod<int32_t>("plateau wait", s.plateau.wait, 0, s.progress.epoch);
+  io.template pod<int32_t>("plateau cooldown", s.plateau.cooldown_left, 0, kMaxEpochs);
 }
 }  // namespace
 
@@ -190,8 +190,8 @@ void resume_into(const std::string& path, const CheckpointKey& found, const Trai
                                   "what the data folder gives now (files added or removed?). Resuming would train on "
                                   "other files and could let test files into training; restore the data as it was "
                                   "or start a new run");
-  if (s.epoch > target.epochs)
-    throw CheckpointError(where + " is after epoch " + std::to_string(s.epoch) + " of a run of " +
+  if (s.progress.epoch > target.epochs)
+    throw CheckpointError(where + " is after epoch " + std::to_string(s.progress.epoch) + " of a run of " +
                           std::to_string(target.epochs) + " epochs");
   if (s.optimizer.size() != target.optimizer_sizes.size())
     throw CheckpointError(where + " holds " + std::to_string(s.optimizer.size()) +
@@ -202,14 +202,14 @@ void resume_into(const std::string& path, const CheckpointKey& found, const Trai
       throw CheckpointError(where + ": optimizer state vector " + std::to_string(i) + " has " +
                             std::to_string(s.optimizer[i].size()) + " values, the run needs " +
                             std::to_string(target.optimizer_sizes[i]));
-  std::vector<size_t> sorted = s.order, train = target.train;
+  std::vector<size_t> sorted = s.progress.order, train = target.train;
   std::sort(sorted.begin(), sorted.end());
   std::sort(train.begin(), train.end());
   if (sorted != train)
     throw CheckpointError(where + ": its order of training rows is not a permutation of this run's " +
                           std::to_string(train.size()) + " training rows");
   nn::Sequential saved = matching_model(s.model, where, model, "model");
-  if (!s.best_model.empty()) matching_model(s.best_model, where, model, "best model");
+  if (!s.progress.best_model.empty()) matching_model(s.progress.best_model, where, model, "best model");
   auto dst = model.state();
   auto src = saved.state();
   for (size_t i = 0; i < dst.size(); ++i)

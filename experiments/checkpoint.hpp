@@ -29,6 +29,7 @@
 #include "common/rng.hpp"
 #include "datasets/corpus.hpp"
 #include "datasets/split.hpp"
+#include "nn/optim/schedule.hpp"
 #include "nn/sequential.hpp"
 
 namespace ser::experiments {
@@ -39,18 +40,27 @@ class CheckpointError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// What a run carries from one epoch to the next.
+// How far a run has come: plain values, which the run holds and a
+// checkpoint saves as they are.
+struct RunProgress {
+  int epoch = 0;              // epochs finished
+  std::vector<size_t> order;  // the training rows in their current shuffled order
+  std::string history;        // history.csv so far
+  std::string best_model;     // the model of the best validation epoch, serialised (or empty)
+  double best_val = -1;       // best validation accuracy, -1 before the first
+  int since_best = 0;         // epochs since it
+};
+
+// What a run carries from one epoch to the next: its progress, and the
+// saved form of its live objects (the model and the optimiser, the
+// generators, the learning-rate plateau).
 struct TrainingState {
-  int epoch = 0;  // epochs finished
-  std::string model, best_model, history;  // model files (best_model may be empty) and history.csv's text
+  RunProgress progress;
+  std::string model;  // a model file's bytes
   std::vector<std::vector<float>> optimizer;
   float lr = 0;
   Rng::State shuffle{}, dropout{};
-  std::vector<size_t> order;  // the training rows in their current shuffled order
-  double best_val = -1;       // best validation accuracy, -1 before the first
-  int since_best = 0;
-  float plateau_best = 0;
-  int plateau_wait = 0, plateau_cooldown = 0;
+  nn::ReduceLROnPlateau::State plateau;
 };
 
 // What a checkpoint must match to be resumed.

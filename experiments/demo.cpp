@@ -165,7 +165,7 @@ DemoResult run_demo(const DemoOptions& o, std::ostream& out) {
 
   // The saved model, used as a researcher would: one file in, an emotion out,
   // on test files only (for the synthetic corpus, a voice it never heard).
-  EmotionPredictor predictor(run_dir);
+  EmotionPredictor predictor(run_dir, c.threads);
   out << "\npredictions of the saved model on held-out test files (ser predict --model " << run_dir << " FILE):\n";
   for (const std::string& file : one_file_per_folder(r.test_files)) {
     const auto p = predictor.predict(file);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/thread_count.hpp"
 #include "experiments/config.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/predict.hpp"
@@ -26,6 +27,7 @@ EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& o, std::o
   nn::Sequential model = nn::load_model(model_path);
 
   const bool images = c.features.sets.empty();
+  const int threads = thread_count(o.threads > 0 ? o.threads : c.threads);
   PreparedData p;
   if (images) {
     p = prepare_images(c);
@@ -33,7 +35,7 @@ EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& o, std::o
     const ModelInput input = ModelInput::parse(model.feature_settings, model_path);
     const std::string cache =
         o.cache_dir.empty() ? (fs::path(run_dir).parent_path().parent_path() / "cache").string() : o.cache_dir;
-    p = prepare_audio(load_audio_corpora(c, log), input, cache, o.threads > 0 ? o.threads : c.threads, log);
+    p = prepare_audio(load_audio_corpora(c, log), input, cache, threads, log);
     input.scale_rows(p.x);
   }
 
@@ -56,7 +58,7 @@ EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& o, std::o
   std::vector<int32_t> predicted;
   for (size_t b = 0; b < rows.size(); b += 256) {
     const std::span<const int64_t> batch(rows.data() + b, std::min<size_t>(256, rows.size() - b));
-    const auto pr = nn::argmax_rows(model.predict(nn::gather_rows(p.x, p.sample_shape, batch)));
+    const auto pr = nn::argmax_rows(model.predict(nn::gather_rows(p.x, p.sample_shape, batch), threads));
     predicted.insert(predicted.end(), pr.begin(), pr.end());
   }
   r.metrics = evaluate(truth, predicted, model.labels);

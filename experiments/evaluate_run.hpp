@@ -15,7 +15,7 @@ struct EvalOptions {
   std::string data_root;  // empty: the roots the run trained on
   std::string cache_dir;  // empty: RUN/../../cache, the cache `ser train` used
   std::string data_dir;   // SER_DATA, for configs without roots
-  int threads = 0;
+  int threads = 0;  // feature extraction and the model (0: the run's count)
 };
 
 struct EvalResult {

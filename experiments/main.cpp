@@ -181,7 +181,7 @@ int eval(const std::vector<std::string>& args) {
       .option("--data-root", "PATH", "the data set (default: the roots the run trained on; several corpora: PATH/<corpus>)")
       .option("--out", "FILE.json", "also write the metrics there (atomically)")
       .option("--cache", "DIR", "feature cache (default: DIR/../../cache)")
-      .option("--threads", "N", "threads for feature extraction (default: the run's)");
+      .option("--threads", "N", "threads for feature extraction and the model (default: the run's)");
   if (!p.parse(args)) return 0;
   ser::experiments::EvalOptions o;
   o.data_root = p.maybe("--data-root").value_or("");
@@ -207,11 +207,12 @@ int predict(const std::vector<std::string>& args) {
               "is reported and the others go on (exit status 1 if any failed).");
   p.positional("AUDIO", "audio files (WAV, FLAC, AIFF, OGG, ...)", /*repeatable=*/true)
       .option("--model", "DIR_OR_FILE", "a run directory or a .sermodel file (required)")
-      .flag("--json", "print a JSON array: file, emotion, probability and all class probabilities");
+      .flag("--json", "print a JSON array: file, emotion, probability and all class probabilities")
+      .option("--threads", "N", "threads the model may use per file (default 0: every core)");
   if (!p.parse(args)) return 0;
   const auto model = p.maybe("--model");
   if (!model) throw ser::experiments::UsageError("--model is required: a run directory or a .sermodel file");
-  ser::experiments::EmotionPredictor predictor(*model);
+  ser::experiments::EmotionPredictor predictor(*model, p.given("--threads") ? p.integer("--threads") : 0);
   const bool json = p.given("--json");
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   int failed = 0;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "common/thread_count.hpp"
 #include "nn/model_file.hpp"
 #include "nn/ops.hpp"
 
@@ -27,9 +28,10 @@ ModelInput input_of(const nn::Sequential& model, const std::string& path) {
 }
 }  // namespace
 
-EmotionPredictor::EmotionPredictor(const std::string& model_path)
+EmotionPredictor::EmotionPredictor(const std::string& model_path, int threads)
     : model_(nn::load_model(resolve_model_path(model_path))),
-      input_(input_of(model_, resolve_model_path(model_path))) {
+      input_(input_of(model_, resolve_model_path(model_path))),
+      threads_(thread_count(threads)) {
   if (static_cast<int64_t>(model_.labels.size()) != model_.output_shape().numel())
     throw std::runtime_error(model_path + ": the model names " + std::to_string(model_.labels.size()) +
                              " class labels for its " + std::to_string(model_.output_shape().numel()) +
@@ -50,7 +52,7 @@ EmotionPrediction EmotionPredictor::predict(const std::string& audio_path) {
   input_.scale_rows(x);
   nn::Tensor batch = nn::Tensor::zeros(input_.sample_shape().prepend(1));
   std::copy(x.begin(), x.end(), batch.data());
-  const nn::Tensor p = nn::softmax(model_.predict(batch));
+  const nn::Tensor p = nn::softmax(model_.predict(batch, threads_));
   EmotionPrediction out;
   for (size_t c = 0; c < model_.labels.size(); ++c) {
     const double v = p.data()[c];
@@ -63,8 +65,8 @@ EmotionPrediction EmotionPredictor::predict(const std::string& audio_path) {
   return out;
 }
 
-EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path) {
-  return EmotionPredictor(model_path).predict(audio_path);
+EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path, int threads) {
+  return EmotionPredictor(model_path, threads).predict(audio_path);
 }
 
 }  // namespace ser::experiments

@@ -24,7 +24,8 @@ struct EmotionPrediction {
 // feature recipe (an image model, or one not trained by `ser train`).
 class EmotionPredictor {
  public:
-  explicit EmotionPredictor(const std::string& model_path);
+  // threads: the most the model may use per file (0: every core).
+  explicit EmotionPredictor(const std::string& model_path, int threads = 0);
   // Throws dsp::AudioError naming the file when it cannot be read.
   EmotionPrediction predict(const std::string& audio_path);
   const std::vector<std::string>& labels() const { return model_.labels; }
@@ -33,9 +34,10 @@ class EmotionPredictor {
  private:
   nn::Sequential model_;
   ModelInput input_;
+  int threads_;
 };
 
-EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path);
+EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path, int threads = 0);
 
 // A .sermodel path from a file or run-directory argument.
 std::string resolve_model_path(const std::string& model_path);

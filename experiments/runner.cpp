@@ -53,7 +53,7 @@ std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Pr
       rows.push_back(static_cast<int64_t>(idx[i]));
       y.push_back(p.y[idx[i]]);
     }
-    const nn::Tensor logits = threads.run([&] { return model.predict(nn::gather_rows(p.x, p.sample_shape, rows)); });
+    const nn::Tensor logits = threads.run([&](int n) { return model.predict(nn::gather_rows(p.x, p.sample_shape, rows), n); });
     loss += nn::softmax_cross_entropy(logits, y).item() * static_cast<double>(rows.size());
     const auto pr = nn::argmax_rows(logits);
     predicted.insert(predicted.end(), pr.begin(), pr.end());
@@ -280,7 +280,7 @@ void resume_run(TrainingRun& run, const std::string& checkpoint_path, const Chec
   for (auto* v : run.optimizer->state()) target.optimizer_sizes.push_back(v->size());
   resume_into(checkpoint_path, found, saved, target, run.model);
   run.restore(std::move(saved));
-  log << "resuming after epoch " << run.epoch << "\n";
+  log << "resuming after epoch " << run.progress.epoch << "\n";
 }
 
 struct EpochScores {
@@ -290,7 +290,7 @@ struct EpochScores {
 // One pass over the training rows in a fresh shuffled order.
 EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, int epoch,
                         const std::vector<float>& class_weights, nn::StepThreads& threads) {
-  std::vector<size_t>& order = run.order;
+  std::vector<size_t>& order = run.progress.order;
   run.shuffle.shuffle(order);
   double loss = 0;
   int64_t correct = 0, seen = 0;
@@ -303,8 +303,8 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
       rows.push_back(static_cast<int64_t>(order[i]));
       y.push_back(p.y[order[i]]);
     }
-    const nn::StepResult s = threads.run([&] {
-      return nn::train_step(run.model, *run.optimizer, nn::gather_rows(p.x, p.sample_shape, rows), y, run.dropout,
+    const nn::StepResult s = threads.run([&](int n) {
+      return nn::train_step(run.model, *run.optimizer, nn::gather_rows(p.x, p.sample_shape, rows), y, run.dropout, n,
                             class_weights, static_cast<float>(c.training.clip_norm));
     });
     if (!std::isfinite(s.loss))
@@ -332,12 +332,12 @@ EpochScores validate_epoch(TrainingRun& run, const ExperimentConfig& c, const Pr
   if (split.validation.empty()) return {NAN, NAN};
   const auto [loss, pred] = run_eval(run.model, p, split.validation, threads);
   const double acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
-  if (acc > run.best_val) {
-    run.best_val = acc;
-    run.since_best = 0;
-    if (c.training.best_on_validation) run.best_model = nn::serialize_model(run.model);
+  if (acc > run.progress.best_val) {
+    run.progress.best_val = acc;
+    run.progress.since_best = 0;
+    if (c.training.best_on_validation) run.progress.best_model = nn::serialize_model(run.model);
   } else {
-    ++run.since_best;
+    ++run.progress.since_best;
   }
   return {loss, acc};
 }
@@ -347,7 +347,7 @@ void record_epoch(TrainingRun& run, const ExperimentConfig& c, int epoch, const 
   std::ostringstream row;
   row << epoch << "," << train.loss << "," << train.accuracy << "," << val.loss << "," << val.accuracy << ","
       << run.optimizer->learning_rate() << "," << std::fixed << std::setprecision(3) << seconds << "\n";
-  run.history += row.str();
+  run.progress.history += row.str();
   log << "epoch " << epoch << "/" << c.training.epochs << "  loss " << train.loss << "  accuracy " << train.accuracy;
   if (!std::isnan(val.accuracy)) log << "  val_loss " << val.loss << "  val_accuracy " << val.accuracy;
   log << "  " << seconds << " s\n" << std::flush;
@@ -423,20 +423,20 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   const std::string checkpoint_path = (fs::path(run_dir) / "checkpoint.bin").string();
   if (resume) resume_run(run, checkpoint_path, key, c, split, log);
 
-  for (int epoch = run.epoch + 1; epoch <= c.training.epochs; ++epoch) {
+  for (int epoch = run.progress.epoch + 1; epoch <= c.training.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
     const EpochScores train = train_epoch(run, c, p, epoch, class_weights, threads);
     const EpochScores val = validate_epoch(run, c, p, split, eval_threads);
     record_epoch(run, c, epoch, train, val,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count(), log);
     run.optimizer->set_learning_rate(run.schedule.after_epoch(epoch, val.loss, run.optimizer->learning_rate()));
-    run.epoch = epoch;
-    const bool stop = c.training.early_stopping_patience > 0 && run.since_best >= c.training.early_stopping_patience;
+    run.progress.epoch = epoch;
+    const bool stop = c.training.early_stopping_patience > 0 && run.progress.since_best >= c.training.early_stopping_patience;
     if (c.training.checkpoint_every > 0 && (epoch % c.training.checkpoint_every == 0 || stop))
       // An early stop is final: its checkpoint says the run is done.
       write_file_atomically(checkpoint_path, encode_checkpoint(key, run.snapshot(stop ? c.training.epochs : epoch)));
     if (stop) {
-      log << "early stopping: no validation improvement for " << run.since_best << " epochs\n";
+      log << "early stopping: no validation improvement for " << run.progress.since_best << " epochs\n";
       break;
     }
   }
@@ -444,9 +444,9 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
     log << "the machine was busy: training steps ran on " << threads.describe() << " (compared "
         << threads.chooser()->comparisons() << " times; the results are the same on any count)\n";
   // history.csv has a seconds column; metrics.json has no timings, so it compares byte for byte.
-  write_file_atomically((fs::path(run_dir) / "history.csv").string(), run.history);
-  nn::Sequential kept = run.best_model.empty() ? nn::deserialize_model(nn::serialize_model(run.model), "memory")
-                                               : nn::deserialize_model(run.best_model, "memory");
+  write_file_atomically((fs::path(run_dir) / "history.csv").string(), run.progress.history);
+  nn::Sequential kept = run.progress.best_model.empty() ? nn::deserialize_model(nn::serialize_model(run.model), "memory")
+                                               : nn::deserialize_model(run.progress.best_model, "memory");
   nn::save_model(kept, (fs::path(run_dir) / "model.sermodel").string());
   TrainResult result = write_metrics(kept, c, p, split, run_dir, eval_threads, log);
   result.steps_at_threads = threads.steps_at();

@@ -50,26 +50,21 @@ TrainingRun::TrainingRun(const ExperimentConfig& c, const nn::Shape& sample_shap
       optimizer(make_optimizer(c.training.optimizer, model.parameter_tensors())),
       schedule(c.training.schedule, c.training.optimizer.lr),
       shuffle(c.seed + 1),
-      dropout(c.seed + 2),
-      order(std::move(train)),
-      history("epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n") {}
+      dropout(c.seed + 2) {
+  progress.order = std::move(train);
+  progress.history = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
+}
 
 TrainingState TrainingRun::snapshot(int recorded_epoch) {
-  TrainingState s;
-  s.epoch = recorded_epoch;
-  s.model = nn::serialize_model(model);
-  s.best_model = best_model;
-  s.history = history;
+  TrainingState s{.progress = progress,
+                  .model = nn::serialize_model(model),
+                  .optimizer = {},
+                  .lr = optimizer->learning_rate(),
+                  .shuffle = shuffle.state(),
+                  .dropout = dropout.state(),
+                  .plateau = schedule.plateau().state};
+  s.progress.epoch = recorded_epoch;
   for (auto* v : optimizer->state()) s.optimizer.push_back(*v);
-  s.lr = optimizer->learning_rate();
-  s.shuffle = shuffle.state();
-  s.dropout = dropout.state();
-  s.order = order;
-  s.best_val = best_val;
-  s.since_best = since_best;
-  s.plateau_best = schedule.plateau().best;
-  s.plateau_wait = schedule.plateau().wait;
-  s.plateau_cooldown = schedule.plateau().cooldown_left;
   return s;
 }
 
@@ -79,15 +74,8 @@ void TrainingRun::restore(TrainingState saved) {
   optimizer->set_learning_rate(saved.lr);
   shuffle.restore(saved.shuffle);
   dropout.restore(saved.dropout);
-  schedule.plateau().best = saved.plateau_best;
-  schedule.plateau().wait = saved.plateau_wait;
-  schedule.plateau().cooldown_left = saved.plateau_cooldown;
-  epoch = saved.epoch;
-  order = std::move(saved.order);
-  history = std::move(saved.history);
-  best_model = std::move(saved.best_model);
-  best_val = saved.best_val;
-  since_best = saved.since_best;
+  schedule.plateau().state = saved.plateau;
+  progress = std::move(saved.progress);
 }
 
 }  // namespace ser::experiments

@@ -41,12 +41,7 @@ struct TrainingRun {
   std::unique_ptr<nn::Optimizer> optimizer;
   LrSchedule schedule;
   Rng shuffle, dropout;
-  std::vector<size_t> order;  // the training rows in their current shuffled order
-  int epoch = 0;              // epochs finished
-  std::string history;        // history.csv so far
-  std::string best_model;     // the model of the best validation epoch, serialised (or empty)
-  double best_val = -1;       // best validation accuracy, -1 before the first
-  int since_best = 0;
+  RunProgress progress;
 
   // A fresh run of config `c` on training rows `train`: the model built
   // from seed c.seed, the generators from c.seed + 1 and + 2.

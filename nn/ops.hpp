@@ -2,6 +2,8 @@
 // Differentiable ops on Tensors. Each checks its shapes, runs the fast
 // forward kernel of nn/kernels (tested against its naive twin there) and,
 // when an input requires gradients, records the matching backward kernel. Layouts are PyTorch's: [N, C, L] and [N, C, H, W].
+// Ops whose kernels run on several threads take `threads`, the most they
+// may use, and their backward uses the count Tensor::backward is given.
 
 #include <cstdint>
 #include <span>
@@ -28,18 +30,18 @@ struct PoolOptions {
 };
 
 // x [N, in], w [out, in], b [out] (may be undefined) -> [N, out]
-Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b);
+Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b, int threads);
 // x [N, C, L], w [F, C, K], b [F] -> [N, F, L_out]; relu: relu(conv1d(...)) as one op;
 // max_pool (with relu): max_pool1d(relu(conv1d(...))) as one op, the convolution's output never stored
-Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o, bool relu = false,
-              const struct PoolOptions* max_pool = nullptr);
+Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o, bool relu,
+              const struct PoolOptions* max_pool, int threads);
 // x [N, C, H, W], w [F, C, KH, KW], b [F] -> [N, F, H_out, W_out]; relu and max_pool as conv1d's
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o, bool relu = false,
-              const struct PoolOptions* max_pool = nullptr);
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o, bool relu,
+              const struct PoolOptions* max_pool, int threads);
 
 // 1-D pools use pool_w/stride_w on [N, C, L]; 2-D pools use all four on [N, C, H, W].
-Tensor max_pool1d(const Tensor& x, const PoolOptions& o);
-Tensor max_pool2d(const Tensor& x, const PoolOptions& o);
+Tensor max_pool1d(const Tensor& x, const PoolOptions& o, int threads);
+Tensor max_pool2d(const Tensor& x, const PoolOptions& o, int threads);
 Tensor avg_pool1d(const Tensor& x, const PoolOptions& o);
 Tensor avg_pool2d(const Tensor& x, const PoolOptions& o);
 
@@ -50,7 +52,7 @@ Tensor softmax(const Tensor& x);  // over the last axis
 
 // Inverted dropout: zeroes each element with probability `rate` and scales
 // the rest by 1 / (1 - rate), drawing from `rng`.
-Tensor dropout(const Tensor& x, float rate, Rng& rng);
+Tensor dropout(const Tensor& x, float rate, Rng& rng, int threads);
 
 // Batch normalisation over axis 1 of [N, C, ...] with batch statistics. The
 // running statistics are updated in place, Keras convention:
@@ -64,7 +66,8 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                        const Tensor& running_var, float eps);
 
 // x [N, T, F] -> [N, T, H] (return_sequences) or [N, H] (last step).
-Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences);
+Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences,
+            int threads);
 
 // Mean softmax cross-entropy of logits [N, C] against class indices; with
 // class weights, PyTorch's weighted mean. Returns a scalar [1].

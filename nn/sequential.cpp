@@ -69,8 +69,9 @@ Tensor Sequential::forward(const Tensor& x, ForwardContext& ctx) {
   return h;
 }
 
-Tensor Sequential::predict(const Tensor& x) {
+Tensor Sequential::predict(const Tensor& x, int threads) {
   ForwardContext ctx;
+  ctx.threads = threads;
   ctx.training = false;
   ctx.record = false;
   return forward(x.detach(), ctx);

@@ -28,7 +28,7 @@ class Sequential {
 
   Tensor forward(const Tensor& x, ForwardContext& ctx);
   // Inference: batch statistics frozen, no dropout, no graph.
-  Tensor predict(const Tensor& x);
+  Tensor predict(const Tensor& x, int threads);
   // Sum of the layers' L2 penalties, or an undefined tensor when there are none.
   Tensor regularization(const ForwardContext& ctx);
 

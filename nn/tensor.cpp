@@ -98,14 +98,14 @@ namespace {
 // Gradient buffers are zeroed every step and the large ones are activation
 // sized (2.4 MB for the TESS CNN's first layer): split those over the
 // threads, which the other cores' memory bandwidth pays for.
-void zero_floats(float* p, int64_t n) {
-  for_element_ranges(n, 1 << 17, [p](int64_t lo, int64_t hi) {
+void zero_floats(float* p, int64_t n, int threads) {
+  for_element_ranges(n, 1 << 17, threads, [p](int64_t lo, int64_t hi) {
     std::memset(p + lo, 0, static_cast<size_t>(hi - lo) * sizeof(float));
   });
 }
 }  // namespace
 
-Buffer::Buffer(int64_t n) : Buffer(n, Uninitialized{}) { zero_floats(ptr_.get(), std::max<int64_t>(n, 1)); }
+Buffer::Buffer(int64_t n) : Buffer(n, Uninitialized{}) { zero_floats(ptr_.get(), std::max<int64_t>(n, 1), 1); }
 
 Buffer::Buffer(int64_t n, Uninitialized) : ptr_(nullptr, Free{0}), n_(n) {
   size_t bytes = 0;
@@ -115,11 +115,12 @@ Buffer::Buffer(int64_t n, Uninitialized) : ptr_(nullptr, Free{0}), n_(n) {
 
 // A stale gradient is cleared here, on one thread: callers that go on to
 // several threads fetch the pointer first (the optimisers do).
-float* TensorImpl::grad_data() {
+float* TensorImpl::grad_data(int threads) {
   if (!grad) {
-    grad = std::make_shared<Buffer>(shape.numel());
+    grad = Buffer::uninitialized(shape.numel());
+    zero_floats(grad->data(), std::max<int64_t>(shape.numel(), 1), threads);
   } else if (grad_stale) {
-    zero_floats(grad->data(), shape.numel());
+    zero_floats(grad->data(), shape.numel(), threads);
     grad_stale = false;
   }
   return grad->data();
@@ -167,7 +168,7 @@ float Tensor::item() const {
 
 std::span<const float> Tensor::grad_values() const {
   if (!impl_->grad) return {};
-  return {impl_->grad_data(), static_cast<size_t>(numel())};
+  return {impl_->grad_data(1), static_cast<size_t>(numel())};
 }
 
 void Tensor::zero_grad() {
@@ -192,9 +193,9 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
   if (impl_->requires_grad) {
     impl->requires_grad = true;
     impl->inputs = {impl_};
-    impl->backward = [](TensorImpl& out) {
+    impl->backward = [](TensorImpl& out, int threads) {
       TensorImpl& in = *out.inputs[0];
-      float* g = in.grad_data();
+      float* g = in.grad_data(threads);
       const float* go = out.grad->data();
       for (int64_t i = 0, n = out.shape.numel(); i < n; ++i) g[i] += go[i];
     };
@@ -221,13 +222,13 @@ Tensor make_op_result(const Shape& shape, std::initializer_list<const Tensor*> i
   return out;
 }
 
-void Tensor::backward() {
+void Tensor::backward(int threads) {
   if (numel() != 1) throw std::logic_error("backward() needs a scalar, got shape " + shape().str());
   const float one = 1.0f;
-  backward(std::span<const float>(&one, 1));
+  backward(std::span<const float>(&one, 1), threads);
 }
 
-void Tensor::backward(std::span<const float> grad_output) {
+void Tensor::backward(std::span<const float> grad_output, int threads) {
   if (static_cast<int64_t>(grad_output.size()) != numel())
     throw std::logic_error("backward(): upstream gradient has " + std::to_string(grad_output.size()) +
                            " values for shape " + shape().str());
@@ -251,12 +252,12 @@ void Tensor::backward(std::span<const float> grad_output) {
     }
   }
 
-  float* seed = impl_->grad_data();
+  float* seed = impl_->grad_data(threads);
   for (size_t i = 0; i < grad_output.size(); ++i) seed[i] += grad_output[i];
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     TensorImpl* node = it->get();
     if (!node->backward) continue;  // a leaf: keeps its gradient
-    if (node->grad) node->backward(*node);
+    if (node->grad) node->backward(*node, threads);
     // Release the graph as we go: intermediate values, closures, gradients.
     node->backward = nullptr;
     node->inputs.clear();

@@ -7,6 +7,10 @@
 // topologically and runs the closures in reverse; that is the whole engine
 // (micrograd is the model). Recording happens only when an input requires
 // gradients, so inference on detached parameters records nothing.
+//
+// Threads travel as arguments, as ggml passes n_threads to each graph
+// computation: an op's forward takes the count, backward(threads) hands its
+// own to every closure, and nothing reads OpenMP's process-wide setting.
 
 #include <cstdint>
 #include <functional>
@@ -25,7 +29,7 @@ namespace ser::nn {
 // bypass the pool so that use-after-free stays visible.)
 class Buffer {
  public:
-  explicit Buffer(int64_t n);  // zero-filled
+  explicit Buffer(int64_t n);  // zero-filled (on this thread)
   struct Uninitialized {};
   Buffer(int64_t n, Uninitialized);  // for outputs a kernel overwrites completely
   static std::shared_ptr<Buffer> uninitialized(int64_t n) { return std::make_shared<Buffer>(n, Uninitialized{}); }
@@ -49,8 +53,9 @@ struct BufferPoolStats {
 BufferPoolStats buffer_pool_stats();
 
 struct TensorImpl;
-// Propagates `out`'s gradient into the gradients of its recorded inputs.
-using BackwardFn = std::function<void(TensorImpl& out)>;
+// Propagates `out`'s gradient into the gradients of its recorded inputs, on
+// up to `threads` threads.
+using BackwardFn = std::function<void(TensorImpl& out, int threads)>;
 
 struct TensorImpl {
   Shape shape;
@@ -65,10 +70,12 @@ struct TensorImpl {
   std::vector<std::shared_ptr<TensorImpl>> inputs;  // empty for leaves
   BackwardFn backward;                              // empty for leaves
 
-  float* grad_data();  // allocates a zero gradient if there is none, clears a stale one
+  // Allocates a zero gradient if there is none, clears a stale one (large
+  // ones split over `threads`).
+  float* grad_data(int threads);
   // For backward closures: the gradient to accumulate into, or null when
   // this input does not require one (kernels skip null gradients).
-  float* grad_if_needed() { return requires_grad ? grad_data() : nullptr; }
+  float* grad_if_needed(int threads) { return requires_grad ? grad_data(threads) : nullptr; }
   // For backward closures whose kernel can write every element of this
   // input's gradient: as grad_if_needed, but a gradient that does not exist
   // yet (created uninitialised) or is stale is handed out as it is and
@@ -100,8 +107,8 @@ class Tensor {
   bool requires_grad() const { return impl_->requires_grad; }
   void set_requires_grad(bool on) { impl_->requires_grad = on; }
   bool has_grad() const { return impl_->grad != nullptr; }
-  // The gradient, allocated (zero) on first access.
-  float* grad() { return impl_->grad_data(); }
+  // The gradient, allocated (zero, on this thread) on first access.
+  float* grad() { return impl_->grad_data(1); }
   std::span<const float> grad_values() const;
   void zero_grad();  // the gradient becomes zero (its buffer cleared lazily: see TensorImpl::grad_stale)
 
@@ -115,10 +122,11 @@ class Tensor {
   // Reverse-mode differentiation from a scalar: every tensor in the graph that
   // requires gradients gets d(this)/d(tensor) added to its gradient. The graph
   // is released afterwards; leaf gradients stay until zero_grad().
-  void backward();
+  // The kernels use up to `threads` threads.
+  void backward(int threads);
   // The same from a non-scalar output with a given upstream gradient (the
   // vector in a vector-Jacobian product), as PyTorch's y.backward(grad).
-  void backward(std::span<const float> grad_output);
+  void backward(std::span<const float> grad_output, int threads);
 
   TensorImpl& impl() { return *impl_; }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }

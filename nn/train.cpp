@@ -8,10 +8,11 @@
 namespace ser::nn {
 
 StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
-                      std::span<const float> class_weights, float clip_norm) {
+                      int threads, std::span<const float> class_weights, float clip_norm) {
   ForwardContext ctx;
   ctx.training = true;
   ctx.rng = &rng;
+  ctx.threads = threads;
   opt.zero_grad();
   const Tensor logits = model.forward(x, ctx);
   Tensor loss = softmax_cross_entropy(logits, targets, class_weights);
@@ -20,9 +21,9 @@ StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::s
   r.loss = loss.item();
   const auto predicted = argmax_rows(logits);
   for (size_t i = 0; i < predicted.size(); ++i) r.correct += predicted[i] == targets[i];
-  loss.backward();
+  loss.backward(threads);
   if (clip_norm > 0) clip_grad_norm(model.parameter_tensors(), clip_norm);
-  opt.step();
+  opt.step(threads);
   return r;
 }
 

@@ -77,20 +77,20 @@ TEST_CASE("damaged training state is refused before training starts, naming the 
       {"zeroed dropout RNG", [](TrainingState& s) { s.dropout.s[0] = s.dropout.s[1] = s.dropout.s[2] = s.dropout.s[3] = 0; },
        "dropout generator: an all-zero generator state"},
       // Found training for ever: an epoch of -1e6 or 2^31-1.
-      {"negative epoch", [](TrainingState& s) { s.epoch = -1000000; }, "epoch 4293967296 is out of range"},
-      {"epoch 2^31-1", [](TrainingState& s) { s.epoch = 2147483647; }, "epoch 2147483647 is out of range"},
+      {"negative epoch", [](TrainingState& s) { s.progress.epoch = -1000000; }, "epoch 4293967296 is out of range"},
+      {"epoch 2^31-1", [](TrainingState& s) { s.progress.epoch = 2147483647; }, "epoch 2147483647 is out of range"},
       // Found segfaulting: an order index past the data.
-      {"order index out of range", [](TrainingState& s) { s.order[0] = 1u << 30; },
+      {"order index out of range", [](TrainingState& s) { s.progress.order[0] = 1u << 30; },
        "is not a permutation of this run's"},
-      {"order with a repeat", [](TrainingState& s) { s.order[1] = s.order[0]; }, "is not a permutation"},
+      {"order with a repeat", [](TrainingState& s) { s.progress.order[1] = s.progress.order[0]; }, "is not a permutation"},
       // Found silently changing results.
       {"NaN learning rate", [](TrainingState& s) { s.lr = NAN; }, "learning rate nan is out of range (not in [0, 10])"},
       {"short optimizer state", [](TrainingState& s) { s.optimizer.back().pop_back(); },
        "optimizer state vector"},
       {"missing optimizer vector", [](TrainingState& s) { s.optimizer.pop_back(); }, "optimizer state vectors"},
       {"infinite moment", [](TrainingState& s) { s.optimizer[1][0] = INFINITY; }, "not finite"},
-      {"best accuracy 7", [](TrainingState& s) { s.best_val = 7; }, "best validation accuracy 7"},
-      {"history of other epochs", [](TrainingState& s) { s.history = "garbage"; }, "history does not belong"},
+      {"best accuracy 7", [](TrainingState& s) { s.progress.best_val = 7; }, "best validation accuracy 7"},
+      {"history of other epochs", [](TrainingState& s) { s.progress.history = "garbage"; }, "history does not belong"},
   };
   const std::string good = ser::read_file(f.checkpoint());
   for (const Case& c : cases) {

@@ -65,7 +65,7 @@ TEST_CASE("sgemm agrees with the naive kernel on every ISA, transpose, edge and 
     double worst = 0;
     for (const Case& c : cases)
       for (int t = 0; t < 4; ++t)
-        worst = std::max(worst, check_case(c, t & 1, t & 2, t == 3 ? -0.5f : 1.0f, t == 1 ? 0.0f : 0.75f, 0, rng));
+        worst = std::max(worst, check_case(c, t & 1, t & 2, t == 3 ? -0.5f : 1.0f, t == 1 ? 0.0f : 0.75f, 2, rng));
     MESSAGE(std::string(gemm_isa_name(isa)) << ": worst error " << worst << " of the K-term scale");
     CHECK(worst < 1e-6);  // float32 rounding of sums of up to 513 terms of size <= 1
   }
@@ -75,9 +75,9 @@ TEST_CASE("sgemm agrees with the naive kernel on every ISA, transpose, edge and 
 TEST_CASE("beta = 0 writes C without reading it; K = 0 scales C") {
   std::vector<float> A = {1, 2, 3, 4}, B = {1, 0, 0, 1};
   std::vector<float> C(4, std::numeric_limits<float>::quiet_NaN());
-  sgemm(false, false, 2, 2, 2, 1.0f, A.data(), 2, B.data(), 2, 0.0f, C.data(), 2);
+  sgemm(false, false, 2, 2, 2, 1.0f, A.data(), 2, B.data(), 2, 0.0f, C.data(), 2, 1);
   CHECK(C == std::vector<float>{1, 2, 3, 4});
-  sgemm(false, false, 2, 2, 0, 1.0f, A.data(), 2, B.data(), 2, 2.0f, C.data(), 2);
+  sgemm(false, false, 2, 2, 0, 1.0f, A.data(), 2, B.data(), 2, 2.0f, C.data(), 2, 1);
   CHECK(C == std::vector<float>{2, 4, 6, 8});
 }
 

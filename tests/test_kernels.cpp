@@ -49,21 +49,21 @@ double gradient_error(const KernelCase& k, ser::Rng& rng) {
   return gradcheck(g, rng);
 }
 
-double fast_error(const KernelCase& k, ser::Rng& rng) {
+double fast_error(const KernelCase& k, ser::Rng& rng, int threads) {
   FArrays in;
   DArrays in_d;
   for (const Vec& v : draw_inputs(k, rng)) {
     in.push_back(narrow(v));
     in_d.push_back(widen(in.back()));  // the reference sees exactly the float inputs
   }
-  const FVec y = k.fast_forward(in);
+  const FVec y = k.fast_forward(in, threads);
   const Vec yr = k.naive_forward(in_d);
   double worst = difference(y, yr);
   FVec dy(y.size());
   for (auto& v : dy) v = static_cast<float>(rng.uniform() * 2 - 1);
   FArrays g;
   for (const FVec& v : in) g.emplace_back(v.size(), 0.5f);  // accumulated onto, as the kernels do
-  k.fast_backward(in, y, dy, g);
+  k.fast_backward(in, y, dy, g, threads);
   DArrays gr = k.naive_backward(in_d, widen(dy));
   for (size_t i = 0; i < in.size(); ++i) {
     if (!k.inputs[i].differentiable) continue;
@@ -74,11 +74,28 @@ double fast_error(const KernelCase& k, ser::Rng& rng) {
   if (k.fast_backward_fresh) {  // into gradients the kernel must write (NaN there would show)
     FArrays fresh;
     for (const FVec& v : in) fresh.emplace_back(v.size(), std::numeric_limits<float>::quiet_NaN());
-    k.fast_backward_fresh(in, y, dy, fresh);
+    k.fast_backward_fresh(in, y, dy, fresh, threads);
     for (size_t i = 0; i < in.size(); ++i)
       if (k.inputs[i].differentiable) worst = std::max(worst, difference(fresh[i], gr[i]));
   }
   return worst;
+}
+
+// The fast kernel's outputs and gradients on one thread and on `threads`:
+// the same bits (every kernel sums in an order that does not depend on the
+// count; ser picks the count step by step and promises the same metrics).
+bool same_bits_on_threads(const KernelCase& k, ser::Rng& rng, int threads) {
+  FArrays in;
+  for (const Vec& v : draw_inputs(k, rng)) in.push_back(narrow(v));
+  const FVec y1 = k.fast_forward(in, 1), yt = k.fast_forward(in, threads);
+  FVec dy(y1.size());
+  for (auto& v : dy) v = static_cast<float>(rng.uniform() * 2 - 1);
+  FArrays g1, gt;
+  for (const FVec& v : in) g1.emplace_back(v.size(), 0.5f);
+  gt = g1;
+  k.fast_backward(in, y1, dy, g1, 1);
+  k.fast_backward(in, y1, dy, gt, threads);
+  return y1 == yt && g1 == gt;
 }
 
 }  // namespace
@@ -99,10 +116,11 @@ TEST_CASE("every kernel case: the naive backward by finite differences, the fast
     for (GemmIsa isa : {GemmIsa::portable, GemmIsa::avx2, GemmIsa::avx512}) {
       ser::nn::set_gemm_isa(isa);
       if (ser::nn::gemm_isa() != isa) continue;
-      const double err = fast_error(k, rng);
+      const double err = fast_error(k, rng, 2);
       std::printf("fast      %-44s %-8s max rel diff %.2e (tolerance %.0e)\n", k.name.c_str(),
                   ser::nn::gemm_isa_name(isa), err, k.tolerance);
       CHECK(err <= k.tolerance);
+      CHECK(same_bits_on_threads(k, rng, 2));
       ++fast_checked;
     }
     ser::nn::set_gemm_isa(ser::nn::gemm_best_isa());

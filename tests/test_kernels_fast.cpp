@@ -6,7 +6,6 @@
 // dropout mask.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -50,7 +49,6 @@ double difference(const std::vector<float>& fast, const std::vector<double>& ref
 
 TEST_CASE("conv2d: the same bits with one thread and two, and from run to run while threads steal samples") {
   ser::Rng rng(7);
-  const int saved = omp_get_max_threads();
   // The TESS CNN's conv 1 (direct) and conv 3 (implicit im2col), a 2-D layer (im2col + sgemm).
   for (const Conv2dShape& s : {ser::test::conv1d_shape(32, 1, 500, 8, 13, 1, 1, Padding::explicit_pad, 0),
                                ser::test::conv1d_shape(32, 16, 90, 32, 9, 1, 1, Padding::explicit_pad, 0),
@@ -61,10 +59,9 @@ TEST_CASE("conv2d: the same bits with one thread and two, and from run to run wh
     const auto x = random(nx, rng), w = random(nw, rng), b = random(static_cast<size_t>(s.out_channels), rng),
                dy = random(ny, rng);
     auto run = [&](int threads) {
-      omp_set_num_threads(threads);
       std::vector<float> y(ny), dx(nx, 0.0f), dw(nw, 0.0f), db(static_cast<size_t>(s.out_channels), 0.0f);
-      conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, true);
-      conv2d_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), s, y.data());
+      conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, true, threads);
+      conv2d_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), s, y.data(), {}, threads);
       y.insert(y.end(), dx.begin(), dx.end());
       y.insert(y.end(), dw.begin(), dw.end());
       y.insert(y.end(), db.begin(), db.end());
@@ -73,7 +70,6 @@ TEST_CASE("conv2d: the same bits with one thread and two, and from run to run wh
     const auto one = run(1);
     for (int rep = 0; rep < 5; ++rep) CHECK(run(2) == one);
   }
-  omp_set_num_threads(saved);
 }
 
 // The pool over a convolution's output of `s`, `planes` planes.
@@ -95,7 +91,6 @@ Pool2dShape pool_over(const Conv2dShape& s, int64_t planes, int64_t ph, int64_t 
 
 TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unfused bits, any thread count") {
   ser::Rng rng(11);
-  const int saved = omp_get_max_threads();
   struct Case {
     Conv2dShape s;
     int64_t ph, pw, sh, sw, pt, pl;
@@ -126,18 +121,17 @@ TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unf
     const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
     const size_t np = static_cast<size_t>(p_all.planes * p.out_h * p.out_w);
     auto fused = [&](int threads) {
-      omp_set_num_threads(threads);
       std::vector<float> pooled(np);
       std::vector<int32_t> argmax(np);
-      conv2d_relu_maxpool_forward(x.data(), w.data(), b.data(), pooled.data(), argmax.data(), s, p);
+      conv2d_relu_maxpool_forward(x.data(), w.data(), b.data(), pooled.data(), argmax.data(), s, p, threads);
       return std::pair{pooled, argmax};
     };
     const auto [pooled, argmax] = fused(1);
     // Unfused: the convolution with its relu, then the pool.
     std::vector<float> y(ny), pooled_ref(np);
     std::vector<int32_t> argmax_ref(np);
-    conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, true);
-    maxpool2d_forward(y.data(), pooled_ref.data(), argmax_ref.data(), p_all);
+    conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, true, 2);
+    maxpool2d_forward(y.data(), pooled_ref.data(), argmax_ref.data(), p_all, 2);
     CHECK(pooled == pooled_ref);
     CHECK(argmax == argmax_ref);
     // The naive convolution in double, relu, naive pool.
@@ -150,7 +144,6 @@ TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unf
     CHECK(difference(pooled, pr) < 2e-6);
     for (int rep = 0; rep < 3; ++rep) CHECK(fused(2) == std::pair{pooled, argmax});
   }
-  omp_set_num_threads(saved);
 }
 
 TEST_CASE("vectorisable exp, sigmoid and tanh against libm in double") {
@@ -188,16 +181,16 @@ TEST_CASE("max pooling: the fast kernel (1-D interior path and the general one) 
     const auto dy = random(nout, rng);
     std::vector<float> y(nout), yr(nout), dx(nin, 0.0f), dxr(nin, 0.0f);
     std::vector<int32_t> arg(nout), argr(nout);
-    maxpool2d_forward(x.data(), y.data(), arg.data(), s);
+    maxpool2d_forward(x.data(), y.data(), arg.data(), s, 2);
     maxpool2d_forward_naive(x.data(), yr.data(), argr.data(), s);
     CHECK(y == yr);
     CHECK(arg == argr);
-    maxpool2d_backward(arg.data(), dy.data(), dx.data(), s);
+    maxpool2d_backward(arg.data(), dy.data(), dx.data(), s, false, 2);
     maxpool2d_backward_naive(argr.data(), dy.data(), dxr.data(), s);
     CHECK(dx == dxr);
     // Into a fresh (here NaN-filled) gradient: written, not added to.
     std::vector<float> fresh(nin, std::numeric_limits<float>::quiet_NaN());
-    maxpool2d_backward(arg.data(), dy.data(), fresh.data(), s, /*overwrite=*/true);
+    maxpool2d_backward(arg.data(), dy.data(), fresh.data(), s, /*overwrite=*/true, 2);
     CHECK(fresh == dxr);
   }
 }
@@ -261,16 +254,13 @@ TEST_CASE("sum_fixed_order: the vectorised sum against a double sum, every tail 
 }
 
 TEST_CASE("dropout mask: inverted scales at the asked rate, the same values however the work is split") {
-  const int saved = omp_get_max_threads();
   const int64_t n = 300001;  // above the size the mask splits over threads at, and odd
   std::vector<float> one(static_cast<size_t>(n)), two(one.size()), prefix(1000), other(one.size());
   for (float rate : {0.1f, 0.3f, 0.5f}) {
-    omp_set_num_threads(1);
-    dropout_mask(42, rate, one.data(), n);
-    omp_set_num_threads(2);
-    dropout_mask(42, rate, two.data(), n);
-    dropout_mask(42, rate, prefix.data(), static_cast<int64_t>(prefix.size()));
-    dropout_mask(43, rate, other.data(), n);
+    dropout_mask(42, rate, one.data(), n, 1);
+    dropout_mask(42, rate, two.data(), n, 2);
+    dropout_mask(42, rate, prefix.data(), static_cast<int64_t>(prefix.size()), 2);
+    dropout_mask(43, rate, other.data(), n, 2);
     CHECK(one == two);
     CHECK(std::equal(prefix.begin(), prefix.end(), one.begin()));  // element i depends on (key, i) only
     int64_t dropped = 0, differs = 0, neither = 0;
@@ -287,5 +277,4 @@ TEST_CASE("dropout mask: inverted scales at the asked rate, the same values howe
     const double expect_differs = 2.0 * rate * (1.0 - rate) * static_cast<double>(n);
     CHECK(std::abs(static_cast<double>(differs) - expect_differs) < 5 * std::sqrt(expect_differs));
   }
-  omp_set_num_threads(saved);
 }

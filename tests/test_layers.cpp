@@ -146,8 +146,8 @@ TEST_CASE("every layer: shape inference, gradients, seeding, model-file round tr
 
     std::vector<float> g(static_cast<size_t>(y.numel()));
     for (auto& v : g) v = data.uniform(-1, 1);
-    y.backward(g);
-    if (Tensor reg = model.regularization(ForwardContext{}); reg.defined()) reg.backward();
+    y.backward(g, 2);
+    if (Tensor reg = model.regularization(ForwardContext{}); reg.defined()) reg.backward(2);
 
     double worst = 0;
     const std::vector<float> gx(x.grad_values().begin(), x.grad_values().end());
@@ -162,7 +162,7 @@ TEST_CASE("every layer: shape inference, gradients, seeding, model-file round tr
 
     // Model file round trip: identical inference outputs and state.
     Sequential loaded = deserialize_model(serialize_model(model), "memory");
-    const Tensor a = model.predict(x_values), b = loaded.predict(x_values);
+    const Tensor a = model.predict(x_values, 2), b = loaded.predict(x_values, 2);
     CHECK(std::equal(a.values().begin(), a.values().end(), b.values().begin()));
     CHECK(loaded.specs().front().describe() == model.specs().front().describe());
   }
@@ -183,7 +183,7 @@ TEST_CASE("batch norm: running statistics follow Keras's momentum and are used a
   auto state = model.state();  // gamma, beta, running_mean, running_var
   CHECK(state[2].tensor.data()[0] == doctest::Approx(0.1 * 3.0));
   CHECK(state[3].tensor.data()[0] == doctest::Approx(0.9 * 1.0 + 0.1 * (14.0 / 3.0)));  // unbiased var = 14/3
-  const Tensor y = model.predict(x);
+  const Tensor y = model.predict(x, 2);
   const double mean = 0.3, var = 0.9 + 0.1 * 14.0 / 3.0;
   CHECK(y.data()[3] == doctest::Approx((6.0 - mean) / std::sqrt(var + 1e-3)));
 }
@@ -192,7 +192,7 @@ TEST_CASE("dropout: identity at inference, inverted scaling in training, seeded"
   Rng init(1);
   Sequential model({LayerSpec("dropout", {{"rate", "0.5"}})}, Shape{1000}, init);
   Tensor x = Tensor::full(Shape{1, 1000}, 1.0f);
-  const Tensor inf = model.predict(x);
+  const Tensor inf = model.predict(x, 2);
   for (float v : inf.values()) CHECK(v == 1.0f);
   Rng r1(3), r2(3);
   ForwardContext c1{true, true, &r1}, c2{true, true, &r2};

@@ -67,7 +67,7 @@ TEST_CASE("a LeNet-style CNN learns MNIST: >= 97% on 2000 held-out images after 
       const std::span<const int64_t> rows(order.data() + b, static_cast<size_t>(std::min(batch, n_train - b)));
       std::vector<int32_t> y;
       for (int64_t r : rows) y.push_back(set.labels[static_cast<size_t>(r)]);
-      const StepResult s = train_step(model, opt, gather_rows(pixels, sample, rows), y, dropout);
+      const StepResult s = train_step(model, opt, gather_rows(pixels, sample, rows), y, dropout, 2);
       loss += s.loss;
       correct += s.correct;
       ++steps;
@@ -81,7 +81,7 @@ TEST_CASE("a LeNet-style CNN learns MNIST: >= 97% on 2000 held-out images after 
   for (int64_t b = n_train; b < n_train + n_test; b += 500) {
     std::vector<int64_t> rows(500);
     std::iota(rows.begin(), rows.end(), b);
-    const auto predicted = argmax_rows(model.predict(gather_rows(pixels, sample, rows)));
+    const auto predicted = argmax_rows(model.predict(gather_rows(pixels, sample, rows), 2));
     for (size_t i = 0; i < rows.size(); ++i) correct += predicted[i] == set.labels[static_cast<size_t>(rows[i])];
   }
   const double accuracy = static_cast<double>(correct) / n_test;

@@ -101,7 +101,7 @@ TEST_CASE("save then load gives identical predictions, labels and feature settin
   save_model(model, path);
   Sequential loaded = load_model(path);
   const Tensor x = random_input(Shape{3, 1, 2400}, 9);
-  const Tensor a = model.predict(x), b = loaded.predict(x);
+  const Tensor a = model.predict(x, 2), b = loaded.predict(x, 2);
   REQUIRE(a.shape() == b.shape());
   CHECK(std::equal(a.values().begin(), a.values().end(), b.values().begin()));
   CHECK(loaded.labels == model.labels);
@@ -181,7 +181,7 @@ TEST_CASE("an atomic write that fails leaves the old file untouched") {
 TEST_CASE("input of the wrong shape is refused with the expected shape") {
   Rng rng(1);
   Sequential model(ser::zoo::tess_cnn1d_specs(), Shape{1, 2400}, rng);
-  CHECK_THROWS_WITH_AS(model.predict(Tensor::zeros(Shape{2, 1, 2000})),
+  CHECK_THROWS_WITH_AS(model.predict(Tensor::zeros(Shape{2, 1, 2000}), 2),
                        doctest::Contains("expects input [batch, 1, 2400], got [2, 1, 2000]"), std::invalid_argument);
 }
 
@@ -195,10 +195,10 @@ TEST_CASE("after the first step, training takes no tensor memory from the system
   const Tensor x = random_input(Shape{32, 1, 2400}, 3);
   std::vector<int32_t> y(32);
   for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % 14);
-  train_step(model, opt, x, y, dropout);
-  train_step(model, opt, x, y, dropout);  // gradients exist from here on
+  train_step(model, opt, x, y, dropout, 2);
+  train_step(model, opt, x, y, dropout, 2);  // gradients exist from here on
   const auto before = buffer_pool_stats();
-  for (int i = 0; i < 3; ++i) train_step(model, opt, x, y, dropout);
+  for (int i = 0; i < 3; ++i) train_step(model, opt, x, y, dropout, 2);
   const auto after = buffer_pool_stats();
   MESSAGE("3 steps: " << after.reused - before.reused << " buffers reused, "
                       << after.system_allocations - before.system_allocations << " from the system");
@@ -232,7 +232,7 @@ TEST_CASE("a relu convolution and the max pool after it, fused, give the layer-b
       std::vector<int32_t> y(static_cast<size_t>(c.batch));
       for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % static_cast<size_t>(c.classes));
       Tensor loss = softmax_cross_entropy(model.forward(x, ctx), y);
-      loss.backward();
+      loss.backward(2);
       std::vector<float> bits{loss.item()};
       for (auto& p : model.parameters()) bits.insert(bits.end(), p.tensor.grad_values().begin(), p.tensor.grad_values().end());
       return bits;
@@ -266,7 +266,7 @@ TEST_CASE("after zero_grad, backward writes the parameter gradients afresh (stal
     auto grads = [&] {
       Rng dropout(2);
       ForwardContext ctx{true, true, &dropout, c.fuse};
-      softmax_cross_entropy(model.forward(x, ctx), y).backward();
+      softmax_cross_entropy(model.forward(x, ctx), y).backward(2);
       std::vector<float> g;
       for (auto& p : model.parameters()) g.insert(g.end(), p.tensor.grad_values().begin(), p.tensor.grad_values().end());
       return g;

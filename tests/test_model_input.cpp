@@ -90,15 +90,21 @@ ser::dsp::Matrix matrix(int64_t rows, int64_t cols, double base) {
     for (int64_t c = 0; c < cols; ++c) m(r, c) = base + 10 * r + c;
   return m;
 }
-}  // namespace
-
-TEST_CASE("layouts: flat interleaves the sets per frame, stacked puts each set whole (np.hstack)") {
+// Two sets, as the published ZCR + RMS + MFCC pipeline stacks them: the
+// zero-crossing rate (one row) and `n_mfcc` MFCCs, `frames` frames.
+ModelInput zcr_and_mfcc(int n_mfcc, int frames) {
   ModelInput in;
   FeatureSpec zcr, mfcc;
   zcr.kind = ser::dsp::FeatureKind::zcr;
-  mfcc.cepstrum.n_mfcc = 2;
+  mfcc.cepstrum.n_mfcc = n_mfcc;
   in.sets = {zcr, mfcc};
-  in.frames = 3;
+  in.frames = frames;
+  return in;
+}
+}  // namespace
+
+TEST_CASE("layouts: flat interleaves the sets per frame, stacked puts each set whole (np.hstack)") {
+  ModelInput in = zcr_and_mfcc(2, 3);
   // zcr [1 x 4 frames] is cut to 3; mfcc [2 x 2] is padded with zeros.
   const std::vector<ser::dsp::Matrix> f = {matrix(1, 4, 100), matrix(2, 2, 200)};
   in.layout = ser::experiments::Layout::flat;
@@ -183,12 +189,7 @@ TEST_CASE("augmentation recipes: text round trip, identity, deterministic per fi
 TEST_CASE("per-file scaling: every feature of every file to zero mean and unit deviation over its frames") {
   using ser::experiments::Layout;
   for (const Layout layout : {Layout::flat, Layout::stacked, Layout::image, Layout::sequence}) {
-    ModelInput in;
-    FeatureSpec zcr, mfcc;
-    zcr.kind = ser::dsp::FeatureKind::zcr;
-    mfcc.cepstrum.n_mfcc = 3;
-    in.sets = {zcr, mfcc};
-    in.frames = 5;
+    ModelInput in = zcr_and_mfcc(3, 5);
     in.layout = layout;
     in.scaling = ser::experiments::Scaling::per_file;
     const std::vector<ser::dsp::Matrix> f = {matrix(1, 5, 0), matrix(3, 5, 50)};

@@ -23,7 +23,7 @@ void check_steps(Opt make, Ref reference) {
   std::vector<double> ref(p0.begin(), p0.end());
   for (size_t s = 0; s < grads.size(); ++s) {
     for (int i = 0; i < 3; ++i) p.grad()[i] = grads[s][static_cast<size_t>(i)];
-    opt.step();
+    opt.step(2);
     reference(ref, grads[s], static_cast<int>(s) + 1);
     for (int i = 0; i < 3; ++i) CHECK(p.data()[i] == doctest::Approx(ref[static_cast<size_t>(i)]).epsilon(1e-6));
   }
@@ -141,7 +141,7 @@ TEST_CASE("same seed, same data: bit-for-bit identical training") {
         for (int t = 0; t < 32; ++t)
           x.data()[i * 32 + t] = std::sin(0.2f * (1 + y[static_cast<size_t>(i)]) * t) + 0.3f * data.normal();
       }
-      losses.push_back(train_step(model, opt, x, y, drop).loss);
+      losses.push_back(train_step(model, opt, x, y, drop, 2).loss);
     }
     return losses;
   };

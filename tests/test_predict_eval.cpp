@@ -24,29 +24,13 @@
 #include "experiments/runner.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
+#include "support/tess_mlp.hpp"
 
 using namespace ser::experiments;
 namespace fs = std::filesystem;
 
 namespace {
-const char* kConfig = R"(name: tess_mlp_pooled
-seed: 3
-threads: 2
-data:
-  corpus: tess
-  split: {kind: random, test: 0.25}
-features:
-  kind: mfcc
-  sample_rate: 22050
-  n_mfcc: 40
-  layout: pooled
-model:
-  layers:
-    - {type: dense, units: 64, activation: relu}
-    - {type: dense, units: 7}
-training:
-  epochs: 3
-)";
+const std::string kConfig = ser::test::tess_mlp_yaml({.split = "{kind: random, test: 0.25}"});
 
 struct Run {
   fs::path dir;

@@ -21,6 +21,7 @@
 #include "notebooks_export/nbconvert.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
+#include "support/tess_mlp.hpp"
 
 using namespace ser::experiments;
 namespace fs = std::filesystem;
@@ -29,26 +30,7 @@ namespace {
 
 std::string read(const fs::path& p) { return ser::read_file(p.string()); }
 
-const char* kConfig = R"(name: tess_report
-seed: 3
-threads: 2
-data:
-  corpus: tess
-  labels: emotion
-  split: {kind: random, validation: 0.15, test: 0.25}
-features:
-  kinds: [mfcc]
-  sample_rate: 22050
-  n_mfcc: 20
-  layout: pooled
-model:
-  layers:
-    - {type: dense, units: 32, activation: relu}
-    - {type: dense, units: 7}
-training:
-  epochs: 3
-  batch_size: 32
-)";
+const std::string kConfig = ser::test::tess_mlp_yaml({.name = "tess_report", .n_mfcc = 20, .hidden = 32});
 
 const std::vector<std::string> kLabels = {"angry", "disgust", "fear", "happy", "neutral", "ps", "sad"};
 

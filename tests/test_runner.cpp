@@ -25,6 +25,7 @@
 #include "experiments/source_version.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
+#include "support/tess_mlp.hpp"
 
 using namespace ser::experiments;
 namespace fs = std::filesystem;
@@ -33,27 +34,7 @@ extern char** environ;
 namespace {
 std::string read(const fs::path& p) { return ser::read_file(p.string()); }
 
-const char* kConfig = R"(name: tess_mlp_pooled
-seed: 7
-threads: 2
-data:
-  corpus: tess
-  labels: emotion
-  split: {kind: random, validation: 0.15, test: 0.25}
-features:
-  kind: mfcc
-  sample_rate: 22050
-  n_mfcc: 40
-  layout: pooled
-model:
-  layers:
-    - {type: dense, units: 64, activation: relu}
-    - {type: dropout, rate: 0.3}
-    - {type: dense, units: 7}
-training:
-  epochs: 4
-  batch_size: 32
-)";
+const std::string kConfig = ser::test::tess_mlp_yaml({.seed = 7, .epochs = 4, .dropout = "0.3"});
 }  // namespace
 
 TEST_CASE("train twice: it learns, the run directory is complete, metrics.json is identical") {
@@ -94,14 +75,8 @@ TEST_CASE("kill -9 during training, then ser resume: exactly the metrics of an u
   const fs::path dir = fs::temp_directory_path() / ("ser_test_resume_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::string config = kConfig;
-  auto replace = [&](const std::string& from, const std::string& to) {
-    config.replace(config.find(from), from.size(), to);
-  };
-  replace("  layout: pooled", "  layout: flat\n  frames: 60");
-  replace("epochs: 4", "epochs: 7");
-  replace("    - {type: dense, units: 64", "    - {type: flatten}\n    - {type: dense, units: 64");
-  std::ofstream(dir / "flat.yaml") << config;
+  std::ofstream(dir / "flat.yaml") << ser::test::tess_mlp_yaml(
+      {.seed = 7, .epochs = 7, .dropout = "0.3", .flat_frames = 60});
   const ExperimentConfig c = load_config((dir / "flat.yaml").string(), {}, ser::test::data_dir());
   std::ostringstream quiet;
   train_experiment(c, (dir / "whole").string(), quiet, (dir / "cache").string());  // also fills the cache
@@ -132,7 +107,7 @@ TEST_CASE("kill -9 during training, then ser resume: exactly the metrics of an u
   bool exited = false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(300);
   while (std::chrono::steady_clock::now() < deadline && epoch < 2) {
-    if (fs::exists(checkpoint)) epoch = read_checkpoint(checkpoint.string()).second.epoch;
+    if (fs::exists(checkpoint)) epoch = read_checkpoint(checkpoint.string()).second.progress.epoch;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       exited = true;  // finished (or failed) before we could kill it
       break;

@@ -41,7 +41,7 @@ TEST_CASE("reshape is a view: same storage, no copy") {
 TEST_CASE("gradients flow through a reshape view") {
   Tensor x = Tensor::from(Shape{2, 2}, std::vector<float>{1, 2, 3, 4}, true);
   Tensor loss = sum_squares(x.reshape(Shape{4}));
-  loss.backward();
+  loss.backward(2);
   const auto g = x.grad_values();
   CHECK(g[0] == 2.0f);
   CHECK(g[3] == 8.0f);
@@ -49,8 +49,8 @@ TEST_CASE("gradients flow through a reshape view") {
 
 TEST_CASE("gradients accumulate over backward calls until zero_grad") {
   Tensor x = Tensor::from(Shape{1}, std::vector<float>{3}, true);
-  sum_squares(x).backward();
-  sum_squares(x).backward();
+  sum_squares(x).backward(2);
+  sum_squares(x).backward(2);
   CHECK(x.grad_values()[0] == 12.0f);
   x.zero_grad();
   CHECK(x.grad_values()[0] == 0.0f);
@@ -61,7 +61,7 @@ TEST_CASE("a tensor used twice gets both contributions (diamond graph)") {
   Tensor a = scale(x, 2.0f);
   Tensor b = relu(x);
   Tensor loss = sum_squares(add(a, b));  // sum (2x + relu(x))^2
-  loss.backward();
+  loss.backward(2);
   // d/dx = 2 (2x + relu x) (2 + [x > 0])
   CHECK(x.grad_values()[0] == doctest::Approx(2 * 3 * 3));
   CHECK(x.grad_values()[1] == doctest::Approx(2 * -4 * 2));
@@ -73,7 +73,7 @@ TEST_CASE("the graph is released after backward; leaves keep their gradients") {
   Tensor loss = sum_squares(relu(x));
   std::weak_ptr<TensorImpl> hidden = loss.impl().inputs.at(0);
   CHECK(!hidden.expired());
-  loss.backward();
+  loss.backward(2);
   CHECK(hidden.expired());
   CHECK(loss.impl().inputs.empty());
   CHECK(x.has_grad());
@@ -82,20 +82,20 @@ TEST_CASE("the graph is released after backward; leaves keep their gradients") {
 TEST_CASE("inference records nothing") {
   Tensor w = Tensor::from(Shape{1, 2}, std::vector<float>{1, 1}, true);
   Tensor x = Tensor::from(Shape{1, 2}, std::vector<float>{1, 2});
-  Tensor y = dense(x, w.detach(), Tensor());
+  Tensor y = dense(x, w.detach(), Tensor(), 2);
   CHECK(!y.requires_grad());
   CHECK(y.impl().inputs.empty());
   CHECK(!y.impl().backward);
   CHECK(y.item() == 3.0f);
-  CHECK_THROWS_AS(y.backward(), std::logic_error);
+  CHECK_THROWS_AS(y.backward(2), std::logic_error);
 }
 
 TEST_CASE("backward needs a scalar or an upstream gradient of the right size") {
   Tensor x = Tensor::from(Shape{2}, std::vector<float>{1, 2}, true);
   Tensor y = relu(x);
-  CHECK_THROWS_AS(y.backward(), std::logic_error);
-  CHECK_THROWS_AS(y.backward(std::vector<float>{1, 2, 3}), std::logic_error);
-  y.backward(std::vector<float>{0.5f, 2.0f});
+  CHECK_THROWS_AS(y.backward(2), std::logic_error);
+  CHECK_THROWS_AS(y.backward(std::vector<float>{1, 2, 3}, 2), std::logic_error);
+  y.backward(std::vector<float>{0.5f, 2.0f}, 2);
   CHECK(x.grad_values()[1] == 2.0f);
 }
 
@@ -103,12 +103,12 @@ TEST_CASE("ops reject shapes that cannot work, saying why") {
   Tensor x = Tensor::zeros(Shape{2, 3, 10});
   Tensor w = Tensor::zeros(Shape{4, 2, 3});
   try {
-    conv1d(x, w, Tensor(), Conv1dOptions{});
+    conv1d(x, w, Tensor(), Conv1dOptions{}, false, nullptr, 2);
     FAIL("expected an error");
   } catch (const std::invalid_argument& e) {
     CHECK(std::string(e.what()).find("does not fit input [2, 3, 10]") != std::string::npos);
   }
-  CHECK_THROWS_AS(conv1d(x, Tensor::zeros(Shape{4, 3, 11}), Tensor(), Conv1dOptions{}), std::invalid_argument);
+  CHECK_THROWS_AS(conv1d(x, Tensor::zeros(Shape{4, 3, 11}), Tensor(), Conv1dOptions{}, false, nullptr, 2), std::invalid_argument);
   CHECK_THROWS_AS(softmax_cross_entropy(Tensor::zeros(Shape{2, 3}), std::vector<int32_t>{0, 3}), std::invalid_argument);
 }
 

@@ -39,18 +39,17 @@ Tensor random_batch(const Shape& sample, int batch, uint64_t seed) {
 // Two Adam steps on a batch, then predictions at batch 1 and 3: every
 // parameter and every output, as bytes.
 std::vector<float> run_at(const Case& c, int threads, int batch) {
-  omp_set_num_threads(threads);
   Rng init(7), dropout(8);
   Sequential model(c.specs, c.input, init, c.name);
   Adam opt(model.parameter_tensors(), AdamOptions{});
   const Tensor x = random_batch(c.input, batch, 9);
   std::vector<int32_t> y(static_cast<size_t>(batch));
   for (int i = 0; i < batch; ++i) y[static_cast<size_t>(i)] = i % c.classes;
-  for (int step = 0; step < 2; ++step) train_step(model, opt, x, y, dropout);
+  for (int step = 0; step < 2; ++step) train_step(model, opt, x, y, dropout, threads);
   std::vector<float> out;
   for (const Tensor& p : model.parameter_tensors()) out.insert(out.end(), p.values().begin(), p.values().end());
   for (int b : {1, 3}) {
-    const Tensor p = model.predict(random_batch(c.input, b, 10 + static_cast<uint64_t>(b)));
+    const Tensor p = model.predict(random_batch(c.input, b, 10 + static_cast<uint64_t>(b)), threads);
     out.insert(out.end(), p.values().begin(), p.values().end());
   }
   return out;
@@ -58,7 +57,6 @@ std::vector<float> run_at(const Case& c, int threads, int batch) {
 }  // namespace
 
 TEST_CASE("every published model trains and predicts to the same bits on one thread and on two") {
-  const int cores = omp_get_max_threads();
   const std::vector<Case> cases = {{"tess_cnn1d", ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 14},
                                    {"fer_cnn", ser::zoo::fer_cnn_specs(), Shape{1, 48, 48}, 7},
                                    {"ravdess_mel_cnn", ser::zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 8},
@@ -76,7 +74,6 @@ TEST_CASE("every published model trains and predicts to the same bits on one thr
     CHECK_MESSAGE(differ == 0, std::string(c.name), ": ", differ, " of ", one.size(), " values differ, the first at ",
                   first);
   }
-  omp_set_num_threads(cores);
 }
 
 TEST_CASE("the chooser keeps every core on a quiet machine and never compares") {
@@ -199,13 +196,14 @@ TEST_CASE("the run-queue clock sees threads wait when the cores are oversubscrib
   CHECK(waited > 0.05 * cores * 0.4);
 }
 
-TEST_CASE("StepThreads runs a step at a fixed count and puts the count back") {
+TEST_CASE("StepThreads hands each step its count and leaves OpenMP's setting alone") {
   const int cores = omp_get_max_threads();
   StepThreads fixed(1);
   CHECK(!fixed.adaptive());
-  CHECK(fixed.run([] { return omp_get_max_threads(); }) == 1);
-  CHECK(omp_get_max_threads() == cores);
+  CHECK(fixed.run([](int n) { return n; }) == 1);
+  CHECK(fixed.run([](int) { return omp_get_max_threads(); }) == cores);  // not set behind the step's back
   StepThreads chosen(0);
   CHECK(chosen.adaptive() == (cores > 1));
-  CHECK(chosen.run([] { return omp_get_max_threads(); }) == cores);
+  CHECK(chosen.run([](int n) { return n; }) == cores);
+  CHECK(fixed.steps_at().at(1) == 2);
 }

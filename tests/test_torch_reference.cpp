@@ -84,7 +84,7 @@ void check_layer_case(const std::string& name, const std::vector<std::string>& p
   for (const auto& key : params) p.push_back(c.tensor(key, true));
   Tensor y = f(x, p);
   c.compare("y", y.values(), kOpTolerance);
-  y.backward(c.upstream());
+  y.backward(c.upstream(), 2);
   c.compare_grad("grad_x", x, kOpTolerance);
   for (size_t i = 0; i < params.size(); ++i) c.compare_grad("grad_" + params[i], p[i], kOpTolerance);
   c.report();
@@ -121,34 +121,34 @@ TEST_CASE("every case of the manifest has a test here") {
 
 TEST_CASE("dense") {
   check_layer_case("dense", {"weight", "bias"},
-                   [](const Tensor& x, std::vector<Tensor>& p) { return dense(x, p[0], p[1]); });
+                   [](const Tensor& x, std::vector<Tensor>& p) { return dense(x, p[0], p[1], 2); });
 }
 
 TEST_CASE("conv1d") {
   check_layer_case("conv1d_valid", {"weight", "bias"},
-                   [](const Tensor& x, std::vector<Tensor>& p) { return conv1d(x, p[0], p[1], Conv1dOptions{}); });
+                   [](const Tensor& x, std::vector<Tensor>& p) { return conv1d(x, p[0], p[1], Conv1dOptions{}, false, nullptr, 2); });
   check_layer_case("conv1d_same_stride2", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
-    return conv1d(x, p[0], p[1], Conv1dOptions{2, 1, Padding::explicit_pad, 2});
+    return conv1d(x, p[0], p[1], Conv1dOptions{2, 1, Padding::explicit_pad, 2}, false, nullptr, 2);
   });
   check_layer_case("conv1d_dilated", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
-    return conv1d(x, p[0], p[1], Conv1dOptions{1, 2, Padding::valid, 0});
+    return conv1d(x, p[0], p[1], Conv1dOptions{1, 2, Padding::valid, 0}, false, nullptr, 2);
   });
 }
 
 TEST_CASE("conv2d") {
   check_layer_case("conv2d_valid", {"weight", "bias"},
-                   [](const Tensor& x, std::vector<Tensor>& p) { return conv2d(x, p[0], p[1], Conv2dOptions{}); });
+                   [](const Tensor& x, std::vector<Tensor>& p) { return conv2d(x, p[0], p[1], Conv2dOptions{}, false, nullptr, 2); });
   check_layer_case("conv2d_same_stride2", {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
-    return conv2d(x, p[0], p[1], Conv2dOptions{2, 2, 1, 1, Padding::explicit_pad, 1, 1});
+    return conv2d(x, p[0], p[1], Conv2dOptions{2, 2, 1, 1, Padding::explicit_pad, 1, 1}, false, nullptr, 2);
   });
 }
 
 TEST_CASE("pooling and relu") {
   check_layer_case("maxpool1d_k3", {}, [](const Tensor& x, std::vector<Tensor>&) {
-    return max_pool1d(x, PoolOptions{1, 3, 1, 3, Padding::valid});
+    return max_pool1d(x, PoolOptions{1, 3, 1, 3, Padding::valid}, 2);
   });
   check_layer_case("maxpool2d_k2", {}, [](const Tensor& x, std::vector<Tensor>&) {
-    return max_pool2d(x, PoolOptions{2, 2, 2, 2, Padding::valid});
+    return max_pool2d(x, PoolOptions{2, 2, 2, 2, Padding::valid}, 2);
   });
   check_layer_case("relu", {}, [](const Tensor& x, std::vector<Tensor>&) { return relu(x); });
 }
@@ -171,9 +171,9 @@ TEST_CASE("lstm over a sequence") {
   const Tensor b_ih = c.tensor("lstm_bias_ih_l0"), b_hh = c.tensor("lstm_bias_hh_l0");
   Tensor b = Tensor::zeros(b_ih.shape(), true);
   for (int64_t i = 0; i < b.numel(); ++i) b.data()[i] = b_ih.data()[i] + b_hh.data()[i];
-  Tensor y = lstm(x, w_ih, w_hh, b, true);
+  Tensor y = lstm(x, w_ih, w_hh, b, true, 2);
   c.compare("y", y.values(), kOpTolerance);
-  y.backward(c.upstream());
+  y.backward(c.upstream(), 2);
   c.compare_grad("grad_x", x, kOpTolerance);
   c.compare_grad("grad_lstm_weight_ih_l0", w_ih, kOpTolerance);
   c.compare_grad("grad_lstm_weight_hh_l0", w_hh, kOpTolerance);
@@ -187,7 +187,7 @@ TEST_CASE("softmax cross-entropy") {
   Tensor logits = c.tensor("logits", true);
   Tensor loss = softmax_cross_entropy(logits, c.targets("target"));
   c.compare("loss", loss.values(), kOpTolerance);
-  loss.backward();
+  loss.backward(2);
   c.compare_grad("grad_logits", logits, kOpTolerance);
   c.report();
 }
@@ -205,7 +205,7 @@ void check_optimizer_case(const std::string& name, MakeOpt make) {
   std::vector<float> ours;
   for (int64_t s = 0; s < steps; ++s) {
     for (int64_t i = 0; i < n; ++i) p.grad()[i] = static_cast<float>(grads.data[static_cast<size_t>(s * n + i)]);
-    opt.step();
+    opt.step(2);
     ours.insert(ours.end(), p.values().begin(), p.values().end());
   }
   REQUIRE(static_cast<int64_t>(after.data.size()) == steps * n);
@@ -253,7 +253,7 @@ TEST_CASE("the whole TESS 1D CNN: logits, every gradient, six Adam steps") {
   Tensor logits = model.forward(x, ctx);
   c.compare("logits", logits.values(), kModelTolerance);
   Tensor loss = softmax_cross_entropy(logits, targets);
-  loss.backward();
+  loss.backward(2);
   auto params = model.parameters();
   for (size_t i = 0; i < params.size(); ++i)
     c.compare_grad("grad_" + kTorchIndices[i / 2] + (i % 2 ? "_bias" : "_weight"), params[i].tensor, kModelTolerance);
@@ -266,8 +266,8 @@ TEST_CASE("the whole TESS 1D CNN: logits, every gradient, six Adam steps") {
     adam.zero_grad();
     Tensor l = softmax_cross_entropy(model.forward(x, ctx), targets);
     losses.push_back(l.item());
-    l.backward();
-    adam.step();
+    l.backward(2);
+    adam.step(2);
   }
   c.compare("losses", losses, kModelTolerance);
   c.report();

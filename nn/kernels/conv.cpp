@@ -560,7 +560,7 @@ void pool_band(const float* yb, const Band& b, const Conv2dShape& s, const Pool2
   const int32_t shift = static_cast<int32_t>(b.h0 * s.out_w + b.w0);  // one row, or rows as long as the plane's
   for (int64_t oc = b.m0; oc < b.m1; ++oc) {
     const int64_t at = oc * p.out_h * p.out_w + b.r0 * p.out_w + b.c0;
-    maxpool2d_forward(yb + (oc - b.m0) * in_plane, pooled + at, argmax + at, local);
+    maxpool2d_forward(yb + (oc - b.m0) * in_plane, pooled + at, argmax + at, local, 1);  // one plane: one thread
     for (int64_t o = 0; o < out_count; ++o) argmax[at + o] += shift;
   }
 }
@@ -615,15 +615,14 @@ void implicit_band(const float* w, const float* wpack, const float* b, const flo
 }
 
 // One sample on the implicit path: y = conv(x) + b (relu'd if asked), or,
-// with p, its relu'd max pool. A sample alone (gemm_threads 0, as batch-1
-// inference runs) shares its bands among the threads from kSplitFlops on.
+// with p, its relu'd max pool. A sample alone (as batch-1 inference runs)
+// shares its bands among up to `sample_threads` threads from kSplitFlops on.
 void implicit_sample(const float* x, const float* w, const float* wpack, const float* b, const Conv2dShape& s,
-                     bool relu, float* y, const Pool2dShape* p, float* pooled, int32_t* argmax, int gemm_threads) {
+                     bool relu, float* y, const Pool2dShape* p, float* pooled, int32_t* argmax, int sample_threads) {
   constexpr double kSplitFlops = 8e6;
   const WideGrid g = wide_grid(s);
   const double flops = 2.0 * static_cast<double>(s.out_channels * s.in_channels * s.kernel_h * s.kernel_w * g.N);
-  const int threads =
-      gemm_threads == 0 && !omp_in_parallel() && flops >= kSplitFlops ? omp_get_max_threads() : 1;
+  const int threads = !omp_in_parallel() && flops >= kSplitFlops ? std::max(sample_threads, 1) : 1;
   const BandPlan plan = plan_bands(s, p, threads);
   const float* const* rows = im2col_rows(x, s);
   for_tasks_balanced(plan.count(), threads, [&](int64_t i) {
@@ -631,17 +630,17 @@ void implicit_sample(const float* x, const float* w, const float* wpack, const f
   });
 }
 
-// One sample: y = conv(x) + b, relu'd if asked, on this thread (gemm_threads
-// as sgemm's: 0 lets a large 2-D product use the threads).
+// One sample: y = conv(x) + b, relu'd if asked, on up to `sample_threads`
+// threads (more than one only when the samples are not shared out).
 void forward_sample(const float* x, const float* w, const float* wpack, const float* b, float* y,
-                    const Conv2dShape& s, bool relu, ConvPath path, int gemm_threads) {
+                    const Conv2dShape& s, bool relu, ConvPath path, int sample_threads) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
   if (path == ConvPath::direct) {
     direct_forward(x, w, b, y, s, relu);
     return;
   }
   if (path == ConvPath::implicit) {
-    implicit_sample(x, w, wpack, b, s, relu, y, nullptr, nullptr, nullptr, gemm_threads);
+    implicit_sample(x, w, wpack, b, s, relu, y, nullptr, nullptr, nullptr, sample_threads);
     return;
   }
   for (int64_t oc = 0; oc < s.out_channels; ++oc) std::fill(y + oc * ohw, y + (oc + 1) * ohw, b ? b[oc] : 0.0f);
@@ -651,7 +650,7 @@ void forward_sample(const float* x, const float* w, const float* wpack, const fl
     im2col(x, buf, s);
     col = buf;
   }
-  sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, y, ohw, gemm_threads);
+  sgemm(false, false, s.out_channels, ohw, ckk, 1.0f, w, ckk, col, ohw, 1.0f, y, ohw, sample_threads);
   if (relu)
     for (int64_t i = 0; i < out_size; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
 }
@@ -663,42 +662,44 @@ const float* packed_weights(const float* w, const Conv2dShape& s, ConvPath path)
   return pack_once(t_wpack, s.out_channels, s.in_channels * s.kernel_h * s.kernel_w, w);
 }
 
-// The batch of a forward pass: one task per sample (see for_tasks_balanced).
+// The batch of a forward pass on up to `threads` threads: one task per
+// sample (see for_tasks_balanced), or the samples in turn, each on all of
+// them (sample(n, threads each sample may use)).
 template <typename Sample>
-void for_samples(int64_t batch, const Sample& sample) {
-  const int threads = batch_threads(batch);
-  if (threads <= 1) {
-    for (int64_t n = 0; n < batch; ++n) sample(n, 0);
+void for_samples(int64_t batch, int threads, const Sample& sample) {
+  if (batch_threads(batch, threads) <= 1) {
+    for (int64_t n = 0; n < batch; ++n) sample(n, threads);
     return;
   }
-  for_tasks_balanced(batch, threads, [&](int64_t n) { sample(n, 1); });
+  for_tasks_balanced(batch, batch_threads(batch, threads), [&](int64_t n) { sample(n, 1); });
 }
 }  // namespace
 
-void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
+                    int threads) {
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
   const ConvPath path = conv_path(s);
   const float* wpack = packed_weights(w, s, path);
-  for_samples(s.batch, [&](int64_t n, int gemm_threads) {
-    forward_sample(x + n * in_size, w, wpack, b, y + n * out_size, s, relu, path, gemm_threads);
+  for_samples(s.batch, threads, [&](int64_t n, int sample_threads) {
+    forward_sample(x + n * in_size, w, wpack, b, y + n * out_size, s, relu, path, sample_threads);
   });
 }
 
 void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b, float* pooled, int32_t* argmax,
-                                 const Conv2dShape& s, const Pool2dShape& p) {
+                                 const Conv2dShape& s, const Pool2dShape& p, int threads) {
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
   const int64_t pooled_size = p.planes * p.out_h * p.out_w;
   const ConvPath path = conv_path(s);
   const float* wpack = packed_weights(w, s, path);
-  for_samples(s.batch, [&](int64_t n, int gemm_threads) {
+  for_samples(s.batch, threads, [&](int64_t n, int sample_threads) {
     if (path == ConvPath::implicit) {  // pooled band by band
       implicit_sample(x + n * in_size, w, wpack, b, s, true, nullptr, &p, pooled + n * pooled_size,
-                      argmax + n * pooled_size, gemm_threads);
+                      argmax + n * pooled_size, sample_threads);
       return;
     }
     float* y = grow_scratch(t_y, out_size);
-    forward_sample(x + n * in_size, w, wpack, b, y, s, true, path, gemm_threads);
-    maxpool2d_forward(y, pooled + n * pooled_size, argmax + n * pooled_size, p);
+    forward_sample(x + n * in_size, w, wpack, b, y, s, true, path, sample_threads);
+    maxpool2d_forward(y, pooled + n * pooled_size, argmax + n * pooled_size, p, sample_threads);
   });
 }
 
@@ -709,14 +710,14 @@ namespace {
 // where it is, not.
 template <typename DzOf>
 void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx, float* dw, float* db,
-                   const Conv2dShape& s, Overwrite overwrite) {
+                   const Conv2dShape& s, Overwrite overwrite, int most_threads) {
   const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
   const int64_t in_size = s.in_channels * s.in_h * s.in_w;
   const int64_t wsize = s.out_channels * ckk;
   const ConvPath path = conv_path(s);
   const bool pointwise = is_pointwise(s), direct = path == ConvPath::direct, implicit = path == ConvPath::implicit;
   const GradLayout layout = grad_layout(s, implicit);
-  const int threads = batch_threads(s.batch);
+  const int threads = batch_threads(s.batch, most_threads);
   const float* wflip = nullptr;
   const float* wflip_packed = nullptr;
   if (implicit && dx) {
@@ -735,7 +736,7 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
   const int64_t psize = wsize + s.out_channels;
   const int64_t chunks = std::min<int64_t>(s.batch, std::max<int64_t>(kMinChunks, (int64_t{1} << 18) / psize));
   float* partials = grow_scratch(t_partials, chunks * psize);
-  auto run = [&](float* dwp, int64_t n0, int64_t n1, int gemm_threads) {
+  auto run = [&](float* dwp, int64_t n0, int64_t n1, int sample_threads) {
     float* dbp = dwp + wsize;
     std::fill(dwp, dwp + psize, 0.0f);
     for (int64_t n = n0; n < n1; ++n) {
@@ -760,14 +761,14 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
           im2col(x + n * in_size, buf, s);
           col = buf;
         }
-        sgemm(false, true, s.out_channels, ckk, ohw, 1.0f, dz, ohw, col, ohw, 1.0f, dwp, ckk, gemm_threads);
+        sgemm(false, true, s.out_channels, ckk, ohw, 1.0f, dz, ohw, col, ohw, 1.0f, dwp, ckk, sample_threads);
       }
       if (dxn) {
         if (pointwise) {
-          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 1.0f, dxn, ohw, gemm_threads);
+          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 1.0f, dxn, ohw, sample_threads);
         } else {
           float* dcol = grow_scratch(t_dcol, ckk * ohw);
-          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 0.0f, dcol, ohw, gemm_threads);
+          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 0.0f, dcol, ohw, sample_threads);
           col2im_add(dcol, dxn, s);
         }
       }
@@ -795,14 +796,14 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
   for_tasks_balanced(
       chunks, threads,
       [&](int64_t c) {
-        run(partials + c * psize, s.batch * c / chunks, s.batch * (c + 1) / chunks, threads <= 1 ? 0 : 1);
+        run(partials + c * psize, s.batch * c / chunks, s.batch * (c + 1) / chunks, threads <= 1 ? most_threads : 1);
       },
       add_partials);
 }
 }  // namespace
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s, const float* relu_y, Overwrite overwrite) {
+                     const Conv2dShape& s, const float* relu_y, Overwrite overwrite, int threads) {
   const int64_t ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
     const float* d = dy + n * out_size;
@@ -820,12 +821,12 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
       }
     return g;
   };
-  backward_impl(x, w, dz_of, dx, dw, db, s, overwrite);
+  backward_impl(x, w, dz_of, dx, dw, db, s, overwrite, threads);
 }
 
 void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
                                   const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
-                                  const Pool2dShape& p, Overwrite overwrite) {
+                                  const Pool2dShape& p, Overwrite overwrite, int threads) {
   const int64_t pooled_plane = p.out_h * p.out_w, pooled_size = p.planes * pooled_plane;
   // dz is zero but at each window's winner, which gets the window's gradient
   // if its relu output (the pooled value) is positive: what max-pool
@@ -865,15 +866,16 @@ void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* p
     }
     return g;
   };
-  backward_impl(x, w, dz_of, dx, dw, db, s, overwrite);
+  backward_impl(x, w, dz_of, dx, dw, db, s, overwrite, threads);
 }
 
-void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s, bool relu) {
-  conv2d_forward(x, w, b, y, s.as_2d(), relu);
+void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s, bool relu,
+                    int threads) {
+  conv2d_forward(x, w, b, y, s.as_2d(), relu, threads);
 }
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv1dShape& s, const float* relu_y, Overwrite overwrite) {
-  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d(), relu_y, overwrite);
+                     const Conv1dShape& s, const float* relu_y, Overwrite overwrite, int threads) {
+  conv2d_backward(x, w, dy, dx, dw, db, s.as_2d(), relu_y, overwrite, threads);
 }
 
 }  // namespace ser::nn

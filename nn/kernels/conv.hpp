@@ -40,7 +40,7 @@ void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T*
 // three paths (conv.cpp says why each): direct loops for at most 16 inputs
 // per output in 1-D; for stride 1, GEMMs that read the input's rows in
 // place (sgemm_rows, implicit im2col); otherwise im2col + sgemm.
-// Threads: a batch is spread over the OpenMP threads one sample per task
+// Threads: a batch is spread over `threads` threads one sample per task
 // (each with its own scratch, the GEMM single-threaded inside), each thread
 // its own share first and then stealing what the others have not started.
 // A batch smaller than the thread count shares each sample's work instead:
@@ -59,14 +59,14 @@ void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T*
 //
 // overwrite: which gradients are written instead of added to (buffers the
 // autograd has just created or a zero_grad made stale, not zeroed).
-void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s,
-                    bool relu = false);
+void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
+                    int threads);
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv2dShape& s, const float* relu_y = nullptr, Overwrite overwrite = {});
-void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s,
-                    bool relu = false);
+                     const Conv2dShape& s, const float* relu_y, Overwrite overwrite, int threads);
+void conv1d_forward(const float* x, const float* w, const float* b, float* y, const Conv1dShape& s, bool relu,
+                    int threads);
 void conv1d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
-                     const Conv1dShape& s, const float* relu_y = nullptr, Overwrite overwrite = {});
+                     const Conv1dShape& s, const float* relu_y, Overwrite overwrite, int threads);
 
 // relu(conv) followed by max pooling, each sample pooled while its conv
 // output is in cache (the pool's region and a pass over the conv output in
@@ -75,10 +75,10 @@ void conv1d_backward(const float* x, const float* w, const float* dy, float* dx,
 // each sample's conv-output gradient from the winners: what max-pool
 // backward then relu's mask give, bit for bit.
 void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b, float* pooled, int32_t* argmax,
-                                 const Conv2dShape& s, const Pool2dShape& p);
+                                 const Conv2dShape& s, const Pool2dShape& p, int threads);
 void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
                                   const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
-                                  const Pool2dShape& p, Overwrite overwrite = {});
+                                  const Pool2dShape& p, Overwrite overwrite, int threads);
 
 // One sample [C, H, W] as columns [C*KH*KW, OH*OW] (zeros where the window
 // is outside the input), and the transpose: columns added back into [C, H, W].

@@ -47,16 +47,17 @@ SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE
 
-void dense_forward(const float* x, const float* w, const float* b, float* y, int64_t batch, int64_t in, int64_t out) {
+void dense_forward(const float* x, const float* w, const float* b, float* y, int64_t batch, int64_t in, int64_t out,
+                   int threads) {
   for (int64_t n = 0; n < batch; ++n)
     for (int64_t o = 0; o < out; ++o) y[n * out + o] = b ? b[o] : 0.0f;
-  sgemm(false, true, batch, out, in, 1.0f, x, in, w, in, 1.0f, y, out);  // y += x w^T
+  sgemm(false, true, batch, out, in, 1.0f, x, in, w, in, 1.0f, y, out, threads);  // y += x w^T
 }
 
 void dense_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t batch,
-                    int64_t in, int64_t out, Overwrite overwrite) {
-  if (dx) sgemm(false, false, batch, in, out, 1.0f, dy, out, w, in, overwrite.dx ? 0.0f : 1.0f, dx, in);  // dx (+)= dy w
-  if (dw) sgemm(true, false, out, in, batch, 1.0f, dy, out, x, in, overwrite.params ? 0.0f : 1.0f, dw, in);  // dw (+)= dy^T x
+                    int64_t in, int64_t out, Overwrite overwrite, int threads) {
+  if (dx) sgemm(false, false, batch, in, out, 1.0f, dy, out, w, in, overwrite.dx ? 0.0f : 1.0f, dx, in, threads);  // dx (+)= dy w
+  if (dw) sgemm(true, false, out, in, batch, 1.0f, dy, out, x, in, overwrite.params ? 0.0f : 1.0f, dw, in, threads);  // dw (+)= dy^T x
   if (db) {
     if (overwrite.params) std::fill(db, db + out, 0.0f);
     for (int64_t n = 0; n < batch; ++n)

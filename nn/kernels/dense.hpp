@@ -17,8 +17,9 @@ void dense_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* 
 
 // The same on our sgemm: what the ops use. Tested against the naive twin.
 // overwrite: which gradients are written instead of added to.
-void dense_forward(const float* x, const float* w, const float* b, float* y, int64_t batch, int64_t in, int64_t out);
+void dense_forward(const float* x, const float* w, const float* b, float* y, int64_t batch, int64_t in, int64_t out,
+                   int threads);
 void dense_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db, int64_t batch,
-                    int64_t in, int64_t out, Overwrite overwrite = {});
+                    int64_t in, int64_t out, Overwrite overwrite, int threads);
 
 }  // namespace ser::nn

@@ -436,6 +436,16 @@ GemmIsa gemm_isa() { return current_isa().load(std::memory_order_relaxed); }
 
 void set_gemm_isa(GemmIsa isa) { current_isa().store(supported(isa) ? isa : gemm_best_isa()); }
 
+namespace {
+std::atomic<double>& split_flops() {
+  static std::atomic<double> flops{kGemmSplitFlops};
+  return flops;
+}
+}  // namespace
+
+double gemm_split_flops() { return split_flops().load(std::memory_order_relaxed); }
+void set_gemm_split_flops(double flops) { split_flops().store(flops); }
+
 const char* gemm_isa_name(GemmIsa isa) {
   return isa == GemmIsa::avx512 ? "avx512" : isa == GemmIsa::avx2 ? "avx2" : "portable";
 }
@@ -453,12 +463,12 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     // speed: from 1 MB of B on (the TESS CNN's first dense layer at batch 1)
     // both cores' bandwidth pays for the fork. Each output is still one
     // thread's dot product in one order.
-    const bool split = threads != 1 && !omp_in_parallel() && N * K >= (1 << 18) && omp_get_max_threads() > 1;
+    const bool split = threads > 1 && !omp_in_parallel() && N * K >= (1 << 18);
     if (!split) {
       gemm_few_rows_nt_avx512(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return;
     }
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
     {
       const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
       const int64_t lo = N * t / T, hi = N * (t + 1) / T;
@@ -466,13 +476,11 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     }
     return;
   }
-  if (threads <= 0) {
-    // Threads pay from about 1 MFLOP on; below that the fork costs more than
-    // it saves (bench gemm_threads; figures in bench/README.md, "Figures
-    // behind the code").
-    const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-    threads = omp_in_parallel() || flops < 1.5e6 ? 1 : omp_get_max_threads();
-  }
+  // Threads pay from about 1 MFLOP on; below that the fork costs more than
+  // it saves (bench gemm_threads; figures in bench/README.md, "Figures
+  // behind the code"). `threads` is the most the caller allows.
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (omp_in_parallel() || flops < gemm_split_flops()) threads = 1;
   // Split the longer side of C into whole panels, one share per thread; each
   // element is still summed by one thread in the same order.
   const bool by_cols = N / kr.NR >= M / kr.MR;

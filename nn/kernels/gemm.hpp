@@ -31,10 +31,19 @@ GemmIsa gemm_isa();
 void set_gemm_isa(GemmIsa isa);
 const char* gemm_isa_name(GemmIsa isa);
 
-// threads <= 0: decide (all OpenMP threads for large products, one for
-// small ones or when already inside a parallel region).
+// Products from this many FLOPs on are split over the threads; smaller ones
+// run on one (the fork costs more than it saves; bench gemm_threads).
+inline constexpr double kGemmSplitFlops = 1.5e6;
+// The threshold in force: kGemmSplitFlops unless a benchmark sets another
+// (0 splits every product, to time what the threshold avoids).
+double gemm_split_flops();
+void set_gemm_split_flops(double flops);
+
+// `threads`: the most it may use. It uses one below gemm_split_flops() or
+// inside a parallel region; one or two rows against a transposed B of 1 MB
+// or more (AVX-512) are split by outputs, which memory speed pays for.
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads = 0);
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads);
 
 // The same product with B given by its rows, which may overlap or repeat:
 // row i of stored B (of op(B) = B, K rows of N values; of op(B) = B^T, N

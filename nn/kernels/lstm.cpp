@@ -132,10 +132,10 @@ int64_t chunk_count(int64_t n) { return (n + kChunk - 1) / kChunk; }
 }  // namespace
 
 void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const float* b, float* h, float* c,
-                  float* gates, const LstmShape& s) {
+                  float* gates, const LstmShape& s, int most_threads) {
   const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
   const int64_t chunks = chunk_count(N);
-  const int threads = batch_threads(chunks);
+  const int threads = batch_threads(chunks, most_threads);
   const float* zeros = grow_scratch(t_zeros, H);  // c before the first step
   std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
   // op(B) = w_hh^T [H, G]; products of one or two rows read w_hh directly
@@ -176,13 +176,13 @@ void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const fl
 
 void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const float* h, const float* c,
                    const float* gates, const float* dh, float* dx, float* dw_ih, float* dw_hh, float* db,
-                   const LstmShape& s) {
+                   const LstmShape& s, int most_threads) {
   const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
   float* da = grow_scratch(t_da, N * T * G);  // [N, T, G], pre-activation gradients of every step
   float* dh_next = grow_scratch(t_dh_next, N * H);
   float* dc_next = grow_scratch(t_dc_next, N * H);
   const int64_t chunks = chunk_count(N);
-  const int threads = batch_threads(chunks);
+  const int threads = batch_threads(chunks, most_threads);
   const float* zeros = grow_scratch(t_zeros, H);
   std::fill(t_zeros.begin(), t_zeros.end(), 0.0f);
   const float* w_hh_packed = packed_recurrent(w_hh, false, G, H);  // op(B) = w_hh [G, H]
@@ -221,8 +221,8 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
   if (db)
     for (int64_t r = 0; r < N * T; ++r)
       for (int64_t g = 0; g < G; ++g) db[g] += da[r * G + g];
-  if (dw_ih) sgemm(true, false, G, F, N * T, 1.0f, da, G, x, F, 1.0f, dw_ih, F);  // sum over (n, t) of da^T x
-  if (dx) sgemm(false, false, N * T, F, G, 1.0f, da, G, w_ih, F, 1.0f, dx, F);
+  if (dw_ih) sgemm(true, false, G, F, N * T, 1.0f, da, G, x, F, 1.0f, dw_ih, F, most_threads);  // sum over (n, t) of da^T x
+  if (dx) sgemm(false, false, N * T, F, G, 1.0f, da, G, w_ih, F, 1.0f, dx, F, most_threads);
   if (dw_hh && T > 1) {
     // h shifted one step (zero at t = 0) pairs every da[n, t] with h[n, t - 1]: one GEMM.
     float* h_prev = grow_scratch(t_h_prev, N * T * H);
@@ -230,7 +230,7 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
       std::fill(h_prev + n * T * H, h_prev + (n * T + 1) * H, 0.0f);
       std::copy(h + n * T * H, h + (n * T + T - 1) * H, h_prev + (n * T + 1) * H);
     }
-    sgemm(true, false, G, H, N * T, 1.0f, da, G, h_prev, H, 1.0f, dw_hh, H);
+    sgemm(true, false, G, H, N * T, 1.0f, da, G, h_prev, H, 1.0f, dw_hh, H, most_threads);
   }
 }
 

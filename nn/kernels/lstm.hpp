@@ -30,9 +30,9 @@ void lstm_backward_naive(const T* x, const T* w_ih, const T* w_hh, const T* h, c
 // one GEMM per step for the recurrent gradient, the weight and input
 // gradients as large GEMMs over all steps at the end.
 void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const float* b, float* h, float* c,
-                  float* gates, const LstmShape& s);
+                  float* gates, const LstmShape& s, int threads);
 void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const float* h, const float* c,
                    const float* gates, const float* dh, float* dx, float* dw_ih, float* dw_hh, float* db,
-                   const LstmShape& s);
+                   const LstmShape& s, int threads);
 
 }  // namespace ser::nn

@@ -203,17 +203,17 @@ int64_t maxpool_row_fast(const float* xp, float* yr, int32_t* ar, const Pool2dSh
 // (conv2d_relu_maxpool_forward) paid 128 times a TESS CNN step
 // (bench/README.md, "Figures behind the code").
 template <typename Plane>
-void for_planes(int64_t planes, int64_t outputs, const Plane& plane) {
-  if (outputs <= 32768 || omp_in_parallel()) {
+void for_planes(int64_t planes, int64_t outputs, int threads, const Plane& plane) {
+  if (outputs <= 32768 || threads <= 1 || omp_in_parallel()) {
     for (int64_t p = 0; p < planes; ++p) plane(p);
     return;
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t p = 0; p < planes; ++p) plane(p);
 }
 }  // namespace
 
-void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s) {
+void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s, int threads) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   auto plane = [&](int64_t p) {
     const float* xp = x + p * in_plane;
@@ -242,13 +242,14 @@ void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dSh
       }
     }
   };
-  for_planes(s.planes, s.planes * out_plane, plane);
+  for_planes(s.planes, s.planes * out_plane, threads, plane);
 }
 
-void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s, bool overwrite) {
+void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s, bool overwrite,
+                        int threads) {
   const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   const bool tiles = overwrite && pool_tiles_row(s);
-  for_planes(s.planes, s.planes * out_plane, [&](int64_t p) {
+  for_planes(s.planes, s.planes * out_plane, threads, [&](int64_t p) {
     float* dxp = dx + p * in_plane;
     if (tiles) {  // written window by window, no zeros first
       maxpool1d_tiles_backward(argmax + p * out_plane, dy + p * out_plane, nullptr, s.out_w, s.pool_w, dxp);

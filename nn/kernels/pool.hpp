@@ -29,13 +29,13 @@ void avgpool2d_forward_naive(const T* x, T* y, const Pool2dShape& s);
 template <typename T>
 void avgpool2d_backward_naive(const T* dy, T* dx, const Pool2dShape& s);
 
-// The same for float, what the ops use: planes spread over the OpenMP
+// The same for float, what the ops use: planes spread over up to `threads`
 // threads (each plane is one thread's), interior windows without clipping
 // tests. Tested against the naive twins.
-void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s);
+void maxpool2d_forward(const float* x, float* y, int32_t* argmax, const Pool2dShape& s, int threads);
 // overwrite: dx is written (zeros but at the winners) instead of added to.
-void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s,
-                        bool overwrite = false);
+void maxpool2d_backward(const int32_t* argmax, const float* dy, float* dx, const Pool2dShape& s, bool overwrite,
+                        int threads);
 
 // dy[o] as it reaches the winner of window o when a relu comes before the
 // pool: 0 where the pooled value is not positive (pooled null: no relu),

@@ -22,6 +22,7 @@ struct ForwardContext {
   bool record = true;     // false: inference, parameters are used detached and no graph is built
   Rng* rng = nullptr;     // dropout's randomness; required when training with dropout
   bool fuse = true;       // Sequential runs a relu convolution and the max pool after it as one op
+  int threads = 1;        // the most threads the ops may use (the caller's choice: a step's, a run's)
 };
 
 struct NamedTensor {

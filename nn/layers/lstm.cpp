@@ -31,7 +31,7 @@ Shape Lstm::setup(const Shape& input, Rng& rng) {
 }
 
 Tensor Lstm::forward(const Tensor& x, ForwardContext& ctx) {
-  return lstm(x, use(w_ih_, ctx), use(w_hh_, ctx), use(bias_, ctx), return_sequences_);
+  return lstm(x, use(w_ih_, ctx), use(w_hh_, ctx), use(bias_, ctx), return_sequences_, ctx.threads);
 }
 
 }  // namespace ser::nn

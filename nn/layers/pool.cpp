@@ -37,9 +37,9 @@ Shape Pool::setup(const Shape& input, Rng&) {
   }
 }
 
-Tensor Pool::forward(const Tensor& x, ForwardContext&) {
-  if (dims_ == 1) return max_ ? max_pool1d(x, options_) : avg_pool1d(x, options_);
-  return max_ ? max_pool2d(x, options_) : avg_pool2d(x, options_);
+Tensor Pool::forward(const Tensor& x, ForwardContext& ctx) {
+  if (dims_ == 1) return max_ ? max_pool1d(x, options_, ctx.threads) : avg_pool1d(x, options_);
+  return max_ ? max_pool2d(x, options_, ctx.threads) : avg_pool2d(x, options_);
 }
 
 }  // namespace ser::nn

@@ -10,59 +10,59 @@
 namespace ser::nn {
 
 Tensor relu(const Tensor& x) {
-  Tensor y = make_op_result(x.shape(), {&x}, [](TensorImpl& r) {
+  Tensor y = make_op_result(x.shape(), {&x}, [](TensorImpl& r, int threads) {
     TensorImpl& in = *r.inputs[0];
-    relu_backward(in.data->data(), r.grad->data(), in.grad_data(), r.shape.numel());
+    relu_backward(in.data->data(), r.grad->data(), in.grad_data(threads), r.shape.numel());
   }, Buffer::uninitialized(x.numel()));
   relu_forward(x.data(), y.data(), x.numel());
   return y;
 }
 
-// tanh and sigmoid differentiate from their output, so the closure keeps
-// the output's data buffer (not the output itself, which would be a cycle).
-Tensor tanh(const Tensor& x) {
-  auto out = std::make_shared<Buffer>(x.numel());
-  Tensor y = make_op_result(
-      x.shape(), {&x},
-      [out](TensorImpl& r) { tanh_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), r.shape.numel()); },
-      out);
-  tanh_forward(x.data(), y.data(), x.numel());
+namespace {
+// An op whose gradient comes from its output (tanh, sigmoid, softmax): the
+// closure keeps the output's buffer, not the output tensor, which would be
+// a cycle. forward(x, y) writes every element of y; backward(y, dy, dx)
+// adds to dx.
+template <class Forward, class Backward>
+Tensor differentiated_from_output(const Tensor& x, Forward forward, Backward backward) {
+  auto out = Buffer::uninitialized(x.numel());
+  Tensor y = make_op_result(x.shape(), {&x}, [out, backward](TensorImpl& r, int threads) {
+    backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(threads));
+  }, out);
+  forward(x.data(), y.data());
   return y;
+}
+}  // namespace
+
+Tensor tanh(const Tensor& x) {
+  const int64_t n = x.numel();
+  return differentiated_from_output(
+      x, [n](const float* in, float* y) { tanh_forward(in, y, n); },
+      [n](const float* y, const float* dy, float* dx) { tanh_backward(y, dy, dx, n); });
 }
 
 Tensor sigmoid(const Tensor& x) {
-  auto out = std::make_shared<Buffer>(x.numel());
-  Tensor y = make_op_result(
-      x.shape(), {&x},
-      [out](TensorImpl& r) {
-        sigmoid_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), r.shape.numel());
-      },
-      out);
-  sigmoid_forward(x.data(), y.data(), x.numel());
-  return y;
+  const int64_t n = x.numel();
+  return differentiated_from_output(
+      x, [n](const float* in, float* y) { sigmoid_forward(in, y, n); },
+      [n](const float* y, const float* dy, float* dx) { sigmoid_backward(y, dy, dx, n); });
 }
 
 Tensor softmax(const Tensor& x) {
   if (x.rank() < 1) throw std::invalid_argument("softmax: needs at least one axis");
   const int64_t cols = x.shape().back(), rows = x.numel() / cols;
-  auto out = std::make_shared<Buffer>(x.numel());
-  Tensor y = make_op_result(
-      x.shape(), {&x},
-      [out, rows, cols](TensorImpl& r) {
-        softmax_backward(out->data(), r.grad->data(), r.inputs[0]->grad_data(), rows, cols);
-      },
-      out);
-  softmax_forward(x.data(), y.data(), rows, cols);
-  return y;
+  return differentiated_from_output(
+      x, [rows, cols](const float* in, float* y) { softmax_forward(in, y, rows, cols); },
+      [rows, cols](const float* y, const float* dy, float* dx) { softmax_backward(y, dy, dx, rows, cols); });
 }
 
-Tensor dropout(const Tensor& x, float rate, Rng& rng) {
+Tensor dropout(const Tensor& x, float rate, Rng& rng, int threads) {
   if (!(rate >= 0.0f && rate < 1.0f)) throw std::invalid_argument("dropout: rate must be in [0, 1)");
   const int64_t n = x.numel();
   std::shared_ptr<Buffer> keep = Buffer::uninitialized(n);
-  dropout_mask(rng.next_u64(), rate, keep->data(), n);
-  Tensor y = make_op_result(x.shape(), {&x}, [keep](TensorImpl& r) {
-    scale_backward(keep->data(), r.grad->data(), r.inputs[0]->grad_data(), r.shape.numel());
+  dropout_mask(rng.next_u64(), rate, keep->data(), n, threads);
+  Tensor y = make_op_result(x.shape(), {&x}, [keep](TensorImpl& r, int threads) {
+    scale_backward(keep->data(), r.grad->data(), r.inputs[0]->grad_data(threads), r.shape.numel());
   }, Buffer::uninitialized(n));
   scale_forward(x.data(), keep->data(), y.data(), n);
   return y;

@@ -8,11 +8,11 @@
 namespace ser::nn {
 
 Tensor sum_squares(const Tensor& x) {
-  Tensor y = make_op_result(Shape{1}, {&x}, [](TensorImpl& r) {
+  Tensor y = make_op_result(Shape{1}, {&x}, [](TensorImpl& r, int threads) {
     TensorImpl& in = *r.inputs[0];
     const float g = 2.0f * r.grad->data()[0];
     const float* xv = in.data->data();
-    float* dx = in.grad_data();
+    float* dx = in.grad_data(threads);
     for (int64_t i = 0, n = in.shape.numel(); i < n; ++i) dx[i] += g * xv[i];
   });
   double acc = 0;
@@ -24,11 +24,11 @@ Tensor sum_squares(const Tensor& x) {
 Tensor add(const Tensor& a, const Tensor& b) {
   if (!(a.shape() == b.shape()))
     throw std::invalid_argument("add: shapes " + a.shape().str() + " and " + b.shape().str() + " differ");
-  Tensor y = make_op_result(a.shape(), {&a, &b}, [](TensorImpl& r) {
+  Tensor y = make_op_result(a.shape(), {&a, &b}, [](TensorImpl& r, int threads) {
     const float* g = r.grad->data();
     for (auto& in : r.inputs) {
       if (!in->requires_grad) continue;
-      float* d = in->grad_data();
+      float* d = in->grad_data(threads);
       for (int64_t i = 0, n = r.shape.numel(); i < n; ++i) d[i] += g[i];
     }
   });
@@ -37,9 +37,9 @@ Tensor add(const Tensor& a, const Tensor& b) {
 }
 
 Tensor scale(const Tensor& a, float factor) {
-  Tensor y = make_op_result(a.shape(), {&a}, [factor](TensorImpl& r) {
+  Tensor y = make_op_result(a.shape(), {&a}, [factor](TensorImpl& r, int threads) {
     const float* g = r.grad->data();
-    float* d = r.inputs[0]->grad_data();
+    float* d = r.inputs[0]->grad_data(threads);
     for (int64_t i = 0, n = r.shape.numel(); i < n; ++i) d[i] += factor * g[i];
   });
   for (int64_t i = 0, n = a.numel(); i < n; ++i) y.data()[i] = factor * a.data()[i];

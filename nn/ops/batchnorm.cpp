@@ -29,11 +29,11 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
                                 x.shape().str());
   const size_t C = static_cast<size_t>(s.channels);
   auto stats = std::make_shared<std::vector<float>>(3 * C);  // mean, var, invstd
-  Tensor y = make_op_result(x.shape(), {&x, &gamma, &beta}, [s, stats, C](TensorImpl& r) {
+  Tensor y = make_op_result(x.shape(), {&x, &gamma, &beta}, [s, stats, C](TensorImpl& r, int threads) {
     TensorImpl& xi = *r.inputs[0];
     batchnorm_train_backward(xi.data->data(), r.inputs[1]->data->data(), stats->data(), stats->data() + 2 * C,
-                             r.grad->data(), xi.grad_if_needed(), r.inputs[1]->grad_if_needed(),
-                             r.inputs[2]->grad_if_needed(), s);
+                             r.grad->data(), xi.grad_if_needed(threads), r.inputs[1]->grad_if_needed(threads),
+                             r.inputs[2]->grad_if_needed(threads), s);
   });
   batchnorm_train_forward(x.data(), gamma.data(), beta.data(), y.data(), stats->data(), stats->data() + C,
                           stats->data() + 2 * C, eps, s);
@@ -55,11 +55,11 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
     (*stats)[c] = running_mean.data()[c];
     (*stats)[C + c] = 1.0f / std::sqrt(running_var.data()[c] + eps);
   }
-  Tensor y = make_op_result(x.shape(), {&x, &gamma, &beta}, [s, stats, C](TensorImpl& r) {
+  Tensor y = make_op_result(x.shape(), {&x, &gamma, &beta}, [s, stats, C](TensorImpl& r, int threads) {
     TensorImpl& xi = *r.inputs[0];
     batchnorm_frozen_backward(xi.data->data(), r.inputs[1]->data->data(), stats->data(), stats->data() + C,
-                              r.grad->data(), xi.grad_if_needed(), r.inputs[1]->grad_if_needed(),
-                              r.inputs[2]->grad_if_needed(), s);
+                              r.grad->data(), xi.grad_if_needed(threads), r.inputs[1]->grad_if_needed(threads),
+                              r.inputs[2]->grad_if_needed(threads), s);
   });
   batchnorm_frozen_forward(x.data(), gamma.data(), beta.data(), stats->data(), stats->data() + C, y.data(), s);
   return y;

@@ -31,10 +31,10 @@ Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targ
   saved->targets.assign(targets.begin(), targets.end());
   saved->weights.assign(class_weights.begin(), class_weights.end());
   saved->probs.resize(static_cast<size_t>(N * C));
-  Tensor loss = make_op_result(Shape{1}, {&logits}, [saved, N, C](TensorImpl& r) {
+  Tensor loss = make_op_result(Shape{1}, {&logits}, [saved, N, C](TensorImpl& r, int threads) {
     cross_entropy_backward(saved->probs.data(), saved->targets.data(),
                            saved->weights.empty() ? nullptr : saved->weights.data(), r.grad->data()[0],
-                           r.inputs[0]->grad_data(), N, C);
+                           r.inputs[0]->grad_data(threads), N, C);
   });
   loss.data()[0] =
       cross_entropy_forward(logits.data(), saved->targets.data(),

@@ -8,7 +8,7 @@
 
 namespace ser::nn {
 
-Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences) {
+Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences, int threads) {
   if (x.rank() != 3)
     throw std::invalid_argument("lstm: input must be [batch, steps, features], got " + x.shape().str());
   LstmShape s{x.dim(0), x.dim(1), x.dim(2), w_hh.rank() == 2 ? w_hh.dim(1) : 0};
@@ -28,7 +28,7 @@ Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tenso
   saved->gates.resize(seq * static_cast<size_t>(G));
 
   const Shape out_shape = return_sequences ? Shape{s.batch, s.steps, s.hidden} : Shape{s.batch, s.hidden};
-  Tensor y = make_op_result(out_shape, {&x, &w_ih, &w_hh, &b}, [s, saved, return_sequences](TensorImpl& r) {
+  Tensor y = make_op_result(out_shape, {&x, &w_ih, &w_hh, &b}, [s, saved, return_sequences](TensorImpl& r, int threads) {
     std::vector<float> dh_storage;
     const float* dh = r.grad->data();
     if (!return_sequences) {  // only the last step received a gradient
@@ -40,10 +40,10 @@ Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tenso
     }
     TensorImpl& xi = *r.inputs[0];
     lstm_backward(xi.data->data(), r.inputs[1]->data->data(), r.inputs[2]->data->data(), saved->h.data(),
-                  saved->c.data(), saved->gates.data(), dh, xi.grad_if_needed(), r.inputs[1]->grad_if_needed(),
-                  r.inputs[2]->grad_if_needed(), r.inputs[3]->grad_if_needed(), s);
+                  saved->c.data(), saved->gates.data(), dh, xi.grad_if_needed(threads), r.inputs[1]->grad_if_needed(threads),
+                  r.inputs[2]->grad_if_needed(threads), r.inputs[3]->grad_if_needed(threads), s, threads);
   });
-  lstm_forward(x.data(), w_ih.data(), w_hh.data(), b.data(), saved->h.data(), saved->c.data(), saved->gates.data(), s);
+  lstm_forward(x.data(), w_ih.data(), w_hh.data(), b.data(), saved->h.data(), saved->c.data(), saved->gates.data(), s, threads);
   float* out = y.data();
   if (return_sequences) {
     std::copy(saved->h.begin(), saved->h.end(), out);

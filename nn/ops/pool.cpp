@@ -42,7 +42,7 @@ Shape pooled(const Tensor& x, const Pool2dShape& s, bool two_d) {
   return two_d ? Shape{x.dim(0), x.dim(1), s.out_h, s.out_w} : Shape{x.dim(0), x.dim(1), s.out_w};
 }
 
-Tensor max_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
+Tensor max_pool(const Tensor& x, const PoolOptions& o, bool two_d, int threads) {
   const Pool2dShape s = pool_shape(x, o, two_d, two_d ? "max_pool2d" : "max_pool1d");
   // The winners' indices live in a pooled float buffer (int32 and float have one size).
   static_assert(sizeof(int32_t) == sizeof(float));
@@ -50,27 +50,27 @@ Tensor max_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
   auto winners = [](Buffer& b) { return reinterpret_cast<int32_t*>(b.data()); };
   Tensor y = make_op_result(
       pooled(x, s, two_d), {&x},
-      [s, argmax, winners](TensorImpl& r) {
+      [s, argmax, winners](TensorImpl& r, int threads) {
         bool overwrite = false;
         float* dx = r.inputs[0]->grad_to_write(overwrite);
-        if (dx) maxpool2d_backward(winners(*argmax), r.grad->data(), dx, s, overwrite);
+        if (dx) maxpool2d_backward(winners(*argmax), r.grad->data(), dx, s, overwrite, threads);
       },
       Buffer::uninitialized(s.planes * s.out_h * s.out_w));
-  maxpool2d_forward(x.data(), y.data(), winners(*argmax), s);
+  maxpool2d_forward(x.data(), y.data(), winners(*argmax), s, threads);
   return y;
 }
 
 Tensor avg_pool(const Tensor& x, const PoolOptions& o, bool two_d) {
   const Pool2dShape s = pool_shape(x, o, two_d, two_d ? "avg_pool2d" : "avg_pool1d");
   Tensor y = make_op_result(pooled(x, s, two_d), {&x},
-                            [s](TensorImpl& r) { avgpool2d_backward_naive(r.grad->data(), r.inputs[0]->grad_data(), s); });
+                            [s](TensorImpl& r, int threads) { avgpool2d_backward_naive(r.grad->data(), r.inputs[0]->grad_data(threads), s); });
   avgpool2d_forward_naive(x.data(), y.data(), s);  // no published model pools by average: the naive kernel serves
   return y;
 }
 }  // namespace
 
-Tensor max_pool1d(const Tensor& x, const PoolOptions& o) { return max_pool(x, o, false); }
-Tensor max_pool2d(const Tensor& x, const PoolOptions& o) { return max_pool(x, o, true); }
+Tensor max_pool1d(const Tensor& x, const PoolOptions& o, int threads) { return max_pool(x, o, false, threads); }
+Tensor max_pool2d(const Tensor& x, const PoolOptions& o, int threads) { return max_pool(x, o, true, threads); }
 Tensor avg_pool1d(const Tensor& x, const PoolOptions& o) { return avg_pool(x, o, false); }
 Tensor avg_pool2d(const Tensor& x, const PoolOptions& o) { return avg_pool(x, o, true); }
 

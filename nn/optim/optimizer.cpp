@@ -41,7 +41,7 @@ namespace {
 // are fetched before the threads start (fetching clears a stale one).
 // Element-wise: the split changes no bit.
 template <typename Update>
-void for_parameter_ranges(std::vector<Tensor>& params, const Update& update) {
+void for_parameter_ranges(std::vector<Tensor>& params, int threads, const Update& update) {
   std::vector<const float*> grads(params.size(), nullptr);
   std::vector<int64_t> start(params.size() + 1, 0);  // where parameter k begins, in lines of 16
   for (size_t k = 0; k < params.size(); ++k) {
@@ -55,11 +55,11 @@ void for_parameter_ranges(std::vector<Tensor>& params, const Update& update) {
       if (a < b) update(k, grads[k], (a - start[k]) * 16, std::min((b - start[k]) * 16, params[k].numel()));
     }
   };
-  if (lines * 16 < kParallelElements || omp_in_parallel()) {
+  if (lines * 16 < kParallelElements || threads <= 1 || omp_in_parallel()) {
     run(0, lines);
     return;
   }
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
   {
     const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
     run(lines * t / T, lines * (t + 1) / T);
@@ -87,23 +87,21 @@ Sgd::Sgd(std::vector<Tensor> params, SgdOptions o) : Optimizer(std::move(params)
   velocity_ = zeros_like(params_);
 }
 
-void Sgd::step() {
-  for (size_t k = 0; k < params_.size(); ++k) {
-    Tensor& p = params_[k];
-    if (!p.has_grad()) continue;
-    float* w = p.data();
-    const float* g = p.grad();
+void Sgd::step(int threads) {
+  const float m = o_.momentum, lr = lr_;
+  const bool nesterov = o_.nesterov;
+  for_parameter_ranges(params_, threads, [&](size_t k, const float* g, int64_t lo, int64_t hi) {
+    float* w = params_[k].data();
     float* v = velocity_[k].data();
-    const float m = o_.momentum;
-    for (int64_t i = 0, n = p.numel(); i < n; ++i) {
+    for (int64_t i = lo; i < hi; ++i) {
       if (m == 0.0f) {
-        w[i] -= lr_ * g[i];
+        w[i] -= lr * g[i];
         continue;
       }
       v[i] = m * v[i] + g[i];
-      w[i] -= lr_ * (o_.nesterov ? g[i] + m * v[i] : v[i]);
+      w[i] -= lr * (nesterov ? g[i] + m * v[i] : v[i]);
     }
-  }
+  });
 }
 
 std::vector<std::vector<float>*> Sgd::state() {
@@ -117,13 +115,13 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions o) : Optimizer(std::move(para
   v_ = zeros_like(params_);
 }
 
-void Adam::step() {
+void Adam::step(int threads) {
   t_[0] += 1.0f;
   const double t = t_[0];
   const float bc1 = static_cast<float>(1.0 - std::pow(static_cast<double>(o_.beta1), t));
   const float bc2_sqrt = static_cast<float>(std::sqrt(1.0 - std::pow(static_cast<double>(o_.beta2), t)));
   const float step = lr_ / bc1, b1 = o_.beta1, b2 = o_.beta2, eps = o_.epsilon;
-  for_parameter_ranges(params_, [&](size_t k, const float* g, int64_t lo, int64_t hi) {
+  for_parameter_ranges(params_, threads, [&](size_t k, const float* g, int64_t lo, int64_t hi) {
     adam_update(params_[k].data() + lo, g + lo, m_[k].data() + lo, v_[k].data() + lo, hi - lo, b1, b2, step,
                 bc2_sqrt, eps);
   });
@@ -140,9 +138,9 @@ RmsProp::RmsProp(std::vector<Tensor> params, RmsPropOptions o) : Optimizer(std::
   s_ = zeros_like(params_);
 }
 
-void RmsProp::step() {
+void RmsProp::step(int threads) {
   const float rho = o_.rho, eps = o_.epsilon, lr = lr_;
-  for_parameter_ranges(params_, [&](size_t k, const float* g, int64_t lo, int64_t hi) {
+  for_parameter_ranges(params_, threads, [&](size_t k, const float* g, int64_t lo, int64_t hi) {
     rmsprop_update(params_[k].data() + lo, g + lo, s_[k].data() + lo, hi - lo, rho, lr, eps);
   });
 }

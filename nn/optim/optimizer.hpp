@@ -24,7 +24,7 @@ class Optimizer {
  public:
   explicit Optimizer(std::vector<Tensor> params, float lr);
   virtual ~Optimizer() = default;
-  virtual void step() = 0;
+  virtual void step(int threads) = 0;  // on up to `threads` threads
   virtual std::string name() const = 0;
   void zero_grad();
   float learning_rate() const { return lr_; }
@@ -45,7 +45,7 @@ struct SgdOptions {
 class Sgd : public Optimizer {
  public:
   Sgd(std::vector<Tensor> params, SgdOptions o);
-  void step() override;
+  void step(int threads) override;
   std::string name() const override { return "sgd"; }
   std::vector<std::vector<float>*> state() override;
 
@@ -60,7 +60,7 @@ struct AdamOptions {
 class Adam : public Optimizer {
  public:
   Adam(std::vector<Tensor> params, AdamOptions o);
-  void step() override;
+  void step(int threads) override;
   std::string name() const override { return "adam"; }
   std::vector<std::vector<float>*> state() override;
 
@@ -76,7 +76,7 @@ struct RmsPropOptions {
 class RmsProp : public Optimizer {
  public:
   RmsProp(std::vector<Tensor> params, RmsPropOptions o);
-  void step() override;
+  void step(int threads) override;
   std::string name() const override { return "rmsprop"; }
   std::vector<std::vector<float>*> state() override;
 

@@ -18,19 +18,19 @@ ReduceLROnPlateau::ReduceLROnPlateau(float factor, int patience, float min_lr, f
 }
 
 float ReduceLROnPlateau::update(float metric, float current_lr) {
-  if (cooldown_left > 0) {
-    --cooldown_left;
-    wait = 0;
+  if (state.cooldown_left > 0) {
+    --state.cooldown_left;
+    state.wait = 0;
   }
-  if (metric < best - min_delta_) {
-    best = metric;
-    wait = 0;
+  if (metric < state.best - min_delta_) {
+    state.best = metric;
+    state.wait = 0;
     return current_lr;
   }
-  if (cooldown_left > 0) return current_lr;
-  if (++wait >= patience_) {
-    wait = 0;
-    cooldown_left = cooldown_;
+  if (state.cooldown_left > 0) return current_lr;
+  if (++state.wait >= patience_) {
+    state.wait = 0;
+    state.cooldown_left = cooldown_;
     return std::max(current_lr * factor_, min_lr_);
   }
   return current_lr;

@@ -22,9 +22,12 @@ class ReduceLROnPlateau {
   // Returns the learning rate to use for the next epoch.
   float update(float metric, float current_lr);
 
-  // Internal state, for checkpoints.
-  float best = std::numeric_limits<float>::infinity();
-  int wait = 0, cooldown_left = 0;
+  // What changes from epoch to epoch; checkpoints save and restore it whole.
+  struct State {
+    float best = std::numeric_limits<float>::infinity();
+    int wait = 0, cooldown_left = 0;
+  };
+  State state;
 
  private:
   float factor_, min_lr_, min_delta_;

@@ -1,6 +1,6 @@
 #include "nn/threads/step_threads.hpp"
 
-#include <omp.h>
+#include "common/thread_count.hpp"
 
 namespace ser::nn {
 
@@ -9,7 +9,7 @@ StepThreads::StepThreads(int threads) {
     fixed_ = threads;
     return;
   }
-  const int max_threads = omp_get_max_threads();
+  const int max_threads = thread_count(0);
   fixed_ = max_threads;
   if (max_threads <= 1) return;
   clock_ = std::make_unique<CpuWaitClock>(max_threads);
@@ -20,11 +20,10 @@ StepThreads::StepThreads(int threads) {
 }
 
 StepThreads::Started StepThreads::begin() {
-  const int previous = omp_get_max_threads(), n = threads();
-  omp_set_num_threads(n);
+  const int n = threads();
   if (steps_at_.size() <= static_cast<size_t>(n)) steps_at_.resize(static_cast<size_t>(n) + 1, 0);
   ++steps_at_[static_cast<size_t>(n)];
-  return {previous, std::chrono::steady_clock::now()};
+  return {n, std::chrono::steady_clock::now()};
 }
 
 void StepThreads::end(const Started& s) {
@@ -32,7 +31,6 @@ void StepThreads::end(const Started& s) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.t0).count();
     chooser_->record(seconds);
   }
-  omp_set_num_threads(s.previous_threads);
 }
 
 std::string StepThreads::describe() const {

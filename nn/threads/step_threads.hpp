@@ -1,8 +1,9 @@
 #pragma once
 // Runs training and inference steps on a fixed thread count, or on the
 // count a ThreadChooser picks from how the steps go (threads = 0, the
-// default everywhere). The OpenMP thread count is set for the step and put
-// back after it, so nothing outside the step sees the choice.
+// default everywhere). The step is handed the count (step(n)) and passes it
+// on to the ops and the optimiser; OpenMP's process-wide setting is never
+// touched.
 
 #include <chrono>
 #include <cstdint>
@@ -19,13 +20,13 @@ namespace ser::nn {
 class StepThreads {
  public:
   // threads > 0: exactly that many. 0: up to every core OpenMP has
-  // (omp_get_max_threads()), fewer while the machine is busy.
+  // (thread_count(0)), fewer while the machine is busy.
   explicit StepThreads(int threads);
 
   template <typename Step>
   auto run(Step&& step) {
     const Started s = begin();
-    auto result = step();
+    auto result = step(s.threads);
     end(s);
     return result;
   }
@@ -40,7 +41,7 @@ class StepThreads {
 
  private:
   struct Started {
-    int previous_threads;
+    int threads;
     std::chrono::steady_clock::time_point t0;
   };
   Started begin();

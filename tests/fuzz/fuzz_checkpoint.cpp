@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < st.size(); ++i) *st[i] = state.optimizer[i];
     ser::Rng shuffle(0);
     shuffle.restore(state.shuffle);
-    shuffle.shuffle(state.order);
+    shuffle.shuffle(state.progress.order);
   } catch (const CheckpointError&) {
   }
   return 0;

@@ -81,15 +81,15 @@ std::string checkpoint_seed() {
   nn::Sequential model(fuzz::tiny_specs(), fuzz::tiny_input(), rng, "tiny");
   nn::Adam adam(model.parameter_tensors(), {});
   experiments::TrainingState s;
-  s.epoch = 2;
+  s.progress.epoch = 2;
   s.model = nn::serialize_model(model);
-  s.history = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n1,1,0.5,nan,nan,0.001,0.1\n";
+  s.progress.history = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n1,1,0.5,nan,nan,0.001,0.1\n";
   for (auto* v : adam.state()) s.optimizer.push_back(*v);
   s.lr = 0.001f;
   s.shuffle = Rng(2).state();
   s.dropout = Rng(3).state();
-  s.order.resize(fuzz::kTinyTrainRows);
-  std::iota(s.order.begin(), s.order.end(), size_t{0});
+  s.progress.order.resize(fuzz::kTinyTrainRows);
+  std::iota(s.progress.order.begin(), s.progress.order.end(), size_t{0});
   return experiments::encode_checkpoint({fuzz::kTinyConfig, fuzz::kTinyData}, s);
 }
 

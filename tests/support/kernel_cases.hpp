@@ -56,13 +56,15 @@ struct KernelCase {
   // sum(outputs * dy) (zeros for inputs that are not differentiable).
   std::function<Vec(const DArrays&)> naive_forward;
   std::function<DArrays(const DArrays&, const Vec& dy)> naive_backward;
-  // The fast kernel in float (null: the kernel has no fast twin). Gradients
-  // are accumulated onto what the caller passes, as the kernels do.
-  std::function<FVec(const FArrays&)> fast_forward;
-  std::function<void(const FArrays&, const FVec& y, const FVec& dy, FArrays& grads)> fast_backward;
+  // The fast kernel in float on up to `threads` threads (null: the kernel
+  // has no fast twin). Gradients are accumulated onto what the caller
+  // passes, as the kernels do.
+  std::function<FVec(const FArrays&, int threads)> fast_forward;
+  using FastBackward = std::function<void(const FArrays&, const FVec& y, const FVec& dy, FArrays& grads, int threads)>;
+  FastBackward fast_backward;
   // The same into fresh gradients the kernel must write, not add to (null:
   // the kernel always adds).
-  std::function<void(const FArrays&, const FVec& y, const FVec& dy, FArrays& grads)> fast_backward_fresh;
+  FastBackward fast_backward_fresh;
   double tolerance = 2e-6;  // fast against naive, relative to the largest value
 };
 
@@ -126,18 +128,18 @@ inline KernelCase make_conv_case(const std::string& name, const Conv2dShape& s, 
     nn::conv2d_backward_naive(in[0].data(), in[1].data(), masked.data(), g[0].data(), g[1].data(), g[2].data(), s);
     return g;
   };
-  k.fast_forward = [s, ny, relu](const FArrays& in) {
+  k.fast_forward = [s, ny, relu](const FArrays& in, int threads) {
     FVec y(ny);
-    nn::conv2d_forward(in[0].data(), in[1].data(), in[2].data(), y.data(), s, relu);
+    nn::conv2d_forward(in[0].data(), in[1].data(), in[2].data(), y.data(), s, relu, threads);
     return y;
   };
-  k.fast_backward = [s, relu](const FArrays& in, const FVec& y, const FVec& dy, FArrays& g) {
+  k.fast_backward = [s, relu](const FArrays& in, const FVec& y, const FVec& dy, FArrays& g, int threads) {
     nn::conv2d_backward(in[0].data(), in[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), s,
-                        relu ? y.data() : nullptr);
+                        relu ? y.data() : nullptr, {}, threads);
   };
-  k.fast_backward_fresh = [s, relu](const FArrays& in, const FVec& y, const FVec& dy, FArrays& g) {
+  k.fast_backward_fresh = [s, relu](const FArrays& in, const FVec& y, const FVec& dy, FArrays& g, int threads) {
     nn::conv2d_backward(in[0].data(), in[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), s,
-                        relu ? y.data() : nullptr, {.dx = true, .params = true});
+                        relu ? y.data() : nullptr, {.dx = true, .params = true}, threads);
   };
   return k;
 }
@@ -160,17 +162,17 @@ inline KernelCase make_dense_case(int64_t N, int64_t in, int64_t out) {
     nn::dense_backward_naive(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out);
     return g;
   };
-  k.fast_forward = [=](const FArrays& a) {
+  k.fast_forward = [=](const FArrays& a, int threads) {
     FVec y(sz(N * out));
-    nn::dense_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), N, in, out);
+    nn::dense_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), N, in, out, threads);
     return y;
   };
-  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
-    nn::dense_backward(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out);
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int threads) {
+    nn::dense_backward(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out, {}, threads);
   };
-  k.fast_backward_fresh = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
+  k.fast_backward_fresh = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int threads) {
     nn::dense_backward(a[0].data(), a[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), N, in, out,
-                       {.dx = true, .params = true});
+                       {.dx = true, .params = true}, threads);
   };
   return k;
 }
@@ -218,23 +220,23 @@ inline KernelCase make_maxpool_case(const Pool2dShape& s) {
     nn::maxpool2d_backward_naive(arg.data(), dy.data(), g[0].data(), s);
     return g;
   };
-  k.fast_forward = [s, ny](const FArrays& in) {
+  k.fast_forward = [s, ny](const FArrays& in, int threads) {
     FVec y(ny);
     std::vector<int32_t> arg(ny);
-    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
+    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s, threads);
     return y;
   };
-  k.fast_backward = [s, ny](const FArrays& in, const FVec&, const FVec& dy, FArrays& g) {
+  k.fast_backward = [s, ny](const FArrays& in, const FVec&, const FVec& dy, FArrays& g, int threads) {
     FVec y(ny);
     std::vector<int32_t> arg(ny);
-    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
-    nn::maxpool2d_backward(arg.data(), dy.data(), g[0].data(), s);
+    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s, threads);
+    nn::maxpool2d_backward(arg.data(), dy.data(), g[0].data(), s, false, threads);
   };
-  k.fast_backward_fresh = [s, ny](const FArrays& in, const FVec&, const FVec& dy, FArrays& g) {
+  k.fast_backward_fresh = [s, ny](const FArrays& in, const FVec&, const FVec& dy, FArrays& g, int threads) {
     FVec y(ny);
     std::vector<int32_t> arg(ny);
-    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s);
-    nn::maxpool2d_backward(arg.data(), dy.data(), g[0].data(), s, /*overwrite=*/true);
+    nn::maxpool2d_forward(in[0].data(), y.data(), arg.data(), s, threads);
+    nn::maxpool2d_backward(arg.data(), dy.data(), g[0].data(), s, /*overwrite=*/true, threads);
   };
   // A pool copies values (exact); overlapping windows add several dy in
   // float. The bits against the naive kernel in float: test_kernels_fast.
@@ -293,22 +295,22 @@ inline KernelCase make_lstm_case(const nn::LstmShape& s) {
                             g[0].data(), g[1].data(), g[2].data(), g[3].data(), s);
     return g;
   };
-  auto fast_run = [=](const FArrays& a, FVec& h, FVec& c, FVec& gates) {
+  auto fast_run = [=](const FArrays& a, FVec& h, FVec& c, FVec& gates, int threads) {
     h.assign(nh, 0);
     c.assign(nh, 0);
     gates.assign(seq * G, 0);
-    nn::lstm_forward(a[0].data(), a[1].data(), a[2].data(), a[3].data(), h.data(), c.data(), gates.data(), s);
+    nn::lstm_forward(a[0].data(), a[1].data(), a[2].data(), a[3].data(), h.data(), c.data(), gates.data(), s, threads);
   };
-  k.fast_forward = [=](const FArrays& a) {
+  k.fast_forward = [=](const FArrays& a, int threads) {
     FVec h, c, gates;
-    fast_run(a, h, c, gates);
+    fast_run(a, h, c, gates, threads);
     return h;
   };
-  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int threads) {
     FVec h, c, gates;
-    fast_run(a, h, c, gates);
+    fast_run(a, h, c, gates, threads);
     nn::lstm_backward(a[0].data(), a[1].data(), a[2].data(), h.data(), c.data(), gates.data(), dy.data(), g[0].data(),
-                      g[1].data(), g[2].data(), g[3].data(), s);
+                      g[1].data(), g[2].data(), g[3].data(), s, threads);
   };
   return k;
 }
@@ -335,12 +337,12 @@ KernelCase make_unary_case(const std::string& name, size_t n, Input input, bool 
     b(from_output ? y.data() : a[0].data(), dy.data(), g[0].data());
     return g;
   };
-  k.fast_forward = [=](const FArrays& a) {
+  k.fast_forward = [=](const FArrays& a, int /*threads: serial*/) {
     FVec y(n);
     f(a[0].data(), y.data());
     return y;
   };
-  k.fast_backward = [=](const FArrays& a, const FVec& y, const FVec& dy, FArrays& g) {
+  k.fast_backward = [=](const FArrays& a, const FVec& y, const FVec& dy, FArrays& g, int /*threads: serial*/) {
     b(from_output ? y.data() : a[0].data(), dy.data(), g[0].data());
   };
   return k;
@@ -371,12 +373,12 @@ inline KernelCase make_cross_entropy_case(int64_t N, int64_t C, bool weighted) {
     nn::cross_entropy_backward(p.data(), targets.data(), wd.empty() ? nullptr : wd.data(), dy[0], g[0].data(), N, C);
     return g;
   };
-  k.fast_forward = [=](const FArrays& a) {
+  k.fast_forward = [=](const FArrays& a, int /*threads: serial*/) {
     FVec p(a[0].size());
     return FVec{
         nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C)};
   };
-  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) {
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int /*threads: serial*/) {
     FVec p(a[0].size());
     nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C);
     nn::cross_entropy_backward(p.data(), targets.data(), wf.empty() ? nullptr : wf.data(), dy[0], g[0].data(), N, C);
@@ -429,12 +431,12 @@ inline KernelCase make_batchnorm_case(const nn::BatchNormShape& s, bool train) {
     backward(a, dy, g);
     return g;
   };
-  k.fast_forward = [=](const FArrays& a) {
+  k.fast_forward = [=](const FArrays& a, int /*threads: serial*/) {
     FVec y, m, is;
     forward(a, y, m, is);
     return y;
   };
-  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g) { backward(a, dy, g); };
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int /*threads: serial*/) { backward(a, dy, g); };
   k.tolerance = 1e-5;  // batch statistics summed in float
   return k;
 }
