@@ -4,7 +4,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(ser_exported common:ser_common dsp:ser_dsp nn:ser_nn datasets:ser_datasets notebooks:ser_notebooks
+set(ser_exported common:ser_common dsp:ser_dsp vision:ser_vision nn:ser_nn datasets:ser_datasets notebooks:ser_notebooks
   experiments_core:ser_experiments_core experiments:ser_experiments zoo:ser_zoo)
 set(ser_targets "")
 foreach(pair IN LISTS ser_exported)
@@ -19,7 +19,7 @@ install(TARGETS ser ${ser_targets} EXPORT serTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-foreach(folder common dsp nn datasets notebooks_export experiments zoo)
+foreach(folder common dsp vision nn datasets notebooks_export experiments zoo)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${folder}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${folder}
     FILES_MATCHING PATTERN "*.hpp")
 endforeach()

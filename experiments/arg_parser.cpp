@@ -20,6 +20,12 @@ ArgParser& ArgParser::positional(const std::string& name, const std::string& hel
   return *this;
 }
 
+ArgParser& ArgParser::optional_positionals(const std::string& name, const std::string& help) {
+  positional(name, help, true);
+  optional_ = true;
+  return *this;
+}
+
 ArgParser& ArgParser::option(const std::string& name, const std::string& metavar, const std::string& help,
                              std::optional<std::string> fallback) {
   specs_.push_back({name, metavar, help, false, std::move(fallback)});
@@ -73,9 +79,9 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       positionals_.push_back(a);
     }
   }
-  const size_t need = positional_specs_.size();
+  const size_t need = positional_specs_.size() - (optional_ ? 1 : 0);
   if (positionals_.size() < need) throw UsageError("missing " + positional_specs_[positionals_.size()].first);
-  if (!many_ && positionals_.size() > need) throw UsageError("unexpected argument '" + positionals_[need] + "'");
+  if (!many_ && positionals_.size() > positional_specs_.size()) throw UsageError("unexpected argument '" + positionals_[need] + "'");
   return true;
 }
 
@@ -83,7 +89,8 @@ std::string ArgParser::help() const {
   std::ostringstream out;
   out << "usage: ser " << command_;
   for (const auto& [name, h] : positional_specs_)
-    out << " " << name << (many_ && &name == &positional_specs_.back().first ? "..." : "");
+    out << " " << (optional_ && &name == &positional_specs_.back().first ? "[" + name + "...]"
+                   : name + (many_ && &name == &positional_specs_.back().first ? "..." : ""));
   out << " [options]\n\n" << description_ << "\n";
   if (!positional_specs_.empty()) {
     out << "\narguments:\n";

@@ -22,6 +22,8 @@ class ArgParser {
   ArgParser(std::string command, std::string description);
 
   ArgParser& positional(const std::string& name, const std::string& help, bool many = false);
+  // The last positional: any number, none included (another option may stand for them).
+  ArgParser& optional_positionals(const std::string& name, const std::string& help);
   ArgParser& option(const std::string& name, const std::string& metavar, const std::string& help,
                     std::optional<std::string> fallback = std::nullopt);
   ArgParser& flag(const std::string& name, const std::string& help);
@@ -49,7 +51,7 @@ class ArgParser {
   std::string command_, description_;
   std::vector<Spec> specs_;
   std::vector<std::pair<std::string, std::string>> positional_specs_;
-  bool many_ = false;
+  bool many_ = false, optional_ = false;
   std::map<std::string, std::string> values_;
   std::map<std::string, std::vector<std::string>> repeated_;
   std::vector<std::string> positionals_;

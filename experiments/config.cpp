@@ -443,8 +443,15 @@ void read_training(const Fields& top, const Source& src, TrainingConfig& tc) {
 
 void read_augmentation(const Fields& top, const Source& src, ExperimentConfig& c) {
   if (!top.has("augmentation")) return;
-  const Fields a(top.at("augmentation"), "augmentation", src, {"copies", "split_rows"});
-  if (c.data.images) a.fail(top.at("augmentation"), "augments audio; image corpora have no audio to augment");
+  const Fields a(top.at("augmentation"), "augmentation", src, {"copies", "split_rows", "image"});
+  if (c.data.images) {
+    if (!a.has("image") || a.has("copies") || a.has("split_rows"))
+      a.fail(top.at("augmentation"), "an image corpus takes augmentation.image only, e.g. "
+                                     "{flip: true, shift: 0.1, rotation: 10, zoom: 0.1} (copies augment audio)");
+    read_struct(a.at("image"), "augmentation.image", src, c.augmentation.image);
+    return;
+  }
+  if (a.has("image")) a.fail(a.at("image"), "augments images; this corpus holds audio (use copies)");
   c.augmentation.split_rows = a.get<bool>("split_rows", false);
   const YAML::Node copies = a.at("copies");
   if (!copies.IsSequence() || copies.size() == 0)

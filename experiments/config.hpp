@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "datasets/augmentation.hpp"
+#include "datasets/image_augment.hpp"
 #include "common/settings.hpp"
 #include "dsp/feature_spec.hpp"
 #include "experiments/model_input.hpp"
@@ -69,7 +70,8 @@ struct DataConfig {
 using FeatureConfig = ModelInput;
 
 struct AugmentationConfig {
-  std::vector<datasets::AugmentRecipe> copies;  // one augmented copy of every file per recipe
+  std::vector<datasets::AugmentRecipe> copies;  // one augmented copy of every file per recipe (audio)
+  datasets::ImageAugment image;                 // redrawn every epoch for every training image
   // false (the honest default): a copy always falls in its source's split.
   // true: the augmented rows are split at random as the popular notebooks do,
   // leaking copies of test files into training; for showing the leak.

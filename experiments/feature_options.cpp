@@ -29,6 +29,17 @@ std::string help_text(const Setting& s) {
          s.special_meaning;
 }
 
+// "hop must be ..." is said as "--hop must be ...": the option the user typed.
+UsageError usage_error_of(const SettingError& e) {
+  const std::string option = option_name(e.key());
+  std::string what = e.what();
+  if (what.rfind(e.key() + " ", 0) == 0)
+    what = option + what.substr(e.key().size());
+  else
+    what = option + ": " + what;
+  return UsageError(what);
+}
+
 }  // namespace
 
 std::string feature_kinds_help() {
@@ -46,7 +57,10 @@ void add_feature_options(ArgParser& p, const std::string& default_kind) {
   else
     p.option("--kind", "KIND", "the feature (" + kinds + ")", default_kind);
   dsp::FeatureSpec defaults;
-  const Settings settings = defaults.settings();
+  add_settings_options(p, defaults.settings());
+}
+
+void add_settings_options(ArgParser& p, const Settings& settings) {
   for (const Setting& s : settings.all()) {
     if (s.kind == SettingKind::flag)
       p.flag(option_name(s.name, on_by_default(s)), help_text(s));
@@ -55,28 +69,32 @@ void add_feature_options(ArgParser& p, const std::string& default_kind) {
   }
 }
 
-dsp::FeatureSpec feature_spec_from(const ArgParser& p) {
-  dsp::FeatureSpec spec;
-  const std::string kind = p.text("--kind");
+void read_settings_options(const ArgParser& p, const Settings& settings) {
   try {
-    spec.kind = dsp::parse_feature_kind(kind);
-    const Settings settings = spec.settings();
     for (const Setting& s : settings.all()) {
       const bool negated = on_by_default(s);
       const std::string name = option_name(s.name, negated);
       if (!p.given(name)) continue;
       s.set(s.kind == SettingKind::flag ? (negated ? "false" : "true") : p.text(name));
     }
+  } catch (const SettingError& e) {
+    throw usage_error_of(e);
+  }
+}
+
+dsp::FeatureSpec feature_spec_from(const ArgParser& p) {
+  dsp::FeatureSpec spec;
+  const std::string kind = p.text("--kind");
+  try {
+    spec.kind = dsp::parse_feature_kind(kind);
+  } catch (const SettingError& e) {
+    throw usage_error_of(e);
+  }
+  read_settings_options(p, spec.settings());
+  try {
     spec.validate();
   } catch (const SettingError& e) {
-    // "hop must be ..." is said as "--hop must be ...": the option the user typed.
-    const std::string option = option_name(e.key());
-    std::string what = e.what();
-    if (what.rfind(e.key() + " ", 0) == 0)
-      what = option + what.substr(e.key().size());
-    else
-      what = option + ": " + what;
-    throw UsageError(what);
+    throw usage_error_of(e);
   }
   return spec;
 }

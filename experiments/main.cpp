@@ -16,12 +16,15 @@
 #include "experiments/config.hpp"
 #include "experiments/data_command.hpp"
 #include "experiments/demo.hpp"
+#include "experiments/faces_command.hpp"
 #include "experiments/features_command.hpp"
 #include "experiments/evaluate_run.hpp"
+#include "experiments/faces.hpp"
 #include "experiments/predict.hpp"
 #include "experiments/report_command.hpp"
 #include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
+#include "vision/vision_error.hpp"
 
 namespace {
 
@@ -34,13 +37,14 @@ usage: ser <command> [options]
 commands:
   data ROOT          report what a corpus folder holds (classes, speakers, skipped files, splits)
   demo               make a speech corpus with espeak-ng, train on it, predict (no download needed)
+  faces INPUT...     the emotion of every face in images, folders, videos or a camera (--model)
   features AUDIO     compute one librosa feature (MFCC, mel, ...) of a file and write it as .npy
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
   summary CONFIG     validate an experiment config and print its model's summary
   train CONFIG       run an experiment into a run directory (metrics, history, model)
   resume DIR         continue an interrupted run from its last checkpoint
   eval DIR           score a run's model on every file of a data set (e.g. held-out speakers)
-  predict AUDIO...   the emotion of recordings, with a trained model (--model)
+  predict FILE...    the emotion of recordings (or of faces in images), with a trained model (--model)
   compare CONFIG...  run several configs (or one swept over a key) and tabulate accuracy, macro-F1, time
   report RUN_DIR...  a Jupyter notebook and HTML report (curves, confusion matrix, examples) of runs
 
@@ -199,20 +203,56 @@ int eval(const std::vector<std::string>& args) {
   return 0;
 }
 
+// `ser predict` with a face model: per image, its faces (a face-sized image is one).
+int predict_images(const std::vector<std::string>& files, const std::string& model, int threads, bool json) {
+  ser::experiments::ImagePredictor predictor(model, threads);
+  nlohmann::ordered_json all = nlohmann::ordered_json::array();
+  int failed = 0;
+  for (const auto& file : files) {
+    nlohmann::ordered_json j;
+    j["file"] = file;
+    try {
+      j["faces"] = nlohmann::ordered_json::array();
+      const auto faces = predictor.predict(file);
+      if (faces.empty() && !json) std::printf("%s: no face found\n", file.c_str());
+      for (const auto& f : faces) {
+        nlohmann::ordered_json face = {{"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
+                                       {"emotion", f.emotion}, {"probability", f.probability}};
+        for (size_t c = 0; c < predictor.labels().size(); ++c) face["probabilities"][predictor.labels()[c]] = f.probabilities[c];
+        j["faces"].push_back(face);
+        if (!json)
+          std::printf("%s: face at %d,%d %dx%d: %s (%.3f)\n", file.c_str(), f.box.x, f.box.y, f.box.width,
+                      f.box.height, f.emotion.c_str(), f.probability);
+      }
+    } catch (const std::exception& e) {
+      ++failed;
+      j["error"] = e.what();
+      std::cerr << "ser predict: " << e.what() << "\n";
+    }
+    all.push_back(j);
+  }
+  if (json) std::cout << all.dump(2) << "\n";
+  return failed ? 1 : 0;
+}
+
 int predict(const std::vector<std::string>& args) {
   ArgParser p("predict",
               "Predicts the emotion of each recording with a model trained by `ser train`, using the\n"
               "feature recipe and scaling statistics stored in the model. Prints the emotion and its\n"
               "probability per file, or with --json every class probability. A file that cannot be read\n"
-              "is reported and the others go on (exit status 1 if any failed).");
-  p.positional("AUDIO", "audio files (WAV, FLAC, AIFF, OGG, ...)", /*repeatable=*/true)
+              "is reported and the others go on (exit status 1 if any failed). With a face model (FER2013)\n"
+              "the files are images: one of the model's input size is a face; a larger one goes through\n"
+              "face detection (see ser faces), one prediction per face.");
+  p.positional("FILE", "audio files (WAV, FLAC, AIFF, OGG, ...), or images for a face model", /*repeatable=*/true)
       .option("--model", "DIR_OR_FILE", "a run directory or a .sermodel file (required)")
       .flag("--json", "print a JSON array: file, emotion, probability and all class probabilities")
       .option("--threads", "N", "threads the model may use per file (default 0: every core)");
   if (!p.parse(args)) return 0;
   const auto model = p.maybe("--model");
   if (!model) throw ser::experiments::UsageError("--model is required: a run directory or a .sermodel file");
-  ser::experiments::EmotionPredictor predictor(*model, p.given("--threads") ? p.integer("--threads") : 0);
+  const int threads = p.given("--threads") ? p.integer("--threads") : 0;
+  if (ser::experiments::is_image_model(*model)) return predict_images(p.positionals(), *model, threads, p.given("--json"));
+  ser::experiments::EmotionPredictor predictor(*model, threads);
   const bool json = p.given("--json");
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   int failed = 0;
@@ -273,6 +313,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "data") return ser::experiments::data_command(args);
     if (command == "demo") return demo(args);
+    if (command == "faces") return ser::experiments::faces_command(args);
     if (command == "features") return ser::experiments::features_command(args);
     if (command == "inspect") return inspect(args);
     if (command == "summary") return summary(args);
@@ -284,6 +325,9 @@ int main(int argc, char** argv) {
     if (command == "report") return ser::experiments::report_command(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
+  } catch (const ser::vision::VisionError& e) {
+    std::cerr << "ser " << command << ": error: " << e.what() << "\n";
+    return 1;
   } catch (const ser::experiments::ConfigError& e) {
     std::cerr << "ser " << command << ": " << e.what() << "\n";
     return 2;

@@ -23,6 +23,7 @@
 #include "datasets/mnist.hpp"
 #include "datasets/split.hpp"
 #include "dsp/fixed_length.hpp"
+#include "experiments/image_recipe.hpp"
 #include "experiments/checkpoint.hpp"
 #include "experiments/metrics.hpp"
 #include "experiments/source_version.hpp"
@@ -287,6 +288,20 @@ struct EpochScores {
   double loss = 0, accuracy = 0;
 };
 
+// A training batch of images, each redrawn by augmentation.image from its
+// own generator (seed, epoch, row): the same images on any thread count and
+// after a resume.
+void augment_images(nn::Tensor& x, const std::vector<int64_t>& rows, const ExperimentConfig& c, int epoch) {
+  const datasets::ImageAugment& a = c.augmentation.image;
+  if (a.identity()) return;
+  const int64_t h = x.dim(x.rank() - 2), w = x.dim(x.rank() - 1), size = x.numel() / x.dim(0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Rng rng = datasets::image_augment_rng(c.seed, epoch, static_cast<uint64_t>(rows[i]));
+    for (int64_t plane = 0; plane < size / (h * w); ++plane)
+      a.apply(x.data() + static_cast<int64_t>(i) * size + plane * h * w, h, w, rng);
+  }
+}
+
 // One pass over the training rows in a fresh shuffled order.
 EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, int epoch,
                         const std::vector<float>& class_weights, nn::StepThreads& threads) {
@@ -303,9 +318,11 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
       rows.push_back(static_cast<int64_t>(order[i]));
       y.push_back(p.y[order[i]]);
     }
+    nn::Tensor x = nn::gather_rows(p.x, p.sample_shape, rows);
+    augment_images(x, rows, c, epoch);
     const nn::StepResult s = threads.run([&](int n) {
-      return nn::train_step(run.model, *run.optimizer, nn::gather_rows(p.x, p.sample_shape, rows), y, run.dropout, n,
-                            class_weights, static_cast<float>(c.training.clip_norm));
+      return nn::train_step(run.model, *run.optimizer, x, y, run.dropout, n, class_weights,
+                            static_cast<float>(c.training.clip_norm));
     });
     if (!std::isfinite(s.loss))
       throw TrainingError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b / batch + 1) + " of " +
@@ -411,7 +428,9 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
 
   TrainingRun run(c, p.sample_shape, split.train);
   run.model.labels = p.corpus.labels;
-  if (!c.data.images) run.model.feature_settings = input.to_text();
+  run.model.feature_settings = c.data.images ? ImageRecipe{static_cast<int>(p.sample_shape[1]),
+                                                          static_cast<int>(p.sample_shape[2])}.to_text()
+                                             : input.to_text();
   if (run.model.output_shape().numel() != static_cast<int64_t>(p.corpus.labels.size()))
     throw ConfigError(c.source + ": the model's last layer gives " + std::to_string(run.model.output_shape().numel()) +
                       " outputs but the data has " + std::to_string(p.corpus.labels.size()) + " classes");

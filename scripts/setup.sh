@@ -19,12 +19,18 @@ packages=(
   libjpeg-dev libpng-dev  # FER2013's JPEG and PNG faces: libjpeg-turbo and libpng
   libyaml-cpp-dev   # experiment configs, with line numbers for every error
   espeak-ng         # ser demo: synthesises its labelled speech corpus (no download needed)
+  # ser faces: image and video decoding and writing, camera capture, the Haar
+  # face detector (OpenCV, the library the published face scripts use) and
+  # its trained cascades
+  libopencv-dev opencv-data
   # ser report: the notebook is executed and rendered to HTML by Jupyter's own tools
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )
 if [ "${1:-}" = "--test" ]; then
   # libFuzzer, ASan and UBSan runtimes for clang, and clang's OpenMP (scripts/fuzz.sh)
   packages+=(clang libclang-rt-14-dev libomp-dev)
+  # the face pipeline's side-by-side comparison (bench/faces_compare.py): OpenCV's cv2 and PyTorch
+  packages+=(python3-opencv python3-torch)
 fi
 
 missing=()

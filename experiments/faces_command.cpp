@@ -1,0 +1,139 @@
+#include "experiments/faces_command.hpp"
+
+#include <opencv2/highgui.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "experiments/arg_parser.hpp"
+#include "experiments/faces.hpp"
+#include "experiments/feature_options.hpp"
+#include "experiments/progress.hpp"
+#include "vision/frame_sink.hpp"
+#include "vision/frame_source.hpp"
+#include "vision/vision_error.hpp"
+
+namespace ser::experiments {
+
+namespace {
+
+struct Totals {
+  int64_t frames = 0, faces = 0, frames_without_faces = 0;
+};
+
+// The line per face printed without --json: "file [frame 12, 0.48 s]: face at 120,80 96x96: happy 0.91".
+void print_faces(const FrameResult& r, const vision::FrameSource& source) {
+  const std::string where = source.kind() == vision::SourceKind::video || source.kind() == vision::SourceKind::camera
+                                ? r.name + " [frame " + std::to_string(r.index) + ", " +
+                                      std::to_string(r.seconds).substr(0, std::to_string(r.seconds).find('.') + 3) + " s]"
+                                : r.name;
+  if (r.faces.empty()) std::cout << where << ": no face found\n";
+  for (const FaceResult& f : r.faces) {
+    char line[160];
+    std::snprintf(line, sizeof(line), ": face at %d,%d %dx%d: %s %.2f", f.box.x, f.box.y, f.box.width, f.box.height,
+                  f.emotion.c_str(), f.probability);
+    std::cout << where << line << "\n";
+  }
+}
+
+bool have_display() {
+  const char* x = std::getenv("DISPLAY");
+  const char* w = std::getenv("WAYLAND_DISPLAY");
+  return (x && *x) || (w && *w);
+}
+
+// Runs the pipeline over one source; writes, prints and shows as asked.
+void run_source(vision::FrameSource source, FacePipeline& pipeline, const ArgParser& p, int64_t max_frames,
+                Totals& totals) {
+  const bool json = p.given("--json"), show = p.given("--show");
+  std::unique_ptr<vision::FrameSink> sink;
+  if (const auto out = p.maybe("--out")) sink = std::make_unique<vision::FrameSink>(*out, source.kind(), source.fps());
+  const bool moving = source.kind() == vision::SourceKind::video || source.kind() == vision::SourceKind::camera;
+  ProgressBar bar("faces " + source.name(), /*plain_lines=*/false);
+  vision::Frame frame;
+  while ((max_frames <= 0 || totals.frames < max_frames) && source.next(frame)) {
+    const FrameResult r = pipeline.process(frame);
+    ++totals.frames;
+    totals.faces += static_cast<int64_t>(r.faces.size());
+    totals.frames_without_faces += r.faces.empty();
+    if (json)
+      std::cout << frame_json(r, pipeline.labels()) << "\n" << std::flush;
+    else if (!moving || !sink)
+      print_faces(r, source);
+    if (sink || show) draw_faces(frame.image, r);
+    if (sink) sink->write(frame);
+    if (show) {
+      cv::imshow("ser faces", frame.image);
+      if (cv::waitKey(moving ? 1 : 0) == 27) break;  // Esc stops
+    }
+    if (moving) bar.update(frame.index + 1, source.frame_count());
+  }
+  if (moving) bar.finish();
+  if (sink) sink->close();
+  for (const std::string& s : source.skipped()) std::cerr << "skipped " << s << "\n";
+}
+
+}  // namespace
+
+int faces_command(const std::vector<std::string>& args) {
+  ArgParser p("faces",
+              "Finds every face in images, folders of images, video files or a camera stream (OpenCV's\n"
+              "Haar cascade, as the published TestEmotionDetector.py), crops each as the model's\n"
+              "training faces were made (grayscale, resized to its input) and classifies it with a FER\n"
+              "model trained by `ser train`. Prints a line per face, or with --json one JSON line per\n"
+              "frame (boxes, emotion, every class probability); --out draws the boxes and labels into\n"
+              "an image, a folder of images or a video. Frames and faces per second at the end.\n"
+              "Example: ser faces party.jpg clips/interview.mp4 --model runs/fer2013_cnn/20261202 --json");
+  p.optional_positionals("INPUT", "images, folders of images or video files (or --camera N)")
+      .option("--model", "DIR_OR_FILE", "a run directory or .sermodel file of an image model (required)")
+      .option("--camera", "N", "read camera N (any device OpenCV opens; Esc or Ctrl-C stops)")
+      .option("--cascade", "FILE", "the Haar cascade (default: haarcascade_frontalface_default.xml of opencv-data)");
+  Settings detector_settings;
+  FacesOptions o;
+  o.detector.register_settings(detector_settings);
+  add_settings_options(p, detector_settings);
+  p.option("--smooth", "N", "average each face's probabilities over its last N frames (video)", "1")
+      .option("--out", "FILE_OR_DIR", "write the annotated image (.png, .jpg), folder of images, or video (.avi, .mp4)")
+      .flag("--json", "print one JSON line per frame instead of a line per face")
+      .flag("--show", "show the annotated frames in a window (needs a display)")
+      .option("--max-frames", "N", "stop after N frames (0: all)", "0")
+      .option("--threads", "N", "threads the model may use (0: every core)", "0");
+  if (!p.parse(args)) return 0;
+  read_settings_options(p, detector_settings);
+  const auto model = p.maybe("--model");
+  if (!model) throw UsageError("--model is required: a run directory or .sermodel file of a face model");
+  if (p.positionals().empty() == !p.given("--camera"))
+    throw UsageError(p.given("--camera") ? "give either INPUT files or --camera N, not both"
+                                         : "give an image, a folder, a video or --camera N");
+  if (p.given("--out") && p.positionals().size() > 1)
+    throw UsageError("--out takes one INPUT (an annotated copy of it); give the inputs one at a time");
+  if (p.given("--show") && !have_display())
+    throw UsageError("--show needs a display (DISPLAY is not set); use --out to write the annotated frames instead");
+  o.detector.cascade = p.maybe("--cascade").value_or("");
+  o.smooth = p.integer("--smooth");
+  if (o.smooth < 1) throw UsageError("--smooth must be at least 1 frame");
+  o.threads = p.integer("--threads");
+  const int64_t max_frames = p.integer("--max-frames");
+  FacePipeline pipeline(*model, o);
+  Totals totals;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (p.given("--camera")) {
+    run_source(vision::FrameSource::camera(p.integer("--camera")), pipeline, p, max_frames, totals);
+  } else {
+    for (const std::string& input : p.positionals())
+      run_source(vision::FrameSource::open(input), pipeline, p, max_frames, totals);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr,
+               "%lld frames, %lld faces (%lld frames without a face) in %.2f s: %.1f frames/s, %.1f faces/s "
+               "(detector %.2f s, classifier %.2f s)\n",
+               static_cast<long long>(totals.frames), static_cast<long long>(totals.faces),
+               static_cast<long long>(totals.frames_without_faces), seconds, totals.frames / seconds,
+               totals.faces / seconds, pipeline.detect_seconds(), pipeline.classify_seconds());
+  return 0;
+}
+
+}  // namespace ser::experiments

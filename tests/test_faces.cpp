@@ -1,0 +1,239 @@
+// The face pipeline end to end on scenes with known answers
+// (support/face_scenes.hpp: FER2013 test faces pasted at known boxes):
+// detection recall and precision at IoU >= 0.5, each found face's emotion
+// against the model's on the original face, `ser faces` on a video (a JSON
+// line per frame, the annotated video's frames and size, smoothing),
+// `ser predict` with a face model, and every bad input named.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <unistd.h>
+
+#include "experiments/config.hpp"
+#include "experiments/faces.hpp"
+#include "experiments/runner.hpp"
+#include "nn/model_file.hpp"
+#include "support/face_scenes.hpp"
+#include "support/main_requiring.hpp"
+#include "support/paths.hpp"
+#include "vision/face_tracker.hpp"
+
+using namespace ser::experiments;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fer_small() { return ser::test::data_dir() + "/fer2013_small"; }
+
+// A small CNN trained for two epochs on the FER2013 subset: a real image
+// model, quick to make (its accuracy does not matter here).
+struct Fixture {
+  fs::path dir;
+  std::string model;
+  Fixture() {
+    dir = fs::temp_directory_path() / ("ser_test_faces_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "tiny.yaml") << "name: fer_tiny\nseed: 1\nthreads: 2\ndata:\n  corpus: fer2013\n  root: "
+                                     << fer_small()
+                                     << "\n  split: {kind: partition}\nmodel:\n  layers:\n"
+                                        "    - {type: conv2d, filters: 8, kernel: 3, activation: relu}\n"
+                                        "    - {type: maxpool2d, pool: 2}\n"
+                                        "    - {type: conv2d, filters: 16, kernel: 3, activation: relu}\n"
+                                        "    - {type: maxpool2d, pool: 2}\n    - {type: flatten}\n"
+                                        "    - {type: dense, units: 7}\n"
+                                        "training:\n  optimizer: {name: adam, lr: 0.001}\n  batch_size: 64\n  epochs: 2\n";
+    const ExperimentConfig c = load_config((dir / "tiny.yaml").string(), {}, ser::test::data_dir());
+    std::ostringstream quiet;
+    model = train_experiment(c, (dir / "run").string(), quiet, (dir / "cache").string()).run_dir;
+  }
+  ~Fixture() { fs::remove_all(dir); }
+};
+
+Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+struct Ran {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs `ser ARGS`, capturing both streams.
+Ran run_ser(const std::string& args) {
+  const fs::path err = fixture().dir / "stderr.txt";
+  const std::string cmd = std::string(SER_BINARY) + " " + args + " 2>" + err.string();
+  Ran r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;) r.out.append(buf, n);
+  r.status = ::pclose(p);
+  std::ifstream e(err);
+  r.err.assign(std::istreambuf_iterator<char>(e), {});
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("still scenes: faces found at their boxes, each classified as the model classifies the face itself") {
+  Fixture& f = fixture();
+  ser::test::SceneOptions o;
+  const auto scenes = ser::test::write_still_scenes(fer_small(), f.dir.string(), 20, o);
+  FacePipeline pipeline(f.model, {});
+  FaceClassifier classifier(f.model, 2);
+  int placed = 0, found = 0, detections = 0, matched_detections = 0, agree = 0;
+  for (const auto& scene : scenes) {
+    ser::vision::Frame frame{cv::imread(scene.path), 0, 0, scene.path};
+    const FrameResult r = pipeline.process(frame);
+    detections += static_cast<int>(r.faces.size());
+    for (const FaceResult& d : r.faces)
+      for (const auto& p : scene.frames[0]) matched_detections += ser::vision::iou(d.box, p.box) >= 0.5;
+    for (const auto& p : scene.frames[0]) {
+      ++placed;
+      for (const FaceResult& d : r.faces) {
+        if (ser::vision::iou(d.box, p.box) < 0.5) continue;
+        ++found;
+        const auto own = classifier.classify_face_image(cv::imread(p.file, cv::IMREAD_GRAYSCALE));
+        const auto best = static_cast<size_t>(std::max_element(own.begin(), own.end()) - own.begin());
+        agree += d.emotion == classifier.labels()[best];
+        break;
+      }
+    }
+  }
+  const double recall = static_cast<double>(found) / placed, precision = static_cast<double>(matched_detections) / detections;
+  MESSAGE("recall ", recall, " (", found, " of ", placed, "), precision ", precision, " (", matched_detections, " of ",
+          detections, "), emotion as on the face itself for ", agree, " of ", found);
+  // FER2013 holds profiles, hands over faces and cut-off heads that a
+  // frontal cascade misses; measured 0.55-0.6 (the same in Python's cv2).
+  CHECK(recall >= 0.5);
+  CHECK(precision >= 0.85);
+  CHECK(agree >= found * 7 / 10);
+}
+
+TEST_CASE("ser faces on a video: a JSON line per frame, the annotated video whole, smoothing, frames per second") {
+  Fixture& f = fixture();
+  ser::test::SceneOptions o;
+  o.seed = 5;
+  const auto scene = ser::test::write_video_scene(fer_small(), (f.dir / "clip.avi").string(), 24, 12.0, o);
+  const std::string out = (f.dir / "annotated.avi").string();
+  const Ran r = run_ser("faces " + scene.path + " --model " + f.model + " --json --smooth 4 --out " + out);
+  REQUIRE(r.status == 0);
+  std::istringstream lines(r.out);
+  int frames = 0, tracked = 0;
+  for (std::string line; std::getline(lines, line); ++frames) {
+    const auto j = nlohmann::json::parse(line);
+    CHECK(j["frame"] == frames);
+    CHECK(std::abs(j["time"].get<double>() - frames / 12.0) < 1e-9);
+    for (const auto& face : j["faces"]) {
+      CHECK(face["box"].size() == 4);
+      CHECK(face["probabilities"].size() == 7);
+      double sum = 0;
+      for (const auto& [label, p] : face["probabilities"].items()) sum += p.get<double>();
+      CHECK(std::abs(sum - 1) < 1e-4);
+      tracked += face.contains("track");
+    }
+  }
+  CHECK(frames == 24);
+  CHECK(tracked > 0);
+  CHECK(r.err.find("frames/s") != std::string::npos);
+  cv::VideoCapture written(out);
+  REQUIRE(written.isOpened());
+  int n = 0;
+  for (cv::Mat m; written.read(m); ++n) CHECK(m.size() == cv::Size(640, 480));
+  CHECK(n == 24);
+  CHECK(!fs::exists(f.dir / "annotated.partial.avi"));
+}
+
+TEST_CASE("smoothing: a face's probabilities averaged over its last frames, faces told apart by their boxes") {
+  ser::vision::FaceTracker t(3);
+  const ser::vision::Box a{100, 100, 80, 80}, a_moved{104, 98, 80, 80}, b{400, 100, 80, 80};
+  auto first = t.update({a, b}, {{1, 0}, {0, 1}});
+  CHECK(first[0].track != first[1].track);
+  auto second = t.update({b, a_moved}, {{0, 1}, {0, 1}});  // the same two faces, listed the other way round
+  CHECK(second[1].track == first[0].track);
+  CHECK(second[0].track == first[1].track);
+  CHECK(second[1].probabilities == std::vector<float>{0.5f, 0.5f});  // a's two frames
+  CHECK(second[1].frames == 2);
+  t.update({a_moved}, {{0, 1}});
+  auto fourth = t.update({a_moved}, {{0, 1}});
+  CHECK(fourth[0].probabilities == std::vector<float>{0.0f, 1.0f});  // the first frame has left the window of 3
+  // A face that disappears for a frame starts again as a new track.
+  t.update({}, {});
+  CHECK(t.update({a}, {{1, 0}})[0].track != first[0].track);
+}
+
+TEST_CASE("ser predict with a face model: a face-sized image directly, a scene through detection") {
+  Fixture& f = fixture();
+  const auto scenes = ser::test::write_still_scenes(fer_small(), f.dir.string(), 1, {});
+  const std::string face = scenes[0].frames[0][0].file;
+  const Ran r = run_ser("predict --model " + f.model + " --json " + face + " " + scenes[0].path);
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j.size() == 2);
+  CHECK(j[0]["faces"].size() == 1);
+  CHECK(j[0]["faces"][0]["box"] == nlohmann::json::array({0, 0, 48, 48}));
+  FaceClassifier classifier(f.model, 2);
+  const auto own = classifier.classify_face_image(cv::imread(face, cv::IMREAD_GRAYSCALE));
+  CHECK(std::abs(j[0]["faces"][0]["probability"].get<double>() - *std::max_element(own.begin(), own.end())) < 1e-6);
+  CHECK(j[1]["faces"].size() >= 1);
+}
+
+TEST_CASE("bad input: named, and nothing lost; a frame without a face is said so") {
+  Fixture& f = fixture();
+  std::ofstream(f.dir / "notes.txt") << "not a picture";
+  cv::imwrite((f.dir / "empty.png").string(), cv::Mat(240, 320, CV_8UC3, cv::Scalar(128, 128, 128)));
+  Ran r = run_ser("faces " + (f.dir / "notes.txt").string() + " --model " + f.model);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("notes.txt: neither an image nor a video") != std::string::npos);
+  r = run_ser("faces --camera 57 --model " + f.model);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("camera 57: cannot be opened") != std::string::npos);
+  // An audio model (40 pooled MFCCs in, 7 emotions out).
+  {
+    ser::Rng init(1);
+    ser::nn::Sequential audio({ser::nn::LayerSpec("dense", {{"units", "7"}})}, ser::nn::Shape{40}, init, "mlp");
+    audio.labels = {"angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"};
+    ser::nn::save_model(audio, (f.dir / "audio.sermodel").string());
+  }
+  r = run_ser("faces " + (f.dir / "empty.png").string() + " --model " + (f.dir / "audio.sermodel").string());
+  CHECK(r.status != 0);
+  CHECK(r.err.find("audio.sermodel: an audio model") != std::string::npos);
+  // A video cut short: an error naming the frame; the frames before it are written.
+  ser::test::SceneOptions o;
+  const auto scene = ser::test::write_video_scene(fer_small(), (f.dir / "whole.avi").string(), 20, 10.0, o);
+  const auto size = fs::file_size(scene.path);
+  fs::copy_file(scene.path, f.dir / "cut.avi");
+  fs::resize_file(f.dir / "cut.avi", size / 2);
+  const std::string cut_out = (f.dir / "cut_annotated.avi").string();
+  r = run_ser("faces " + (f.dir / "cut.avi").string() + " --model " + f.model + " --out " + cut_out);
+  CHECK(r.status != 0);
+  CHECK(r.err.find("cut.avi: frame ") != std::string::npos);
+  CHECK(r.err.find("could not be decoded") != std::string::npos);
+  cv::VideoCapture partial(cut_out);
+  int n = 0;
+  for (cv::Mat m; partial.read(m);) ++n;
+  CHECK(n >= 5);
+  CHECK(n < 20);
+  // A scene without faces.
+  r = run_ser("faces " + (f.dir / "empty.png").string() + " --model " + f.model);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("empty.png: no face found") != std::string::npos);
+  // --out that does not suit the input.
+  r = run_ser("faces " + (f.dir / "empty.png").string() + " --model " + f.model + " --out " + (f.dir / "x.avi").string());
+  CHECK(r.status != 0);
+  CHECK(r.err.find("x.avi: not an image format") != std::string::npos);
+}
+
+int main(int argc, char** argv) {
+  return ser::test::run_requiring(fer_small(), "SER_DATA", argc, argv);
+}
