@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "experiments/arg_parser.hpp"
 #include "experiments/faces.hpp"
 #include "experiments/feature_options.hpp"
 #include "experiments/progress.hpp"
+#include "vision/frame_prefetch.hpp"
 #include "vision/frame_sink.hpp"
 #include "vision/frame_source.hpp"
 #include "vision/vision_error.hpp"
@@ -54,7 +56,8 @@ void run_source(vision::FrameSource source, FacePipeline& pipeline, const ArgPar
   const bool moving = source.kind() == vision::SourceKind::video || source.kind() == vision::SourceKind::camera;
   ProgressBar bar("faces " + source.name(), /*plain_lines=*/false);
   vision::Frame frame;
-  while ((max_frames <= 0 || totals.frames < max_frames) && source.next(frame)) {
+  std::optional<vision::FramePrefetch> frames(std::in_place, source);  // the next frames decode meanwhile
+  while ((max_frames <= 0 || totals.frames < max_frames) && frames->next(frame)) {
     const FrameResult r = pipeline.process(frame);
     ++totals.frames;
     totals.faces += static_cast<int64_t>(r.faces.size());
@@ -71,6 +74,7 @@ void run_source(vision::FrameSource source, FacePipeline& pipeline, const ArgPar
     }
     if (moving) bar.update(frame.index + 1, source.frame_count());
   }
+  frames.reset();
   if (moving) bar.finish();
   if (sink) sink->close();
   for (const std::string& s : source.skipped()) std::cerr << "skipped " << s << "\n";

@@ -107,7 +107,8 @@ int report_command(const std::vector<std::string>& args) {
       const ExperimentConfig c = config_of(dirs[i]);
       const fs::path folder = fs::path(out) / "examples" / std::to_string(i + 1);
       fs::remove_all(folder);
-      const std::string index = write_audio_examples(c, folder.string(), std::cerr);
+      const std::string index = c.data.images ? write_face_examples(c, dirs[i], folder.string())
+                                              : write_audio_examples(c, folder.string(), std::cerr);
       if (!index.empty()) {
         const std::string text = read_file(index);
         if (const auto same = written.find(text); same != written.end()) {
@@ -120,9 +121,9 @@ int report_command(const std::vector<std::string>& args) {
       }
     } catch (const std::exception& e) {
       // The metrics and curves need only the run folder: report them, say why examples are missing.
-      std::cerr << "report: no audio examples for '" << dirs[i] << "': " << e.what() << "\n";
+      std::cerr << "report: no examples for '" << dirs[i] << "': " << e.what() << "\n";
     }
-    std::cout << "report: " << names[i] << (r.examples.empty() ? "" : " (with audio examples)") << "\n";
+    std::cout << "report: " << names[i] << (r.examples.empty() ? "" : " (with examples)") << "\n";
     runs.push_back(std::move(r));
   }
   const std::string notebook = notebooks::write_report_notebook(runs, out);

@@ -12,7 +12,11 @@
 #include "dsp/audio.hpp"
 #include "dsp/feature_spec.hpp"
 #include "experiments/prepared_data.hpp"
+#include "experiments/predict.hpp"
 #include "experiments/runner.hpp"
+#include "nn/model_file.hpp"
+#include "nn/train.hpp"
+#include "common/thread_count.hpp"
 
 namespace ser::experiments {
 namespace fs = std::filesystem;
@@ -101,6 +105,41 @@ std::string write_audio_examples(const ExperimentConfig& c, const std::string& o
     for (const auto& e : examples)
       if (e["label"] == label) ordered.push_back(e);
   examples = ordered;
+  const std::string path = (fs::path(out_dir) / "examples.json").string();
+  write_file_atomically(path, index.dump(2) + "\n", /*durable=*/false);
+  return path;
+}
+
+std::string write_face_examples(const ExperimentConfig& c, const std::string& run_dir, const std::string& out_dir,
+                                int per_class) {
+  if (!c.features.sets.empty()) return "";  // an audio corpus
+  const PreparedData p = prepare_images(c);
+  nn::Sequential model = nn::load_model(resolve_model_path(run_dir));
+  const int64_t size = p.sample_shape.numel();
+  std::vector<int64_t> rows;
+  std::map<int32_t, int> taken;
+  for (size_t i : candidate_files(c, p.corpus))
+    if (taken[p.y[i]]++ < per_class) rows.push_back(static_cast<int64_t>(i));
+  // Rows grouped by true class, in the label order of the confusion matrix.
+  std::stable_sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) {
+    return p.y[static_cast<size_t>(a)] < p.y[static_cast<size_t>(b)];
+  });
+  const auto predicted = nn::argmax_rows(model.predict(nn::gather_rows(p.x, p.sample_shape, rows), thread_count(c.threads)));
+  std::vector<float> faces;
+  nlohmann::ordered_json index;
+  index["faces"] = "faces.npy";
+  index["labels"] = p.corpus.labels;
+  index["truth"] = nlohmann::ordered_json::array();
+  index["predicted"] = nlohmann::ordered_json::array();
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto i = static_cast<size_t>(rows[k]);
+    faces.insert(faces.end(), p.x.begin() + static_cast<int64_t>(i) * size, p.x.begin() + static_cast<int64_t>(i + 1) * size);
+    index["truth"].push_back(p.corpus.labels[static_cast<size_t>(p.y[i])]);
+    index["predicted"].push_back(p.corpus.labels[static_cast<size_t>(predicted[k])]);
+  }
+  fs::create_directories(out_dir);
+  write_npy((fs::path(out_dir) / "faces.npy").string(),
+            {static_cast<int64_t>(rows.size()), p.sample_shape[1], p.sample_shape[2]}, faces, /*durable=*/false);
   const std::string path = (fs::path(out_dir) / "examples.json").string();
   write_file_atomically(path, index.dump(2) + "\n", /*durable=*/false);
   return path;

@@ -16,4 +16,11 @@ namespace ser::experiments {
 // is reported to `log` and the next file of its class is tried.
 std::string write_audio_examples(const ExperimentConfig& config, const std::string& out_dir, std::ostream& log);
 
+// The page of test faces of an image run's report: the first `per_class`
+// test faces of each true class, with what the run's model predicts for
+// them, as faces.npy ([N, H, W], pixels in [0, 1]) and an examples.json
+// index ({"faces", "labels", "truth", "predicted"}). Empty for audio runs.
+std::string write_face_examples(const ExperimentConfig& config, const std::string& run_dir, const std::string& out_dir,
+                                int per_class = 7);
+
 }  // namespace ser::experiments

@@ -30,6 +30,7 @@ struct RunShape {
   bool per_class = false;  // test metrics with a confusion matrix (not a k-fold summary)
   bool history = false;
   std::vector<std::string> example_labels;
+  bool faces = false;  // an image run: a page of test faces
 };
 
 RunShape inspect_run(const ReportRun& r) {
@@ -41,8 +42,10 @@ RunShape inspect_run(const ReportRun& r) {
   s.per_class = metrics["test"].contains("per_class") && metrics["test"].contains("confusion_matrix");
   s.history = fs::exists(fs::path(r.dir) / "history.csv");
   if (!r.examples.empty()) {
-    const auto index = read_json(r.examples, "no audio examples");
-    for (const auto& e : index.at("examples")) s.example_labels.push_back(e.at("label").get<std::string>());
+    const auto index = read_json(r.examples, "no examples");
+    s.faces = index.contains("faces");
+    if (!s.faces)
+      for (const auto& e : index.at("examples")) s.example_labels.push_back(e.at("label").get<std::string>());
   }
   return s;
 }
@@ -76,6 +79,11 @@ void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, 
     nb.code("plot_confusion(" + run + ")");
     nb.markdown("### F1 per class");
     nb.code("plot_f1(" + run + ")");
+  }
+  if (s.faces) {
+    nb.markdown("### Test faces\n\nThe first test faces of each true class (one row each), with what the model "
+                "predicts: green where it is right, red where it is wrong.");
+    nb.code("plot_faces(" + run + ")");
   }
   if (!s.example_labels.empty()) {
     if (!shown_with.empty()) {

@@ -40,7 +40,12 @@ def load_run(name, path, examples=None):
     timings = os.path.join(path, "timings.json")
     run["timings"] = _json(timings) if os.path.exists(timings) else {}
     run["examples"] = []
-    if examples:
+    run["faces"] = None
+    if examples and "faces" in _json(examples):
+        faces = _json(examples)
+        faces["faces"] = np.load(os.path.join(os.path.dirname(examples), faces["faces"]))
+        run["faces"] = faces
+    elif examples:
         base = os.path.dirname(examples)
         for e in _json(examples)["examples"]:
             e = dict(e)
@@ -212,6 +217,30 @@ def plot_example(run, label):
     ax[2].set(title=f"MFCC ({mfcc.shape[0]} coefficients)", xlabel="time (s)", ylabel="coefficient")
     fig.colorbar(im, ax=ax[2])
     fig.suptitle(f"{label}: {os.path.basename(e['file'])} ({sr} Hz, {seconds:.2f} s)")
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_faces(run):
+    """A page of test faces, a row per true class, titled with the prediction (green: right, red: wrong)."""
+    f = run["faces"]
+    faces, truth, predicted, labels = f["faces"], f["truth"], f["predicted"], f["labels"]
+    rows = [lab for lab in labels if lab in truth]
+    cols = max(truth.count(lab) for lab in rows)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(1.6 * cols, 1.85 * len(rows)), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    seen = {lab: 0 for lab in rows}
+    for img, t, p in zip(faces, truth, predicted):
+        r, c = rows.index(t), seen[t]
+        seen[t] += 1
+        ax = axes[r][c]
+        ax.imshow(img, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(p, color="green" if p == t else "red", fontsize=9)
+        if c == 0:
+            ax.text(-0.15, 0.5, t, transform=ax.transAxes, ha="right", va="center", fontsize=10)
+    right = sum(t == p for t, p in zip(truth, predicted))
+    fig.suptitle(f"test faces by true class (rows), predicted label above each: {right} of {len(truth)} right")
     fig.tight_layout()
     plt.show()
 

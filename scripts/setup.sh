@@ -31,6 +31,9 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(clang libclang-rt-14-dev libomp-dev)
   # the face pipeline's side-by-side comparison (bench/faces_compare.py): OpenCV's cv2 and PyTorch
   packages+=(python3-opencv python3-torch)
+  # PyTorch's best on a CPU: its convolutions and products through OpenBLAS
+  # (with Debian's reference BLAS it runs the FER CNN 2-4x slower)
+  packages+=(libopenblas0-pthread)
 fi
 
 missing=()

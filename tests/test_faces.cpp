@@ -20,6 +20,8 @@
 
 #include "experiments/config.hpp"
 #include "experiments/faces.hpp"
+#include "common/npy.hpp"
+#include "experiments/report_examples.hpp"
 #include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
 #include "support/face_scenes.hpp"
@@ -69,10 +71,10 @@ struct Ran {
   std::string out, err;
 };
 
-// Runs `ser ARGS`, capturing both streams.
-Ran run_ser(const std::string& args) {
+// Runs `ser ARGS` (after `prefix`, an env command say), capturing both streams.
+Ran run_ser(const std::string& args, const std::string& prefix = "") {
   const fs::path err = fixture().dir / "stderr.txt";
-  const std::string cmd = std::string(SER_BINARY) + " " + args + " 2>" + err.string();
+  const std::string cmd = prefix + std::string(SER_BINARY) + " " + args + " 2>" + err.string();
   Ran r;
   FILE* p = ::popen(cmd.c_str(), "r");
   char buf[4096];
@@ -228,10 +230,41 @@ TEST_CASE("bad input: named, and nothing lost; a frame without a face is said so
   r = run_ser("faces " + (f.dir / "empty.png").string() + " --model " + f.model);
   CHECK(r.status == 0);
   CHECK(r.out.find("empty.png: no face found") != std::string::npos);
+  // --show without a display.
+  r = run_ser("faces " + (f.dir / "empty.png").string() + " --show --model " + f.model,
+              "env -u DISPLAY -u WAYLAND_DISPLAY ");
+  CHECK(r.err.find("--show needs a display") != std::string::npos);
   // --out that does not suit the input.
   r = run_ser("faces " + (f.dir / "empty.png").string() + " --model " + f.model + " --out " + (f.dir / "x.avi").string());
   CHECK(r.status != 0);
   CHECK(r.err.find("x.avi: not an image format") != std::string::npos);
+}
+
+TEST_CASE("the report's page of test faces: the first faces of each class with the run's predictions") {
+  Fixture& f = fixture();
+  const ExperimentConfig c = load_config((f.dir / "tiny.yaml").string(), {}, ser::test::data_dir());
+  const std::string index = write_face_examples(c, f.model, (f.dir / "examples").string(), 3);
+  const auto j = nlohmann::json::parse(std::ifstream(index));
+  REQUIRE(j["truth"].size() == 21);  // 3 of each of 7 classes
+  REQUIRE(j["predicted"].size() == 21);
+  CHECK(j["truth"][0] == "angry");
+  CHECK(j["truth"][20] == "surprise");
+  // Each prediction is the model's on that test face.
+  const auto faces = ser::read_npy((f.dir / "examples" / "faces.npy").string());
+  REQUIRE(faces.shape == std::vector<int64_t>{21, 48, 48});
+  FaceClassifier classifier(f.model, 2);
+  for (size_t k = 0; k < 21; ++k) {
+    const auto p = classifier.classify({std::vector<float>(faces.data.begin() + static_cast<int64_t>(k) * 2304,
+                                                           faces.data.begin() + static_cast<int64_t>(k + 1) * 2304)})[0];
+    const auto best = static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+    CHECK(j["predicted"][k] == classifier.labels()[best]);
+  }
+  // The whole report renders the page (without nbconvert only the notebook is written).
+  const Ran r = run_ser("report " + f.model + " --out " + (f.dir / "report").string() + " --no-html");
+  CHECK(r.status == 0);
+  std::ifstream nb(f.dir / "report" / "report.ipynb");
+  const std::string text((std::istreambuf_iterator<char>(nb)), {});
+  CHECK(text.find("plot_faces(runs[0])") != std::string::npos);
 }
 
 int main(int argc, char** argv) {
