@@ -83,14 +83,13 @@ void run_source(vision::FrameSource source, FacePipeline& pipeline, const ArgPar
 }  // namespace
 
 int faces_command(const std::vector<std::string>& args) {
-  ArgParser p("faces",
-              "Finds every face in images, folders of images, video files or a camera stream (OpenCV's\n"
-              "Haar cascade, as the published TestEmotionDetector.py), crops each as the model's\n"
-              "training faces were made (grayscale, resized to its input) and classifies it with a FER\n"
-              "model trained by `ser train`. Prints a line per face, or with --json one JSON line per\n"
-              "frame (boxes, emotion, every class probability); --out draws the boxes and labels into\n"
-              "an image, a folder of images or a video. Frames and faces per second at the end.\n"
-              "Example: ser faces party.jpg clips/interview.mp4 --model runs/fer2013_cnn/20261202 --json");
+  ArgParser p("faces", R"(Finds every face in images, folders of images, video files or a camera stream (OpenCV's
+Haar cascade, as the published TestEmotionDetector.py), crops each as the model's
+training faces were made (grayscale, resized to its input) and classifies it with a FER
+model trained by `ser train`. Prints a line per face, or with --json one JSON line per
+frame (boxes, emotion, every class probability); --out draws the boxes and labels into
+an image, a folder of images or a video. Frames and faces per second at the end.
+Example: ser faces party.jpg clips/interview.mp4 --model runs/fer2013_cnn/20261202 --json)");
   p.optional_positionals("INPUT", "images, folders of images or video files (or --camera N)")
       .option("--model", "DIR_OR_FILE", "a run directory or .sermodel file of an image model (required)")
       .option("--camera", "N", "read camera N (any device OpenCV opens; Esc or Ctrl-C stops)")

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -67,11 +68,10 @@ std::string timestamp() {
 }
 
 int demo(const std::vector<std::string>& args) {
-  ArgParser p("demo",
-              "Without SER_DATA: makes a small speech corpus with espeak-ng (4 emotions acted by prosody,\n"
-              "5 voices, 40 words), trains a small MFCC/RMS/ZCR model on it with the `ser train` runner,\n"
-              "tests it on a voice it never heard, and predicts a few files with the saved model.\n"
-              "With SER_DATA naming a folder that holds tess/: runs configs/tess_cnn1d_mfcc.yaml instead.");
+  ArgParser p("demo", R"(Without SER_DATA: makes a small speech corpus with espeak-ng (4 emotions acted by prosody,
+5 voices, 40 words), trains a small MFCC/RMS/ZCR model on it with the `ser train` runner,
+tests it on a voice it never heard, and predicts a few files with the saved model.
+With SER_DATA naming a folder that holds tess/: runs configs/tess_cnn1d_mfcc.yaml instead.)");
   p.option("--epochs", "N", "training epochs (default: the config's)")
       .option("--seed", "S", "seed for the corpus, the weights, the split, shuffling and dropout", "1")
       .option("--out", "DIR", "where the corpus, the feature cache and the run go", "runs/demo")
@@ -95,9 +95,8 @@ int demo(const std::vector<std::string>& args) {
 }
 
 int summary(const std::vector<std::string>& args) {
-  ArgParser p("summary",
-              "Validates an experiment config (unknown keys, types, shapes) without touching any data and\n"
-              "prints the model as a Keras-style table: layers, output shapes, parameter counts.");
+  ArgParser p("summary", R"(Validates an experiment config (unknown keys, types, shapes) without touching any data and
+prints the model as a Keras-style table: layers, output shapes, parameter counts.)");
   p.positional("CONFIG", "an experiment YAML file, e.g. configs/tess_cnn1d_mfcc.yaml")
       .option("--set", "KEY=VALUE", "override a config value (repeatable), e.g. --set training.epochs=5");
   if (!p.parse(args)) return 0;
@@ -111,10 +110,9 @@ int summary(const std::vector<std::string>& args) {
 }
 
 int train(const std::vector<std::string>& args) {
-  ArgParser p("train",
-              "Runs the experiment a config describes: loads and splits the data, extracts (or reuses)\n"
-              "features, trains, and writes a run directory with the config, run.json (overrides, git\n"
-              "commit, seed, threads, machine), history.csv, metrics.json, timings.json and the model.");
+  ArgParser p("train", R"(Runs the experiment a config describes: loads and splits the data, extracts (or reuses)
+features, trains, and writes a run directory with the config, run.json (overrides, git
+commit, seed, threads, machine), history.csv, metrics.json, timings.json and the model.)");
   p.positional("CONFIG", "an experiment YAML file, e.g. configs/tess_cnn1d_mfcc.yaml")
       .option("--out", "DIR", "the run directory (default: <output>/<name>/<date-time>)")
       .option("--set", "KEY=VALUE", "override a config value (repeatable)")
@@ -134,10 +132,9 @@ int train(const std::vector<std::string>& args) {
 }
 
 int resume(const std::vector<std::string>& args) {
-  ArgParser p("resume",
-              "Continues an interrupted `ser train` run from its last checkpoint (written every\n"
-              "training.checkpoint_every epochs). The finished run has exactly the metrics an\n"
-              "uninterrupted run would have had.");
+  ArgParser p("resume", R"(Continues an interrupted `ser train` run from its last checkpoint (written every
+training.checkpoint_every epochs). The finished run has exactly the metrics an
+uninterrupted run would have had.)");
   p.positional("DIR", "the run directory").option("--cache", "DIR", "feature cache (default: DIR/../../cache)");
   if (!p.parse(args)) return 0;
   const std::string dir = p.positionals()[0];
@@ -149,10 +146,9 @@ int resume(const std::vector<std::string>& args) {
 }
 
 int inspect(const std::vector<std::string>& args) {
-  ArgParser p("inspect",
-              "Prints the Keras-style summary of a model file (layers, output shapes, parameter\n"
-              "counts), its class labels and its feature settings. A damaged or truncated file is\n"
-              "reported with what is wrong.");
+  ArgParser p("inspect", R"(Prints the Keras-style summary of a model file (layers, output shapes, parameter
+counts), its class labels and its feature settings. A damaged or truncated file is
+reported with what is wrong.)");
   p.positional("MODEL", "a .sermodel file");
   if (!p.parse(args)) return 0;
   ser::nn::Sequential model = ser::nn::load_model(p.positionals()[0]);
@@ -176,11 +172,10 @@ int inspect(const std::vector<std::string>& args) {
 }
 
 int eval(const std::vector<std::string>& args) {
-  ArgParser p("eval",
-              "Scores the model of a finished run on every file of a data set of the kind it was trained\n"
-              "on (for example held-out speakers kept in another folder), with the run's own feature\n"
-              "recipe and scaling. Prints accuracy, macro-F1 and the classification report; files whose\n"
-              "label the model does not know are listed and left out.");
+  ArgParser p("eval", R"(Scores the model of a finished run on every file of a data set of the kind it was trained
+on (for example held-out speakers kept in another folder), with the run's own feature
+recipe and scaling. Prints accuracy, macro-F1 and the classification report; files whose
+label the model does not know are listed and left out.)");
   p.positional("DIR", "a run directory written by `ser train`")
       .option("--data-root", "PATH", "the data set (default: the roots the run trained on; several corpora: PATH/<corpus>)")
       .option("--out", "FILE.json", "also write the metrics there (atomically)")
@@ -203,27 +198,17 @@ int eval(const std::vector<std::string>& args) {
   return 0;
 }
 
-// `ser predict` with a face model: per image, its faces (a face-sized image is one).
-int predict_images(const std::vector<std::string>& files, const std::string& model, int threads, bool json) {
-  ser::experiments::ImagePredictor predictor(model, threads);
+// Runs `one(file, its JSON)` for every file: a file that fails is reported
+// and the others go on; with --json the array is printed at the end.
+int predict_each(const std::vector<std::string>& files, bool json,
+                 const std::function<void(const std::string&, nlohmann::ordered_json&)>& one) {
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   int failed = 0;
   for (const auto& file : files) {
     nlohmann::ordered_json j;
     j["file"] = file;
     try {
-      j["faces"] = nlohmann::ordered_json::array();
-      const auto faces = predictor.predict(file);
-      if (faces.empty() && !json) std::printf("%s: no face found\n", file.c_str());
-      for (const auto& f : faces) {
-        nlohmann::ordered_json face = {{"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
-                                       {"emotion", f.emotion}, {"probability", f.probability}};
-        for (size_t c = 0; c < predictor.labels().size(); ++c) face["probabilities"][predictor.labels()[c]] = f.probabilities[c];
-        j["faces"].push_back(face);
-        if (!json)
-          std::printf("%s: face at %d,%d %dx%d: %s (%.3f)\n", file.c_str(), f.box.x, f.box.y, f.box.width,
-                      f.box.height, f.emotion.c_str(), f.probability);
-      }
+      one(file, j);
     } catch (const std::exception& e) {
       ++failed;
       j["error"] = e.what();
@@ -235,14 +220,32 @@ int predict_images(const std::vector<std::string>& files, const std::string& mod
   return failed ? 1 : 0;
 }
 
+// `ser predict` with a face model: per image, its faces (a face-sized image is one).
+int predict_images(const std::vector<std::string>& files, const std::string& model, int threads, bool json) {
+  ser::experiments::ImagePredictor predictor(model, threads);
+  return predict_each(files, json, [&](const std::string& file, nlohmann::ordered_json& j) {
+    j["faces"] = nlohmann::ordered_json::array();
+    const auto faces = predictor.predict(file);
+    if (faces.empty() && !json) std::printf("%s: no face found\n", file.c_str());
+    for (const auto& f : faces) {
+      nlohmann::ordered_json face = {{"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
+                                     {"emotion", f.emotion}, {"probability", f.probability}};
+      for (size_t c = 0; c < predictor.labels().size(); ++c) face["probabilities"][predictor.labels()[c]] = f.probabilities[c];
+      j["faces"].push_back(face);
+      if (!json)
+        std::printf("%s: face at %d,%d %dx%d: %s (%.3f)\n", file.c_str(), f.box.x, f.box.y, f.box.width,
+                    f.box.height, f.emotion.c_str(), f.probability);
+    }
+  });
+}
+
 int predict(const std::vector<std::string>& args) {
-  ArgParser p("predict",
-              "Predicts the emotion of each recording with a model trained by `ser train`, using the\n"
-              "feature recipe and scaling statistics stored in the model. Prints the emotion and its\n"
-              "probability per file, or with --json every class probability. A file that cannot be read\n"
-              "is reported and the others go on (exit status 1 if any failed). With a face model (FER2013)\n"
-              "the files are images: one of the model's input size is a face; a larger one goes through\n"
-              "face detection (see ser faces), one prediction per face.");
+  ArgParser p("predict", R"(Predicts the emotion of each recording with a model trained by `ser train`, using the
+feature recipe and scaling statistics stored in the model. Prints the emotion and its
+probability per file, or with --json every class probability. A file that cannot be read
+is reported and the others go on (exit status 1 if any failed). With a face model (FER2013)
+the files are images: one of the model's input size is a face; a larger one goes through
+face detection (see ser faces), one prediction per face.)");
   p.positional("FILE", "audio files (WAV, FLAC, AIFF, OGG, ...), or images for a face model", /*repeatable=*/true)
       .option("--model", "DIR_OR_FILE", "a run directory or a .sermodel file (required)")
       .flag("--json", "print a JSON array: file, emotion, probability and all class probabilities")
@@ -254,34 +257,20 @@ int predict(const std::vector<std::string>& args) {
   if (ser::experiments::is_image_model(*model)) return predict_images(p.positionals(), *model, threads, p.given("--json"));
   ser::experiments::EmotionPredictor predictor(*model, threads);
   const bool json = p.given("--json");
-  nlohmann::ordered_json all = nlohmann::ordered_json::array();
-  int failed = 0;
-  for (const auto& file : p.positionals()) {
-    nlohmann::ordered_json j;
-    j["file"] = file;
-    try {
-      const auto r = predictor.predict(file);
-      j["emotion"] = r.emotion;
-      j["probability"] = r.probability;
-      for (const auto& [label, prob] : r.probabilities) j["probabilities"][label] = prob;
-      if (!json) std::printf("%s: %s (%.3f)\n", file.c_str(), r.emotion.c_str(), r.probability);
-    } catch (const std::exception& e) {
-      ++failed;
-      j["error"] = e.what();
-      std::cerr << "ser predict: " << e.what() << "\n";
-    }
-    all.push_back(j);
-  }
-  if (json) std::cout << all.dump(2) << "\n";
-  return failed ? 1 : 0;
+  return predict_each(p.positionals(), json, [&](const std::string& file, nlohmann::ordered_json& j) {
+    const auto r = predictor.predict(file);
+    j["emotion"] = r.emotion;
+    j["probability"] = r.probability;
+    for (const auto& [label, prob] : r.probabilities) j["probabilities"][label] = prob;
+    if (!json) std::printf("%s: %s (%.3f)\n", file.c_str(), r.emotion.c_str(), r.probability);
+  });
 }
 
 int compare(const std::vector<std::string>& args) {
-  ArgParser p("compare",
-              "Runs several experiment configs, or one config swept over one key, one after the other\n"
-              "with a shared feature cache, then prints one table: test accuracy, macro-F1 and wall time\n"
-              "per run (also OUT/compare.csv and OUT/compare.json; each run is a full run directory).\n"
-              "Example: ser compare configs/features_compare_tess.yaml --sweep 'features.kinds=[mfcc]|[mel_db]|[zcr, rms]'");
+  ArgParser p("compare", R"(Runs several experiment configs, or one config swept over one key, one after the other
+with a shared feature cache, then prints one table: test accuracy, macro-F1 and wall time
+per run (also OUT/compare.csv and OUT/compare.json; each run is a full run directory).
+Example: ser compare configs/features_compare_tess.yaml --sweep 'features.kinds=[mfcc]|[mel_db]|[zcr, rms]')");
   p.positional("CONFIG", "experiment YAML files", /*repeatable=*/true)
       .option("--set", "KEY=VALUE", "override a value in every config (repeatable)")
       .option("--sweep", "KEY=V1|V2|...", "one run per value of KEY (YAML values, separated by |); repeatable: every combination; sweeping seed adds a mean over seeds")

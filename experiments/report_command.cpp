@@ -82,14 +82,13 @@ ExperimentConfig config_of(const std::string& dir) {
 }  // namespace
 
 int report_command(const std::vector<std::string>& args) {
-  ArgParser p("report",
-              "Writes a Jupyter notebook of one run, or of several side by side, and renders it to one\n"
-              "self-contained HTML file: config, metrics, classification report, training curves,\n"
-              "confusion matrix, F1 per class and, for audio runs, one example file per class (waveform,\n"
-              "mel spectrogram, MFCC) read from the run's data ($SER_DATA). A `ser compare` folder stands\n"
-              "for all its runs. Rendering uses Jupyter's nbconvert (jupyter-nbconvert, or $SER_NBCONVERT);\n"
-              "without it the notebook is still written and the command to render it is printed.\n"
-              "Example: ser report runs/compare/20261201-120000 --out reports/features");
+  ArgParser p("report", R"(Writes a Jupyter notebook of one run, or of several side by side, and renders it to one
+self-contained HTML file: config, metrics, classification report, training curves,
+confusion matrix, F1 per class and, for audio runs, one example file per class (waveform,
+mel spectrogram, MFCC) read from the run's data ($SER_DATA). A `ser compare` folder stands
+for all its runs. Rendering uses Jupyter's nbconvert (jupyter-nbconvert, or $SER_NBCONVERT);
+without it the notebook is still written and the command to render it is printed.
+Example: ser report runs/compare/20261201-120000 --out reports/features)");
   p.positional("RUN_DIR", "run folders (ser train) or comparison folders (ser compare)", /*many=*/true)
       .option("--out", "DIR", "where report.ipynb, report.html and the example arrays go")
       .flag("--no-html", "write the notebook only, do not execute and render it");
