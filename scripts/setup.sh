@@ -34,6 +34,8 @@ if [ "${1:-}" = "--test" ]; then
   # PyTorch's best on a CPU: its convolutions and products through OpenBLAS
   # (with Debian's reference BLAS it runs the FER CNN 2-4x slower)
   packages+=(libopenblas0-pthread)
+  # ser faces --show in a real window, on a virtual display (test_faces)
+  packages+=(xvfb xauth)
 fi
 
 missing=()

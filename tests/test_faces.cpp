@@ -11,6 +11,7 @@
 #include <opencv2/videoio.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -156,6 +157,26 @@ TEST_CASE("ser faces on a video: a JSON line per frame, the annotated video whol
   CHECK(!fs::exists(f.dir / "annotated.partial.avi"));
 }
 
+TEST_CASE("ser faces stopped by Ctrl-C: the annotated video so far is finished, the totals printed") {
+  Fixture& f = fixture();
+  ser::test::SceneOptions o;
+  o.seed = 7;
+  const auto scene = ser::test::write_video_scene(fer_small(), (f.dir / "long.avi").string(), 400, 25.0, o);
+  const std::string out = (f.dir / "interrupted.avi").string();
+  // SIGINT after 4 s, long before the 400 frames are through (about 13 s here).
+  const Ran r = run_ser("faces " + scene.path + " --model " + f.model + " --out " + out + " --threads 1",
+                        "timeout --preserve-status -s INT 4 ");
+  CHECK(r.status == 0);
+  CHECK(r.err.find(" frames, ") != std::string::npos);
+  cv::VideoCapture written(out);
+  REQUIRE(written.isOpened());
+  int n = 0;
+  for (cv::Mat m; written.read(m);) ++n;
+  CHECK(n > 0);
+  CHECK(n < 400);
+  CHECK(!fs::exists(f.dir / "interrupted.partial.avi"));
+}
+
 TEST_CASE("smoothing: a face's probabilities averaged over its last frames, faces told apart by their boxes") {
   ser::vision::FaceTracker t(3);
   const ser::vision::Box a{100, 100, 80, 80}, a_moved{104, 98, 80, 80}, b{400, 100, 80, 80};
@@ -172,6 +193,20 @@ TEST_CASE("smoothing: a face's probabilities averaged over its last frames, face
   // A face that disappears for a frame starts again as a new track.
   t.update({}, {});
   CHECK(t.update({a}, {{1, 0}})[0].track != first[0].track);
+}
+
+TEST_CASE("ser faces --show: the frames in a window, on a virtual display (Xvfb)") {
+  if (std::system("command -v xvfb-run >/dev/null") != 0) {
+    MESSAGE("SKIPPED: xvfb-run not found (Debian's xvfb; the test command installs it)");
+    return;
+  }
+  Fixture& f = fixture();
+  ser::test::SceneOptions o;
+  o.seed = 9;
+  const auto scene = ser::test::write_video_scene(fer_small(), (f.dir / "shown.avi").string(), 8, 10.0, o);
+  const Ran r = run_ser("faces " + scene.path + " --model " + f.model + " --show --max-frames 5", "xvfb-run -a ");
+  CHECK(r.status == 0);
+  CHECK(r.err.find("5 frames") != std::string::npos);
 }
 
 TEST_CASE("ser predict with a face model: a face-sized image directly, a scene through detection") {
