@@ -23,7 +23,9 @@ if [ "${SER_SKIP_SANITIZE:-0}" != 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
     -DSER_SANITIZE=ON -DSER_BUILD_BENCH=OFF
   cmake --build build-asan -j"$jobs"
+  # Leaks of libraries outside ser (the window system under ser faces --show) are suppressed, each named there.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    LSAN_OPTIONS=suppressions="$PWD/tests/lsan_suppressions.txt" \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1500
 fi
 
