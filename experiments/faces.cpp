@@ -67,6 +67,13 @@ std::vector<std::vector<float>> FaceClassifier::classify(const std::vector<std::
   return out;
 }
 
+std::vector<std::vector<float>> FaceClassifier::classify_boxes(const cv::Mat& gray,
+                                                               const std::vector<vision::Box>& boxes) {
+  std::vector<std::vector<float>> inputs;
+  for (const auto& b : boxes) inputs.push_back(vision::face_input(gray, b, recipe_.height, recipe_.width));
+  return classify(inputs);
+}
+
 std::vector<float> FaceClassifier::classify_face_image(const cv::Mat& gray) {
   return classify({vision::face_input(gray, {0, 0, gray.cols, gray.rows}, recipe_.height, recipe_.width)}).front();
 }
@@ -84,9 +91,7 @@ FrameResult FacePipeline::process(const vision::Frame& frame) {
   const std::vector<vision::Box> boxes = detector_.detect(gray);
   detect_seconds_ += seconds_since(t0);
   t0 = std::chrono::steady_clock::now();
-  std::vector<std::vector<float>> inputs;
-  for (const auto& b : boxes) inputs.push_back(vision::face_input(gray, b, classifier_.recipe().height, classifier_.recipe().width));
-  std::vector<std::vector<float>> probs = classifier_.classify(inputs);
+  std::vector<std::vector<float>> probs = classifier_.classify_boxes(gray, boxes);
   classify_seconds_ += seconds_since(t0);
   std::vector<vision::FaceTracker::Smoothed> smoothed;
   if (smooth_) smoothed = tracker_.update(boxes, probs);
@@ -109,10 +114,8 @@ std::vector<FaceResult> ImagePredictor::predict(const std::string& image_path) {
   if (gray.rows <= r.height && gray.cols <= r.width)  // a face already, as the training images
     return {face_result({0, 0, gray.cols, gray.rows}, classifier_.classify_face_image(gray), labels(), -1)};
   if (!detector_) detector_ = std::make_unique<vision::FaceDetector>(detector_options_);
-  std::vector<std::vector<float>> inputs;
   const std::vector<vision::Box> boxes = detector_->detect(gray);
-  for (const auto& b : boxes) inputs.push_back(vision::face_input(gray, b, r.height, r.width));
-  const auto probs = classifier_.classify(inputs);
+  const auto probs = classifier_.classify_boxes(gray, boxes);
   std::vector<FaceResult> out;
   for (size_t i = 0; i < boxes.size(); ++i) out.push_back(face_result(boxes[i], probs[i], labels(), -1));
   return out;

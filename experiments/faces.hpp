@@ -28,6 +28,8 @@ class FaceClassifier {
   FaceClassifier(const std::string& model_path, int threads);
   // Class probabilities of faces given as recipe-sized inputs, one row each.
   std::vector<std::vector<float>> classify(const std::vector<std::vector<float>>& faces);
+  // The faces at `boxes` of a grayscale frame, each cropped by the recipe.
+  std::vector<std::vector<float>> classify_boxes(const cv::Mat& gray, const std::vector<vision::Box>& boxes);
   // The same for one grayscale image that is already a face (resized to the recipe).
   std::vector<float> classify_face_image(const cv::Mat& gray);
   const std::vector<std::string>& labels() const { return model_.labels; }

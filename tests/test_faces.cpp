@@ -86,6 +86,16 @@ Ran run_ser(const std::string& args, const std::string& prefix = "") {
   return r;
 }
 
+// The frames of a video file, each checked to be `size` when given.
+int count_frames(const std::string& path, cv::Size size = {}) {
+  cv::VideoCapture video(path);
+  REQUIRE(video.isOpened());
+  int n = 0;
+  for (cv::Mat m; video.read(m); ++n)
+    if (size.area() > 0) CHECK(m.size() == size);
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("still scenes: faces found at their boxes, each classified as the model classifies the face itself") {
@@ -149,11 +159,7 @@ TEST_CASE("ser faces on a video: a JSON line per frame, the annotated video whol
   CHECK(frames == 24);
   CHECK(tracked > 0);
   CHECK(r.err.find("frames/s") != std::string::npos);
-  cv::VideoCapture written(out);
-  REQUIRE(written.isOpened());
-  int n = 0;
-  for (cv::Mat m; written.read(m); ++n) CHECK(m.size() == cv::Size(640, 480));
-  CHECK(n == 24);
+  CHECK(count_frames(out, cv::Size(640, 480)) == 24);
   CHECK(!fs::exists(f.dir / "annotated.partial.avi"));
 }
 
@@ -168,10 +174,7 @@ TEST_CASE("ser faces stopped by Ctrl-C: the annotated video so far is finished, 
                         "timeout --preserve-status -s INT 4 ");
   CHECK(r.status == 0);
   CHECK(r.err.find(" frames, ") != std::string::npos);
-  cv::VideoCapture written(out);
-  REQUIRE(written.isOpened());
-  int n = 0;
-  for (cv::Mat m; written.read(m);) ++n;
+  const int n = count_frames(out);
   CHECK(n > 0);
   CHECK(n < 400);
   CHECK(!fs::exists(f.dir / "interrupted.partial.avi"));
@@ -256,9 +259,7 @@ TEST_CASE("bad input: named, and nothing lost; a frame without a face is said so
   CHECK(r.status != 0);
   CHECK(r.err.find("cut.avi: frame ") != std::string::npos);
   CHECK(r.err.find("could not be decoded") != std::string::npos);
-  cv::VideoCapture partial(cut_out);
-  int n = 0;
-  for (cv::Mat m; partial.read(m);) ++n;
+  const int n = count_frames(cut_out);
   CHECK(n >= 5);
   CHECK(n < 20);
   // A scene without faces.
