@@ -35,10 +35,12 @@ struct Totals {
 
 // The line per face printed without --json: "file [frame 12, 0.48 s]: face at 120,80 96x96: happy 0.91".
 void print_faces(const FrameResult& r, const vision::FrameSource& source) {
-  const std::string where = source.kind() == vision::SourceKind::video || source.kind() == vision::SourceKind::camera
-                                ? r.name + " [frame " + std::to_string(r.index) + ", " +
-                                      std::to_string(r.seconds).substr(0, std::to_string(r.seconds).find('.') + 3) + " s]"
-                                : r.name;
+  std::string where = r.name;
+  if (source.kind() == vision::SourceKind::video || source.kind() == vision::SourceKind::camera) {
+    char at[64];
+    std::snprintf(at, sizeof(at), " [frame %lld, %.2f s]", static_cast<long long>(r.index), r.seconds);
+    where += at;
+  }
   if (r.faces.empty()) std::cout << where << ": no face found\n";
   for (const FaceResult& f : r.faces) {
     char line[160];

@@ -1,9 +1,9 @@
 // Image augmentation (datasets/image_augment.cpp) against Keras'
-// apply_transform as scipy computes it (golden values from
-// ../shared/reference/generators/make_image_augment_reference.py), and the
+// apply_transform as scipy computes it (golden values in the project's own
+// tests/reference/, from generators/make_image_augment_reference.py), and the
 // draws: repeatable per (seed, epoch, row), different across epochs, each
 // setting within its range.
-#define DOCTEST_CONFIG_IMPLEMENT
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -13,13 +13,12 @@
 #include <vector>
 
 #include "datasets/image_augment.hpp"
-#include "support/main_requiring.hpp"
 #include "support/paths.hpp"
 
 using ser::datasets::ImageAugment;
 
 namespace {
-std::string reference_file() { return ser::test::reference_dir() + "/image_augment.json"; }
+std::string reference_file() { return ser::test::own_reference_dir() + "/image_augment.json"; }
 
 std::vector<float> ramp(int64_t h, int64_t w) {
   std::vector<float> v(static_cast<size_t>(h * w));
@@ -29,7 +28,10 @@ std::vector<float> ramp(int64_t h, int64_t w) {
 }  // namespace
 
 TEST_CASE("rotation, shifts, zooms and the flip: Keras' apply_transform (scipy, order 1, nearest) to 1e-5") {
-  const auto ref = nlohmann::json::parse(std::ifstream(reference_file()));
+  std::ifstream in(reference_file());
+  REQUIRE_MESSAGE(in.good(), reference_file() << " is missing: it is part of the repository");
+  const auto ref = nlohmann::json::parse(in);
+  REQUIRE(ref["cases"].size() >= 8);
   const int64_t h = ref["h"], w = ref["w"];
   const std::vector<double> image = ref["image"];
   for (const auto& c : ref["cases"]) {
@@ -80,5 +82,3 @@ TEST_CASE("draws: the same for the same seed, epoch and row; another epoch, anot
   ImageAugment{}.apply(x.data(), 48, 48, rng);
   CHECK(x == x0);
 }
-
-int main(int argc, char** argv) { return ser::test::run_requiring(reference_file(), "SER_REFERENCE", argc, argv); }

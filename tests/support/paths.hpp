@@ -1,7 +1,9 @@
 #pragma once
 // Where tests find the shared real data and the reference values. One
 // setting each: SER_DATA (default ../shared/data beside the checkout) and
-// SER_REFERENCE (default ../shared/reference).
+// SER_REFERENCE (default ../shared/reference). Golden values the project
+// made itself (new layers and features, with their generators) live in the
+// repository, tests/reference/, since ../shared/reference is read-only.
 
 #include <cstdlib>
 #include <string>
@@ -16,5 +18,7 @@ inline std::string reference_dir() {
   const char* env = std::getenv("SER_REFERENCE");
   return env && *env ? env : SER_DEFAULT_REFERENCE_DIR;
 }
+
+inline std::string own_reference_dir() { return SER_OWN_REFERENCE_DIR; }
 
 }  // namespace ser::test
