@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "common/input_file.hpp"
+#include "dsp/media_audio.hpp"
 
 namespace ser::dsp {
 
@@ -61,9 +62,20 @@ struct OpenedAudio {
   SF_INFO info{};
 };
 
+// The first bytes of the formats libsndfile owns: when it refuses such a
+// file the file is damaged, and FFmpeg (more forgiving) must not guess.
+bool has_sndfile_magic(int fd) {
+  unsigned char head[4] = {};
+  if (::pread(fd, head, 4, 0) != 4) return false;
+  for (const char* magic : {"RIFF", "RIFX", "RF64", "FORM", "fLaC"})
+    if (std::memcmp(head, magic, 4) == 0) return true;
+  return false;
+}
+
 // Opens `path` through InputFile (regular files only, never blocking) and
-// checks the header's rate, channels and length.
-OpenedAudio open_audio(const std::string& path) {
+// checks the header's rate, channels and length. Empty when libsndfile does
+// not recognise the format at all: a container for FFmpeg, perhaps.
+std::optional<OpenedAudio> open_audio(const std::string& path) {
   auto fail = [&](const std::string& what) { return AudioError("audio file '" + path + "': " + what); };
   std::optional<InputFile> input;
   try {
@@ -76,11 +88,13 @@ OpenedAudio open_audio(const std::string& path) {
   if (missing > 0)
     throw fail("truncated: its header announces " + std::to_string(missing) +
                " more bytes of samples than the file holds (an interrupted copy or download?)");
+  const bool sndfile_format = has_sndfile_magic(input->fd());
   OpenedAudio a;
   const int fd = input->release();
   // With close_desc, libsndfile closes the descriptor itself, whether the open succeeds or fails.
   a.file.reset(sf_open_fd(fd, SFM_READ, &a.info, /*close_desc=*/SF_TRUE));
   if (!a.file) {
+    if (sf_error(nullptr) == SF_ERR_UNRECOGNISED_FORMAT && !sndfile_format) return std::nullopt;
     throw fail(std::string("cannot decode: ") + sf_strerror(nullptr) +
                " (not an audio format libsndfile reads, or a damaged header)");
   }
@@ -92,7 +106,125 @@ OpenedAudio open_audio(const std::string& path) {
   return a;
 }
 
-void check_options(const LoadOptions& o, const std::function<AudioError(const std::string&)>& fail) {
+using Fail = std::function<AudioError(const std::string&)>;
+
+// Mixes blocks of interleaved frames to mono (float32 sum then divide:
+// numpy's mean of float32 channels), dropping the first `skip` frames and
+// keeping at most `want`; refuses NaN and infinite samples by their index.
+class MonoCollector {
+ public:
+  MonoCollector(int channels, int64_t skip, int64_t want, int64_t first_index, Fail fail)
+      : C_(channels), skip_(skip), want_(want), index_(first_index), fail_(std::move(fail)) {}
+  // False once `want` frames are kept.
+  bool add(const float* interleaved, int64_t frames) {
+    for (int64_t i = 0; i < frames && static_cast<int64_t>(samples.size()) < want_; ++i, ++index_) {
+      if (skip_ > 0) {
+        --skip_;
+        continue;
+      }
+      float v = interleaved[i * C_];
+      if (C_ > 1) {
+        for (int c = 1; c < C_; ++c) v += interleaved[i * C_ + c];
+        v /= static_cast<float>(C_);
+      }
+      if (!std::isfinite(v))
+        throw fail_("sample " + std::to_string(index_) + " is " + (std::isnan(v) ? "NaN" : "infinite") +
+                    "; the file is corrupt");
+      samples.push_back(v);
+    }
+    return static_cast<int64_t>(samples.size()) < want_;
+  }
+  std::vector<float> samples;
+
+ private:
+  int C_;
+  int64_t skip_, want_, index_;
+  Fail fail_;
+};
+
+// librosa: int(offset * sr), computed in double first so that no huge value is converted.
+int64_t first_frame(const LoadOptions& o, int rate) { return static_cast<int64_t>(std::floor(o.offset * rate)); }
+int64_t frames_wanted(const LoadOptions& o, int rate, double available) {
+  return o.duration >= 0 ? static_cast<int64_t>(std::min(available, std::floor(o.duration * rate)))
+                         : static_cast<int64_t>(available);
+}
+
+void check_wanted(int64_t want, const Fail& fail) {
+  if (want <= 0) throw fail("duration selects no samples");
+  if (want > kMaxAudioSamples)
+    throw fail("holds " + std::to_string(want) + " samples, more than the " + std::to_string(kMaxAudioSamples) +
+               " ser reads from one file; read it in parts with offset and duration");
+}
+
+Audio read_sndfile(OpenedAudio& opened, const LoadOptions& options, const Fail& fail) {
+  SNDFILE* file = opened.file.get();
+  const SF_INFO& info = opened.info;
+  // libsndfile's default float normalisation maps 16-bit PCM to v / 32768, as soundfile (librosa's reader) does.
+  const int64_t frames = info.frames;
+  const int64_t start = first_frame(options, info.samplerate);
+  if (std::floor(options.offset * info.samplerate) >= static_cast<double>(frames))
+    throw fail("offset " + std::to_string(options.offset) + " s is at or past the end (the file lasts " +
+               std::to_string(static_cast<double>(frames) / info.samplerate) + " s)");
+  const int64_t want = frames_wanted(options, info.samplerate, static_cast<double>(frames - start));
+  check_wanted(want, fail);
+  if (start > 0 && sf_seek(file, start, SEEK_SET) < 0)
+    throw fail(std::string("cannot seek to the offset: ") + sf_strerror(file));
+  // Decoded in blocks: memory follows the samples really there, not what a header claims.
+  MonoCollector mono(info.channels, 0, want, start, fail);
+  const int64_t block = 1 << 16;
+  std::vector<float> interleaved(static_cast<size_t>(block * info.channels));
+  for (;;) {
+    const sf_count_t n = sf_readf_float(file, interleaved.data(), block);
+    if (n <= 0 || !mono.add(interleaved.data(), n)) break;
+  }
+  const auto got = static_cast<int64_t>(mono.samples.size());
+  if (got == 0) throw fail(std::string("no samples could be decoded: ") + sf_strerror(file));
+  // MP3 headers estimate their length; every other format states it exactly.
+  if (got < want && (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG)
+    throw fail("truncated or damaged: decoded " + std::to_string(got) + " of the " + std::to_string(want) +
+               " samples its header announces (" + sf_strerror(file) + ")");
+  Audio a;
+  a.samples = std::move(mono.samples);
+  a.source_channels = info.channels;
+  a.source_rate = a.sample_rate = info.samplerate;
+  a.format = format_name(info.format);
+  return a;
+}
+
+// A container's audio track through FFmpeg: decoded from the start, the
+// frames before the offset dropped (exact, where a container seek is not).
+Audio read_media(const std::string& path, const LoadOptions& options, const Fail& fail) {
+  const MediaTrack track = probe_media_audio(path);
+  const int64_t start = first_frame(options, track.sample_rate);
+  const int64_t want = frames_wanted(options, track.sample_rate, static_cast<double>(kMaxAudioSamples) + 1);
+  check_wanted(options.duration >= 0 ? want : 1, fail);
+  MonoCollector mono(track.channels, start, want, 0, fail);
+  decode_media_audio(path, [&](const float* x, int64_t n) { return mono.add(x, n); });
+  if (mono.samples.empty()) {
+    if (start > 0)
+      throw fail("offset " + std::to_string(options.offset) + " s is at or past the end of its audio track");
+    throw fail("its audio track holds no samples");
+  }
+  if (static_cast<int64_t>(mono.samples.size()) > kMaxAudioSamples) check_wanted(kMaxAudioSamples + 1, fail);
+  Audio a;
+  a.samples = std::move(mono.samples);
+  a.source_channels = track.channels;
+  a.source_rate = a.sample_rate = track.sample_rate;
+  a.format = track.format;
+  return a;
+}
+
+void resample_loaded(Audio& a, const LoadOptions& options, const Fail& fail) {
+  if (options.sample_rate <= 0 || options.sample_rate == a.sample_rate) return;
+  const double out = std::ceil(static_cast<double>(a.samples.size()) * options.sample_rate / a.sample_rate);
+  if (out > static_cast<double>(kMaxAudioSamples))
+    throw fail("resampled to " + std::to_string(options.sample_rate) + " Hz it would hold more than " +
+               std::to_string(kMaxAudioSamples) + " samples; read it in parts with offset and duration");
+  a.samples = resample(a.samples, a.sample_rate, options.sample_rate, options.quality);
+  a.sample_rate = options.sample_rate;
+}
+
+void check_options(const LoadOptions& o, const Fail& fail) {
   LoadOptions copy = o;
   Settings settings;
   copy.register_settings(settings);
@@ -116,79 +248,18 @@ void LoadOptions::register_settings(Settings& s) {
 }
 
 AudioInfo probe_audio(const std::string& path) {
-  const OpenedAudio a = open_audio(path);
-  return {a.info.samplerate, a.info.channels, a.info.frames, format_name(a.info.format)};
+  if (const std::optional<OpenedAudio> a = open_audio(path))
+    return {a->info.samplerate, a->info.channels, a->info.frames, format_name(a->info.format)};
+  const MediaTrack m = probe_media_audio(path);
+  return {m.sample_rate, m.channels, m.frames, m.format};
 }
 
 Audio load_audio(const std::string& path, const LoadOptions& options) {
-  auto fail = [&](const std::string& what) { return AudioError("audio file '" + path + "': " + what); };
+  const Fail fail = [&](const std::string& what) { return AudioError("audio file '" + path + "': " + what); };
   check_options(options, fail);
-  OpenedAudio opened = open_audio(path);
-  SNDFILE* file = opened.file.get();
-  const SF_INFO& info = opened.info;
-  // libsndfile's default float normalisation maps 16-bit PCM to v / 32768, as soundfile (librosa's reader) does.
-
-  const int64_t frames = info.frames;
-  // librosa: int(offset * sr), computed in double first so that no huge value is converted.
-  const double start_d = std::floor(options.offset * info.samplerate);
-  if (start_d >= static_cast<double>(frames))
-    throw fail("offset " + std::to_string(options.offset) + " s is at or past the end (the file lasts " +
-               std::to_string(static_cast<double>(frames) / info.samplerate) + " s)");
-  const auto start = static_cast<int64_t>(start_d);
-  int64_t want = frames - start;
-  if (options.duration >= 0)
-    want = std::min<double>(static_cast<double>(want), std::floor(options.duration * info.samplerate));
-  if (want <= 0) throw fail("duration selects no samples");
-  if (want > kMaxAudioSamples)
-    throw fail("holds " + std::to_string(want) + " samples, more than the " + std::to_string(kMaxAudioSamples) +
-               " ser reads from one file; read it in parts with offset and duration");
-  if (start > 0 && sf_seek(file, start, SEEK_SET) < 0)
-    throw fail(std::string("cannot seek to the offset: ") + sf_strerror(file));
-
-  Audio a;
-  a.source_channels = info.channels;
-  a.source_rate = info.samplerate;
-  a.sample_rate = info.samplerate;
-  a.format = format_name(info.format);
-  // Decoded in blocks: memory follows the samples really there, not what a header claims.
-  const int C = info.channels;
-  const int64_t block = 1 << 16;
-  std::vector<float> interleaved(static_cast<size_t>(block * C));
-  while (static_cast<int64_t>(a.samples.size()) < want) {
-    const int64_t ask = std::min<int64_t>(block, want - static_cast<int64_t>(a.samples.size()));
-    const sf_count_t n = sf_readf_float(file, interleaved.data(), ask);
-    if (n <= 0) break;
-    const size_t at = a.samples.size();
-    a.samples.resize(at + static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      float v;
-      if (C == 1) {
-        v = interleaved[static_cast<size_t>(i)];
-      } else {
-        float sum = 0.0f;  // float32 sum then divide: numpy's mean of two float32 channels
-        for (int c = 0; c < C; ++c) sum += interleaved[static_cast<size_t>(i * C + c)];
-        v = sum / static_cast<float>(C);
-      }
-      if (!std::isfinite(v))
-        throw fail("sample " + std::to_string(start + static_cast<int64_t>(at) + i) + " is " +
-                   (std::isnan(v) ? "NaN" : "infinite") + "; the file is corrupt");
-      a.samples[at + static_cast<size_t>(i)] = v;
-    }
-  }
-  const auto got = static_cast<int64_t>(a.samples.size());
-  if (got == 0) throw fail(std::string("no samples could be decoded: ") + sf_strerror(file));
-  // MP3 headers estimate their length; every other format states it exactly.
-  if (got < want && (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG)
-    throw fail("truncated or damaged: decoded " + std::to_string(got) + " of the " + std::to_string(want) +
-               " samples its header announces (" + sf_strerror(file) + ")");
-  if (options.sample_rate > 0 && options.sample_rate != a.sample_rate) {
-    const double out = std::ceil(static_cast<double>(got) * options.sample_rate / a.sample_rate);
-    if (out > static_cast<double>(kMaxAudioSamples))
-      throw fail("resampled to " + std::to_string(options.sample_rate) + " Hz it would hold more than " +
-                 std::to_string(kMaxAudioSamples) + " samples; read it in parts with offset and duration");
-    a.samples = resample(a.samples, a.sample_rate, options.sample_rate, options.quality);
-    a.sample_rate = options.sample_rate;
-  }
+  std::optional<OpenedAudio> opened = open_audio(path);
+  Audio a = opened ? read_sndfile(*opened, options, fail) : read_media(path, options, fail);
+  resample_loaded(a, options, fail);
   return a;
 }
 

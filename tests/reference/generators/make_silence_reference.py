@@ -25,7 +25,7 @@ FILES = [
     "ravdess/Actor_01/03-01-01-01-01-01-01.flac",
     "ravdess/Actor_01/03-01-05-02-01-02-01.flac",
     "ravdess/Actor_02/03-01-06-01-02-01-02.flac",
-    "ravdess/Actor_07/03-01-05-02-01-02-07.flac",  # stereo
+    "ravdess/Actor_01/03-01-02-01-01-02-01.flac",  # stereo
     "tess/OAF_angry/OAF_base_angry.flac",
     "tess/YAF_sad/YAF_bone_sad.flac",
 ]
