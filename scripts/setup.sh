@@ -23,6 +23,9 @@ packages=(
   # face detector (OpenCV, the library the published face scripts use) and
   # its trained cascades
   libopencv-dev opencv-data
+  # the audio track of containers libsndfile does not read (MP4, M4A, MKV,
+  # WebM): FFmpeg's demuxers, decoders and sample-format converter
+  libavformat-dev libavcodec-dev libswresample-dev
   # ser report: the notebook is executed and rendered to HTML by Jupyter's own tools
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )
@@ -36,6 +39,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(libopenblas0-pthread)
   # ser faces --show in a real window, on a virtual display (test_faces)
   packages+=(xvfb xauth)
+  # the container files test_dsp_media makes from a shared clip (MKV, M4A, MP4, WebM, MP3)
+  packages+=(ffmpeg)
 fi
 
 missing=()
