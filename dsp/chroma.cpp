@@ -115,10 +115,12 @@ Matrix chroma_filterbank(double sr, int n_fft, int n_chroma, double tuning) {
 }
 
 Matrix chroma_stft(std::span<const float> y, double sr, const ChromaOptions& o) {
-  const Stft stft(o.stft);
-  const Matrix S = stft.spectrogram(y, 2.0);
+  return chroma_from_power(Stft(o.stft).spectrogram(y, 2.0), sr, o);
+}
+
+Matrix chroma_from_power(const Matrix& S, double sr, const ChromaOptions& o) {
   const double tuning = o.tuning ? *o.tuning : estimate_tuning(S, sr, 0.01, o.n_chroma);
-  Matrix chroma = apply_filterbank(chroma_filterbank(sr, stft.options().n_fft, o.n_chroma, tuning), S);
+  Matrix chroma = apply_filterbank(chroma_filterbank(sr, o.stft.n_fft, o.n_chroma, tuning), S);
   for (int64_t t = 0; t < chroma.cols; ++t) {  // librosa.util.normalize(norm=inf) per frame
     double peak = 0;
     for (int64_t c = 0; c < chroma.rows; ++c) peak = std::max(peak, std::abs(chroma(c, t)));

@@ -26,5 +26,7 @@ struct ChromaOptions {
 };
 
 Matrix chroma_stft(std::span<const float> y, double sample_rate, const ChromaOptions& options = {});
+// The same from a power spectrogram [1 + n_fft/2, frames] (chroma_stft(S=...)).
+Matrix chroma_from_power(const Matrix& power, double sample_rate, const ChromaOptions& options = {});
 
 }  // namespace ser::dsp

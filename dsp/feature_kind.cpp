@@ -5,6 +5,7 @@
 #include "dsp/delta.hpp"
 #include "dsp/feature_spec.hpp"
 #include "dsp/framewise.hpp"
+#include "dsp/mfcc.hpp"
 
 namespace ser::dsp {
 
@@ -40,21 +41,42 @@ Matrix chroma_of(const FeatureTools& t, std::span<const float> y, int sample_rat
   return chroma_stft(y, sample_rate, o);
 }
 
+Matrix as_is(const FeatureSpec&, Matrix m, int) { return m; }
+Matrix mfcc_finish(const FeatureSpec& s, Matrix mel_power, int) {
+  return mfcc_from_db(power_to_db(mel_power, power_db_options(s.db)), s.cepstrum.n_mfcc, s.cepstrum.lifter,
+                      s.cepstrum.dct_ortho);
+}
+Matrix delta_finish(const FeatureSpec& s, Matrix mel_power, int sr) { return delta(mfcc_finish(s, std::move(mel_power), sr), 9, 1); }
+Matrix mel_db_finish(const FeatureSpec& s, Matrix mel_power, int) { return power_to_db(mel_power, power_db_options(s.db)); }
+Matrix mel_amp_db_finish(const FeatureSpec& s, Matrix mel_magnitude, int) {
+  return amplitude_to_db(mel_magnitude, amplitude_db_options(s.db));
+}
+Matrix chroma_finish(const FeatureSpec& s, Matrix power, int sample_rate) {
+  ChromaOptions o;
+  o.stft = s.stft;
+  return chroma_from_power(power, sample_rate, o);
+}
+
 constexpr unsigned kMelDb = kMelGroup | kDbGroup;
 constexpr unsigned kCepstral = kMelGroup | kDbGroup | kCepstrumGroup;
 
 // In the enum's order.
 constexpr FeatureKindInfo kKinds[] = {
-    {FeatureKind::mfcc, "mfcc", "MFCCs (librosa.feature.mfcc)", kCepstral, kMfccTool, mfcc_rows, mfcc_of},
-    {FeatureKind::mel, "mel", "mel power spectrogram (melspectrogram)", kMelGroup, kMelPowerTool, mel_rows, mel_of},
-    {FeatureKind::mel_db, "mel_db", "power_to_db of the mel spectrogram", kMelDb, kMelPowerTool, mel_rows, mel_db_of},
+    {FeatureKind::mfcc, "mfcc", "MFCCs (librosa.feature.mfcc)", kCepstral, kMfccTool, mfcc_rows, mfcc_of,
+     FrameColumns::mel_power, mfcc_finish},
+    {FeatureKind::mel, "mel", "mel power spectrogram (melspectrogram)", kMelGroup, kMelPowerTool, mel_rows, mel_of,
+     FrameColumns::mel_power, as_is},
+    {FeatureKind::mel_db, "mel_db", "power_to_db of the mel spectrogram", kMelDb, kMelPowerTool, mel_rows, mel_db_of,
+     FrameColumns::mel_power, mel_db_finish},
     {FeatureKind::mel_amp_db, "mel_amp_db", "amplitude_to_db of the mel spectrogram of |STFT|", kMelDb,
-     kMelMagnitudeTool, mel_rows, mel_amp_db_of},
-    {FeatureKind::stft, "stft", "STFT magnitude", 0, kStftTool, bin_rows, stft_of},
-    {FeatureKind::zcr, "zcr", "zero-crossing rate (frames of n_fft)", 0, 0, one_row, zcr_of},
-    {FeatureKind::rms, "rms", "RMS energy (frames of n_fft)", 0, 0, one_row, rms_of},
-    {FeatureKind::chroma, "chroma", "chroma_stft", 0, 0, chroma_rows, chroma_of},
-    {FeatureKind::delta, "delta", "first-order delta of the MFCCs, width 9", kCepstral, kMfccTool, mfcc_rows, delta_of},
+     kMelMagnitudeTool, mel_rows, mel_amp_db_of, FrameColumns::mel_magnitude, mel_amp_db_finish},
+    {FeatureKind::stft, "stft", "STFT magnitude", 0, kStftTool, bin_rows, stft_of, FrameColumns::stft_magnitude, as_is},
+    {FeatureKind::zcr, "zcr", "zero-crossing rate (frames of n_fft)", 0, 0, one_row, zcr_of, FrameColumns::zcr, as_is},
+    {FeatureKind::rms, "rms", "RMS energy (frames of n_fft)", 0, 0, one_row, rms_of, FrameColumns::rms, as_is},
+    {FeatureKind::chroma, "chroma", "chroma_stft", 0, 0, chroma_rows, chroma_of, FrameColumns::stft_power,
+     chroma_finish},
+    {FeatureKind::delta, "delta", "first-order delta of the MFCCs, width 9", kCepstral, kMfccTool, mfcc_rows, delta_of,
+     FrameColumns::mel_power, delta_finish},
 };
 
 constexpr bool in_enum_order() {

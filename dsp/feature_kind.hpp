@@ -24,6 +24,12 @@ enum FeatureTool : unsigned { kStftTool = 1, kMelPowerTool = 2, kMelMagnitudeToo
 struct FeatureSpec;
 struct FeatureTools;
 
+// The per-frame part of a kind: each frame's column depends on that frame's
+// samples alone, so a stream computes it once per frame as samples arrive
+// (dsp/feature_stream). The rest of the kind, its finish, works on a window
+// of such columns.
+enum class FrameColumns { mel_power, mel_magnitude, stft_magnitude, stft_power, zcr, rms };
+
 struct FeatureKindInfo {
   FeatureKind kind;
   const char* name;  // as in configs and on the command line
@@ -33,6 +39,12 @@ struct FeatureKindInfo {
   int64_t (*rows)(const FeatureSpec& spec);
   // [rows, frames] of a signal at `sample_rate`.
   Matrix (*compute)(const FeatureTools& tools, std::span<const float> y, int sample_rate);
+  FrameColumns columns;
+  // A window of columns [column rows, frames] to the kind's [rows, frames]:
+  // what depends on more than one frame (dB floors top_db below the
+  // window's peak, chroma's tuning, deltas) or is cheap per window (the DCT).
+  // compute(y) == finish(columns of y) for every kind (test_feature_stream).
+  Matrix (*finish)(const FeatureSpec& spec, Matrix columns, int sample_rate);
 };
 
 std::span<const FeatureKindInfo> feature_kinds();
