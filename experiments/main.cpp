@@ -22,6 +22,7 @@
 #include "experiments/evaluate_run.hpp"
 #include "experiments/faces.hpp"
 #include "experiments/predict.hpp"
+#include "experiments/timeline_command.hpp"
 #include "experiments/report_command.hpp"
 #include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
@@ -46,6 +47,7 @@ commands:
   resume DIR         continue an interrupted run from its last checkpoint
   eval DIR           score a run's model on every file of a data set (e.g. held-out speakers)
   predict FILE...    the emotion of recordings (or of faces in images), with a trained model (--model)
+  timeline AUDIO     emotion through a long recording: windows, segments, a table, JSON, CSV, a plot
   compare CONFIG...  run several configs (or one swept over a key) and tabulate accuracy, macro-F1, time
   report RUN_DIR...  a Jupyter notebook and HTML report (curves, confusion matrix, examples) of runs
 
@@ -312,6 +314,7 @@ int main(int argc, char** argv) {
     if (command == "predict") return predict(args);
     if (command == "compare") return compare(args);
     if (command == "report") return ser::experiments::report_command(args);
+    if (command == "timeline") return ser::experiments::timeline_command(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const ser::vision::VisionError& e) {

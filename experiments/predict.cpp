@@ -20,7 +20,7 @@ std::string resolve_model_path(const std::string& model_path) {
 }
 
 namespace {
-ModelInput input_of(const nn::Sequential& model, const std::string& path) {
+ModelInput recipe_of(const nn::Sequential& model, const std::string& path) {
   if (model.feature_settings.empty())
     throw std::runtime_error(path + ": the model has no audio feature recipe (an image model, or saved without one); "
                              "predict needs a model trained by `ser train` on audio");
@@ -30,7 +30,7 @@ ModelInput input_of(const nn::Sequential& model, const std::string& path) {
 
 EmotionPredictor::EmotionPredictor(const std::string& model_path, int threads)
     : model_(nn::load_model(resolve_model_path(model_path))),
-      input_(input_of(model_, resolve_model_path(model_path))),
+      input_(recipe_of(model_, resolve_model_path(model_path))),
       threads_(thread_count(threads)) {
   if (static_cast<int64_t>(model_.labels.size()) != model_.output_shape().numel())
     throw std::runtime_error(model_path + ": the model names " + std::to_string(model_.labels.size()) +
@@ -43,19 +43,29 @@ EmotionPredictor::EmotionPredictor(const std::string& model_path, int threads)
 
 EmotionPrediction EmotionPredictor::predict(const std::string& audio_path) {
   std::vector<dsp::Matrix> features;
-  for (const auto& spec : input_.sets) {
-    dsp::Matrix m = dsp::FeatureExtractor(spec).from_file(audio_path);
+  for (const auto& spec : input_.sets) features.push_back(dsp::FeatureExtractor(spec).from_file(audio_path));
+  return named(probabilities(input_of(std::move(features))));
+}
+
+std::vector<float> EmotionPredictor::input_of(std::vector<dsp::Matrix> features) const {
+  for (dsp::Matrix& m : features)
     for (double& v : m.data) v = static_cast<float>(v);  // as the feature cache kept the training features
-    features.push_back(std::move(m));
-  }
   std::vector<float> x = input_.assemble(features);
   input_.scale_rows(x);
+  return x;
+}
+
+std::vector<float> EmotionPredictor::probabilities(const std::vector<float>& x) {
   nn::Tensor batch = nn::Tensor::zeros(input_.sample_shape().prepend(1));
   std::copy(x.begin(), x.end(), batch.data());
   const nn::Tensor p = nn::softmax(model_.predict(batch, threads_));
+  return {p.data(), p.data() + model_.labels.size()};
+}
+
+EmotionPrediction EmotionPredictor::named(const std::vector<float>& p) const {
   EmotionPrediction out;
   for (size_t c = 0; c < model_.labels.size(); ++c) {
-    const double v = p.data()[c];
+    const double v = p[c];
     out.probabilities.emplace_back(model_.labels[c], v);
     if (v > out.probability || out.emotion.empty()) {
       out.probability = v;

@@ -28,6 +28,13 @@ class EmotionPredictor {
   explicit EmotionPredictor(const std::string& model_path, int threads = 0);
   // Throws dsp::AudioError naming the file when it cannot be read.
   EmotionPrediction predict(const std::string& audio_path);
+  // The model's input from feature matrices (one per set, rounded to float
+  // as the feature cache keeps them), then scaled as in training.
+  std::vector<float> input_of(std::vector<dsp::Matrix> features) const;
+  // Class probabilities of one input (the softmax of the model's output).
+  std::vector<float> probabilities(const std::vector<float>& input);
+  // The most probable class and every class's probability.
+  EmotionPrediction named(const std::vector<float>& probabilities) const;
   const std::vector<std::string>& labels() const { return model_.labels; }
   const ModelInput& input() const { return input_; }
 

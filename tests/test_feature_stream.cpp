@@ -11,6 +11,7 @@
 #include "dsp/audio.hpp"
 #include "dsp/feature_spec.hpp"
 #include "dsp/feature_stream.hpp"
+#include "dsp/resample.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
 
@@ -104,6 +105,30 @@ TEST_CASE("frames arrive as their samples do; a window mid-stream is final; forg
   CHECK_THROWS_AS(s.push(std::span<const float>(y).first(10)), std::logic_error);
   FeatureStream empty(spec, 48000);
   CHECK_THROWS_AS(empty.finish(), std::invalid_argument);
+}
+
+TEST_CASE("a stream resampled in pieces is resample()'s output, bit for bit, at every quality") {
+  const std::vector<float> y = clip("/tess/YAF_sad/YAF_bone_sad.flac");
+  for (const auto& [from, to, quality] : {std::tuple{24414.0, 16000.0, ResampleQuality::high},
+                                          std::tuple{24414.0, 22050.0, ResampleQuality::high},
+                                          std::tuple{24414.0, 48000.0, ResampleQuality::very_high},
+                                          std::tuple{24414.0, 8000.0, ResampleQuality::quick}}) {
+    CAPTURE(to);
+    const std::vector<float> whole = resample(y, from, to, quality);
+    for (const size_t max_piece : {size_t{1}, size_t{333}, size_t{5000}}) {
+      StreamResampler r(from, to, quality);
+      std::vector<float> out;
+      std::mt19937 rng(static_cast<unsigned>(max_piece));
+      std::uniform_int_distribution<size_t> piece(1, max_piece);
+      for (size_t at = 0; at < y.size();) {
+        const size_t n = std::min(piece(rng), y.size() - at);
+        r.push(std::span<const float>(y).subspan(at, n), out);
+        at += n;
+      }
+      r.finish(out);
+      CHECK(out == whole);
+    }
+  }
 }
 
 int main(int argc, char** argv) { return ser::test::run_requiring(ser::test::data_dir(), "SER_DATA", argc, argv); }

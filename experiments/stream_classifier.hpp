@@ -1,0 +1,61 @@
+#pragma once
+// An audio model listening to a stream: samples in at the source's rate,
+// resampled in a stream to the model's rate, each feature set computed
+// frame by frame (dsp::FeatureStream), and any window of the model's input
+// length classified. The offline timeline pushes a whole file through it,
+// `ser listen` a microphone or a pipe, so both give the same windows the
+// same bits.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "dsp/feature_stream.hpp"
+#include "dsp/resample.hpp"
+#include "experiments/predict.hpp"
+
+namespace ser::experiments {
+
+class StreamClassifier {
+ public:
+  // window_seconds: 0 takes the model's own input length (its frame count,
+  // or its clip duration when it pools every frame). Throws for models whose
+  // feature sets do not share one frame grid, or with no input length.
+  StreamClassifier(EmotionPredictor& predictor, int source_rate, double window_seconds = 0);
+
+  void push(std::span<const float> source_samples);
+  void finish();
+
+  int model_rate() const { return rate_; }
+  int hop_samples() const { return hop_; }       // frames step this many model-rate samples
+  int64_t window_frames() const { return window_frames_; }
+  double seconds_of_frame(int64_t frame) const { return static_cast<double>(frame) * hop_ / rate_; }
+  int64_t frames() const;                        // frames of every set computed so far
+  int64_t samples() const { return samples_end_; }  // model-rate samples so far
+  // The window starting at frame `first` is complete (or the stream ended).
+  bool ready(int64_t first) const;
+  // The model's input for the window at `first` (assembled and scaled).
+  // `count` < window_frames() takes only that many frames and pads the
+  // rest as training padded a short file (a window cut at a pause).
+  std::vector<float> input(int64_t first, int64_t count = -1) const;
+  std::vector<float> classify(int64_t first, int64_t count = -1) {
+    return predictor_.probabilities(input(first, count));
+  }
+  // Model-rate samples [from, to) of those still held.
+  std::vector<float> samples(int64_t from, int64_t to) const;
+  // Frames and samples before this frame will not be asked for again.
+  void forget_before(int64_t frame);
+
+ private:
+  EmotionPredictor& predictor_;
+  int rate_ = 0, hop_ = 0;
+  int64_t window_frames_ = 0;
+  dsp::StreamResampler resampler_;
+  std::vector<dsp::FeatureStream> streams_;
+  std::vector<float> pending_;  // resampled, not yet handed to the streams
+  std::vector<float> held_;     // model-rate samples from held_start_
+  int64_t held_start_ = 0, samples_end_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace ser::experiments
