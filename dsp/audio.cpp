@@ -171,6 +171,9 @@ Audio read_sndfile(OpenedAudio& opened, const LoadOptions& options, const Fail& 
     throw fail(std::string("cannot seek to the offset: ") + sf_strerror(file));
   // Decoded in blocks: memory follows the samples really there, not what a header claims.
   MonoCollector mono(info.channels, 0, want, start, fail);
+  // Room for what the header announces, up to 2^26 samples (256 MB): a long
+  // file is not copied as it grows, and a lying header costs little.
+  mono.samples.reserve(static_cast<size_t>(std::min<int64_t>(want, int64_t{1} << 26)));
   const int64_t block = 1 << 16;
   std::vector<float> interleaved(static_cast<size_t>(block * info.channels));
   for (;;) {

@@ -45,6 +45,7 @@ int64_t window_frames_of(const ModelInput& in, int rate, int hop, double window_
 StreamClassifier::StreamClassifier(EmotionPredictor& predictor, int source_rate, double window_seconds)
     : predictor_(predictor),
       rate_(rate_of(predictor.input(), source_rate)),
+      source_rate_(source_rate),
       hop_(hop_of(predictor.input().sets.front())),
       resampler_(source_rate, rate_of(predictor.input(), source_rate),
                  predictor.input().sets.front().load.quality) {
@@ -74,6 +75,11 @@ void StreamClassifier::finish() {
   held_.insert(held_.end(), pending_.begin(), pending_.end());
   samples_end_ += static_cast<int64_t>(pending_.size());
   finished_ = true;
+}
+
+void StreamClassifier::reserve(int64_t source_samples) {
+  const double ratio = static_cast<double>(rate_) / source_rate_;
+  held_.reserve(static_cast<size_t>(std::ceil(static_cast<double>(source_samples) * ratio)) + 16);
 }
 
 int64_t StreamClassifier::frames() const {

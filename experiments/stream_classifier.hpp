@@ -43,12 +43,16 @@ class StreamClassifier {
   }
   // Model-rate samples [from, to) of those still held.
   std::vector<float> samples(int64_t from, int64_t to) const;
+  // Every model-rate sample held, from the first not forgotten.
+  std::span<const float> held() const { return held_; }
+  // Room for this many source samples (a whole file: no copies as it grows).
+  void reserve(int64_t source_samples);
   // Frames and samples before this frame will not be asked for again.
   void forget_before(int64_t frame);
 
  private:
   EmotionPredictor& predictor_;
-  int rate_ = 0, hop_ = 0;
+  int rate_ = 0, source_rate_ = 0, hop_ = 0;
   int64_t window_frames_ = 0;
   dsp::StreamResampler resampler_;
   std::vector<dsp::FeatureStream> streams_;

@@ -110,7 +110,7 @@ std::vector<TimelineSegment> segments_of(const Timeline& t) {
   return out;
 }
 
-void envelope(const std::vector<float>& y, Timeline& t) {
+void envelope(std::span<const float> y, Timeline& t) {
   const int64_t per = std::max<int64_t>(1, t.sample_rate / Timeline::kEnvelopeRate);
   for (size_t at = 0; at < y.size(); at += static_cast<size_t>(per)) {
     const auto end = y.begin() + static_cast<int64_t>(std::min(y.size(), at + static_cast<size_t>(per)));
@@ -126,6 +126,7 @@ Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, con
                        const std::function<void(int64_t, int64_t)>& progress) {
   StreamClassifier sc(predictor, audio.sample_rate, o.window);
   const std::span<const float> y(audio.samples);
+  sc.reserve(static_cast<int64_t>(y.size()));
   for (size_t at = 0; at < y.size(); at += kBlock) sc.push(y.subspan(at, std::min<size_t>(kBlock, y.size() - at)));
   sc.finish();
 
@@ -134,7 +135,7 @@ Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, con
   t.sample_rate = sc.model_rate();
   t.labels = predictor.labels();
   const int64_t n = sc.samples();
-  const std::vector<float> model_rate = sc.samples(0, n);
+  const std::span<const float> model_rate = sc.held();
   envelope(model_rate, t);
   const int64_t T = sc.window_frames(), hop = sc.hop_samples();
   const int64_t step = std::max<int64_t>(1, std::llround(o.hop * t.sample_rate / static_cast<double>(hop)));
@@ -142,6 +143,10 @@ Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, con
   t.window_seconds = sc.seconds_of_frame(T);
   t.sound = o.gate ? stretches(dsp::split(model_rate, o.silence), std::llround(o.min_pause * t.sample_rate))
                    : std::vector<dsp::Interval>{{0, n}};
+  // split() measures against the loudest frame; a recording of digital
+  // silence has nothing to measure against, and no sound at all.
+  const auto peak = std::max_element(model_rate.begin(), model_rate.end(), [](float a, float b) { return std::abs(a) < std::abs(b); });
+  if (o.gate && (peak == model_rate.end() || std::abs(*peak) < 1e-5f)) t.sound.clear();
   for (size_t k = 0; k < t.sound.size(); ++k) {
     // Frames whose centres lie in the stretch and its margins.
     const int64_t margin = o.gate ? std::llround(o.margin * t.sample_rate) : 0;
@@ -179,6 +184,7 @@ std::string timeline_table(const Timeline& t) {
                 t.file.c_str(), t.seconds, t.sound.size(), t.window_seconds, t.hop_seconds, t.windows.size(),
                 t.segments.size());
   out += line;
+  if (t.windows.empty()) return out + "  no sound: every frame is silence (see --silence-top-db)\n";
   out += "  start      end        emotion      probability  windows\n";
   for (const auto& s : t.segments) {
     std::snprintf(line, sizeof(line), "  %-10s %-10s %-12s %11.2f  %7d\n", clock(s.start).c_str(), clock(s.end).c_str(),
