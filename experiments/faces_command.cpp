@@ -15,6 +15,7 @@
 #include "experiments/faces.hpp"
 #include "experiments/feature_options.hpp"
 #include "experiments/progress.hpp"
+#include "experiments/stop_signal.hpp"
 #include "vision/frame_prefetch.hpp"
 #include "vision/frame_sink.hpp"
 #include "vision/frame_source.hpp"
@@ -24,10 +25,6 @@ namespace ser::experiments {
 
 namespace {
 
-// Ctrl-C (or a TERM) ends a camera stream or a long video the way its last
-// frame would: the annotated video is finished and the totals printed.
-std::atomic<bool> g_stop{false};
-extern "C" void request_stop(int) { g_stop.store(true); }
 
 struct Totals {
   int64_t frames = 0, faces = 0, frames_without_faces = 0;
@@ -66,7 +63,7 @@ void run_source(vision::FrameSource source, FacePipeline& pipeline, const ArgPar
   ProgressBar bar("faces " + source.name(), /*plain_lines=*/false);
   vision::Frame frame;
   std::optional<vision::FramePrefetch> frames(std::in_place, source);  // the next frames decode meanwhile
-  while (!g_stop.load() && (max_frames <= 0 || totals.frames < max_frames) && frames->next(frame)) {
+  while (!stop_requested() && (max_frames <= 0 || totals.frames < max_frames) && frames->next(frame)) {
     const FrameResult r = pipeline.process(frame);
     ++totals.frames;
     totals.faces += static_cast<int64_t>(r.faces.size());
@@ -131,9 +128,7 @@ Example: ser faces party.jpg clips/interview.mp4 --model runs/fer2013_cnn/202612
   const int64_t max_frames = p.integer("--max-frames");
   FacePipeline pipeline(*model, o);
   Totals totals;
-  std::signal(SIGINT, request_stop);
-  std::signal(SIGTERM, request_stop);
-  std::signal(SIGPIPE, SIG_IGN);  // a reader that stops early (| head) must not cost the --out video
+  catch_stop_signals();  // Ctrl-C ends a stream like its last frame; | head does not cost the --out video
   const auto t0 = std::chrono::steady_clock::now();
   if (p.given("--camera")) {
     run_source(vision::FrameSource::camera(p.integer("--camera")), pipeline, p, max_frames, totals);

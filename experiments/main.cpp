@@ -22,6 +22,7 @@
 #include "experiments/evaluate_run.hpp"
 #include "experiments/faces.hpp"
 #include "experiments/predict.hpp"
+#include "experiments/listen_command.hpp"
 #include "experiments/timeline_command.hpp"
 #include "experiments/report_command.hpp"
 #include "experiments/runner.hpp"
@@ -48,6 +49,7 @@ commands:
   eval DIR           score a run's model on every file of a data set (e.g. held-out speakers)
   predict FILE...    the emotion of recordings (or of faces in images), with a trained model (--model)
   timeline AUDIO     emotion through a long recording: windows, segments, a table, JSON, CSV, a plot
+  listen             emotion of live audio: a microphone, raw PCM on stdin, or a file at its own pace
   compare CONFIG...  run several configs (or one swept over a key) and tabulate accuracy, macro-F1, time
   report RUN_DIR...  a Jupyter notebook and HTML report (curves, confusion matrix, examples) of runs
 
@@ -315,6 +317,7 @@ int main(int argc, char** argv) {
     if (command == "compare") return compare(args);
     if (command == "report") return ser::experiments::report_command(args);
     if (command == "timeline") return ser::experiments::timeline_command(args);
+    if (command == "listen") return ser::experiments::listen_command(args);
     std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const ser::vision::VisionError& e) {

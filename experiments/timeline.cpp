@@ -159,7 +159,9 @@ Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, con
     TimelineWindow& w = t.windows[static_cast<size_t>(i)];
     w.start = static_cast<double>(w.first_frame * hop) / t.sample_rate;
     w.end = std::min(static_cast<double>((w.first_frame + w.frames) * hop), static_cast<double>(n)) / t.sample_rate;
-    w.probabilities = sc.classify(w.first_frame, w.frames);
+    const std::vector<float> x = sc.input(w.first_frame, w.frames);
+    w.probabilities = predictor.probabilities(x);
+    if (o.keep_inputs) t.inputs.insert(t.inputs.end(), x.begin(), x.end());
     if (progress) progress(i + 1, total);
   }
   smooth_windows(t.windows, o.smooth);

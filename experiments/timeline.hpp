@@ -29,6 +29,7 @@ struct TimelineOptions {
   // librosa's default floor, 60 dB under the loudest frame, takes a quiet
   // room's hum for sound; 30 dB parts words in a recording with background noise.
   dsp::SilenceOptions silence{.top_db = 30};
+  bool keep_inputs = false;  // keep every window's model input (Timeline::inputs), not a setting
   void register_settings(Settings& s);
 };
 
@@ -63,6 +64,7 @@ struct Timeline {
   // 1/kEnvelopeRate s.
   static constexpr int kEnvelopeRate = 200;
   std::vector<float> envelope_min, envelope_max;
+  std::vector<float> inputs;  // with keep_inputs: each window's model input, in window order
 };
 
 // progress(done, total) is called as windows are classified.

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common/atomic_file.hpp"
+#include "common/npy.hpp"
 #include "dsp/audio.hpp"
 #include "experiments/arg_parser.hpp"
 #include "experiments/feature_options.hpp"
@@ -35,6 +36,10 @@ void write_outputs(const ArgParser& p, const Timeline& t) {
       write_file_atomically(*out, timeline_json(t));
   }
   if (const auto out = p.maybe("--csv")) write_file_atomically(*out, timeline_csv(t));
+  if (const auto out = p.maybe("--save-inputs")) {
+    const auto rows = static_cast<int64_t>(t.windows.size());
+    write_npy(*out, {rows, rows ? static_cast<int64_t>(t.inputs.size()) / rows : 0}, t.inputs);
+  }
   if (const auto out = p.maybe("--plot")) write_timeline_plot(*out, t, p.given("--plot-width") ? p.integer("--plot-width") : 1600);
 }
 
@@ -52,11 +57,13 @@ int timeline_command(const std::vector<std::string>& args) {
       .option("--csv", "FILE", "segments and windows as CSV: kind, start, end, emotion, p_<class>...")
       .option("--plot", "FILE.png", "the waveform with coloured segments over each class's probability in time")
       .option("--plot-width", "PIXELS", "the picture's width", "1600")
+      .option("--save-inputs", "FILE.npy", "every window's model input, [windows, input values], float32")
       .option("--threads", "N", "threads the model may use (default 0: every core)");
   if (!p.parse(args)) return 0;
   const auto model = p.maybe("--model");
   if (!model) throw UsageError("--model is required: a run directory or a .sermodel file");
   read_settings_options(p, settings);
+  options.keep_inputs = p.given("--save-inputs");
   EmotionPredictor predictor(*model, p.given("--threads") ? p.integer("--threads") : 0);
   const std::string file = p.positionals().front();
   const auto t0 = std::chrono::steady_clock::now();

@@ -26,6 +26,8 @@ packages=(
   # the audio track of containers libsndfile does not read (MP4, M4A, MKV,
   # WebM): FFmpeg's demuxers, decoders and sample-format converter
   libavformat-dev libavcodec-dev libswresample-dev
+  # ser listen: the microphone (PortAudio)
+  portaudio19-dev
   # ser report: the notebook is executed and rendered to HTML by Jupyter's own tools
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )

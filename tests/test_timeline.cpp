@@ -19,12 +19,10 @@
 
 #include "datasets/audio_corpora.hpp"
 #include "dsp/audio.hpp"
-#include "experiments/config.hpp"
-#include "experiments/runner.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
 #include "support/speech_recording.hpp"
-#include "support/tess_mlp.hpp"
+#include "support/trained_tess.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -37,12 +35,7 @@ struct Fixture {
   Fixture() {
     fs::remove_all(dir);
     fs::create_directories(dir);
-    // Forty MFCCs of 120 frames (2.8 s, the published TESS CNN's input), flattened into a small dense network.
-    std::ofstream(dir / "mlp.yaml") << ser::test::tess_mlp_yaml({.name = "tess_mlp_flat", .epochs = 6, .flat_frames = 120});
-    std::ostringstream log;
-    ser::experiments::train_experiment(
-        ser::experiments::load_config((dir / "mlp.yaml").string(), {}, ser::test::data_dir()), (dir / "run").string(),
-        log, (dir / "cache").string());
+    ser::test::train_tess_flat_mlp(dir);
     const auto tess = ser::datasets::load_tess(ser::test::data_dir() + "/tess");
     rec = ser::test::make_speech_recording(tess, {.files = 24, .seed = 7});
     ser::dsp::save_wav((dir / "rec.wav").string(), rec.samples, rec.sample_rate, ser::dsp::SampleFormat::float32);
