@@ -173,11 +173,9 @@ void print_summary(const Listener& l, int64_t windows, int64_t silent) {
 
 }  // namespace
 
-int listen_command(const std::vector<std::string>& args) {
-  ArgParser p("listen", kDescription);
-  ListenOptions options;
-  Settings settings;
-  options.register_settings(settings);
+namespace {
+
+void add_options(ArgParser& p, const Settings& settings) {
   p.option("--model", "DIR_OR_FILE", "a run directory or a .sermodel file of an audio model (required)")
       .option("--device", "INDEX_OR_NAME", "the input device (default: the system's default input)")
       .flag("--list-devices", "list the input devices and exit")
@@ -191,39 +189,25 @@ int listen_command(const std::vector<std::string>& args) {
       .option("--save-inputs", "FILE.npy", "every classified window's model input, [windows, input values], float32")
       .option("--seconds", "S", "stop after this much audio")
       .option("--threads", "N", "threads the model may use (default 0: every core)");
-  if (!p.parse(args)) return 0;
-  if (p.given("--list-devices")) {
-    std::cout << dsp::describe_devices(dsp::input_devices());
-    return 0;
-  }
-  const auto model = p.maybe("--model");
-  if (!model) throw UsageError("--model is required: a run directory or a .sermodel file");
-  if (p.given("--stdin") && !p.given("--rate")) throw UsageError("--stdin needs --rate: raw PCM does not say its rate");
-  if (p.given("--stdin") && p.given("--realtime")) throw UsageError("--stdin and --realtime are two sources; give one");
-  read_settings_options(p, settings);
-  const double limit = p.given("--seconds") ? p.number("--seconds") : 0;
-  EmotionPredictor predictor(*model, p.given("--threads") ? p.integer("--threads") : 0);
-  Display display(predictor.labels(), p.given("--json"));
-  int64_t windows = 0, silent = 0;
+}
+
+// What the windows leave behind: counts for the summary, inputs for --save-inputs.
+struct Heard {
+  int64_t windows = 0, silent = 0, input_rows = 0;
   std::vector<float> inputs;
-  int64_t input_rows = 0;
-  auto on_window = [&](const ListenWindow& w) {
+  void add(const ListenWindow& w) {
     ++windows;
     silent += w.silent;
-    if (!w.input.empty()) {
-      inputs.insert(inputs.end(), w.input.begin(), w.input.end());
-      ++input_rows;
-    }
-    display.show(w);
-  };
-  std::optional<Listener> listener;
-  auto make = [&](int rate) -> Listener& {
-    listener.emplace(predictor, rate, options, on_window);
-    listener->keep_inputs = p.given("--save-inputs");
-    return *listener;
-  };
-  catch_stop_signals();
-  int status = 0;
+    if (w.input.empty()) return;
+    inputs.insert(inputs.end(), w.input.begin(), w.input.end());
+    ++input_rows;
+  }
+};
+
+// Feeds the chosen source to a listener made at the source's rate; returns
+// the exit status (1 when the stream broke off with an error).
+int run_source(const ArgParser& p, const std::function<Listener&(int)>& make, std::optional<Listener>& listener) {
+  const double limit = p.given("--seconds") ? p.number("--seconds") : 0;
   try {
     if (p.given("--stdin")) {
       listen_stdin(make(p.integer("--rate")), p, limit);
@@ -237,14 +221,49 @@ int listen_command(const std::vector<std::string>& args) {
   } catch (const dsp::AudioError& e) {
     if (!listener) throw;  // nothing heard yet: an ordinary error
     std::cerr << "ser listen: " << e.what() << "; the stream ends here\n";
-    status = 1;
+    return 1;
   }
+  return 0;
+}
+
+}  // namespace
+
+int listen_command(const std::vector<std::string>& args) {
+  ArgParser p("listen", kDescription);
+  ListenOptions options;
+  Settings settings;
+  options.register_settings(settings);
+  add_options(p, settings);
+  if (!p.parse(args)) return 0;
+  if (p.given("--list-devices")) {
+    std::cout << dsp::describe_devices(dsp::input_devices());
+    return 0;
+  }
+  const auto model = p.maybe("--model");
+  if (!model) throw UsageError("--model is required: a run directory or a .sermodel file");
+  if (p.given("--stdin") && !p.given("--rate")) throw UsageError("--stdin needs --rate: raw PCM does not say its rate");
+  if (p.given("--stdin") && p.given("--realtime")) throw UsageError("--stdin and --realtime are two sources; give one");
+  read_settings_options(p, settings);
+  EmotionPredictor predictor(*model, p.given("--threads") ? p.integer("--threads") : 0);
+  Display display(predictor.labels(), p.given("--json"));
+  Heard heard;
+  std::optional<Listener> listener;
+  auto make = [&](int rate) -> Listener& {
+    listener.emplace(predictor, rate, options, [&](const ListenWindow& w) {
+      heard.add(w);
+      display.show(w);
+    });
+    listener->keep_inputs = p.given("--save-inputs");
+    return *listener;
+  };
+  catch_stop_signals();
+  const int status = run_source(p, make, listener);
   if (!listener) return status;
   if (const auto out = p.maybe("--save-inputs")) {
-    const int64_t width = input_rows ? static_cast<int64_t>(inputs.size()) / input_rows : 0;
-    write_npy(*out, {input_rows, width}, inputs);
+    const int64_t width = heard.input_rows ? static_cast<int64_t>(heard.inputs.size()) / heard.input_rows : 0;
+    write_npy(*out, {heard.input_rows, width}, heard.inputs);
   }
-  print_summary(*listener, windows, silent);
+  print_summary(*listener, heard.windows, heard.silent);
   return status;
 }
 

@@ -6,20 +6,16 @@
 namespace ser::experiments {
 
 void ListenOptions::register_settings(Settings& s) {
-  s.number("hop", hop, 0.01, 3600, "seconds between windows").unit("s");
-  s.integer("smooth", smooth, 1, 1000, "windows averaged for the label shown (the last ones); 1: none");
-  s.number("window", window, 0.05, 3600, "window length for models that pool over time")
-      .unit("s")
-      .special(0, "the model's own input length", "model");
+  windows.register_settings(s);
   s.number("gate_dbfs", gate_dbfs, -200, 0, "a window quieter than this throughout is silence, not classified")
       .unit("dBFS");
   s.flag("gate", gate, "skip silent windows (--no-gate classifies every window)");
 }
 
 Listener::Listener(EmotionPredictor& predictor, int source_rate, const ListenOptions& o, OnWindow on_window)
-    : predictor_(predictor), o_(o), on_window_(std::move(on_window)), sc_(predictor, source_rate, o.window),
+    : predictor_(predictor), o_(o), on_window_(std::move(on_window)), sc_(predictor, source_rate, o.windows.window),
       source_rate_(source_rate) {
-  step_ = std::max<int64_t>(1, std::llround(o.hop * sc_.model_rate() / static_cast<double>(sc_.hop_samples())));
+  step_ = o.windows.step_frames(sc_.model_rate(), sc_.hop_samples());
 }
 
 void Listener::feed(std::span<const float> samples, std::chrono::steady_clock::time_point arrived) {
@@ -64,7 +60,7 @@ void Listener::classify_ready(std::chrono::steady_clock::time_point arrived) {
       w.probabilities = predictor_.probabilities(x);
       if (keep_inputs) w.input = std::move(x);
       recent_.push_back(w.probabilities);
-      if (static_cast<int>(recent_.size()) > o_.smooth) recent_.erase(recent_.begin());
+      if (static_cast<int>(recent_.size()) > o_.windows.smooth) recent_.erase(recent_.begin());
       w.smoothed.assign(w.probabilities.size(), 0.0f);
       for (const auto& p : recent_)
         for (size_t c = 0; c < p.size(); ++c) w.smoothed[c] += p[c] / static_cast<float>(recent_.size());

@@ -18,9 +18,7 @@
 namespace ser::experiments {
 
 struct ListenOptions {
-  double hop = 0.5;         // seconds between windows
-  int smooth = 3;           // windows averaged (trailing): the label shown
-  double window = 0;        // seconds, for models that pool over time; 0: the model's
+  WindowOptions windows;    // smoothing over the last windows: the label shown
   double gate_dbfs = -50;   // a window whose loudest stretch is quieter than this is silence
   bool gate = true;
   void register_settings(Settings& s);

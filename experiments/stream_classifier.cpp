@@ -7,6 +7,19 @@
 
 namespace ser::experiments {
 
+void WindowOptions::register_settings(Settings& s) {
+  s.number("hop", hop, 0.01, 3600, "seconds between the starts of neighbouring windows").unit("s");
+  s.integer("smooth", smooth, 1, 1000,
+            "windows averaged before each window's label (centred in a timeline, the last ones live); 1: none");
+  s.number("window", window, 0.05, 3600, "window length for models that pool over time")
+      .unit("s")
+      .special(0, "the model's own input length", "model");
+}
+
+int64_t WindowOptions::step_frames(int rate, int hop_samples) const {
+  return std::max<int64_t>(1, std::llround(hop * rate / static_cast<double>(hop_samples)));
+}
+
 namespace {
 
 int rate_of(const ModelInput& in, int source_rate) {

@@ -11,10 +11,21 @@
 #include <vector>
 
 #include "dsp/feature_stream.hpp"
+#include "common/settings.hpp"
 #include "dsp/resample.hpp"
 #include "experiments/predict.hpp"
 
 namespace ser::experiments {
+
+// How windows lie on a stream, for the timeline and for listening alike.
+struct WindowOptions {
+  double hop = 0.5;    // seconds between window starts
+  int smooth = 3;      // windows averaged for a window's label (1: none)
+  double window = 0;   // seconds, for models that pool over time; 0: the model's input length
+  void register_settings(Settings& s);  // hop, smooth, window
+  // Frames between window starts on a grid of hop_samples at `rate`.
+  int64_t step_frames(int rate, int hop_samples) const;
+};
 
 class StreamClassifier {
  public:

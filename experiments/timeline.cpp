@@ -10,11 +10,7 @@
 namespace ser::experiments {
 
 void TimelineOptions::register_settings(Settings& s) {
-  s.number("hop", hop, 0.01, 3600, "seconds between the starts of neighbouring windows").unit("s");
-  s.integer("smooth", smooth, 1, 1000, "windows averaged (centred) before each window's label; 1: none");
-  s.number("window", window, 0.05, 3600, "window length for models that pool over time")
-      .unit("s")
-      .special(0, "the model's own input length", "model");
+  windows.register_settings(s);
   s.number("min_pause", min_pause, 0, 3600, "a silence shorter than this does not end a stretch of sound").unit("s");
   s.number("margin", margin, 0, 60, "seconds of the silence around a stretch its windows take in (training clips have some)")
       .unit("s");
@@ -124,7 +120,7 @@ void envelope(std::span<const float> y, Timeline& t) {
 
 Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, const TimelineOptions& o,
                        const std::function<void(int64_t, int64_t)>& progress) {
-  StreamClassifier sc(predictor, audio.sample_rate, o.window);
+  StreamClassifier sc(predictor, audio.sample_rate, o.windows.window);
   const std::span<const float> y(audio.samples);
   sc.reserve(static_cast<int64_t>(y.size()));
   for (size_t at = 0; at < y.size(); at += kBlock) sc.push(y.subspan(at, std::min<size_t>(kBlock, y.size() - at)));
@@ -138,7 +134,7 @@ Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, con
   const std::span<const float> model_rate = sc.held();
   envelope(model_rate, t);
   const int64_t T = sc.window_frames(), hop = sc.hop_samples();
-  const int64_t step = std::max<int64_t>(1, std::llround(o.hop * t.sample_rate / static_cast<double>(hop)));
+  const int64_t step = o.windows.step_frames(t.sample_rate, static_cast<int>(hop));
   t.hop_seconds = sc.seconds_of_frame(step);
   t.window_seconds = sc.seconds_of_frame(T);
   t.sound = o.gate ? stretches(dsp::split(model_rate, o.silence), std::llround(o.min_pause * t.sample_rate))
@@ -164,7 +160,7 @@ Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, con
     if (o.keep_inputs) t.inputs.insert(t.inputs.end(), x.begin(), x.end());
     if (progress) progress(i + 1, total);
   }
-  smooth_windows(t.windows, o.smooth);
+  smooth_windows(t.windows, o.windows.smooth);
   own_spans(t);
   t.segments = segments_of(t);
   return t;

@@ -16,13 +16,12 @@
 #include "dsp/audio.hpp"
 #include "dsp/silence.hpp"
 #include "experiments/predict.hpp"
+#include "experiments/stream_classifier.hpp"
 
 namespace ser::experiments {
 
 struct TimelineOptions {
-  double hop = 0.5;       // seconds between window starts
-  int smooth = 3;         // windows averaged, centred, within a stretch of sound (1: none)
-  double window = 0;      // seconds; 0: the model's input length
+  WindowOptions windows;   // smoothing centred, within a stretch of sound
   double min_pause = 0.3;  // seconds: a shorter silence does not end a stretch of sound
   double margin = 0.25;    // seconds of the silence around a stretch its windows take in (training files have some)
   bool gate = true;        // false: the whole recording is one stretch, silence or not

@@ -2,9 +2,9 @@
 // the same model inputs (bit for bit) and the same predictions as `ser
 // timeline --no-gate` of the same file with the same windows and hop, in
 // float and in 16-bit PCM; a stream cut inside a frame or holding a NaN ends
-// cleanly with its summary; the latency figures are printed; a file played
-// at its own pace is heard; without a microphone the error lists the
-// devices found.
+// cleanly with its summary, as does Ctrl-C; the latency figures are
+// printed; a file played at its own pace is heard; without a microphone the
+// error lists the devices found.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <unistd.h>
@@ -171,6 +171,17 @@ TEST_CASE("a stream cut inside a frame or holding a NaN ends cleanly; a file at 
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   CHECK(took > 3.4);
   CHECK(json_lines(f.text("rt.out")).size() >= 2);
+
+  // Ctrl-C: the windows so far, then the summary, exit status 0.
+  // (built by appending: GCC 12 warns falsely of overlap on a long chain of + here)
+  std::string interrupted = "(";
+  interrupted += SER_BINARY;
+  interrupted += " listen --realtime '" + f.at("head.wav").string() + "' --hop 0.25 --no-gate --json" + model;
+  interrupted += " > '" + f.at("int.out").string() + "' 2> '" + f.at("int.err").string() + "'";
+  interrupted += " & pid=$!; sleep 4; kill -INT $pid; wait $pid)";
+  CHECK(std::system(interrupted.c_str()) == 0);
+  CHECK(f.text("int.err").find("latency") != std::string::npos);
+  CHECK(!json_lines(f.text("int.out")).empty());
 
   // Without --rate raw PCM cannot be read; without a microphone, the devices found.
   CHECK(f.ser("listen --stdin" + model, "u.out", "u.err") == 2 * 256);

@@ -1,7 +1,7 @@
 #pragma once
-// A long recording with a known answer: shared corpus files of known
-// emotions one after another, pauses between them, and quiet background
-// noise over everything (pauses and speech). Seeded: the same seed gives
+// A long recording with a known answer: shared corpus files (TESS,
+// RAVDESS, any Corpus) of known emotions one after another, pauses between
+// them, and quiet background noise over everything (pauses and speech). Seeded: the same seed gives
 // the same samples, files and truth. Used by test_timeline and by the
 // timeline benchmark's ten-minute recording.
 
@@ -12,11 +12,13 @@
 
 #include "datasets/corpus.hpp"
 #include "dsp/audio.hpp"
+#include "dsp/silence.hpp"
 
 namespace ser::test {
 
 struct KnownStretch {
-  double start = 0, end = 0;  // seconds in the recording: the file's whole extent
+  double start = 0, end = 0;                // seconds in the recording: the file's whole extent
+  double speech_start = 0, speech_end = 0;  // where its speech is: the file trimmed 30 dB under its peak
   std::string emotion, file;
 };
 
@@ -52,8 +54,13 @@ inline SpeechRecording make_speech_recording(const datasets::Corpus& corpus, con
     if (out.sample_rate == 0) out.sample_rate = a.sample_rate;
     silence(pause(rng));
     const double start = static_cast<double>(out.samples.size()) / out.sample_rate;
+    dsp::SilenceOptions speech;
+    speech.top_db = 30;
+    const dsp::Interval t = dsp::trim(a.samples, speech);
     out.samples.insert(out.samples.end(), a.samples.begin(), a.samples.end());
-    out.truth.push_back({start, static_cast<double>(out.samples.size()) / out.sample_rate, s.label, s.path});
+    out.truth.push_back({start, static_cast<double>(out.samples.size()) / out.sample_rate,
+                         start + static_cast<double>(t.start) / out.sample_rate,
+                         start + static_cast<double>(t.end) / out.sample_rate, s.label, s.path});
   }
   silence(pause(rng));
   for (float& v : out.samples) v += static_cast<float>(noise(rng));
