@@ -9,7 +9,7 @@ void ListenOptions::register_settings(Settings& s) {
   windows.register_settings(s);
   s.number("gate_dbfs", gate_dbfs, -200, 0, "a window quieter than this throughout is silence, not classified")
       .unit("dBFS");
-  s.flag("gate", gate, "skip silent windows (--no-gate classifies every window)");
+  s.flag("gate", gate, "skipping silent windows (off: every window is classified)");
 }
 
 Listener::Listener(EmotionPredictor& predictor, int source_rate, const ListenOptions& o, OnWindow on_window)

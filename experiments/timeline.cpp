@@ -14,7 +14,7 @@ void TimelineOptions::register_settings(Settings& s) {
   s.number("min_pause", min_pause, 0, 3600, "a silence shorter than this does not end a stretch of sound").unit("s");
   s.number("margin", margin, 0, 60, "seconds of the silence around a stretch its windows take in (training clips have some)")
       .unit("s");
-  s.flag("gate", gate, "cut the recording at its pauses (--no-gate: one stretch, silence included)");
+  s.flag("gate", gate, "cutting the recording at its pauses into stretches of sound (off: one stretch, silence and all)");
   silence.register_settings(s);
 }
 

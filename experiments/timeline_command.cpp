@@ -18,14 +18,15 @@ namespace ser::experiments {
 namespace {
 
 constexpr const char* kDescription = R"(Follows emotion through a long recording (an interview, a call, a podcast, a film's
-sound): the recording is cut into windows of the model's input length every --hop seconds,
-windows that are mostly silence are skipped (librosa's effects.split decides: frames more
-than --silence-top-db below the loudest are silence), each window is classified, --smooth
-neighbouring windows are averaged, and runs of one emotion become segments. Prints the
-segments; --json and --csv keep every window and segment with every class probability,
---plot draws the waveform under its segments and each class's probability over time.
-Reads every format libsndfile reads and the audio track of video and audio containers
-(MP4, M4A, MKV, WebM, ...) through FFmpeg.
+sound). Its stretches of sound are found with librosa's effects.split (frames more than
+--silence-top-db below the loudest are silence; pauses shorter than --min-pause do not
+count), each is cut into windows of the model's input length every --hop seconds (the
+first at its onset, the last ending at its end, a short stretch one padded window), each
+window is classified, --smooth neighbouring windows are averaged, and runs of one emotion
+become segments. Prints the segments; --json and --csv keep every window and segment with
+every class probability; --plot draws the waveform under its segments and each class's
+probability over time. Reads every format libsndfile reads and the audio track of video
+and audio containers (MP4, M4A, MKV, WebM, ...) through FFmpeg.
 Example: ser timeline interview.mp4 --model runs/tess_cnn1d_mfcc --hop 0.5 --plot t.png)";
 
 void write_outputs(const ArgParser& p, const Timeline& t) {
