@@ -12,8 +12,11 @@ namespace ser::experiments {
 void TimelineOptions::register_settings(Settings& s) {
   windows.register_settings(s);
   s.number("min_pause", min_pause, 0, 3600, "a silence shorter than this does not end a stretch of sound").unit("s");
-  s.number("margin", margin, 0, 60, "seconds of the silence around a stretch its windows take in (training clips have some)")
+  s.number("lead_in", lead_in, 0, 60,
+           "seconds of silence before a stretch's onset its first window takes in, as training files open with some "
+           "(TESS ~0.25, RAVDESS ~1)")
       .unit("s");
+  s.number("tail", tail, 0, 60, "seconds of silence after a stretch's end its windows may take in").unit("s");
   s.flag("gate", gate, "cutting the recording at its pauses into stretches of sound (off: one stretch, silence and all)");
   silence.register_settings(s);
 }
@@ -144,10 +147,11 @@ Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, con
   const auto peak = std::max_element(model_rate.begin(), model_rate.end(), [](float a, float b) { return std::abs(a) < std::abs(b); });
   if (o.gate && (peak == model_rate.end() || std::abs(*peak) < 1e-5f)) t.sound.clear();
   for (size_t k = 0; k < t.sound.size(); ++k) {
-    // Frames whose centres lie in the stretch and its margins.
-    const int64_t margin = o.gate ? std::llround(o.margin * t.sample_rate) : 0;
-    const int64_t first = std::clamp<int64_t>((t.sound[k].start - margin) / hop, 0, sc.frames() - 1);
-    const int64_t last = std::clamp((t.sound[k].end - 1 + margin) / hop, first, sc.frames() - 1);
+    // Frames whose centres lie in the stretch, its lead-in and its tail.
+    const int64_t before = o.gate ? std::llround(o.lead_in * t.sample_rate) : 0;
+    const int64_t after = o.gate ? std::llround(o.tail * t.sample_rate) : 0;
+    const int64_t first = std::clamp<int64_t>((t.sound[k].start - before) / hop, 0, sc.frames() - 1);
+    const int64_t last = std::clamp((t.sound[k].end - 1 + after) / hop, first, sc.frames() - 1);
     cut_stretch(first, last, T, step, static_cast<int>(k), t.windows);
   }
   const auto total = static_cast<int64_t>(t.windows.size());

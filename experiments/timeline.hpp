@@ -23,7 +23,10 @@ namespace ser::experiments {
 struct TimelineOptions {
   WindowOptions windows;   // smoothing centred, within a stretch of sound
   double min_pause = 0.3;  // seconds: a shorter silence does not end a stretch of sound
-  double margin = 0.25;    // seconds of the silence around a stretch its windows take in (training files have some)
+  // Training files open and close with some silence; a model expects it
+  // (TESS files about 0.25 s, RAVDESS about a second). A stretch's windows
+  // take in this much of the silence before its onset and after its end.
+  double lead_in = 0.25, tail = 0.25;
   bool gate = true;        // false: the whole recording is one stretch, silence or not
   // librosa's default floor, 60 dB under the loudest frame, takes a quiet
   // room's hum for sound; 30 dB parts words in a recording with background noise.

@@ -142,21 +142,28 @@ TEST_CASE("a recording with a known answer: windows, segments and boundaries; th
   CHECK(again == t);
 }
 
-TEST_CASE("RAVDESS sentences with pauses: one stretch per file, boundaries where the speech is") {
+TEST_CASE("RAVDESS sentences with pauses, through a RAVDESS model: stretches, emotions, boundaries") {
   Fixture f;
+  const std::string model = ser::test::train_tess_flat_mlp(f.dir, "ravdess", "ravdess_run");
   const auto ravdess = ser::datasets::load_ravdess(ser::test::data_dir() + "/ravdess");
-  const ser::test::SpeechRecording rec = ser::test::make_speech_recording(ravdess, {.files = 12, .seed = 5});
+  const ser::test::SpeechRecording rec = ser::test::make_speech_recording(ravdess, {.files = 16, .seed = 5});
   ser::dsp::save_wav((f.dir / "ravdess.wav").string(), rec.samples, rec.sample_rate, ser::dsp::SampleFormat::float32);
-  REQUIRE(f.ser("timeline '" + (f.dir / "ravdess.wav").string() + "' --model '" + (f.dir / "run").string() +
-                "' --json '" + (f.dir / "r.json").string() + "'") == 0);
+  // RAVDESS files open with about a second of silence, which the model
+  // learnt to expect before the speech: the windows take as much in.
+  REQUIRE(f.ser("timeline '" + (f.dir / "ravdess.wav").string() + "' --model '" + model + "' --json '" +
+                (f.dir / "r.json").string() + "' --lead-in 1") == 0);
   const json t = json::parse(f.text("r.json"));
   const Score sc = score(t, rec);
   MESSAGE("RAVDESS known answer, " << rec.truth.size() << " files in " << rec.seconds() << " s: "
-                                   << t["stretches"].size() << " stretches, boundary error median " << sc.median
-                                   << " s, 90th percentile " << sc.p90 << " s (windows right " << sc.right << "/"
-                                   << sc.scored << " with a TESS model, whose classes RAVDESS only partly shares)");
+                                   << t["stretches"].size() << " stretches, windows right " << sc.right << "/"
+                                   << sc.scored << ", segments right " << sc.seg_right << "/" << sc.seg_scored
+                                   << ", boundary error median " << sc.median << " s, 90th percentile " << sc.p90
+                                   << " s");
   CHECK(t["stretches"].size() >= rec.truth.size());
   CHECK(t["stretches"].size() <= rec.truth.size() + rec.truth.size() / 2);
+  // Eight emotions: chance 1/8; the model's own test accuracy 0.57 (10/22 and 7/16 measured).
+  CHECK(sc.right >= sc.scored * 3 / 10);
+  CHECK(sc.seg_right >= sc.seg_scored * 3 / 10);
   CHECK(sc.median < 0.3);
 }
 
