@@ -6,6 +6,7 @@
 #include "dsp/feature_spec.hpp"
 #include "dsp/framewise.hpp"
 #include "dsp/mfcc.hpp"
+#include "dsp/spectral_shape.hpp"
 
 namespace ser::dsp {
 
@@ -57,6 +58,16 @@ Matrix chroma_finish(const FeatureSpec& s, Matrix power, int sample_rate) {
   return chroma_from_power(power, sample_rate, o);
 }
 
+// Spectral shape: per frame of |STFT|, so compute is finish of the magnitude.
+Matrix centroid_finish(const FeatureSpec& s, Matrix mag, int sr) { return spectral_centroid(mag, sr, s.stft.n_fft); }
+Matrix bandwidth_finish(const FeatureSpec& s, Matrix mag, int sr) { return spectral_bandwidth(mag, sr, s.stft.n_fft); }
+Matrix rolloff_finish(const FeatureSpec& s, Matrix mag, int sr) { return spectral_rolloff(mag, sr, s.stft.n_fft); }
+Matrix flatness_finish(const FeatureSpec&, Matrix mag, int) { return spectral_flatness(mag); }
+template <Matrix (*Finish)(const FeatureSpec&, Matrix, int)>
+Matrix of_magnitude(const FeatureTools& t, std::span<const float> y, int sr) {
+  return Finish(t.spec, t.stft->spectrogram(y, 1.0), sr);
+}
+
 constexpr unsigned kMelDb = kMelGroup | kDbGroup;
 constexpr unsigned kCepstral = kMelGroup | kDbGroup | kCepstrumGroup;
 
@@ -77,6 +88,14 @@ constexpr FeatureKindInfo kKinds[] = {
      chroma_finish},
     {FeatureKind::delta, "delta", "first-order delta of the MFCCs, width 9", kCepstral, kMfccTool, mfcc_rows, delta_of,
      FrameColumns::mel_power, delta_finish},
+    {FeatureKind::centroid, "centroid", "spectral_centroid (magnitude-weighted mean frequency, Hz)", 0, kStftTool,
+     one_row, of_magnitude<centroid_finish>, FrameColumns::stft_magnitude, centroid_finish},
+    {FeatureKind::bandwidth, "bandwidth", "spectral_bandwidth (p = 2, Hz)", 0, kStftTool, one_row,
+     of_magnitude<bandwidth_finish>, FrameColumns::stft_magnitude, bandwidth_finish},
+    {FeatureKind::rolloff, "rolloff", "spectral_rolloff (85% of the magnitude below, Hz)", 0, kStftTool, one_row,
+     of_magnitude<rolloff_finish>, FrameColumns::stft_magnitude, rolloff_finish},
+    {FeatureKind::flatness, "flatness", "spectral_flatness (of the power, amin 1e-10)", 0, kStftTool, one_row,
+     of_magnitude<flatness_finish>, FrameColumns::stft_magnitude, flatness_finish},
 };
 
 constexpr bool in_enum_order() {

@@ -14,7 +14,7 @@
 
 namespace ser::dsp {
 
-enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta };
+enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta, centroid, bandwidth, rolloff, flatness };
 
 // Settings beyond loading and framing (always used) that change a kind's values.
 enum SettingGroup : unsigned { kMelGroup = 1, kDbGroup = 2, kCepstrumGroup = 4, kAllGroups = 7 };
