@@ -13,6 +13,7 @@
 
 #include "common/input_file.hpp"
 #include "dsp/media_audio.hpp"
+#include "dsp/mono_mix.hpp"
 
 namespace ser::dsp {
 
@@ -108,29 +109,27 @@ std::optional<OpenedAudio> open_audio(const std::string& path) {
 
 using Fail = std::function<AudioError(const std::string&)>;
 
-// Mixes blocks of interleaved frames to mono (float32 sum then divide:
-// numpy's mean of float32 channels), dropping the first `skip` frames and
-// keeping at most `want`; refuses NaN and infinite samples by their index.
+// Mixes blocks of interleaved frames to mono (dsp/mono_mix.hpp), dropping
+// the first `skip` frames and keeping at most `want`, each block written in
+// place; refuses NaN and infinite samples by their index.
 class MonoCollector {
  public:
   MonoCollector(int channels, int64_t skip, int64_t want, int64_t first_index, Fail fail)
       : C_(channels), skip_(skip), want_(want), index_(first_index), fail_(std::move(fail)) {}
   // False once `want` frames are kept.
   bool add(const float* interleaved, int64_t frames) {
-    for (int64_t i = 0; i < frames && static_cast<int64_t>(samples.size()) < want_; ++i, ++index_) {
-      if (skip_ > 0) {
-        --skip_;
-        continue;
-      }
-      float v = interleaved[i * C_];
-      if (C_ > 1) {
-        for (int c = 1; c < C_; ++c) v += interleaved[i * C_ + c];
-        v /= static_cast<float>(C_);
-      }
+    const int64_t skipped = std::min(skip_, frames);
+    skip_ -= skipped;
+    index_ += skipped;
+    const size_t at = samples.size();
+    const int64_t n = std::min(frames - skipped, want_ - static_cast<int64_t>(at));
+    samples.resize(at + static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i, ++index_) {
+      const float v = mono_of(interleaved + (skipped + i) * C_, C_);
       if (!std::isfinite(v))
         throw fail_("sample " + std::to_string(index_) + " is " + (std::isnan(v) ? "NaN" : "infinite") +
                     "; the file is corrupt");
-      samples.push_back(v);
+      samples[at + static_cast<size_t>(i)] = v;
     }
     return static_cast<int64_t>(samples.size()) < want_;
   }
@@ -177,7 +176,8 @@ Audio read_sndfile(OpenedAudio& opened, const LoadOptions& options, const Fail& 
   const int64_t block = 1 << 16;
   std::vector<float> interleaved(static_cast<size_t>(block * info.channels));
   for (;;) {
-    const sf_count_t n = sf_readf_float(file, interleaved.data(), block);
+    const int64_t ask = std::min<int64_t>(block, want - static_cast<int64_t>(mono.samples.size()));
+    const sf_count_t n = sf_readf_float(file, interleaved.data(), ask);
     if (n <= 0 || !mono.add(interleaved.data(), n)) break;
   }
   const auto got = static_cast<int64_t>(mono.samples.size());
@@ -197,20 +197,24 @@ Audio read_sndfile(OpenedAudio& opened, const LoadOptions& options, const Fail& 
 // A container's audio track through FFmpeg: decoded from the start, the
 // frames before the offset dropped (exact, where a container seek is not).
 Audio read_media(const std::string& path, const LoadOptions& options, const Fail& fail) {
-  const MediaTrack track = probe_media_audio(path);
-  const int64_t start = first_frame(options, track.sample_rate);
-  const int64_t want = frames_wanted(options, track.sample_rate, static_cast<double>(kMaxAudioSamples) + 1);
-  check_wanted(options.duration >= 0 ? want : 1, fail);
-  MonoCollector mono(track.channels, start, want, 0, fail);
-  decode_media_audio(path, [&](const float* x, int64_t n) { return mono.add(x, n); });
-  if (mono.samples.empty()) {
+  std::optional<MonoCollector> mono;
+  int64_t start = 0;
+  // The container is opened once: its track's description sets up the mixer.
+  const MediaTrack track = decode_media_audio(path, [&](const MediaTrack& t) -> FrameBlock {
+    start = first_frame(options, t.sample_rate);
+    const int64_t want = frames_wanted(options, t.sample_rate, static_cast<double>(kMaxAudioSamples) + 1);
+    check_wanted(options.duration >= 0 ? want : 1, fail);
+    mono.emplace(t.channels, start, want, 0, fail);
+    return [&](const float* x, int64_t n) { return mono->add(x, n); };
+  });
+  if (mono->samples.empty()) {
     if (start > 0)
       throw fail("offset " + std::to_string(options.offset) + " s is at or past the end of its audio track");
     throw fail("its audio track holds no samples");
   }
-  if (static_cast<int64_t>(mono.samples.size()) > kMaxAudioSamples) check_wanted(kMaxAudioSamples + 1, fail);
+  if (static_cast<int64_t>(mono->samples.size()) > kMaxAudioSamples) check_wanted(kMaxAudioSamples + 1, fail);
   Audio a;
-  a.samples = std::move(mono.samples);
+  a.samples = std::move(mono->samples);
   a.source_channels = track.channels;
   a.source_rate = a.sample_rate = track.sample_rate;
   a.format = track.format;

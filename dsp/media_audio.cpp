@@ -200,15 +200,6 @@ class TrackDecoder {
 
 }  // namespace
 
-bool is_media_file(const std::string& path) {
-  quiet_ffmpeg();
-  const AVInputFormat* format = detect_format(path);
-  AVFormatContext* raw = nullptr;
-  if (!format || avformat_open_input(&raw, path.c_str(), format, nullptr) < 0) return false;
-  Input in(raw);
-  return avformat_find_stream_info(in.get(), nullptr) >= 0 && in->nb_streams > 0;
-}
-
 MediaTrack probe_media_audio(const std::string& path) {
   Input in = open_input(path);
   const MediaTrack m = describe(in.get(), best_audio(in.get(), path));
@@ -216,11 +207,12 @@ MediaTrack probe_media_audio(const std::string& path) {
   return m;
 }
 
-MediaTrack decode_media_audio(const std::string& path, const FrameBlock& take) {
+MediaTrack decode_media_audio(const std::string& path, const std::function<FrameBlock(const MediaTrack&)>& begin) {
   Input in = open_input(path);
   const Track t = best_audio(in.get(), path);
   const MediaTrack m = describe(in.get(), t);
   check_track(m, path);
+  const FrameBlock take = begin(m);
   TrackDecoder decoder(in.get(), t, path);
   std::unique_ptr<AVPacket, FreePacket> packet(av_packet_alloc());
   for (;;) {

@@ -18,19 +18,17 @@ struct MediaTrack {
   std::string format;  // "matroska,webm (flac)"
 };
 
-// Whether FFmpeg recognises `path` as a container with at least one stream.
-bool is_media_file(const std::string& path);
-
 // The best audio stream's description. Throws AudioError naming the file:
 // not a media file, no audio track (the streams it has are listed), a codec
 // FFmpeg cannot decode.
 MediaTrack probe_media_audio(const std::string& path);
 
-// Decodes the best audio stream, handing `take` blocks of interleaved float32
-// frames (frames x track.channels) until it returns false or the stream
-// ends. Returns the track's description. Throws AudioError as above, and for
-// a stream damaged beyond decoding.
+// Decodes the best audio stream. `begin` is told the track first and
+// returns what takes its blocks of interleaved float32 frames (frames x
+// channels), until that returns false or the stream ends. Returns the
+// track's description. Throws AudioError as above, and for a stream
+// damaged beyond decoding.
 using FrameBlock = std::function<bool(const float* interleaved, int64_t frames)>;
-MediaTrack decode_media_audio(const std::string& path, const FrameBlock& take);
+MediaTrack decode_media_audio(const std::string& path, const std::function<FrameBlock(const MediaTrack&)>& begin);
 
 }  // namespace ser::dsp

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "dsp/audio.hpp"
+#include "dsp/mono_mix.hpp"
 
 namespace ser::dsp {
 
@@ -113,11 +114,7 @@ struct Microphone::Stream {
     const auto* in = static_cast<const float*>(input);
     if (!in) return paContinue;
     s->mono.resize(frames);
-    for (unsigned long i = 0; i < frames; ++i) {  // mixed as load_audio mixes a file
-      float v = in[i * static_cast<unsigned long>(s->channels)];
-      for (int c = 1; c < s->channels; ++c) v += in[i * static_cast<unsigned long>(s->channels) + static_cast<unsigned long>(c)];
-      s->mono[i] = s->channels > 1 ? v / static_cast<float>(s->channels) : v;
-    }
+    for (unsigned long i = 0; i < frames; ++i) s->mono[i] = mono_of(in + i * static_cast<unsigned long>(s->channels), s->channels);
     s->on_block(s->mono.data(), frames);
     return paContinue;
   }

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "dsp/audio.hpp"
+#include "dsp/mono_mix.hpp"
 
 namespace ser::dsp {
 
@@ -30,13 +31,11 @@ size_t pcm_to_mono(std::span<const uint8_t> bytes, PcmFormat format, int channel
   const size_t width = static_cast<size_t>(bytes_per_sample(format));
   const size_t frame = width * static_cast<size_t>(channels);
   const size_t frames = bytes.size() / frame;
+  std::vector<float> one(static_cast<size_t>(channels));  // a frame's channels as float, then mixed
   for (size_t i = 0; i < frames; ++i) {
     const uint8_t* p = bytes.data() + i * frame;
-    float v = sample_at(p, format);
-    if (channels > 1) {
-      for (int c = 1; c < channels; ++c) v += sample_at(p + static_cast<size_t>(c) * width, format);
-      v /= static_cast<float>(channels);
-    }
+    for (int c = 0; c < channels; ++c) one[static_cast<size_t>(c)] = sample_at(p + static_cast<size_t>(c) * width, format);
+    const float v = mono_of(one.data(), channels);
     if (!std::isfinite(v))
       throw AudioError("raw PCM: frame " + std::to_string(first_frame + static_cast<int64_t>(i)) + " is " +
                        (std::isnan(v) ? "NaN" : "infinite") + " (is --format right?)");
