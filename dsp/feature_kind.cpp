@@ -60,13 +60,23 @@ Matrix chroma_finish(const FeatureSpec& s, Matrix power, int sample_rate) {
 
 // Spectral shape: per frame of |STFT|, so compute is finish of the magnitude.
 Matrix centroid_finish(const FeatureSpec& s, Matrix mag, int sr) { return spectral_centroid(mag, sr, s.stft.n_fft); }
-Matrix bandwidth_finish(const FeatureSpec& s, Matrix mag, int sr) { return spectral_bandwidth(mag, sr, s.stft.n_fft); }
-Matrix rolloff_finish(const FeatureSpec& s, Matrix mag, int sr) { return spectral_rolloff(mag, sr, s.stft.n_fft); }
-Matrix flatness_finish(const FeatureSpec&, Matrix mag, int) { return spectral_flatness(mag); }
-template <Matrix (*Finish)(const FeatureSpec&, Matrix, int)>
-Matrix of_magnitude(const FeatureTools& t, std::span<const float> y, int sr) {
-  return Finish(t.spec, t.stft->spectrogram(y, 1.0), sr);
+Matrix bandwidth_finish(const FeatureSpec& s, Matrix mag, int sr) {
+  return spectral_bandwidth(mag, sr, s.stft.n_fft, s.shape.p);
 }
+Matrix rolloff_finish(const FeatureSpec& s, Matrix mag, int sr) {
+  return spectral_rolloff(mag, sr, s.stft.n_fft, s.shape.roll_percent);
+}
+Matrix flatness_finish(const FeatureSpec& s, Matrix mag, int) { return spectral_flatness(mag, s.shape.flatness_power); }
+// Contrast's dB floors depend on the window's maxima, so they are finished per window.
+Matrix contrast_finish(const FeatureSpec& s, Matrix mag, int sr) {
+  return spectral_contrast(mag, sr, s.stft.n_fft, s.contrast);
+}
+Matrix loudness_finish(const FeatureSpec& s, Matrix power, int sr) { return loudness(power, sr, s.stft.n_fft); }
+template <Matrix (*Finish)(const FeatureSpec&, Matrix, int), int Power = 1>
+Matrix of_magnitude(const FeatureTools& t, std::span<const float> y, int sr) {
+  return Finish(t.spec, t.stft->spectrogram(y, Power), sr);
+}
+int64_t contrast_rows(const FeatureSpec& s) { return s.contrast.n_bands + 1; }
 
 constexpr unsigned kMelDb = kMelGroup | kDbGroup;
 constexpr unsigned kCepstral = kMelGroup | kDbGroup | kCepstrumGroup;
@@ -90,12 +100,16 @@ constexpr FeatureKindInfo kKinds[] = {
      FrameColumns::mel_power, delta_finish},
     {FeatureKind::centroid, "centroid", "spectral_centroid (magnitude-weighted mean frequency, Hz)", 0, kStftTool,
      one_row, of_magnitude<centroid_finish>, FrameColumns::stft_magnitude, centroid_finish},
-    {FeatureKind::bandwidth, "bandwidth", "spectral_bandwidth (p = 2, Hz)", 0, kStftTool, one_row,
-     of_magnitude<bandwidth_finish>, FrameColumns::stft_magnitude, bandwidth_finish},
-    {FeatureKind::rolloff, "rolloff", "spectral_rolloff (85% of the magnitude below, Hz)", 0, kStftTool, one_row,
-     of_magnitude<rolloff_finish>, FrameColumns::stft_magnitude, rolloff_finish},
-    {FeatureKind::flatness, "flatness", "spectral_flatness (of the power, amin 1e-10)", 0, kStftTool, one_row,
-     of_magnitude<flatness_finish>, FrameColumns::stft_magnitude, flatness_finish},
+    {FeatureKind::bandwidth, "bandwidth", "spectral_bandwidth (order bandwidth_p about the centroid, Hz)", kShapeGroup,
+     kStftTool, one_row, of_magnitude<bandwidth_finish>, FrameColumns::stft_magnitude, bandwidth_finish},
+    {FeatureKind::rolloff, "rolloff", "spectral_rolloff (roll_percent of the magnitude below, Hz)", kShapeGroup,
+     kStftTool, one_row, of_magnitude<rolloff_finish>, FrameColumns::stft_magnitude, rolloff_finish},
+    {FeatureKind::flatness, "flatness", "spectral_flatness (of |STFT|^flatness_power, amin 1e-10)", kShapeGroup,
+     kStftTool, one_row, of_magnitude<flatness_finish>, FrameColumns::stft_magnitude, flatness_finish},
+    {FeatureKind::contrast, "contrast", "spectral_contrast (peak - valley per octave band, dB)", kContrastGroup,
+     kStftTool, contrast_rows, of_magnitude<contrast_finish>, FrameColumns::stft_magnitude, contrast_finish},
+    {FeatureKind::loudness, "loudness", "A-weighted level of each frame (dB; librosa.A_weighting)", 0, kStftTool,
+     one_row, of_magnitude<loudness_finish, 2>, FrameColumns::stft_power, loudness_finish},
 };
 
 constexpr bool in_enum_order() {

@@ -14,10 +14,17 @@
 
 namespace ser::dsp {
 
-enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta, centroid, bandwidth, rolloff, flatness };
+enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta, centroid, bandwidth, rolloff, flatness, contrast, loudness };
 
 // Settings beyond loading and framing (always used) that change a kind's values.
-enum SettingGroup : unsigned { kMelGroup = 1, kDbGroup = 2, kCepstrumGroup = 4, kAllGroups = 7 };
+enum SettingGroup : unsigned {
+  kMelGroup = 1,
+  kDbGroup = 2,
+  kCepstrumGroup = 4,
+  kShapeGroup = 8,     // bandwidth's p, rolloff's roll_percent, flatness' power
+  kContrastGroup = 16,
+  kAllGroups = 31
+};
 // What a kind needs built once per sample rate (FFT plans, filterbanks, DCTs).
 enum FeatureTool : unsigned { kStftTool = 1, kMelPowerTool = 2, kMelMagnitudeTool = 4, kMfccTool = 8 };
 

@@ -14,6 +14,8 @@ Settings FeatureSpec::settings(unsigned groups) {
   if (groups & kMelGroup) mel.register_settings(s);
   if (groups & kDbGroup) db.register_settings(s);
   if (groups & kCepstrumGroup) cepstrum.register_settings(s);
+  if (groups & kShapeGroup) shape.register_settings(s);
+  if (groups & kContrastGroup) contrast.register_settings(s);
   return s;
 }
 

@@ -16,6 +16,7 @@
 #include "dsp/audio.hpp"
 #include "dsp/feature_kind.hpp"
 #include "dsp/mfcc.hpp"
+#include "dsp/spectral_shape.hpp"
 
 namespace ser::dsp {
 
@@ -26,6 +27,8 @@ struct FeatureSpec {
   MelOptions mel;
   DbOptions db;  // power_to_db (mel_db, mfcc, delta) or amplitude_to_db (mel_amp_db)
   CepstrumOptions cepstrum;
+  ShapeOptions shape;
+  ContrastOptions contrast;
 
   // The settings of the given groups (loading and framing always), bound to
   // this spec's fields: valid while the spec lives, not copied with it.
