@@ -6,7 +6,9 @@
 #include "dsp/feature_spec.hpp"
 #include "dsp/framewise.hpp"
 #include "dsp/mfcc.hpp"
+#include "dsp/pyin.hpp"
 #include "dsp/spectral_shape.hpp"
+#include "dsp/yin.hpp"
 
 namespace ser::dsp {
 
@@ -71,6 +73,17 @@ Matrix flatness_finish(const FeatureSpec& s, Matrix mag, int) { return spectral_
 Matrix contrast_finish(const FeatureSpec& s, Matrix mag, int sr) {
   return spectral_contrast(mag, sr, s.stft.n_fft, s.contrast);
 }
+Matrix yin_of(const FeatureTools& t, std::span<const float> y, int sr) {
+  return yin(y, sr, frames_of(t.spec), t.spec.stft.pad_mode, t.spec.pitch, t.spec.yin);
+}
+Matrix pyin_of(const FeatureTools& t, std::span<const float> y, int sr) {
+  return pyin(y, sr, frames_of(t.spec), t.spec.stft.pad_mode, t.spec.pitch, t.spec.pyin);
+}
+// pyin's per-frame observations are decoded (Viterbi) over the window.
+Matrix pyin_finish(const FeatureSpec& s, Matrix observations, int sr) {
+  return pyin_rows(pyin_decode(observations, sr, frames_of(s).hop_length, s.pitch, s.pyin));
+}
+int64_t pyin_rows_of(const FeatureSpec&) { return 3; }
 Matrix loudness_finish(const FeatureSpec& s, Matrix power, int sr) { return loudness(power, sr, s.stft.n_fft); }
 template <Matrix (*Finish)(const FeatureSpec&, Matrix, int), int Power = 1>
 Matrix of_magnitude(const FeatureTools& t, std::span<const float> y, int sr) {
@@ -110,6 +123,10 @@ constexpr FeatureKindInfo kKinds[] = {
      kStftTool, contrast_rows, of_magnitude<contrast_finish>, FrameColumns::stft_magnitude, contrast_finish},
     {FeatureKind::loudness, "loudness", "A-weighted level of each frame (dB; librosa.A_weighting)", 0, kStftTool,
      one_row, of_magnitude<loudness_finish, 2>, FrameColumns::stft_power, loudness_finish},
+    {FeatureKind::yin, "yin", "f0 by librosa.yin (Hz; frames of n_fft every hop)", kPitchGroup | kYinGroup, 0, one_row,
+     yin_of, FrameColumns::yin_f0, as_is},
+    {FeatureKind::pyin, "pyin", "librosa.pyin: f0 (Hz, 0 where unvoiced), voiced flag, voiced probability",
+     kPitchGroup | kPyinGroup, 0, pyin_rows_of, pyin_of, FrameColumns::pyin_observations, pyin_finish},
 };
 
 constexpr bool in_enum_order() {

@@ -14,7 +14,7 @@
 
 namespace ser::dsp {
 
-enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta, centroid, bandwidth, rolloff, flatness, contrast, loudness };
+enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta, centroid, bandwidth, rolloff, flatness, contrast, loudness, yin, pyin };
 
 // Settings beyond loading and framing (always used) that change a kind's values.
 enum SettingGroup : unsigned {
@@ -23,7 +23,10 @@ enum SettingGroup : unsigned {
   kCepstrumGroup = 4,
   kShapeGroup = 8,     // bandwidth's p, rolloff's roll_percent, flatness' power
   kContrastGroup = 16,
-  kAllGroups = 31
+  kPitchGroup = 32,  // yin and pyin's search range
+  kYinGroup = 64,
+  kPyinGroup = 128,
+  kAllGroups = 255
 };
 // What a kind needs built once per sample rate (FFT plans, filterbanks, DCTs).
 enum FeatureTool : unsigned { kStftTool = 1, kMelPowerTool = 2, kMelMagnitudeTool = 4, kMfccTool = 8 };
@@ -35,7 +38,7 @@ struct FeatureTools;
 // samples alone, so a stream computes it once per frame as samples arrive
 // (dsp/feature_stream). The rest of the kind, its finish, works on a window
 // of such columns.
-enum class FrameColumns { mel_power, mel_magnitude, stft_magnitude, stft_power, zcr, rms };
+enum class FrameColumns { mel_power, mel_magnitude, stft_magnitude, stft_power, zcr, rms, yin_f0, pyin_observations };
 
 struct FeatureKindInfo {
   FeatureKind kind;

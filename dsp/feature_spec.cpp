@@ -16,6 +16,9 @@ Settings FeatureSpec::settings(unsigned groups) {
   if (groups & kCepstrumGroup) cepstrum.register_settings(s);
   if (groups & kShapeGroup) shape.register_settings(s);
   if (groups & kContrastGroup) contrast.register_settings(s);
+  if (groups & kPitchGroup) pitch.register_settings(s);
+  if (groups & kYinGroup) yin.register_settings(s);
+  if (groups & kPyinGroup) pyin.register_settings(s);
   return s;
 }
 

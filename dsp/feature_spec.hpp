@@ -16,7 +16,9 @@
 #include "dsp/audio.hpp"
 #include "dsp/feature_kind.hpp"
 #include "dsp/mfcc.hpp"
+#include "dsp/pyin.hpp"
 #include "dsp/spectral_shape.hpp"
+#include "dsp/yin.hpp"
 
 namespace ser::dsp {
 
@@ -29,6 +31,9 @@ struct FeatureSpec {
   CepstrumOptions cepstrum;
   ShapeOptions shape;
   ContrastOptions contrast;
+  PitchRange pitch;  // yin and pyin; their frames are the STFT's (n_fft, hop, padding)
+  YinOptions yin;
+  PyinOptions pyin;
 
   // The settings of the given groups (loading and framing always), bound to
   // this spec's fields: valid while the spec lives, not copied with it.

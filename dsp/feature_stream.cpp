@@ -17,8 +17,10 @@ struct FeatureStream::Columns {
   PadMode pad_mode;
   std::unique_ptr<Stft> stft;
   std::unique_ptr<MelSpectrogram> mel;
+  FeatureSpec spec;
+  int sample_rate;
 
-  Columns(const FeatureSpec& spec, int sample_rate, int hop) : kind(kind_info(spec.kind).columns) {
+  Columns(const FeatureSpec& s, int rate, int hop) : kind(kind_info(s.kind).columns), spec(s), sample_rate(rate) {
     StftOptions uncentred = spec.stft;
     uncentred.hop_length = hop;
     uncentred.center = false;
@@ -37,6 +39,9 @@ struct FeatureStream::Columns {
       case FrameColumns::stft_power: return stft->spectrogram(padded, 2.0);
       case FrameColumns::zcr: return zero_crossing_rate(padded, frames);
       case FrameColumns::rms: return rms(padded, frames, pad_mode);
+      case FrameColumns::yin_f0: return yin(padded, sample_rate, frames, pad_mode, spec.pitch, spec.yin);
+      case FrameColumns::pyin_observations:
+        return pyin_observations(padded, sample_rate, frames, pad_mode, spec.pitch, spec.pyin);
     }
     throw std::logic_error("unknown frame columns");
   }
