@@ -1,5 +1,7 @@
 #include "dsp/feature_kind.hpp"
 
+#include <cmath>
+
 #include "common/text.hpp"
 #include "dsp/chroma.hpp"
 #include "dsp/delta.hpp"
@@ -8,6 +10,7 @@
 #include "dsp/mfcc.hpp"
 #include "dsp/pyin.hpp"
 #include "dsp/spectral_shape.hpp"
+#include "dsp/voice_quality.hpp"
 #include "dsp/yin.hpp"
 
 namespace ser::dsp {
@@ -83,7 +86,19 @@ Matrix pyin_of(const FeatureTools& t, std::span<const float> y, int sr) {
 Matrix pyin_finish(const FeatureSpec& s, Matrix observations, int sr) {
   return pyin_rows(pyin_decode(observations, sr, frames_of(s).hop_length, s.pitch, s.pyin));
 }
-int64_t pyin_rows_of(const FeatureSpec&) { return 3; }
+int64_t three_rows(const FeatureSpec&) { return 3; }
+// Praat's jitter, shimmer and HNR of the whole signal, one column; what
+// Praat leaves undefined (too few pulses, nothing voiced) is 0 here, as a
+// model cannot take NaN.
+Matrix voice_of(const FeatureTools& t, std::span<const float> y, int sr) {
+  const std::vector<double> x(y.begin(), y.end());
+  const VoiceQuality v = voice_quality(x, sr, t.spec.voice);
+  Matrix out(3, 1);
+  out(0, 0) = std::isnan(v.jitter) ? 0.0 : v.jitter;
+  out(1, 0) = std::isnan(v.shimmer) ? 0.0 : v.shimmer;
+  out(2, 0) = std::isnan(v.hnr) ? 0.0 : v.hnr;
+  return out;
+}
 Matrix loudness_finish(const FeatureSpec& s, Matrix power, int sr) { return loudness(power, sr, s.stft.n_fft); }
 template <Matrix (*Finish)(const FeatureSpec&, Matrix, int), int Power = 1>
 Matrix of_magnitude(const FeatureTools& t, std::span<const float> y, int sr) {
@@ -126,7 +141,9 @@ constexpr FeatureKindInfo kKinds[] = {
     {FeatureKind::yin, "yin", "f0 by librosa.yin (Hz; frames of n_fft every hop)", kPitchGroup | kYinGroup, 0, one_row,
      yin_of, FrameColumns::yin_f0, as_is},
     {FeatureKind::pyin, "pyin", "librosa.pyin: f0 (Hz, 0 where unvoiced), voiced flag, voiced probability",
-     kPitchGroup | kPyinGroup, 0, pyin_rows_of, pyin_of, FrameColumns::pyin_observations, pyin_finish},
+     kPitchGroup | kPyinGroup, 0, three_rows, pyin_of, FrameColumns::pyin_observations, pyin_finish},
+    {FeatureKind::voice, "voice", "Praat's local jitter, local shimmer and mean HNR (dB) of the whole clip, 1 column",
+     kVoiceGroup, 0, three_rows, voice_of, FrameColumns::whole_clip, as_is},
 };
 
 constexpr bool in_enum_order() {

@@ -14,7 +14,7 @@
 
 namespace ser::dsp {
 
-enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta, centroid, bandwidth, rolloff, flatness, contrast, loudness, yin, pyin };
+enum class FeatureKind { mfcc, mel, mel_db, mel_amp_db, stft, zcr, rms, chroma, delta, centroid, bandwidth, rolloff, flatness, contrast, loudness, yin, pyin, voice };
 
 // Settings beyond loading and framing (always used) that change a kind's values.
 enum SettingGroup : unsigned {
@@ -26,7 +26,8 @@ enum SettingGroup : unsigned {
   kPitchGroup = 32,  // yin and pyin's search range
   kYinGroup = 64,
   kPyinGroup = 128,
-  kAllGroups = 255
+  kVoiceGroup = 256,  // voice quality's pitch floor and ceiling
+  kAllGroups = 511
 };
 // What a kind needs built once per sample rate (FFT plans, filterbanks, DCTs).
 enum FeatureTool : unsigned { kStftTool = 1, kMelPowerTool = 2, kMelMagnitudeTool = 4, kMfccTool = 8 };
@@ -38,7 +39,8 @@ struct FeatureTools;
 // samples alone, so a stream computes it once per frame as samples arrive
 // (dsp/feature_stream). The rest of the kind, its finish, works on a window
 // of such columns.
-enum class FrameColumns { mel_power, mel_magnitude, stft_magnitude, stft_power, zcr, rms, yin_f0, pyin_observations };
+enum class FrameColumns { mel_power, mel_magnitude, stft_magnitude, stft_power, zcr, rms, yin_f0, pyin_observations,
+                          whole_clip };  // a summary of the whole signal: no stream can compute it
 
 struct FeatureKindInfo {
   FeatureKind kind;

@@ -19,6 +19,7 @@ Settings FeatureSpec::settings(unsigned groups) {
   if (groups & kPitchGroup) pitch.register_settings(s);
   if (groups & kYinGroup) yin.register_settings(s);
   if (groups & kPyinGroup) pyin.register_settings(s);
+  if (groups & kVoiceGroup) voice.register_settings(s);
   return s;
 }
 

@@ -18,6 +18,7 @@
 #include "dsp/mfcc.hpp"
 #include "dsp/pyin.hpp"
 #include "dsp/spectral_shape.hpp"
+#include "dsp/voice_quality.hpp"
 #include "dsp/yin.hpp"
 
 namespace ser::dsp {
@@ -34,6 +35,7 @@ struct FeatureSpec {
   PitchRange pitch;  // yin and pyin; their frames are the STFT's (n_fft, hop, padding)
   YinOptions yin;
   PyinOptions pyin;
+  VoiceQualityOptions voice;
 
   // The settings of the given groups (loading and framing always), bound to
   // this spec's fields: valid while the spec lives, not copied with it.

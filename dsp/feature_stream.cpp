@@ -42,6 +42,7 @@ struct FeatureStream::Columns {
       case FrameColumns::yin_f0: return yin(padded, sample_rate, frames, pad_mode, spec.pitch, spec.yin);
       case FrameColumns::pyin_observations:
         return pyin_observations(padded, sample_rate, frames, pad_mode, spec.pitch, spec.pyin);
+      case FrameColumns::whole_clip: break;
     }
     throw std::logic_error("unknown frame columns");
   }
@@ -49,6 +50,10 @@ struct FeatureStream::Columns {
 
 FeatureStream::FeatureStream(const FeatureSpec& spec, int sample_rate) : spec_(spec), sample_rate_(sample_rate) {
   spec_.validate();
+  if (kind_info(spec_.kind).columns == FrameColumns::whole_clip)
+    throw std::invalid_argument(std::string("feature kind '") + spec_.kind_name() +
+                                "' summarises a whole clip: it has no frames a stream could compute as samples "
+                                "arrive (use it with ser train/predict on files, not timeline or listen)");
   n_fft_ = spec_.stft.n_fft;
   hop_ = spec_.stft.hop_length ? spec_.stft.hop_length : n_fft_ / 4;
   pad_ = spec_.stft.center ? n_fft_ / 2 : 0;

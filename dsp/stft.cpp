@@ -12,12 +12,13 @@
 
 namespace ser::dsp {
 
-namespace {
-// FFTW's planner is not thread-safe; executing a plan is.
-std::mutex& planner_mutex() {
+std::mutex& fftw_planner_mutex() {
   static std::mutex m;
   return m;
 }
+
+namespace {
+std::mutex& planner_mutex() { return fftw_planner_mutex(); }
 
 struct FftwFree {
   void operator()(void* p) const { fftw_free(p); }

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 
@@ -40,6 +41,10 @@ struct StftOptions {
   Precision precision = Precision::double_;
   void register_settings(Settings& s);
 };
+
+// FFTW's planner is not thread-safe (executing a plan is): every FFTW plan
+// in ser is made and destroyed under this lock.
+std::mutex& fftw_planner_mutex();
 
 // Plans are made once per Stft (FFTW's planner is serialised internally) and
 // executed with FFTW's new-array interface, so one Stft may be used from many

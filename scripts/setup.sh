@@ -43,6 +43,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(xvfb xauth)
   # the container files test_dsp_media makes from a shared clip (MKV, M4A, MP4, WebM, MP3)
   packages+=(ffmpeg)
+  # Praat itself, to check that tests/reference/voice_quality.json is what the installed Praat says (test_voice_quality)
+  packages+=(praat)
 fi
 
 missing=()

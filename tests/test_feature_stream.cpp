@@ -38,6 +38,7 @@ FeatureStream streamed(const FeatureSpec& spec, int sr, const std::vector<float>
 std::vector<FeatureSpec> specs() {
   std::vector<FeatureSpec> out;
   for (const auto& k : feature_kinds()) {
+    if (k.columns == FrameColumns::whole_clip) continue;  // refused: see below
     FeatureSpec s;
     s.kind = k.kind;
     out.push_back(s);
@@ -63,6 +64,12 @@ std::vector<FeatureSpec> specs() {
 }
 
 }  // namespace
+
+TEST_CASE("a kind that summarises a whole clip (voice quality) is refused by a stream, with the reason") {
+  FeatureSpec voice;
+  voice.kind = FeatureKind::voice;
+  CHECK_THROWS_WITH(FeatureStream(voice, 16000), doctest::Contains("summarises a whole clip"));
+}
 
 TEST_CASE("every kind: pieces of any size give the batch features' exact bits over the whole clip") {
   const std::vector<float> y = clip("/tess/OAF_angry/OAF_base_angry.flac");
