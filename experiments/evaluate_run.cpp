@@ -36,7 +36,7 @@ EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& o, std::o
     const std::string cache =
         o.cache_dir.empty() ? (fs::path(run_dir).parent_path().parent_path() / "cache").string() : o.cache_dir;
     p = prepare_audio(load_audio_corpora(c, log), input, cache, threads, log);
-    input.scale_rows(p.x);
+    scale_prepared(input, p);
   }
 
   // Classes by name: the data set may have fewer (or, wrongly, other) labels than the model.

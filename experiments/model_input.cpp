@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "dsp/fixed_length.hpp"
+#include "dsp/functionals.hpp"
 
 namespace ser::experiments {
 
@@ -15,7 +17,7 @@ constexpr char kFormat[] = "ser-model-input-1";
 
 void ModelInput::register_settings(Settings& s) {
   s.integer("frames", frames, 1, kMaxFrames, "pad or truncate every file to this many frames")
-      .special(0, "every frame (pooled and mean layouts only)");
+      .special(0, "every frame (pooled, mean and functionals layouts only)");
   s.choice("layout", layout, kLayouts, "how a file's features become the model's input");
   s.choice("scaling", scaling, kScalings, "how inputs are scaled");
 }
@@ -33,8 +35,14 @@ void ModelInput::validate() const {
   if (scaling == Scaling::minmax_per_frame && layout != Layout::image)
     throw SettingError("scaling", "scaling minmax_per_frame scales the frames of an image; it needs layout: image");
   if (scaling == Scaling::per_file && pooled())
-    throw SettingError("scaling",
-                       "scaling per_file normalises each feature over a file's frames; pooled and mean layouts have none");
+    throw SettingError("scaling", "scaling per_file normalises each feature over a file's frames; pooled, mean and "
+                                  "functionals layouts have none");
+  for (const auto& s : sets)
+    if (dsp::kind_info(s.kind).columns == dsp::FrameColumns::whole_clip && layout != Layout::functionals)
+      throw SettingError("layout", std::string("kind '") + s.kind_name() +
+                                       "' summarises a whole clip in one column; it needs layout: functionals");
+  if (layout == Layout::functionals && frames != 0)
+    throw SettingError("frames", "the functionals layout summarises every frame of a file; leave frames at 0");
   if (mean.size() != scale.size())
     throw SettingError("mean", "mean and scale statistics have " + std::to_string(mean.size()) + " and " +
                                    std::to_string(scale.size()) + " values");
@@ -59,6 +67,11 @@ nn::Shape ModelInput::sample_shape() const {
   if (layout == Layout::image) return nn::Shape{1, F, T};
   if (layout == Layout::sequence) return nn::Shape{T, F};
   if (layout == Layout::mean) return nn::Shape{1, F};
+  if (layout == Layout::functionals) {
+    int64_t n = 0;
+    for (const auto& s : sets) n += dsp::functionals_size(s);
+    return nn::Shape{n};
+  }
   return nn::Shape{2 * F};
 }
 
@@ -66,6 +79,11 @@ std::vector<float> ModelInput::assemble(const std::vector<dsp::Matrix>& features
   if (features.size() != sets.size())
     throw std::invalid_argument("model input: " + std::to_string(features.size()) + " feature matrices for " +
                                 std::to_string(sets.size()) + " feature sets");
+  if (layout == Layout::functionals) {  // each set on its own frames
+    std::vector<std::vector<float>> per_set;
+    for (size_t i = 0; i < sets.size(); ++i) per_set.push_back(dsp::functionals(sets[i], features[i]));
+    return dsp::concat(per_set);
+  }
   std::vector<dsp::Matrix> parts;
   // Pooled inputs keep every frame; sets with another hop are cut to the shortest.
   int64_t T = frames;
@@ -94,7 +112,61 @@ void ModelInput::fit(std::span<const float> rows) {
   scale = s.scale();
 }
 
-void ModelInput::scale_rows(std::span<float> rows) const {
+std::vector<ModelInput::Run> ModelInput::feature_runs() const {
+  std::vector<Run> runs;
+  const int64_t F = feature_rows(), T = frames;
+  if (pooled()) {  // no frames: every input value on its own
+    for (int64_t d = 0; d < sample_shape().numel(); ++d) runs.push_back({d, 1, 1});
+  } else if (layout == Layout::image) {
+    for (int64_t f = 0; f < F; ++f) runs.push_back({f * T, 1, T});
+  } else if (layout == Layout::stacked) {
+    int64_t offset = 0;
+    for (const auto& set : sets) {
+      const int64_t R = set.rows();
+      for (int64_t f = 0; f < R; ++f) runs.push_back({offset + f, R, T});
+      offset += R * T;
+    }
+  } else {  // flat, sequence: time-major
+    for (int64_t f = 0; f < F; ++f) runs.push_back({f, F, T});
+  }
+  return runs;
+}
+
+void ModelInput::scale_per_speaker(std::span<float> rows, std::span<const std::string> speakers,
+                                   const std::vector<bool>& statistics_rows) const {
+  const int64_t D = sample_shape().numel(), n = static_cast<int64_t>(rows.size()) / D;
+  if (static_cast<int64_t>(speakers.size()) != n)
+    throw std::logic_error("model input: per_speaker scaling needs the speaker of every row");
+  std::map<std::string, std::vector<int64_t>> by_speaker;
+  for (int64_t s = 0; s < n; ++s) by_speaker[speakers[static_cast<size_t>(s)]].push_back(s);
+  for (const auto& [speaker, members] : by_speaker) {
+    std::vector<int64_t> counted;
+    for (const int64_t s : members)
+      if (statistics_rows.empty() || statistics_rows[static_cast<size_t>(s)]) counted.push_back(s);
+    if (counted.empty()) counted = members;
+    for (const Run& r : feature_runs()) {
+      double sum = 0, sq = 0;
+      for (const int64_t s : counted)
+        for (int64_t t = 0; t < r.count; ++t) sum += rows[static_cast<size_t>(s * D + r.start + t * r.stride)];
+      const double count = static_cast<double>(counted.size()) * static_cast<double>(r.count);
+      const double mean = sum / count;
+      for (const int64_t s : counted)
+        for (int64_t t = 0; t < r.count; ++t) {
+          const double d = rows[static_cast<size_t>(s * D + r.start + t * r.stride)] - mean;
+          sq += d * d;
+        }
+      const double sd = std::sqrt(sq / count);
+      for (const int64_t s : members)
+        for (int64_t t = 0; t < r.count; ++t) {
+          float& v = rows[static_cast<size_t>(s * D + r.start + t * r.stride)];
+          v = sd > 1e-8 ? static_cast<float>((v - mean) / sd) : 0.0f;
+        }
+    }
+  }
+}
+
+void ModelInput::scale_rows(std::span<float> rows, std::span<const std::string> speakers,
+                            const std::vector<bool>& statistics_rows) const {
   const int64_t D = sample_shape().numel();
   if (scaling == Scaling::standardize) {
     if (static_cast<int64_t>(mean.size()) != D)
@@ -103,36 +175,20 @@ void ModelInput::scale_rows(std::span<float> rows) const {
     s.set(mean, scale);
     s.transform(rows);
   } else if (scaling == Scaling::per_file) {
-    // Where feature row f of the input lies: start, stride and count (its frames).
-    struct Run {
-      int64_t start, stride;
-    };
-    std::vector<Run> runs;
-    const int64_t F = feature_rows(), T = frames;
-    if (layout == Layout::image) {
-      for (int64_t f = 0; f < F; ++f) runs.push_back({f * T, 1});
-    } else if (layout == Layout::stacked) {
-      int64_t offset = 0;
-      for (const auto& set : sets) {
-        const int64_t R = set.rows();
-        for (int64_t f = 0; f < R; ++f) runs.push_back({offset + f, R});
-        offset += R * T;
-      }
-    } else {  // flat, sequence: time-major
-      for (int64_t f = 0; f < F; ++f) runs.push_back({f, F});
-    }
     const int64_t n = static_cast<int64_t>(rows.size()) / D;
     for (int64_t s = 0; s < n; ++s)
-      for (const Run& r : runs) {
+      for (const Run& r : feature_runs()) {
         float* x = rows.data() + s * D + r.start;
         double mean = 0, sq = 0;
-        for (int64_t t = 0; t < T; ++t) mean += x[t * r.stride];
-        mean /= static_cast<double>(T);
-        for (int64_t t = 0; t < T; ++t) sq += (x[t * r.stride] - mean) * (x[t * r.stride] - mean);
-        const double sd = std::sqrt(sq / static_cast<double>(T));
-        for (int64_t t = 0; t < T; ++t)
+        for (int64_t t = 0; t < r.count; ++t) mean += x[t * r.stride];
+        mean /= static_cast<double>(r.count);
+        for (int64_t t = 0; t < r.count; ++t) sq += (x[t * r.stride] - mean) * (x[t * r.stride] - mean);
+        const double sd = std::sqrt(sq / static_cast<double>(r.count));
+        for (int64_t t = 0; t < r.count; ++t)
           x[t * r.stride] = sd > 1e-8 ? static_cast<float>((x[t * r.stride] - mean) / sd) : 0.0f;
       }
+  } else if (scaling == Scaling::per_speaker) {
+    scale_per_speaker(rows, speakers, statistics_rows);
   } else if (scaling == Scaling::minmax_per_frame) {
     // Each frame (column of the [F, T] image) mapped to [0, 1].
     const int64_t F = feature_rows(), T = frames;

@@ -36,6 +36,10 @@ EmotionPredictor::EmotionPredictor(const std::string& model_path, int threads)
     throw std::runtime_error(model_path + ": the model names " + std::to_string(model_.labels.size()) +
                              " class labels for its " + std::to_string(model_.output_shape().numel()) +
                              " outputs; predict needs a model trained by `ser train`");
+  if (input_.scaling == Scaling::per_speaker)
+    throw std::runtime_error(model_path + ": the model scales its inputs per speaker, with statistics of each "
+                             "speaker's own recordings; a file on its own has none. Score it with `ser eval` on a "
+                             "data set that holds the speaker's other recordings");
   if (input_.sample_shape() != model_.input_shape())
     throw std::runtime_error(model_path + ": the feature recipe gives " + input_.sample_shape().str() +
                              " but the model takes " + model_.input_shape().str());

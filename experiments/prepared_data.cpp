@@ -85,4 +85,15 @@ PreparedData prepare_images(const ExperimentConfig& c) {
   return p;
 }
 
+void scale_prepared(const ModelInput& input, PreparedData& p) {
+  std::vector<std::string> speakers;
+  std::vector<bool> recordings;
+  if (input.scaling == Scaling::per_speaker)
+    for (const auto& s : p.corpus.samples) {
+      speakers.push_back(s.corpus + "/" + s.speaker);
+      recordings.push_back(s.augmentation.empty());
+    }
+  input.scale_rows(p.x, speakers, recordings);
+}
+
 }  // namespace ser::experiments

@@ -31,6 +31,11 @@ datasets::Corpus load_audio_corpora(const ExperimentConfig& config, std::ostream
 PreparedData prepare_audio(const datasets::Corpus& corpus, const ModelInput& input, const std::string& cache_dir,
                            int threads, std::ostream& log);
 
+// Scales p.x as `input` says; per_speaker scaling groups the rows by corpus
+// and speaker and takes each speaker's statistics from the recordings (not
+// their augmented copies).
+void scale_prepared(const ModelInput& input, PreparedData& p);
+
 // FER2013 or MNIST pixels scaled to [0, 1].
 PreparedData prepare_images(const ExperimentConfig& config);
 

@@ -243,7 +243,7 @@ ModelInput fit_scaling(const ModelInput& features, const datasets::Split& split,
       train_rows.insert(train_rows.end(), p.x.begin() + static_cast<int64_t>(i) * D,
                         p.x.begin() + static_cast<int64_t>(i + 1) * D);
   input.fit(train_rows);
-  input.scale_rows(p.x);
+  scale_prepared(input, p);
   return input;
 }
 

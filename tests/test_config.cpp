@@ -176,7 +176,7 @@ TEST_CASE("every setting out of range is refused up front: key, line and the all
       {"features.sample_rate=1", "features.sample_rate must be between 1000 and 768000 Hz (0: the file's own rate), got 1"},
       {"features.offset=1e300", "features.offset must be between 0 and 1000000 seconds, got 1e300"},
       {"features.top_db=.nan", "features.top_db must be"},
-      {"features.frames=-5", "features.frames must be between 1 and 1000000 (0: every frame (pooled and mean layouts only)), got -5"},
+      {"features.frames=-5", "features.frames must be between 1 and 1000000 (0: every frame (pooled, mean and functionals layouts only)), got -5"},
       {"training.optimizer={lr: .inf}", "training.optimizer.lr must be between 1e-12 and 10, got .inf"},
       {"training.optimizer={lr: .nan}", "training.optimizer.lr must be between 1e-12 and 10, got .nan"},
       {"training.optimizer={beta1: 1}", "training.optimizer.beta1 must be between 0 and 0.999999, got 1"},

@@ -6,6 +6,9 @@
 
 #include "datasets/augmentation.hpp"
 #include "dsp/feature_spec.hpp"
+#include "dsp/functionals.hpp"
+
+#include <cmath>
 #include "experiments/model_input.hpp"
 
 using ser::dsp::FeatureSpec;
@@ -214,4 +217,82 @@ TEST_CASE("per-file scaling: every feature of every file to zero mean and unit d
     CHECK(sum == doctest::Approx(0.0).scale(1.0));
     CHECK(sq / static_cast<double>(y.size()) == doctest::Approx(1.0));
   }
+}
+
+TEST_CASE("functionals: known answers per row, pyin's f0 over voiced frames with voicing statistics, whole clips as they are") {
+  using ser::dsp::Matrix;
+  const std::vector<double> ramp = {1, 2, 3, 4, 5};
+  // numpy: mean 3, std sqrt(2), percentile([1..5], 20/50/80) = 1.8, 3, 4.2; slope 1 per frame.
+  const std::vector<float> f = ser::dsp::row_functionals(ramp);
+  REQUIRE(f.size() == 7);
+  CHECK(f[0] == doctest::Approx(3.0));
+  CHECK(f[1] == doctest::Approx(std::sqrt(2.0)));
+  CHECK(f[2] == doctest::Approx(1.8));
+  CHECK(f[3] == doctest::Approx(3.0));
+  CHECK(f[4] == doctest::Approx(4.2));
+  CHECK(f[5] == doctest::Approx(2.4));
+  CHECK(f[6] == doctest::Approx(1.0));
+
+  FeatureSpec pyin;
+  pyin.kind = ser::dsp::FeatureKind::pyin;
+  Matrix track(3, 8);  // f0, voiced, probability over 8 frames: voiced 2-4 and 6
+  const double f0[8] = {0, 0, 100, 110, 120, 0, 200, 0};
+  for (int64_t t = 0; t < 8; ++t) {
+    track(0, t) = f0[t];
+    track(1, t) = f0[t] > 0 ? 1 : 0;
+    track(2, t) = 0.5;
+  }
+  const std::vector<float> p = ser::dsp::functionals(pyin, track);
+  REQUIRE(static_cast<int64_t>(p.size()) == ser::dsp::functionals_size(pyin));
+  REQUIRE(p.size() == 3 * 7 + 3);
+  CHECK(p[0] == doctest::Approx(132.5));  // mean f0 of the 4 voiced frames, zeros left out
+  CHECK(p[7] == doctest::Approx(0.5));    // voiced fraction
+  CHECK(p[21] == doctest::Approx(25.0));  // 2 voiced stretches in 8 frames
+  CHECK(p[22] == doctest::Approx(2.0));   // voiced stretches of 3 and 1 frames
+  CHECK(p[23] == doctest::Approx(4.0 / 3.0));  // unvoiced stretches of 2, 1 and 1
+
+  FeatureSpec voice;
+  voice.kind = ser::dsp::FeatureKind::voice;
+  Matrix v(3, 1);
+  v(0, 0) = 0.01, v(1, 0) = 0.05, v(2, 0) = 15;
+  CHECK(ser::dsp::functionals(voice, v) == std::vector<float>{0.01f, 0.05f, 15.0f});
+
+  ModelInput in;
+  FeatureSpec mfcc;
+  mfcc.cepstrum.n_mfcc = 13;
+  in.sets = {mfcc, pyin, voice};
+  in.layout = ser::experiments::Layout::functionals;
+  in.frames = 0;
+  in.validate();
+  CHECK(in.sample_shape().numel() == 13 * 7 + 24 + 3);
+  Matrix m(13, 8);
+  CHECK(in.assemble({m, track, v}).size() == static_cast<size_t>(13 * 7 + 24 + 3));
+  in.frames = 100;
+  CHECK_THROWS_WITH(in.validate(), doctest::Contains("leave frames at 0"));
+  in.frames = 0;
+  in.layout = ser::experiments::Layout::pooled;
+  CHECK_THROWS_WITH(in.validate(), doctest::Contains("needs layout: functionals"));
+}
+
+TEST_CASE("per-speaker scaling: each speaker's features to zero mean and unit deviation over its own recordings") {
+  ModelInput in;
+  FeatureSpec zcr;
+  zcr.kind = ser::dsp::FeatureKind::zcr;  // one row
+  in.sets = {zcr};
+  in.layout = ser::experiments::Layout::sequence;
+  in.frames = 2;
+  in.scaling = ser::experiments::Scaling::per_speaker;
+  in.validate();
+  // Four rows of [2 frames x 1 feature]: speaker a at 10 +- 1, speaker b at 100 +- 5, and
+  // an augmented copy of a's first row (counted out of the statistics, scaled like the rest).
+  std::vector<float> x = {9, 11, 9, 11, 95, 105, 50, 50};
+  const std::vector<std::string> speakers = {"a", "a", "b", "a"};
+  in.scale_rows(x, speakers, {true, true, true, false});
+  CHECK(x[0] == doctest::Approx(-1.0));
+  CHECK(x[1] == doctest::Approx(1.0));
+  CHECK(x[4] == doctest::Approx(-1.0));  // b alone: its own frames
+  CHECK(x[5] == doctest::Approx(1.0));
+  CHECK(x[6] == doctest::Approx(40.0));  // (50 - 10) / 1 with a's statistics
+  std::vector<float> y(8, 1.0f);
+  CHECK_THROWS_AS(in.scale_rows(y), std::logic_error);  // the speakers are required
 }

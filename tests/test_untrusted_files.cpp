@@ -154,7 +154,7 @@ TEST_CASE("model files: feature settings with unknown values are refused, not us
   std::string bad = good;
   bad.replace(bad.find("\"none\""), 6, "\"banana\"");
   CHECK(error_of([&] { experiments::ModelInput::parse(bad, "m.sermodel"); })
-            .find("m.sermodel: the model's scaling must be one of standardize, per_file, minmax_per_frame or none, got "
+            .find("m.sermodel: the model's scaling must be one of standardize, per_file, minmax_per_frame, none or per_speaker, got "
                   "'banana'") != std::string::npos);
   bad = good;
   bad.replace(bad.find("\"pooled\""), 8, "\"spiral\"");
