@@ -69,6 +69,10 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
 Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences,
             int threads);
 
+// x [N, T, F] -> [N, T, H] or [N, H]; PyTorch's GRU (two biases, gate order r, z, n).
+Tensor gru(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
+           bool return_sequences, int threads);
+
 // Mean softmax cross-entropy of logits [N, C] against class indices; with
 // class weights, PyTorch's weighted mean. Returns a scalar [1].
 Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targets,

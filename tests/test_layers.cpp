@@ -69,6 +69,8 @@ std::vector<LayerCase> layer_cases() {
       {{"batchnorm"}, Shape{2, 3, 3}, 3, false},
       {{"lstm", {{"units", "4"}, {"return_sequences", "true"}}}, Shape{5, 3}},
       {{"lstm", {{"units", "3"}}}, Shape{4, 2}},
+      {{"gru", {{"units", "4"}, {"return_sequences", "true"}}}, Shape{5, 3}},
+      {{"gru", {{"units", "3"}}}, Shape{4, 2}},
       {{"relu"}, Shape{6}, 3, false, true},
       {{"tanh"}, Shape{6}},
       {{"sigmoid"}, Shape{6}},

@@ -23,13 +23,16 @@ using ser::NpyArray;
 
 namespace {
 std::string torch_dir() { return ser::test::reference_dir() + "/torch"; }
+// Cases of layers added after ../shared/reference was made, in the repository.
+std::string own_torch_dir() { return ser::test::own_reference_dir() + "/torch"; }
 
 struct Case {
   std::string name;
   std::map<std::string, NpyArray> arrays;
 
-  explicit Case(std::string n) : name(std::move(n)) {
-    for (const auto& entry : std::filesystem::directory_iterator(torch_dir() + "/" + name))
+  explicit Case(std::string n, const std::string& root = torch_dir()) : name(std::move(n)) {
+    REQUIRE_MESSAGE(std::filesystem::is_directory(root + "/" + name), (root + "/" + name + " is missing"));
+    for (const auto& entry : std::filesystem::directory_iterator(root + "/" + name))
       if (entry.path().extension() == ".npy")
         arrays[entry.path().stem().string()] = ser::read_npy(entry.path().string());
   }
@@ -180,6 +183,31 @@ TEST_CASE("lstm over a sequence") {
   c.compare_grad("grad_lstm_bias_ih_l0", b, kOpTolerance);
   c.compare_grad("grad_lstm_bias_hh_l0", b, kOpTolerance);
   c.report();
+}
+
+TEST_CASE("gru over a sequence (tests/reference/torch)") {
+  Case c("gru_seq", own_torch_dir());
+  Tensor x = c.tensor("x", true);
+  Tensor w_ih = c.tensor("rnn_weight_ih_l0", true), w_hh = c.tensor("rnn_weight_hh_l0", true);
+  Tensor b_ih = c.tensor("rnn_bias_ih_l0", true), b_hh = c.tensor("rnn_bias_hh_l0", true);
+  Tensor y = gru(x, w_ih, w_hh, b_ih, b_hh, true, 2);
+  c.compare("y", y.values(), kOpTolerance);
+  y.backward(c.upstream(), 2);
+  c.compare_grad("grad_x", x, kOpTolerance);
+  c.compare_grad("grad_rnn_weight_ih_l0", w_ih, kOpTolerance);
+  c.compare_grad("grad_rnn_weight_hh_l0", w_hh, kOpTolerance);
+  c.compare_grad("grad_rnn_bias_ih_l0", b_ih, kOpTolerance);
+  c.compare_grad("grad_rnn_bias_hh_l0", b_hh, kOpTolerance);
+  c.report();
+}
+
+TEST_CASE("the repository's own torch cases are all checked") {
+  const std::vector<std::string> covered = {"gru_seq"};
+  for (const auto& entry : std::filesystem::directory_iterator(own_torch_dir()))
+    if (entry.is_directory()) {
+      INFO("own reference case " << entry.path().filename().string());
+      CHECK(std::find(covered.begin(), covered.end(), entry.path().filename().string()) != covered.end());
+    }
 }
 
 TEST_CASE("softmax cross-entropy") {

@@ -6,6 +6,7 @@
 #include "nn/layers/conv.hpp"
 #include "nn/layers/dense.hpp"
 #include "nn/layers/layer.hpp"
+#include "nn/layers/gru.hpp"
 #include "nn/layers/lstm.hpp"
 #include "nn/layers/pool.hpp"
 #include "nn/layers/simple.hpp"
@@ -28,6 +29,7 @@ const std::map<std::string, Factory>& registry() {
       {"reshape", [](const LayerSpec& s) { return std::make_unique<Reshape>(s, false); }},
       {"batchnorm", [](const LayerSpec& s) { return std::make_unique<BatchNorm>(s); }},
       {"lstm", [](const LayerSpec& s) { return std::make_unique<Lstm>(s); }},
+      {"gru", [](const LayerSpec& s) { return std::make_unique<Gru>(s); }},
       {"relu", [](const LayerSpec& s) { return std::make_unique<ActivationLayer>(s, Activation::relu); }},
       {"tanh", [](const LayerSpec& s) { return std::make_unique<ActivationLayer>(s, Activation::tanh); }},
       {"sigmoid", [](const LayerSpec& s) { return std::make_unique<ActivationLayer>(s, Activation::sigmoid); }},

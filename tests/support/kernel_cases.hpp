@@ -24,6 +24,7 @@
 #include "nn/kernels/cross_entropy.hpp"
 #include "nn/kernels/dense.hpp"
 #include "nn/kernels/geometry.hpp"
+#include "nn/kernels/gru.hpp"
 #include "nn/kernels/lstm.hpp"
 #include "nn/kernels/pool.hpp"
 
@@ -315,6 +316,58 @@ inline KernelCase make_lstm_case(const nn::LstmShape& s) {
   return k;
 }
 
+// ---- GRU (the output is every step's h)
+
+inline KernelCase make_gru_case(const nn::GruShape& s) {
+  KernelCase k;
+  k.name = "gru N" + std::to_string(s.batch) + " T" + std::to_string(s.steps) + " I" + std::to_string(s.input) + " H" +
+           std::to_string(s.hidden);
+  const size_t G = sz(3 * s.hidden), seq = sz(s.batch * s.steps), nh = seq * sz(s.hidden);
+  k.flops = 2.0 * static_cast<double>(seq * G) * static_cast<double>(s.input + s.hidden);
+  k.backward_flops = 2 * k.flops;
+  k.inputs = {{seq * sz(s.input)}, {G * sz(s.input)}, {G * sz(s.hidden)}, {G}, {G}};
+  k.tolerance = 1e-5;  // as the LSTM: many dependent steps
+  auto naive_run = [=](const DArrays& a, Vec& h, Vec& gates, Vec& hn) {
+    h.assign(nh, 0);
+    gates.assign(seq * G, 0);
+    hn.assign(nh, 0);
+    nn::gru_forward_naive(a[0].data(), a[1].data(), a[2].data(), a[3].data(), a[4].data(), h.data(), gates.data(),
+                          hn.data(), s);
+  };
+  k.naive_forward = [=](const DArrays& a) {
+    Vec h, gates, hn;
+    naive_run(a, h, gates, hn);
+    return h;
+  };
+  k.naive_backward = [=](const DArrays& a, const Vec& dy) {
+    Vec h, gates, hn;
+    naive_run(a, h, gates, hn);
+    DArrays g{Vec(a[0].size()), Vec(a[1].size()), Vec(a[2].size()), Vec(a[3].size()), Vec(a[4].size())};
+    nn::gru_backward_naive(a[0].data(), a[1].data(), a[2].data(), h.data(), gates.data(), hn.data(), dy.data(),
+                           g[0].data(), g[1].data(), g[2].data(), g[3].data(), g[4].data(), s);
+    return g;
+  };
+  auto fast_run = [=](const FArrays& a, FVec& h, FVec& gates, FVec& hn, int threads) {
+    h.assign(nh, 0);
+    gates.assign(seq * G, 0);
+    hn.assign(nh, 0);
+    nn::gru_forward(a[0].data(), a[1].data(), a[2].data(), a[3].data(), a[4].data(), h.data(), gates.data(),
+                    hn.data(), s, threads);
+  };
+  k.fast_forward = [=](const FArrays& a, int threads) {
+    FVec h, gates, hn;
+    fast_run(a, h, gates, hn, threads);
+    return h;
+  };
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int threads) {
+    FVec h, gates, hn;
+    fast_run(a, h, gates, hn, threads);
+    nn::gru_backward(a[0].data(), a[1].data(), a[2].data(), h.data(), gates.data(), hn.data(), dy.data(), g[0].data(),
+                     g[1].data(), g[2].data(), g[3].data(), g[4].data(), s, threads);
+  };
+  return k;
+}
+
 // ---- element-wise activations and softmax: one template, run in float (the
 // fast path, vectorised exp and tanh) and in double (the reference)
 
@@ -505,6 +558,9 @@ inline std::vector<KernelCase> kernel_cases() {
   for (const nn::LstmShape& s :
        {nn::LstmShape{2, 5, 3, 4}, nn::LstmShape{1, 1, 3, 2}, nn::LstmShape{3, 7, 5, 9}, nn::LstmShape{4, 12, 40, 33}})
     t.push_back(make_lstm_case(s));
+  for (const nn::GruShape& s :
+       {nn::GruShape{2, 5, 3, 4}, nn::GruShape{1, 1, 3, 2}, nn::GruShape{3, 7, 5, 9}, nn::GruShape{20, 12, 40, 33}})
+    t.push_back(make_gru_case(s));
   const int64_t n = 67;  // not a multiple of any vector width
   t.push_back(make_unary_case(
       "relu", sz(n), {sz(n), Fill::away_from_zero}, false, [n](auto* x, auto* y) { nn::relu_forward(x, y, n); },
