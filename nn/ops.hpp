@@ -73,6 +73,20 @@ Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tenso
 Tensor gru(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
            bool return_sequences, int threads);
 
+// Sequences [N, T, F]: reversed in time; one step [N, F]; joined along the
+// last axis (any rank, equal leading dimensions).
+Tensor reverse_steps(const Tensor& x);
+Tensor select_step(const Tensor& x, int64_t step);
+Tensor concat_last(const Tensor& a, const Tensor& b);
+// [N, C, H, W] -> [N, W, C*H]: a feature map's width (time) as steps.
+Tensor to_sequence(const Tensor& x);
+// [N, C, ...] -> [N, C]: the mean over everything after the channels.
+Tensor global_avg_pool(const Tensor& x);
+// [N, T, F] -> [N, 2F]: mean and sqrt(biased variance + eps) over the steps.
+Tensor stats_pool(const Tensor& x, float eps, int threads);
+// [N, T, F] -> [N, F]: softmax_t(v . tanh(W x_t + b))-weighted sum of the steps.
+Tensor attention_pool(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& v, int threads);
+
 // Mean softmax cross-entropy of logits [N, C] against class indices; with
 // class weights, PyTorch's weighted mean. Returns a scalar [1].
 Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targets,

@@ -201,8 +201,64 @@ TEST_CASE("gru over a sequence (tests/reference/torch)") {
   c.report();
 }
 
+namespace {
+// One layer built from its spec as a config would build it, PyTorch's
+// parameters loaded into it (each of ours named by the torch arrays it is
+// made of: "a+b" is their sum, as an LSTM's one bias), then its output and
+// every gradient compared.
+void check_own_layer(const std::string& name, const LayerSpec& spec, const Shape& sample,
+                     const std::vector<std::string>& torch_names) {
+  Case c(name, own_torch_dir());
+  Rng rng(0);
+  Sequential model({spec}, sample, rng);
+  auto params = model.parameters();
+  REQUIRE(params.size() == torch_names.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    std::vector<float> sum(static_cast<size_t>(params[i].tensor.numel()), 0.0f);
+    std::string rest = torch_names[i] + "+";
+    for (size_t at; (at = rest.find('+')) != std::string::npos; rest.erase(0, at + 1)) {
+      const Tensor part = c.tensor(rest.substr(0, at));
+      REQUIRE_MESSAGE(part.shape() == params[i].tensor.shape(), (rest.substr(0, at) + " vs " + params[i].name));
+      for (size_t k = 0; k < sum.size(); ++k) sum[k] += part.data()[k];
+    }
+    std::copy(sum.begin(), sum.end(), params[i].tensor.data());
+  }
+  Tensor x = c.tensor("x", true);
+  ForwardContext ctx;
+  ctx.threads = 2;
+  Tensor y = model.forward(x, ctx);
+  c.compare("y", y.values(), kOpTolerance);
+  y.backward(c.upstream(), 2);
+  c.compare_grad("grad_x", x, kOpTolerance);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const std::string first = torch_names[i].substr(0, torch_names[i].find('+'));
+    c.compare_grad("grad_" + first, params[i].tensor, kOpTolerance);
+  }
+  c.report();
+}
+}  // namespace
+
+TEST_CASE("bidirectional GRU and LSTM layers, every step and last steps (tests/reference/torch)") {
+  check_own_layer("bigru_seq", LayerSpec("gru", {{"units", "4"}, {"bidirectional", "true"}, {"return_sequences", "true"}}),
+                  Shape{6, 5},
+                  {"rnn_weight_ih_l0", "rnn_weight_hh_l0", "rnn_bias_ih_l0", "rnn_bias_hh_l0", "rnn_weight_ih_l0_reverse",
+                   "rnn_weight_hh_l0_reverse", "rnn_bias_ih_l0_reverse", "rnn_bias_hh_l0_reverse"});
+  check_own_layer("bilstm_last", LayerSpec("lstm", {{"units", "4"}, {"bidirectional", "true"}}), Shape{7, 3},
+                  {"rnn_weight_ih_l0", "rnn_weight_hh_l0", "rnn_bias_ih_l0+rnn_bias_hh_l0", "rnn_weight_ih_l0_reverse",
+                   "rnn_weight_hh_l0_reverse", "rnn_bias_ih_l0_reverse+rnn_bias_hh_l0_reverse"});
+}
+
+TEST_CASE("statistics, attention and global average pooling; a feature map as a sequence (tests/reference/torch)") {
+  check_own_layer("stats_pool", LayerSpec("stats_pool"), Shape{8, 5}, {});
+  check_own_layer("attention_pool", LayerSpec("attention_pool", {{"units", "6"}}), Shape{8, 5},
+                  {"weight", "bias", "context"});
+  check_own_layer("global_avg_pool", LayerSpec("global_avg_pool"), Shape{3, 4, 5}, {});
+  check_own_layer("to_sequence", LayerSpec("to_sequence"), Shape{3, 4, 5}, {});
+}
+
 TEST_CASE("the repository's own torch cases are all checked") {
-  const std::vector<std::string> covered = {"gru_seq"};
+  const std::vector<std::string> covered = {"gru_seq",    "bigru_seq",      "bilstm_last",     "stats_pool",
+                                            "attention_pool", "to_sequence", "global_avg_pool"};
   for (const auto& entry : std::filesystem::directory_iterator(own_torch_dir()))
     if (entry.is_directory()) {
       INFO("own reference case " << entry.path().filename().string());

@@ -9,6 +9,7 @@
 #include "nn/layers/gru.hpp"
 #include "nn/layers/lstm.hpp"
 #include "nn/layers/pool.hpp"
+#include "nn/layers/sequence_pool.hpp"
 #include "nn/layers/simple.hpp"
 
 namespace ser::nn {
@@ -30,6 +31,10 @@ const std::map<std::string, Factory>& registry() {
       {"batchnorm", [](const LayerSpec& s) { return std::make_unique<BatchNorm>(s); }},
       {"lstm", [](const LayerSpec& s) { return std::make_unique<Lstm>(s); }},
       {"gru", [](const LayerSpec& s) { return std::make_unique<Gru>(s); }},
+      {"stats_pool", [](const LayerSpec& s) { return std::make_unique<StatsPool>(s); }},
+      {"attention_pool", [](const LayerSpec& s) { return std::make_unique<AttentionPool>(s); }},
+      {"global_avg_pool", [](const LayerSpec& s) { return std::make_unique<GlobalAvgPool>(s); }},
+      {"to_sequence", [](const LayerSpec& s) { return std::make_unique<ToSequence>(s); }},
       {"relu", [](const LayerSpec& s) { return std::make_unique<ActivationLayer>(s, Activation::relu); }},
       {"tanh", [](const LayerSpec& s) { return std::make_unique<ActivationLayer>(s, Activation::tanh); }},
       {"sigmoid", [](const LayerSpec& s) { return std::make_unique<ActivationLayer>(s, Activation::sigmoid); }},

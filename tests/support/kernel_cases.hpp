@@ -26,6 +26,7 @@
 #include "nn/kernels/geometry.hpp"
 #include "nn/kernels/gru.hpp"
 #include "nn/kernels/lstm.hpp"
+#include "nn/kernels/sequence_pool.hpp"
 #include "nn/kernels/pool.hpp"
 
 namespace ser::test {
@@ -368,6 +369,91 @@ inline KernelCase make_gru_case(const nn::GruShape& s) {
   return k;
 }
 
+// ---- pooling a sequence over its steps: statistics and attention
+
+inline std::string sequence_name(const char* what, const nn::SequencePoolShape& s) {
+  return std::string(what) + " N" + std::to_string(s.batch) + " T" + std::to_string(s.steps) + " F" +
+         std::to_string(s.features);
+}
+
+inline KernelCase make_stats_pool_case(const nn::SequencePoolShape& s) {
+  KernelCase k;
+  k.name = sequence_name("stats_pool", s);
+  const size_t in = sz(s.batch * s.steps * s.features), out = sz(s.batch * 2 * s.features);
+  k.flops = 4.0 * static_cast<double>(in);
+  k.backward_flops = 4.0 * static_cast<double>(in);
+  k.inputs = {{in}};
+  k.naive_forward = [=](const DArrays& a) {
+    Vec y(out);
+    nn::stats_pool_forward_naive(a[0].data(), y.data(), s, 1e-5);
+    return y;
+  };
+  k.naive_backward = [=](const DArrays& a, const Vec& dy) {
+    Vec y(out);
+    nn::stats_pool_forward_naive(a[0].data(), y.data(), s, 1e-5);
+    DArrays g{Vec(in)};
+    nn::stats_pool_backward_naive(a[0].data(), y.data(), dy.data(), g[0].data(), s);
+    return g;
+  };
+  k.fast_forward = [=](const FArrays& a, int threads) {
+    FVec y(out);
+    nn::stats_pool_forward(a[0].data(), y.data(), s, 1e-5f, threads);
+    return y;
+  };
+  k.fast_backward = [=](const FArrays& a, const FVec& y, const FVec& dy, FArrays& g, int threads) {
+    nn::stats_pool_backward(a[0].data(), y.data(), dy.data(), g[0].data(), s, threads);
+  };
+  return k;
+}
+
+inline KernelCase make_attention_pool_case(const nn::SequencePoolShape& s) {
+  KernelCase k;
+  k.name = sequence_name("attention_pool", s) + " U" + std::to_string(s.units);
+  const size_t rows = sz(s.batch * s.steps), F = sz(s.features), U = sz(s.units);
+  k.flops = 2.0 * static_cast<double>(rows * U * F) + 4.0 * static_cast<double>(rows * (U + F));
+  k.backward_flops = 2 * k.flops;
+  k.inputs = {{rows * F}, {U * F}, {U}, {U}};
+  auto naive_run = [=](const DArrays& a, Vec& y, Vec& act, Vec& alpha) {
+    y.assign(sz(s.batch) * F, 0);
+    act.assign(rows * U, 0);
+    alpha.assign(rows, 0);
+    nn::attention_pool_forward_naive(a[0].data(), a[1].data(), a[2].data(), a[3].data(), y.data(), act.data(),
+                                     alpha.data(), s);
+  };
+  k.naive_forward = [=](const DArrays& a) {
+    Vec y, act, alpha;
+    naive_run(a, y, act, alpha);
+    return y;
+  };
+  k.naive_backward = [=](const DArrays& a, const Vec& dy) {
+    Vec y, act, alpha;
+    naive_run(a, y, act, alpha);
+    DArrays g{Vec(a[0].size()), Vec(a[1].size()), Vec(a[2].size()), Vec(a[3].size())};
+    nn::attention_pool_backward_naive(a[0].data(), a[1].data(), a[3].data(), act.data(), alpha.data(), dy.data(),
+                                      g[0].data(), g[1].data(), g[2].data(), g[3].data(), s);
+    return g;
+  };
+  auto fast_run = [=](const FArrays& a, FVec& y, FVec& act, FVec& alpha, int threads) {
+    y.assign(sz(s.batch) * F, 0);
+    act.assign(rows * U, 0);
+    alpha.assign(rows, 0);
+    nn::attention_pool_forward(a[0].data(), a[1].data(), a[2].data(), a[3].data(), y.data(), act.data(), alpha.data(),
+                               s, threads);
+  };
+  k.fast_forward = [=](const FArrays& a, int threads) {
+    FVec y, act, alpha;
+    fast_run(a, y, act, alpha, threads);
+    return y;
+  };
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int threads) {
+    FVec y, act, alpha;
+    fast_run(a, y, act, alpha, threads);
+    nn::attention_pool_backward(a[0].data(), a[1].data(), a[3].data(), act.data(), alpha.data(), dy.data(),
+                                g[0].data(), g[1].data(), g[2].data(), g[3].data(), s, threads);
+  };
+  return k;
+}
+
 // ---- element-wise activations and softmax: one template, run in float (the
 // fast path, vectorised exp and tanh) and in double (the reference)
 
@@ -561,6 +647,12 @@ inline std::vector<KernelCase> kernel_cases() {
   for (const nn::GruShape& s :
        {nn::GruShape{2, 5, 3, 4}, nn::GruShape{1, 1, 3, 2}, nn::GruShape{3, 7, 5, 9}, nn::GruShape{20, 12, 40, 33}})
     t.push_back(make_gru_case(s));
+  for (const nn::SequencePoolShape& s :
+       {nn::SequencePoolShape{2, 5, 3, 4}, nn::SequencePoolShape{1, 1, 2, 1}, nn::SequencePoolShape{3, 9, 7, 5},
+        nn::SequencePoolShape{32, 100, 128, 64}}) {
+    t.push_back(make_stats_pool_case(s));
+    t.push_back(make_attention_pool_case(s));
+  }
   const int64_t n = 67;  // not a multiple of any vector width
   t.push_back(make_unary_case(
       "relu", sz(n), {sz(n), Fill::away_from_zero}, false, [n](auto* x, auto* y) { nn::relu_forward(x, y, n); },

@@ -58,6 +58,64 @@ class Sequence(nn.Module):
 layer_case("gru_seq", "GRU(input 5, hidden 4), batch_first, zero initial state, every step's h [N,T,H]",
            Sequence(nn.GRU(5, 4, batch_first=True)), torch.randn(2, 6, 5))
 
+
+
+class LastSteps(nn.Module):
+    """A bidirectional layer's [forward direction at the last step, backward at the first]."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        h = self.rnn.hidden_size
+        return torch.cat([y[:, -1, :h], y[:, 0, h:]], dim=1)
+
+
+class StatsPool(nn.Module):
+    def forward(self, x):
+        mean = x.mean(dim=1)
+        var = ((x - mean[:, None, :]) ** 2).mean(dim=1)
+        return torch.cat([mean, torch.sqrt(var + 1e-5)], dim=1)
+
+
+class AttentionPool(nn.Module):
+    def __init__(self, features, units):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(units, features) * 0.5)
+        self.bias = nn.Parameter(torch.randn(units) * 0.1)
+        self.context = nn.Parameter(torch.randn(units))
+
+    def forward(self, x):
+        scores = torch.tanh(x @ self.weight.T + self.bias) @ self.context
+        alpha = torch.softmax(scores, dim=1)
+        return (alpha[:, :, None] * x).sum(dim=1)
+
+
+class ToSequence(nn.Module):
+    def forward(self, x):  # [N, C, H, W] -> [N, W, C*H]
+        n, c, h, w = x.shape
+        return x.permute(0, 3, 1, 2).reshape(n, w, c * h)
+
+
+class GlobalAvgPool(nn.Module):
+    def forward(self, x):
+        return x.mean(dim=tuple(range(2, x.dim())))
+
+
+layer_case("bigru_seq", "GRU(5, 4, bidirectional), every step's [forward h, backward h] [N,T,2H]",
+           Sequence(nn.GRU(5, 4, batch_first=True, bidirectional=True)), torch.randn(2, 6, 5))
+layer_case("bilstm_last", "LSTM(3, 4, bidirectional): [forward h at the last step, backward h at the first] [N,2H]",
+           LastSteps(nn.LSTM(3, 4, batch_first=True, bidirectional=True)), torch.randn(2, 7, 3))
+layer_case("stats_pool", "mean and sqrt(biased variance + 1e-5) over the steps [N,2F]", StatsPool(),
+           torch.randn(3, 8, 5))
+layer_case("attention_pool", "softmax_t(v . tanh(W x_t + b))-weighted sum of the steps, U = 6 [N,F]",
+           AttentionPool(5, 6), torch.randn(3, 8, 5))
+layer_case("to_sequence", "[N,C,H,W] -> [N,W,C*H] (x.permute(0,3,1,2).reshape)", ToSequence(), torch.randn(2, 3, 4, 5))
+layer_case("global_avg_pool", "mean over everything after the channels [N,C]", GlobalAvgPool(),
+           torch.randn(2, 3, 4, 5))
+
 with open(os.path.join(OUT, "manifest.json"), "w") as f:
     json.dump(MANIFEST, f, indent=1)
     f.write("\n")
