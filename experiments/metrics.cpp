@@ -60,6 +60,10 @@ Metrics evaluate(const std::vector<int32_t>& truth, const std::vector<int32_t>& 
     }
   }
   m.macro.support = m.weighted.support = static_cast<int64_t>(truth.size());
+  int in_truth = 0;
+  for (const ClassScores& s : m.classes)
+    if (s.support > 0) m.unweighted_accuracy += s.recall, ++in_truth;
+  if (in_truth) m.unweighted_accuracy /= in_truth;
   return m;
 }
 
@@ -84,6 +88,9 @@ std::string classification_report(const Metrics& m) {
                   s->precision, s->recall, s->f1, static_cast<long long>(s->support));
     out += line;
   }
+  std::snprintf(line, sizeof(line), "\nUA (mean recall per class) %.4f, WA (accuracy) %.4f\n", m.unweighted_accuracy,
+                m.accuracy);
+  out += line;
   return out;
 }
 
@@ -94,6 +101,8 @@ std::string metrics_json(const Metrics& m) {
   };
   nlohmann::ordered_json j;
   j["accuracy"] = m.accuracy;
+  j["unweighted_accuracy"] = m.unweighted_accuracy;
+  j["weighted_accuracy"] = m.accuracy;
   j["macro_f1"] = m.macro.f1;
   j["weighted_f1"] = m.weighted.f1;
   j["labels"] = m.labels;

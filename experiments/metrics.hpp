@@ -21,7 +21,10 @@ struct ClassScores {
 
 struct Metrics {
   std::vector<std::string> labels;
-  double accuracy = 0;
+  double accuracy = 0;  // also SER papers' weighted accuracy (WA)
+  // Unweighted accuracy (UA): the mean recall of the classes present in the
+  // truth (sklearn's balanced_accuracy_score), what SER papers report beside WA.
+  double unweighted_accuracy = 0;
   ClassScores macro, weighted;  // label "macro avg" / "weighted avg"
   std::vector<ClassScores> classes;
   std::vector<std::vector<int64_t>> confusion;
@@ -33,7 +36,7 @@ Metrics evaluate(const std::vector<int32_t>& truth, const std::vector<int32_t>& 
 
 // sklearn.metrics.classification_report's text layout (2 decimals).
 std::string classification_report(const Metrics& m);
-// {"accuracy", "macro_f1", "weighted_f1", "labels", "per_class": {label: {precision, recall, f1, support}},
+// {"accuracy", "unweighted_accuracy", "weighted_accuracy", "macro_f1", "weighted_f1", "labels", "per_class": {label: {precision, recall, f1, support}},
 //  "macro avg", "weighted avg", "confusion_matrix"}; fixed formatting, so equal metrics give equal bytes.
 std::string metrics_json(const Metrics& m);
 

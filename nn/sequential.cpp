@@ -1,11 +1,13 @@
 #include "nn/sequential.hpp"
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <sstream>
 
 #include "nn/layers/conv.hpp"
 #include "nn/layers/pool.hpp"
+#include "nn/layers/simple.hpp"
 #include "nn/ops.hpp"
 
 namespace ser::nn {
@@ -44,9 +46,34 @@ Sequential::Sequential(const std::vector<LayerSpec>& specs, const Shape& input_s
     }
     layer.set_budget(nullptr);
     if (shape.numel() > kMaxSampleValues) spec.fail("the output " + too_large(shape));
+    const std::string auto_name = spec.type() + "_" + std::to_string(++counts[spec.type()]);
+    const std::string given = spec.text("name", "");
+    if (given == "input" || std::find(names_.begin(), names_.end(), given) != names_.end())
+      spec.fail("name '" + given + "' is taken (" + (given == "input" ? "it means the model's input" : "by an earlier layer") +
+                "); give each layer its own");
+    connect(i, spec, i ? shapes_.back() : input_shape);
     shapes_.push_back(shape);
-    names_.push_back(spec.type() + "_" + std::to_string(++counts[spec.type()]));
+    names_.push_back(given.empty() ? auto_name : given);
   }
+}
+
+void Sequential::connect(size_t i, const LayerSpec& spec, const Shape& input) {
+  skip_from_.push_back(kNoSkip);
+  kept_.push_back(false);
+  const auto* add = dynamic_cast<const Add*>(layers_[i].get());
+  if (!add) return;
+  int from = -1;
+  if (add->from() != "input") {
+    const auto it = std::find(names_.begin(), names_.end(), add->from());
+    if (it == names_.end()) spec.fail("from: no earlier layer is named '" + add->from() + "' (nor is it 'input')");
+    from = static_cast<int>(it - names_.begin());
+  }
+  const Shape& skip = from < 0 ? input_shape_ : shapes_[static_cast<size_t>(from)];
+  if (!(skip == input))
+    spec.fail("'" + add->from() + "' gives " + skip.str() + " but this layer's input is " + input.str() +
+              "; a residual connection adds equal shapes");
+  skip_from_.back() = from;
+  if (from >= 0) kept_[static_cast<size_t>(from)] = true;
 }
 
 Tensor Sequential::forward(const Tensor& x, ForwardContext& ctx) {
@@ -54,17 +81,26 @@ Tensor Sequential::forward(const Tensor& x, ForwardContext& ctx) {
     throw std::invalid_argument("model '" + name_ + "' expects input [batch, " + input_shape_.str().substr(1) +
                                 ", got " + x.shape().str());
   Tensor h = x;
+  std::vector<Tensor> kept(layers_.size());  // outputs an add layer further on takes
   for (size_t i = 0; i < layers_.size(); ++i) {
-    if (ctx.fuse && i + 1 < layers_.size()) {
+    if (skip_from_[i] != kNoSkip) {
+      const Tensor& skip = skip_from_[i] < 0 ? x : kept[static_cast<size_t>(skip_from_[i])];
+      h = static_cast<const Add&>(*layers_[i]).forward_with(h, skip);
+      if (kept_[i]) kept[i] = h;
+      continue;
+    }
+    if (ctx.fuse && i + 1 < layers_.size() && !kept_[i]) {
       auto* conv = dynamic_cast<Conv*>(layers_[i].get());
       auto* pool = dynamic_cast<const Pool*>(layers_[i + 1].get());
       if (conv && pool && conv->fuses_with(*pool)) {
         h = conv->forward_pooled(h, *pool, ctx);
         ++i;
+        if (kept_[i]) kept[i] = h;
         continue;
       }
     }
     h = layers_[i]->forward(h, ctx);
+    if (kept_[i]) kept[i] = h;
   }
   return h;
 }
@@ -148,7 +184,9 @@ std::string Sequential::summary() {
     int64_t count = 0;
     for (auto& p : layers_[i]->parameters()) count += p.tensor.numel();
     for (auto& b : layers_[i]->buffers()) count += b.tensor.numel();
-    rows.push_back({names_[i] + " (" + layers_[i]->kind() + ")", shape_text(shapes_[i]), with_thousands(count)});
+    const std::string skip = skip_from_[i] == kNoSkip ? ""
+                             : " + " + (skip_from_[i] < 0 ? std::string("input") : names_[static_cast<size_t>(skip_from_[i])]);
+    rows.push_back({names_[i] + " (" + layers_[i]->kind() + skip + ")", shape_text(shapes_[i]), with_thousands(count)});
     w0 = std::max(w0, rows.back()[0].size());
     w1 = std::max(w1, rows.back()[1].size());
     w2 = std::max(w2, rows.back()[2].size());

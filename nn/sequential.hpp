@@ -1,5 +1,7 @@
 #pragma once
-// Sequential: a model built from a list of layer descriptions, with shape
+// Sequential: a model built from a list of layer descriptions (a chain, with
+// residual connections: any layer may be named, `name: block1`, and an
+// `add` layer further on adds that layer's output, `from: block1`), with shape
 // inference at build time (a shape that cannot work fails before any data is
 // touched, naming the layer), a Keras-style summary, and the metadata a model
 // file carries (label names, feature settings).
@@ -65,6 +67,13 @@ class Sequential {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<std::string> names_;
   std::vector<Shape> shapes_;
+  // Residual connections: for each layer, the layer whose output an add
+  // layer takes (kNoSkip: not an add layer; -1: the model's input), and
+  // whether a layer's output is taken by one further on.
+  static constexpr int kNoSkip = -2;
+  std::vector<int> skip_from_;
+  std::vector<bool> kept_;
+  void connect(size_t i, const LayerSpec& spec, const Shape& input);
 };
 
 // "1,234,567"

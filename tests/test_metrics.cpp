@@ -33,6 +33,17 @@ TEST_CASE("sklearn's classification_report example: y_true [0,1,2,2,2], y_pred [
   CHECK(metrics_json(evaluate({0, 1, 2, 2, 2}, {0, 0, 2, 2, 1}, {"class 0", "class 1", "class 2"})) == json);
 }
 
+TEST_CASE("UA and WA: sklearn's balanced_accuracy_score and accuracy_score") {
+  // balanced_accuracy_score([0,1,2,2,2], [0,0,2,2,1]) = (1 + 0 + 2/3) / 3
+  const Metrics m = evaluate({0, 1, 2, 2, 2}, {0, 0, 2, 2, 1}, {"class 0", "class 1", "class 2"});
+  CHECK(m.unweighted_accuracy == doctest::Approx(5.0 / 9));
+  CHECK(metrics_json(m).find("\"weighted_accuracy\": 0.6") != std::string::npos);
+  // A class predicted but never true does not count: balanced_accuracy_score([0,0,1,1], [0,2,1,1]) = (0.5 + 1) / 2.
+  const Metrics p = evaluate({0, 0, 1, 1}, {0, 2, 1, 1}, {"a", "b", "c"});
+  CHECK(p.unweighted_accuracy == doctest::Approx(0.75));
+  CHECK(classification_report(p).find("UA (mean recall per class) 0.7500, WA (accuracy) 0.7500") != std::string::npos);
+}
+
 TEST_CASE("bad input to evaluate is refused") {
   CHECK_THROWS_AS(evaluate({0, 1}, {0}, {"a", "b"}), std::invalid_argument);
   CHECK_THROWS_AS(evaluate({0, 2}, {0, 1}, {"a", "b"}), std::invalid_argument);

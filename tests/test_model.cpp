@@ -297,3 +297,64 @@ TEST_CASE("multiply-add counts of the TESS CNN and the LSTM, as counted by hand"
   CHECK(lstm.forward_macs() == in + rec + dense);
   CHECK(lstm.training_macs() == 2 * in + 3 * rec + 3 * dense);
 }
+
+TEST_CASE("residual connections: named outputs added further on, checked shapes, the summary, a model file round trip") {
+  // conv block with a skip: y = relu(bn(conv(x0))) + x0, with x0 the first conv's output.
+  const std::vector<LayerSpec> specs = {
+      LayerSpec("conv1d", {{"filters", "4"}, {"kernel", "3"}, {"padding", "same"}, {"name", "stem"}}),
+      LayerSpec("conv1d", {{"filters", "4"}, {"kernel", "3"}, {"padding", "same"}}),
+      LayerSpec("batchnorm"),
+      LayerSpec("relu"),
+      LayerSpec("add", {{"from", "stem"}}),
+      LayerSpec("flatten"),
+      LayerSpec("dense", {{"units", "3"}})};
+  Rng rng(3);
+  Sequential model(specs, Shape{2, 10}, rng);
+  CHECK(model.summary().find("add_1 (Add + stem)") != std::string::npos);
+  CHECK(model.layer_names()[0] == "stem");
+
+  Rng data(5);
+  Tensor x = Tensor::zeros(Shape{3, 2, 10}, true);
+  for (int64_t i = 0; i < x.numel(); ++i) x.data()[i] = data.uniform(-1.0f, 1.0f);
+  ForwardContext ctx;
+  ctx.training = false;
+  Tensor y = model.forward(x, ctx);
+  // The same by hand, layer by layer, with the model's own layers.
+  ForwardContext by_hand;
+  by_hand.training = false;
+  const Tensor stem = model.layer(0).forward(x, by_hand);
+  Tensor h = model.layer(3).forward(model.layer(2).forward(model.layer(1).forward(stem, by_hand), by_hand), by_hand);
+  h = model.layer(6).forward(model.layer(5).forward(add(h, stem), by_hand), by_hand);
+  const auto vec = [](std::span<const float> v) { return std::vector<float>(v.begin(), v.end()); };
+  CHECK(vec(y.values()) == vec(h.values()));
+  // The gradient reaches the input through both paths.
+  y.backward(std::vector<float>(static_cast<size_t>(y.numel()), 1.0f), 1);
+  const auto grads = [&x] { return std::vector<float>(x.grad_values().begin(), x.grad_values().end()); };
+  const std::vector<float> via_model = grads();
+  x.zero_grad();
+  h.backward(std::vector<float>(static_cast<size_t>(h.numel()), 1.0f), 1);
+  CHECK(grads() == via_model);
+
+  const std::string path = (std::filesystem::temp_directory_path() / "ser_residual_test.sermodel").string();
+  save_model(model, path);
+  Sequential loaded = load_model(path);
+  std::filesystem::remove(path);
+  CHECK(vec(loaded.predict(x, 1).values()) == vec(model.predict(x, 1).values()));
+
+  // Mistakes name the layer and say what is wrong.
+  const auto error = [&](std::vector<LayerSpec> s) {
+    try {
+      Rng r(1);
+      Sequential m(s, Shape{2, 10}, r);
+    } catch (const LayerError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error({LayerSpec("relu"), LayerSpec("add", {{"from", "nowhere"}})}).find("no earlier layer is named 'nowhere'") !=
+        std::string::npos);
+  CHECK(error({LayerSpec("conv1d", {{"filters", "3"}, {"kernel", "3"}, {"name", "a"}}), LayerSpec("add", {{"from", "input"}})})
+            .find("'input' gives [2, 10] but this layer's input is [3, 8]") != std::string::npos);
+  CHECK(error({LayerSpec("relu", {{"name", "a"}}), LayerSpec("relu", {{"name", "a"}})}).find("name 'a' is taken") !=
+        std::string::npos);
+}

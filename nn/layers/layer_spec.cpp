@@ -104,6 +104,7 @@ std::pair<int64_t, int64_t> LayerSpec::pair(const std::string& key, std::pair<in
 void LayerSpec::check_known(std::initializer_list<const char*> known) const {
   for (const auto& arg : args_) {
     const std::string& k = arg.first;  // a named variable: lambdas may not capture structured bindings before C++23's clang
+    if (k == "name") continue;  // every layer's: what the model calls it (Sequential)
     if (std::any_of(known.begin(), known.end(), [&](const char* n) { return k == n; })) continue;
     std::string msg =
         "unknown argument '" + k + "'" + did_you_mean(k, std::vector<std::string>(known.begin(), known.end()));

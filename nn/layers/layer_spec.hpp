@@ -61,6 +61,8 @@ class LayerSpec {
   std::pair<int64_t, int64_t> pair(const std::string& key, std::pair<int64_t, int64_t> fallback) const;
 
   // Throws on an argument not in `known`, suggesting the closest known name.
+  // `name` is known to every layer: Sequential names the layer's output by
+  // it, for an `add` layer further on to refer to.
   void check_known(std::initializer_list<const char*> known) const;
 
   // "conv1d(filters=8, kernel=13)"

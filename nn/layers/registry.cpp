@@ -26,6 +26,7 @@ const std::map<std::string, Factory>& registry() {
       {"avgpool1d", [](const LayerSpec& s) { return std::make_unique<Pool>(s, false, 1); }},
       {"avgpool2d", [](const LayerSpec& s) { return std::make_unique<Pool>(s, false, 2); }},
       {"dropout", [](const LayerSpec& s) { return std::make_unique<Dropout>(s); }},
+      {"add", [](const LayerSpec& s) { return std::make_unique<Add>(s); }},
       {"flatten", [](const LayerSpec& s) { return std::make_unique<Reshape>(s, true); }},
       {"reshape", [](const LayerSpec& s) { return std::make_unique<Reshape>(s, false); }},
       {"batchnorm", [](const LayerSpec& s) { return std::make_unique<BatchNorm>(s); }},

@@ -72,4 +72,15 @@ std::string ActivationLayer::kind() const {
   return "Activation";
 }
 
+Add::Add(LayerSpec spec) : Layer(std::move(spec)) {
+  spec_.check_known({"from"});
+  from_ = spec_.text("from");
+}
+
+Tensor Add::forward(const Tensor&, ForwardContext&) {
+  spec_.fail("an add layer runs inside a model, which hands it the output named '" + from_ + "'");
+}
+
+Tensor Add::forward_with(const Tensor& x, const Tensor& skip) const { return add(x, skip); }
+
 }  // namespace ser::nn

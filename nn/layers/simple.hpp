@@ -30,6 +30,23 @@ class Reshape : public Layer {
   Shape target_;
 };
 
+// add(from=NAME): the output of the layer named NAME (or `input`, the
+// model's input) added to this layer's input: a residual connection. The
+// shapes must be equal; Sequential checks them while it builds the model
+// and hands the named output in (forward_with).
+class Add : public Layer {
+ public:
+  explicit Add(LayerSpec spec);
+  std::string kind() const override { return "Add"; }
+  Shape setup(const Shape& input, Rng&) override { return input; }
+  Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  Tensor forward_with(const Tensor& x, const Tensor& skip) const;
+  const std::string& from() const { return from_; }
+
+ private:
+  std::string from_;
+};
+
 // relu, tanh, sigmoid, softmax as layers of their own.
 class ActivationLayer : public Layer {
  public:
