@@ -323,7 +323,7 @@ Fields read_struct(const YAML::Node& node, const std::string& where, const Sourc
 
 void read_split(const Fields& data, const Source& src, SplitConfig& s) {
   if (!data.has("split")) return;
-  const Fields split = read_struct(data.at("split"), "data.split", src, s, {"test_speakers"});
+  const Fields split = read_struct(data.at("split"), "data.split", src, s, {"test_speakers", "validation_speakers"});
   if (!split.has("train")) s.train = 1.0 - s.test - s.validation;
   // Written so that NaN fails too.
   if (!(s.train > 0 && std::abs(s.train + s.validation + s.test - 1.0) <= 1e-9))
@@ -332,6 +332,10 @@ void read_split(const Fields& data, const Source& src, SplitConfig& s) {
   if (s.kind == SplitKind::loso && s.by == SplitBy::none)
     split.fail_key("by", "must be speaker or word for loso (leave one group out)");
   s.test_speakers = split.strings("test_speakers");
+  s.validation_speakers = split.strings("validation_speakers");
+  for (const auto& v : s.validation_speakers)
+    if (std::find(s.test_speakers.begin(), s.test_speakers.end(), v) != s.test_speakers.end())
+      split.fail_key("validation_speakers", "speaker '" + v + "' is also a test speaker; a speaker belongs to one side");
 }
 
 void read_data(const Fields& top, const YAML::Node& root, const Source& src, const std::string& data_dir,

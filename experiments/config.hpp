@@ -47,10 +47,13 @@ struct SplitConfig {
   int folds = 5;
   SplitBy by = SplitBy::none;              // kfold: none (stratified) | speaker | word; loso: speaker | word
   std::vector<std::string> test_speakers;  // a fixed speaker split (e.g. train OAF, test YAF)
-  void register_settings(Settings& s);     // all but test_speakers (a list)
+  // ... and its validation speakers: settings are chosen on them, never on the test speakers.
+  std::vector<std::string> validation_speakers;
+  void register_settings(Settings& s);     // all but the speaker lists
+  bool fixed_speakers() const { return !test_speakers.empty() || !validation_speakers.empty(); }
   // k-fold or leave-one-out: several sub-runs, no single test set.
   bool runs_folds() const {
-    return (kind == SplitKind::kfold || kind == SplitKind::loso) && test_speakers.empty();
+    return (kind == SplitKind::kfold || kind == SplitKind::loso) && !fixed_speakers();
   }
 };
 

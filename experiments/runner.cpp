@@ -12,6 +12,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "common/atomic_file.hpp"
@@ -114,6 +115,33 @@ datasets::Split partition_split(const ExperimentConfig& c, const datasets::Corpu
 }
 }  // namespace
 
+namespace {
+// A fixed speaker split (train on OAF, test on YAF; validate on actors 11
+// and 12): every named speaker must have files, or the config has a typo.
+datasets::Split fixed_speaker_split(const ExperimentConfig& c, const datasets::Corpus& corpus) {
+  const SplitConfig& s = c.data.split;
+  std::set<std::string> speakers;
+  for (const auto& sample : corpus.samples) speakers.insert(sample.speaker);
+  for (const auto* list : {&s.test_speakers, &s.validation_speakers})
+    for (const auto& name : *list)
+      if (!speakers.count(name)) {
+        std::string known;
+        for (const auto& k : speakers) known += (known.empty() ? "" : ", ") + k;
+        throw ConfigError(c.source + ": data.split names speaker '" + name + "', who has no file here (speakers: " +
+                          known + ")");
+      }
+  const auto in = [](const std::vector<std::string>& list, const std::string& who) {
+    return std::find(list.begin(), list.end(), who) != list.end();
+  };
+  datasets::Split out;
+  for (size_t i = 0; i < corpus.samples.size(); ++i) {
+    const std::string& who = corpus.samples[i].speaker;
+    (in(s.test_speakers, who) ? out.test : in(s.validation_speakers, who) ? out.validation : out.train).push_back(i);
+  }
+  return out;
+}
+}  // namespace
+
 datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& given) {
   const SplitConfig& s = c.data.split;
   datasets::Corpus rows;
@@ -128,15 +156,7 @@ datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& giv
   }
   const datasets::Corpus& corpus = c.augmentation.split_rows ? rows : given;
   const datasets::Ratios r{s.train, s.validation, s.test};
-  if (!s.test_speakers.empty()) {  // a fixed speaker split, e.g. train on OAF, test on YAF
-    datasets::Split out;
-    for (size_t i = 0; i < corpus.samples.size(); ++i) {
-      const bool test =
-          std::find(s.test_speakers.begin(), s.test_speakers.end(), corpus.samples[i].speaker) != s.test_speakers.end();
-      (test ? out.test : out.train).push_back(i);
-    }
-    return out;
-  }
+  if (s.fixed_speakers()) return fixed_speaker_split(c, corpus);
   switch (s.kind) {
     case SplitKind::partition:
       return partition_split(c, corpus);

@@ -80,6 +80,7 @@ std::vector<LayerCase> layer_cases() {
       {{"global_avg_pool"}, Shape{3, 5}},
       {{"global_avg_pool"}, Shape{2, 3, 4}},
       {{"to_sequence"}, Shape{2, 3, 4}},
+      {{"add", {{"from", "input"}}}, Shape{2, 3}},  // x + x; named layers: test_model
       {{"relu"}, Shape{6}, 3, false, true},
       {{"tanh"}, Shape{6}},
       {{"sigmoid"}, Shape{6}},

@@ -200,6 +200,36 @@ TEST_CASE("FER2013's partition split honours data.split.validation (carved from 
   fs::remove_all(dir);
 }
 
+TEST_CASE("a fixed speaker split with validation speakers: each speaker on one side; unknown and doubled speakers refused") {
+  ser::datasets::Corpus corpus;
+  corpus.labels = {"a", "b"};
+  for (const char* who : {"01", "02", "03", "04"})
+    for (int k = 0; k < 3; ++k) {
+      ser::datasets::Sample s;
+      s.path = std::string("/x/") + who + "_" + std::to_string(k) + ".wav";
+      s.corpus = "ravdess";
+      s.speaker = who;
+      s.label = k % 2 ? "a" : "b";
+      corpus.samples.push_back(s);
+    }
+  const fs::path dir = ser::test::fresh_dir("safety_speakers");
+  const auto config = [&](const std::string& split) {
+    std::ofstream(dir / "s.yaml") << "name: s\ndata:\n  corpus: ravdess\n  root: " << ser::test::data_dir()
+                                  << "/ravdess\n  split: " << split
+                                  << "\nfeatures: {kind: mfcc, frames: 10}\nmodel:\n  layers:\n    - {type: flatten}\n    - {type: dense, units: 2}\n";
+    return load_config((dir / "s.yaml").string());
+  };
+  const auto split = split_for(config(R"({test_speakers: ["04"], validation_speakers: ["03"]})"), corpus);
+  CHECK(split.train == std::vector<size_t>{0, 1, 2, 3, 4, 5});
+  CHECK(split.validation == std::vector<size_t>{6, 7, 8});
+  CHECK(split.test == std::vector<size_t>{9, 10, 11});
+  CHECK_THROWS_WITH(split_for(config(R"({test_speakers: ["4"]})"), corpus),
+                    doctest::Contains("names speaker '4', who has no file here (speakers: 01, 02, 03, 04)"));
+  CHECK_THROWS_WITH(config(R"({test_speakers: ["04"], validation_speakers: ["04"]})"),
+                    doctest::Contains("speaker '04' is also a test speaker"));
+  fs::remove_all(dir);
+}
+
 TEST_CASE("data.song chooses RAVDESS's sung files") {
   // Found: the key was accepted and never read.
   const fs::path dir = ser::test::fresh_dir("safety_song");
