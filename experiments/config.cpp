@@ -447,7 +447,7 @@ void read_training(const Fields& top, const Source& src, TrainingConfig& tc) {
 
 void read_augmentation(const Fields& top, const Source& src, ExperimentConfig& c) {
   if (!top.has("augmentation")) return;
-  const Fields a(top.at("augmentation"), "augmentation", src, {"copies", "split_rows", "image"});
+  const Fields a(top.at("augmentation"), "augmentation", src, {"copies", "split_rows", "image", "spec"});
   if (c.data.images) {
     if (!a.has("image") || a.has("copies") || a.has("split_rows"))
       a.fail(top.at("augmentation"), "an image corpus takes augmentation.image only, e.g. "
@@ -457,6 +457,15 @@ void read_augmentation(const Fields& top, const Source& src, ExperimentConfig& c
   }
   if (a.has("image")) a.fail(a.at("image"), "augments images; this corpus holds audio (use copies)");
   c.augmentation.split_rows = a.get<bool>("split_rows", false);
+  if (a.has("spec")) {
+    const Fields s = read_struct(a.at("spec"), "augmentation.spec", src, c.augmentation.spec);
+    if (c.features.pooled() || c.features.layout == Layout::stacked)
+      s.fail(a.at("spec"), std::string("masks frames and features of one matrix; layout ") +
+                               name_of(c.features.layout, kLayouts) + " is not one (use image, sequence or flat)");
+    if (c.augmentation.spec.identity())
+      s.fail(a.at("spec"), "masks nothing: give time_masks with time_width, or freq_masks with freq_width");
+  }
+  if (!a.has("copies")) return;
   const YAML::Node copies = a.at("copies");
   if (!copies.IsSequence() || copies.size() == 0)
     a.fail(top.at("augmentation"),
@@ -545,10 +554,12 @@ void OptimizerConfig::register_settings(Settings& s) {
 }
 
 void ScheduleConfig::register_settings(Settings& s) {
-  s.choice("kind", kind, kSchedules, "learning-rate schedule: step decay or ReduceLROnPlateau");
+  s.choice("kind", kind, kSchedules,
+           "learning-rate schedule: step decay, ReduceLROnPlateau or cosine decay to 0 over the epochs after warm-up");
   s.number("factor", factor, 1e-6, 0.999999, "the learning rate is multiplied by this");
   s.integer("step", step, 1, kMaxEpochs, "step: epochs between decays");
   s.integer("patience", patience, 0, kMaxEpochs, "plateau: epochs without improvement before a decay");
+  s.integer("warmup", warmup, 0, kMaxEpochs, "epochs whose rate rises linearly to the optimizer's (epoch k of n: k/n of it)");
 }
 
 void TrainingConfig::register_settings(Settings& s) {
@@ -558,6 +569,8 @@ void TrainingConfig::register_settings(Settings& s) {
   s.integer("checkpoint_every", checkpoint_every, 1, kMaxEpochs, "epochs between checkpoints").special(0, "no checkpoints");
   s.number("clip_norm", clip_norm, 0.0, 1e6, "clip the gradients' global norm to this (0: no clipping)");
   s.flag("class_weights", class_weights, "weight the loss by inverse class frequency");
+  s.number("label_smoothing", label_smoothing, 0.0, 0.99,
+           "share of each target spread over all classes (PyTorch's label_smoothing)");
 }
 
 nn::Shape model_input_shape(const ExperimentConfig& c) {

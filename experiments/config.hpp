@@ -13,6 +13,7 @@
 
 #include "datasets/augmentation.hpp"
 #include "datasets/image_augment.hpp"
+#include "datasets/spec_augment.hpp"
 #include "common/settings.hpp"
 #include "dsp/feature_spec.hpp"
 #include "experiments/model_input.hpp"
@@ -38,8 +39,8 @@ enum class CalmPolicy { neutral, keep, drop };
 inline constexpr const char* kCalmPolicies[] = {"neutral", "keep", "drop"};
 enum class OptimizerKind { adam, sgd, rmsprop };
 inline constexpr const char* kOptimizers[] = {"adam", "sgd", "rmsprop"};
-enum class ScheduleKind { none, step, plateau };
-inline constexpr const char* kSchedules[] = {"none", "step", "plateau"};
+enum class ScheduleKind { none, step, plateau, cosine };
+inline constexpr const char* kSchedules[] = {"none", "step", "plateau", "cosine"};
 
 struct SplitConfig {
   SplitKind kind = SplitKind::random;  // partition: the corpus's own train/test
@@ -75,6 +76,7 @@ using FeatureConfig = ModelInput;
 struct AugmentationConfig {
   std::vector<datasets::AugmentRecipe> copies;  // one augmented copy of every file per recipe (audio)
   datasets::ImageAugment image;                 // redrawn every epoch for every training image
+  datasets::SpecAugment spec;                   // masks redrawn every epoch for every training sample (audio)
   // false (the honest default): a copy always falls in its source's split.
   // true: the augmented rows are split at random as the popular notebooks do,
   // leaking copies of test files into training; for showing the leak.
@@ -92,6 +94,7 @@ struct ScheduleConfig {
   ScheduleKind kind = ScheduleKind::none;
   double factor = 0.1;
   int step = 10, patience = 5;
+  int warmup = 0;  // epochs of linear warm-up to the optimizer's rate, before any schedule
   void register_settings(Settings& s);
 };
 
@@ -104,6 +107,7 @@ struct TrainingConfig {
   int checkpoint_every = 1;
   double clip_norm = 0.0;
   bool class_weights = false;
+  double label_smoothing = 0.0;
   void register_settings(Settings& s);  // the scalars; optimizer and schedule are mappings of their own
 };
 

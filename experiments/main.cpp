@@ -251,7 +251,9 @@ is reported and the others go on (exit status 1 if any failed). With a face mode
 the files are images: one of the model's input size is a face; a larger one goes through
 face detection (see ser faces), one prediction per face.)");
   p.positional("FILE", "audio files (WAV, FLAC, AIFF, OGG, ...), or images for a face model", /*repeatable=*/true)
-      .option("--model", "DIR_OR_FILE", "a run directory or a .sermodel file (required)")
+      .option("--model", "DIR_OR_FILE",
+              "a run directory or a .sermodel file (required; repeat it for an ensemble: the models' class "
+              "probabilities are averaged)")
       .flag("--json", "print a JSON array: file, emotion, probability and all class probabilities")
       .option("--threads", "N", "threads the model may use per file (default 0: every core)");
   if (!p.parse(args)) return 0;
@@ -259,7 +261,7 @@ face detection (see ser faces), one prediction per face.)");
   if (!model) throw ser::experiments::UsageError("--model is required: a run directory or a .sermodel file");
   const int threads = p.given("--threads") ? p.integer("--threads") : 0;
   if (ser::experiments::is_image_model(*model)) return predict_images(p.positionals(), *model, threads, p.given("--json"));
-  ser::experiments::EmotionPredictor predictor(*model, threads);
+  ser::experiments::EnsemblePredictor predictor(p.all("--model"), threads);
   const bool json = p.given("--json");
   return predict_each(p.positionals(), json, [&](const std::string& file, nlohmann::ordered_json& j) {
     const auto r = predictor.predict(file);

@@ -1,5 +1,6 @@
 #include "experiments/predict.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -81,6 +82,32 @@ EmotionPrediction EmotionPredictor::named(const std::vector<float>& p) const {
 
 EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path, int threads) {
   return EmotionPredictor(model_path, threads).predict(audio_path);
+}
+
+EnsemblePredictor::EnsemblePredictor(const std::vector<std::string>& paths, int threads) {
+  if (paths.empty()) throw std::runtime_error("an ensemble needs at least one model");
+  for (const auto& path : paths) {
+    members_.emplace_back(path, threads);
+    std::vector<std::string> mine = members_.back().labels(), first = members_.front().labels();
+    std::sort(mine.begin(), mine.end());
+    std::sort(first.begin(), first.end());
+    if (mine != first)
+      throw std::runtime_error(path + ": its classes differ from those of " + paths.front() +
+                               "; an ensemble averages the probabilities of the same classes");
+  }
+}
+
+EmotionPrediction EnsemblePredictor::predict(const std::string& audio_path) {
+  const std::vector<std::string>& order = members_.front().labels();
+  std::vector<float> mean(order.size(), 0.0f);
+  for (auto& m : members_) {
+    const EmotionPrediction one = m.predict(audio_path);
+    for (const auto& [label, p] : one.probabilities) {
+      const auto at = static_cast<size_t>(std::find(order.begin(), order.end(), label) - order.begin());
+      mean[at] += static_cast<float>(p / static_cast<double>(members_.size()));
+    }
+  }
+  return members_.front().named(mean);
 }
 
 }  // namespace ser::experiments

@@ -44,6 +44,21 @@ class EmotionPredictor {
   int threads_;
 };
 
+// Several models' class probabilities averaged, as an ensemble of runs (the
+// published RAVDESS project averages its models). Every model must know the
+// same classes (in any order); the first model's order is kept. Each model
+// extracts its own features, so models of other feature recipes mix.
+class EnsemblePredictor {
+ public:
+  // Throws std::runtime_error naming the model whose classes differ.
+  EnsemblePredictor(const std::vector<std::string>& model_paths, int threads = 0);
+  EmotionPrediction predict(const std::string& audio_path);
+  size_t size() const { return members_.size(); }
+
+ private:
+  std::vector<EmotionPredictor> members_;
+};
+
 EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path, int threads = 0);
 
 // A .sermodel path from a file or run-directory argument.

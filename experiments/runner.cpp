@@ -322,6 +322,20 @@ void augment_images(nn::Tensor& x, const std::vector<int64_t>& rows, const Exper
   }
 }
 
+// SpecAugment's masks on a training batch of feature inputs, each sample's
+// from its own generator (seed, epoch, row), as augment_images.
+void augment_features(nn::Tensor& x, const std::vector<int64_t>& rows, const ExperimentConfig& c, int epoch) {
+  const datasets::SpecAugment& a = c.augmentation.spec;
+  if (a.identity() || c.data.images) return;
+  const int64_t F = c.features.feature_rows(), T = c.features.frames, size = x.numel() / x.dim(0);
+  // image [1, F, T] is feature-major; sequence [T, F] and flat are time-major (config refuses the others).
+  const bool time_major = c.features.layout != Layout::image;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Rng rng = datasets::spec_augment_rng(c.seed, epoch, static_cast<uint64_t>(rows[i]));
+    a.apply(x.data() + static_cast<int64_t>(i) * size, F, T, time_major, rng);
+  }
+}
+
 // One pass over the training rows in a fresh shuffled order.
 EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, int epoch,
                         const std::vector<float>& class_weights, nn::StepThreads& threads) {
@@ -340,9 +354,10 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
     }
     nn::Tensor x = nn::gather_rows(p.x, p.sample_shape, rows);
     augment_images(x, rows, c, epoch);
+    augment_features(x, rows, c, epoch);
     const nn::StepResult s = threads.run([&](int n) {
       return nn::train_step(run.model, *run.optimizer, x, y, run.dropout, n, class_weights,
-                            static_cast<float>(c.training.clip_norm));
+                            static_cast<float>(c.training.clip_norm), static_cast<float>(c.training.label_smoothing));
     });
     if (!std::isfinite(s.loss))
       throw TrainingError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b / batch + 1) + " of " +

@@ -1,18 +1,34 @@
 #include "experiments/training_run.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
 #include "nn/model_file.hpp"
 
 namespace ser::experiments {
 
-LrSchedule::LrSchedule(const ScheduleConfig& config, double initial_lr)
+LrSchedule::LrSchedule(const ScheduleConfig& config, double initial_lr, int epochs)
     : config_(config),
       initial_(static_cast<float>(initial_lr)),
+      epochs_(epochs),
       plateau_(static_cast<float>(config.factor), config.patience) {}
 
+float LrSchedule::first() const {
+  return config_.warmup > 0 ? initial_ / static_cast<float>(config_.warmup) : initial_;
+}
+
 float LrSchedule::after_epoch(int epoch, double val_loss, float current) {
+  const int next = epoch + 1, warm = config_.warmup;
+  if (next <= warm) return initial_ * static_cast<float>(next) / static_cast<float>(warm);
+  const int since = epoch - warm;  // epochs of the schedule proper so far
   switch (config_.kind) {
     case ScheduleKind::step:
-      return nn::StepDecay{initial_, static_cast<float>(config_.factor), config_.step}.lr(epoch);
+      return nn::StepDecay{initial_, static_cast<float>(config_.factor), config_.step}.lr(since);
+    case ScheduleKind::cosine: {
+      const double span = std::max(1, epochs_ - warm);
+      return static_cast<float>(initial_ * 0.5 * (1.0 + std::cos(std::numbers::pi * since / span)));
+    }
     case ScheduleKind::plateau:
       return std::isnan(val_loss) ? current : plateau_.update(static_cast<float>(val_loss), current);
     case ScheduleKind::none:
@@ -48,10 +64,11 @@ nn::Sequential build_model(const ExperimentConfig& c, const nn::Shape& sample_sh
 TrainingRun::TrainingRun(const ExperimentConfig& c, const nn::Shape& sample_shape, std::vector<size_t> train)
     : model(build_model(c, sample_shape)),
       optimizer(make_optimizer(c.training.optimizer, model.parameter_tensors())),
-      schedule(c.training.schedule, c.training.optimizer.lr),
+      schedule(c.training.schedule, c.training.optimizer.lr, c.training.epochs),
       shuffle(c.seed + 1),
       dropout(c.seed + 2) {
   progress.order = std::move(train);
+  optimizer->set_learning_rate(schedule.first());
   progress.history = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
 }
 

@@ -19,11 +19,16 @@
 namespace ser::experiments {
 
 // The learning rate from epoch to epoch: constant, step decay from the
-// configured rate, or ReduceLROnPlateau on the validation loss. Its state
-// (the plateau's counters) lives here, not in the loop.
+// configured rate, ReduceLROnPlateau on the validation loss, or cosine
+// decay from the configured rate to 0 over the epochs; any of them after a
+// linear warm-up of `warmup` epochs (the schedule then counts its epochs
+// from the warm-up's end). Its state (the plateau's counters) lives here,
+// not in the loop.
 class LrSchedule {
  public:
-  LrSchedule(const ScheduleConfig& config, double initial_lr);
+  LrSchedule(const ScheduleConfig& config, double initial_lr, int epochs);
+  // The rate of the first epoch.
+  float first() const;
   // The rate for the epoch after `epoch` (counted from 1), given that
   // epoch's validation loss (NaN when there is no validation split).
   float after_epoch(int epoch, double val_loss, float current);
@@ -33,6 +38,7 @@ class LrSchedule {
  private:
   ScheduleConfig config_;
   float initial_;
+  int epochs_;
   nn::ReduceLROnPlateau plateau_;
 };
 

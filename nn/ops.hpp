@@ -89,8 +89,9 @@ Tensor attention_pool(const Tensor& x, const Tensor& w, const Tensor& b, const T
 
 // Mean softmax cross-entropy of logits [N, C] against class indices; with
 // class weights, PyTorch's weighted mean. Returns a scalar [1].
+// With label_smoothing e, PyTorch's CrossEntropyLoss(label_smoothing=e).
 Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targets,
-                             std::span<const float> class_weights = {});
+                             std::span<const float> class_weights = {}, float label_smoothing = 0.0f);
 
 Tensor sum_squares(const Tensor& x);           // scalar sum of x^2 (L2 penalty)
 Tensor add(const Tensor& a, const Tensor& b);  // same shapes

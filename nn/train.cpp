@@ -8,14 +8,14 @@
 namespace ser::nn {
 
 StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
-                      int threads, std::span<const float> class_weights, float clip_norm) {
+                      int threads, std::span<const float> class_weights, float clip_norm, float label_smoothing) {
   ForwardContext ctx;
   ctx.training = true;
   ctx.rng = &rng;
   ctx.threads = threads;
   opt.zero_grad();
   const Tensor logits = model.forward(x, ctx);
-  Tensor loss = softmax_cross_entropy(logits, targets, class_weights);
+  Tensor loss = softmax_cross_entropy(logits, targets, class_weights, label_smoothing);
   if (Tensor penalty = model.regularization(ctx); penalty.defined()) loss = add(loss, penalty);
   StepResult r;
   r.loss = loss.item();

@@ -18,10 +18,12 @@ struct StepResult {
 
 // Forward in training mode, softmax cross-entropy (+ the layers' L2
 // penalties), backward, optimizer step. `rng` drives dropout. With
-// clip_norm > 0 the gradients are scaled to at most that global L2 norm.
-// Every part of the step runs on up to `threads` threads.
+// clip_norm > 0 the gradients are scaled to at most that global L2 norm;
+// label_smoothing as PyTorch's. Every part of the step runs on up to
+// `threads` threads.
 StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
-                      int threads, std::span<const float> class_weights = {}, float clip_norm = 0.0f);
+                      int threads, std::span<const float> class_weights = {}, float clip_norm = 0.0f,
+                      float label_smoothing = 0.0f);
 
 // Index of the largest value of each row of [N, C].
 std::vector<int32_t> argmax_rows(const Tensor& scores);

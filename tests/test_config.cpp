@@ -117,7 +117,7 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
   // Unknown key, with a suggestion, on its own line.
   CHECK(error_for(replace(kGood, "  epochs: 3", "  epoch: 3")) ==
         ":15: unknown key 'epoch' (did you mean 'epochs'?); known: batch_size epochs best_on_validation "
-        "checkpoint_every clip_norm class_weights optimizer schedule early_stopping loss");
+        "checkpoint_every clip_norm class_weights label_smoothing optimizer schedule early_stopping loss");
   // Wrong type.
   CHECK(error_for(replace(kGood, "epochs: 3", "epochs: ten")) == ":15: training.epochs must be an integer, got 'ten'");
   // Missing required field.
@@ -191,6 +191,8 @@ TEST_CASE("every setting out of range is refused up front: key, line and the all
       {"augmentation={copies: [{snr_db: .nan}]}", "augmentation.copies[0].snr_db must be between -30 and 120"},
       {"augmentation={copies: [{pitch: 1000}]}", "augmentation.copies[0].pitch must be between -24 and 24 semitones"},
       {"augmentation={copies: [{stretch: 0.001}]}", "augmentation.copies[0].stretch must be between 0.1 and 10"},
+      {"augmentation={spec: {time_masks: 2, time_width: -1}}", "augmentation.spec.time_width must be between 0 and 100000"},
+      {"augmentation={spec: {time_masks: 2}}", "augmentation.spec: masks nothing: give time_masks with time_width"},
       {"data.split={test: .nan}", "data.split.test must be between 0 and 1, got .nan"},
       {"data.split={kind: kfold, folds: 1}", "data.split.folds must be between 2 and 1000, got 1"},
       {"threads=-3", "threads must be between 0 and 1024 (0: all cores, fewer while other programs keep them busy; "

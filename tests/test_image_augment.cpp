@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "datasets/image_augment.hpp"
+#include "datasets/spec_augment.hpp"
 #include "support/paths.hpp"
 
 using ser::datasets::ImageAugment;
@@ -81,4 +82,42 @@ TEST_CASE("draws: the same for the same seed, epoch and row; another epoch, anot
   ser::Rng rng(5);
   ImageAugment{}.apply(x.data(), 48, 48, rng);
   CHECK(x == x0);
+}
+
+TEST_CASE("SpecAugment: masks within their limits, the same per (seed, epoch, row), in either layout") {
+  ser::datasets::SpecAugment a;
+  a.time_masks = 2, a.time_width = 5, a.freq_masks = 1, a.freq_width = 3;
+  const int64_t F = 8, T = 30;
+  for (const bool time_major : {false, true}) {
+    for (uint64_t row = 0; row < 50; ++row) {
+      std::vector<float> x(static_cast<size_t>(F * T), 1.0f);
+      ser::Rng rng = ser::datasets::spec_augment_rng(7, 3, row);
+      a.apply(x.data(), F, T, time_major, rng);
+      const auto at = [&](int64_t r, int64_t t) { return time_major ? x[static_cast<size_t>(t * F + r)] : x[static_cast<size_t>(r * T + t)]; };
+      int64_t frames_masked = 0, rows_masked = 0;
+      for (int64_t t = 0; t < T; ++t) {
+        bool all = true;
+        for (int64_t r = 0; r < F; ++r) all = all && at(r, t) == 0.0f;
+        frames_masked += all;
+      }
+      for (int64_t r = 0; r < F; ++r) {
+        bool all = true;
+        for (int64_t t = 0; t < T; ++t) all = all && at(r, t) == 0.0f;
+        rows_masked += all;
+      }
+      CHECK(frames_masked <= 2 * 5);
+      CHECK(rows_masked <= 3);
+      // Every zero lies in a masked frame or a masked row: masks are whole stretches.
+      int64_t zeros = 0;
+      for (const float v : x) zeros += v == 0.0f;
+      CHECK(zeros == frames_masked * F + rows_masked * T - frames_masked * rows_masked);
+      // The same draw again.
+      std::vector<float> y(static_cast<size_t>(F * T), 1.0f);
+      ser::Rng again = ser::datasets::spec_augment_rng(7, 3, row);
+      a.apply(y.data(), F, T, time_major, again);
+      CHECK(x == y);
+    }
+  }
+  ser::datasets::SpecAugment none;
+  CHECK(none.identity());
 }

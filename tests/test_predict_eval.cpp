@@ -22,6 +22,7 @@
 #include "experiments/evaluate_run.hpp"
 #include "experiments/predict.hpp"
 #include "experiments/runner.hpp"
+#include "support/trained_tess.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
 #include "support/tess_mlp.hpp"
@@ -74,6 +75,20 @@ TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk fil
   }
   // The AIFF-behind-.wav files are TESS recordings the model trained on.
   CHECK(predictor.predict(ser::test::data_dir() + "/quirks/YAF_germ_angry.wav").emotion == "angry");
+
+  // An ensemble averages its members' probabilities: a model with itself is the model.
+  const std::string one = ser::test::data_dir() + "/quirks/OAF_food_fear.wav";
+  const std::string model = (run.dir / "run").string();
+  const auto single = predictor.predict(one), twice = EnsemblePredictor({model, model}).predict(one);
+  REQUIRE(twice.probabilities.size() == single.probabilities.size());
+  for (size_t c = 0; c < single.probabilities.size(); ++c) {
+    CHECK(twice.probabilities[c].first == single.probabilities[c].first);
+    CHECK(twice.probabilities[c].second == doctest::Approx(single.probabilities[c].second).epsilon(1e-6));
+  }
+  CHECK(twice.emotion == single.emotion);
+  CHECK_THROWS_WITH(EnsemblePredictor({}), doctest::Contains("at least one model"));
+  const std::string ravdess = ser::test::train_tess_flat_mlp(run.dir, "ravdess", "ravdess_run");  // 8 classes
+  CHECK_THROWS_WITH(EnsemblePredictor({model, ravdess}), doctest::Contains("its classes differ"));
 
   CHECK_THROWS_WITH(predictor.predict("/no/such.wav"), doctest::Contains("/no/such.wav"));
   CHECK_THROWS_WITH(EmotionPredictor((run.dir / "cache").string()), doctest::Contains("without model.sermodel"));

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -23,6 +24,7 @@
 #include "experiments/config.hpp"
 #include "experiments/runner.hpp"
 #include "experiments/source_version.hpp"
+#include "experiments/training_run.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
 #include "support/tess_mlp.hpp"
@@ -36,6 +38,31 @@ std::string read(const fs::path& p) { return ser::read_file(p.string()); }
 
 const std::string kConfig = ser::test::tess_mlp_yaml({.seed = 7, .epochs = 4, .dropout = "0.3"});
 }  // namespace
+
+TEST_CASE("learning-rate warm-up and cosine decay: the rate of every epoch") {
+  using ser::experiments::LrSchedule;
+  ser::experiments::ScheduleConfig cosine;
+  cosine.kind = ser::experiments::ScheduleKind::cosine;
+  cosine.warmup = 2;
+  LrSchedule s(cosine, 1.0, 10);
+  std::vector<double> rates = {s.first()};
+  for (int epoch = 1; epoch < 10; ++epoch) rates.push_back(s.after_epoch(epoch, NAN, static_cast<float>(rates.back())));
+  // Epochs 1-2 warm up (1/2, 1); epochs 3-10 follow 0.5 (1 + cos(pi k / 8)), k = 0..7.
+  CHECK(rates[0] == doctest::Approx(0.5));
+  CHECK(rates[1] == doctest::Approx(1.0));
+  for (int k = 0; k < 8; ++k) CHECK(rates[static_cast<size_t>(2 + k)] == doctest::Approx(0.5 * (1 + std::cos(M_PI * k / 8))));
+  // Warm-up before step decay: the steps count from the warm-up's end.
+  ser::experiments::ScheduleConfig step;
+  step.kind = ser::experiments::ScheduleKind::step;
+  step.step = 2;
+  step.factor = 0.5;
+  step.warmup = 3;
+  LrSchedule t(step, 0.9, 20);
+  CHECK(t.first() == doctest::Approx(0.3));
+  CHECK(t.after_epoch(1, NAN, 0.3f) == doctest::Approx(0.6));
+  CHECK(t.after_epoch(3, NAN, 0.9f) == doctest::Approx(0.9));   // epoch 4: the schedule's first
+  CHECK(t.after_epoch(5, NAN, 0.9f) == doctest::Approx(0.45));  // epoch 6: one step of 2 done
+}
 
 TEST_CASE("train twice: it learns, the run directory is complete, metrics.json is identical") {
   const fs::path dir = fs::temp_directory_path() / ("ser_test_runner_" + std::to_string(::getpid()));

@@ -258,12 +258,27 @@ TEST_CASE("statistics, attention and global average pooling; a feature map as a 
 
 TEST_CASE("the repository's own torch cases are all checked") {
   const std::vector<std::string> covered = {"gru_seq",    "bigru_seq",      "bilstm_last",     "stats_pool",
-                                            "attention_pool", "to_sequence", "global_avg_pool"};
+                                            "attention_pool", "to_sequence", "global_avg_pool",
+                                            "cross_entropy_smoothing", "cross_entropy_smoothing_weighted"};
   for (const auto& entry : std::filesystem::directory_iterator(own_torch_dir()))
     if (entry.is_directory()) {
       INFO("own reference case " << entry.path().filename().string());
       CHECK(std::find(covered.begin(), covered.end(), entry.path().filename().string()) != covered.end());
     }
+}
+
+TEST_CASE("cross-entropy with label smoothing, with and without class weights (tests/reference/torch)") {
+  for (const std::string name : {"cross_entropy_smoothing", "cross_entropy_smoothing_weighted"}) {
+    Case c(name, own_torch_dir());
+    Tensor logits = c.tensor("logits", true);
+    std::vector<float> weights;
+    if (name.find("weighted") != std::string::npos) weights = c.at("weight").as_float();
+    Tensor loss = softmax_cross_entropy(logits, c.targets("target"), weights, 0.1f);
+    c.compare("loss", loss.values(), kOpTolerance);
+    loss.backward(2);
+    c.compare_grad("grad_logits", logits, kOpTolerance);
+    c.report();
+  }
 }
 
 TEST_CASE("softmax cross-entropy") {

@@ -8,40 +8,51 @@ namespace ser::nn {
 
 template <typename T>
 T cross_entropy_forward(const T* logits, const int32_t* targets, const T* class_weights, T* probs, int64_t rows,
-                        int64_t classes) {
+                        int64_t classes, T smoothing) {
   softmax_forward(logits, probs, rows, classes);
-  T loss = 0, total_weight = 0;
+  const auto w = [&](int64_t c) { return class_weights ? class_weights[c] : T(1); };
+  T target_loss = 0, spread_loss = 0, total_weight = 0;
   for (int64_t r = 0; r < rows; ++r) {
     const int32_t t = targets[r];
-    const T wt = class_weights ? class_weights[t] : T(1);
     // log-sum-exp form: exact even when the probability underflows.
     const T* lr = logits + r * classes;
     T m = lr[0];
     for (int64_t c = 1; c < classes; ++c) m = lr[c] > m ? lr[c] : m;
     T sum = 0;
     for (int64_t c = 0; c < classes; ++c) sum += std::exp(lr[c] - m);
-    loss += wt * (std::log(sum) + m - lr[t]);
-    total_weight += wt;
+    const T log_sum = std::log(sum) + m;
+    target_loss += w(t) * (log_sum - lr[t]);
+    if (smoothing != T(0))
+      for (int64_t c = 0; c < classes; ++c) spread_loss += w(c) * (log_sum - lr[c]);
+    total_weight += w(t);
   }
-  return loss / total_weight;
+  // PyTorch's label_smoothing: (1 - e) of the loss on the target, e spread
+  // evenly over the classes, both normalised by the targets' weights.
+  return ((T(1) - smoothing) * target_loss + smoothing / static_cast<T>(classes) * spread_loss) / total_weight;
 }
 
 template <typename T>
 void cross_entropy_backward(const T* probs, const int32_t* targets, const T* class_weights, T dloss, T* dlogits,
-                            int64_t rows, int64_t classes) {
-  T total_weight = 0;
-  for (int64_t r = 0; r < rows; ++r) total_weight += class_weights ? class_weights[targets[r]] : T(1);
+                            int64_t rows, int64_t classes, T smoothing) {
+  const auto w = [&](int64_t c) { return class_weights ? class_weights[c] : T(1); };
+  T total_weight = 0, all_weights = 0;
+  for (int64_t r = 0; r < rows; ++r) total_weight += w(targets[r]);
+  for (int64_t c = 0; c < classes; ++c) all_weights += w(c);
+  const T spread = smoothing / static_cast<T>(classes);
   for (int64_t r = 0; r < rows; ++r) {
     const int32_t t = targets[r];
-    const T scale = dloss * (class_weights ? class_weights[t] : T(1)) / total_weight;
-    for (int64_t c = 0; c < classes; ++c)
-      dlogits[r * classes + c] += scale * (probs[r * classes + c] - (c == t ? T(1) : T(0)));
+    const T scale = dloss / total_weight;
+    for (int64_t c = 0; c < classes; ++c) {
+      const T p = probs[r * classes + c];
+      const T on_target = (T(1) - smoothing) * w(t) * (p - (c == t ? T(1) : T(0)));
+      dlogits[r * classes + c] += scale * (on_target + spread * (all_weights * p - w(c)));
+    }
   }
 }
 
 #define SER_INSTANTIATE(T)                                                                       \
-  template T cross_entropy_forward<T>(const T*, const int32_t*, const T*, T*, int64_t, int64_t); \
-  template void cross_entropy_backward<T>(const T*, const int32_t*, const T*, T, T*, int64_t, int64_t);
+  template T cross_entropy_forward<T>(const T*, const int32_t*, const T*, T*, int64_t, int64_t, T); \
+  template void cross_entropy_backward<T>(const T*, const int32_t*, const T*, T, T*, int64_t, int64_t, T);
 SER_INSTANTIATE(float)
 SER_INSTANTIATE(double)
 #undef SER_INSTANTIATE

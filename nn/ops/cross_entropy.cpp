@@ -9,7 +9,9 @@
 namespace ser::nn {
 
 Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targets,
-                             std::span<const float> class_weights) {
+                             std::span<const float> class_weights, float smoothing) {
+  if (!(smoothing >= 0.0f && smoothing < 1.0f))
+    throw std::invalid_argument("cross_entropy: label smoothing must be in [0, 1), got " + std::to_string(smoothing));
   if (logits.rank() != 2)
     throw std::invalid_argument("cross_entropy: logits must be [batch, classes], got " + logits.shape().str());
   const int64_t N = logits.dim(0), C = logits.dim(1);
@@ -31,14 +33,14 @@ Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targ
   saved->targets.assign(targets.begin(), targets.end());
   saved->weights.assign(class_weights.begin(), class_weights.end());
   saved->probs.resize(static_cast<size_t>(N * C));
-  Tensor loss = make_op_result(Shape{1}, {&logits}, [saved, N, C](TensorImpl& r, int threads) {
+  Tensor loss = make_op_result(Shape{1}, {&logits}, [saved, N, C, smoothing](TensorImpl& r, int threads) {
     cross_entropy_backward(saved->probs.data(), saved->targets.data(),
                            saved->weights.empty() ? nullptr : saved->weights.data(), r.grad->data()[0],
-                           r.inputs[0]->grad_data(threads), N, C);
+                           r.inputs[0]->grad_data(threads), N, C, smoothing);
   });
-  loss.data()[0] =
-      cross_entropy_forward(logits.data(), saved->targets.data(),
-                            saved->weights.empty() ? nullptr : saved->weights.data(), saved->probs.data(), N, C);
+  loss.data()[0] = cross_entropy_forward(logits.data(), saved->targets.data(),
+                                         saved->weights.empty() ? nullptr : saved->weights.data(), saved->probs.data(),
+                                         N, C, smoothing);
   return loss;
 }
 

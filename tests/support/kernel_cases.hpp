@@ -489,9 +489,10 @@ KernelCase make_unary_case(const std::string& name, size_t n, Input input, bool 
 
 // ---- cross-entropy (the output is the mean loss) and batch norm
 
-inline KernelCase make_cross_entropy_case(int64_t N, int64_t C, bool weighted) {
+inline KernelCase make_cross_entropy_case(int64_t N, int64_t C, bool weighted, double smoothing = 0.0) {
   KernelCase k;
-  k.name = std::string("cross_entropy") + (weighted ? " weighted " : " ") + std::to_string(N) + "x" + std::to_string(C);
+  k.name = std::string("cross_entropy") + (weighted ? " weighted " : " ") + std::to_string(N) + "x" + std::to_string(C) +
+           (smoothing > 0 ? " smoothing " + std::to_string(smoothing).substr(0, 4) : "");
   k.flops = 3.0 * static_cast<double>(N * C);
   k.backward_flops = static_cast<double>(N * C);
   k.inputs = {{sz(N * C), Fill::uniform, -2, 2}};
@@ -500,27 +501,30 @@ inline KernelCase make_cross_entropy_case(int64_t N, int64_t C, bool weighted) {
   Vec wd;
   for (int64_t c = 0; c < (weighted ? C : 0); ++c) wd.push_back(0.5 + 0.25 * static_cast<double>(c % 5));
   const FVec wf = narrow(wd);
+  const auto sf = static_cast<float>(smoothing);
   k.naive_forward = [=](const DArrays& a) {
     Vec p(a[0].size());
-    return Vec{
-        nn::cross_entropy_forward(a[0].data(), targets.data(), wd.empty() ? nullptr : wd.data(), p.data(), N, C)};
+    return Vec{nn::cross_entropy_forward(a[0].data(), targets.data(), wd.empty() ? nullptr : wd.data(), p.data(), N, C,
+                                         smoothing)};
   };
   k.naive_backward = [=](const DArrays& a, const Vec& dy) {
     Vec p(a[0].size());
-    nn::cross_entropy_forward(a[0].data(), targets.data(), wd.empty() ? nullptr : wd.data(), p.data(), N, C);
+    nn::cross_entropy_forward(a[0].data(), targets.data(), wd.empty() ? nullptr : wd.data(), p.data(), N, C, smoothing);
     DArrays g{Vec(a[0].size())};
-    nn::cross_entropy_backward(p.data(), targets.data(), wd.empty() ? nullptr : wd.data(), dy[0], g[0].data(), N, C);
+    nn::cross_entropy_backward(p.data(), targets.data(), wd.empty() ? nullptr : wd.data(), dy[0], g[0].data(), N, C,
+                               smoothing);
     return g;
   };
   k.fast_forward = [=](const FArrays& a, int /*threads: serial*/) {
     FVec p(a[0].size());
-    return FVec{
-        nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C)};
+    return FVec{nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C,
+                                          sf)};
   };
   k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int /*threads: serial*/) {
     FVec p(a[0].size());
-    nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C);
-    nn::cross_entropy_backward(p.data(), targets.data(), wf.empty() ? nullptr : wf.data(), dy[0], g[0].data(), N, C);
+    nn::cross_entropy_forward(a[0].data(), targets.data(), wf.empty() ? nullptr : wf.data(), p.data(), N, C, sf);
+    nn::cross_entropy_backward(p.data(), targets.data(), wf.empty() ? nullptr : wf.data(), dy[0], g[0].data(), N, C,
+                               sf);
   };
   return k;
 }
@@ -666,7 +670,10 @@ inline std::vector<KernelCase> kernel_cases() {
   t.push_back(make_unary_case(
       "softmax 3x7", 21, {21, Fill::uniform, -3, 3}, true, [](auto* x, auto* y) { nn::softmax_forward(x, y, 3, 7); },
       [](auto* y, auto* dy, auto* dx) { nn::softmax_backward(y, dy, dx, 3, 7); }));
-  for (bool weighted : {false, true}) t.push_back(make_cross_entropy_case(4, 5, weighted));
+  for (bool weighted : {false, true}) {
+    t.push_back(make_cross_entropy_case(4, 5, weighted));
+    t.push_back(make_cross_entropy_case(4, 5, weighted, 0.1));
+  }
   for (const nn::BatchNormShape& s : {nn::BatchNormShape{5, 3, 1}, nn::BatchNormShape{3, 2, 6}})
     for (bool train : {true, false}) t.push_back(make_batchnorm_case(s, train));
   return t;

@@ -116,6 +116,23 @@ layer_case("to_sequence", "[N,C,H,W] -> [N,W,C*H] (x.permute(0,3,1,2).reshape)",
 layer_case("global_avg_pool", "mean over everything after the channels [N,C]", GlobalAvgPool(),
            torch.randn(2, 3, 4, 5))
 
+
+
+def smoothing_case(case, description, weight):
+    logits = torch.randn(6, 5, requires_grad=True)
+    target = torch.tensor([0, 4, 2, 2, 1, 3])
+    loss = nn.functional.cross_entropy(logits, target, weight=weight, label_smoothing=0.1)
+    loss.backward()
+    arrays = {"logits": logits, "target": target.double(), "loss": loss.reshape(1), "grad_logits": logits.grad}
+    if weight is not None:
+        arrays["weight"] = weight
+    save(case, description, arrays)
+
+
+smoothing_case("cross_entropy_smoothing", "F.cross_entropy(label_smoothing=0.1), mean over the batch", None)
+smoothing_case("cross_entropy_smoothing_weighted", "F.cross_entropy(weight=w, label_smoothing=0.1)",
+               torch.tensor([0.5, 1.0, 2.0, 1.5, 0.75]))
+
 with open(os.path.join(OUT, "manifest.json"), "w") as f:
     json.dump(MANIFEST, f, indent=1)
     f.write("\n")
