@@ -6,16 +6,10 @@
 
 #include "nn/kernels/gemm.hpp"
 #include "nn/kernels/scratch.hpp"
+#include "nn/kernels/stable_sigmoid.hpp"
 #include "nn/kernels/vector_math.hpp"
 
 namespace ser::nn {
-
-namespace {
-template <typename T>
-T sigmoid(T a) {
-  return a >= T(0) ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a));
-}
-}  // namespace
 
 template <typename T>
 void gru_forward_naive(const T* x, const T* w_ih, const T* w_hh, const T* b_ih, const T* b_hh, T* h, T* gates,
@@ -37,8 +31,8 @@ void gru_forward_naive(const T* x, const T* w_ih, const T* w_hh, const T* b_ih, 
       }
       for (int64_t j = 0; j < H; ++j) {
         const auto u = static_cast<size_t>(j);
-        const T r = sigmoid(xp[u] + hp[u]);
-        const T z = sigmoid(xp[u + static_cast<size_t>(H)] + hp[u + static_cast<size_t>(H)]);
+        const T r = stable_sigmoid(xp[u] + hp[u]);
+        const T z = stable_sigmoid(xp[u + static_cast<size_t>(H)] + hp[u + static_cast<size_t>(H)]);
         const T nn = std::tanh(xp[u + static_cast<size_t>(2 * H)] + r * hp[u + static_cast<size_t>(2 * H)]);
         gates[row * G + j] = r;
         gates[row * G + H + j] = z;

@@ -8,16 +8,10 @@
 
 #include "nn/kernels/gemm.hpp"
 #include "nn/kernels/scratch.hpp"
+#include "nn/kernels/stable_sigmoid.hpp"
 #include "nn/kernels/vector_math.hpp"
 
 namespace ser::nn {
-
-namespace {
-template <typename T>
-T sigmoid(T a) {
-  return a >= T(0) ? T(1) / (T(1) + std::exp(-a)) : std::exp(a) / (T(1) + std::exp(a));
-}
-}  // namespace
 
 template <typename T>
 void lstm_forward_naive(const T* x, const T* w_ih, const T* w_hh, const T* b, T* h, T* c, T* gates, const LstmShape& s) {
@@ -39,10 +33,10 @@ void lstm_forward_naive(const T* x, const T* w_ih, const T* w_hh, const T* b, T*
       T* ct = c + (n * s.steps + t) * H;
       T* ht = h + (n * s.steps + t) * H;
       for (int64_t j = 0; j < H; ++j) {
-        const T i = sigmoid(a[static_cast<size_t>(j)]);
-        const T f = sigmoid(a[static_cast<size_t>(H + j)]);
+        const T i = stable_sigmoid(a[static_cast<size_t>(j)]);
+        const T f = stable_sigmoid(a[static_cast<size_t>(H + j)]);
         const T g = std::tanh(a[static_cast<size_t>(2 * H + j)]);
-        const T o = sigmoid(a[static_cast<size_t>(3 * H + j)]);
+        const T o = stable_sigmoid(a[static_cast<size_t>(3 * H + j)]);
         gt[j] = i;
         gt[H + j] = f;
         gt[2 * H + j] = g;

@@ -1,6 +1,7 @@
 #include "nn/layers/gru.hpp"
 
 #include "nn/init.hpp"
+#include "nn/layers/bidirectional.hpp"
 #include "nn/ops.hpp"
 
 namespace ser::nn {
@@ -49,12 +50,12 @@ std::vector<NamedTensor> Gru::parameters() {
 Tensor Gru::forward(const Tensor& x, ForwardContext& ctx) {
   if (!bidirectional_)
     return gru(x, use(w_ih_, ctx), use(w_hh_, ctx), use(b_ih_, ctx), use(b_hh_, ctx), return_sequences_, ctx.threads);
-  const Tensor ahead = gru(x, use(w_ih_, ctx), use(w_hh_, ctx), use(b_ih_, ctx), use(b_hh_, ctx), true, ctx.threads);
-  const Tensor back = reverse_steps(gru(reverse_steps(x), use(reverse_.w_ih, ctx), use(reverse_.w_hh, ctx),
-                                        use(reverse_.b_ih, ctx), use(reverse_.b_hh, ctx), true, ctx.threads));
-  if (return_sequences_) return concat_last(ahead, back);
-  // The forward direction ends at the last step, the backward one at the first.
-  return concat_last(select_step(ahead, x.dim(1) - 1), select_step(back, 0));
+  return bidirectional(x, return_sequences_, [&](const Tensor& in, bool reverse) {
+    if (reverse)
+      return gru(in, use(reverse_.w_ih, ctx), use(reverse_.w_hh, ctx), use(reverse_.b_ih, ctx), use(reverse_.b_hh, ctx),
+                 true, ctx.threads);
+    return gru(in, use(w_ih_, ctx), use(w_hh_, ctx), use(b_ih_, ctx), use(b_hh_, ctx), true, ctx.threads);
+  });
 }
 
 }  // namespace ser::nn

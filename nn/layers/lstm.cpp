@@ -1,6 +1,7 @@
 #include "nn/layers/lstm.hpp"
 
 #include "nn/init.hpp"
+#include "nn/layers/bidirectional.hpp"
 #include "nn/ops.hpp"
 
 namespace ser::nn {
@@ -48,11 +49,10 @@ std::vector<NamedTensor> Lstm::parameters() {
 
 Tensor Lstm::forward(const Tensor& x, ForwardContext& ctx) {
   if (!bidirectional_) return lstm(x, use(w_ih_, ctx), use(w_hh_, ctx), use(bias_, ctx), return_sequences_, ctx.threads);
-  const Tensor ahead = lstm(x, use(w_ih_, ctx), use(w_hh_, ctx), use(bias_, ctx), true, ctx.threads);
-  const Tensor back = reverse_steps(
-      lstm(reverse_steps(x), use(reverse_.w_ih, ctx), use(reverse_.w_hh, ctx), use(reverse_.bias, ctx), true, ctx.threads));
-  if (return_sequences_) return concat_last(ahead, back);
-  return concat_last(select_step(ahead, x.dim(1) - 1), select_step(back, 0));
+  return bidirectional(x, return_sequences_, [&](const Tensor& in, bool reverse) {
+    if (reverse) return lstm(in, use(reverse_.w_ih, ctx), use(reverse_.w_hh, ctx), use(reverse_.bias, ctx), true, ctx.threads);
+    return lstm(in, use(w_ih_, ctx), use(w_hh_, ctx), use(bias_, ctx), true, ctx.threads);
+  });
 }
 
 }  // namespace ser::nn

@@ -5,6 +5,7 @@
 
 #include "nn/kernels/gru.hpp"
 #include "nn/ops.hpp"
+#include "nn/ops/recurrent_output.hpp"
 
 namespace ser::nn {
 
@@ -32,14 +33,7 @@ Tensor gru(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor
   Tensor y = make_op_result(out_shape, {&x, &w_ih, &w_hh, &b_ih, &b_hh},
                             [s, saved, return_sequences](TensorImpl& r, int threads) {
     std::vector<float> dh_storage;
-    const float* dh = r.grad->data();
-    if (!return_sequences) {  // only the last step received a gradient
-      dh_storage.assign(saved->h.size(), 0.0f);
-      for (int64_t n = 0; n < s.batch; ++n)
-        for (int64_t j = 0; j < s.hidden; ++j)
-          dh_storage[static_cast<size_t>((n * s.steps + s.steps - 1) * s.hidden + j)] = dh[n * s.hidden + j];
-      dh = dh_storage.data();
-    }
+    const float* dh = steps_gradient(r.grad->data(), {s.batch, s.steps, s.hidden}, return_sequences, dh_storage);
     TensorImpl& xi = *r.inputs[0];
     gru_backward(xi.data->data(), r.inputs[1]->data->data(), r.inputs[2]->data->data(), saved->h.data(),
                  saved->gates.data(), saved->hn.data(), dh, xi.grad_if_needed(threads),
@@ -48,14 +42,7 @@ Tensor gru(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor
   });
   gru_forward(x.data(), w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data(), saved->h.data(), saved->gates.data(),
               saved->hn.data(), s, threads);
-  float* out = y.data();
-  if (return_sequences) {
-    std::copy(saved->h.begin(), saved->h.end(), out);
-  } else {
-    for (int64_t n = 0; n < s.batch; ++n)
-      for (int64_t j = 0; j < s.hidden; ++j)
-        out[n * s.hidden + j] = saved->h[static_cast<size_t>((n * s.steps + s.steps - 1) * s.hidden + j)];
-  }
+  write_steps(saved->h, y.data(), {s.batch, s.steps, s.hidden}, return_sequences);
   return y;
 }
 
