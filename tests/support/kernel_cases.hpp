@@ -413,6 +413,12 @@ inline KernelCase make_attention_pool_case(const nn::SequencePoolShape& s) {
   k.flops = 2.0 * static_cast<double>(rows * U * F) + 4.0 * static_cast<double>(rows * (U + F));
   k.backward_flops = 2 * k.flops;
   k.inputs = {{rows * F}, {U * F}, {U}, {U}};
+  // The score gradient is a difference of two sums of F products (dalpha_t
+  // minus the alpha-weighted mean of them), which float cancels: at 32 x 100
+  // x 128 the fast kernel lies 1.7e-6 to 2.1e-6 from the double reference
+  // depending on the build's code generation. The math itself is held to
+  // 1e-9 by the finite-difference check in double.
+  k.tolerance = 1e-5;
   auto naive_run = [=](const DArrays& a, Vec& y, Vec& act, Vec& alpha) {
     y.assign(sz(s.batch) * F, 0);
     act.assign(rows * U, 0);
