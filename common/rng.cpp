@@ -48,6 +48,27 @@ float Rng::normal() {
   return static_cast<float>(r * std::cos(a));
 }
 
+double Rng::gamma(double shape) {
+  if (shape < 1.0) {
+    // u in (0, 1]: pow(0, 1/shape) would make an exact 0 that Beta cannot use.
+    const double u = (static_cast<double>(next_u64() >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+    return gamma(shape + 1.0) * std::pow(u, 1.0 / shape);
+  }
+  const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
+  for (;;) {
+    const double z = normal(), v0 = 1.0 + c * z;
+    if (v0 <= 0) continue;
+    const double v = v0 * v0 * v0;
+    const double u = (static_cast<double>(next_u64() >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+    if (std::log(u) < 0.5 * z * z + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+
+double Rng::beta(double a, double b) {
+  const double x = gamma(a), y = gamma(b);
+  return x / (x + y);
+}
+
 uint64_t Rng::below(uint64_t n) {
   // Lemire's multiply-shift with rejection: unbiased.
   uint64_t x = next_u64();

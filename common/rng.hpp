@@ -23,6 +23,11 @@ class Rng {
   float normal();
   // Uniform integer in [0, n).
   uint64_t below(uint64_t n);
+  // Gamma(shape, 1), shape > 0 (Marsaglia and Tsang 2000; below 1 through
+  // Gamma(shape + 1) * U^(1/shape)).
+  double gamma(double shape);
+  // Beta(a, b), a, b > 0, as Gamma(a) / (Gamma(a) + Gamma(b)): mixup's weight.
+  double beta(double a, double b);
 
   // Fisher-Yates, from the back: the same order for the same state everywhere.
   template <typename T>

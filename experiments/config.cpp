@@ -447,12 +447,18 @@ void read_training(const Fields& top, const Source& src, TrainingConfig& tc) {
 
 void read_augmentation(const Fields& top, const Source& src, ExperimentConfig& c) {
   if (!top.has("augmentation")) return;
-  const Fields a(top.at("augmentation"), "augmentation", src, {"copies", "split_rows", "image", "spec"});
+  const Fields a(top.at("augmentation"), "augmentation", src,
+                 {"copies", "split_rows", "image", "spec", "wave", "mixup"});
+  if (a.has("mixup")) {
+    const Fields m = read_struct(a.at("mixup"), "augmentation.mixup", src, c.augmentation.mixup);
+    if (c.augmentation.mixup.identity()) m.fail(a.at("mixup"), "mixes nothing: give alpha > 0 (0.2 is usual)");
+  }
   if (c.data.images) {
-    if (!a.has("image") || a.has("copies") || a.has("split_rows"))
-      a.fail(top.at("augmentation"), "an image corpus takes augmentation.image only, e.g. "
-                                     "{flip: true, shift: 0.1, rotation: 10, zoom: 0.1} (copies augment audio)");
-    read_struct(a.at("image"), "augmentation.image", src, c.augmentation.image);
+    for (const char* audio_only : {"copies", "split_rows", "spec", "wave"})
+      if (a.has(audio_only))
+        a.fail(a.at(audio_only), std::string(audio_only) + " augments audio; an image corpus takes augmentation.image, "
+                                 "e.g. {flip: true, shift: 0.1, rotation: 10, zoom: 0.1}, and mixup");
+    if (a.has("image")) read_struct(a.at("image"), "augmentation.image", src, c.augmentation.image);
     return;
   }
   if (a.has("image")) a.fail(a.at("image"), "augments images; this corpus holds audio (use copies)");
@@ -464,6 +470,16 @@ void read_augmentation(const Fields& top, const Source& src, ExperimentConfig& c
                                name_of(c.features.layout, kLayouts) + " is not one (use image, sequence or flat)");
     if (c.augmentation.spec.identity())
       s.fail(a.at("spec"), "masks nothing: give time_masks with time_width, or freq_masks with freq_width");
+  }
+  if (a.has("wave")) {
+    const Fields w = read_struct(a.at("wave"), "augmentation.wave", src, c.augmentation.wave);
+    try {
+      c.augmentation.wave.validate();
+    } catch (const SettingError& e) {
+      w.fail(a.at("wave"), e.what());
+    }
+    if (c.augmentation.wave.identity())
+      w.fail(a.at("wave"), "changes nothing: give speed (0.1), gain_db or noise_probability");
   }
   if (!a.has("copies")) return;
   const YAML::Node copies = a.at("copies");

@@ -13,7 +13,9 @@
 
 #include "datasets/augmentation.hpp"
 #include "datasets/image_augment.hpp"
+#include "datasets/mixup.hpp"
 #include "datasets/spec_augment.hpp"
+#include "datasets/wave_augment.hpp"
 #include "common/settings.hpp"
 #include "dsp/feature_spec.hpp"
 #include "experiments/model_input.hpp"
@@ -77,6 +79,8 @@ struct AugmentationConfig {
   std::vector<datasets::AugmentRecipe> copies;  // one augmented copy of every file per recipe (audio)
   datasets::ImageAugment image;                 // redrawn every epoch for every training image
   datasets::SpecAugment spec;                   // masks redrawn every epoch for every training sample (audio)
+  datasets::WaveAugment wave;                   // speed, gain, noise redrawn every epoch, features re-extracted (audio)
+  datasets::Mixup mixup;                        // every training batch blended with itself shuffled
   // false (the honest default): a copy always falls in its source's split.
   // true: the augmented rows are split at random as the popular notebooks do,
   // leaking copies of test files into training; for showing the leak.

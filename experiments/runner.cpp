@@ -31,6 +31,7 @@
 #include "experiments/training_run.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/progress.hpp"
+#include "experiments/wave_augmented_rows.hpp"
 #include "nn/model_file.hpp"
 #include "nn/ops.hpp"
 #include "nn/optim/schedule.hpp"
@@ -337,8 +338,25 @@ void augment_features(nn::Tensor& x, const std::vector<int64_t>& rows, const Exp
 }
 
 // One pass over the training rows in a fresh shuffled order.
-EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, int epoch,
-                        const std::vector<float>& class_weights, nn::StepThreads& threads) {
+// mixup on a training batch, from the batch's own generator (seed, epoch, batch).
+nn::StepOptions step_options(nn::Tensor& x, const ExperimentConfig& c, int epoch, size_t batch_number,
+                             const std::vector<float>& class_weights, datasets::Mixup::Draw& mix) {
+  nn::StepOptions o;
+  o.class_weights = class_weights;
+  o.clip_norm = static_cast<float>(c.training.clip_norm);
+  o.label_smoothing = static_cast<float>(c.training.label_smoothing);
+  if (c.augmentation.mixup.identity()) return o;
+  Rng rng = datasets::mixup_rng(c.seed, epoch, batch_number);
+  mix = c.augmentation.mixup.apply(x.data(), x.dim(0), x.numel() / x.dim(0), rng);
+  o.mix_partner = mix.partner;
+  o.mix_weight = static_cast<float>(mix.lambda);
+  return o;
+}
+
+// One pass over the training rows (`x`: every row's input, the training
+// rows as this epoch draws them) in a fresh shuffled order.
+EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, std::span<const float> x_all,
+                        int epoch, const std::vector<float>& class_weights, nn::StepThreads& threads) {
   std::vector<size_t>& order = run.progress.order;
   run.shuffle.shuffle(order);
   double loss = 0;
@@ -352,13 +370,13 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
       rows.push_back(static_cast<int64_t>(order[i]));
       y.push_back(p.y[order[i]]);
     }
-    nn::Tensor x = nn::gather_rows(p.x, p.sample_shape, rows);
+    nn::Tensor x = nn::gather_rows(x_all, p.sample_shape, rows);
     augment_images(x, rows, c, epoch);
     augment_features(x, rows, c, epoch);
-    const nn::StepResult s = threads.run([&](int n) {
-      return nn::train_step(run.model, *run.optimizer, x, y, run.dropout, n, class_weights,
-                            static_cast<float>(c.training.clip_norm), static_cast<float>(c.training.label_smoothing));
-    });
+    datasets::Mixup::Draw mix;
+    const nn::StepOptions options = step_options(x, c, epoch, b / batch + 1, class_weights, mix);
+    const nn::StepResult s =
+        threads.run([&](int n) { return nn::train_step(run.model, *run.optimizer, x, y, run.dropout, n, options); });
     if (!std::isfinite(s.loss))
       throw TrainingError("epoch " + std::to_string(epoch) + ", batch " + std::to_string(b / batch + 1) + " of " +
                           std::to_string((order.size() + batch - 1) / batch) + ": the training loss is " +
@@ -457,7 +475,13 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
       << " / " << split.validation.size() << " / " << split.test.size() << "\n";
   if (split.train.empty()) throw ConfigError(c.source + ": the split leaves no training samples");
+  std::vector<float> unscaled;
+  if (!c.augmentation.wave.identity()) unscaled = p.x;
   const ModelInput input = c.data.images ? c.features : fit_scaling(c.features, split, p);
+  std::unique_ptr<WaveAugmentedRows> wave;
+  if (!c.augmentation.wave.identity())
+    wave = std::make_unique<WaveAugmentedRows>(c.augmentation.wave, input, p.corpus, std::move(unscaled), p.x,
+                                               split.train, c.seed, c.threads, log);
   const std::vector<float> class_weights =
       c.training.class_weights ? balanced_class_weights(p, split) : std::vector<float>{};
 
@@ -479,7 +503,8 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
 
   for (int epoch = run.progress.epoch + 1; epoch <= c.training.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
-    const EpochScores train = train_epoch(run, c, p, epoch, class_weights, threads);
+    const std::span<const float> x = wave ? wave->rows(epoch, log) : std::span<const float>(p.x);
+    const EpochScores train = train_epoch(run, c, p, x, epoch, class_weights, threads);
     const EpochScores val = validate_epoch(run, c, p, split, eval_threads);
     record_epoch(run, c, epoch, train, val,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count(), log);

@@ -16,14 +16,23 @@ struct StepResult {
   int64_t correct = 0;
 };
 
+struct StepOptions {
+  std::span<const float> class_weights;  // per class, as PyTorch's weight; empty: all 1
+  float clip_norm = 0;                   // > 0: gradients scaled to at most this global L2 norm
+  float label_smoothing = 0;             // as PyTorch's
+  // mixup: the batch was blended, mix_weight of each row with (1 - mix_weight)
+  // of row mix_partner[i]; the loss is mix_weight CE(targets) +
+  // (1 - mix_weight) CE(targets[mix_partner]). Empty: no mixing.
+  std::span<const int64_t> mix_partner;
+  float mix_weight = 1;
+};
+
 // Forward in training mode, softmax cross-entropy (+ the layers' L2
-// penalties), backward, optimizer step. `rng` drives dropout. With
-// clip_norm > 0 the gradients are scaled to at most that global L2 norm;
-// label_smoothing as PyTorch's. Every part of the step runs on up to
-// `threads` threads.
+// penalties), backward, optimizer step. `rng` drives dropout. Every part of
+// the step runs on up to `threads` threads. `correct` counts predictions of
+// `targets` (with mixup, of each row's own label).
 StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
-                      int threads, std::span<const float> class_weights = {}, float clip_norm = 0.0f,
-                      float label_smoothing = 0.0f);
+                      int threads, const StepOptions& options = {});
 
 // Index of the largest value of each row of [N, C].
 std::vector<int32_t> argmax_rows(const Tensor& scores);

@@ -193,6 +193,11 @@ TEST_CASE("every setting out of range is refused up front: key, line and the all
       {"augmentation={copies: [{stretch: 0.001}]}", "augmentation.copies[0].stretch must be between 0.1 and 10"},
       {"augmentation={spec: {time_masks: 2, time_width: -1}}", "augmentation.spec.time_width must be between 0 and 100000"},
       {"augmentation={spec: {time_masks: 2}}", "augmentation.spec: masks nothing: give time_masks with time_width"},
+      {"augmentation={wave: {snr_min: 30, snr_max: 10, noise_probability: 1}}",
+       "augmentation.wave: snr_min (30 dB) must not exceed snr_max (10 dB)"},
+      {"augmentation={wave: {snr_max: 30}}", "augmentation.wave: changes nothing: give speed (0.1), gain_db or noise_probability"},
+      {"augmentation={wave: {speed: 0.9}}", "augmentation.wave.speed must be between 0 and 0.5"},
+      {"augmentation={mixup: {alpha: 0}}", "augmentation.mixup: mixes nothing: give alpha > 0"},
       {"data.split={test: .nan}", "data.split.test must be between 0 and 1, got .nan"},
       {"data.split={kind: kfold, folds: 1}", "data.split.folds must be between 2 and 1000, got 1"},
       {"threads=-3", "threads must be between 0 and 1024 (0: all cores, fewer while other programs keep them busy; "

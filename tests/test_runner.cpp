@@ -154,6 +154,31 @@ TEST_CASE("kill -9 during training, then ser resume: exactly the metrics of an u
   fs::remove_all(dir);
 }
 
+TEST_CASE("augmentation.wave and mixup: new audio every epoch, the same metrics on 1 and 2 threads, and it still learns") {
+  const fs::path dir = fs::temp_directory_path() / ("ser_test_wave_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "plain.yaml") << ser::test::tess_mlp_yaml({.seed = 5, .epochs = 2});
+  std::ofstream(dir / "wave.yaml") << ser::test::tess_mlp_yaml({.seed = 5, .epochs = 2})
+                                   << "augmentation:\n  wave: {speed: 0.1, gain_db: 6, noise_probability: 0.5, "
+                                      "snr_min: 10, snr_max: 30}\n  mixup: {alpha: 0.2}\n";
+  const std::string cache = (dir / "cache").string();
+  std::ostringstream quiet, log1, log2;
+  const TrainResult plain = train_experiment(load_config((dir / "plain.yaml").string(), {}, ser::test::data_dir()),
+                                             (dir / "plain").string(), quiet, cache);
+  const ExperimentConfig c = load_config((dir / "wave.yaml").string(), {}, ser::test::data_dir());
+  const TrainResult two = train_experiment(c, (dir / "two").string(), log2, cache);
+  const TrainResult one = train_experiment(load_config((dir / "wave.yaml").string(), {"threads=1"}, ser::test::data_dir()),
+                                           (dir / "one").string(), log1, cache);
+  MESSAGE("tess MLP, 2 epochs: accuracy " << plain.test_accuracy << " plain, " << two.test_accuracy << " with wave and mixup");
+  CHECK(read(dir / "one" / "metrics.json") == read(dir / "two" / "metrics.json"));
+  CHECK(read(dir / "plain" / "history.csv") != read(dir / "two" / "history.csv"));
+  CHECK(two.test_accuracy > 0.5);  // chance is 1/7; mixup and noise slow the first epochs
+  INFO(log2.str());
+  CHECK(log2.str().find("augmentation.wave: 839 training recordings held in memory") != std::string::npos);
+  fs::remove_all(dir);
+}
+
 int main(int argc, char** argv) {
   return ser::test::run_requiring(ser::test::data_dir() + "/tess", "SER_DATA", argc, argv);
 }

@@ -3,7 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <tuple>
+#include <vector>
 
 #include "nn/ops.hpp"
 #include "nn/tensor.hpp"
@@ -142,4 +145,42 @@ TEST_CASE("Rng: same seed, same stream; uniform in range; normal roughly standar
   x.restore(saved);
   CHECK(x.normal() == n1);
   CHECK(x.uniform() == u1);
+}
+
+// Moments of Gamma and Beta draws against their formulas, within five
+// standard errors (the variance's standard error from the fourth moment).
+TEST_CASE("Rng: gamma and beta draws have the distributions' mean and variance") {
+  const int n = 200000;
+  const auto moments = [n](auto draw) {
+    std::vector<double> v(n);
+    double mean = 0;
+    for (double& x : v) mean += (x = draw());
+    mean /= n;
+    double var = 0, m4 = 0;
+    for (double x : v) {
+      var += (x - mean) * (x - mean);
+      m4 += std::pow(x - mean, 4);
+    }
+    return std::tuple{mean, var / n, m4 / n};
+  };
+  Rng r(5);
+  for (double k : {0.2, 1.0, 2.5, 9.0}) {
+    CAPTURE(k);
+    const auto [mean, var, m4] = moments([&] { return r.gamma(k); });
+    CHECK(std::abs(mean - k) < 5 * std::sqrt(k / n));
+    CHECK(std::abs(var - k) < 5 * std::sqrt((m4 - var * var) / n));
+  }
+  for (auto [a, b] : {std::pair{0.2, 0.2}, {0.4, 0.4}, {2.0, 5.0}}) {
+    CAPTURE(a);
+    CAPTURE(b);
+    const auto [mean, var, m4] = moments([&] { return r.beta(a, b); });
+    const double want_var = a * b / ((a + b) * (a + b) * (a + b + 1));
+    CHECK(std::abs(mean - a / (a + b)) < 5 * std::sqrt(want_var / n));
+    CHECK(std::abs(var - want_var) < 5 * std::sqrt((m4 - var * var) / n));
+  }
+  // Every draw in the support; a small shape puts many near its ends.
+  for (int i = 0; i < 10000; ++i) {
+    const double x = r.beta(0.2, 0.2);
+    CHECK((x >= 0 && x <= 1));
+  }
 }
