@@ -8,6 +8,7 @@
 
 #include "common/data_dir.hpp"
 #include "dsp/audio.hpp"
+#include "dsp/feature_spec.hpp"
 #include "dsp/mfcc.hpp"
 #include "dsp/resample.hpp"
 
@@ -68,5 +69,35 @@ void load_resample_mfcc_2s(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(ser::dsp::mfcc(ser::dsp::load_audio(path, load).samples, 22050, o));
 }
 BENCHMARK(load_resample_mfcc_2s)->Unit(benchmark::kMicrosecond);
+
+// Pitch and voice quality on a RAVDESS sentence (3.6 s, 48 kHz, resampled
+// once to 16 kHz) with the settings of configs/ravdess_functionals_mlp.yaml:
+// n_fft 1024, hop 256, f0 65-600 Hz. bench/pitch_compare.py times librosa's
+// yin and pyin and Praat's jitter, shimmer and HNR on the same signal.
+const std::string kSentence = "/ravdess/Actor_01/03-01-05-01-01-01-01.flac";  // angry, "Kids are talking by the door"
+
+const std::vector<float>& sentence_16k() {
+  static const std::vector<float> y = [] {
+    const ser::dsp::Audio a = ser::dsp::load_audio(data_dir() + kSentence);
+    return ser::dsp::resample(a.samples, a.sample_rate, 16000);
+  }();
+  return y;
+}
+
+void pitch_feature(benchmark::State& state, ser::dsp::FeatureKind kind) {
+  ser::dsp::FeatureSpec spec;
+  spec.kind = kind;
+  spec.stft.n_fft = 1024;
+  spec.stft.hop_length = 256;
+  spec.pitch.fmin = 65;
+  spec.pitch.fmax = 600;
+  const ser::dsp::FeatureExtractor extract(spec);
+  const auto& y = sentence_16k();
+  for (auto _ : state) benchmark::DoNotOptimize(extract(y, 16000));
+  state.counters["clip_seconds"] = static_cast<double>(y.size()) / 16000;
+}
+BENCHMARK_CAPTURE(pitch_feature, yin_sentence_16k, ser::dsp::FeatureKind::yin)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(pitch_feature, pyin_sentence_16k, ser::dsp::FeatureKind::pyin)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(pitch_feature, voice_sentence_16k, ser::dsp::FeatureKind::voice)->Unit(benchmark::kMillisecond);
 }  // namespace
 

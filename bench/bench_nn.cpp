@@ -335,13 +335,31 @@ void bm_kernel(benchmark::State& state, const ser::test::KernelCase& k) {
                                               benchmark::Counter::kIsRate);
 }
 
+// kernel_naive/<case>: the same case's naive twin (double, one thread), the
+// reference the fast kernel is checked against, so one run shows what the
+// fast kernel gains.
+void bm_kernel_naive(benchmark::State& state, const ser::test::KernelCase& k) {
+  ser::Rng rng(3);
+  const ser::test::DArrays in = ser::test::draw_inputs(k, rng);
+  const ser::test::Vec y = k.naive_forward(in), dy(y.size(), 0.5);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(k.naive_forward(in).data());
+    benchmark::DoNotOptimize(k.naive_backward(in, dy).front().data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter((k.flops + k.backward_flops) * 1e-9 * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+
 void register_kernels() {
   static const std::vector<ser::test::KernelCase> cases = ser::test::kernel_cases();
   for (const auto& k : cases) {
     if (!k.fast_forward) continue;
-    std::string name = "kernel/" + k.name;
+    std::string name = k.name;
     std::replace(name.begin(), name.end(), ' ', '_');
-    benchmark::RegisterBenchmark(name.c_str(), bm_kernel, k)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("kernel/" + name).c_str(), bm_kernel, k)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("kernel_naive/" + name).c_str(), bm_kernel_naive, k)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
   }
 }
 
