@@ -1,6 +1,9 @@
 #include "experiments/evaluate_run.hpp"
 
 #include <filesystem>
+#include <algorithm>
+#include <map>
+#include <numeric>
 #include <nlohmann/json.hpp>
 
 #include "common/thread_count.hpp"
@@ -9,13 +12,24 @@
 #include "experiments/predict.hpp"
 #include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
+#include "nn/ops.hpp"
 #include "nn/train.hpp"
 
 namespace ser::experiments {
 
 namespace fs = std::filesystem;
 
-EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& o, std::ostream& log) {
+namespace {
+
+// One run's model on the data set: every file's class probabilities.
+struct RunScores {
+  ExperimentConfig config;
+  datasets::Corpus corpus;             // the files that made it through feature extraction
+  std::vector<std::string> labels;     // the model's classes
+  std::vector<std::vector<float>> probabilities;  // per corpus sample
+};
+
+ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
   ExperimentConfig c = load_run_config(run_dir, o.data_dir);
   if (!o.data_root.empty()) {
     if (!fs::is_directory(o.data_root)) throw std::runtime_error("--data-root '" + o.data_root + "' is not a folder");
@@ -23,13 +37,17 @@ EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& o, std::o
       c.data.roots[corpus] = c.data.corpora.size() == 1 ? o.data_root : (fs::path(o.data_root) / corpus).string();
   }
   c.augmentation = {};  // score the files themselves
+  return c;
+}
+
+RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostream& log) {
+  RunScores r{eval_config(run_dir, o), {}, {}, {}};
+  const ExperimentConfig& c = r.config;
   const std::string model_path = resolve_model_path(run_dir);
   nn::Sequential model = nn::load_model(model_path);
-
-  const bool images = c.features.sets.empty();
   const int threads = thread_count(o.threads > 0 ? o.threads : c.threads);
   PreparedData p;
-  if (images) {
+  if (c.features.sets.empty()) {
     p = prepare_images(c);
   } else {
     const ModelInput input = ModelInput::parse(model.feature_settings, model_path);
@@ -38,44 +56,105 @@ EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& o, std::o
     p = prepare_audio(load_audio_corpora(c, log), input, cache, threads, log);
     scale_prepared(input, p);
   }
+  const auto n = static_cast<int64_t>(p.corpus.samples.size());
+  for (int64_t b = 0; b < n; b += 256) {
+    std::vector<int64_t> rows;
+    for (int64_t i = b; i < std::min(n, b + 256); ++i) rows.push_back(i);
+    const nn::Tensor probs = nn::softmax(model.predict(nn::gather_rows(p.x, p.sample_shape, rows), threads));
+    const int64_t classes = probs.numel() / static_cast<int64_t>(rows.size());
+    for (size_t k = 0; k < rows.size(); ++k)
+      r.probabilities.emplace_back(probs.data() + static_cast<int64_t>(k) * classes,
+                                   probs.data() + static_cast<int64_t>(k + 1) * classes);
+  }
+  r.corpus = std::move(p.corpus);
+  r.labels = model.labels;
+  return r;
+}
 
-  // Classes by name: the data set may have fewer (or, wrongly, other) labels than the model.
-  EvalResult r;
-  std::vector<int64_t> rows;
-  std::vector<int32_t> truth;
-  for (size_t i = 0; i < p.corpus.samples.size(); ++i) {
-    const auto& label = p.corpus.samples[i].label;
-    const auto it = std::find(model.labels.begin(), model.labels.end(), label);
-    if (it == model.labels.end()) {
-      log << "  left out " << p.corpus.samples[i].path << ": label '" << label << "' is not one the model knows\n";
-      ++r.unknown;
-      continue;
-    }
-    rows.push_back(static_cast<int64_t>(i));
-    truth.push_back(static_cast<int32_t>(it - model.labels.begin()));
+// The corpus samples to score: all, or one part of the run's split.
+std::vector<size_t> chosen_samples(const RunScores& first, EvalPart part, const std::string& run_dir) {
+  std::vector<size_t> all(first.corpus.samples.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  if (part == EvalPart::all) return all;
+  if (first.config.data.split.runs_folds())
+    throw std::runtime_error("'" + run_dir + "' ran folds; give one fold's folder (" + run_dir +
+                             "/fold_01, ...) to score its " + kEvalParts[static_cast<int>(part)] + " part");
+  const datasets::Split split = split_for(first.config, first.corpus);
+  std::vector<size_t> chosen = part == EvalPart::test ? split.test : split.validation;
+  if (chosen.empty())
+    throw std::runtime_error("the split of '" + run_dir + "' has no " + kEvalParts[static_cast<int>(part)] + " part");
+  return chosen;
+}
+
+std::vector<float> averaged(const std::vector<RunScores>& runs, const std::vector<std::map<std::string, size_t>>& index,
+                            const std::string& path, const std::vector<std::string>& dirs) {
+  std::vector<float> mean(runs.front().labels.size(), 0.0f);
+  for (size_t m = 0; m < runs.size(); ++m) {
+    const auto it = index[m].find(path);
+    if (it == index[m].end())
+      throw std::runtime_error("the model of '" + dirs[m] + "' has no score for " + path +
+                               " (its features failed, see above); leave that run out of the ensemble");
+    const auto& p = runs[m].probabilities[it->second];
+    for (size_t k = 0; k < mean.size(); ++k) mean[k] += p[k] / static_cast<float>(runs.size());
   }
-  if (rows.empty()) throw std::runtime_error("no file of the data set has a label the model knows");
-  std::vector<int32_t> predicted;
-  for (size_t b = 0; b < rows.size(); b += 256) {
-    const std::span<const int64_t> batch(rows.data() + b, std::min<size_t>(256, rows.size() - b));
-    const auto pr = nn::argmax_rows(model.predict(nn::gather_rows(p.x, p.sample_shape, batch), threads));
-    predicted.insert(predicted.end(), pr.begin(), pr.end());
-  }
-  r.metrics = evaluate(truth, predicted, model.labels);
-  r.files = static_cast<int64_t>(rows.size());
+  return mean;
+}
+
+std::string result_json(const EvalResult& r, const std::vector<std::string>& dirs, const ExperimentConfig& c,
+                        EvalPart part, const std::vector<std::string>& truths) {
   nlohmann::ordered_json j;
-  j["run"] = run_dir;
+  j["runs"] = dirs;
   j["data"] = c.data.roots;
+  j["part"] = kEvalParts[static_cast<int>(part)];
   j["files"] = r.files;
   j["left_out"] = r.unknown;
   j["metrics"] = nlohmann::ordered_json::parse(metrics_json(r.metrics));
   j["predictions"] = nlohmann::ordered_json::array();
-  for (size_t k = 0; k < rows.size(); ++k) {
-    const auto& sample = p.corpus.samples[static_cast<size_t>(rows[k])];
-    r.predictions.emplace_back(sample.path, model.labels[static_cast<size_t>(predicted[k])]);
-    j["predictions"].push_back({{"file", sample.path}, {"truth", sample.label}, {"predicted", r.predictions.back().second}});
+  for (size_t k = 0; k < r.predictions.size(); ++k)
+    j["predictions"].push_back(
+        {{"file", r.predictions[k].first}, {"truth", truths[k]}, {"predicted", r.predictions[k].second}});
+  return j.dump(2) + "\n";
+}
+
+}  // namespace
+
+EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions& o, std::ostream& log) {
+  if (dirs.empty()) throw std::runtime_error("give at least one run folder");
+  std::vector<RunScores> runs;
+  std::vector<std::map<std::string, size_t>> index;  // per run: file -> corpus sample
+  for (const auto& dir : dirs) {
+    runs.push_back(score_run(dir, o, log));
+    if (runs.back().labels != runs.front().labels)
+      throw std::runtime_error("the model of '" + dir + "' has other classes than that of '" + dirs.front() +
+                               "'; an ensemble averages the same classes");
+    std::map<std::string, size_t> at;
+    for (size_t i = 0; i < runs.back().corpus.samples.size(); ++i) at[runs.back().corpus.samples[i].path] = i;
+    index.push_back(std::move(at));
   }
-  r.json = j.dump(2) + "\n";
+  const RunScores& first = runs.front();
+  const std::vector<std::string>& labels = first.labels;
+  // Classes by name: the data set may have fewer (or, wrongly, other) labels than the model.
+  EvalResult r;
+  std::vector<int32_t> truth, predicted;
+  std::vector<std::string> truths;
+  for (size_t i : chosen_samples(first, o.part, dirs.front())) {
+    const datasets::Sample& s = first.corpus.samples[i];
+    const auto it = std::find(labels.begin(), labels.end(), s.label);
+    if (it == labels.end()) {
+      log << "  left out " << s.path << ": label '" << s.label << "' is not one the model knows\n";
+      ++r.unknown;
+      continue;
+    }
+    const std::vector<float> p = averaged(runs, index, s.path, dirs);
+    truth.push_back(static_cast<int32_t>(it - labels.begin()));
+    predicted.push_back(static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin()));
+    r.predictions.emplace_back(s.path, labels[static_cast<size_t>(predicted.back())]);
+    truths.push_back(s.label);
+  }
+  if (truth.empty()) throw std::runtime_error("no file of the data set has a label the model knows");
+  r.metrics = evaluate(truth, predicted, labels);
+  r.files = static_cast<int64_t>(truth.size());
+  r.json = result_json(r, dirs, first.config, o.part, truths);
   return r;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
-// `ser eval`: a finished run's model scored on every file of a data set of
-// the same kind, for example held-out speakers kept in another folder.
+// `ser eval`: a finished run's model, or several runs' models averaged (an
+// ensemble), scored on every file of a data set of the same kind (for
+// example held-out speakers kept in another folder), or on one part of the
+// first run's own split (its test speakers).
 
 #include <ostream>
 #include <string>
@@ -11,11 +13,17 @@
 
 namespace ser::experiments {
 
+enum class EvalPart { all, test, validation };
+inline constexpr const char* kEvalParts[] = {"all", "test", "validation"};
+
 struct EvalOptions {
   std::string data_root;  // empty: the roots the run trained on
   std::string cache_dir;  // empty: RUN/../../cache, the cache `ser train` used
   std::string data_dir;   // SER_DATA, for configs without roots
   int threads = 0;  // feature extraction and the model (0: the run's count)
+  // all: every file of the data set; test, validation: the files of that
+  // part of the first run's split (its config and seed decide it, as in training).
+  EvalPart part = EvalPart::all;
 };
 
 struct EvalResult {
@@ -23,9 +31,14 @@ struct EvalResult {
   int64_t files = 0;      // scored
   int64_t unknown = 0;    // files whose label the model does not know (left out, listed in the log)
   std::vector<std::pair<std::string, std::string>> predictions;  // (file, predicted label) per scored file
-  std::string json;  // {"run", "data", "files", "left_out", "metrics", "predictions": [{file, truth, predicted}]}
+  // {"runs", "data", "part", "files", "left_out", "metrics", "predictions": [{file, truth, predicted}]}
+  std::string json;
 };
 
-EvalResult evaluate_run(const std::string& run_dir, const EvalOptions& options, std::ostream& log);
+// Several runs: each model reads the files through its own feature recipe
+// and scaling, their class probabilities are averaged and the largest
+// wins. Throws std::runtime_error when the models' classes differ or a
+// model could not read a file the first one scores.
+EvalResult evaluate_runs(const std::vector<std::string>& run_dirs, const EvalOptions& options, std::ostream& log);
 
 }  // namespace ser::experiments

@@ -177,10 +177,14 @@ reported with what is wrong.)");
 
 int eval(const std::vector<std::string>& args) {
   ArgParser p("eval", R"(Scores the model of a finished run on every file of a data set of the kind it was trained
-on (for example held-out speakers kept in another folder), with the run's own feature
-recipe and scaling. Prints accuracy, macro-F1 and the classification report; files whose
-label the model does not know are listed and left out.)");
-  p.positional("DIR", "a run directory written by `ser train`")
+on (for example held-out speakers kept in another folder), or on the test or validation
+part of the run's own split, with the run's own feature recipe and scaling. Several runs
+make an ensemble: each model reads the files its own way, their class probabilities are
+averaged. Prints accuracy, macro-F1, UA and the classification report; files whose label
+the model does not know are listed and left out.
+Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
+  p.positional("DIR", "run directories written by `ser train` (several: an ensemble)", /*many=*/true)
+      .option("--part", "all|test|validation", "which files: every file of the data set (default), or a part of the first run's split")
       .option("--data-root", "PATH", "the data set (default: the roots the run trained on; several corpora: PATH/<corpus>)")
       .option("--out", "FILE.json", "also write the metrics there (atomically)")
       .option("--cache", "DIR", "feature cache (default: DIR/../../cache)")
@@ -191,8 +195,17 @@ label the model does not know are listed and left out.)");
   o.cache_dir = p.maybe("--cache").value_or("");
   o.data_dir = data_dir_setting();
   if (p.given("--threads")) o.threads = p.integer("--threads");
-  const auto r = ser::experiments::evaluate_run(p.positionals()[0], o, std::cout);
-  std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1;
+  if (const auto part = p.maybe("--part")) {
+    const auto& names = ser::experiments::kEvalParts;
+    const auto it = std::find(std::begin(names), std::end(names), *part);
+    if (it == std::end(names)) throw ser::experiments::UsageError("--part must be all, test or validation, not '" + *part + "'");
+    o.part = static_cast<ser::experiments::EvalPart>(it - std::begin(names));
+  }
+  if (p.positionals().empty()) throw ser::experiments::UsageError("give at least one run directory");
+  const auto r = ser::experiments::evaluate_runs(p.positionals(), o, std::cout);
+  if (p.positionals().size() > 1) std::cout << "\nensemble of " << p.positionals().size() << " models (probabilities averaged)";
+  std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1
+            << ", UA " << r.metrics.unweighted_accuracy;
   if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";
   std::cout << "\n" << ser::experiments::classification_report(r.metrics);
   if (const auto out = p.maybe("--out")) {

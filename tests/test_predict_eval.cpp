@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <numeric>
 #include <set>
@@ -16,6 +17,7 @@
 #include "datasets/audio_corpora.hpp"
 #include "datasets/augmentation.hpp"
 #include "datasets/feature_cache.hpp"
+#include "common/text.hpp"
 #include "experiments/arg_parser.hpp"
 #include "experiments/compare.hpp"
 #include "experiments/config.hpp"
@@ -53,9 +55,20 @@ TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk fil
   o.cache_dir = (run.dir / "cache").string();
   o.data_dir = ser::test::data_dir();
   std::ostringstream log;
-  const EvalResult all = evaluate_run((run.dir / "run").string(), o, log);
+  const EvalResult all = evaluate_runs({(run.dir / "run").string()}, o, log);
   CHECK(all.files == 1399);
   CHECK(all.metrics.accuracy > 0.8);
+  // The run's own test part: exactly the test score training wrote; an
+  // ensemble of the model with itself is the model.
+  EvalOptions test_part = o;
+  test_part.part = EvalPart::test;
+  const EvalResult test = evaluate_runs({(run.dir / "run").string()}, test_part, log);
+  const std::string metrics = ser::read_file((run.dir / "run" / "metrics.json").string());
+  CHECK(test.files == 350);
+  CHECK(metrics.find("\"accuracy\": " + nlohmann::json(test.metrics.accuracy).dump()) != std::string::npos);
+  const EvalResult doubled = evaluate_runs({(run.dir / "run").string(), (run.dir / "run").string()}, test_part, log);
+  CHECK(doubled.predictions == test.predictions);
+  CHECK(doubled.json.find("\"part\": \"test\"") != std::string::npos);
   EmotionPredictor predictor((run.dir / "run").string());
   int agree = 0;
   for (size_t i = 0; i < all.predictions.size(); i += 70) {
@@ -89,6 +102,7 @@ TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk fil
   CHECK_THROWS_WITH(EnsemblePredictor({}), doctest::Contains("at least one model"));
   const std::string ravdess = ser::test::train_tess_flat_mlp(run.dir, "ravdess", "ravdess_run");  // 8 classes
   CHECK_THROWS_WITH(EnsemblePredictor({model, ravdess}), doctest::Contains("its classes differ"));
+  CHECK_THROWS_WITH(evaluate_runs({model, ravdess}, o, log), doctest::Contains("has other classes than that of"));
 
   CHECK_THROWS_WITH(predictor.predict("/no/such.wav"), doctest::Contains("/no/such.wav"));
   CHECK_THROWS_WITH(EmotionPredictor((run.dir / "cache").string()), doctest::Contains("without model.sermodel"));
@@ -101,15 +115,15 @@ TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk fil
     for (const auto& e : fs::directory_iterator(ser::test::data_dir() + "/tess/YAF_sad"))
       if (n++ < 10) fs::create_symlink(e.path(), held / "YAF_sad" / e.path().filename());
     o.data_root = held.string();
-    const EvalResult r = evaluate_run((run.dir / "run").string(), o, log);
+    const EvalResult r = evaluate_runs({(run.dir / "run").string()}, o, log);
     CHECK(r.files == 10);
     CHECK(r.json.find("\"predictions\"") != std::string::npos);
 
     o.data_root = ser::test::data_dir() + "/ravdess";  // not the kind the run was trained on: nothing loads
-    CHECK_THROWS(evaluate_run((run.dir / "run").string(), o, log));
+    CHECK_THROWS(evaluate_runs({(run.dir / "run").string()}, o, log));
     o.data_root = "/no/such/folder";
-    CHECK_THROWS_WITH(evaluate_run((run.dir / "run").string(), o, log), doctest::Contains("is not a folder"));
-    CHECK_THROWS_WITH(evaluate_run(run.dir.string(), o, log), doctest::Contains("is not a run directory"));
+    CHECK_THROWS_WITH(evaluate_runs({(run.dir / "run").string()}, o, log), doctest::Contains("is not a folder"));
+    CHECK_THROWS_WITH(evaluate_runs({run.dir.string()}, o, log), doctest::Contains("is not a run directory"));
   }
 }
 
