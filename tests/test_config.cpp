@@ -74,6 +74,16 @@ TEST_CASE("the published configs validate and give the published parameter count
   }
   CHECK(parameters(load_config(kConfigs + "/ravdess_mel_cnn2d.yaml", {}, "/data")) == 845107);
   CHECK(parameters(load_config(kConfigs + "/fer2013_cnn.yaml", {}, "/data")) == 2345607);
+  // Images take mixup beside their own augmentation; audio-only augmentation is refused by name.
+  CHECK(load_config(kConfigs + "/fer2013_cnn.yaml", {"augmentation={mixup: {alpha: 0.2}}"}, "/data").augmentation.mixup.alpha == 0.2);
+  CHECK_THROWS_WITH_AS(load_config(kConfigs + "/fer2013_cnn.yaml", {"augmentation={wave: {speed: 0.1}}"}, "/data"),
+                       doctest::Contains("wave augments audio; an image corpus takes augmentation.image"), ConfigError);
+  {  // The CRNN as chosen: every per-epoch augmentation on.
+    const auto crnn = load_config(kConfigs + "/ravdess_crnn.yaml", {}, "/data");
+    CHECK(crnn.augmentation.wave.speed == 0.1);
+    CHECK(crnn.augmentation.mixup.alpha == 0.2);
+    CHECK(!crnn.augmentation.spec.identity());
+  }
   CHECK(parameters(load_config(kConfigs + "/ravdess_mfcc_cnn2d.yaml", {}, "/data")) == 1386216);
   {  // Keras counts BatchNorm's moving statistics in its total
     const auto bn = load_config(kConfigs + "/fer2013_cnn_bn.yaml", {}, "/data");
