@@ -102,8 +102,12 @@ TEST_CASE("kill -9 during training, then ser resume: exactly the metrics of an u
   const fs::path dir = fs::temp_directory_path() / ("ser_test_resume_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  // With the per-epoch waveform augmentation and mixup: their draws must
+  // come back the same after the kill too.
   std::ofstream(dir / "flat.yaml") << ser::test::tess_mlp_yaml(
-      {.seed = 7, .epochs = 7, .dropout = "0.3", .flat_frames = 60});
+      {.seed = 7, .epochs = 7, .dropout = "0.3", .flat_frames = 60})
+                                   << "augmentation:\n  wave: {speed: 0.1, gain_db: 3, noise_probability: 0.3}\n"
+                                      "  mixup: {alpha: 0.2}\n";
   const ExperimentConfig c = load_config((dir / "flat.yaml").string(), {}, ser::test::data_dir());
   std::ostringstream quiet;
   train_experiment(c, (dir / "whole").string(), quiet, (dir / "cache").string());  // also fills the cache
