@@ -337,8 +337,9 @@ void augment_features(nn::Tensor& x, const std::vector<int64_t>& rows, const Exp
   }
 }
 
-// One pass over the training rows in a fresh shuffled order.
-// mixup on a training batch, from the batch's own generator (seed, epoch, batch).
+// A training step's options from the config; with mixup, the batch `x` is
+// blended in place from the batch's own generator (seed, epoch, batch) and
+// `mix` keeps the draw the options point into.
 nn::StepOptions step_options(nn::Tensor& x, const ExperimentConfig& c, int epoch, size_t batch_number,
                              const std::vector<float>& class_weights, datasets::Mixup::Draw& mix) {
   nn::StepOptions o;
