@@ -85,4 +85,10 @@ std::vector<float> augment_sample(const Sample& sample, std::span<const float> y
   return AugmentRecipe::parse(sample.augmentation).apply(y, sample_rate, rng);
 }
 
+dsp::Audio load_sample_audio(const Sample& sample, const dsp::LoadOptions& load) {
+  dsp::Audio a = dsp::load_audio(sample.path, load);
+  if (!sample.augmentation.empty()) a.samples = augment_sample(sample, a.samples, a.sample_rate);
+  return a;
+}
+
 }  // namespace ser::datasets

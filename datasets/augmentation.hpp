@@ -17,6 +17,7 @@
 #include "common/rng.hpp"
 #include "common/settings.hpp"
 #include "datasets/corpus.hpp"
+#include "dsp/audio.hpp"
 
 namespace ser::datasets {
 
@@ -44,5 +45,9 @@ Corpus with_augmented_copies(const Corpus& corpus, const std::vector<AugmentReci
 
 // Applies a copy's recipe to its audio (already loaded with the feature's load options).
 std::vector<float> augment_sample(const Sample& sample, std::span<const float> y, int sample_rate);
+
+// A sample's audio loaded with `load`: the recording, or for a copy the
+// recording with its recipe applied (what its cached features were made from).
+dsp::Audio load_sample_audio(const Sample& sample, const dsp::LoadOptions& load);
 
 }  // namespace ser::datasets

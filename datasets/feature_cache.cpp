@@ -25,11 +25,6 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-dsp::Matrix round_to_float(dsp::Matrix m) {
-  for (double& v : m.data) v = static_cast<float>(v);
-  return m;
-}
-
 // A cached entry, if it is one this spec could have written: [rows, frames >= 1].
 std::optional<dsp::Matrix> read_entry(const std::string& entry, int64_t rows) {
   std::error_code ec;
@@ -45,6 +40,11 @@ std::optional<dsp::Matrix> read_entry(const std::string& entry, int64_t rows) {
   }
 }
 }  // namespace
+
+dsp::Matrix as_cached(dsp::Matrix m) {
+  for (double& v : m.data) v = static_cast<float>(v);
+  return m;
+}
 
 FeatureCache::FeatureCache(std::string dir, dsp::FeatureSpec spec) : spec_(std::move(spec)) {
   spec_.validate();
@@ -97,10 +97,10 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
       } else {
         dsp::Matrix m;
         if (sample.augmentation.empty()) {
-          m = round_to_float(extractor.from_file(path));
+          m = as_cached(extractor.from_file(path));
         } else {
-          const dsp::Audio a = dsp::load_audio(path, spec_.load);
-          m = round_to_float(extractor(augment_sample(sample, a.samples, a.sample_rate), a.sample_rate));
+          const dsp::Audio a = load_sample_audio(sample, spec_.load);
+          m = as_cached(extractor(a.samples, a.sample_rate));
         }
         try {
           // Atomic but not fsynced: a cache entry lost to a power cut is just recomputed.

@@ -33,6 +33,10 @@ class CacheError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Features as the cache keeps them (every value rounded to float32), so
+// features computed elsewhere (augmented afresh each epoch) match cached ones.
+dsp::Matrix as_cached(dsp::Matrix m);
+
 class FeatureCache {
  public:
   FeatureCache(std::string dir, dsp::FeatureSpec spec);

@@ -27,6 +27,7 @@ struct RunScores {
   datasets::Corpus corpus;             // the files that made it through feature extraction
   std::vector<std::string> labels;     // the model's classes
   std::vector<std::vector<float>> probabilities;  // per corpus sample
+  std::vector<size_t> to_first;        // each class's place among the first run's (class_positions)
 };
 
 ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
@@ -41,7 +42,7 @@ ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
 }
 
 RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostream& log) {
-  RunScores r{eval_config(run_dir, o), {}, {}, {}};
+  RunScores r{eval_config(run_dir, o), {}, {}, {}, {}};
   const ExperimentConfig& c = r.config;
   const std::string model_path = resolve_model_path(run_dir);
   nn::Sequential model = nn::load_model(model_path);
@@ -95,7 +96,7 @@ std::vector<float> averaged(const std::vector<RunScores>& runs, const std::vecto
       throw std::runtime_error("the model of '" + dirs[m] + "' has no score for " + path +
                                " (its features failed, see above); leave that run out of the ensemble");
     const auto& p = runs[m].probabilities[it->second];
-    for (size_t k = 0; k < mean.size(); ++k) mean[k] += p[k] / static_cast<float>(runs.size());
+    for (size_t k = 0; k < mean.size(); ++k) mean[runs[m].to_first[k]] += p[k] / static_cast<float>(runs.size());
   }
   return mean;
 }
@@ -124,9 +125,10 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
   std::vector<std::map<std::string, size_t>> index;  // per run: file -> corpus sample
   for (const auto& dir : dirs) {
     runs.push_back(score_run(dir, o, log));
-    if (runs.back().labels != runs.front().labels)
+    runs.back().to_first = class_positions(runs.back().labels, runs.front().labels);
+    if (runs.back().to_first.empty())
       throw std::runtime_error("the model of '" + dir + "' has other classes than that of '" + dirs.front() +
-                               "'; an ensemble averages the same classes");
+                               "'; an ensemble averages the same classes (in any order)");
     std::map<std::string, size_t> at;
     for (size_t i = 0; i < runs.back().corpus.samples.size(); ++i) at[runs.back().corpus.samples[i].path] = i;
     index.push_back(std::move(at));

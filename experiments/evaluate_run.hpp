@@ -36,9 +36,9 @@ struct EvalResult {
 };
 
 // Several runs: each model reads the files through its own feature recipe
-// and scaling, their class probabilities are averaged and the largest
-// wins. Throws std::runtime_error when the models' classes differ or a
-// model could not read a file the first one scores.
+// and scaling, their class probabilities (lined up by class name) are
+// averaged and the largest wins. Throws std::runtime_error when the models'
+// classes differ or a model could not read a file the first one scores.
 EvalResult evaluate_runs(const std::vector<std::string>& run_dirs, const EvalOptions& options, std::ostream& log);
 
 }  // namespace ser::experiments

@@ -84,14 +84,22 @@ EmotionPrediction predict_emotion(const std::string& audio_path, const std::stri
   return EmotionPredictor(model_path, threads).predict(audio_path);
 }
 
+std::vector<size_t> class_positions(const std::vector<std::string>& labels, const std::vector<std::string>& order) {
+  std::vector<std::string> a = labels, b = order;
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  if (a != b) return {};
+  std::vector<size_t> at;
+  for (const auto& label : labels)
+    at.push_back(static_cast<size_t>(std::find(order.begin(), order.end(), label) - order.begin()));
+  return at;
+}
+
 EnsemblePredictor::EnsemblePredictor(const std::vector<std::string>& paths, int threads) {
   if (paths.empty()) throw std::runtime_error("an ensemble needs at least one model");
   for (const auto& path : paths) {
     members_.emplace_back(path, threads);
-    std::vector<std::string> mine = members_.back().labels(), first = members_.front().labels();
-    std::sort(mine.begin(), mine.end());
-    std::sort(first.begin(), first.end());
-    if (mine != first)
+    if (class_positions(members_.back().labels(), members_.front().labels()).empty())
       throw std::runtime_error(path + ": its classes differ from those of " + paths.front() +
                                "; an ensemble averages the probabilities of the same classes");
   }

@@ -59,6 +59,10 @@ class EnsemblePredictor {
   std::vector<EmotionPredictor> members_;
 };
 
+// Where each of `labels` stands in `order`, when both name the same classes
+// (in any order); empty when they do not: how ensembles line up their members.
+std::vector<size_t> class_positions(const std::vector<std::string>& labels, const std::vector<std::string>& order);
+
 EmotionPrediction predict_emotion(const std::string& audio_path, const std::string& model_path, int threads = 0);
 
 // A .sermodel path from a file or run-directory argument.

@@ -8,6 +8,7 @@
 
 #include "common/thread_count.hpp"
 #include "datasets/augmentation.hpp"
+#include "datasets/feature_cache.hpp"
 #include "dsp/audio.hpp"
 #include "experiments/progress.hpp"
 
@@ -54,9 +55,8 @@ WaveAugmentedRows::WaveAugmentedRows(const datasets::WaveAugment& augment, const
     Recording& r = audio_[static_cast<size_t>(t)];
     r.path = sample.path;
     for (const auto& load : loads) {
-      dsp::Audio a = dsp::load_audio(sample.path, load);
       // An offline copy is redrawn from its recipe's audio, as its cached features were made.
-      if (!sample.augmentation.empty()) a.samples = datasets::augment_sample(sample, a.samples, a.sample_rate);
+      dsp::Audio a = datasets::load_sample_audio(sample, load);
       bytes += static_cast<int64_t>(a.samples.size() * sizeof(float));
       r.samples.push_back(std::move(a.samples));
       r.rates.push_back(a.sample_rate);
@@ -82,9 +82,7 @@ std::vector<float> WaveAugmentedRows::extract(size_t t, int epoch) const {
   std::vector<dsp::Matrix> mats;
   for (size_t s = 0; s < extractors_.size(); ++s) {
     const size_t k = load_of_set_[s];
-    dsp::Matrix m = (*extractors_[s])(redrawn[k], r.rates[k]);
-    for (double& v : m.data) v = static_cast<float>(v);  // as the feature cache keeps them
-    mats.push_back(std::move(m));
+    mats.push_back(datasets::as_cached((*extractors_[s])(redrawn[k], r.rates[k])));
   }
   return input_.assemble(mats);
 }

@@ -100,6 +100,8 @@ TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk fil
   }
   CHECK(twice.emotion == single.emotion);
   CHECK_THROWS_WITH(EnsemblePredictor({}), doctest::Contains("at least one model"));
+  CHECK(class_positions({"sad", "angry", "happy"}, {"angry", "happy", "sad"}) == std::vector<size_t>{2, 0, 1});
+  CHECK(class_positions({"sad", "angry"}, {"angry", "happy"}).empty());
   const std::string ravdess = ser::test::train_tess_flat_mlp(run.dir, "ravdess", "ravdess_run");  // 8 classes
   CHECK_THROWS_WITH(EnsemblePredictor({model, ravdess}), doctest::Contains("its classes differ"));
   CHECK_THROWS_WITH(evaluate_runs({model, ravdess}, o, log), doctest::Contains("has other classes than that of"));
