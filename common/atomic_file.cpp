@@ -12,8 +12,17 @@
 
 namespace ser {
 
+namespace {
+std::string host_name() {
+  char name[256] = {};
+  ::gethostname(name, sizeof(name) - 1);
+  return name;
+}
+}  // namespace
+
 void write_file_atomically(const std::string& path, std::string_view bytes, bool durable) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  // The host as well as the process: ranks on several machines write into one shared folder.
+  const std::string tmp = path + ".tmp." + host_name() + "." + std::to_string(::getpid());
   auto fail = [&](const std::string& what) {
     const std::string reason = std::strerror(errno);
     ::unlink(tmp.c_str());
@@ -54,8 +63,12 @@ int remove_stale_temporaries(const std::string& folder) {
     const std::string name = e.path().filename().string();
     const size_t at = name.rfind(".tmp.");
     if (at == std::string::npos) continue;
+    // "<name>.tmp.<host>.<pid>" (or, written before hosts were named, "<name>.tmp.<pid>"):
+    // only this machine's processes can be asked whether they still run.
+    const size_t dot = name.rfind('.');
+    if (dot > at + 4 && name.substr(at + 5, dot - at - 5) != host_name()) continue;
     char* end = nullptr;
-    const long pid = std::strtol(name.c_str() + at + 5, &end, 10);
+    const long pid = std::strtol(name.c_str() + dot + 1, &end, 10);
     if (pid <= 0 || *end != '\0') continue;
     // kill(pid, 0) fails with ESRCH only when no such process exists.
     if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH && std::filesystem::remove(e.path(), ec)) ++removed;

@@ -14,8 +14,9 @@ namespace ser {
 // Right for caches, which can be recomputed; results keep the default.
 void write_file_atomically(const std::string& path, std::string_view bytes, bool durable = true);
 
-// Removes the temporary files ("<name>.tmp.<pid>") that writers which no
-// longer run (a killed process) left in `folder`; a live writer's are kept.
+// Removes the temporary files ("<name>.tmp.<host>.<pid>") that writers
+// which no longer run (a killed process) left in `folder`; a live writer's
+// are kept, and so are other machines' (a shared folder's other writers).
 // Returns how many were removed. Run folders and caches call it on start.
 int remove_stale_temporaries(const std::string& folder);
 

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/atomic_file.hpp"
+#include "common/bytes.hpp"
 #include "common/npy.hpp"
 #include "common/text.hpp"
 #include "common/thread_count.hpp"
@@ -68,7 +69,53 @@ std::string FeatureCache::entry_path(const std::string& audio_path, const std::s
   return (fs::path(folder_) / (hex(fnv1a(key)) + ".npy")).string();
 }
 
-FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, const Progress& progress) const {
+namespace {
+// What a rank found for the samples it took: per sample its index, whether
+// it was reused (1), computed (0) or failed (2), then the matrix or the reason.
+std::string encode_share(const FeatureCache::Result& r, const std::vector<std::string>& errors,
+                         const std::vector<char>& reused, int rank, int ranks) {
+  ByteWriter w;
+  for (size_t k = static_cast<size_t>(rank); k < r.features.size(); k += static_cast<size_t>(ranks)) {
+    w.pod<uint64_t>(k);
+    w.pod<uint8_t>(!errors[k].empty() ? 2 : reused[k]);
+    if (!errors[k].empty()) {
+      w.str(errors[k]);
+      continue;
+    }
+    const dsp::Matrix& m = *r.features[k];
+    w.pod<int64_t>(m.rows);
+    w.pod<int64_t>(m.cols);
+    const std::vector<float> values(m.data.begin(), m.data.end());  // exact: cached values are float32
+    w.array<float>(values);
+  }
+  return w.bytes();
+}
+
+void decode_share(const std::string& bytes, int rank, FeatureCache::Result& r, std::vector<std::string>& errors,
+                  std::vector<char>& reused) {
+  ByteReader in(bytes, "the features of rank " + std::to_string(rank));
+  while (!in.done()) {
+    const auto k = static_cast<size_t>(in.pod<uint64_t>("sample"));
+    if (k >= r.features.size()) in.fail("sample index out of range");
+    const auto state = in.pod<uint8_t>("state");
+    if (state == 2) {
+      errors[k] = in.str("reason");
+      continue;
+    }
+    reused[k] = static_cast<char>(state);
+    const auto rows = in.pod<int64_t>("rows");  // read in order: a constructor's arguments may not be
+    const auto cols = in.pod<int64_t>("cols");
+    dsp::Matrix m(rows, cols);
+    const auto values = in.array<float>("values");
+    if (static_cast<int64_t>(values.size()) != m.rows * m.cols) in.fail("matrix size");
+    m.data.assign(values.begin(), values.end());
+    r.features[k] = std::move(m);
+  }
+}
+}  // namespace
+
+FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, const Progress& progress,
+                                           const Communicator& comm) const {
   remove_stale_temporaries(folder_);
   const auto start = std::chrono::steady_clock::now();
   const dsp::FeatureExtractor extractor(spec_);
@@ -77,6 +124,9 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
   r.features.resize(static_cast<size_t>(n));
   std::vector<std::string> errors(static_cast<size_t>(n));
   std::vector<char> reused(static_cast<size_t>(n), 0);
+  // In a job of several ranks each takes every size()-th sample (neighbours
+  // in a corpus folder are alike in length, so the shares are too).
+  const int64_t first = comm.rank(), step = comm.size(), mine = (n - first + step - 1) / step;
   std::atomic<int64_t> done{0};
   // A cache that cannot be written (a full disk) stops the extraction: it is
   // the machine's problem, not the file's, and must not thin the data set.
@@ -84,8 +134,8 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
   std::string write_error;
   threads = thread_count(threads);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
-  for (int64_t i = 0; i < n; ++i) {
-    const auto k = static_cast<size_t>(i);
+  for (int64_t j = 0; j < mine; ++j) {
+    const auto k = static_cast<size_t>(first + j * step);
     const Sample& sample = corpus.samples[k];
     const std::string& path = sample.path;
     if (stop.load(std::memory_order_relaxed)) continue;
@@ -116,11 +166,16 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
       errors[k] = e.what();
     }
     const int64_t d = ++done;
-    if (progress && omp_get_thread_num() == 0) progress(d, n);
+    if (progress && omp_get_thread_num() == 0) progress(d, mine);
   }
   if (stop)
     throw CacheError("cannot write the feature cache in '" + folder_ + "': " + write_error +
                      ". Free space there or give another cache folder (--cache); nothing was trained");
+  if (comm.distributed()) {  // every rank ends with every sample's features, in order
+    const auto shares = comm.all_gather(encode_share(r, errors, reused, comm.rank(), comm.size()));
+    for (int rank = 0; rank < comm.size(); ++rank)
+      if (rank != comm.rank()) decode_share(shares[static_cast<size_t>(rank)], rank, r, errors, reused);
+  }
   for (int64_t i = 0; i < n; ++i) {
     const auto k = static_cast<size_t>(i);
     if (!errors[k].empty()) {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "common/communicator.hpp"
 #include "datasets/corpus.hpp"
 #include "dsp/feature_spec.hpp"
 
@@ -55,8 +56,13 @@ class FeatureCache {
 
   // Features of every sample, from the cache where present, extracted in
   // parallel on `threads` threads otherwise. One bad file is reported, never
-  // fatal; a cache that cannot be written throws CacheError.
-  Result extract(const Corpus& corpus, int threads = 0, const Progress& progress = {}) const;
+  // fatal; a cache that cannot be written throws CacheError. In a job of
+  // several ranks (every rank calls it) each rank reads or extracts every
+  // comm.size()-th sample, writing its entries into the cache (one writer
+  // per entry), and all ranks return every sample's result; `progress`
+  // counts this rank's share.
+  Result extract(const Corpus& corpus, int threads = 0, const Progress& progress = {},
+                 const Communicator& comm = {}) const;
 
   std::string folder() const { return folder_; }
   std::string entry_path(const std::string& audio_path, const std::string& augmentation = "") const;

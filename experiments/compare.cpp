@@ -2,8 +2,9 @@
 
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "experiments/arg_parser.hpp"
 #include "experiments/config.hpp"
 #include "experiments/runner.hpp"
+#include "experiments/shared_runs.hpp"
 
 namespace ser::experiments {
 
@@ -67,35 +69,54 @@ std::vector<CompareEntry> compare_entries(const std::vector<std::string>& config
   return out;
 }
 
+namespace {
+// compare.csv and compare.json of the runs finished so far, in the entries' order.
+void write_summaries(const std::vector<CompareEntry>& entries, const std::vector<std::optional<CompareRow>>& rows,
+                     const std::string& out_dir) {
+  std::ostringstream csv;
+  csv << "label,accuracy,macro_f1,seconds,run\n";
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!rows[i]) continue;
+    const CompareRow& row = *rows[i];
+    csv << row.label << "," << row.accuracy << "," << row.macro_f1 << "," << row.seconds << "," << row.run_dir << "\n";
+    runs.push_back({{"label", row.label},
+                    {"run", row.run_dir},
+                    {"config", entries[i].config},
+                    {"overrides", entries[i].overrides},
+                    {"accuracy", row.accuracy},
+                    {"macro_f1", row.macro_f1},
+                    {"seconds", row.seconds}});
+  }
+  write_file_atomically((fs::path(out_dir) / "compare.csv").string(), csv.str());
+  write_file_atomically((fs::path(out_dir) / "compare.json").string(), runs.dump(2) + "\n");
+}
+}  // namespace
+
 std::vector<CompareRow> run_comparison(const std::vector<CompareEntry>& entries, const std::string& out_dir,
-                                       const std::string& cache_dir, const std::string& data_dir, std::ostream& log) {
+                                       const std::string& cache_dir, const std::string& data_dir, std::ostream& log,
+                                       const Communicator& comm) {
   // Every config is checked before the first run starts: a typo in the last
   // one must not cost the hours the first ones take.
   std::vector<ExperimentConfig> configs;
   for (const auto& e : entries) configs.push_back(load_config(e.config, e.overrides, data_dir));
   fs::create_directories(out_dir);
-  std::vector<CompareRow> rows;
-  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  std::vector<SharedRun> runs;
   for (size_t i = 0; i < entries.size(); ++i) {
-    log << "\n=== " << entries[i].label << " (" << i + 1 << " of " << entries.size() << ") ===\n";
     const std::string dir = (fs::path(out_dir) / entries[i].label).string();
-    const TrainResult r = train_experiment(configs[i], dir, log, cache_dir);
-    rows.push_back({entries[i].label, dir, r.test_accuracy, r.test_macro_f1, r.seconds});
-    runs.push_back({{"label", entries[i].label},
-                    {"run", dir},
-                    {"config", entries[i].config},
-                    {"overrides", entries[i].overrides},
-                    {"accuracy", r.test_accuracy},
-                    {"macro_f1", r.test_macro_f1},
-                    {"seconds", r.seconds}});
-    // Written after every run, so an interrupted comparison keeps what it finished.
-    std::ostringstream csv;
-    csv << "label,accuracy,macro_f1,seconds,run\n";
-    for (const auto& row : rows)
-      csv << row.label << "," << row.accuracy << "," << row.macro_f1 << "," << row.seconds << "," << row.run_dir << "\n";
-    write_file_atomically((fs::path(out_dir) / "compare.csv").string(), csv.str());
-    write_file_atomically((fs::path(out_dir) / "compare.json").string(), runs.dump(2) + "\n");
+    runs.push_back({"=== " + entries[i].label + " (" + std::to_string(i + 1) + " of " + std::to_string(entries.size()) +
+                        ") ===",
+                    dir, [&, i, dir](std::ostream& run_log) { return train_experiment(configs[i], dir, run_log, cache_dir); }});
   }
+  std::vector<std::optional<CompareRow>> done(entries.size());
+  // Written after every run, so an interrupted comparison keeps what it finished.
+  run_shared(comm, runs, log, [&](size_t i, const TrainResult& r) {
+    done[i] = CompareRow{entries[i].label, runs[i].dir, r.test_accuracy, r.test_macro_f1, r.seconds};
+    write_summaries(entries, done, out_dir);
+  });
+  std::vector<CompareRow> rows;
+  for (auto& row : done)
+    if (row) rows.push_back(std::move(*row));
   return rows;
 }
 

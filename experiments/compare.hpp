@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "common/communicator.hpp"
+
 namespace ser::experiments {
 
 struct CompareEntry {
@@ -27,8 +29,13 @@ std::vector<CompareEntry> compare_entries(const std::vector<std::string>& config
                                           const std::vector<std::string>& overrides,
                                           const std::vector<std::string>& sweeps);
 
+// Runs every entry into OUT/<label> (in a job of several ranks, each rank
+// takes the next entry as it becomes free; the runs are the same). Returns
+// the rows in the entries' order on rank 0 (elsewhere none), and keeps
+// OUT/compare.csv and compare.json up to date as runs finish.
 std::vector<CompareRow> run_comparison(const std::vector<CompareEntry>& entries, const std::string& out_dir,
-                                       const std::string& cache_dir, const std::string& data_dir, std::ostream& log);
+                                       const std::string& cache_dir, const std::string& data_dir, std::ostream& log,
+                                       const Communicator& comm = {});
 
 // The table as text, columns aligned. When seeds were swept, a second table
 // gives each configuration's mean and standard deviation over the seeds.

@@ -23,11 +23,12 @@ std::string corpora_help() {
 }
 }  // namespace
 
-int data_command(const std::vector<std::string>& args) {
+int data_command(const std::vector<std::string>& args, const Communicator& comm) {
   ArgParser p("data",
               "Loads a data set folder following its corpus's naming convention and reports what it\n"
               "holds: files per class (and per speaker), durations, sample rates, and every skipped\n"
-              "file with the reason. With --split, also the sizes of a seeded split.\n" +
+              "file with the reason. With --split, also the sizes of a seeded split. Under mpirun the\n"
+              "ranks share the extraction of --cache (each file extracted once, by one rank).\n" +
                   corpora_help());
   p.positional("ROOT", "the corpus folder, e.g. ../shared/data/tess")
       .option("--dataset", "NAME", "the corpus whose naming convention the folder follows (corpora above)")
@@ -87,11 +88,13 @@ int data_command(const std::vector<std::string>& args) {
     const datasets::FeatureCache cache(*dir, feature_spec_from(p));
     ProgressBar bar("features");
     const auto r = cache.extract(corpus, p.given("--threads") ? p.integer("--threads") : 0,
-                                 [&](int64_t done, int64_t total) { bar.update(done, total); });
+                                 [&](int64_t done, int64_t total) { bar.update(done, total); }, comm);
     bar.finish();
+    if (!comm.is_root()) return 0;  // rank 0 reports for the job
     std::cerr << "features: " << corpus.samples.size() << " files, " << r.stats.computed << " computed, "
               << r.stats.reused << " from the cache, " << r.stats.failed << " failed, in " << r.stats.seconds << " s ("
-              << cache.folder() << ")\n";
+              << cache.folder() << ")" << (comm.distributed() ? ", shared over " + std::to_string(comm.size()) + " ranks" : "")
+              << "\n";
     for (const auto& f : r.failed) std::cerr << "  failed: " << f.path << ": " << f.reason << "\n";
   }
   return 0;

@@ -4,8 +4,11 @@
 #include <string>
 #include <vector>
 
+#include "common/communicator.hpp"
+
 namespace ser::experiments {
 
-int data_command(const std::vector<std::string>& args);
+// Under mpirun every rank calls it; the ranks share --cache's extraction.
+int data_command(const std::vector<std::string>& args, const Communicator& comm = {});
 
 }  // namespace ser::experiments

@@ -41,7 +41,37 @@ ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
   return c;
 }
 
-RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostream& log) {
+// Every row's class probabilities, in batches of 256. In a job of several
+// ranks each rank scores every size()-th batch and all get every row (a
+// batch's bits do not depend on the rank that scored it).
+std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const PreparedData& p, int threads,
+                                                    const Communicator& comm) {
+  constexpr int64_t kBatch = 256;
+  const auto n = static_cast<int64_t>(p.corpus.samples.size());
+  const int64_t batches = (n + kBatch - 1) / kBatch, classes = model.output_shape().numel();
+  auto rows_of = [&](int64_t batch) {
+    std::vector<int64_t> rows;
+    for (int64_t i = batch * kBatch; i < std::min(n, (batch + 1) * kBatch); ++i) rows.push_back(i);
+    return rows;
+  };
+  std::vector<float> mine;
+  for (int64_t b = comm.rank(); b < batches; b += comm.size()) {
+    const nn::Tensor probs = nn::softmax(model.predict(nn::gather_rows(p.x, p.sample_shape, rows_of(b)), threads));
+    mine.insert(mine.end(), probs.data(), probs.data() + probs.numel());
+  }
+  const std::vector<float> all = comm.all_gather(mine);  // rank 0's batches, then rank 1's, ...
+  std::vector<std::vector<float>> out(static_cast<size_t>(n));
+  auto at = all.begin();
+  for (int rank = 0; rank < comm.size(); ++rank)
+    for (int64_t b = rank; b < batches; b += comm.size())
+      for (int64_t i : rows_of(b)) {
+        out[static_cast<size_t>(i)].assign(at, at + classes);
+        at += classes;
+      }
+  return out;
+}
+
+RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostream& log, const Communicator& comm) {
   RunScores r{eval_config(run_dir, o), {}, {}, {}, {}};
   const ExperimentConfig& c = r.config;
   const std::string model_path = resolve_model_path(run_dir);
@@ -54,19 +84,10 @@ RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostre
     const ModelInput input = ModelInput::parse(model.feature_settings, model_path);
     const std::string cache =
         o.cache_dir.empty() ? (fs::path(run_dir).parent_path().parent_path() / "cache").string() : o.cache_dir;
-    p = prepare_audio(load_audio_corpora(c, log), input, cache, threads, log);
+    p = prepare_audio(load_audio_corpora(c, log), input, cache, threads, log, comm);
     scale_prepared(input, p);
   }
-  const auto n = static_cast<int64_t>(p.corpus.samples.size());
-  for (int64_t b = 0; b < n; b += 256) {
-    std::vector<int64_t> rows;
-    for (int64_t i = b; i < std::min(n, b + 256); ++i) rows.push_back(i);
-    const nn::Tensor probs = nn::softmax(model.predict(nn::gather_rows(p.x, p.sample_shape, rows), threads));
-    const int64_t classes = probs.numel() / static_cast<int64_t>(rows.size());
-    for (size_t k = 0; k < rows.size(); ++k)
-      r.probabilities.emplace_back(probs.data() + static_cast<int64_t>(k) * classes,
-                                   probs.data() + static_cast<int64_t>(k + 1) * classes);
-  }
+  r.probabilities = class_probabilities(model, p, threads, comm);
   r.corpus = std::move(p.corpus);
   r.labels = model.labels;
   return r;
@@ -119,12 +140,13 @@ std::string result_json(const EvalResult& r, const std::vector<std::string>& dir
 
 }  // namespace
 
-EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions& o, std::ostream& log) {
+EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions& o, std::ostream& log,
+                         const Communicator& comm) {
   if (dirs.empty()) throw std::runtime_error("give at least one run folder");
   std::vector<RunScores> runs;
   std::vector<std::map<std::string, size_t>> index;  // per run: file -> corpus sample
   for (const auto& dir : dirs) {
-    runs.push_back(score_run(dir, o, log));
+    runs.push_back(score_run(dir, o, log, comm));
     runs.back().to_first = class_positions(runs.back().labels, runs.front().labels);
     if (runs.back().to_first.empty())
       throw std::runtime_error("the model of '" + dir + "' has other classes than that of '" + dirs.front() +

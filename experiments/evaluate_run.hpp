@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/communicator.hpp"
 #include "experiments/metrics.hpp"
 
 namespace ser::experiments {
@@ -39,6 +40,9 @@ struct EvalResult {
 // and scaling, their class probabilities (lined up by class name) are
 // averaged and the largest wins. Throws std::runtime_error when the models'
 // classes differ or a model could not read a file the first one scores.
-EvalResult evaluate_runs(const std::vector<std::string>& run_dirs, const EvalOptions& options, std::ostream& log);
+// In a job of several ranks (every rank calls it) the files' features and
+// the model's batches are shared out; every rank gets the same result.
+EvalResult evaluate_runs(const std::vector<std::string>& run_dirs, const EvalOptions& options, std::ostream& log,
+                         const Communicator& comm = {});
 
 }  // namespace ser::experiments

@@ -1,5 +1,6 @@
 // The `ser` command line. Each subcommand declares its options with
 // ArgParser, which also writes its --help.
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
+#include "common/communicator.hpp"
 #include "common/data_dir.hpp"
 #include "experiments/arg_parser.hpp"
 #include "experiments/compare.hpp"
@@ -22,6 +24,7 @@
 #include "experiments/evaluate_run.hpp"
 #include "experiments/faces.hpp"
 #include "experiments/predict.hpp"
+#include "experiments/progress.hpp"
 #include "experiments/listen_command.hpp"
 #include "experiments/timeline_command.hpp"
 #include "experiments/report_command.hpp"
@@ -113,7 +116,7 @@ prints the model as a Keras-style table: layers, output shapes, parameter counts
   return 0;
 }
 
-int train(const std::vector<std::string>& args) {
+int train(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("train", R"(Runs the experiment a config describes: loads and splits the data, extracts (or reuses)
 features, trains, and writes a run directory with the config, run.json (overrides, git
 commit, seed, threads, machine), history.csv, metrics.json, timings.json and the model.)");
@@ -126,16 +129,16 @@ commit, seed, threads, machine), history.csv, metrics.json, timings.json and the
   const auto config = ser::experiments::load_config(p.positionals()[0], p.all("--set"), data_dir_setting());
   std::string out = p.maybe("--out").value_or("");
   if (out.empty()) {
-    out = config.output + "/" + config.name + "/" + timestamp();
+    out = world.broadcast(config.output + "/" + config.name + "/" + timestamp());  // rank 0's clock names it
   }
   const std::string cache = p.maybe("--cache").value_or(config.output + "/cache");
   const auto start = p.flag_set("--force") ? ser::experiments::RunStart::replace : ser::experiments::RunStart::fresh;
-  const auto r = ser::experiments::train_experiment(config, out, std::cout, cache, start);
+  const auto r = ser::experiments::train_experiment(config, out, std::cout, cache, start, world);
   print_run_written(r.run_dir);
   return 0;
 }
 
-int resume(const std::vector<std::string>& args) {
+int resume(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("resume", R"(Continues an interrupted `ser train` run from its last checkpoint (written every
 training.checkpoint_every epochs). The finished run has exactly the metrics an
 uninterrupted run would have had.)");
@@ -144,7 +147,7 @@ uninterrupted run would have had.)");
   const std::string dir = p.positionals()[0];
   const std::string cache =
       p.maybe("--cache").value_or((std::filesystem::path(dir).parent_path().parent_path() / "cache").string());
-  const auto r = ser::experiments::resume_experiment(dir, std::cout, data_dir_setting(), cache);
+  const auto r = ser::experiments::resume_experiment(dir, std::cout, data_dir_setting(), cache, world);
   print_run_written(r.run_dir);
   return 0;
 }
@@ -175,7 +178,7 @@ reported with what is wrong.)");
   return 0;
 }
 
-int eval(const std::vector<std::string>& args) {
+int eval(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("eval", R"(Scores the model of a finished run on every file of a data set of the kind it was trained
 on (for example held-out speakers kept in another folder), or on the test or validation
 part of the run's own split, with the run's own feature recipe and scaling. Several runs
@@ -202,7 +205,7 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
     o.part = static_cast<ser::experiments::EvalPart>(it - std::begin(names));
   }
   if (p.positionals().empty()) throw ser::experiments::UsageError("give at least one run directory");
-  const auto r = ser::experiments::evaluate_runs(p.positionals(), o, std::cout);
+  const auto r = ser::experiments::evaluate_runs(p.positionals(), o, std::cout, world);
   if (p.positionals().size() > 1) std::cout << "\nensemble of " << p.positionals().size() << " models (probabilities averaged)";
   std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1
             << ", UA " << r.metrics.unweighted_accuracy;
@@ -215,22 +218,36 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
   return 0;
 }
 
-// Runs `one(file, its JSON)` for every file: a file that fails is reported
-// and the others go on; with --json the array is printed at the end.
-int predict_each(const std::vector<std::string>& files, bool json,
-                 const std::function<void(const std::string&, nlohmann::ordered_json&)>& one) {
+// Runs `one(file, its JSON)` for every file; it returns the file's lines
+// for the terminal. A file that fails is reported and the others go on;
+// with --json the array is printed at the end. In a job of several ranks
+// each rank takes every size()-th file and rank 0 prints all, in order.
+int predict_each(const std::vector<std::string>& files, bool json, const ser::Communicator& world,
+                 const std::function<std::string(const std::string&, nlohmann::ordered_json&)>& one) {
+  nlohmann::ordered_json mine = nlohmann::ordered_json::array();  // [file's JSON, its lines, its error]
+  for (size_t i = static_cast<size_t>(world.rank()); i < files.size(); i += static_cast<size_t>(world.size())) {
+    nlohmann::ordered_json j;
+    j["file"] = files[i];
+    std::string lines, error;
+    try {
+      lines = one(files[i], j);
+    } catch (const std::exception& e) {
+      j["error"] = error = e.what();
+    }
+    mine.push_back({j, lines, error});
+  }
+  const auto shares = world.all_gather(mine.dump());
+  std::vector<nlohmann::ordered_json> parts;
+  for (const auto& share : shares) parts.push_back(nlohmann::ordered_json::parse(share));
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   int failed = 0;
-  for (const auto& file : files) {
-    nlohmann::ordered_json j;
-    j["file"] = file;
-    try {
-      one(file, j);
-    } catch (const std::exception& e) {
+  for (size_t i = 0; i < files.size(); ++i) {  // file i is item i / size of rank i % size
+    const auto& [j, lines, error] = parts[i % shares.size()][i / shares.size()].get<std::array<nlohmann::ordered_json, 3>>();
+    if (!error.get<std::string>().empty()) {
       ++failed;
-      j["error"] = e.what();
-      std::cerr << "ser predict: " << e.what() << "\n";
+      if (world.is_root()) std::cerr << "ser predict: " << error.get<std::string>() << "\n";
     }
+    if (!json) std::cout << lines.get<std::string>();
     all.push_back(j);
   }
   if (json) std::cout << all.dump(2) << "\n";
@@ -238,25 +255,29 @@ int predict_each(const std::vector<std::string>& files, bool json,
 }
 
 // `ser predict` with a face model: per image, its faces (a face-sized image is one).
-int predict_images(const std::vector<std::string>& files, const std::string& model, int threads, bool json) {
+int predict_images(const std::vector<std::string>& files, const std::string& model, int threads, bool json,
+                   const ser::Communicator& world) {
   ser::experiments::ImagePredictor predictor(model, threads);
-  return predict_each(files, json, [&](const std::string& file, nlohmann::ordered_json& j) {
+  return predict_each(files, json, world, [&](const std::string& file, nlohmann::ordered_json& j) {
     j["faces"] = nlohmann::ordered_json::array();
     const auto faces = predictor.predict(file);
-    if (faces.empty() && !json) std::printf("%s: no face found\n", file.c_str());
+    std::string lines;
+    char line[1024];
+    if (faces.empty()) lines = file + ": no face found\n";
     for (const auto& f : faces) {
       nlohmann::ordered_json face = {{"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
                                      {"emotion", f.emotion}, {"probability", f.probability}};
       for (size_t c = 0; c < predictor.labels().size(); ++c) face["probabilities"][predictor.labels()[c]] = f.probabilities[c];
       j["faces"].push_back(face);
-      if (!json)
-        std::printf("%s: face at %d,%d %dx%d: %s (%.3f)\n", file.c_str(), f.box.x, f.box.y, f.box.width,
-                    f.box.height, f.emotion.c_str(), f.probability);
+      std::snprintf(line, sizeof(line), "%s: face at %d,%d %dx%d: %s (%.3f)\n", file.c_str(), f.box.x, f.box.y,
+                    f.box.width, f.box.height, f.emotion.c_str(), f.probability);
+      lines += line;
     }
+    return lines;
   });
 }
 
-int predict(const std::vector<std::string>& args) {
+int predict(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("predict", R"(Predicts the emotion of each recording with a model trained by `ser train`, using the
 feature recipe and scaling statistics stored in the model. Prints the emotion and its
 probability per file, or with --json every class probability. A file that cannot be read
@@ -273,19 +294,22 @@ face detection (see ser faces), one prediction per face.)");
   const auto model = p.maybe("--model");
   if (!model) throw ser::experiments::UsageError("--model is required: a run directory or a .sermodel file");
   const int threads = p.given("--threads") ? p.integer("--threads") : 0;
-  if (ser::experiments::is_image_model(*model)) return predict_images(p.positionals(), *model, threads, p.given("--json"));
+  if (ser::experiments::is_image_model(*model))
+    return predict_images(p.positionals(), *model, threads, p.given("--json"), world);
   ser::experiments::EnsemblePredictor predictor(p.all("--model"), threads);
   const bool json = p.given("--json");
-  return predict_each(p.positionals(), json, [&](const std::string& file, nlohmann::ordered_json& j) {
+  return predict_each(p.positionals(), json, world, [&](const std::string& file, nlohmann::ordered_json& j) {
     const auto r = predictor.predict(file);
     j["emotion"] = r.emotion;
     j["probability"] = r.probability;
     for (const auto& [label, prob] : r.probabilities) j["probabilities"][label] = prob;
-    if (!json) std::printf("%s: %s (%.3f)\n", file.c_str(), r.emotion.c_str(), r.probability);
+    char line[1024];
+    std::snprintf(line, sizeof(line), "%s: %s (%.3f)\n", file.c_str(), r.emotion.c_str(), r.probability);
+    return std::string(line);
   });
 }
 
-int compare(const std::vector<std::string>& args) {
+int compare(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("compare", R"(Runs several experiment configs, or one config swept over one key, one after the other
 with a shared feature cache, then prints one table: test accuracy, macro-F1 and wall time
 per run (also OUT/compare.csv and OUT/compare.json; each run is a full run directory).
@@ -300,17 +324,64 @@ Example: ser compare configs/features_compare_tess.yaml --sweep 'features.kinds=
       ser::experiments::compare_entries(p.positionals(), p.all("--set"), p.all("--sweep"));
   std::string out = p.maybe("--out").value_or("");
   if (out.empty()) {
-    out = "runs/compare/" + timestamp();
+    out = world.broadcast("runs/compare/" + timestamp());  // rank 0's clock names it
   }
   const auto rows = ser::experiments::run_comparison(entries, out, p.maybe("--cache").value_or("runs/cache"),
-                                                     data_dir_setting(), std::cout);
+                                                     data_dir_setting(), std::cout, world);
   std::cout << "\n" << ser::experiments::comparison_table(rows) << "\nruns and compare.csv in " << out << "\n";
   return 0;
+}
+
+// Commands that split their work over the ranks of an MPI job; the others
+// run as one process and refuse mpirun.
+bool runs_on_ranks(const std::string& command) {
+  for (const char* c : {"train", "resume", "compare", "data", "eval", "predict"})
+    if (command == c) return true;
+  return false;
+}
+
+int dispatch(const std::string& command, const std::vector<std::string>& args, const ser::Communicator& world) {
+  if (world.distributed() && !runs_on_ranks(command))
+    throw ser::experiments::UsageError("ser " + command +
+                                       " runs as one process; start it without mpirun (train, resume, compare, data, "
+                                       "eval and predict share their work over the ranks of a job)");
+  if (command == "data") return ser::experiments::data_command(args, world);
+  if (command == "demo") return demo(args);
+  if (command == "faces") return ser::experiments::faces_command(args);
+  if (command == "features") return ser::experiments::features_command(args);
+  if (command == "inspect") return inspect(args);
+  if (command == "summary") return summary(args);
+  if (command == "train") return train(args, world);
+  if (command == "resume") return resume(args, world);
+  if (command == "eval") return eval(args, world);
+  if (command == "predict") return predict(args, world);
+  if (command == "compare") return compare(args, world);
+  if (command == "report") return ser::experiments::report_command(args);
+  if (command == "timeline") return ser::experiments::timeline_command(args);
+  if (command == "listen") return ser::experiments::listen_command(args);
+  std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
+  return 2;
+}
+
+// Prints what went wrong (naming the rank in a job) and gives the exit
+// status; in a job of several processes it ends them all, so that no rank
+// waits for this one forever.
+int fail(const ser::Communicator& world, const std::string& command, const std::string& message, int status) {
+  std::cerr << "ser " << command << (world.distributed() ? " (" + world.describe() + ")" : "") << ": " << message
+            << std::flush;
+  if (world.distributed()) world.abort(status);
+  return status;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  ser::MpiSession mpi(argc, argv);
+  const ser::Communicator& world = mpi.world();
+  if (!world.is_root()) {  // rank 0 speaks for the job; the others write only their errors
+    std::freopen("/dev/null", "w", stdout);
+    ser::experiments::ProgressBar::hide_all();
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
@@ -319,42 +390,25 @@ int main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   try {
-    if (command == "data") return ser::experiments::data_command(args);
-    if (command == "demo") return demo(args);
-    if (command == "faces") return ser::experiments::faces_command(args);
-    if (command == "features") return ser::experiments::features_command(args);
-    if (command == "inspect") return inspect(args);
-    if (command == "summary") return summary(args);
-    if (command == "train") return train(args);
-    if (command == "resume") return resume(args);
-    if (command == "eval") return eval(args);
-    if (command == "predict") return predict(args);
-    if (command == "compare") return compare(args);
-    if (command == "report") return ser::experiments::report_command(args);
-    if (command == "timeline") return ser::experiments::timeline_command(args);
-    if (command == "listen") return ser::experiments::listen_command(args);
-    std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
-    return 2;
+    return dispatch(command, args, world);
   } catch (const ser::vision::VisionError& e) {
-    std::cerr << "ser " << command << ": error: " << e.what() << "\n";
-    return 1;
+    return fail(world, command, std::string("error: ") + e.what() + "\n", 1);
   } catch (const ser::experiments::ConfigError& e) {
-    std::cerr << "ser " << command << ": " << e.what() << "\n";
-    return 2;
+    return fail(world, command, std::string(e.what()) + "\n", 2);
   } catch (const ser::experiments::UsageError& e) {
-    std::cerr << "ser " << command << ": " << e.what() << "\nRun 'ser " << command << " --help' for the options.\n";
-    return 2;
+    return fail(world, command, std::string(e.what()) + "\nRun 'ser " + command + " --help' for the options.\n", 2);
   } catch (const std::bad_alloc&) {
-    std::cerr << "ser " << command << ": error: out of memory. A setting asks for more than this machine has "
-              << "(a model's size, a batch size, a feature's length?); lower it, or run on a machine with more memory\n";
-    return 1;
+    return fail(world, command,
+                "error: out of memory. A setting asks for more than this machine has (a model's size, a batch size, "
+                "a feature's length?); lower it, or run on a machine with more memory\n",
+                1);
   } catch (const std::filesystem::filesystem_error& e) {
-    std::cerr << "ser " << command << ": error: " << e.code().message() << ": '" << e.path1().string() << "'"
-              << (e.path2().empty() ? "" : " and '" + e.path2().string() + "'")
-              << " (check that the folder exists, is writable and has free space)\n";
-    return 1;
+    return fail(world, command,
+                "error: " + e.code().message() + ": '" + e.path1().string() + "'" +
+                    (e.path2().empty() ? "" : " and '" + e.path2().string() + "'") +
+                    " (check that the folder exists, is writable and has free space)\n",
+                1);
   } catch (const std::exception& e) {
-    std::cerr << "ser " << command << ": error: " << e.what() << "\n";
-    return 1;
+    return fail(world, command, std::string("error: ") + e.what() + "\n", 1);
   }
 }

@@ -7,6 +7,7 @@
 #include "datasets/fer2013.hpp"
 #include "datasets/labels.hpp"
 #include "datasets/mnist.hpp"
+#include "common/text.hpp"
 #include "experiments/progress.hpp"
 
 namespace ser::experiments {
@@ -41,18 +42,37 @@ datasets::Corpus load_audio_corpora(const ExperimentConfig& c, std::ostream& log
   return all;
 }
 
+namespace {
+// The ranks of a job must read the same files: a data folder mounted
+// differently on one machine would otherwise mix two data sets.
+void check_same_corpus(const datasets::Corpus& corpus, const Communicator& comm) {
+  if (!comm.distributed()) return;
+  std::string key;
+  for (const auto& s : corpus.samples) key += s.path + "\n" + s.label + "\n" + s.augmentation + "\n";
+  const std::string mine = std::to_string(corpus.samples.size()) + " files (fingerprint " +
+                           std::to_string(fnv1a(key)) + ")";
+  const auto all = comm.all_gather(mine);
+  for (size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0])
+      throw std::runtime_error("the ranks read different data: rank 0 has " + all[0] + ", rank " + std::to_string(r) +
+                               " has " + all[r] + "; every machine must see the same data folder (SER_DATA, data.root)");
+}
+}  // namespace
+
 PreparedData prepare_audio(const datasets::Corpus& all, const ModelInput& input, const std::string& cache_dir,
-                           int threads, std::ostream& log) {
+                           int threads, std::ostream& log, const Communicator& comm) {
+  check_same_corpus(all, comm);
   // Extract (or reuse) every feature set, then leave out the files any set failed on.
   std::vector<datasets::FeatureCache::Result> sets;
   for (const auto& spec : input.sets) {
     const datasets::FeatureCache cache(cache_dir, spec);
     ProgressBar bar(std::string("features ") + spec.kind_name());
-    sets.push_back(cache.extract(all, threads, [&](int64_t done, int64_t total) { bar.update(done, total); }));
+    sets.push_back(cache.extract(all, threads, [&](int64_t done, int64_t total) { bar.update(done, total); }, comm));
     bar.finish();
     const auto& st = sets.back().stats;
     log << "features " << spec.kind_name() << ": " << st.computed << " computed, " << st.reused << " from the cache, "
-        << st.failed << " failed, " << st.seconds << " s (" << cache.folder() << ")\n";
+        << st.failed << " failed, " << st.seconds << " s (" << cache.folder() << ")"
+        << (comm.distributed() ? ", shared over " + std::to_string(comm.size()) + " ranks" : "") << "\n";
     for (const auto& f : sets.back().failed) log << "  failed " << f.path << ": " << f.reason << "\n";
   }
   PreparedData p;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/communicator.hpp"
 #include "datasets/corpus.hpp"
 #include "experiments/config.hpp"
 #include "experiments/model_input.hpp"
@@ -27,9 +28,10 @@ datasets::Corpus load_audio_corpora(const ExperimentConfig& config, std::ostream
 
 // Input rows for `corpus` as `input` describes them (features from the cache
 // in `cache_dir`, extracted on `threads` threads where missing); a file whose
-// features fail is logged and left out.
+// features fail is logged and left out. In a job of several ranks (every
+// rank calls it) the files are shared out and every rank gets every row.
 PreparedData prepare_audio(const datasets::Corpus& corpus, const ModelInput& input, const std::string& cache_dir,
-                           int threads, std::ostream& log);
+                           int threads, std::ostream& log, const Communicator& comm = {});
 
 // Scales p.x as `input` says; per_speaker scaling groups the rows by corpus
 // and speaker and takes each speaker's statistics from the recordings (not

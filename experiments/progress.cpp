@@ -15,7 +15,7 @@ ProgressBar::ProgressBar(std::string what, bool plain_lines)
 void ProgressBar::update(int64_t done, int64_t total, const std::string& detail) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  if (total <= 0) return;
+  if (total <= 0 || hidden_) return;
   if (terminal_) {
     if (drawn_ && done < total && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;

@@ -16,7 +16,12 @@ class ProgressBar {
   void update(int64_t done, int64_t total, const std::string& detail = "");
   void finish();
 
+  // Off for every bar of this process: the ranks of an MPI job other than
+  // rank 0, whose progress rank 0 already shows. Set once, by main.
+  static void hide_all() { hidden_ = true; }
+
  private:
+  static inline bool hidden_ = false;
   std::string what_;
   bool terminal_, plain_lines_;
   std::chrono::steady_clock::time_point start_, last_;

@@ -12,6 +12,7 @@
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -31,6 +32,7 @@
 #include "experiments/training_run.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/progress.hpp"
+#include "experiments/shared_runs.hpp"
 #include "experiments/wave_augmented_rows.hpp"
 #include "nn/model_file.hpp"
 #include "nn/ops.hpp"
@@ -178,7 +180,7 @@ namespace {
 TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
                         const std::string& run_dir, std::ostream& log, bool resume);
 TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
-                        std::ostream& log, bool resume);
+                        std::ostream& log, bool resume, const Communicator& comm);
 
 void add_steps(std::vector<int64_t>& total, const std::vector<int64_t>& more) {
   if (total.size() < more.size()) total.resize(more.size(), 0);
@@ -224,30 +226,40 @@ void write_run_record(const ExperimentConfig& c, const std::string& run_dir) {
 }  // namespace
 
 TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_dir, std::ostream& log,
-                             const std::string& cache_dir, RunStart start) {
+                             const std::string& cache_dir, RunStart start, const Communicator& comm) {
   const auto t0 = std::chrono::steady_clock::now();
-  const RunFolder folder(run_dir, start);  // held (locked) until the run ends
   const std::string cache = cache_dir.empty() ? (fs::path(run_dir).parent_path() / "cache").string() : cache_dir;
   const bool resume = start == RunStart::resume;
-  if (!resume) write_run_record(c, run_dir);  // kept as it is on resume
+  // Rank 0 takes the run folder (held, locked, until the run ends) and
+  // writes the run's record; the other ranks start once it has.
+  std::optional<RunFolder> folder;
+  if (comm.is_root()) {
+    folder.emplace(run_dir, start);
+    if (!resume) write_run_record(c, run_dir);  // kept as it is on resume
+  }
+  comm.barrier();
 
   PreparedData p = c.data.images ? prepare_images(c)
-                          : prepare_audio(load_audio_corpora(c, log), c.features, cache, c.threads, log);
+                                 : prepare_audio(load_audio_corpora(c, log), c.features, cache, c.threads, log, comm);
   const auto t_features = std::chrono::steady_clock::now();
   TrainResult result;
   if (c.data.split.runs_folds()) {
-    result = train_folds(c, p, run_dir, log, resume);
+    result = train_folds(c, p, run_dir, log, resume, comm);
   } else {
+    if (comm.distributed())
+      throw ConfigError(c.source + ": data-parallel training of one split on several ranks is not built yet; run "
+                        "folds (data.split.kind: kfold) or sweeps (ser compare) under mpirun");
     const datasets::Split split = split_for(c, p.corpus);
     result = train_split(c, std::move(p), split, run_dir, log, resume);
   }
+  result.run_dir = run_dir;
+  if (!comm.is_root()) return result;
   const auto t_end = std::chrono::steady_clock::now();
   nlohmann::ordered_json timings;
   timings["features_seconds"] = std::chrono::duration<double>(t_features - t0).count();
   timings["total_seconds"] = std::chrono::duration<double>(t_end - t0).count();
   write_file_atomically((fs::path(run_dir) / "timings.json").string(), timings.dump(2) + "\n");
   record_threads_used(run_dir, result.steps_at_threads);
-  result.run_dir = run_dir;
   result.seconds = timings["total_seconds"].get<double>();
   return result;
 }
@@ -538,54 +550,78 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
 namespace {
 // k-fold or leave-one-speaker-out: one sub-run per fold (RUN/fold_01, ...),
 // then the mean and spread of the folds' test scores in RUN/metrics.json.
-// Resuming skips finished folds and continues the interrupted one.
-TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
-                        std::ostream& log, bool resume) {
+// Resuming skips finished folds and continues the interrupted one. In a job
+// of several ranks the folds are shared out (experiments/shared_runs.hpp).
+std::vector<datasets::Split> folds_of(const ExperimentConfig& c, const datasets::Corpus& corpus) {
   const SplitConfig& s = c.data.split;
   const datasets::GroupBy by = s.by == SplitBy::speaker ? datasets::GroupBy::speaker
                                : s.by == SplitBy::word  ? datasets::GroupBy::word
                                                         : datasets::GroupBy::none;
   const bool kfold = s.kind == SplitKind::kfold;
-  const std::string by_name = name_of(s.by, kSplitBys);
-  std::vector<datasets::Split> folds;
   try {
-    folds = kfold ? datasets::kfold(p.corpus, s.folds, c.seed, by) : datasets::leave_one_group_out(p.corpus, by);
+    return kfold ? datasets::kfold(corpus, s.folds, c.seed, by) : datasets::leave_one_group_out(corpus, by);
   } catch (const std::invalid_argument& e) {  // more folds than files or groups: the config's to fix
     throw ConfigError(c.source + ": data.split" + (kfold ? ".folds" : ".by") + ": " + e.what());
   }
+}
+
+// A fold's result: trained now, or read back from a fold finished before an interruption.
+TrainResult fold_result(const ExperimentConfig& c, const PreparedData& p, const datasets::Split& fold,
+                        const std::string& dir, bool resume, std::ostream& log) {
+  const fs::path metrics_path = fs::path(dir) / "metrics.json";
+  if (!resume || !fs::exists(metrics_path)) {
+    const auto t0 = std::chrono::steady_clock::now();
+    TrainResult r = train_split(c, p, fold, dir, log, resume && fs::exists(fs::path(dir) / "checkpoint.bin"));
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+  }
+  std::ifstream in(metrics_path);
+  const auto m = nlohmann::json::parse(in);
+  TrainResult r;
+  r.test_accuracy = m.at("test").at("accuracy").get<double>();
+  r.test_macro_f1 = m.at("test").at("macro_f1").get<double>();
+  log << "already done\n";
+  return r;
+}
+
+TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
+                        std::ostream& log, bool resume, const Communicator& comm) {
+  const SplitConfig& s = c.data.split;
+  const bool kfold = s.kind == SplitKind::kfold;
+  const std::string by_name = name_of(s.by, kSplitBys);
+  const std::vector<datasets::Split> folds = folds_of(c, p.corpus);
+  std::vector<SharedRun> runs;
+  std::vector<std::string> held_out(folds.size());
+  for (size_t k = 0; k < folds.size(); ++k) {
+    char name[32];
+    std::snprintf(name, sizeof(name), "fold_%02zu", k + 1);
+    if (!kfold && !folds[k].test.empty()) {
+      const auto& sample = p.corpus.samples[folds[k].test.front()];
+      held_out[k] = s.by == SplitBy::word ? sample.word : sample.speaker;
+    }
+    const std::string dir = (fs::path(run_dir) / name).string();
+    runs.push_back({std::string(name) + " of " + std::to_string(folds.size()) +
+                        (held_out[k].empty() ? "" : " (test: " + held_out[k] + ")"),
+                    dir, [&, k, dir](std::ostream& fold_log) {
+                      return fold_result(c, p, folds[k], dir, resume, fold_log);
+                    }});
+  }
+  const std::vector<TrainResult> results = run_shared(comm, runs, log);
+  TrainResult result;
+  if (!comm.is_root()) return result;
   nlohmann::ordered_json summary;
   summary["split"] = kfold ? std::to_string(folds.size()) + "-fold" + (s.by == SplitBy::none ? "" : " by " + by_name)
                            : "leave one " + by_name + " out";
   summary["folds"] = nlohmann::ordered_json::array();
   std::vector<double> acc, f1;
-  TrainResult result;
   for (size_t k = 0; k < folds.size(); ++k) {
-    char name[32];
-    std::snprintf(name, sizeof(name), "fold_%02zu", k + 1);
-    const std::string dir = (fs::path(run_dir) / name).string();
-    const fs::path metrics_path = fs::path(dir) / "metrics.json";
-    std::string held_out;
-    if (!kfold && !folds[k].test.empty()) {
-      const auto& sample = p.corpus.samples[folds[k].test.front()];
-      held_out = s.by == SplitBy::word ? sample.word : sample.speaker;
-    }
-    log << "\n" << name << " of " << folds.size() << (held_out.empty() ? "" : " (test: " + held_out + ")") << "\n";
-    TrainResult r;
-    if (resume && fs::exists(metrics_path)) {  // finished before the interruption
-      std::ifstream in(metrics_path);
-      const auto m = nlohmann::json::parse(in);
-      r.test_accuracy = m.at("test").at("accuracy").get<double>();
-      r.test_macro_f1 = m.at("test").at("macro_f1").get<double>();
-      log << "already done\n";
-    } else {
-      r = train_split(c, p, folds[k], dir, log, resume && fs::exists(fs::path(dir) / "checkpoint.bin"));
-    }
+    const TrainResult& r = results[k];
     add_steps(result.steps_at_threads, r.steps_at_threads);
     acc.push_back(r.test_accuracy);
     f1.push_back(r.test_macro_f1);
     nlohmann::ordered_json f;
-    f["fold"] = name;
-    if (!held_out.empty()) f["test_group"] = held_out;
+    f["fold"] = fs::path(runs[k].dir).filename().string();
+    if (!held_out[k].empty()) f["test_group"] = held_out[k];
     f["test_files"] = folds[k].test.size();
     f["accuracy"] = r.test_accuracy;
     f["macro_f1"] = r.test_macro_f1;
@@ -629,8 +665,8 @@ ExperimentConfig load_run_config(const std::string& run_dir, const std::string& 
 }
 
 TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
-                              const std::string& cache_dir) {
-  return train_experiment(load_run_config(run_dir, data_dir), run_dir, log, cache_dir, RunStart::resume);
+                              const std::string& cache_dir, const Communicator& comm) {
+  return train_experiment(load_run_config(run_dir, data_dir), run_dir, log, cache_dir, RunStart::resume, comm);
 }
 
 }  // namespace ser::experiments

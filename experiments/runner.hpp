@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/communicator.hpp"
 #include "datasets/split.hpp"
 #include "experiments/config.hpp"
 #include "experiments/run_folder.hpp"
@@ -50,8 +51,11 @@ datasets::Split split_for(const ExperimentConfig& config, const datasets::Corpus
 // and the run ends with exactly the metrics of an uninterrupted one. The run
 // folder is locked for the run's duration (experiments/run_folder.hpp).
 // Throws TrainingError when training produces NaN or infinity.
+// In a job of several ranks every rank calls it: rank 0 owns the run
+// folder, the ranks share the feature extraction and the folds.
 TrainResult train_experiment(const ExperimentConfig& config, const std::string& run_dir, std::ostream& log,
-                             const std::string& cache_dir = "", RunStart start = RunStart::fresh);
+                             const std::string& cache_dir = "", RunStart start = RunStart::fresh,
+                             const Communicator& comm = {});
 
 // The config of a run directory with the overrides its run.json records
 // (throws, naming DIR, when it is not a run directory).
@@ -59,6 +63,6 @@ ExperimentConfig load_run_config(const std::string& run_dir, const std::string& 
 
 // `ser resume DIR`: the config and overrides recorded in DIR, resumed from its checkpoint.
 TrainResult resume_experiment(const std::string& run_dir, std::ostream& log, const std::string& data_dir,
-                              const std::string& cache_dir = "");
+                              const std::string& cache_dir = "", const Communicator& comm = {});
 
 }  // namespace ser::experiments

@@ -28,6 +28,9 @@ packages=(
   libavformat-dev libavcodec-dev libswresample-dev
   # ser listen: the microphone (PortAudio)
   portaudio19-dev
+  # several processes and machines (mpirun, srun): Open MPI, the standard
+  # message passing library of C++ clusters, and its launcher
+  libopenmpi-dev openmpi-bin
   # ser report: the notebook is executed and rendered to HTML by Jupyter's own tools
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )

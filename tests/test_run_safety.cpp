@@ -117,14 +117,24 @@ TEST_CASE("two processes cannot write one run folder at once") {
 TEST_CASE("temporary files of killed writers are cleaned when a run starts or resumes") {
   Tones t("safety_litter");
   REQUIRE(run_ser(t.train("run")).status == 0);
-  // Left by a process that no longer exists (pids never reach 999999999), and by this one (alive: kept).
-  std::ofstream(t.dir / "run" / "metrics.json.tmp.999999999") << "half";
-  const std::string mine = "history.csv.tmp." + std::to_string(::getpid());
+  // Left by a process that no longer exists (pids never reach 999999999), named as
+  // today and as before hosts were named; by this one (alive: kept); and by another
+  // machine writing into a shared folder (its processes cannot be asked: kept).
+  char host[256] = {};
+  ::gethostname(host, sizeof(host) - 1);
+  const std::string dead = std::string("metrics.json.tmp.") + host + ".999999999";
+  std::ofstream(t.dir / "run" / dead) << "half";
+  std::ofstream(t.dir / "run" / "history.csv.tmp.999999999") << "half";
+  const std::string mine = std::string("history.csv.tmp.") + host + "." + std::to_string(::getpid());
   std::ofstream(t.dir / "run" / mine) << "in progress";
+  const std::string other_host = "model.sermodel.tmp.some-other-node.999999999";
+  std::ofstream(t.dir / "run" / other_host) << "in progress elsewhere";
   const auto r = run_ser({"resume", (t.dir / "run").string(), "--cache", (t.dir / "cache").string()});
   CHECK_MESSAGE(r.status == 0, r.output);
-  CHECK_FALSE(fs::exists(t.dir / "run" / "metrics.json.tmp.999999999"));
+  CHECK_FALSE(fs::exists(t.dir / "run" / dead));
+  CHECK_FALSE(fs::exists(t.dir / "run" / "history.csv.tmp.999999999"));
   CHECK(fs::exists(t.dir / "run" / mine));
+  CHECK(fs::exists(t.dir / "run" / other_host));
 }
 
 TEST_CASE("a corpus folder with a link loop, a broken link and a FIFO is read around them, each reported") {

@@ -68,12 +68,11 @@ struct Ran {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `ser` with `args`; `file_size_limit` > 0 caps the size of every file
-// it writes (RLIMIT_FSIZE: a write past it fails as on a full disk).
-inline Ran run_ser(const std::vector<std::string>& args, long file_size_limit = 0) {
+// Runs the program `all[0]` (a path, or a name looked up in PATH) with the
+// rest as arguments; `file_size_limit` > 0 caps the size of every file it
+// writes (RLIMIT_FSIZE: a write past it fails as on a full disk).
+inline Ran run_program(std::vector<std::string> all, long file_size_limit = 0) {
   const fs::path out = fs::temp_directory_path() / ("ser_run_output_" + std::to_string(::getpid()));
-  std::vector<std::string> all = {SER_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -87,7 +86,7 @@ inline Ran run_ser(const std::vector<std::string>& args, long file_size_limit = 
       ::setrlimit(RLIMIT_FSIZE, &limit);
       ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG instead of killing
     }
-    ::execv(argv[0], argv.data());
+    ::execvp(argv[0], argv.data());
     ::_exit(127);
   }
   int status = 0;
@@ -97,6 +96,13 @@ inline Ran run_ser(const std::vector<std::string>& args, long file_size_limit = 
   r.output = read_file(out.string());
   fs::remove(out);
   return r;
+}
+
+// Runs `ser` with `args`, as run_program does.
+inline Ran run_ser(const std::vector<std::string>& args, long file_size_limit = 0) {
+  std::vector<std::string> all = {SER_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  return run_program(std::move(all), file_size_limit);
 }
 
 }  // namespace ser::test

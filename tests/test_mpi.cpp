@@ -1,0 +1,185 @@
+// ser under mpirun, with 2 ranks on this machine (Open MPI, --oversubscribe):
+// sweeps, folds, feature extraction, eval and predict give one process's
+// bytes; a rank that cannot read its data, or reads other data, ends the
+// job with a message naming it instead of hanging.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "common/text.hpp"
+#include "support/tone_corpus.hpp"
+
+namespace fs = std::filesystem;
+using ser::test::Ran;
+
+namespace {
+
+// mpirun's own switches: every rank on this machine, and as root (CI's
+// containers) the confirmation Open MPI asks for.
+std::vector<std::string> mpirun(int ranks) {
+  std::vector<std::string> a = {"mpirun", "--oversubscribe", "-np", std::to_string(ranks)};
+  if (::getuid() == 0) a.push_back("--allow-run-as-root");
+  return a;
+}
+
+Ran run_ranks(int ranks, const std::vector<std::string>& args) {
+  std::vector<std::string> all = mpirun(ranks);
+  all.push_back(SER_BINARY);
+  all.insert(all.end(), args.begin(), args.end());
+  return ser::test::run_program(all);
+}
+
+// A tone corpus as SER_DATA/folders, and a config that finds it there.
+struct Job {
+  fs::path dir, data, config;
+  explicit Job(const std::string& name, const std::string& yaml_extra = "")
+      : dir(ser::test::fresh_dir(name)), data(dir / "data"), config(dir / "tones.yaml") {
+    ser::test::make_tone_corpus(data / "folders", 3, 6);
+    std::string yaml = ser::test::tone_config(data / "folders", "tones", 3);
+    const std::string root_line = "  root: " + (data / "folders").string() + "\n";
+    yaml.erase(yaml.find(root_line), root_line.size());  // the corpus comes from SER_DATA
+    std::ofstream(config) << yaml << yaml_extra;
+    ::setenv("SER_DATA", data.c_str(), 1);
+  }
+  ~Job() { fs::remove_all(dir); }
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+};
+
+std::string bytes_of(const fs::path& p) { return fs::exists(p) ? ser::read_file(p.string()) : "(missing " + p.string() + ")"; }
+
+void check_same_file(const fs::path& a, const fs::path& b) {
+  INFO(a.string(), " against ", b.string());
+  CHECK(bytes_of(a) == bytes_of(b));
+}
+
+}  // namespace
+
+TEST_CASE("a sweep on 2 ranks: every run's metrics.json is one process's, compare.csv lists them in order") {
+  Job j("mpi_sweep");
+  const std::vector<std::string> sweep = {"compare", j.config.string(), "--sweep", "seed=1|2|3", "--cache",
+                                          j.path("cache"), "--out"};
+  auto one = sweep, two = sweep;
+  one.push_back(j.path("one"));
+  two.push_back(j.path("two"));
+  const Ran a = ser::test::run_ser(one), b = run_ranks(2, two);
+  REQUIRE_MESSAGE(a.status == 0, a.output);
+  REQUIRE_MESSAGE(b.status == 0, b.output);
+  for (const char* run : {"tones__seed=1", "tones__seed=2", "tones__seed=3"}) {
+    check_same_file(j.dir / "one" / run / "metrics.json", j.dir / "two" / run / "metrics.json");
+    CHECK(fs::exists(j.dir / "two" / (std::string(run) + ".log")));  // each run's log beside it
+  }
+  // Rows in the entries' order, whichever rank finished first; the seconds differ.
+  const std::string csv = bytes_of(j.dir / "two" / "compare.csv");
+  CHECK(csv.find("tones__seed=1,") < csv.find("tones__seed=2,"));
+  CHECK(csv.find("tones__seed=2,") < csv.find("tones__seed=3,"));
+  CHECK_MESSAGE(b.output.find("over seeds") != std::string::npos, b.output);
+  // Both ranks took runs.
+  CHECK_MESSAGE(b.output.find("(rank 0,") != std::string::npos, b.output);
+  CHECK_MESSAGE(b.output.find("(rank 1,") != std::string::npos, b.output);
+}
+
+TEST_CASE("k-fold on 2 ranks: the folds are shared out and every file is one process's") {
+  Job j("mpi_folds", "");
+  std::string yaml = ser::read_file(j.config.string());
+  yaml.replace(yaml.find("{kind: random, test: 0.25}"), 26, "{kind: kfold, folds: 3}");
+  std::ofstream(j.config) << yaml;
+  const Ran a = ser::test::run_ser({"train", j.config.string(), "--out", j.path("one"), "--cache", j.path("cache")});
+  const Ran b = run_ranks(2, {"train", j.config.string(), "--out", j.path("two"), "--cache", j.path("cache")});
+  REQUIRE_MESSAGE(a.status == 0, a.output);
+  REQUIRE_MESSAGE(b.status == 0, b.output);
+  check_same_file(j.dir / "one" / "metrics.json", j.dir / "two" / "metrics.json");
+  for (const char* fold : {"fold_01", "fold_02", "fold_03"}) {
+    check_same_file(j.dir / "one" / fold / "metrics.json", j.dir / "two" / fold / "metrics.json");
+    check_same_file(j.dir / "one" / fold / "history.csv", j.dir / "two" / fold / "history.csv");
+  }
+}
+
+TEST_CASE("feature extraction on 2 ranks fills the cache once, with one process's bytes") {
+  Job j("mpi_cache");
+  const std::vector<std::string> data = {"data", (j.data / "folders").string(), "--dataset", "folders", "--cache"};
+  auto one = data, two = data;
+  one.push_back(j.path("cache_one"));
+  two.push_back(j.path("cache_two"));
+  const Ran a = ser::test::run_ser(one), b = run_ranks(2, two);
+  REQUIRE_MESSAGE(a.status == 0, a.output);
+  REQUIRE_MESSAGE(b.status == 0, b.output);
+  CHECK_MESSAGE(b.output.find("54 computed, 0 from the cache, 0 failed") != std::string::npos, b.output);
+  CHECK_MESSAGE(b.output.find("shared over 2 ranks") != std::string::npos, b.output);
+  int entries = 0;
+  for (const auto& e : fs::recursive_directory_iterator(j.dir / "cache_one")) {
+    if (!e.is_regular_file()) continue;
+    ++entries;
+    check_same_file(e.path(), j.dir / "cache_two" / fs::relative(e.path(), j.dir / "cache_one"));
+  }
+  CHECK(entries == 54 + 1);  // every file, and the settings
+  // A second job reads them all back; the ranks get every row (a run trains on them).
+  const Ran again = run_ranks(2, two);
+  CHECK_MESSAGE(again.output.find("0 computed, 54 from the cache") != std::string::npos, again.output);
+}
+
+TEST_CASE("eval and predict on 2 ranks give one process's output") {
+  Job j("mpi_eval");
+  REQUIRE(ser::test::run_ser({"train", j.config.string(), "--out", j.path("run"), "--cache", j.path("cache")}).status ==
+          0);
+  const Ran a = ser::test::run_ser({"eval", j.path("run"), "--part", "test", "--out", j.path("one.json")});
+  const Ran b = run_ranks(2, {"eval", j.path("run"), "--part", "test", "--out", j.path("two.json")});
+  REQUIRE_MESSAGE(a.status == 0, a.output);
+  REQUIRE_MESSAGE(b.status == 0, b.output);
+  check_same_file(j.path("one.json"), j.path("two.json"));
+  std::vector<std::string> predict = {"predict", "--model", j.path("run"), "--json"};
+  for (const char* f : {"high/s1_1.wav", "low/s2_3.wav", "mid/s3_5.wav", "missing.wav", "low/s1_2.wav"})
+    predict.push_back((j.data / "folders" / f).string());
+  const Ran p1 = ser::test::run_ser(predict), p2 = run_ranks(2, predict);
+  CHECK(p1.status == 1);  // missing.wav
+  CHECK(p2.status != 0);
+  // The JSON array (stdout) is the same, in the files' order; the error is named once.
+  const auto json_of = [](const std::string& out) {
+    const size_t from = out.find("[\n"), to = out.find("\n]\n");
+    return from == std::string::npos || to == std::string::npos ? out : out.substr(from, to + 2 - from);
+  };
+  CHECK(json_of(p1.output) == json_of(p2.output));
+  CHECK(json_of(p2.output).find("s1_1.wav") < json_of(p2.output).find("s1_2.wav"));
+}
+
+TEST_CASE("a rank that cannot read its data ends the job, named; ranks that read different data are refused") {
+  Job j("mpi_bad_rank");
+  // Rank 1 is started with a data folder that does not exist (a machine without the mount).
+  std::vector<std::string> mpmd = {"mpirun", "--oversubscribe"};
+  if (::getuid() == 0) mpmd.push_back("--allow-run-as-root");
+  const std::vector<std::string> train = {SER_BINARY, "train", j.config.string(), "--cache", j.path("cache"), "--out"};
+  auto job = [&](const std::string& second_data, const std::string& out) {
+    std::vector<std::string> all = mpmd;
+    for (const auto& [data, rank] : {std::pair{j.data.string(), 0}, std::pair{second_data, 1}}) {
+      if (rank == 1) all.push_back(":");
+      all.insert(all.end(), {"-np", "1", "-x", "SER_DATA=" + data});
+      all.insert(all.end(), train.begin(), train.end());
+      all.push_back(j.path(out));
+    }
+    return ser::test::run_program(all);
+  };
+  const Ran missing = job(j.path("nowhere"), "run_missing");
+  CHECK(missing.status != 0);
+  CHECK_MESSAGE(missing.output.find("ser train (rank 1 of 2") != std::string::npos, missing.output);
+  CHECK_MESSAGE(missing.output.find("nowhere") != std::string::npos, missing.output);
+  // Rank 1 sees the corpus without one file: refused before anything is trained.
+  fs::create_directories(j.dir / "short");
+  fs::copy(j.data / "folders", j.dir / "short" / "folders", fs::copy_options::recursive);
+  fs::remove(j.dir / "short" / "folders" / "mid" / "s2_4.wav");
+  const Ran different = job(j.path("short"), "run_different");
+  CHECK(different.status != 0);
+  CHECK_MESSAGE(different.output.find("the ranks read different data: rank 0 has 54 files") != std::string::npos,
+                different.output);
+  CHECK_MESSAGE(different.output.find("rank 1 has 53 files") != std::string::npos, different.output);
+  CHECK_FALSE(fs::exists(j.dir / "run_different" / "metrics.json"));
+}
+
+TEST_CASE("commands that run as one process refuse mpirun, saying which share their work") {
+  Job j("mpi_refuse");
+  const Ran r = run_ranks(2, {"summary", j.config.string()});
+  CHECK(r.status != 0);
+  CHECK_MESSAGE(r.output.find("ser summary runs as one process; start it without mpirun") != std::string::npos,
+                r.output);
+}
