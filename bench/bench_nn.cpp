@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "machine.hpp"
+#include "model_cases.hpp"
 #include "common/rng.hpp"
 #include "common/thread_count.hpp"
 #include "nn/kernels/gemm.hpp"
@@ -43,12 +44,10 @@ using namespace ser::nn;
 
 namespace {
 
-std::vector<float> random(size_t n, uint64_t seed) {
-  ser::Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& x : v) x = static_cast<float>(rng.uniform() * 2.0 - 1.0);
-  return v;
-}
+using ser::bench::ModelCase;
+using ser::bench::models;
+using ser::bench::random;
+using ser::bench::random_batch;
 
 enum class Impl { ours, openblas, eigen };
 
@@ -148,26 +147,6 @@ void register_gemm() {
   }
 }
 
-struct ModelCase {
-  const char* name;
-  std::vector<LayerSpec> specs;
-  Shape input;
-  int classes, batch;
-};
-
-std::vector<ModelCase> models() {
-  return {{"tess_cnn1d", ser::zoo::tess_cnn1d_specs(true), Shape{1, 2400}, 14, 32},
-          {"fer_cnn", ser::zoo::fer_cnn_specs(), Shape{1, 48, 48}, 7, 64},
-          {"ravdess_mel_cnn", ser::zoo::ravdess_mel_cnn_specs(), Shape{1, 128, 165}, 8, 64},
-          {"lstm", ser::zoo::lstm_specs(), Shape{100, 40}, 7, 32}};
-}
-
-Tensor random_batch(const Shape& input, int batch, uint64_t seed) {
-  const Shape s = input.prepend(batch);
-  const auto v = random(static_cast<size_t>(s.numel()), seed);
-  return Tensor::from(s, v);
-}
-
 // GFLOP/s, the fraction of the FMA peak on `threads` threads, and the
 // resident high-water mark since the item began (reset_peak_rss).
 void flop_counters(benchmark::State& state, double flops_per_sample, int64_t samples, int threads) {
@@ -197,8 +176,7 @@ void bm_train_step(benchmark::State& state, const ModelCase& m, int threads) {
   Sequential model(m.specs, m.input, init, m.name);
   Adam opt(model.parameter_tensors(), AdamOptions{});
   const Tensor x = random_batch(m.input, m.batch, 3);
-  std::vector<int32_t> y(static_cast<size_t>(m.batch));
-  for (size_t i = 0; i < y.size(); ++i) y[i] = static_cast<int32_t>(i % static_cast<size_t>(m.classes));
+  const std::vector<int32_t> y = ser::bench::cycling_targets(m.batch, m.classes);
   StepThreads steps(threads);
   for (auto _ : state) benchmark::DoNotOptimize(steps.run([&](int n) { return train_step(model, opt, x, y, dropout, n).loss; }));
   state.SetItemsProcessed(state.iterations() * m.batch);

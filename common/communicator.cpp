@@ -95,6 +95,46 @@ std::vector<float> Communicator::all_gather(std::span<const float> mine) const {
   return all;
 }
 
+namespace {
+// MPI's int counts and displacements, refused past 2^31 floats in one exchange.
+std::pair<std::vector<int>, std::vector<int>> counts_and_places(std::span<const int64_t> counts) {
+  std::vector<int> n, at;
+  int64_t total = 0;
+  for (int64_t c : counts) {
+    if (total + c > std::numeric_limits<int>::max())
+      throw std::length_error("an exchange between ranks of more than 2^31 values; use fewer values per step");
+    n.push_back(static_cast<int>(c));
+    at.push_back(static_cast<int>(total));
+    total += c;
+  }
+  return {n, at};
+}
+}  // namespace
+
+std::vector<float> Communicator::all_gather(std::span<const float> mine, std::span<const int64_t> counts) const {
+  if (size_ == 1) return {mine.begin(), mine.end()};
+  const auto [n, at] = counts_and_places(counts);
+  std::vector<float> all(static_cast<size_t>(at.back() + n.back()));
+  MPI_Request r;
+  MPI_Iallgatherv(mine.data(), static_cast<int>(mine.size()), MPI_FLOAT, all.data(), n.data(), at.data(), MPI_FLOAT,
+                  MPI_COMM_WORLD, &r);
+  wait(r);
+  return all;
+}
+
+std::vector<float> Communicator::all_to_all(std::span<const float> send, std::span<const int64_t> send_counts,
+                                            std::span<const int64_t> recv_counts) const {
+  if (size_ == 1) return {send.begin(), send.end()};
+  const auto [sn, sat] = counts_and_places(send_counts);
+  const auto [rn, rat] = counts_and_places(recv_counts);
+  std::vector<float> out(static_cast<size_t>(rat.back() + rn.back()));
+  MPI_Request r;
+  MPI_Ialltoallv(send.data(), sn.data(), sat.data(), MPI_FLOAT, out.data(), rn.data(), rat.data(), MPI_FLOAT,
+                 MPI_COMM_WORLD, &r);
+  wait(r);
+  return out;
+}
+
 std::string Communicator::broadcast(std::string bytes, int root) const {
   if (size_ == 1) return bytes;
   uint64_t size = bytes.size();

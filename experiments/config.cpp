@@ -587,6 +587,9 @@ void TrainingConfig::register_settings(Settings& s) {
   s.flag("class_weights", class_weights, "weight the loss by inverse class frequency");
   s.number("label_smoothing", label_smoothing, 0.0, 0.99,
            "share of each target spread over all classes (PyTorch's label_smoothing)");
+  s.integer("shards", shards, 1, 4096,
+            "cut each batch into this many shards, each summed apart, then in shard order: mpirun -np N (N <= "
+            "shards) shares them out and gives the same bits for every such N");
 }
 
 nn::Shape model_input_shape(const ExperimentConfig& c) {

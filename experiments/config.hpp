@@ -112,6 +112,7 @@ struct TrainingConfig {
   double clip_norm = 0.0;
   bool class_weights = false;
   double label_smoothing = 0.0;
+  int shards = 1;  // data-parallel training: the batch's shards (nn/step_shards.hpp)
   void register_settings(Settings& s);  // the scalars; optimizer and schedule are mappings of their own
 };
 

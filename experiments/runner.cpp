@@ -38,6 +38,7 @@
 #include "nn/ops.hpp"
 #include "nn/optim/schedule.hpp"
 #include "nn/threads/step_threads.hpp"
+#include "nn/step_shards.hpp"
 #include "nn/train.hpp"
 
 namespace ser::experiments {
@@ -46,23 +47,39 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Loss and predictions of `model` on the rows `idx`, in batches, without a graph.
+// Loss and predictions of `model` on the rows `idx`, in batches of 256,
+// without a graph. In a job of several ranks each rank scores every
+// size()-th batch and all get every batch's loss and predictions, so the
+// sums below run in batch order, as in one process.
 std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const PreparedData& p,
-                                                 const std::vector<size_t>& idx, nn::StepThreads& threads) {
-  std::vector<int32_t> predicted;
-  double loss = 0;
-  for (size_t b = 0; b < idx.size(); b += 256) {
+                                                 const std::vector<size_t>& idx, nn::StepThreads& threads,
+                                                 const Communicator& comm) {
+  constexpr size_t kBatch = 256;
+  const size_t batches = (idx.size() + kBatch - 1) / kBatch;
+  std::vector<float> mine;  // per batch of this rank: its mean loss, then its predictions
+  for (size_t k = static_cast<size_t>(comm.rank()); k < batches; k += static_cast<size_t>(comm.size())) {
     std::vector<int64_t> rows;
     std::vector<int32_t> y;
-    for (size_t i = b; i < std::min(idx.size(), b + 256); ++i) {
+    for (size_t i = k * kBatch; i < std::min(idx.size(), (k + 1) * kBatch); ++i) {
       rows.push_back(static_cast<int64_t>(idx[i]));
       y.push_back(p.y[idx[i]]);
     }
     const nn::Tensor logits = threads.run([&](int n) { return model.predict(nn::gather_rows(p.x, p.sample_shape, rows), n); });
-    loss += nn::softmax_cross_entropy(logits, y).item() * static_cast<double>(rows.size());
-    const auto pr = nn::argmax_rows(logits);
-    predicted.insert(predicted.end(), pr.begin(), pr.end());
+    mine.push_back(nn::softmax_cross_entropy(logits, y).item());
+    for (int32_t c : nn::argmax_rows(logits)) mine.push_back(static_cast<float>(c));
   }
+  const std::vector<float> all = comm.all_gather(mine);
+  std::vector<float> loss_of(batches);
+  std::vector<int32_t> predicted(idx.size());
+  auto at = all.begin();
+  for (int rank = 0; rank < comm.size(); ++rank)
+    for (size_t k = static_cast<size_t>(rank); k < batches; k += static_cast<size_t>(comm.size())) {
+      loss_of[k] = *at++;
+      for (size_t i = k * kBatch; i < std::min(idx.size(), (k + 1) * kBatch); ++i) predicted[i] = static_cast<int32_t>(*at++);
+    }
+  double loss = 0;
+  for (size_t k = 0; k < batches; ++k)
+    loss += loss_of[k] * static_cast<double>(std::min(idx.size(), (k + 1) * kBatch) - k * kBatch);
   return {idx.empty() ? 0.0 : loss / static_cast<double>(idx.size()), predicted};
 }
 
@@ -178,7 +195,7 @@ datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& giv
 
 namespace {
 TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
-                        const std::string& run_dir, std::ostream& log, bool resume);
+                        const std::string& run_dir, std::ostream& log, bool resume, const Communicator& comm);
 TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
                         std::ostream& log, bool resume, const Communicator& comm);
 
@@ -246,11 +263,8 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   if (c.data.split.runs_folds()) {
     result = train_folds(c, p, run_dir, log, resume, comm);
   } else {
-    if (comm.distributed())
-      throw ConfigError(c.source + ": data-parallel training of one split on several ranks is not built yet; run "
-                        "folds (data.split.kind: kfold) or sweeps (ser compare) under mpirun");
     const datasets::Split split = split_for(c, p.corpus);
-    result = train_split(c, std::move(p), split, run_dir, log, resume);
+    result = train_split(c, std::move(p), split, run_dir, log, resume, comm);
   }
   result.run_dir = run_dir;
   if (!comm.is_root()) return result;
@@ -369,7 +383,8 @@ nn::StepOptions step_options(nn::Tensor& x, const ExperimentConfig& c, int epoch
 // One pass over the training rows (`x`: every row's input, the training
 // rows as this epoch draws them) in a fresh shuffled order.
 EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, std::span<const float> x_all,
-                        int epoch, const std::vector<float>& class_weights, nn::StepThreads& threads) {
+                        int epoch, const std::vector<float>& class_weights, nn::StepThreads& threads,
+                        const Communicator& comm) {
   std::vector<size_t>& order = run.progress.order;
   run.shuffle.shuffle(order);
   double loss = 0;
@@ -387,7 +402,14 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
     augment_images(x, rows, c, epoch);
     augment_features(x, rows, c, epoch);
     datasets::Mixup::Draw mix;
-    const nn::StepOptions options = step_options(x, c, epoch, b / batch + 1, class_weights, mix);
+    nn::StepOptions options = step_options(x, c, epoch, b / batch + 1, class_weights, mix);
+    // Data-parallel: every rank made the whole batch (its draws are the
+    // batch's, wherever they run) and computes on its shards of it.
+    std::optional<nn::StepShards> shards;
+    if (c.training.shards > 1 || comm.distributed()) {
+      shards.emplace(static_cast<int64_t>(rows.size()), c.training.shards, comm);
+      options.shards = &*shards;
+    }
     const nn::StepResult s =
         threads.run([&](int n) { return nn::train_step(run.model, *run.optimizer, x, y, run.dropout, n, options); });
     if (!std::isfinite(s.loss))
@@ -411,9 +433,9 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
 
 // Validation scores (NaN without a validation split); keeps the best model.
 EpochScores validate_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p,
-                           const datasets::Split& split, nn::StepThreads& threads) {
+                           const datasets::Split& split, nn::StepThreads& threads, const Communicator& comm) {
   if (split.validation.empty()) return {NAN, NAN};
-  const auto [loss, pred] = run_eval(run.model, p, split.validation, threads);
+  const auto [loss, pred] = run_eval(run.model, p, split.validation, threads, comm);
   const double acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
   if (acc > run.progress.best_val) {
     run.progress.best_val = acc;
@@ -443,7 +465,7 @@ void record_epoch(TrainingRun& run, const ExperimentConfig& c, int epoch, const 
 // "test_<corpus>" each corpus of a combination.
 TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const PreparedData& p,
                           const datasets::Split& split, const std::string& run_dir, nn::StepThreads& threads,
-                          std::ostream& log) {
+                          std::ostream& log, const Communicator& comm) {
   auto originals = [&](const std::vector<size_t>& idx) {
     std::vector<size_t> out;
     for (size_t i : idx)
@@ -465,7 +487,7 @@ TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const
   nlohmann::ordered_json metrics;
   for (const auto& [name, idx] : sections) {
     if (idx.empty()) continue;
-    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, threads).second, p.corpus.labels);
+    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, threads, comm).second, p.corpus.labels);
     metrics[name] = nlohmann::ordered_json::parse(metrics_json(m));
     if (name == "test") {
       result.test_accuracy = m.accuracy;
@@ -475,16 +497,25 @@ TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const
       log << name << ": accuracy " << m.accuracy << ", macro-F1 " << m.macro.f1 << " (" << idx.size() << " rows)\n";
     }
   }
-  write_file_atomically((fs::path(run_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
+  if (comm.is_root()) write_file_atomically((fs::path(run_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
   return result;
 }
 
 // One split: scaling fitted on its training rows, training, the model kept,
-// metrics.json and history.csv in `run_dir`.
+// metrics.json and history.csv in `run_dir`. In a job of several ranks
+// (data-parallel, every rank calls it) each rank holds the whole model and
+// takes every step on its shards of each batch; rank 0 writes the files.
 TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
-                        const std::string& run_dir, std::ostream& log, bool resume) {
-  fs::create_directories(run_dir);
-  remove_stale_temporaries(run_dir);
+                        const std::string& run_dir, std::ostream& log, bool resume, const Communicator& comm) {
+  if (c.training.shards < comm.size())
+    throw ConfigError(c.source + ": training.shards is " + std::to_string(c.training.shards) + ", but " +
+                      std::to_string(comm.size()) + " ranks each need a shard of every batch; set --set "
+                      "training.shards=" + std::to_string(comm.size()) + " (or a multiple: one process with the same "
+                      "setting gives the same bytes)");
+  if (comm.is_root()) {
+    fs::create_directories(run_dir);
+    remove_stale_temporaries(run_dir);
+  }
   log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
       << " / " << split.validation.size() << " / " << split.test.size() << "\n";
   if (split.train.empty()) throw ConfigError(c.source + ": the split leaves no training samples");
@@ -517,14 +548,14 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   for (int epoch = run.progress.epoch + 1; epoch <= c.training.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
     const std::span<const float> x = wave ? wave->rows(epoch, log) : std::span<const float>(p.x);
-    const EpochScores train = train_epoch(run, c, p, x, epoch, class_weights, threads);
-    const EpochScores val = validate_epoch(run, c, p, split, eval_threads);
+    const EpochScores train = train_epoch(run, c, p, x, epoch, class_weights, threads, comm);
+    const EpochScores val = validate_epoch(run, c, p, split, eval_threads, comm);
     record_epoch(run, c, epoch, train, val,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count(), log);
     run.optimizer->set_learning_rate(run.schedule.after_epoch(epoch, val.loss, run.optimizer->learning_rate()));
     run.progress.epoch = epoch;
     const bool stop = c.training.early_stopping_patience > 0 && run.progress.since_best >= c.training.early_stopping_patience;
-    if (c.training.checkpoint_every > 0 && (epoch % c.training.checkpoint_every == 0 || stop))
+    if (comm.is_root() && c.training.checkpoint_every > 0 && (epoch % c.training.checkpoint_every == 0 || stop))
       // An early stop is final: its checkpoint says the run is done.
       write_file_atomically(checkpoint_path, encode_checkpoint(key, run.snapshot(stop ? c.training.epochs : epoch)));
     if (stop) {
@@ -536,11 +567,11 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
     log << "the machine was busy: training steps ran on " << threads.describe() << " (compared "
         << threads.chooser()->comparisons() << " times; the results are the same on any count)\n";
   // history.csv has a seconds column; metrics.json has no timings, so it compares byte for byte.
-  write_file_atomically((fs::path(run_dir) / "history.csv").string(), run.progress.history);
+  if (comm.is_root()) write_file_atomically((fs::path(run_dir) / "history.csv").string(), run.progress.history);
   nn::Sequential kept = run.progress.best_model.empty() ? nn::deserialize_model(nn::serialize_model(run.model), "memory")
                                                : nn::deserialize_model(run.progress.best_model, "memory");
-  nn::save_model(kept, (fs::path(run_dir) / "model.sermodel").string());
-  TrainResult result = write_metrics(kept, c, p, split, run_dir, eval_threads, log);
+  if (comm.is_root()) nn::save_model(kept, (fs::path(run_dir) / "model.sermodel").string());
+  TrainResult result = write_metrics(kept, c, p, split, run_dir, eval_threads, log, comm);
   result.steps_at_threads = threads.steps_at();
   return result;
 }
@@ -571,7 +602,9 @@ TrainResult fold_result(const ExperimentConfig& c, const PreparedData& p, const 
   const fs::path metrics_path = fs::path(dir) / "metrics.json";
   if (!resume || !fs::exists(metrics_path)) {
     const auto t0 = std::chrono::steady_clock::now();
-    TrainResult r = train_split(c, p, fold, dir, log, resume && fs::exists(fs::path(dir) / "checkpoint.bin"));
+    // A fold runs in one process (the ranks share the folds, not a fold's batches).
+    TrainResult r =
+        train_split(c, p, fold, dir, log, resume && fs::exists(fs::path(dir) / "checkpoint.bin"), Communicator{});
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
   }

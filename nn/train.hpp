@@ -25,12 +25,17 @@ struct StepOptions {
   // (1 - mix_weight) CE(targets[mix_partner]). Empty: no mixing.
   std::span<const int64_t> mix_partner;
   float mix_weight = 1;
+  // Data-parallel training (nn/step_shards.hpp): x and targets are the
+  // whole batch; this rank computes on its shards' rows, the gradients are
+  // folded over every rank's shards, and every rank takes the same step.
+  // Null: the whole batch in one piece.
+  StepShards* shards = nullptr;
 };
 
 // Forward in training mode, softmax cross-entropy (+ the layers' L2
 // penalties), backward, optimizer step. `rng` drives dropout. Every part of
 // the step runs on up to `threads` threads. `correct` counts predictions of
-// `targets` (with mixup, of each row's own label).
+// `targets` (with mixup, of each row's own label), over the whole batch.
 StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
                       int threads, const StepOptions& options = {});
 

@@ -127,7 +127,7 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
   // Unknown key, with a suggestion, on its own line.
   CHECK(error_for(replace(kGood, "  epochs: 3", "  epoch: 3")) ==
         ":15: unknown key 'epoch' (did you mean 'epochs'?); known: batch_size epochs best_on_validation "
-        "checkpoint_every clip_norm class_weights label_smoothing optimizer schedule early_stopping loss");
+        "checkpoint_every clip_norm class_weights label_smoothing shards optimizer schedule early_stopping loss");
   // Wrong type.
   CHECK(error_for(replace(kGood, "epochs: 3", "epochs: ten")) == ":15: training.epochs must be an integer, got 'ten'");
   // Missing required field.

@@ -4,18 +4,27 @@
 // job with a message naming it instead of hanging.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "common/text.hpp"
+#include "support/paths.hpp"
 #include "support/tone_corpus.hpp"
 
 namespace fs = std::filesystem;
 using ser::test::Ran;
 
 namespace {
+
+// The shared data, read before any case points SER_DATA at its own corpus.
+const std::string kSharedData = ser::test::data_dir();
 
 // mpirun's own switches: every rank on this machine, and as root (CI's
 // containers) the confirmation Open MPI asks for.
@@ -55,6 +64,19 @@ void check_same_file(const fs::path& a, const fs::path& b) {
   CHECK(bytes_of(a) == bytes_of(b));
 }
 
+// Training output other than timings: metrics.json, the model, history.csv without its seconds column.
+void check_same_run(const fs::path& a, const fs::path& b) {
+  check_same_file(a / "metrics.json", b / "metrics.json");
+  check_same_file(a / "model.sermodel", b / "model.sermodel");
+  auto without_seconds = [](const fs::path& p) {
+    std::istringstream in(bytes_of(p));
+    std::string out;
+    for (std::string line; std::getline(in, line);) out += line.substr(0, line.rfind(',')) + "\n";
+    return out;
+  };
+  CHECK(without_seconds(a / "history.csv") == without_seconds(b / "history.csv"));
+}
+
 }  // namespace
 
 TEST_CASE("a sweep on 2 ranks: every run's metrics.json is one process's, compare.csv lists them in order") {
@@ -91,10 +113,7 @@ TEST_CASE("k-fold on 2 ranks: the folds are shared out and every file is one pro
   REQUIRE_MESSAGE(a.status == 0, a.output);
   REQUIRE_MESSAGE(b.status == 0, b.output);
   check_same_file(j.dir / "one" / "metrics.json", j.dir / "two" / "metrics.json");
-  for (const char* fold : {"fold_01", "fold_02", "fold_03"}) {
-    check_same_file(j.dir / "one" / fold / "metrics.json", j.dir / "two" / fold / "metrics.json");
-    check_same_file(j.dir / "one" / fold / "history.csv", j.dir / "two" / fold / "history.csv");
-  }
+  for (const char* fold : {"fold_01", "fold_02", "fold_03"}) check_same_run(j.dir / "one" / fold, j.dir / "two" / fold);
 }
 
 TEST_CASE("feature extraction on 2 ranks fills the cache once, with one process's bytes") {
@@ -182,4 +201,98 @@ TEST_CASE("commands that run as one process refuse mpirun, saying which share th
   CHECK(r.status != 0);
   CHECK_MESSAGE(r.output.find("ser summary runs as one process; start it without mpirun") != std::string::npos,
                 r.output);
+}
+
+namespace {
+// The pid of the process of `rank` that runs with `marker` on its command line (0: none yet).
+pid_t rank_pid(int rank, const std::string& marker) {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmdline = bytes_of(e.path() / "cmdline"), environ = bytes_of(e.path() / "environ");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) == std::string::npos || cmdline.find("mpirun") != std::string::npos) continue;
+    if (environ.find(std::string("OMPI_COMM_WORLD_RANK=") + std::to_string(rank) + '\0') != std::string::npos)
+      return static_cast<pid_t>(std::stol(name));
+  }
+  return 0;
+}
+}  // namespace
+
+TEST_CASE("data-parallel training on 2 ranks gives one process's bytes; too few shards are refused") {
+  Job j("mpi_train", "  shards: 2\n");
+  const std::vector<std::string> train = {"train", j.config.string(), "--cache", j.path("cache"), "--out"};
+  auto one = train, two = train;
+  one.push_back(j.path("one"));
+  two.push_back(j.path("two"));
+  const Ran a = ser::test::run_ser(one), b = run_ranks(2, two);
+  REQUIRE_MESSAGE(a.status == 0, a.output);
+  REQUIRE_MESSAGE(b.status == 0, b.output);
+  check_same_run(j.dir / "one", j.dir / "two");
+  // Three ranks cannot share two shards: refused before training, saying what to set.
+  const Ran three = run_ranks(3, {"train", j.config.string(), "--cache", j.path("cache"), "--out", j.path("three")});
+  CHECK(three.status != 0);
+  CHECK_MESSAGE(three.output.find("training.shards is 2, but 3 ranks each need a shard") != std::string::npos,
+                three.output);
+}
+
+TEST_CASE("tess_cnn1d_mfcc, 2 epochs on 2 ranks: one process's bytes") {
+  const std::string& data = kSharedData;
+  if (!fs::exists(fs::path(data) / "tess")) {
+    MESSAGE("SKIPPED: no tess/ in " << data << " (set SER_DATA)");
+    return;
+  }
+  Job j("mpi_tess");
+  ::setenv("SER_DATA", data.c_str(), 1);
+  const std::vector<std::string> train = {"train", SER_CONFIG_DIR "/tess_cnn1d_mfcc.yaml", "--set", "training.epochs=2",
+                                          "--set", "training.shards=4", "--cache", j.path("cache"), "--out"};
+  auto one = train, two = train;
+  one.push_back(j.path("one"));
+  two.push_back(j.path("two"));
+  const Ran a = ser::test::run_ser(one), b = run_ranks(2, two);
+  REQUIRE_MESSAGE(a.status == 0, a.output);
+  REQUIRE_MESSAGE(b.status == 0, b.output);
+  check_same_run(j.dir / "one", j.dir / "two");
+}
+
+TEST_CASE("a rank killed mid-training takes the job down, named; ser resume on 2 ranks ends with one process's bytes") {
+  Job j("mpi_kill", "  shards: 2\n");
+  std::string yaml = ser::read_file(j.config.string());
+  yaml.replace(yaml.find("epochs: 3"), 9, "epochs: 300");
+  std::ofstream(j.config) << yaml;
+  const Ran whole = ser::test::run_ser({"train", j.config.string(), "--cache", j.path("cache"), "--out", j.path("whole")});
+  REQUIRE_MESSAGE(whole.status == 0, whole.output);
+  // The same run on 2 ranks, rank 1 killed once a few checkpoints are written.
+  const std::string out = j.path("killed");
+  std::vector<std::string> args = mpirun(2);
+  args.insert(args.end(), {SER_BINARY, "train", j.config.string(), "--cache", j.path("cache"), "--out", out});
+  const pid_t job = ::fork();
+  if (job == 0) {
+    const int fd = ::open(j.path("killed.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  pid_t victim = 0;
+  for (int tries = 0; tries < 3000 && !victim; ++tries) {
+    ::usleep(10000);
+    if (fs::exists(fs::path(out) / "checkpoint.bin") && !fs::exists(fs::path(out) / "metrics.json"))
+      victim = rank_pid(1, out);
+  }
+  REQUIRE_MESSAGE(victim > 0, "rank 1 never came to train (log: " << bytes_of(j.path("killed.log")) << ")");
+  ::kill(victim, SIGKILL);
+  int status = 0;
+  ::waitpid(job, &status, 0);
+  const std::string log = bytes_of(j.path("killed.log"));
+  CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK_MESSAGE(log.find("rank 1") != std::string::npos, log);
+  CHECK_FALSE(fs::exists(fs::path(out) / "metrics.json"));  // it did not finish
+  const Ran resumed = run_ranks(2, {"resume", out, "--cache", j.path("cache")});
+  REQUIRE_MESSAGE(resumed.status == 0, resumed.output);
+  CHECK_MESSAGE(resumed.output.find("resuming after epoch") != std::string::npos, resumed.output);
+  check_same_run(j.dir / "whole", out);
 }

@@ -71,14 +71,14 @@ void scale_backward(const T* scale, const T* dy, T* dx, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dx[i] += dy[i] * scale[i];
 }
 
-void dropout_mask(uint64_t key, float rate, float* keep, int64_t n, int threads) {
+void dropout_mask(uint64_t key, float rate, float* keep, int64_t n, int threads, int64_t first) {
   const float kept = 1.0f / (1.0f - rate);
   // Captured by value: through references GCC reloads rate and kept after
   // every store to keep (they might alias) and neither vectorises nor drops
   // the branch.
-  for_element_ranges(n, 1 << 16, threads, [key, rate, kept, keep](int64_t lo, int64_t hi) {
+  for_element_ranges(n, 1 << 16, threads, [key, rate, kept, keep, first](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
-      uint64_t z = key + static_cast<uint64_t>(i + 1) * 0x9e3779b97f4a7c15ULL;
+      uint64_t z = key + static_cast<uint64_t>(first + i + 1) * 0x9e3779b97f4a7c15ULL;
       z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
       z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
       z ^= z >> 31;

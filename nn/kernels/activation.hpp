@@ -33,7 +33,7 @@ void softmax_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols
 // layer takes one key per call from its seeded Rng, so runs and resumed
 // runs repeat. A sequential xoshiro draw per element was 8 ns each, 3% of a
 // TESS CNN training step with the other thread idle.
-void dropout_mask(uint64_t key, float rate, float* keep, int64_t n, int threads);
+void dropout_mask(uint64_t key, float rate, float* keep, int64_t n, int threads, int64_t first = 0);
 
 // Inverted dropout with a precomputed per-element scale (0 or 1/(1-p)).
 template <typename T>

@@ -22,6 +22,24 @@ template <typename T>
 void batchnorm_train_backward(const T* x, const T* gamma, const T* mean, const T* invstd, const T* dy, T* dx, T* dgamma,
                               T* dbeta, const BatchNormShape& s);
 
+// The pieces of the two above, for a batch cut into shards (data-parallel
+// training): every sum over the batch is taken per shard, and the shards'
+// sums are added in shard order before they are used. Per channel:
+// sums[c] = the sum of x; squares[c] = the sum of (x - mean)^2;
+// sum_dy[c] and sum_dy_xhat[c] the sums of dy and dy * xhat.
+template <typename T>
+void batchnorm_channel_sums(const T* x, const BatchNormShape& s, T* sums);
+template <typename T>
+void batchnorm_centered_squares(const T* x, const T* mean, const BatchNormShape& s, T* squares);
+template <typename T>
+void batchnorm_grad_sums(const T* x, const T* mean, const T* invstd, const T* dy, const BatchNormShape& s, T* sum_dy,
+                         T* sum_dy_xhat);
+// dx += gamma * invstd * (dy - sum_dy / count - xhat * sum_dy_xhat / count),
+// count being the whole batch's values per channel.
+template <typename T>
+void batchnorm_input_grad(const T* x, const T* gamma, const T* mean, const T* invstd, const T* dy, const T* sum_dy,
+                          const T* sum_dy_xhat, T count, T* dx, const BatchNormShape& s);
+
 template <typename T>
 void batchnorm_frozen_forward(const T* x, const T* gamma, const T* beta, const T* mean, const T* invstd, T* y,
                               const BatchNormShape& s);

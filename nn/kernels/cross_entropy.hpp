@@ -20,4 +20,20 @@ template <typename T>
 void cross_entropy_backward(const T* probs, const int32_t* targets, const T* class_weights, T dloss, T* dlogits,
                             int64_t rows, int64_t classes, T smoothing = T(0));
 
+// The pieces of the two above for a batch cut into shards: the rows' sums
+// (target loss, spread loss, targets' weight), which the shards add in
+// shard order; the loss of the summed pieces; and the gradient of rows of
+// a batch whose targets weigh `total_weight` in all.
+struct CrossEntropySums {
+  static constexpr int kWidth = 3;  // target loss, spread loss, targets' weight
+};
+template <typename T>
+void cross_entropy_sums(const T* logits, const int32_t* targets, const T* class_weights, T* probs, int64_t rows,
+                        int64_t classes, T smoothing, T* sums);
+template <typename T>
+T cross_entropy_of_sums(const T* sums, int64_t classes, T smoothing);
+template <typename T>
+void cross_entropy_backward_rows(const T* probs, const int32_t* targets, const T* class_weights, T dloss,
+                                 T total_weight, T* dlogits, int64_t rows, int64_t classes, T smoothing);
+
 }  // namespace ser::nn

@@ -23,7 +23,7 @@ Shape BatchNorm::setup(const Shape& input, Rng&) {
 }
 
 Tensor BatchNorm::forward(const Tensor& x, ForwardContext& ctx) {
-  if (ctx.training) return batch_norm_train(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, momentum_, eps_);
+  if (ctx.training) return batch_norm_train(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, momentum_, eps_, ctx.shards);
   return batch_norm_eval(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, eps_);
 }
 

@@ -69,10 +69,10 @@ Tensor Conv::forward(const Tensor& x, ForwardContext& ctx) {
   const Activation after = relu ? Activation::none : activation_;
   if (dims_ == 1) {
     Conv1dOptions o{stride_.second, dilation_.second, padding_, pad_.second};
-    return apply(after, conv1d(x, use(weight_, ctx), b, o, relu, nullptr, ctx.threads));
+    return apply(after, conv1d(x, use(weight_, ctx), b, o, relu, nullptr, ctx.threads, ctx.shards));
   }
   Conv2dOptions o{stride_.first, stride_.second, dilation_.first, dilation_.second, padding_, pad_.first, pad_.second};
-  return apply(after, conv2d(x, use(weight_, ctx), b, o, relu, nullptr, ctx.threads));
+  return apply(after, conv2d(x, use(weight_, ctx), b, o, relu, nullptr, ctx.threads, ctx.shards));
 }
 
 bool Conv::fuses_with(const Pool& next) const {
@@ -83,10 +83,10 @@ Tensor Conv::forward_pooled(const Tensor& x, const Pool& next, ForwardContext& c
   const Tensor b = use_bias_ ? use(bias_, ctx) : Tensor();
   if (dims_ == 1) {
     Conv1dOptions o{stride_.second, dilation_.second, padding_, pad_.second};
-    return conv1d(x, use(weight_, ctx), b, o, true, &next.options(), ctx.threads);
+    return conv1d(x, use(weight_, ctx), b, o, true, &next.options(), ctx.threads, ctx.shards);
   }
   Conv2dOptions o{stride_.first, stride_.second, dilation_.first, dilation_.second, padding_, pad_.first, pad_.second};
-  return conv2d(x, use(weight_, ctx), b, o, true, &next.options(), ctx.threads);
+  return conv2d(x, use(weight_, ctx), b, o, true, &next.options(), ctx.threads, ctx.shards);
 }
 
 std::vector<NamedTensor> Conv::parameters() { return weight_and_bias(weight_, bias_); }

@@ -28,7 +28,7 @@ Shape Dense::setup(const Shape& input, Rng& rng) {
 }
 
 Tensor Dense::forward(const Tensor& x, ForwardContext& ctx) {
-  return apply(activation_, dense(x, use(weight_, ctx), use_bias_ ? use(bias_, ctx) : Tensor(), ctx.threads));
+  return apply(activation_, dense(x, use(weight_, ctx), use_bias_ ? use(bias_, ctx) : Tensor(), ctx.threads, ctx.shards));
 }
 
 std::vector<NamedTensor> Dense::parameters() { return weight_and_bias(weight_, bias_); }

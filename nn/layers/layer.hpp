@@ -13,6 +13,7 @@
 #include "common/rng.hpp"
 #include "nn/layers/layer_spec.hpp"
 #include "nn/shape.hpp"
+#include "nn/step_shards.hpp"
 #include "nn/tensor.hpp"
 
 namespace ser::nn {
@@ -23,6 +24,7 @@ struct ForwardContext {
   Rng* rng = nullptr;     // dropout's randomness; required when training with dropout
   bool fuse = true;       // Sequential runs a relu convolution and the max pool after it as one op
   int threads = 1;        // the most threads the ops may use (the caller's choice: a step's, a run's)
+  StepShards* shards = nullptr;  // data-parallel training: this rank's shards of the batch (nn/step_shards.hpp)
 };
 
 struct NamedTensor {

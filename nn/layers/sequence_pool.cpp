@@ -36,7 +36,7 @@ Shape AttentionPool::setup(const Shape& input, Rng& rng) {
 }
 
 Tensor AttentionPool::forward(const Tensor& x, ForwardContext& ctx) {
-  return attention_pool(x, use(w_, ctx), use(b_, ctx), use(v_, ctx), ctx.threads);
+  return attention_pool(x, use(w_, ctx), use(b_, ctx), use(v_, ctx), ctx.threads, ctx.shards);
 }
 
 GlobalAvgPool::GlobalAvgPool(LayerSpec spec) : Layer(std::move(spec)) { spec_.check_known({}); }

@@ -15,7 +15,7 @@ Dropout::Dropout(LayerSpec spec) : Layer(std::move(spec)) {
 Tensor Dropout::forward(const Tensor& x, ForwardContext& ctx) {
   if (!ctx.training || rate_ == 0.0f) return x;
   if (!ctx.rng) spec_.fail("training with dropout needs a random number generator in the forward context");
-  return dropout(x, rate_, *ctx.rng, ctx.threads);
+  return dropout(x, rate_, *ctx.rng, ctx.threads, ctx.shards);
 }
 
 Reshape::Reshape(LayerSpec spec, bool flatten) : Layer(std::move(spec)), flatten_(flatten) {

@@ -56,11 +56,14 @@ Tensor softmax(const Tensor& x) {
       [rows, cols](const float* y, const float* dy, float* dx) { softmax_backward(y, dy, dx, rows, cols); });
 }
 
-Tensor dropout(const Tensor& x, float rate, Rng& rng, int threads) {
+Tensor dropout(const Tensor& x, float rate, Rng& rng, int threads, const StepShards* shards) {
   if (!(rate >= 0.0f && rate < 1.0f)) throw std::invalid_argument("dropout: rate must be in [0, 1)");
   const int64_t n = x.numel();
   std::shared_ptr<Buffer> keep = Buffer::uninitialized(n);
-  dropout_mask(rng.next_u64(), rate, keep->data(), n, threads);
+  // The mask is a function of the element's place in the whole batch: a
+  // rank's rows get their part of the one-process mask.
+  const int64_t first = shards && x.dim(0) > 0 ? shards->local_begin() * (n / x.dim(0)) : 0;
+  dropout_mask(rng.next_u64(), rate, keep->data(), n, threads, first);
   Tensor y = make_op_result(x.shape(), {&x}, [keep](TensorImpl& r, int threads) {
     scale_backward(keep->data(), r.grad->data(), r.inputs[0]->grad_data(threads), r.shape.numel());
   }, Buffer::uninitialized(n));

@@ -21,26 +21,67 @@ BatchNormShape bn_shape(const Tensor& x, const Tensor& gamma, const Tensor& beta
 }
 }  // namespace
 
+namespace {
+// Per channel, a sum over the whole batch: `per_shard(rows, out)` sums one
+// shard's rows; the shards' sums are added in shard order.
+template <typename F>
+std::vector<float> batch_sums(const BatchNormShape& s, int64_t width, StepShards* shards, F&& per_shard) {
+  const auto parts = shard_rows(shards, s.batch);
+  std::vector<float> partials(parts.size() * static_cast<size_t>(width));
+  for (size_t k = 0; k < parts.size(); ++k) {
+    BatchNormShape rows = s;
+    rows.batch = parts[k].end - parts[k].begin;
+    per_shard(parts[k].begin * s.channels * s.spatial, rows, partials.data() + static_cast<int64_t>(k) * width);
+  }
+  if (!shards || shards->count() == 1) return partials;
+  return shards->fold(partials, width);
+}
+}  // namespace
+
 Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                        Tensor& running_var, float momentum, float eps) {
+                        Tensor& running_var, float momentum, float eps, StepShards* shards) {
   const BatchNormShape s = bn_shape(x, gamma, beta);
-  if (s.batch * s.spatial < 2)
+  const int64_t batch = shards && shards->count() > 1 ? shards->rows() : s.batch;
+  if (batch * s.spatial < 2)
     throw std::invalid_argument("batch_norm: training needs more than one value per channel, got input " +
                                 x.shape().str());
   const size_t C = static_cast<size_t>(s.channels);
+  const float count = static_cast<float>(batch * s.spatial);  // the whole batch's values per channel
   auto stats = std::make_shared<std::vector<float>>(3 * C);  // mean, var, invstd
-  Tensor y = make_op_result(x.shape(), {&x, &gamma, &beta}, [s, stats, C](TensorImpl& r, int threads) {
-    TensorImpl& xi = *r.inputs[0];
-    batchnorm_train_backward(xi.data->data(), r.inputs[1]->data->data(), stats->data(), stats->data() + 2 * C,
-                             r.grad->data(), xi.grad_if_needed(threads), r.inputs[1]->grad_if_needed(threads),
-                             r.inputs[2]->grad_if_needed(threads), s);
+  float* mean = stats->data();
+  float* var = mean + C;
+  float* invstd = var + C;
+  const auto sums = batch_sums(s, s.channels, shards, [&](int64_t at, const BatchNormShape& rows, float* out) {
+    batchnorm_channel_sums(x.data() + at, rows, out);
   });
-  batchnorm_train_forward(x.data(), gamma.data(), beta.data(), y.data(), stats->data(), stats->data() + C,
-                          stats->data() + 2 * C, eps, s);
-  const float count = static_cast<float>(s.batch * s.spatial);
+  for (size_t c = 0; c < C; ++c) mean[c] = sums[c] / count;
+  const auto squares = batch_sums(s, s.channels, shards, [&](int64_t at, const BatchNormShape& rows, float* out) {
+    batchnorm_centered_squares(x.data() + at, mean, rows, out);
+  });
   for (size_t c = 0; c < C; ++c) {
-    const float unbiased = (*stats)[C + c] * count / (count - 1.0f);
-    running_mean.data()[c] = momentum * running_mean.data()[c] + (1.0f - momentum) * (*stats)[c];
+    var[c] = squares[c] / count;
+    invstd[c] = 1.0f / std::sqrt(var[c] + eps);
+  }
+  Tensor y = make_op_result(x.shape(), {&x, &gamma, &beta}, [s, stats, C, count, shards](TensorImpl& r, int threads) {
+    const float* xd = r.inputs[0]->data->data();
+    const float* dy = r.grad->data();
+    const float *m = stats->data(), *inv = m + 2 * C;
+    const auto g = batch_sums(s, 2 * s.channels, shards, [&](int64_t at, const BatchNormShape& rows, float* out) {
+      batchnorm_grad_sums(xd + at, m, inv, dy + at, rows, out, out + C);
+    });
+    const float *sum_dy = g.data(), *sum_dy_xhat = g.data() + C;
+    // gamma's and beta's gradients are already the whole batch's (the same on every rank).
+    if (float* dgamma = r.inputs[1]->grad_if_needed(threads))
+      for (size_t c = 0; c < C; ++c) dgamma[c] += sum_dy_xhat[c];
+    if (float* dbeta = r.inputs[2]->grad_if_needed(threads))
+      for (size_t c = 0; c < C; ++c) dbeta[c] += sum_dy[c];
+    if (float* dx = r.inputs[0]->grad_if_needed(threads))
+      batchnorm_input_grad(xd, r.inputs[1]->data->data(), m, inv, dy, sum_dy, sum_dy_xhat, count, dx, s);
+  });
+  batchnorm_frozen_forward(x.data(), gamma.data(), beta.data(), mean, invstd, y.data(), s);
+  for (size_t c = 0; c < C; ++c) {
+    const float unbiased = var[c] * count / (count - 1.0f);
+    running_mean.data()[c] = momentum * running_mean.data()[c] + (1.0f - momentum) * mean[c];
     running_var.data()[c] = momentum * running_var.data()[c] + (1.0f - momentum) * unbiased;
   }
   return y;

@@ -9,12 +9,21 @@ namespace ser::nn {
 using op_detail::param_grads;
 using op_detail::ParamGrads;
 using op_detail::require;
+using op_detail::row_at;
+using op_detail::shard_param_grads;
 
 namespace {
 // The convolution op for both ranks (1-D is height 1), relu and a max pool
 // optionally fused in. `two_d` decides the shapes' rank.
+// One shard's rows of a convolution's shape.
+Conv2dShape rows_of(Conv2dShape s, const ShardRows& r) {
+  s.batch = r.end - r.begin;
+  return s;
+}
+
 Tensor convolution(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dShape& s, bool relu,
-                   const PoolOptions* max_pool, bool two_d, int threads) {
+                   const PoolOptions* max_pool, bool two_d, int threads, StepShards* shards) {
+  const int64_t x_row = s.in_channels * s.in_h * s.in_w, y_row = s.out_channels * s.out_h * s.out_w;
   const bool has_bias = b.defined();
   auto shape_of = [&](int64_t h, int64_t width) {
     return two_d ? Shape{s.batch, s.out_channels, h, width} : Shape{s.batch, s.out_channels, width};
@@ -26,13 +35,20 @@ Tensor convolution(const Tensor& x, const Tensor& w, const Tensor& b, const Conv
     auto argmax = Buffer::uninitialized(s.batch * p.planes * p.out_h * p.out_w);
     auto pooled = Buffer::uninitialized(argmax->size());
     auto winners = [](Buffer& buf) { return reinterpret_cast<int32_t*>(buf.data()); };
-    Tensor y = make_op_result(shape_of(p.out_h, p.out_w), {&x, &w, &b}, [s, p, has_bias, pooled, argmax, winners](TensorImpl& r, int threads) {
+    const int64_t p_row = p.planes * p.out_h * p.out_w;
+    Tensor y = make_op_result(shape_of(p.out_h, p.out_w), {&x, &w, &b},
+                              [=](TensorImpl& r, int threads) {
       TensorImpl& xi = *r.inputs[0];
-      const ParamGrads pg = param_grads(*r.inputs[1], has_bias ? r.inputs[2].get() : nullptr);
       bool dx_fresh = false;
       float* dx = xi.grad_to_write(dx_fresh);
-      conv2d_relu_maxpool_backward(xi.data->data(), r.inputs[1]->data->data(), pooled->data(), winners(*argmax),
-                                   r.grad->data(), dx, pg.dw, pg.db, s, p, {.dx = dx_fresh, .params = pg.fresh}, threads);
+      for (const ShardRows& part : shard_rows(shards, s.batch)) {
+        const ParamGrads pg = shard_param_grads(shards, part.shard, *r.inputs[1], has_bias ? r.inputs[2].get() : nullptr);
+        conv2d_relu_maxpool_backward(row_at(xi.data->data(), part.begin, x_row), r.inputs[1]->data->data(),
+                                     row_at(pooled->data(), part.begin, p_row),
+                                     row_at(winners(*argmax), part.begin, p_row), row_at(r.grad->data(), part.begin, p_row),
+                                     row_at(dx, part.begin, x_row), pg.dw, pg.db, rows_of(s, part), p,
+                                     {.dx = dx_fresh, .params = pg.fresh}, threads);
+      }
     }, pooled);
     conv2d_relu_maxpool_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), winners(*argmax), s, p, threads);
     return y;
@@ -41,13 +57,17 @@ Tensor convolution(const Tensor& x, const Tensor& w, const Tensor& b, const Conv
   // buffer (not the output tensor, which would be a cycle).
   auto out = Buffer::uninitialized(s.batch * s.out_channels * s.out_h * s.out_w);
   const std::shared_ptr<Buffer> relu_out = relu ? out : nullptr;
-  Tensor y = make_op_result(shape_of(s.out_h, s.out_w), {&x, &w, &b}, [s, has_bias, relu_out](TensorImpl& r, int threads) {
+  Tensor y = make_op_result(shape_of(s.out_h, s.out_w), {&x, &w, &b}, [=](TensorImpl& r, int threads) {
     TensorImpl& xi = *r.inputs[0];
-    const ParamGrads pg = param_grads(*r.inputs[1], has_bias ? r.inputs[2].get() : nullptr);
     bool dx_fresh = false;
     float* dx = xi.grad_to_write(dx_fresh);
-    conv2d_backward(xi.data->data(), r.inputs[1]->data->data(), r.grad->data(), dx, pg.dw, pg.db, s,
-                    relu_out ? relu_out->data() : nullptr, {.dx = dx_fresh, .params = pg.fresh}, threads);
+    for (const ShardRows& part : shard_rows(shards, s.batch)) {
+      const ParamGrads pg = shard_param_grads(shards, part.shard, *r.inputs[1], has_bias ? r.inputs[2].get() : nullptr);
+      conv2d_backward(row_at(xi.data->data(), part.begin, x_row), r.inputs[1]->data->data(),
+                      row_at(r.grad->data(), part.begin, y_row), row_at(dx, part.begin, x_row), pg.dw, pg.db,
+                      rows_of(s, part), relu_out ? row_at(relu_out->data(), part.begin, y_row) : nullptr,
+                      {.dx = dx_fresh, .params = pg.fresh}, threads);
+    }
   }, out);
   conv2d_forward(x.data(), w.data(), has_bias ? b.data() : nullptr, y.data(), s, relu, threads);
   return y;
@@ -74,21 +94,21 @@ Conv2dShape conv_shape(const Shape& x, const Shape& w, const Conv2dOptions& o) {
 // A 1-D convolution is the 2-D one at height 1 (kernel, stride and
 // dilation 1 and no padding along it).
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv1dOptions& o, bool relu,
-              const PoolOptions* max_pool, int threads) {
+              const PoolOptions* max_pool, int threads, StepShards* shards) {
   require(x.rank() == 3, "conv1d: input must be [batch, channels, length], got " + x.shape().str());
   require(w.rank() == 3 && w.dim(1) == x.dim(1),
           "conv1d: weight " + w.shape().str() + " does not fit input " + x.shape().str());
   const Conv2dOptions o2{.stride_w = o.stride, .dilation_w = o.dilation, .padding = o.padding, .pad_w = o.pad};
   const Conv2dShape s = conv_shape(Shape{x.dim(0), x.dim(1), 1, x.dim(2)}, Shape{w.dim(0), w.dim(1), 1, w.dim(2)}, o2);
-  return convolution(x, w, b, s, relu, max_pool, false, threads);
+  return convolution(x, w, b, s, relu, max_pool, false, threads, shards);
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dOptions& o, bool relu,
-              const PoolOptions* max_pool, int threads) {
+              const PoolOptions* max_pool, int threads, StepShards* shards) {
   require(x.rank() == 4, "conv2d: input must be [batch, channels, height, width], got " + x.shape().str());
   require(w.rank() == 4 && w.dim(1) == x.dim(1),
           "conv2d: weight " + w.shape().str() + " does not fit input " + x.shape().str());
-  return convolution(x, w, b, conv_shape(x.shape(), w.shape(), o), relu, max_pool, true, threads);
+  return convolution(x, w, b, conv_shape(x.shape(), w.shape(), o), relu, max_pool, true, threads, shards);
 }
 
 }  // namespace ser::nn

@@ -9,7 +9,7 @@
 namespace ser::nn {
 
 Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targets,
-                             std::span<const float> class_weights, float smoothing) {
+                             std::span<const float> class_weights, float smoothing, const StepShards* shards) {
   if (!(smoothing >= 0.0f && smoothing < 1.0f))
     throw std::invalid_argument("cross_entropy: label smoothing must be in [0, 1), got " + std::to_string(smoothing));
   if (logits.rank() != 2)
@@ -28,19 +28,28 @@ Tensor softmax_cross_entropy(const Tensor& logits, std::span<const int32_t> targ
   struct Saved {
     std::vector<int32_t> targets;
     std::vector<float> weights, probs;
+    float total_weight = 0;  // the whole batch's targets' weight
   };
   auto saved = std::make_shared<Saved>();
   saved->targets.assign(targets.begin(), targets.end());
   saved->weights.assign(class_weights.begin(), class_weights.end());
   saved->probs.resize(static_cast<size_t>(N * C));
-  Tensor loss = make_op_result(Shape{1}, {&logits}, [saved, N, C, smoothing](TensorImpl& r, int threads) {
-    cross_entropy_backward(saved->probs.data(), saved->targets.data(),
-                           saved->weights.empty() ? nullptr : saved->weights.data(), r.grad->data()[0],
-                           r.inputs[0]->grad_data(threads), N, C, smoothing);
+  const float* weights = saved->weights.empty() ? nullptr : saved->weights.data();
+  Tensor loss = make_op_result(Shape{1}, {&logits}, [saved, weights, N, C, smoothing](TensorImpl& r, int threads) {
+    cross_entropy_backward_rows(saved->probs.data(), saved->targets.data(), weights, r.grad->data()[0],
+                                saved->total_weight, r.inputs[0]->grad_data(threads), N, C, smoothing);
   });
-  loss.data()[0] = cross_entropy_forward(logits.data(), saved->targets.data(),
-                                         saved->weights.empty() ? nullptr : saved->weights.data(), saved->probs.data(),
-                                         N, C, smoothing);
+  // Per shard: the sums of its rows; the shards' sums added in shard order.
+  const auto parts = shard_rows(shards, N);
+  constexpr int64_t W = CrossEntropySums::kWidth;
+  std::vector<float> partials(parts.size() * W);
+  for (size_t k = 0; k < parts.size(); ++k)
+    cross_entropy_sums(logits.data() + parts[k].begin * C, saved->targets.data() + parts[k].begin, weights,
+                       saved->probs.data() + parts[k].begin * C, parts[k].end - parts[k].begin, C, smoothing,
+                       partials.data() + static_cast<int64_t>(k) * W);
+  const std::vector<float> sums = shards && shards->count() > 1 ? shards->fold(partials, W) : partials;
+  saved->total_weight = sums[2];
+  loss.data()[0] = cross_entropy_of_sums(sums.data(), C, smoothing);
   return loss;
 }
 

@@ -5,11 +5,16 @@
 
 #include "nn/kernels/lstm.hpp"
 #include "nn/ops.hpp"
+#include "nn/ops/param_grads.hpp"
 #include "nn/ops/recurrent_output.hpp"
 
 namespace ser::nn {
 
-Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences, int threads) {
+using op_detail::row_at;
+using op_detail::shard_grad;
+
+Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences, int threads,
+            StepShards* shards) {
   if (x.rank() != 3)
     throw std::invalid_argument("lstm: input must be [batch, steps, features], got " + x.shape().str());
   LstmShape s{x.dim(0), x.dim(1), x.dim(2), w_hh.rank() == 2 ? w_hh.dim(1) : 0};
@@ -29,13 +34,22 @@ Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tenso
   saved->gates.resize(seq * static_cast<size_t>(G));
 
   const Shape out_shape = return_sequences ? Shape{s.batch, s.steps, s.hidden} : Shape{s.batch, s.hidden};
-  Tensor y = make_op_result(out_shape, {&x, &w_ih, &w_hh, &b}, [s, saved, return_sequences](TensorImpl& r, int threads) {
+  Tensor y = make_op_result(out_shape, {&x, &w_ih, &w_hh, &b}, [s, saved, return_sequences, shards](TensorImpl& r, int threads) {
     std::vector<float> dh_storage;
     const float* dh = steps_gradient(r.grad->data(), {s.batch, s.steps, s.hidden}, return_sequences, dh_storage);
     TensorImpl& xi = *r.inputs[0];
-    lstm_backward(xi.data->data(), r.inputs[1]->data->data(), r.inputs[2]->data->data(), saved->h.data(),
-                  saved->c.data(), saved->gates.data(), dh, xi.grad_if_needed(threads), r.inputs[1]->grad_if_needed(threads),
-                  r.inputs[2]->grad_if_needed(threads), r.inputs[3]->grad_if_needed(threads), s, threads);
+    float* dx = xi.grad_if_needed(threads);
+    const int64_t T = s.steps, H = s.hidden, F = s.input, G = 4 * H;
+    for (const ShardRows& part : shard_rows(shards, s.batch)) {
+      LstmShape rows = s;
+      rows.batch = part.end - part.begin;
+      const int64_t n = part.begin;
+      lstm_backward(row_at(xi.data->data(), n, T * F), r.inputs[1]->data->data(), r.inputs[2]->data->data(),
+                    row_at(saved->h.data(), n, T * H), row_at(saved->c.data(), n, T * H),
+                    row_at(saved->gates.data(), n, T * G), row_at(dh, n, T * H), row_at(dx, n, T * F),
+                    shard_grad(shards, part.shard, *r.inputs[1], threads), shard_grad(shards, part.shard, *r.inputs[2], threads),
+                    shard_grad(shards, part.shard, *r.inputs[3], threads), rows, threads);
+    }
   });
   lstm_forward(x.data(), w_ih.data(), w_hh.data(), b.data(), saved->h.data(), saved->c.data(), saved->gates.data(), s, threads);
   write_steps(saved->h, y.data(), {s.batch, s.steps, s.hidden}, return_sequences);

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "nn/step_shards.hpp"
 #include "nn/tensor.hpp"
 
 namespace ser::nn::op_detail {
@@ -34,6 +35,25 @@ inline ParamGrads param_grads(TensorImpl& w, TensorImpl* b) {
     if (b_fresh) std::fill_n(g.db, b->shape.numel(), 0.0f);
   }
   return g;
+}
+
+// The gradients the rows of one shard go to: the weights' own (as
+// param_grads) without shards, else the shard's partials (added to).
+inline ParamGrads shard_param_grads(StepShards* shards, int shard, TensorImpl& w, TensorImpl* b) {
+  if (!shards || shards->count() == 1) return param_grads(w, b);
+  return {shards->partial(w, shard), b ? shards->partial(*b, shard) : nullptr, false};
+}
+
+// For kernels that add to a weight's gradient: its own without shards, else the shard's partial.
+inline float* shard_grad(StepShards* shards, int shard, TensorImpl& w, int threads) {
+  if (!shards || shards->count() == 1) return w.grad_if_needed(threads);
+  return shards->partial(w, shard);
+}
+
+// Row `row` of an array of `per_row` values per row (null stays null).
+template <typename T>
+T* row_at(T* p, int64_t row, int64_t per_row) {
+  return p ? p + row * per_row : nullptr;
 }
 
 }  // namespace ser::nn::op_detail

@@ -6,6 +6,7 @@
 
 #include "nn/kernels/sequence_pool.hpp"
 #include "nn/ops.hpp"
+#include "nn/ops/param_grads.hpp"
 
 namespace ser::nn {
 
@@ -127,7 +128,8 @@ Tensor stats_pool(const Tensor& x, float eps, int threads) {
   return y;
 }
 
-Tensor attention_pool(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& v, int threads) {
+Tensor attention_pool(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& v, int threads,
+                      StepShards* shards) {
   require_sequence(x, "attention_pool");
   const SequencePoolShape s{x.dim(0), x.dim(1), x.dim(2), v.numel()};
   if (w.shape() != Shape{s.units, s.features} || b.shape() != Shape{s.units} || v.shape() != Shape{s.units})
@@ -140,11 +142,19 @@ Tensor attention_pool(const Tensor& x, const Tensor& w, const Tensor& b, const T
   auto saved = std::make_shared<Saved>();
   saved->a.resize(static_cast<size_t>(s.batch * s.steps * s.units));
   saved->alpha.resize(static_cast<size_t>(s.batch * s.steps));
-  Tensor y = make_op_result(Shape{s.batch, s.features}, {&x, &w, &b, &v}, [s, saved](TensorImpl& r, int threads) {
-    attention_pool_backward(r.inputs[0]->data->data(), r.inputs[1]->data->data(), r.inputs[3]->data->data(),
-                            saved->a.data(), saved->alpha.data(), r.grad->data(), r.inputs[0]->grad_if_needed(threads),
-                            r.inputs[1]->grad_if_needed(threads), r.inputs[2]->grad_if_needed(threads),
-                            r.inputs[3]->grad_if_needed(threads), s, threads);
+  Tensor y = make_op_result(Shape{s.batch, s.features}, {&x, &w, &b, &v}, [s, saved, shards](TensorImpl& r, int threads) {
+    float* dx = r.inputs[0]->grad_if_needed(threads);
+    const int64_t T = s.steps, F = s.features, U = s.units;
+    for (const ShardRows& part : shard_rows(shards, s.batch)) {
+      SequencePoolShape rows = s;
+      rows.batch = part.end - part.begin;
+      const int64_t n = part.begin;
+      auto grad = [&](int k) { return op_detail::shard_grad(shards, part.shard, *r.inputs[k], threads); };
+      attention_pool_backward(op_detail::row_at(r.inputs[0]->data->data(), n, T * F), r.inputs[1]->data->data(),
+                              r.inputs[3]->data->data(), op_detail::row_at(saved->a.data(), n, T * U),
+                              op_detail::row_at(saved->alpha.data(), n, T), op_detail::row_at(r.grad->data(), n, F),
+                              op_detail::row_at(dx, n, T * F), grad(1), grad(2), grad(3), rows, threads);
+    }
   });
   attention_pool_forward(x.data(), w.data(), b.data(), v.data(), y.data(), saved->a.data(), saved->alpha.data(), s,
                          threads);
