@@ -60,13 +60,13 @@ void run_model(const ser::bench::ModelCase& m, const Options& o, const ser::Comm
   const int shards = o.shards > 0 ? o.shards : world.size();
   std::vector<double> step_ms, exchange_ms;
   int64_t bytes = 0;
+  std::optional<StepShards> cut;
+  StepOptions so;
+  if (shards > 1) {
+    cut.emplace(shards, world);
+    so.shards = &*cut;
+  }
   for (int i = 0; i < o.steps + 2; ++i) {
-    std::optional<StepShards> cut;
-    StepOptions so;
-    if (shards > 1) {
-      cut.emplace(m.batch, shards, world);
-      so.shards = &*cut;
-    }
     const auto t0 = std::chrono::steady_clock::now();
     train_step(model, opt, x, y, dropout, o.threads, so);
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -75,11 +75,22 @@ void run_model(const ser::bench::ModelCase& m, const Options& o, const ser::Comm
     exchange_ms.push_back(cut ? cut->reduce_seconds() * 1e3 : 0.0);
     bytes = cut ? cut->bytes_sent() : 0;
   }
+  // The exchange alone: the same partials, every rank starting together
+  // (in a step the exchange also waits for the slowest rank's backward).
+  std::vector<double> alone_ms;
+  for (int i = 0; i < (cut ? o.steps : 0); ++i) {
+    cut->start(m.batch);
+    for (Tensor p : model.parameter_tensors())
+      for (int s = cut->first(); s < cut->last(); ++s) cut->partial(p.impl(), s);
+    world.barrier();
+    cut->reduce_gradients(model.parameter_tensors());
+    alone_ms.push_back(cut->reduce_seconds() * 1e3);
+  }
   if (world.is_root())
-    std::printf("%-16s ranks %d  threads %d  shards %2d  %-5s  params %9lld  step %9.2f ms  exchange %7.2f ms  "
-                "sent %8.3f MB/step  %8.1f samples/s\n",
+    std::printf("%-16s ranks %d  threads %d  shards %2d  %-4s  params %8lld  step %8.2f ms  in-step exchange %6.2f ms  "
+                "exchange alone %6.2f ms  sent %6.3f MB/step  %7.1f samples/s\n",
                 m.name, world.size(), o.threads, shards, transport, static_cast<long long>(model.trainable_count()),
-                median(step_ms), median(exchange_ms), static_cast<double>(bytes) / 1e6,
+                median(step_ms), median(exchange_ms), median(alone_ms), static_cast<double>(bytes) / 1e6,
                 m.batch / (median(step_ms) / 1e3));
   std::fflush(stdout);
 }

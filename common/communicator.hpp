@@ -36,13 +36,14 @@ class Communicator {
   int64_t sum(int64_t value) const;
   // Floats: every rank's `mine` (sizes may differ) concatenated in rank order.
   std::vector<float> all_gather(std::span<const float> mine) const;
-  // The same when every rank knows the sizes: counts[r] floats from rank r.
-  std::vector<float> all_gather(std::span<const float> mine, std::span<const int64_t> counts) const;
+  // The same when every rank knows the sizes (counts[r] floats from rank
+  // r), into `out` (the counts' sum), for buffers kept from call to call.
+  void all_gather(std::span<const float> mine, std::span<const int64_t> counts, std::span<float> out) const;
   // Every rank sends send_counts[r] floats to rank r (`send` holds them in
-  // rank order) and gets recv_counts[r] floats from rank r, returned in
-  // rank order. One process: `send` itself.
-  std::vector<float> all_to_all(std::span<const float> send, std::span<const int64_t> send_counts,
-                                std::span<const int64_t> recv_counts) const;
+  // rank order) and gets recv_counts[r] floats from rank r, into `out` in
+  // rank order. One process: `send` copied.
+  void all_to_all(std::span<const float> send, std::span<const int64_t> send_counts,
+                  std::span<const int64_t> recv_counts, std::span<float> out) const;
 
   // Messages between two ranks (for handing out work); tags below 1000 are ser's.
   void send(int to, int tag, std::string_view bytes) const;

@@ -384,7 +384,7 @@ nn::StepOptions step_options(nn::Tensor& x, const ExperimentConfig& c, int epoch
 // rows as this epoch draws them) in a fresh shuffled order.
 EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, std::span<const float> x_all,
                         int epoch, const std::vector<float>& class_weights, nn::StepThreads& threads,
-                        const Communicator& comm) {
+                        nn::StepShards* shards) {
   std::vector<size_t>& order = run.progress.order;
   run.shuffle.shuffle(order);
   double loss = 0;
@@ -405,11 +405,7 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
     nn::StepOptions options = step_options(x, c, epoch, b / batch + 1, class_weights, mix);
     // Data-parallel: every rank made the whole batch (its draws are the
     // batch's, wherever they run) and computes on its shards of it.
-    std::optional<nn::StepShards> shards;
-    if (c.training.shards > 1 || comm.distributed()) {
-      shards.emplace(static_cast<int64_t>(rows.size()), c.training.shards, comm);
-      options.shards = &*shards;
-    }
+    options.shards = shards;
     const nn::StepResult s =
         threads.run([&](int n) { return nn::train_step(run.model, *run.optimizer, x, y, run.dropout, n, options); });
     if (!std::isfinite(s.loss))
@@ -544,11 +540,13 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   const CheckpointKey key{c.fingerprint, data_fingerprint(p.corpus, split, c.data.roots)};
   const std::string checkpoint_path = (fs::path(run_dir) / "checkpoint.bin").string();
   if (resume) resume_run(run, checkpoint_path, key, c, split, log);
+  std::optional<nn::StepShards> shards;  // data-parallel (or cut batches in one process)
+  if (c.training.shards > 1 || comm.distributed()) shards.emplace(c.training.shards, comm);
 
   for (int epoch = run.progress.epoch + 1; epoch <= c.training.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
     const std::span<const float> x = wave ? wave->rows(epoch, log) : std::span<const float>(p.x);
-    const EpochScores train = train_epoch(run, c, p, x, epoch, class_weights, threads, comm);
+    const EpochScores train = train_epoch(run, c, p, x, epoch, class_weights, threads, shards ? &*shards : nullptr);
     const EpochScores val = validate_epoch(run, c, p, split, eval_threads, comm);
     record_epoch(run, c, epoch, train, val,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count(), log);

@@ -22,27 +22,36 @@ void fold_into(const float* parts, int64_t count, int64_t width, float* acc) {
     for (int64_t i = 0; i < width; ++i) acc[i] += p[i];
   }
 }
+
+// A buffer of at least n floats, kept from step to step: large fresh
+// vectors cost their page faults again at every step (more than the
+// exchange itself, bench/README.md).
+float* room(std::vector<float>& v, int64_t n) {
+  if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
 }  // namespace
 
-StepShards::StepShards(int64_t rows, int count, const Communicator& comm) : rows_(rows), count_(count), comm_(&comm) {
+StepShards::StepShards(int count, const Communicator& comm) : count_(count), comm_(&comm) {
   if (count < comm.size())
     throw std::invalid_argument("a batch cut into " + std::to_string(count) + " shards cannot be shared by " +
                                 std::to_string(comm.size()) + " ranks (each needs a shard); raise training.shards");
   std::tie(first_, last_) = shards_of(count, comm.rank(), comm.size());
 }
 
+void StepShards::start(int64_t rows) {
+  rows_ = rows;
+  ++step_;
+}
+
 std::vector<float> StepShards::fold(std::span<const float> partials, int64_t width) const {
-  std::vector<float> all;
-  if (comm_->distributed()) {
-    std::vector<int64_t> counts;
-    for (int r = 0; r < comm_->size(); ++r) {
-      const auto [a, b] = shards_of(count_, r, comm_->size());
-      counts.push_back((b - a) * width);
-    }
-    all = comm_->all_gather(partials, counts);  // rank order is shard order
-  } else {
-    all.assign(partials.begin(), partials.end());
+  std::vector<float> all(static_cast<size_t>(count_ * width));
+  std::vector<int64_t> counts;
+  for (int r = 0; r < comm_->size(); ++r) {
+    const auto [a, b] = shards_of(count_, r, comm_->size());
+    counts.push_back((b - a) * width);
   }
+  comm_->all_gather(partials, counts, all);  // rank order is shard order
   std::vector<float> total(static_cast<size_t>(width));
   fold_into(all.data(), count_, width, total.data());
   return total;
@@ -51,75 +60,98 @@ std::vector<float> StepShards::fold(std::span<const float> partials, int64_t wid
 float* StepShards::partial(TensorImpl& param, int shard) {
   if (!param.requires_grad) return nullptr;
   auto& mine = partials_[&param];
-  if (mine.empty()) mine.assign(static_cast<size_t>(last_ - first_), {});
-  auto& buffer = mine[static_cast<size_t>(shard - first_)];
-  if (buffer.empty()) buffer.assign(static_cast<size_t>(param.shape.numel()), 0.0f);
-  return buffer.data();  // a weight used twice in one step adds its second use
+  if (mine.empty()) mine.resize(static_cast<size_t>(last_ - first_));
+  Partial& p = mine[static_cast<size_t>(shard - first_)];
+  if (p.step != step_) {  // first use in this step (a weight used twice adds its second use)
+    p.values.assign(static_cast<size_t>(param.shape.numel()), 0.0f);
+    p.step = step_;
+  }
+  return p.values.data();
+}
+
+void StepShards::copy_flat(const std::vector<TensorImpl*>& weights, const std::vector<int64_t>& offset, int64_t l,
+                           int64_t from, int64_t to, float* out) {
+  for (size_t w = 0; w < weights.size(); ++w) {
+    const int64_t a = std::max(from, offset[w]), b = std::min(to, offset[w + 1]);
+    if (a >= b) continue;
+    const Partial& part = partials_[weights[w]][static_cast<size_t>(l)];
+    if (part.step != step_) {  // a shard the weight's op never reached this step: it adds nothing
+      std::fill(out + (a - from), out + (b - from), 0.0f);
+      continue;
+    }
+    std::copy(part.values.data() + (a - offset[w]), part.values.data() + (b - offset[w]), out + (a - from));
+  }
+}
+
+// One process: the same folds as across ranks, in place in each weight's first partial.
+void StepShards::fold_here(const std::vector<TensorImpl*>& weights) {
+  for (TensorImpl* w : weights) {
+    auto& parts = partials_[w];
+    const auto n = static_cast<size_t>(w->shape.numel());
+    auto values = [&](size_t l) -> const float* { return parts[l].step == step_ ? parts[l].values.data() : nullptr; };
+    if (!values(0)) partial(*w, first_);
+    float* acc = parts[0].values.data();
+    for (size_t l = 1; l < parts.size(); ++l) {
+      const float* p = values(l);
+      for (size_t i = 0; i < n; ++i) acc[i] += p ? p[i] : 0.0f;
+    }
+    float* g = w->grad_data(1);
+    for (size_t i = 0; i < n; ++i) g[i] += acc[i];
+  }
+}
+
+// Reduce-scatter (rank j receives every shard's slice j of the flat vector
+// and folds it in shard order), then all-gather of the folded slices.
+void StepShards::fold_across_ranks(const std::vector<TensorImpl*>& weights, const std::vector<int64_t>& offset) {
+  const int64_t P = offset.back(), local = last_ - first_;
+  const int ranks = comm_->size(), me = comm_->rank();
+  const auto seg = [&](int r) { return std::pair{P * r / ranks, P * (r + 1) / ranks}; };
+  std::vector<int64_t> send_counts, recv_counts, slice_counts;
+  const auto [ma, mb] = seg(me);
+  float* send = room(send_, local * P);
+  int64_t at = 0;
+  for (int j = 0; j < ranks; ++j) {
+    const auto [a, b] = seg(j);
+    for (int64_t l = 0; l < local; ++l, at += b - a) copy_flat(weights, offset, l, a, b, send + at);
+    send_counts.push_back(local * (b - a));
+    const auto [fa, fb] = shards_of(count_, j, ranks);
+    recv_counts.push_back((fb - fa) * (mb - ma));
+    slice_counts.push_back(b - a);
+    if (j != me) bytes_sent_ += static_cast<int64_t>(sizeof(float)) * local * (b - a);
+  }
+  float* received = room(received_, count_ * (mb - ma));
+  comm_->all_to_all({send, static_cast<size_t>(at)}, send_counts, recv_counts,
+                    {received, static_cast<size_t>(count_ * (mb - ma))});
+  std::vector<float> mine(static_cast<size_t>(mb - ma));
+  fold_into(received, count_, mb - ma, mine.data());
+  float* gathered = room(gathered_, P);
+  comm_->all_gather(mine, slice_counts, {gathered, static_cast<size_t>(P)});
+  bytes_sent_ += static_cast<int64_t>(sizeof(float)) * (P - (mb - ma));  // a ring passes on every other slice
+  for (size_t w = 0; w < weights.size(); ++w) {
+    float* g = weights[w]->grad_data(1);
+    for (int64_t i = offset[w]; i < offset[w + 1]; ++i) g[i - offset[w]] += gathered[i];
+  }
 }
 
 void StepShards::reduce_gradients(const std::vector<Tensor>& params) {
   bytes_sent_ = 0;
   if (count_ == 1) return;
   const auto start = std::chrono::steady_clock::now();
-  // The weights that took partials, in the caller's order, as one flat vector of P values.
+  // The weights that took partials this step, in the caller's order: one flat vector of P values.
   std::vector<TensorImpl*> weights;
   std::vector<int64_t> offset = {0};
-  for (Tensor p : params)
-    if (partials_.count(&p.impl())) {
-      weights.push_back(&p.impl());
-      offset.push_back(offset.back() + p.numel());
-    }
-  const int64_t P = offset.back(), local = last_ - first_;
-  const int ranks = comm_->size(), me = comm_->rank();
-  const auto seg = [&](int r) { return std::pair{P * r / ranks, P * (r + 1) / ranks}; };
-  // Flat element e of local shard l.
-  auto copy_flat = [&](int64_t l, int64_t from, int64_t to, float* out) {
-    for (size_t w = 0; w < weights.size(); ++w) {
-      const int64_t a = std::max(from, offset[w]), b = std::min(to, offset[w + 1]);
-      if (a >= b) continue;
-      const auto& part = partials_[weights[w]][static_cast<size_t>(l)];
-      if (part.empty()) {  // a shard the weight's op never reached: nothing to add
-        std::fill(out + (a - from), out + (b - from), 0.0f);
-        continue;
-      }
-      std::copy(part.data() + (a - offset[w]), part.data() + (b - offset[w]), out + (a - from));
-    }
-  };
-  std::vector<float> folded(static_cast<size_t>(P));
-  if (ranks == 1) {
-    std::vector<float> parts(static_cast<size_t>(local * P));
-    for (int64_t l = 0; l < local; ++l) copy_flat(l, 0, P, parts.data() + l * P);
-    fold_into(parts.data(), local, P, folded.data());
-  } else {
-    // Reduce-scatter: rank j receives every shard's slice j and folds it in shard order.
-    std::vector<float> send;
-    std::vector<int64_t> send_counts, recv_counts;
-    for (int j = 0; j < ranks; ++j) {
-      const auto [a, b] = seg(j);
-      for (int64_t l = 0; l < local; ++l) {
-        send.resize(send.size() + static_cast<size_t>(b - a));
-        copy_flat(l, a, b, send.data() + send.size() - (b - a));
-      }
-      send_counts.push_back(local * (b - a));
-      const auto [fa, fb] = shards_of(count_, j, ranks);
-      recv_counts.push_back((fb - fa) * (seg(me).second - seg(me).first));
-      if (j != me) bytes_sent_ += static_cast<int64_t>(sizeof(float)) * local * (b - a);
-    }
-    const std::vector<float> slices = comm_->all_to_all(send, send_counts, recv_counts);
-    const auto [ma, mb] = seg(me);
-    std::vector<float> mine(static_cast<size_t>(mb - ma));
-    fold_into(slices.data(), count_, mb - ma, mine.data());
-    // All-gather: every rank's folded slice, in rank order, is the whole vector.
-    std::vector<int64_t> counts;
-    for (int j = 0; j < ranks; ++j) counts.push_back(seg(j).second - seg(j).first);
-    folded = comm_->all_gather(mine, counts);
-    bytes_sent_ += static_cast<int64_t>(sizeof(float)) * (P - (mb - ma));  // a ring passes on every other slice
+  for (Tensor p : params) {
+    const auto it = partials_.find(&p.impl());
+    if (it == partials_.end() || std::none_of(it->second.begin(), it->second.end(),
+                                              [&](const Partial& q) { return q.step == step_; }))
+      continue;
+    weights.push_back(&p.impl());
+    offset.push_back(offset.back() + p.numel());
   }
-  for (size_t w = 0; w < weights.size(); ++w) {
-    float* g = weights[w]->grad_data(1);
-    for (int64_t i = offset[w]; i < offset[w + 1]; ++i) g[i - offset[w]] += folded[static_cast<size_t>(i)];
-  }
-  partials_.clear();
+  if (comm_->distributed())
+    fold_across_ranks(weights, offset);
+  else
+    fold_here(weights);
   reduce_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

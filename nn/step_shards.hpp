@@ -23,10 +23,13 @@ namespace ser::nn {
 
 class StepShards {
  public:
-  // `rows` rows in `count` shards, shared over the ranks of `comm` (which
-  // must outlive this). Throws std::invalid_argument when a rank would hold
-  // no shard (count < comm.size()).
-  StepShards(int64_t rows, int count, const Communicator& comm);
+  // Batches in `count` shards, shared over the ranks of `comm` (which must
+  // outlive this). Throws std::invalid_argument when a rank would hold no
+  // shard (count < comm.size()). One object serves a whole run: its
+  // buffers (the partials, the exchange's) are kept from step to step.
+  StepShards(int count, const Communicator& comm);
+  // A new step, of a batch of `rows` rows.
+  void start(int64_t rows);
 
   int count() const { return count_; }
   const Communicator& comm() const { return *comm_; }
@@ -46,8 +49,8 @@ class StepShards {
   // order (the first shard's as they are), the same bits on every rank.
   std::vector<float> fold(std::span<const float> partials, int64_t width) const;
 
-  // count > 1: a weight's gradient from one shard, a zero-filled buffer of
-  // its size kept until reduce_gradients (null when it needs none).
+  // count > 1: a weight's gradient from one shard of this step, a
+  // zero-filled buffer of its size (null when it needs none).
   float* partial(TensorImpl& param, int shard);
 
   // After backward: every weight that took partials gets their fold over
@@ -64,10 +67,23 @@ class StepShards {
   double reduce_seconds() const { return reduce_seconds_; }
 
  private:
-  int64_t rows_;
+  struct Partial {
+    std::vector<float> values;
+    uint64_t step = 0;  // the step they belong to (older: stale, zeroed on first use)
+  };
+  // The local shards' partials of the weights in `params` order, as one
+  // flat vector per shard: element e of shard l into out[0, to - from).
+  void copy_flat(const std::vector<TensorImpl*>& weights, const std::vector<int64_t>& offset, int64_t l, int64_t from,
+                 int64_t to, float* out);
+  void fold_here(const std::vector<TensorImpl*>& weights);
+  void fold_across_ranks(const std::vector<TensorImpl*>& weights, const std::vector<int64_t>& offset);
+
+  int64_t rows_ = 0;
   int count_, first_, last_;
   const Communicator* comm_;
-  std::map<const TensorImpl*, std::vector<std::vector<float>>> partials_;  // per weight, per local shard
+  uint64_t step_ = 0;
+  std::map<const TensorImpl*, std::vector<Partial>> partials_;  // per weight, per local shard
+  std::vector<float> send_, received_, gathered_;                // the exchange's buffers, kept
   int64_t bytes_sent_ = 0;
   double reduce_seconds_ = 0;
 };

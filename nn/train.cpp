@@ -39,10 +39,8 @@ Tensor rows_of(const Tensor& x, int64_t first, int64_t n) {
 StepResult train_step(Sequential& model, Optimizer& opt, const Tensor& x, std::span<const int32_t> targets, Rng& rng,
                       int threads, const StepOptions& options) {
   StepShards* shards = options.shards;
+  if (shards) shards->start(x.dim(0));
   const int64_t first = shards ? shards->local_begin() : 0, rows = shards ? shards->local_rows() : x.dim(0);
-  if (shards && shards->rows() != x.dim(0))
-    throw std::invalid_argument("train_step: shards of a batch of " + std::to_string(shards->rows()) + " rows, given " +
-                                std::to_string(x.dim(0)));
   ForwardContext ctx;
   ctx.training = true;
   ctx.rng = &rng;

@@ -28,7 +28,8 @@ struct StepOptions {
   // Data-parallel training (nn/step_shards.hpp): x and targets are the
   // whole batch; this rank computes on its shards' rows, the gradients are
   // folded over every rank's shards, and every rank takes the same step.
-  // Null: the whole batch in one piece.
+  // The step starts the shards' step (StepShards::start). Null: the whole
+  // batch in one piece.
   StepShards* shards = nullptr;
 };
 

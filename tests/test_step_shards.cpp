@@ -79,8 +79,8 @@ std::vector<float> weights_after(const Case& c, const Batch& b, int count, const
   Sequential model(c.layers, c.input, init, c.name);
   Adam opt(model.parameter_tensors(), AdamOptions{.lr = 0.01f});
   const std::vector<float> weights = {1.0f, 2.0f, 0.5f, 1.5f};
+  StepShards shards(count, comm);
   for (int step = 0; step < 2; ++step) {
-    StepShards shards(b.x.dim(0), count, comm);
     StepOptions o;
     o.class_weights = weights;
     o.label_smoothing = 0.1f;
