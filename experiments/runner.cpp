@@ -545,7 +545,7 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
 
   for (int epoch = run.progress.epoch + 1; epoch <= c.training.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
-    const std::span<const float> x = wave ? wave->rows(epoch, log) : std::span<const float>(p.x);
+    const std::span<const float> x = wave ? wave->rows(epoch, log, comm) : std::span<const float>(p.x);
     const EpochScores train = train_epoch(run, c, p, x, epoch, class_weights, threads, shards ? &*shards : nullptr);
     const EpochScores val = validate_epoch(run, c, p, split, eval_threads, comm);
     record_epoch(run, c, epoch, train, val,

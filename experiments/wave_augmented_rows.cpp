@@ -107,36 +107,44 @@ void WaveAugmentedRows::scale(std::vector<float>& fresh) const {
   std::memcpy(fresh.data(), all.data() + unscaled_.size(), fresh.size() * sizeof(float));
 }
 
-std::span<const float> WaveAugmentedRows::rows(int epoch, std::ostream& log) {
+std::span<const float> WaveAugmentedRows::rows(int epoch, std::ostream& log, const Communicator& comm) {
   const auto D = static_cast<int64_t>(input_.sample_shape().numel());
   const auto n = static_cast<int64_t>(train_.size());
-  std::vector<float> fresh(static_cast<size_t>(n * D));
-  std::vector<std::string> errors(train_.size());
+  // In a job of several ranks each redraws every size()-th row; all get all.
+  const int64_t first = comm.rank(), step = comm.size(), mine = (n - first + step - 1) / step;
+  std::vector<float> fresh(static_cast<size_t>(mine * D));
+  std::vector<std::string> errors(static_cast<size_t>(mine));
   ProgressBar bar("augmenting epoch " + std::to_string(epoch), /*plain_lines=*/false);
   std::atomic<int64_t> done{0};
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads_)
-  for (int64_t t = 0; t < n; ++t) {
-    const auto k = static_cast<size_t>(t);
+  for (int64_t j = 0; j < mine; ++j) {
+    const auto k = static_cast<size_t>(first + j * step);
     try {
       const std::vector<float> row = extract(k, epoch);
-      std::memcpy(fresh.data() + t * D, row.data(), static_cast<size_t>(D) * sizeof(float));
+      std::memcpy(fresh.data() + j * D, row.data(), static_cast<size_t>(D) * sizeof(float));
     } catch (const std::exception& e) {
       // Kept as recorded this epoch (unscaled, so it is scaled with the rest).
-      errors[k] = e.what();
-      std::memcpy(fresh.data() + t * D, unscaled_.data() + static_cast<int64_t>(train_[k]) * D,
+      errors[static_cast<size_t>(j)] = audio_[k].path + " (used as recorded this epoch): " + e.what();
+      std::memcpy(fresh.data() + j * D, unscaled_.data() + static_cast<int64_t>(train_[k]) * D,
                   static_cast<size_t>(D) * sizeof(float));
     }
     const int64_t d = ++done;
-    if (omp_get_thread_num() == 0) bar.update(d, n);
+    if (omp_get_thread_num() == 0) bar.update(d, mine);
   }
   bar.finish();
-  for (size_t k = 0; k < errors.size(); ++k)
-    if (!errors[k].empty())
-      log << "epoch " << epoch << ": augmentation.wave failed on " << audio_[k].path
-          << " (used as recorded this epoch): " << errors[k] << "\n";
-  scale(fresh);
+  std::string failures;
+  for (const auto& e : errors)
+    if (!e.empty()) failures += "epoch " + std::to_string(epoch) + ": augmentation.wave failed on " + e + "\n";
+  for (const auto& part : comm.all_gather(failures)) log << part;
+  const std::vector<float> all = comm.all_gather(fresh);  // rank 0's rows, then rank 1's, ...
+  std::vector<float> ordered(static_cast<size_t>(n * D));
+  int64_t at = 0;
+  for (int64_t r = 0; r < step; ++r)
+    for (int64_t t = r; t < n; t += step, at += D)
+      std::memcpy(ordered.data() + t * D, all.data() + at, static_cast<size_t>(D) * sizeof(float));
+  scale(ordered);
   for (size_t k = 0; k < train_.size(); ++k)
-    std::memcpy(x_.data() + static_cast<int64_t>(train_[k]) * D, fresh.data() + static_cast<int64_t>(k) * D,
+    std::memcpy(x_.data() + static_cast<int64_t>(train_[k]) * D, ordered.data() + static_cast<int64_t>(k) * D,
                 static_cast<size_t>(D) * sizeof(float));
   return x_;
 }

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "common/communicator.hpp"
+
 #include "datasets/corpus.hpp"
 #include "datasets/wave_augment.hpp"
 #include "dsp/feature_spec.hpp"
@@ -30,8 +32,10 @@ class WaveAugmentedRows {
                     int threads, std::ostream& log);
   ~WaveAugmentedRows();
 
-  // Every row, the training rows as epoch `epoch` (counted from 1) draws them.
-  std::span<const float> rows(int epoch, std::ostream& log);
+  // Every row, the training rows as epoch `epoch` (counted from 1) draws
+  // them. In a job of several ranks (every rank calls it) the rows are
+  // redrawn in shares and every rank gets all; one process's bits.
+  std::span<const float> rows(int epoch, std::ostream& log, const Communicator& comm = {});
 
  private:
   struct Recording;  // one training row's audio at each load setting the feature sets use

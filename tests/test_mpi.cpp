@@ -220,7 +220,9 @@ pid_t rank_pid(int rank, const std::string& marker) {
 }  // namespace
 
 TEST_CASE("data-parallel training on 2 ranks gives one process's bytes; too few shards are refused") {
-  Job j("mpi_train", "  shards: 2\n");
+  // With the per-epoch waveform augmentation (its rows redrawn in shares) and mixup (partners across ranks).
+  Job j("mpi_train", "  shards: 2\naugmentation:\n  wave: {speed: 0.1, gain_db: 3, noise_probability: 0.3}\n"
+                     "  mixup: {alpha: 0.2}\n");
   const std::vector<std::string> train = {"train", j.config.string(), "--cache", j.path("cache"), "--out"};
   auto one = train, two = train;
   one.push_back(j.path("one"));
