@@ -112,7 +112,28 @@ void decode_share(const std::string& bytes, int rank, FeatureCache::Result& r, s
     r.features[k] = std::move(m);
   }
 }
+
+// What failed, what was reused and what computed.
+void tally(const Corpus& corpus, const std::vector<std::string>& errors, const std::vector<char>& reused,
+           FeatureCache::Result& r) {
+  for (size_t k = 0; k < errors.size(); ++k) {
+    if (!errors[k].empty()) {
+      r.failed.push_back({corpus.samples[k].path, errors[k]});
+      ++r.stats.failed;
+    } else if (reused[k]) {
+      ++r.stats.reused;
+    } else {
+      ++r.stats.computed;
+    }
+  }
+}
 }  // namespace
+
+dsp::Matrix FeatureCache::compute(const Sample& sample, const dsp::FeatureExtractor& extractor) const {
+  if (sample.augmentation.empty()) return as_cached(extractor.from_file(sample.path));
+  const dsp::Audio a = load_sample_audio(sample, spec_.load);
+  return as_cached(extractor(a.samples, a.sample_rate));
+}
 
 FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, const Progress& progress,
                                            const Communicator& comm) const {
@@ -145,13 +166,7 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
         r.features[k] = std::move(*cached);
         reused[k] = 1;
       } else {
-        dsp::Matrix m;
-        if (sample.augmentation.empty()) {
-          m = as_cached(extractor.from_file(path));
-        } else {
-          const dsp::Audio a = load_sample_audio(sample, spec_.load);
-          m = as_cached(extractor(a.samples, a.sample_rate));
-        }
+        dsp::Matrix m = compute(sample, extractor);
         try {
           // Atomic but not fsynced: a cache entry lost to a power cut is just recomputed.
           write_npy(entry, {m.rows, m.cols}, std::vector<float>(m.data.begin(), m.data.end()), /*durable=*/false);
@@ -176,17 +191,7 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
     for (int rank = 0; rank < comm.size(); ++rank)
       if (rank != comm.rank()) decode_share(shares[static_cast<size_t>(rank)], rank, r, errors, reused);
   }
-  for (int64_t i = 0; i < n; ++i) {
-    const auto k = static_cast<size_t>(i);
-    if (!errors[k].empty()) {
-      r.failed.push_back({corpus.samples[k].path, errors[k]});
-      ++r.stats.failed;
-    } else if (reused[k]) {
-      ++r.stats.reused;
-    } else {
-      ++r.stats.computed;
-    }
-  }
+  tally(corpus, errors, reused, r);
   if (progress) progress(n, n);
   r.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;

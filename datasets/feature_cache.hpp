@@ -68,6 +68,9 @@ class FeatureCache {
   std::string entry_path(const std::string& audio_path, const std::string& augmentation = "") const;
 
  private:
+  // One sample's features, extracted afresh (an augmented copy: loaded, augmented, then extracted).
+  dsp::Matrix compute(const Sample& sample, const dsp::FeatureExtractor& extractor) const;
+
   dsp::FeatureSpec spec_;
   std::string folder_;
 };

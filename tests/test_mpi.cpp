@@ -41,6 +41,18 @@ Ran run_ranks(int ranks, const std::vector<std::string>& args) {
   return ser::test::run_program(all);
 }
 
+// `ser ARGS PLACE/one` as one process and `ser ARGS PLACE/two` on 2 ranks
+// (ARGS ends with the option naming where the output goes); both must succeed.
+std::pair<Ran, Ran> one_and_two(std::vector<std::string> args, const fs::path& place, const std::string& suffix = "") {
+  auto one = args, two = args;
+  one.push_back((place / ("one" + suffix)).string());
+  two.push_back((place / ("two" + suffix)).string());
+  std::pair<Ran, Ran> r{ser::test::run_ser(one), run_ranks(2, two)};
+  REQUIRE_MESSAGE(r.first.status == 0, r.first.output);
+  REQUIRE_MESSAGE(r.second.status == 0, r.second.output);
+  return r;
+}
+
 // A tone corpus as SER_DATA/folders, and a config that finds it there.
 struct Job {
   fs::path dir, data, config;
@@ -83,12 +95,7 @@ TEST_CASE("a sweep on 2 ranks: every run's metrics.json is one process's, compar
   Job j("mpi_sweep");
   const std::vector<std::string> sweep = {"compare", j.config.string(), "--sweep", "seed=1|2|3", "--cache",
                                           j.path("cache"), "--out"};
-  auto one = sweep, two = sweep;
-  one.push_back(j.path("one"));
-  two.push_back(j.path("two"));
-  const Ran a = ser::test::run_ser(one), b = run_ranks(2, two);
-  REQUIRE_MESSAGE(a.status == 0, a.output);
-  REQUIRE_MESSAGE(b.status == 0, b.output);
+  const Ran b = one_and_two(sweep, j.dir).second;
   for (const char* run : {"tones__seed=1", "tones__seed=2", "tones__seed=3"}) {
     check_same_file(j.dir / "one" / run / "metrics.json", j.dir / "two" / run / "metrics.json");
     CHECK(fs::exists(j.dir / "two" / (std::string(run) + ".log")));  // each run's log beside it
@@ -119,23 +126,21 @@ TEST_CASE("k-fold on 2 ranks: the folds are shared out and every file is one pro
 TEST_CASE("feature extraction on 2 ranks fills the cache once, with one process's bytes") {
   Job j("mpi_cache");
   const std::vector<std::string> data = {"data", (j.data / "folders").string(), "--dataset", "folders", "--cache"};
-  auto one = data, two = data;
-  one.push_back(j.path("cache_one"));
-  two.push_back(j.path("cache_two"));
-  const Ran a = ser::test::run_ser(one), b = run_ranks(2, two);
-  REQUIRE_MESSAGE(a.status == 0, a.output);
-  REQUIRE_MESSAGE(b.status == 0, b.output);
+  const Ran b = one_and_two(data, j.dir / "cache").second;
   CHECK_MESSAGE(b.output.find("54 computed, 0 from the cache, 0 failed") != std::string::npos, b.output);
   CHECK_MESSAGE(b.output.find("shared over 2 ranks") != std::string::npos, b.output);
   int entries = 0;
-  for (const auto& e : fs::recursive_directory_iterator(j.dir / "cache_one")) {
+  const fs::path one = j.dir / "cache" / "one", two = j.dir / "cache" / "two";
+  for (const auto& e : fs::recursive_directory_iterator(one)) {
     if (!e.is_regular_file()) continue;
     ++entries;
-    check_same_file(e.path(), j.dir / "cache_two" / fs::relative(e.path(), j.dir / "cache_one"));
+    check_same_file(e.path(), two / fs::relative(e.path(), one));
   }
   CHECK(entries == 54 + 1);  // every file, and the settings
   // A second job reads them all back; the ranks get every row (a run trains on them).
-  const Ran again = run_ranks(2, two);
+  auto again_args = data;
+  again_args.push_back(two.string());
+  const Ran again = run_ranks(2, again_args);
   CHECK_MESSAGE(again.output.find("0 computed, 54 from the cache") != std::string::npos, again.output);
 }
 
@@ -224,12 +229,7 @@ TEST_CASE("data-parallel training on 2 ranks gives one process's bytes; too few 
   Job j("mpi_train", "  shards: 2\naugmentation:\n  wave: {speed: 0.1, gain_db: 3, noise_probability: 0.3}\n"
                      "  mixup: {alpha: 0.2}\n");
   const std::vector<std::string> train = {"train", j.config.string(), "--cache", j.path("cache"), "--out"};
-  auto one = train, two = train;
-  one.push_back(j.path("one"));
-  two.push_back(j.path("two"));
-  const Ran a = ser::test::run_ser(one), b = run_ranks(2, two);
-  REQUIRE_MESSAGE(a.status == 0, a.output);
-  REQUIRE_MESSAGE(b.status == 0, b.output);
+  one_and_two(train, j.dir);
   check_same_run(j.dir / "one", j.dir / "two");
   // Three ranks cannot share two shards: refused before training, saying what to set.
   const Ran three = run_ranks(3, {"train", j.config.string(), "--cache", j.path("cache"), "--out", j.path("three")});
@@ -248,12 +248,7 @@ TEST_CASE("tess_cnn1d_mfcc, 2 epochs on 2 ranks: one process's bytes") {
   ::setenv("SER_DATA", data.c_str(), 1);
   const std::vector<std::string> train = {"train", SER_CONFIG_DIR "/tess_cnn1d_mfcc.yaml", "--set", "training.epochs=2",
                                           "--set", "training.shards=4", "--cache", j.path("cache"), "--out"};
-  auto one = train, two = train;
-  one.push_back(j.path("one"));
-  two.push_back(j.path("two"));
-  const Ran a = ser::test::run_ser(one), b = run_ranks(2, two);
-  REQUIRE_MESSAGE(a.status == 0, a.output);
-  REQUIRE_MESSAGE(b.status == 0, b.output);
+  one_and_two(train, j.dir);
   check_same_run(j.dir / "one", j.dir / "two");
 }
 
