@@ -80,7 +80,8 @@ void work_for_others(const Communicator& comm, const std::function<std::string(s
   std::string result;
   for (;;) {
     comm.send(0, kAsk, ask(finished, result));
-    ByteReader r(comm.receive(0, kGive), "a work message from rank 0");
+    const std::string answer = comm.receive(0, kGive);  // kept: the reader only views it
+    ByteReader r(answer, "a work message from rank 0");
     const auto next = r.pod<int64_t>("next item");
     if (next < 0) return;
     result = work(static_cast<size_t>(next));

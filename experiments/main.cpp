@@ -119,7 +119,10 @@ prints the model as a Keras-style table: layers, output shapes, parameter counts
 int train(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("train", R"(Runs the experiment a config describes: loads and splits the data, extracts (or reuses)
 features, trains, and writes a run directory with the config, run.json (overrides, git
-commit, seed, threads, machine), history.csv, metrics.json, timings.json and the model.)");
+commit, seed, threads, machine), history.csv, metrics.json, timings.json and the model.
+Under mpirun the ranks share the feature extraction, the folds of a k-fold run, or every
+batch (data-parallel: set training.shards to at least the rank count; any rank count up to
+it gives the same bytes). README: "Running on several machines".)");
   p.positional("CONFIG", "an experiment YAML file, e.g. configs/tess_cnn1d_mfcc.yaml")
       .option("--out", "DIR", "the run directory (default: <output>/<name>/<date-time>)")
       .option("--set", "KEY=VALUE", "override a config value (repeatable)")
@@ -141,7 +144,8 @@ commit, seed, threads, machine), history.csv, metrics.json, timings.json and the
 int resume(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("resume", R"(Continues an interrupted `ser train` run from its last checkpoint (written every
 training.checkpoint_every epochs). The finished run has exactly the metrics an
-uninterrupted run would have had.)");
+uninterrupted run would have had. A data-parallel run resumes under mpirun, with any rank
+count up to its training.shards.)");
   p.positional("DIR", "the run directory").option("--cache", "DIR", "feature cache (default: DIR/../../cache)");
   if (!p.parse(args)) return 0;
   const std::string dir = p.positionals()[0];
@@ -313,6 +317,7 @@ int compare(const std::vector<std::string>& args, const ser::Communicator& world
   ArgParser p("compare", R"(Runs several experiment configs, or one config swept over one key, one after the other
 with a shared feature cache, then prints one table: test accuracy, macro-F1 and wall time
 per run (also OUT/compare.csv and OUT/compare.json; each run is a full run directory).
+Under mpirun each rank takes the next run as it becomes free (its log: OUT/<run>.log).
 Example: ser compare configs/features_compare_tess.yaml --sweep 'features.kinds=[mfcc]|[mel_db]|[zcr, rms]')");
   p.positional("CONFIG", "experiment YAML files", /*repeatable=*/true)
       .option("--set", "KEY=VALUE", "override a value in every config (repeatable)")
