@@ -372,8 +372,10 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, c
 // status; in a job of several processes it ends them all, so that no rank
 // waits for this one forever.
 int fail(const ser::Communicator& world, const std::string& command, const std::string& message, int status) {
-  std::cerr << "ser " << command << (world.distributed() ? " (" + world.describe() + ")" : "") << ": " << message
-            << std::flush;
+  // One write: under mpirun the ranks' lines meet in one stream, and pieces would interleave.
+  const std::string line =
+      "ser " + command + (world.distributed() ? " (" + world.describe() + ")" : "") + ": " + message;
+  std::cerr << line << std::flush;
   if (world.distributed()) world.abort(status);
   return status;
 }
