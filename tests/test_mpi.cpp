@@ -39,11 +39,11 @@ std::vector<std::string> mpirun(int ranks) {
   return a;
 }
 
-Ran run_ranks(int ranks, const std::vector<std::string>& args) {
+Ran run_ranks(int ranks, const std::vector<std::string>& args, bool separate_errors = false) {
   std::vector<std::string> all = mpirun(ranks);
   all.push_back(SER_BINARY);
   all.insert(all.end(), args.begin(), args.end());
-  return ser::test::run_program(all);
+  return ser::test::run_program(all, 0, separate_errors);
 }
 
 // `ser ARGS PLACE/one` as one process and `ser ARGS PLACE/two` on 2 ranks
@@ -161,16 +161,15 @@ TEST_CASE("eval and predict on 2 ranks give one process's output") {
   std::vector<std::string> predict = {"predict", "--model", j.path("run"), "--json"};
   for (const char* f : {"high/s1_1.wav", "low/s2_3.wav", "mid/s3_5.wav", "missing.wav", "low/s1_2.wav"})
     predict.push_back((j.data / "folders" / f).string());
-  const Ran p1 = ser::test::run_ser(predict), p2 = run_ranks(2, predict);
+  std::vector<std::string> alone = {SER_BINARY};
+  alone.insert(alone.end(), predict.begin(), predict.end());
+  const Ran p1 = ser::test::run_program(alone, 0, true), p2 = run_ranks(2, predict, true);
   CHECK(p1.status == 1);  // missing.wav
   CHECK(p2.status != 0);
-  // The JSON array (stdout) is the same, in the files' order; the error is named once.
-  const auto json_of = [](const std::string& out) {
-    const size_t from = out.find("[\n"), to = out.find("\n]\n");
-    return from == std::string::npos || to == std::string::npos ? out : out.substr(from, to + 2 - from);
-  };
-  CHECK(json_of(p1.output) == json_of(p2.output));
-  CHECK(json_of(p2.output).find("s1_1.wav") < json_of(p2.output).find("s1_2.wav"));
+  // The JSON array (stdout) is the same, in the files' order; the error is named on stderr.
+  CHECK(p1.output == p2.output);
+  CHECK(p2.output.find("s1_1.wav") < p2.output.find("s1_2.wav"));
+  CHECK_MESSAGE(p2.errors.find("missing.wav': no such file") != std::string::npos, p2.errors);
 }
 
 TEST_CASE("a rank that cannot read its data ends the job, named; ranks that read different data are refused") {
@@ -249,6 +248,10 @@ TEST_CASE("tess_cnn1d_mfcc, 2 epochs on 2 ranks: one process's bytes") {
     MESSAGE("SKIPPED: no tess/ in " << data << " (set SER_DATA)");
     return;
   }
+  if (std::getenv("ASAN_OPTIONS")) {  // the tone cases run the same code; the Release pass runs this one
+    MESSAGE("SKIPPED under the sanitizers: the Release pass checks the TESS bytes");
+    return;
+  }
   Job j("mpi_tess");
   ::setenv("SER_DATA", data.c_str(), 1);
   const std::vector<std::string> train = {"train", SER_CONFIG_DIR "/tess_cnn1d_mfcc.yaml", "--set", "training.epochs=2",
@@ -260,7 +263,7 @@ TEST_CASE("tess_cnn1d_mfcc, 2 epochs on 2 ranks: one process's bytes") {
 TEST_CASE("a rank killed mid-training takes the job down, named; ser resume on 2 ranks ends with one process's bytes") {
   Job j("mpi_kill", "  shards: 2\n");
   std::string yaml = ser::read_file(j.config.string());
-  yaml.replace(yaml.find("epochs: 3"), 9, "epochs: 300");
+  yaml.replace(yaml.find("epochs: 3"), 9, "epochs: 150");
   std::ofstream(j.config) << yaml;
   const Ran whole = ser::test::run_ser({"train", j.config.string(), "--cache", j.path("cache"), "--out", j.path("whole")});
   REQUIRE_MESSAGE(whole.status == 0, whole.output);

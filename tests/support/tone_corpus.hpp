@@ -65,14 +65,18 @@ inline std::string tone_config(const fs::path& root, const std::string& name = "
 
 struct Ran {
   int status = -1;     // exit status, or 128 + signal
-  std::string output;  // stdout and stderr together
+  std::string output;  // stdout and stderr together (or stdout alone, with separate_errors)
+  std::string errors;  // stderr, with separate_errors
 };
 
 // Runs the program `all[0]` (a path, or a name looked up in PATH) with the
 // rest as arguments; `file_size_limit` > 0 caps the size of every file it
 // writes (RLIMIT_FSIZE: a write past it fails as on a full disk).
-inline Ran run_program(std::vector<std::string> all, long file_size_limit = 0) {
+// separate_errors: stderr apart from stdout (several processes writing both
+// interleave them in one file).
+inline Ran run_program(std::vector<std::string> all, long file_size_limit = 0, bool separate_errors = false) {
   const fs::path out = fs::temp_directory_path() / ("ser_run_output_" + std::to_string(::getpid()));
+  const fs::path err = fs::temp_directory_path() / ("ser_run_errors_" + std::to_string(::getpid()));
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -80,7 +84,7 @@ inline Ran run_program(std::vector<std::string> all, long file_size_limit = 0) {
   if (pid == 0) {  // only async-signal-safe calls until exec
     const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 1);
-    ::dup2(fd, 2);
+    ::dup2(separate_errors ? ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644) : fd, 2);
     if (file_size_limit > 0) {
       const rlimit limit{static_cast<rlim_t>(file_size_limit), static_cast<rlim_t>(file_size_limit)};
       ::setrlimit(RLIMIT_FSIZE, &limit);
@@ -95,6 +99,10 @@ inline Ran run_program(std::vector<std::string> all, long file_size_limit = 0) {
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.output = read_file(out.string());
   fs::remove(out);
+  if (separate_errors) {
+    r.errors = read_file(err.string());
+    fs::remove(err);
+  }
   return r;
 }
 
