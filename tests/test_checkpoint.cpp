@@ -2,7 +2,6 @@
 // checkpoint was found to hang, crash or silently change `ser resume` is
 // refused with a message naming the file and what is wrong, and a good
 // checkpoint still resumes to the uninterrupted run's metrics.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <functional>

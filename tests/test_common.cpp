@@ -1,5 +1,4 @@
 // common/: .npy files (written for NumPy users, read for the reference values).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -1,7 +1,6 @@
 // Experiment configs: every published config validates and gives the
 // published parameter count; every kind of mistake is reported as
 // file:line: what, before any data is touched.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <unistd.h>
 

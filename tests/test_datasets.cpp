@@ -1,5 +1,4 @@
 // Corpus loaders on the real data, label maps, honest splits, reports.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <unistd.h>
 

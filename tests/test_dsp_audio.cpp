@@ -1,6 +1,5 @@
 // Audio in and out: the quirk files of ../shared/data, resampling accuracy,
 // augmentations, and bad input that must give a clear error, never a crash.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <unistd.h>
 

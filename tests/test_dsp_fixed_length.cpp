@@ -1,6 +1,5 @@
 // Fixed-length model inputs: pad/truncate, flattening order, pooling,
 // concatenation, and standardisation fitted on training rows only.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -3,7 +3,6 @@
 // within 1e-4 of the array's largest value; dB values and MFCCs within
 // 1e-3 dB; chroma, ZCR and RMS within 1e-4 relative. Prints one line per
 // file and feature with the error found.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -4,7 +4,6 @@
 // video track (AAC), WebM (Opus) and MP3, and the files that must fail
 // clearly: a video without audio, a container cut short, bytes that are
 // no container at all.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cmath>

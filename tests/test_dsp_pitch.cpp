@@ -3,7 +3,6 @@
 // (golden values: tests/reference/pitch.json, from
 // tests/reference/generators/make_pitch_reference.py); as feature kinds
 // through FeatureExtractor; and on signals whose pitch is known.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -2,7 +2,6 @@
 // shared RAVDESS and TESS files and on concatenations of them with silence
 // and hum between (golden values: tests/reference/silence.json, from
 // tests/reference/generators/make_silence_reference.py), and the edge cases.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cmath>

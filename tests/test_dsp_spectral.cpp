@@ -1,6 +1,5 @@
 // Spectral options the librosa reference files do not exercise, checked by
 // their defining properties; and one extractor shared between threads.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -4,7 +4,6 @@
 // A_weighting, on the four shared reference signals (golden values: tests/reference/spectral_shape.json,
 // from tests/reference/generators/make_spectral_shape_reference.py), as
 // feature kinds through FeatureExtractor, and on frames of silence.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cstdio>

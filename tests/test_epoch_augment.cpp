@@ -1,7 +1,6 @@
 // Augmentation redrawn every epoch beyond the masks and images: the waveform
 // (speed perturbation, gain, noise at an SNR; datasets/wave_augment) and
 // mixup (datasets/mixup, and the blended loss in nn::train_step).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -4,7 +4,6 @@
 // against the model's on the original face, `ser faces` on a video (a JSON
 // line per frame, the annotated video's frames and size, smoothing),
 // `ser predict` with a face model, and every bad input named.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <opencv2/imgcodecs.hpp>

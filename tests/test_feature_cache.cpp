@@ -2,7 +2,6 @@
 // and returns identical values; a changed setting recomputes; a run killed
 // mid-way (SIGKILL to `ser data --cache`) followed by a rerun gives a
 // complete and correct cache; a damaged entry is recomputed.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -3,7 +3,6 @@
 // which test_dsp_librosa holds to librosa) over the whole clip; pieces of
 // other sizes give the same bits again; frames are there as soon as their
 // samples are; forgotten frames are refused.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <random>

@@ -2,12 +2,12 @@
 // transpose combinations, sizes that are not multiples of the register tile
 // or the cache blocks, strided operands, alpha and beta; and the same bits
 // whatever the thread count.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <string>
 #include <utility>
 #include <vector>
 

@@ -3,7 +3,6 @@
 // tests/reference/, from generators/make_image_augment_reference.py), and the
 // draws: repeatable per (seed, epoch, row), different across epochs, each
 // setting within its range.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -5,7 +5,6 @@
 // GEMM instruction set this machine has. What the table cannot say (ties,
 // kinks, thread counts, fused paths, overwriting) has its own cases in
 // test_kernels_gradcheck.cpp and test_kernels_fast.cpp.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstdio>

@@ -4,7 +4,6 @@
 // convolution + ReLU + pool paths, max pools bit for bit (ties included)
 // against the naive kernel in float, the vectorised exp/tanh/sum and the
 // dropout mask.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

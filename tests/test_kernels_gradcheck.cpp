@@ -2,10 +2,10 @@
 // test_kernels.cpp) cannot say about the naive kernels: what happens exactly
 // at ReLU's kink and at max-pool ties (the table's inputs avoid both), at
 // extreme inputs, dropout's scaling and the window geometry.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "nn/kernels/activation.hpp"
 #include "nn/kernels/batchnorm.hpp"

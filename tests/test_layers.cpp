@@ -9,7 +9,6 @@
 // largest gradient of each tensor (the naive kernels are checked in double
 // to 1e-6 in test_kernels_gradcheck). Inputs are spaced so that no ReLU kink
 // or max-pool tie lies within a step.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

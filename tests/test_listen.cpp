@@ -5,7 +5,6 @@
 // cleanly with its summary, as does Ctrl-C; the latency figures are
 // printed; a file played at its own pace is heard; without a microphone the
 // error lists the devices found.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <unistd.h>
 

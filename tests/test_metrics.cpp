@@ -1,6 +1,7 @@
 // Metrics against sklearn's documented classification_report example.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
+
+#include <stdexcept>
 
 #include "experiments/metrics.hpp"
 

@@ -1,7 +1,6 @@
 // Learning on real data: a LeNet-style CNN trained on the first 8000 images
 // of ../shared/data/mnist (the official test set, the only part there) for
 // two epochs must classify the last 2000 with at least 97% accuracy.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <chrono>

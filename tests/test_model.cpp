@@ -1,10 +1,10 @@
 // Sequential models: shape inference and summaries of the published models,
 // and model files (round trip, corruption, truncation, atomic writes).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>

@@ -1,7 +1,6 @@
 // What a model file keeps about its input: feature recipes that survive a
 // text round trip exactly, the layouts (including the Kaggle hstack order),
 // and scaling statistics that are refused when they do not fit.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "datasets/augmentation.hpp"

@@ -2,7 +2,6 @@
 // sweeps, folds, feature extraction, eval and predict give one process's
 // bytes; a rank that cannot read its data, or reads other data, ends the
 // job with a message naming it instead of hanging.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,7 +1,6 @@
 // Optimisers (SGD with Nesterov, RMSprop, Adam with Keras's epsilon), gradient
 // clipping and learning-rate schedules against the update rules computed by
 // hand in double; and bit-for-bit reproducible training.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -3,7 +3,6 @@
 // feature recipe and the training scaling; `ser eval` scores another data
 // folder; augmented copies are cached, deterministic and kept with their
 // source unless the leaky row split is asked for.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -1,7 +1,6 @@
 // ser report end to end on TESS: three small runs are trained, reported alone
 // and side by side; the notebook must pass nbformat's validation and the HTML
 // must hold each expected figure as an embedded PNG under its heading.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cstdlib>

@@ -4,7 +4,6 @@
 // run (nor two processes into one folder); corpus folders with loops,
 // broken links and FIFOs are read around them; killed runs leave no
 // temporary files behind. Each case was found by the issue-14 review.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>

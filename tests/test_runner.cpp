@@ -1,7 +1,6 @@
 // ser train end to end on TESS: a small pooled-MFCC MLP learns, the run
 // directory holds what it should, and the same config, seed and threads give
 // a byte-identical metrics.json (the second run reading the feature cache).
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>

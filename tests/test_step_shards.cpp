@@ -6,7 +6,6 @@
 // BatchNorm, dropout, LSTM, GRU, attention pooling), with class weights,
 // label smoothing, mixup and an L2 penalty. And shards only change the
 // order of sums: a step over 4 shards is within float rounding of one over 1.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cmath>

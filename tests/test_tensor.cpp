@@ -1,5 +1,4 @@
 // Tensor storage, views, and the autograd engine itself.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

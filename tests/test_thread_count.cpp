@@ -2,7 +2,6 @@
 // change no bit: training steps and predictions of every published model on
 // one thread and on two. Then the choosing itself: the policy on made-up
 // step timings, and the run-queue clock on a really oversubscribed machine.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <omp.h>
 

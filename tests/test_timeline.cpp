@@ -5,7 +5,6 @@
 // they lie in and how far segment boundaries fall from the true ones; the
 // same recording in a Matroska container gives the same timeline; the JSON,
 // CSV and PNG hold what they promise; bad input is refused clearly.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <unistd.h>
 

@@ -1,7 +1,6 @@
 // Every case of ../shared/reference/torch (PyTorch 1.13, float64) against our
 // float32 ops. Prints one line per case with the largest relative error
 // (|ours - torch| / max|torch| over each array, the worst array named).
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cmath>

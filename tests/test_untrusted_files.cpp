@@ -1,7 +1,6 @@
 // Files ser reads back are untrusted input. Each case here was found to
 // crash, hang, eat memory or silently mislead ser (issue 14), and is now
 // refused with a message that names the file and the problem.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -3,7 +3,6 @@
 // tests/reference/voice_quality.json, made by Praat itself with
 // tests/reference/generators/make_voice_quality_reference.py), and on
 // signals whose answer is known.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <cmath>
