@@ -13,6 +13,8 @@
 #include <sstream>
 #include <vector>
 
+#include "common/atomic_file.hpp"
+
 namespace ser::notebooks {
 namespace fs = std::filesystem;
 namespace {
@@ -76,6 +78,16 @@ std::string tail(const std::string& path, size_t lines) {
   return out;
 }
 
+// JupyterLab's page without the two scripts it loads from outside the file:
+// require.js (for widgets) and MathJax (for LaTeX). A report has neither, and
+// Debian's nbconvert points both at /usr/share/javascript, where they are
+// often not installed: the browser reported each as a failed load, and a
+// copy of the report on another machine would ask for them too.
+constexpr const char* self_contained_template = R"({%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+)";
+
 }  // namespace
 
 std::string find_nbconvert() {
@@ -87,10 +99,13 @@ RenderResult render_html(const std::string& notebook) {
   RenderResult r;
   const fs::path nb = fs::absolute(notebook);
   const fs::path html = fs::path(nb).replace_extension(".html");
+  // Beside the notebook, so the printed command works when run by hand.
+  const fs::path page_template = nb.parent_path() / "nbconvert_template.html.j2";
   // Cells tagged hide_input (the helpers) keep their output and lose their source;
   // 10 minutes per cell is far more than any plot here needs.
   const std::vector<std::string> options = {"--to", "html", "--execute", "--ExecutePreprocessor.timeout=600",
                                             "--TagRemovePreprocessor.remove_input_tags=hide_input",
+                                            "--template-file", page_template.string(),
                                             "--output-dir", nb.parent_path().string(), nb.string()};
   r.command = "jupyter nbconvert";
   for (const auto& o : options) r.command.append(" ").append(shell_quote(o));
@@ -106,6 +121,7 @@ RenderResult render_html(const std::string& notebook) {
   std::vector<std::string> argv = {program};
   argv.insert(argv.end(), options.begin(), options.end());
   const std::string log = (nb.parent_path() / "nbconvert.log").string();
+  write_file_atomically(page_template.string(), self_contained_template);
   fs::remove(html);
   const int status = run_logged(argv, log);
   if (status != 0 || !fs::exists(html)) {

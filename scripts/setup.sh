@@ -3,6 +3,7 @@
 # Safe to run again: with everything present it installs nothing.
 # --test: also what only the tests need (clang and its runtimes for the fuzz targets).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential   # g++ and make
@@ -48,6 +49,11 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(ffmpeg)
   # Praat itself, to check that tests/reference/voice_quality.json is what the installed Praat says (test_voice_quality)
   packages+=(praat)
+  # report.html in a real browser (tests/report_in_chromium.sh): Debian's Chromium
+  packages+=(chromium)
+  # Node.js runs the browser and ONNX Runtime checks (tests/node); a machine with
+  # its own Node.js (NodeSource's includes npm) keeps it
+  command -v npm > /dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
@@ -63,4 +69,17 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
 else
   echo "setup: all packages present"
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  # tests/node's packages at the versions package-lock.json pins (Playwright,
+  # pngjs, ONNX Runtime), into tests/node/node_modules; again only when the
+  # lock changed. ONNX Runtime's install script would fetch CUDA binaries,
+  # which the CPU tests do not use: skipped.
+  node_dir=tests/node
+  if ! cmp -s "$node_dir/package-lock.json" "$node_dir/node_modules/.ser-installed-lock.json"; then
+    echo "setup: npm ci in $node_dir"
+    ONNXRUNTIME_NODE_INSTALL=skip npm ci --prefix "$node_dir" --no-audit --no-fund --ignore-scripts --loglevel=error
+    cp "$node_dir/package-lock.json" "$node_dir/node_modules/.ser-installed-lock.json"
+  fi
 fi
