@@ -4,7 +4,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(ser_exported common:ser_common dsp:ser_dsp vision:ser_vision nn:ser_nn datasets:ser_datasets notebooks:ser_notebooks
+set(ser_exported common:ser_common dsp:ser_dsp vision:ser_vision nn:ser_nn onnx:ser_onnx datasets:ser_datasets notebooks:ser_notebooks
   experiments_core:ser_experiments_core experiments:ser_experiments zoo:ser_zoo)
 set(ser_targets "")
 foreach(pair IN LISTS ser_exported)

@@ -19,6 +19,7 @@
 #include "experiments/config.hpp"
 #include "experiments/data_command.hpp"
 #include "experiments/demo.hpp"
+#include "experiments/export_command.hpp"
 #include "experiments/faces_command.hpp"
 #include "experiments/features_command.hpp"
 #include "experiments/evaluate_run.hpp"
@@ -46,6 +47,7 @@ commands:
   faces INPUT...     the emotion of every face in images, folders, videos or a camera (--model)
   features AUDIO     compute one librosa feature (MFCC, mel, ...) of a file and write it as .npy
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
+  export RUN         write a run's model as ONNX (--onnx FILE), labels and feature recipe in its metadata
   summary CONFIG     validate an experiment config and print its model's summary
   train CONFIG       run an experiment into a run directory (metrics, history, model)
   resume DIR         continue an interrupted run from its last checkpoint
@@ -355,6 +357,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, c
   if (command == "faces") return ser::experiments::faces_command(args);
   if (command == "features") return ser::experiments::features_command(args);
   if (command == "inspect") return inspect(args);
+  if (command == "export") return ser::experiments::export_command(args);
   if (command == "summary") return summary(args);
   if (command == "train") return train(args, world);
   if (command == "resume") return resume(args, world);

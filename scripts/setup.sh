@@ -32,6 +32,9 @@ packages=(
   # several processes and machines (mpirun, srun): Open MPI, the standard
   # message passing library of C++ clusters, and its launcher
   libopenmpi-dev openmpi-bin
+  # ser export and import: ONNX models through the ONNX project's protobuf
+  # schema (libonnx-dev's onnx_proto on libprotobuf); no runtime is linked
+  libonnx-dev libprotobuf-dev
   # ser report: the notebook is executed and rendered to HTML by Jupyter's own tools
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )
@@ -49,6 +52,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(ffmpeg)
   # Praat itself, to check that tests/reference/voice_quality.json is what the installed Praat says (test_voice_quality)
   packages+=(praat)
+  # ONNX's own checker on the exported models (tests/onnx_check.py)
+  packages+=(python3-onnx)
   # report.html in a real browser (tests/report_in_chromium.sh): Debian's Chromium
   packages+=(chromium)
   # Node.js runs the browser and ONNX Runtime checks (tests/node); a machine with

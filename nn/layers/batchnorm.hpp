@@ -15,6 +15,7 @@ class BatchNorm : public Layer {
   std::string kind() const override { return "BatchNormalization"; }
   Shape setup(const Shape& input, Rng& rng) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  float epsilon() const { return eps_; }
   std::vector<NamedTensor> parameters() override { return {{"gamma", gamma_}, {"beta", beta_}}; }
   std::vector<NamedTensor> buffers() override { return {{"running_mean", mean_}, {"running_var", var_}}; }
 

@@ -28,6 +28,14 @@ class Conv : public Layer {
   // convolution output is in cache, which is never stored. Needs the relu
   // activation, fused into the convolution already.
   bool fuses_with(const Pool& next) const;
+
+  int dims() const { return dims_; }
+  std::pair<int64_t, int64_t> kernel() const { return kernel_; }  // {1, k} for conv1d
+  // Stride, dilation and padding; a conv1d's are the _w members, its _h ones 1 and 0.
+  Conv2dOptions options() const {
+    return {stride_.first, stride_.second, dilation_.first, dilation_.second, padding_, pad_.first, pad_.second};
+  }
+  Activation activation() const { return activation_; }
   Tensor forward_pooled(const Tensor& x, const Pool& next, ForwardContext& ctx);
 
  private:

@@ -11,6 +11,7 @@ class Dense : public Layer {
   std::string kind() const override { return "Dense"; }
   Shape setup(const Shape& input, Rng& rng) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  Activation activation() const { return activation_; }
   LayerMacs macs(const Shape& input, const Shape& /*output*/) const override {
     const int64_t m = weight_.numel() * (input.numel() / input.back());  // every weight for every input row
     return {m, m, m};

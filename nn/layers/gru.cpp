@@ -50,7 +50,7 @@ std::vector<NamedTensor> Gru::parameters() {
 Tensor Gru::forward(const Tensor& x, ForwardContext& ctx) {
   if (!bidirectional_)
     return gru(x, use(w_ih_, ctx), use(w_hh_, ctx), use(b_ih_, ctx), use(b_hh_, ctx), return_sequences_, ctx.threads, ctx.shards);
-  return bidirectional(x, return_sequences_, [&](const Tensor& in, bool reverse) {
+  return nn::bidirectional(x, return_sequences_, [&](const Tensor& in, bool reverse) {
     if (reverse)
       return gru(in, use(reverse_.w_ih, ctx), use(reverse_.w_hh, ctx), use(reverse_.b_ih, ctx), use(reverse_.b_hh, ctx),
                  true, ctx.threads, ctx.shards);

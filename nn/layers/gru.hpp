@@ -17,6 +17,9 @@ class Gru : public Layer {
   std::string kind() const override { return "GRU"; }
   Shape setup(const Shape& input, Rng& rng) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  int64_t units() const { return units_; }
+  bool return_sequences() const { return return_sequences_; }
+  bool bidirectional() const { return bidirectional_; }
   LayerMacs macs(const Shape& input, const Shape& /*output*/) const override {
     const int64_t steps = input[0], in = w_ih_.numel() * steps, rec = w_hh_.numel() * (steps - 1);
     const int64_t d = bidirectional_ ? 2 : 1;

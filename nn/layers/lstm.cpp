@@ -49,7 +49,7 @@ std::vector<NamedTensor> Lstm::parameters() {
 
 Tensor Lstm::forward(const Tensor& x, ForwardContext& ctx) {
   if (!bidirectional_) return lstm(x, use(w_ih_, ctx), use(w_hh_, ctx), use(bias_, ctx), return_sequences_, ctx.threads, ctx.shards);
-  return bidirectional(x, return_sequences_, [&](const Tensor& in, bool reverse) {
+  return nn::bidirectional(x, return_sequences_, [&](const Tensor& in, bool reverse) {
     if (reverse) return lstm(in, use(reverse_.w_ih, ctx), use(reverse_.w_hh, ctx), use(reverse_.bias, ctx), true, ctx.threads, ctx.shards);
     return lstm(in, use(w_ih_, ctx), use(w_hh_, ctx), use(bias_, ctx), true, ctx.threads, ctx.shards);
   });

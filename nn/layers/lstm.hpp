@@ -17,6 +17,9 @@ class Lstm : public Layer {
   std::string kind() const override { return "LSTM"; }
   Shape setup(const Shape& input, Rng& rng) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  int64_t units() const { return units_; }
+  bool return_sequences() const { return return_sequences_; }
+  bool bidirectional() const { return bidirectional_; }
   LayerMacs macs(const Shape& input, const Shape& /*output*/) const override {
     // Input products at every step, recurrent ones from the second on; the
     // backward pass repeats the recurrent ones for dh (needed even without dx).

@@ -13,6 +13,7 @@ class StatsPool : public Layer {
   std::string kind() const override { return "StatsPool"; }
   Shape setup(const Shape& input, Rng&) override;
   Tensor forward(const Tensor& x, ForwardContext& ctx) override;
+  float epsilon() const { return eps_; }
 
  private:
   float eps_;

@@ -54,6 +54,7 @@ class ActivationLayer : public Layer {
   std::string kind() const override;
   Shape setup(const Shape& input, Rng&) override { return input; }
   Tensor forward(const Tensor& x, ForwardContext&) override { return apply(activation_, x); }
+  Activation activation() const { return activation_; }
 
  private:
   Activation activation_;
