@@ -404,7 +404,15 @@ void read_features(const Fields& top, const YAML::Node& root, const Source& src,
 std::vector<std::string> read_model(const Fields& top, const YAML::Node& root, const Source& src,
                                     ExperimentConfig& c) {
   if (!top.has("model")) top.fail(root, "missing required key 'model'");
-  const Fields model(top.at("model"), "model", src, {"layers"});
+  const Fields model(top.at("model"), "model", src, {"layers", "init"});
+  if (model.has("init")) {  // relative to the config's folder, so a config and its model travel together
+    const std::filesystem::path given = model.get<std::string>("init", "");
+    const std::filesystem::path path = given.is_absolute() ? given : std::filesystem::path(src.file).parent_path() / given;
+    if (!std::filesystem::is_regular_file(path))
+      model.fail_key("init", "names no model file: '" + path.string() +
+                                 "' (a .sermodel: `ser import` writes one from ONNX; a run folder holds model.sermodel)");
+    c.init = path.string();
+  }
   std::vector<std::string> origins;
   const YAML::Node layers = model.at("layers");
   if (!layers.IsSequence() || layers.size() == 0) model.fail(top.at("model"), "model.layers must be a list of layers");

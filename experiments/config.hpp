@@ -126,6 +126,7 @@ struct ExperimentConfig {
   AugmentationConfig augmentation;
   std::vector<nn::LayerSpec> layers;
   std::vector<int> layer_lines;  // where each layer is written, for messages
+  std::string init;  // model.init: a .sermodel (ser import, an earlier run) whose weights training starts from
   TrainingConfig training;
   std::string output = "runs";
   std::vector<std::string> overrides;  // the --set key=value given, as recorded in a run

@@ -21,6 +21,7 @@
 #include "experiments/demo.hpp"
 #include "experiments/export_command.hpp"
 #include "experiments/faces_command.hpp"
+#include "experiments/import_command.hpp"
 #include "experiments/features_command.hpp"
 #include "experiments/evaluate_run.hpp"
 #include "experiments/faces.hpp"
@@ -48,6 +49,7 @@ commands:
   features AUDIO     compute one librosa feature (MFCC, mel, ...) of a file and write it as .npy
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
   export RUN         write a run's model as ONNX (--onnx FILE), labels and feature recipe in its metadata
+  import MODEL.onnx  read an ONNX model (ser's, PyTorch's) into a .sermodel, and a config to fine-tune it
   summary CONFIG     validate an experiment config and print its model's summary
   train CONFIG       run an experiment into a run directory (metrics, history, model)
   resume DIR         continue an interrupted run from its last checkpoint
@@ -358,6 +360,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, c
   if (command == "features") return ser::experiments::features_command(args);
   if (command == "inspect") return inspect(args);
   if (command == "export") return ser::experiments::export_command(args);
+  if (command == "import") return ser::experiments::import_command(args);
   if (command == "summary") return summary(args);
   if (command == "train") return train(args, world);
   if (command == "resume") return resume(args, world);

@@ -55,9 +55,28 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const OptimizerConfig& o, std::vec
 }
 
 namespace {
+// Fine-tuning: every weight and buffer from model.init, which must be the
+// same architecture (as `ser import --config-out` writes it).
+void start_from(nn::Sequential& model, const std::string& path) {
+  nn::Sequential given = nn::load_model(path);
+  std::vector<nn::NamedTensor> have = model.state(), from = given.state();
+  if (have.size() != from.size())
+    throw std::runtime_error("model.init '" + path + "' holds " + std::to_string(from.size()) + " tensors, the config's model " +
+                             std::to_string(have.size()) + ": the layers must be the same");
+  for (size_t i = 0; i < have.size(); ++i) {
+    if (!(have[i].tensor.shape() == from[i].tensor.shape()))
+      throw std::runtime_error("model.init '" + path + "': " + from[i].name + " is " + from[i].tensor.shape().str() +
+                               ", the config's " + have[i].name + " is " + have[i].tensor.shape().str() +
+                               ": the layers must be the same");
+    std::copy(from[i].tensor.values().begin(), from[i].tensor.values().end(), have[i].tensor.data());
+  }
+}
+
 nn::Sequential build_model(const ExperimentConfig& c, const nn::Shape& sample_shape) {
   Rng init(c.seed);
-  return nn::Sequential(c.layers, sample_shape, init, c.name);
+  nn::Sequential model(c.layers, sample_shape, init, c.name);
+  if (!c.init.empty()) start_from(model, c.init);
+  return model;
 }
 }  // namespace
 

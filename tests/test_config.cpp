@@ -161,6 +161,9 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
             .find("data.split.by must be speaker or word for loso") != std::string::npos);
   CHECK(error_for(replace(kGood, "  frames: 50", "  frames: 50\n  scaling: minmax_per_frame"))
             .find("needs layout: image") != std::string::npos);
+  // model.init names a file beside the config (ser import writes one); a missing one is named with the fix.
+  CHECK(error_for(replace(kGood, "model:\n", "model:\n  init: nowhere.sermodel\n"))
+            .find(":9: model.init names no model file: '/tmp/nowhere.sermodel' (a .sermodel: ") == 0);
   // Not YAML at all.
   CHECK(error_for("name: [unclosed\n").find("not valid YAML") != std::string::npos);
   CHECK(error_for(kGood, {"training.epochs"}).find("expected key=value") != std::string::npos);
