@@ -23,7 +23,7 @@ while (($#)); do
 done
 data=${SER_DATA:-../shared/data}
 reference=${SER_REFERENCE:-../shared/reference}
-targets=(audio config model_file checkpoint npy fer_csv image)
+targets=(audio config model_file checkpoint npy fer_csv image onnx)
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DSER_FUZZ=ON > /dev/null

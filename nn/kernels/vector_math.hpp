@@ -17,7 +17,10 @@ namespace ser::nn {
 inline float exp_approx(float x) {
   x = x < -87.3f ? -87.3f : x;
   x = x > 88.3f ? 88.3f : x;
-  const float fx = x * 1.44269504088896341f + 0.5f;
+  // NaN passes both clamps and stays NaN through r and p below; the exponent
+  // alone is taken from 0 instead, since converting NaN to an integer is
+  // undefined (found by fuzzing ONNX import: a model file's NaN weight).
+  const float fx = (x == x ? x : 0.0f) * 1.44269504088896341f + 0.5f;
   int32_t ni = static_cast<int32_t>(fx);      // truncation toward zero...
   ni -= fx < static_cast<float>(ni) ? 1 : 0;  // ...made floor: n = round(x / ln 2)
   const float n = static_cast<float>(ni);

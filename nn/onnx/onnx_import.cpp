@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "nn/kernels/geometry.hpp"
 #include "nn/layers/layer.hpp"
+#include "nn/sequential.hpp"
 
 namespace ser::nn {
 namespace {
@@ -18,6 +20,7 @@ using Weights = std::map<std::string, std::vector<float>>;
 
 // A tensor known when the file is read: an initializer or a Constant node.
 struct Const {
+  bool is_float = false;
   Ints dims;
   std::vector<float> floats;  // FLOAT tensors
   Ints ints;                  // INT64 and INT32 tensors
@@ -49,16 +52,21 @@ Const read_tensor(const onnx::TensorProto& t, const std::string& where) {
   Const c;
   c.dims.assign(t.dims().begin(), t.dims().end());
   int64_t n = 1;
-  for (int64_t d : c.dims) n *= d;
+  for (int64_t d : c.dims) {
+    if (d < 0 || (d > 0 && n > kMaxModelValues / d))
+      throw OnnxImportError(where + ": tensor '" + t.name() + "' has dims that are negative or larger than ser holds");
+    n *= d;
+  }
   const std::string& raw = t.raw_data();
   auto from_raw = [&](auto* out, size_t size) {
     if (raw.size() != size * static_cast<size_t>(n))
       throw OnnxImportError(where + ": tensor '" + t.name() + "' holds " + std::to_string(raw.size()) +
                             " bytes for " + std::to_string(n) + " values");
-    std::memcpy(out, raw.data(), raw.size());
+    if (!raw.empty()) std::memcpy(out, raw.data(), raw.size());  // an empty vector's data() may be null
   };
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
+      c.is_float = true;
       c.floats.resize(static_cast<size_t>(n));
       if (!raw.empty() || n == 0) from_raw(c.floats.data(), 4);
       else c.floats.assign(t.float_data().begin(), t.float_data().end());
@@ -138,15 +146,18 @@ class Importer {
   std::set<int> recurrent_;  // LSTM and GRU layers; their return_sequences is known once settled_ has them
 
   [[noreturn]] void fail(const std::string& what) const {
-    const std::string name = node_ ? (node_->name().empty() ? node_->output(0) : node_->name()) : "";
+    const std::string name =
+        !node_ ? "" : !node_->name().empty() ? node_->name() : node_->output_size() ? node_->output(0) : "";
     throw OnnxImportError(source_ + (node_ ? ": node '" + name + "' (" + node_->op_type() + ")" : "") + ": " + what);
   }
   const Const& constant(int input) const;
+  const Const& weights(int input) const;  // a float32 constant
   const Data& data(int input) const;
   const Shape& shape_of(const Data& d) const { return d.layer < 0 ? input_ : shapes_[static_cast<size_t>(d.layer)]; }
   int add_layer(LayerSpec spec, Weights w, const Shape& in);
   // Output `output` of the node being read is `d`; with `newest`, the chain has reached it.
   void produce(const Data& d, int output = 0) {
+    if (output >= node_->output_size()) fail("output " + std::to_string(output) + " is missing");
     data_[node_->output(output)] = d;
     fresh_.insert(node_->output(output));
   }
@@ -191,7 +202,14 @@ const Const& Importer::constant(int input) const {
   return it->second;
 }
 
+const Const& Importer::weights(int input) const {
+  const Const& c = constant(input);
+  if (!c.is_float) fail("input '" + node_->input(input) + "' must be float32 weights");
+  return c;
+}
+
 const Data& Importer::data(int input) const {
+  if (input >= node_->input_size()) fail("input " + std::to_string(input) + " is missing");
   const auto it = data_.find(node_->input(input));
   if (it == data_.end()) fail("input '" + node_->input(input) + "' is not on the model's data path");
   return it->second;
@@ -200,11 +218,15 @@ const Data& Importer::data(int input) const {
 int Importer::add_layer(LayerSpec spec, Weights w, const Shape& in) {
   Rng rng(0);
   Shape out;
+  StateBudget budget{kMaxModelValues, "a model ser builds"};
   try {
-    out = make_layer(spec)->setup(in, rng);
-  } catch (const LayerError& e) {
+    auto layer = make_layer(spec);
+    layer->set_budget(&budget);
+    out = layer->setup(in, rng);
+  } catch (const std::exception& e) {
     fail(std::string("as ser's ") + spec.describe() + ": " + e.what());
   }
+  if (out.numel() > kMaxSampleValues) fail("its output " + out.str() + " is larger than ser holds");
   specs_.push_back(std::move(spec));
   weights_.push_back(std::move(w));
   shapes_.push_back(out);
@@ -252,6 +274,7 @@ size_t Importer::read_node(size_t k) {
   if (!n.domain().empty() && n.domain() != "ai.onnx") fail("operators of domain '" + n.domain() + "' are not supported");
   if (op == "Constant") {
     const Attributes a(n);
+    if (n.output_size() != 1) fail("a Constant has one output");
     if (!a.has("value")) fail("only a Constant holding a tensor ('value') is supported");
     for (const auto& attr : n.attribute())
       if (attr.name() == "value") consts_[n.output(0)] = read_tensor(attr.t(), source_ + ": node '" + n.name() + "'");
@@ -272,6 +295,7 @@ size_t Importer::read_node(size_t k) {
     for (const auto& out : n.output()) (zero ? zeros_ : ignored_).insert(out);
     return 1;
   }
+  if (n.output_size() == 0 || n.output(0).empty()) fail("has no output");
   const std::string& first = n.input(0);
   const bool reads_newest = fresh(first) || (op == "Add" && n.input_size() > 1 && fresh(n.input(1)));
   if (!reads_newest)
@@ -334,7 +358,8 @@ size_t Importer::stats_pool(size_t k) {
                         *sd = eps ? follows(k, 5, "Sqrt", {eps->output(0)}) : nullptr,
                         *flat = sd ? follows(k, 6, "Flatten", {mean->output(0)}) : nullptr,
                         *cat = flat ? follows(k, 7, "Concat", {flat->output(0), sd->output(0)}) : nullptr;
-  if (!cat || first.ints("axes", {}) != Ints{1} || first.i("keepdims", 1) != 1 || !consts_.count(eps->input(1)))
+  if (!cat || first.ints("axes", {}) != Ints{1} || first.i("keepdims", 1) != 1 || !consts_.count(eps->input(1)) ||
+      consts_.at(eps->input(1)).floats.size() != 1)
     fail("ReduceMean is supported as the start of ser's statistics pooling (mean and deviation over steps)");
   const float epsilon = consts_.at(eps->input(1)).floats.at(0);
   node_ = cat;
@@ -356,11 +381,12 @@ size_t Importer::attention_pool(size_t k) {
                         *sum = weighted ? follows(k, 6, "ReduceSum", {weighted->output(0), ""}) : nullptr;
   if (!sum || Attributes(*softmax).i("axis", -1) != 1 || Attributes(*sum).i("keepdims", 1) != 0)
     fail("MatMul on a sequence is supported as the start of ser's attention pooling");
-  const Const& wt = constant(1);  // [F, U]
+  const Const& wt = weights(1);  // [F, U]
+  if (wt.dims.size() != 2 || wt.dims[0] != shape_of(d)[1]) fail("the projection does not fit the sequence's features");
   node_ = bias;
-  const Const& b = constant(1);
+  const Const& b = weights(1);
   node_ = score;
-  const Const& v = constant(1);
+  const Const& v = weights(1);
   node_ = sum;
   if (constant(1).ints != Ints{1}) fail("the attention pooling must sum over the steps (axis 1)");
   const int64_t F = wt.dims.at(0), U = wt.dims.at(1);
@@ -395,7 +421,8 @@ void Importer::set_window(LayerSpec& spec, const Shape& in, const Ints& kernel, 
   const size_t dims = kernel.size();
   const std::string auto_pad = a.s("auto_pad", "NOTSET");
   const Ints pads = a.ints("pads", Ints(2 * dims, 0));
-  if (pads.size() != 2 * dims) fail("pads has " + std::to_string(pads.size()) + " values for " + std::to_string(dims) + " axes");
+  if (pads.size() != 2 * dims || strides.size() != dims || dilations.size() != dims)
+    fail("pads, strides and dilations must give every spatial axis (" + std::to_string(dims) + ")");
   spec.set("stride", join(strides, "x"));
   if (spec.type().starts_with("conv")) spec.set("dilation", join(dilations, "x"));
   if (auto_pad == "SAME_UPPER") return void(spec.set("padding", "same"));  // TensorFlow's same: the extra at the end
@@ -423,7 +450,7 @@ void Importer::conv() {
     fail("a convolution needs [batch, channels, length] or [batch, channels, height, width]");
   const Attributes a(*node_);
   if (a.i("group", 1) != 1) fail("grouped convolutions (group " + std::to_string(a.i("group", 1)) + ") are not supported");
-  const Const& w = constant(1);
+  const Const& w = weights(1);
   const size_t dims = static_cast<size_t>(in.rank() - 1);
   if (w.dims.size() != dims + 2 || w.dims[1] != in[0])
     fail("weight dims [" + join(w.dims, ", ") + "] do not fit the input's " + std::to_string(in[0]) + " channels");
@@ -432,7 +459,7 @@ void Importer::conv() {
   spec.set("filters", std::to_string(w.dims[0])).set("kernel", join(kernel, "x"));
   set_window(spec, in, kernel, a.ints("strides", Ints(dims, 1)), a.ints("dilations", Ints(dims, 1)), true);
   Weights weights = {{"weight", w.floats}};
-  if (node_->input_size() > 2 && !node_->input(2).empty()) weights["bias"] = constant(2).floats;
+  if (node_->input_size() > 2 && !node_->input(2).empty()) weights["bias"] = this->weights(2).floats;
   else spec.set("use_bias", "false");
   produce({add_layer(spec, std::move(weights), in), View::plain});
 }
@@ -465,7 +492,7 @@ void Importer::gemm() {
   const Attributes a(*node_);
   if (a.i("transA", 0) != 0 || a.f("alpha", 1.0f) != 1.0f || a.f("beta", 1.0f) != 1.0f)
     fail("only transA 0, alpha 1 and beta 1 are supported (a dense layer)");
-  const Const& b = constant(1);
+  const Const& b = weights(1);
   if (b.dims.size() != 2) fail("weights must be a matrix");
   const bool transposed = a.i("transB", 0) != 0;  // [out, in], as ser keeps a dense weight
   const int64_t out = transposed ? b.dims[0] : b.dims[1], features = transposed ? b.dims[1] : b.dims[0];
@@ -477,7 +504,7 @@ void Importer::gemm() {
   LayerSpec spec("dense", {{"units", std::to_string(out)}});
   Weights weights = {{"weight", w}};
   if (node_->input_size() > 2 && !node_->input(2).empty()) {
-    const Const& c = constant(2);
+    const Const& c = this->weights(2);
     if (static_cast<int64_t>(c.floats.size()) != out) fail("the bias has " + std::to_string(c.floats.size()) + " values for " + std::to_string(out) + " units");
     weights["bias"] = c.floats;
   } else {
@@ -491,7 +518,7 @@ void Importer::matmul() {
   const Data d = data(0);
   const Shape in = shape_of(d);
   if (d.view != View::plain || in.rank() != 1) fail("MatMul is supported as a dense layer on a flat input");
-  const Const& b = constant(1);
+  const Const& b = weights(1);
   if (b.dims.size() != 2 || b.dims[0] != in[0]) fail("weights [" + join(b.dims, ", ") + "] do not fit the input");
   const int64_t features = b.dims[0], out = b.dims[1];
   std::vector<float> w(b.floats.size());
@@ -502,6 +529,7 @@ void Importer::matmul() {
 }
 
 void Importer::add() {
+  if (node_->input_size() != 2) fail("an Add of " + std::to_string(node_->input_size()) + " inputs");
   const bool first_is_data = data_.count(node_->input(0)) > 0, second_is_data = data_.count(node_->input(1)) > 0;
   if (first_is_data && second_is_data) {  // a residual connection
     const int newest = newest_.count(node_->input(0)) ? 0 : 1;
@@ -513,7 +541,7 @@ void Importer::add() {
   // A bias after a MatMul.
   const int at = first_is_data ? 0 : 1;
   const Data h = data(at);
-  const Const& bias = constant(1 - at);
+  const Const& bias = weights(1 - at);
   LayerSpec* dense = h.layer >= 0 ? &specs_[static_cast<size_t>(h.layer)] : nullptr;
   if (!dense || dense->type() != "dense" || weights_[static_cast<size_t>(h.layer)].count("bias") ||
       uses_[node_->input(at)] != 1 || static_cast<int64_t>(bias.floats.size()) != shapes_[static_cast<size_t>(h.layer)][0])
@@ -529,8 +557,8 @@ void Importer::batch_norm() {
   const Attributes a(*node_);
   if (a.i("training_mode", 0) != 0 || node_->output_size() > 1) fail("only inference-form batch normalisation is supported");
   LayerSpec spec("batchnorm", {{"epsilon", std::to_string(a.f("epsilon", 1e-5f))}, {"momentum", std::to_string(a.f("momentum", 0.9f))}});
-  Weights w = {{"gamma", constant(1).floats}, {"beta", constant(2).floats}, {"running_mean", constant(3).floats},
-               {"running_var", constant(4).floats}};
+  Weights w = {{"gamma", weights(1).floats}, {"beta", weights(2).floats}, {"running_mean", weights(3).floats},
+               {"running_var", weights(4).floats}};
   produce({add_layer(spec, std::move(w), shape_of(d)), View::plain});
 }
 
@@ -570,6 +598,7 @@ void Importer::global_avg_pool() {
 
 void Importer::reshape() {
   const Data d = data(0);
+  if (node_->input_size() < 2) fail("a Reshape needs its target shape");
   if (ignored_.count(node_->input(1)))
     fail("the target shape is computed from the input's shape (PyTorch's x.view(x.size(0), -1)); "
          "export with torch.flatten(x, 1) or nn.Flatten, which ONNX writes as Flatten");
@@ -609,14 +638,19 @@ void Importer::reshape() {
       break;
     case View::plain: {
       const Shape& in = shape_of(d);
+      if (target.size() < 2) break;
       Ints per(target.begin() + 1, target.end());
       int64_t known = 1, unknown = -1;
       for (size_t k = 0; k < per.size(); ++k) {
-        if (per[k] == 0) per[k] = static_cast<int>(k + 1) <= in.rank() ? in[static_cast<int>(k)] : 0;
-        if (per[k] == -1) unknown = static_cast<int64_t>(k);
+        if (per[k] == 0 && static_cast<int>(k) < in.rank()) per[k] = in[static_cast<int>(k)];  // 0: as the input has it
+        if (per[k] == -1 && unknown < 0) unknown = static_cast<int64_t>(k);
+        else if (per[k] < 1) fail("reshape to [" + join(target, ", ") + "]: sizes must be positive, one may be -1");
         else known *= per[k];
       }
-      if (unknown >= 0 && known > 0) per[static_cast<size_t>(unknown)] = in.numel() / known;
+      if (unknown >= 0) per[static_cast<size_t>(unknown)] = in.numel() / known;
+      int64_t total = 1;
+      for (int64_t v : per) total *= v;
+      if (total != in.numel()) fail("reshape of " + in.str() + " to [" + join(target, ", ") + "]: the sizes differ");
       if (per.size() == 1) return in.rank() == 1 ? produce(d) : produce({add_layer(LayerSpec("flatten"), {}, in), View::plain});
       return produce({add_layer(LayerSpec("reshape", {{"shape", join(per, "x")}}), {}, in), View::plain});
     }
@@ -689,7 +723,10 @@ void Importer::settle(int layer, bool sequences) {
   spec.set("return_sequences", sequences ? "true" : "false");
   Rng rng(0);
   const Shape& in = layer == 0 ? input_ : shapes_[static_cast<size_t>(layer - 1)];
-  shapes_[static_cast<size_t>(layer)] = make_layer(spec)->setup(in, rng);
+  StateBudget budget{kMaxModelValues, "a model ser builds"};
+  auto made = make_layer(spec);
+  made->set_budget(&budget);
+  shapes_[static_cast<size_t>(layer)] = made->setup(in, rng);
 }
 
 void Importer::recurrent(bool lstm) {
@@ -710,10 +747,11 @@ void Importer::recurrent(bool lstm) {
       fail(k == 4 ? "sequence lengths are not supported" : initial_state ? "only a zero initial state is supported" : "peepholes are not supported");
   }
   const int64_t H = a.i("hidden_size", 0), G = lstm ? 4 : 3, D = direction == "bidirectional" ? 2 : 1, F = in[1];
-  const Const &w = constant(1), &r = constant(2);
+  if (H < 1 || H > (int64_t{1} << 20)) fail("hidden_size " + std::to_string(H) + " is out of range");
+  const Const &w = weights(1), &r = weights(2);
   if (w.dims != Ints{D, G * H, F} || r.dims != Ints{D, G * H, H}) fail("weights do not fit hidden_size " + std::to_string(H) + " and " + std::to_string(F) + " features");
   const std::vector<float> zero_bias(static_cast<size_t>(D * 2 * G * H), 0.0f);
-  const std::vector<float>& b = node_->input_size() > 3 && !node_->input(3).empty() ? constant(3).floats : zero_bias;
+  const std::vector<float>& b = node_->input_size() > 3 && !node_->input(3).empty() ? weights(3).floats : zero_bias;
   if (b.size() != zero_bias.size()) fail("the bias does not fit hidden_size " + std::to_string(H));
   // ONNX keeps LSTM gates i, o, f, c and GRU gates z, r, h; ser keeps PyTorch's i, f, g, o and r, z, n.
   const Ints order = lstm ? Ints{0, 2, 3, 1} : Ints{1, 0, 2};
@@ -742,7 +780,13 @@ void Importer::recurrent(bool lstm) {
 
 Sequential Importer::build() const {
   Rng rng(0);
-  Sequential model(specs_, input_, rng, model_.graph().name().empty() ? "imported" : model_.graph().name());
+  std::optional<Sequential> built;
+  try {
+    built.emplace(specs_, input_, rng, model_.graph().name().empty() ? "imported" : model_.graph().name());
+  } catch (const std::exception& e) {
+    throw OnnxImportError(source_ + ": " + e.what());
+  }
+  Sequential& model = *built;
   for (size_t i = 0; i < model.size(); ++i) {
     Layer& layer = model.layer(i);
     std::vector<NamedTensor> all = layer.parameters();
@@ -755,7 +799,7 @@ Sequential Importer::build() const {
       std::copy(it->second.begin(), it->second.end(), t.tensor.data());
     }
   }
-  return model;
+  return std::move(model);
 }
 
 Sequential Importer::run() {
@@ -764,7 +808,15 @@ Sequential Importer::run() {
   for (const auto& n : g.node())
     for (const auto& in : n.input()) ++uses_[in];
   read_input();
-  for (size_t k = 0; k < static_cast<size_t>(g.node_size());) k += read_node(k);
+  for (size_t k = 0; k < static_cast<size_t>(g.node_size());) {
+    try {
+      k += read_node(k);
+    } catch (const OnnxImportError&) {
+      throw;
+    } catch (const std::exception& e) {  // a layer's or a kernel helper's own refusal, with the node named
+      fail(e.what());
+    }
+  }
   node_ = nullptr;
   if (g.output_size() != 1) throw OnnxImportError(source_ + ": the graph has " + std::to_string(g.output_size()) + " outputs; a ser model has one");
   const auto out = data_.find(g.output(0).name());

@@ -21,6 +21,7 @@
 #include "experiments/model_input.hpp"
 #include "fuzz_support.hpp"
 #include "nn/model_file.hpp"
+#include "nn/onnx/onnx_export.hpp"
 #include "nn/optim/optimizer.hpp"
 
 namespace fs = std::filesystem;
@@ -125,6 +126,31 @@ void face_seeds(const fs::path& csv_out, const fs::path& image_out, const fs::pa
   put(csv_out, "three_faces.csv", csv);
   for (const auto& f : first_files(data / "train", 3)) put(image_out, f.filename().string(), read_file(f.string()));
 }
+// ser's exports of small models that between them use every layer the importer reads.
+void onnx_seeds(const fs::path& out) {
+  using nn::LayerSpec;
+  const std::vector<std::pair<std::vector<LayerSpec>, nn::Shape>> models = {
+      {{{"conv1d", {{"filters", "3"}, {"kernel", "3"}, {"padding", "same"}, {"activation", "relu"}}},
+        {"maxpool1d", {{"pool", "2"}}}, {"batchnorm"}, {"flatten"}, {"dense", {{"units", "2"}, {"activation", "softmax"}}}},
+       {1, 16}},
+      {{{"conv2d", {{"filters", "2"}, {"kernel", "3"}, {"padding", "1"}, {"name", "c"}}}, {"add", {{"from", "c"}}},
+        {"avgpool2d", {{"pool", "2"}}}, {"to_sequence"}, {"gru", {{"units", "3"}, {"return_sequences", "true"}}},
+        {"attention_pool", {{"units", "2"}}}, {"dense", {{"units", "2"}}}},
+       {1, 6, 6}},
+      {{{"lstm", {{"units", "3"}, {"bidirectional", "true"}, {"return_sequences", "true"}}}, {"stats_pool"},
+        {"dense", {{"units", "2"}, {"activation", "tanh"}}}},
+       {5, 4}},
+      {{{"conv2d", {{"filters", "2"}, {"kernel", "2"}}}, {"global_avg_pool"}, {"reshape", {{"shape", "2"}}},
+        {"dropout"}, {"sigmoid"}},
+       {1, 4, 4}}};
+  int k = 0;
+  for (const auto& [specs, shape] : models) {
+    Rng rng(static_cast<uint64_t>(++k));
+    nn::Sequential model(specs, shape, rng, "seed");
+    put(out, "model" + std::to_string(k) + ".onnx", nn::export_onnx(model, {"seed", {{"ser.labels", "[\"a\",\"b\"]"}}}));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,6 +163,7 @@ int main(int argc, char** argv) {
   config_seeds(out / "config", configs);
   put(out / "model_file", "pooled_mlp.sermodel", model_seed());
   put(out / "checkpoint", "tiny.ckpt", checkpoint_seed());
+  onnx_seeds(out / "onnx");
   npy_seeds(out / "npy", reference / "librosa");
   face_seeds(out / "fer_csv", out / "image", data / "fer2013_small");
   std::printf("seed corpora written to %s\n", out.c_str());
