@@ -143,9 +143,12 @@ class MonoCollector {
 
 // librosa: int(offset * sr), computed in double first so that no huge value is converted.
 int64_t first_frame(const LoadOptions& o, int rate) { return static_cast<int64_t>(std::floor(o.offset * rate)); }
+// Capped one past the most ser reads (check_wanted refuses that with the
+// count): a header may announce 2^63 frames, which no int64_t holds
+// (converting it was undefined; found by fuzz_audio).
 int64_t frames_wanted(const LoadOptions& o, int rate, double available) {
-  return o.duration >= 0 ? static_cast<int64_t>(std::min(available, std::floor(o.duration * rate)))
-                         : static_cast<int64_t>(available);
+  const double wanted = o.duration >= 0 ? std::min(available, std::floor(o.duration * rate)) : available;
+  return static_cast<int64_t>(std::min(wanted, static_cast<double>(kMaxAudioSamples) + 1.0));
 }
 
 void check_wanted(int64_t want, const Fail& fail) {

@@ -16,10 +16,9 @@ namespace {
 
 // What another runtime needs besides the graph, under keys of ser's own.
 std::vector<std::pair<std::string, std::string>> metadata(const nn::Sequential& model, const std::string& source) {
-  std::vector<std::pair<std::string, std::string>> m = {
-      {"ser.labels", nlohmann::json(model.labels).dump()},
-      {"ser.input_shape", model.input_shape().str()},
-      {"ser.source", source}};
+  std::vector<std::pair<std::string, std::string>> m = {{"ser.labels", nlohmann::json(model.labels).dump()},
+                                                        {"ser.input_shape", model.input_shape().str()},
+                                                        {"ser.source", source}};
   // The recipe (features, frames, layout, scaling with the training rows' statistics) as ser keeps it.
   if (!model.feature_settings.empty()) m.emplace_back("ser.feature_settings", model.feature_settings);
   return m;

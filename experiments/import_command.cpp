@@ -54,7 +54,8 @@ std::string config_like(const nn::Sequential& model) {
     if (entry.path().extension() != ".yaml") continue;
     try {
       const ExperimentConfig c = load_config(entry.path().string(), {}, data_dir());
-      const bool same_outputs = !c.layers.empty() && c.layers.back().text("units", "") == std::to_string(model.output_shape().numel());
+      const bool same_outputs =
+          !c.layers.empty() && c.layers.back().text("units", "") == std::to_string(model.output_shape().numel());
       if (model_input_shape(c) == model.input_shape() && same_outputs) found.push_back(entry.path().string());
     } catch (const std::exception&) {  // a config that needs data to resolve: not a candidate
     }
@@ -90,8 +91,8 @@ void write_config(const nn::Sequential& model, const std::string& like, const st
   root["model"] = m;
   YAML::Emitter e;
   e << root;
-  std::string text = "# " + origin + ", by ser import; data, features and training from " + like +
-                     ".\n# `ser train " + out + "` fine-tunes it from its imported weights (model.init).\n";
+  std::string text = "# " + origin + ", by ser import; data, features and training from " + like + ".\n# `ser train " +
+                     out + "` fine-tunes it from its imported weights (model.init).\n";
   write_file_atomically(out, text + e.c_str() + "\n");
 }
 
@@ -127,9 +128,10 @@ Example: ser import tess.onnx --config-out tess_finetune.yaml)");
     const std::string like = p.maybe("--like").value_or("");
     const std::string base = like.empty() ? config_like(model) : like;
     write_config(model, base, out, *config_out, "Imported from " + source + " (" + imported.producer + ")");
-    load_config(*config_out, {}, data_dir());  // what was written must load: the layers fit the features, model.init fits
-    std::cout << "wrote " << *config_out << " (data, features and training of " << base << "); fine-tune with: ser train "
-              << *config_out << "\n";
+    load_config(*config_out, {},
+                data_dir());  // what was written must load: the layers fit the features, model.init fits
+    std::cout << "wrote " << *config_out << " (data, features and training of " << base
+              << "); fine-tune with: ser train " << *config_out << "\n";
   }
   return 0;
 }

@@ -129,9 +129,10 @@ const std::map<std::string, FeatureFunction>& feature_functions() {
       {"spectral_bandwidth", function(K::bandwidth, {{"p", "bandwidth_p"}})},
       {"spectral_rolloff", function(K::rolloff)},
       {"spectral_flatness", function(K::flatness, {{"power", "flatness_power"}})},
-      {"spectral_contrast",
-       function(K::contrast, {{"n_bands", "contrast_bands"}, {"fmin", "contrast_fmin"}, {"quantile", "contrast_quantile"},
-                              {"linear", "contrast_linear"}})},
+      {"spectral_contrast", function(K::contrast, {{"n_bands", "contrast_bands"},
+                                                   {"fmin", "contrast_fmin"},
+                                                   {"quantile", "contrast_quantile"},
+                                                   {"linear", "contrast_linear"}})},
   };
   return table;
 }
@@ -292,7 +293,8 @@ std::string yaml_value(const py::handle& v) {
   }
   if (py::isinstance<py::dict>(v)) {
     std::string s = "{";
-    for (const auto& [k, item] : v.cast<py::dict>()) s += (s.size() > 1 ? ", " : "") + k.cast<std::string>() + ": " + yaml_value(item);
+    for (const auto& [k, item] : v.cast<py::dict>())
+      s += (s.size() > 1 ? ", " : "") + k.cast<std::string>() + ": " + yaml_value(item);
     return s + "}";
   }
   if (v.is_none()) return "null";
@@ -325,9 +327,7 @@ std::string train(const std::string& config_path, const py::dict& overrides, std
   return r.run_dir;
 }
 
-py::object json_file(const fs::path& p) {
-  return py::module_::import("json").attr("loads")(read_file(p.string()));
-}
+py::object json_file(const fs::path& p) { return py::module_::import("json").attr("loads")(read_file(p.string())); }
 
 // history.csv as columns: {"epoch": [1, 2, ...], "train_loss": [...], ...}
 py::dict history_of(const fs::path& p) {
@@ -352,15 +352,18 @@ py::dict history_of(const fs::path& p) {
 py::dict load_run(const std::string& dir) {
   const fs::path d(dir);
   if (!fs::exists(d / "metrics.json"))
-    throw py::value_error("'" + dir + "' is not a finished run folder (no metrics.json): give a folder ser train wrote");
+    throw py::value_error("'" + dir +
+                          "' is not a finished run folder (no metrics.json): give a folder ser train wrote");
   py::dict run;
   run["path"] = fs::absolute(d).string();
   run["metrics"] = json_file(d / "metrics.json");
   run["run"] = fs::exists(d / "run.json") ? json_file(d / "run.json") : py::object(py::none());
   run["timings"] = fs::exists(d / "timings.json") ? json_file(d / "timings.json") : py::object(py::none());
   run["history"] = fs::exists(d / "history.csv") ? py::object(history_of(d / "history.csv")) : py::object(py::none());
-  run["config"] = fs::exists(d / "config.yaml") ? py::object(py::str(read_file((d / "config.yaml").string()))) : py::object(py::none());
-  run["model"] = fs::exists(d / "model.sermodel") ? py::object(py::str((fs::absolute(d) / "model.sermodel").string())) : py::object(py::none());
+  run["config"] = fs::exists(d / "config.yaml") ? py::object(py::str(read_file((d / "config.yaml").string())))
+                                                : py::object(py::none());
+  run["model"] = fs::exists(d / "model.sermodel") ? py::object(py::str((fs::absolute(d) / "model.sermodel").string()))
+                                                  : py::object(py::none());
   return run;
 }
 
@@ -403,8 +406,8 @@ PYBIND11_MODULE(ser, m) {
         "The emotion of each recording with a trained model (a run folder or .sermodel; several: an ensemble). "
         "A list of dicts: file, emotion, probability, probabilities. errors='skip' keeps going past a bad file "
         "and gives it an 'error' entry instead.");
-  m.def("train", &train, py::arg("config"), py::arg("overrides") = py::dict(), py::kw_only(), py::arg("out") = py::none(),
-        py::arg("cache") = py::none(), py::arg("verbose") = true,
+  m.def("train", &train, py::arg("config"), py::arg("overrides") = py::dict(), py::kw_only(),
+        py::arg("out") = py::none(), py::arg("cache") = py::none(), py::arg("verbose") = true,
         "ser train: runs the experiment CONFIG (with overrides such as {'training.epochs': 5}) and returns the run "
         "folder. The data folder is $SER_DATA, as for the command line.");
   m.def("load_run", &load_run, py::arg("dir"),

@@ -35,6 +35,8 @@ packages=(
   # ser export and import: ONNX models through the ONNX project's protobuf
   # schema (libonnx-dev's onnx_proto on libprotobuf); no runtime is linked
   libonnx-dev libprotobuf-dev
+  # import ser: the Python module (pybind11, for Debian's python3 and NumPy)
+  pybind11-dev python3-dev python3-numpy
   # ser report: the notebook is executed and rendered to HTML by Jupyter's own tools
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )

@@ -43,4 +43,17 @@ if(NOT out STREQUAL expected)
   message(FATAL_ERROR "the consumer's predict_emotion says\n  ${out}\nwhere ser predict says\n  ${expected}")
 endif()
 message(STATUS "consumer agrees with ser predict: ${out}")
+# The Python module, from the prefix alone: Debian's python3 imports it and predicts as ser does.
+file(GLOB module ${prefix}/lib*/python3/dist-packages/ser*.so)
+if(module)
+  get_filename_component(site ${module} DIRECTORY)
+  run("import ser from the install" ${CMAKE_COMMAND} -E env PYTHONPATH=${site} /usr/bin/python3 -c
+      "import ser\np = ser.predict('${audio}', '${WORK}/run')[0]\nprint(p['emotion'], p['probability'])")  # no ';': CMake splits lists there
+  string(REGEX MATCH "^[A-Za-z_]+" py_emotion "${out}")
+  string(REGEX MATCH ": ([A-Za-z_]+)" cli_emotion "${expected}")
+  if(NOT "${CMAKE_MATCH_1}" STREQUAL "${py_emotion}")
+    message(FATAL_ERROR "the installed module predicts '${out}' where ser predict says '${expected}'")
+  endif()
+  message(STATUS "installed module agrees: ${out}")
+endif()
 file(REMOVE_RECURSE ${WORK})

@@ -50,7 +50,8 @@ TEST_CASE("PyTorch's exports of the published architectures give PyTorch's outpu
   const char* set = std::getenv("SER_TORCH_ONNX");
   const fs::path dir = set ? set : "torch_onnx";
   if (!fs::exists(dir / "cases.json")) {
-    MESSAGE("SKIPPED: " << dir.string() << " has no cases.json (CTest's onnx_torch_models writes it with python3-torch)");
+    MESSAGE("SKIPPED: " << dir.string()
+                        << " has no cases.json (CTest's onnx_torch_models writes it with python3-torch)");
     return;
   }
   const auto cases = nlohmann::json::parse(slurp(dir / "cases.json"));
@@ -97,6 +98,6 @@ TEST_CASE("what ser cannot import is refused with the node and the operator name
   CHECK_THROWS_WITH_AS(nn::import_onnx(bytes, "tiny.onnx"),
                        doctest::Contains("tiny.onnx: node 'conv1d_1' (Cosh): operator Cosh is not supported"),
                        nn::OnnxImportError);
-  CHECK_THROWS_WITH_AS(nn::import_onnx("not a model at all", "junk.onnx"), doctest::Contains("junk.onnx: not an ONNX model"),
-                       nn::OnnxImportError);
+  CHECK_THROWS_WITH_AS(nn::import_onnx("not a model at all", "junk.onnx"),
+                       doctest::Contains("junk.onnx: not an ONNX model"), nn::OnnxImportError);
 }

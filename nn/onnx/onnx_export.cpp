@@ -47,11 +47,16 @@ std::string weights(Step& s, const Tensor& t, const std::string& what) {
 
 std::string activation(Step& s, Activation a, const std::string& x) {
   switch (a) {
-    case Activation::none: return x;
-    case Activation::relu: return s.g.op("Relu", {x}, {}, s.name + "/relu");
-    case Activation::tanh: return s.g.op("Tanh", {x}, {}, s.name + "/tanh");
-    case Activation::sigmoid: return s.g.op("Sigmoid", {x}, {}, s.name + "/sigmoid");
-    case Activation::softmax: return s.g.op("Softmax", {x}, {{"axis", int64_t{-1}}}, s.name + "/softmax");
+    case Activation::none:
+      return x;
+    case Activation::relu:
+      return s.g.op("Relu", {x}, {}, s.name + "/relu");
+    case Activation::tanh:
+      return s.g.op("Tanh", {x}, {}, s.name + "/tanh");
+    case Activation::sigmoid:
+      return s.g.op("Sigmoid", {x}, {}, s.name + "/sigmoid");
+    case Activation::softmax:
+      return s.g.op("Softmax", {x}, {{"axis", int64_t{-1}}}, s.name + "/softmax");
   }
   return x;
 }
@@ -86,8 +91,8 @@ std::string conv(Step& s, Conv& l) {
   std::vector<std::string> in = {s.x, weights(s, state(l, "weight"), "weight")};
   if (const Tensor b = state(l, "bias"); b.defined()) in.push_back(weights(s, b, "bias"));
   const std::string y = s.g.op(
-      "Conv", in,
-      {{"kernel_shape", w.kernel}, {"strides", w.strides}, {"dilations", w.dilations}, {"pads", w.pads}}, s.name);
+      "Conv", in, {{"kernel_shape", w.kernel}, {"strides", w.strides}, {"dilations", w.dilations}, {"pads", w.pads}},
+      s.name);
   return activation(s, l.activation(), y);
 }
 
@@ -102,10 +107,11 @@ std::string pool(Step& s, const Pool& l) {
 }
 
 std::string batch_norm(Step& s, BatchNorm& l) {
-  return s.g.op("BatchNormalization",
-                {s.x, weights(s, state(l, "gamma"), "gamma"), weights(s, state(l, "beta"), "beta"),
-                 weights(s, state(l, "running_mean"), "running_mean"), weights(s, state(l, "running_var"), "running_var")},
-                {{"epsilon", l.epsilon()}}, s.name);
+  return s.g.op(
+      "BatchNormalization",
+      {s.x, weights(s, state(l, "gamma"), "gamma"), weights(s, state(l, "beta"), "beta"),
+       weights(s, state(l, "running_mean"), "running_mean"), weights(s, state(l, "running_var"), "running_var")},
+      {{"epsilon", l.epsilon()}}, s.name);
 }
 
 // Rows of a recurrent weight [gates * H, cols] with its gates put in ONNX's
@@ -144,8 +150,8 @@ std::string recurrent_input(Step& s, Layer& l, bool both, const std::vector<std:
 }
 
 struct Recurrent {
-  std::string op;            // LSTM or GRU
-  std::string w, r, b;       // its initializers
+  std::string op;       // LSTM or GRU
+  std::string w, r, b;  // its initializers
   int64_t units;
   bool bidirectional, return_sequences;
 };
@@ -161,8 +167,9 @@ std::string recurrent(Step& s, const Recurrent& r) {
   // Y and Y_h (an LSTM's Y_c is left out).
   std::vector<std::string> outs;
   if (r.op == "GRU")
-    outs = s.g.node("GRU", in, {{"hidden_size", r.units}, {"direction", direction}, {"linear_before_reset", int64_t{1}}},
-                    s.name, 2);
+    outs =
+        s.g.node("GRU", in, {{"hidden_size", r.units}, {"direction", direction}, {"linear_before_reset", int64_t{1}}},
+                 s.name, 2);
   else
     outs = s.g.node("LSTM", in, {{"hidden_size", r.units}, {"direction", direction}}, s.name, 2);
   if (r.return_sequences) {
@@ -178,10 +185,10 @@ std::string lstm(Step& s, Lstm& l) {
   const Ints order = {0, 3, 1, 2};
   const int64_t H = l.units(), F = s.in[1];
   const bool both = l.bidirectional();
-  return recurrent(s, {"LSTM", recurrent_input(s, l, both, {"weight_ih"}, H, order, {4 * H, F}, "W"),
-                       recurrent_input(s, l, both, {"weight_hh"}, H, order, {4 * H, H}, "R"),
-                       recurrent_input(s, l, both, {"bias", ""}, H, order, {8 * H}, "B"), H, both,
-                       l.return_sequences()});
+  return recurrent(s,
+                   {"LSTM", recurrent_input(s, l, both, {"weight_ih"}, H, order, {4 * H, F}, "W"),
+                    recurrent_input(s, l, both, {"weight_hh"}, H, order, {4 * H, H}, "R"),
+                    recurrent_input(s, l, both, {"bias", ""}, H, order, {8 * H}, "B"), H, both, l.return_sequences()});
 }
 
 std::string gru(Step& s, Gru& l) {
@@ -190,10 +197,10 @@ std::string gru(Step& s, Gru& l) {
   const Ints order = {1, 0, 2};
   const int64_t H = l.units(), F = s.in[1];
   const bool both = l.bidirectional();
-  return recurrent(s, {"GRU", recurrent_input(s, l, both, {"weight_ih"}, H, order, {3 * H, F}, "W"),
-                       recurrent_input(s, l, both, {"weight_hh"}, H, order, {3 * H, H}, "R"),
-                       recurrent_input(s, l, both, {"bias_ih", "bias_hh"}, H, order, {6 * H}, "B"), H, both,
-                       l.return_sequences()});
+  return recurrent(
+      s, {"GRU", recurrent_input(s, l, both, {"weight_ih"}, H, order, {3 * H, F}, "W"),
+          recurrent_input(s, l, both, {"weight_hh"}, H, order, {3 * H, H}, "R"),
+          recurrent_input(s, l, both, {"bias_ih", "bias_hh"}, H, order, {6 * H}, "B"), H, both, l.return_sequences()});
 }
 
 // [N, T, F] -> [N, 2F]: the mean over steps, then sqrt(variance + eps).
@@ -204,9 +211,9 @@ std::string stats_pool(Step& s, const StatsPool& l) {
   const std::string sq = s.g.op("Mul", {d, d}, {}, s.name + "/squared");
   const std::string var = s.g.op("ReduceMean", {sq}, {{"axes", steps}, {"keepdims", int64_t{0}}}, s.name + "/variance");
   const float eps[] = {l.epsilon()};
-  const std::string sd = s.g.op(
-      "Sqrt", {s.g.op("Add", {var, s.g.weights(s.name + ".epsilon", eps, {})}, {}, s.name + "/variance_eps")}, {},
-      s.name + "/deviation");
+  const std::string sd =
+      s.g.op("Sqrt", {s.g.op("Add", {var, s.g.weights(s.name + ".epsilon", eps, {})}, {}, s.name + "/variance_eps")},
+             {}, s.name + "/deviation");
   const std::string flat_mean = s.g.op("Flatten", {mean}, {{"axis", int64_t{1}}}, s.name + "/mean_flat");
   return s.g.op("Concat", {flat_mean, sd}, {{"axis", int64_t{1}}}, s.name);
 }
@@ -221,8 +228,8 @@ std::string attention_pool(Step& s, AttentionPool& l) {
   const std::string z = s.g.op("MatMul", {s.x, s.g.weights(s.name + ".weight_t", wt, {F, U})}, {}, s.name + "/project");
   const std::string a = s.g.op(
       "Tanh", {s.g.op("Add", {z, weights(s, state(l, "bias"), "bias")}, {}, s.name + "/biased")}, {}, s.name + "/tanh");
-  const std::string e = s.g.op("MatMul", {a, s.g.weights(s.name + ".context", state(l, "context").values(), {U, 1})}, {},
-                               s.name + "/score");
+  const std::string e = s.g.op("MatMul", {a, s.g.weights(s.name + ".context", state(l, "context").values(), {U, 1})},
+                               {}, s.name + "/score");
   const std::string alpha = s.g.op("Softmax", {e}, {{"axis", int64_t{1}}}, s.name + "/weights");
   const std::string weighted = s.g.op("Mul", {alpha, s.x}, {}, s.name + "/weighted");
   return s.g.op("ReduceSum", {weighted, s.g.integers(s.name + ".axes", {1})}, {{"keepdims", int64_t{0}}}, s.name);

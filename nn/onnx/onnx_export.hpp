@@ -19,7 +19,7 @@ namespace ser::nn {
 inline constexpr int kOnnxOpset = 17;
 
 struct OnnxExportOptions {
-  std::string producer_version;                                 // ser's version, written as producer_version
+  std::string producer_version;                               // ser's version, written as producer_version
   std::vector<std::pair<std::string, std::string>> metadata;  // written as metadata_props, in this order
 };
 

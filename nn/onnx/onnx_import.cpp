@@ -30,17 +30,17 @@ struct Const {
 // Most are that output itself (plain). Recurrent layers and the transposes
 // around them pass through other layouts before they come back to ser's.
 enum class View {
-  plain,       // the layer's output, batch first
-  time_major,  // a plain sequence [N, T, F] as [T, N, F]
-  width_first, // a plain map [N, C, H, W] as [N, W, C, H] (on the way to to_sequence)
-  gap,         // global_avg_pool's [N, C] as GlobalAveragePool's [N, C, 1, ...]
-  rnn_y,       // a recurrent layer's Y [T, D, N, H]
-  rnn_y_tndh,  // ... as [T, N, D, H]
-  rnn_y_ntdh,  // ... as [N, T, D, H]
-  rnn_y_tnf,   // ... as [T, N, D*H]
-  rnn_h,       // a recurrent layer's Y_h [D, N, H]
-  rnn_h_ndh,   // ... as [N, D, H]
-  unusable,    // an LSTM's Y_c: ser keeps no cell state
+  plain,        // the layer's output, batch first
+  time_major,   // a plain sequence [N, T, F] as [T, N, F]
+  width_first,  // a plain map [N, C, H, W] as [N, W, C, H] (on the way to to_sequence)
+  gap,          // global_avg_pool's [N, C] as GlobalAveragePool's [N, C, 1, ...]
+  rnn_y,        // a recurrent layer's Y [T, D, N, H]
+  rnn_y_tndh,   // ... as [T, N, D, H]
+  rnn_y_ntdh,   // ... as [N, T, D, H]
+  rnn_y_tnf,    // ... as [T, N, D*H]
+  rnn_h,        // a recurrent layer's Y_h [D, N, H]
+  rnn_h_ndh,    // ... as [N, D, H]
+  unusable,     // an LSTM's Y_c: ser keeps no cell state
 };
 
 struct Data {
@@ -60,27 +60,34 @@ Const read_tensor(const onnx::TensorProto& t, const std::string& where) {
   const std::string& raw = t.raw_data();
   auto from_raw = [&](auto* out, size_t size) {
     if (raw.size() != size * static_cast<size_t>(n))
-      throw OnnxImportError(where + ": tensor '" + t.name() + "' holds " + std::to_string(raw.size()) +
-                            " bytes for " + std::to_string(n) + " values");
+      throw OnnxImportError(where + ": tensor '" + t.name() + "' holds " + std::to_string(raw.size()) + " bytes for " +
+                            std::to_string(n) + " values");
     if (!raw.empty()) std::memcpy(out, raw.data(), raw.size());  // an empty vector's data() may be null
   };
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
       c.is_float = true;
       c.floats.resize(static_cast<size_t>(n));
-      if (!raw.empty() || n == 0) from_raw(c.floats.data(), 4);
-      else c.floats.assign(t.float_data().begin(), t.float_data().end());
-      if (static_cast<int64_t>(c.floats.size()) != n) throw OnnxImportError(where + ": tensor '" + t.name() + "' is short");
+      if (!raw.empty() || n == 0)
+        from_raw(c.floats.data(), 4);
+      else
+        c.floats.assign(t.float_data().begin(), t.float_data().end());
+      if (static_cast<int64_t>(c.floats.size()) != n)
+        throw OnnxImportError(where + ": tensor '" + t.name() + "' is short");
       return c;
     case onnx::TensorProto::INT64:
       c.ints.resize(static_cast<size_t>(n));
-      if (!raw.empty() || n == 0) from_raw(c.ints.data(), 8);
-      else c.ints.assign(t.int64_data().begin(), t.int64_data().end());
+      if (!raw.empty() || n == 0)
+        from_raw(c.ints.data(), 8);
+      else
+        c.ints.assign(t.int64_data().begin(), t.int64_data().end());
       return c;
     case onnx::TensorProto::INT32: {
       std::vector<int32_t> v(static_cast<size_t>(n));
-      if (!raw.empty() || n == 0) from_raw(v.data(), 4);
-      else v.assign(t.int32_data().begin(), t.int32_data().end());
+      if (!raw.empty() || n == 0)
+        from_raw(v.data(), 4);
+      else
+        v.assign(t.int32_data().begin(), t.int32_data().end());
       c.ints.assign(v.begin(), v.end());
       return c;
     }
@@ -118,6 +125,16 @@ std::string join(const Ints& v, const char* sep) {
   return s;
 }
 
+// A matrix [rows, cols] as [cols, rows]: ONNX's x W layout to ser's W x.
+std::vector<float> transposed(const Const& m) {
+  const int64_t rows = m.dims.at(0), cols = m.dims.at(1);
+  std::vector<float> t(m.floats.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      t[static_cast<size_t>(c * rows + r)] = m.floats[static_cast<size_t>(r * cols + c)];
+  return t;
+}
+
 // Rows of a recurrent weight [gates * H, cols] regated: gate k of the result is gate order[k] of the source.
 std::vector<float> regate(const float* w, int64_t H, int64_t cols, const Ints& order) {
   std::vector<float> out;
@@ -146,8 +163,10 @@ class Importer {
   std::set<int> recurrent_;  // LSTM and GRU layers; their return_sequences is known once settled_ has them
 
   [[noreturn]] void fail(const std::string& what) const {
-    const std::string name =
-        !node_ ? "" : !node_->name().empty() ? node_->name() : node_->output_size() ? node_->output(0) : "";
+    const std::string name = !node_                   ? ""
+                             : !node_->name().empty() ? node_->name()
+                             : node_->output_size()   ? node_->output(0)
+                                                      : "";
     throw OnnxImportError(source_ + (node_ ? ": node '" + name + "' (" + node_->op_type() + ")" : "") + ": " + what);
   }
   const Const& constant(int input) const;
@@ -163,9 +182,12 @@ class Importer {
   }
   void read_input();
   size_t read_node(size_t k);
+  bool read_off_path(const onnx::NodeProto& n);
+  void read_layer(const std::string& op);
   size_t stats_pool(size_t k);
   size_t attention_pool(size_t k);
-  const onnx::NodeProto* follows(size_t k, size_t offset, const std::string& op, std::initializer_list<std::string> inputs) const;
+  const onnx::NodeProto* follows(size_t k, size_t offset, const std::string& op,
+                                 std::initializer_list<std::string> inputs) const;
   void alias();
   void pad();
   void conv();
@@ -191,11 +213,12 @@ class Importer {
 
   std::set<std::string> fresh_;   // the outputs of the newest data node: what the next layer may read
   std::set<std::string> newest_;  // the same, while the node after it is read
-  std::map<int, bool> settled_;  // recurrent layers: return_sequences, once known
+  std::map<int, bool> settled_;   // recurrent layers: return_sequences, once known
 };
 
 const Const& Importer::constant(int input) const {
-  if (input >= node_->input_size() || node_->input(input).empty()) fail("input " + std::to_string(input) + " is missing");
+  if (input >= node_->input_size() || node_->input(input).empty())
+    fail("input " + std::to_string(input) + " is missing");
   const auto it = consts_.find(node_->input(input));
   if (it == consts_.end())
     fail("input '" + node_->input(input) + "' must be a constant (weights, a shape, an index); here it is computed");
@@ -260,42 +283,49 @@ void Importer::read_input() {
                             " has no fixed size; ser needs every axis but the batch fixed");
     dims.push_back(d.dim_value());
   }
-  if (dims.empty()) throw OnnxImportError(source_ + ": input '" + inputs[0]->name() + "' has no axis besides the batch");
+  if (dims.empty())
+    throw OnnxImportError(source_ + ": input '" + inputs[0]->name() + "' has no axis besides the batch");
   input_ = Shape(std::span<const int64_t>(dims));
   data_[inputs[0]->name()] = {-1, View::plain};
   fresh_ = {inputs[0]->name()};
 }
 
-// Reads node k (and, for ser's sequence poolings, the nodes that make them up); the count of nodes read.
-size_t Importer::read_node(size_t k) {
-  const onnx::NodeProto& n = model_.graph().node(static_cast<int>(k));
-  node_ = &n;
+// A Constant, or arithmetic on shapes and constants only (what PyTorch writes
+// for a recurrent layer's zero initial state): noted, not a layer. False for
+// a node on the data path.
+bool Importer::read_off_path(const onnx::NodeProto& n) {
   const std::string& op = n.op_type();
-  if (!n.domain().empty() && n.domain() != "ai.onnx") fail("operators of domain '" + n.domain() + "' are not supported");
   if (op == "Constant") {
     const Attributes a(n);
     if (n.output_size() != 1) fail("a Constant has one output");
     if (!a.has("value")) fail("only a Constant holding a tensor ('value') is supported");
     for (const auto& attr : n.attribute())
       if (attr.name() == "value") consts_[n.output(0)] = read_tensor(attr.t(), source_ + ": node '" + n.name() + "'");
-    return 1;
+    return true;
   }
   bool on_path = false;
   for (const auto& in : n.input()) on_path |= data_.count(in) > 0;
-  if (!on_path || op == "Shape") {  // arithmetic on shapes and constants: what PyTorch writes for zero initial states
-    const bool zero = op == "ConstantOfShape" && (!Attributes(n).has("value") || [&] {
-      for (const auto& attr : n.attribute())
-        if (attr.name() == "value") {
-          const Const c = read_tensor(attr.t(), source_);
-          for (float v : c.floats) if (v != 0.0f) return false;
-          for (int64_t v : c.ints) if (v != 0) return false;
-        }
-      return true;
-    }());
-    for (const auto& out : n.output()) (zero ? zeros_ : ignored_).insert(out);
-    return 1;
-  }
+  if (on_path && op != "Shape") return false;
+  bool zero = op == "ConstantOfShape";  // ConstantOfShape's value defaults to 0
+  for (const auto& attr : n.attribute())
+    if (zero && attr.name() == "value") {
+      const Const c = read_tensor(attr.t(), source_);
+      zero = std::all_of(c.floats.begin(), c.floats.end(), [](float v) { return v == 0.0f; }) &&
+             std::all_of(c.ints.begin(), c.ints.end(), [](int64_t v) { return v == 0; });
+    }
+  for (const auto& out : n.output()) (zero ? zeros_ : ignored_).insert(out);
+  return true;
+}
+
+// Reads node k (and, for ser's sequence poolings, the nodes that make them up); the count of nodes read.
+size_t Importer::read_node(size_t k) {
+  const onnx::NodeProto& n = model_.graph().node(static_cast<int>(k));
+  node_ = &n;
+  if (!n.domain().empty() && n.domain() != "ai.onnx")
+    fail("operators of domain '" + n.domain() + "' are not supported");
+  if (read_off_path(n)) return 1;
   if (n.output_size() == 0 || n.output(0).empty()) fail("has no output");
+  const std::string& op = n.op_type();
   const std::string& first = n.input(0);
   const bool reads_newest = fresh(first) || (op == "Add" && n.input_size() > 1 && fresh(n.input(1)));
   if (!reads_newest)
@@ -307,27 +337,48 @@ size_t Importer::read_node(size_t k) {
       data_.count(first) && data_.at(first).view == View::plain && shape_of(data_.at(first)).rank() == 2;
   if (op == "ReduceMean" && sequence_in) return stats_pool(k);
   if (op == "MatMul" && sequence_in) return attention_pool(k);
-  if (op == "Identity" || op == "Dropout") alias();
-  else if (op == "Pad") pad();
-  else if (op == "Conv") conv();
-  else if (op == "MaxPool" || op == "AveragePool") pool(op == "MaxPool");
-  else if (op == "Gemm") gemm();
-  else if (op == "MatMul") matmul();
-  else if (op == "Add") add();
-  else if (op == "BatchNormalization") batch_norm();
-  else if (op == "Relu" || op == "Tanh" || op == "Sigmoid" || op == "Softmax") activation(op);
-  else if (op == "Flatten") flatten();
-  else if (op == "Reshape") reshape();
-  else if (op == "Transpose") transpose();
-  else if (op == "Squeeze") squeeze();
-  else if (op == "Gather") gather();
-  else if (op == "LSTM" || op == "GRU") recurrent(op == "LSTM");
-  else if (op == "GlobalAveragePool") global_avg_pool();
+  read_layer(op);
+  return 1;
+}
+
+void Importer::read_layer(const std::string& op) {
+  if (op == "Identity" || op == "Dropout")
+    alias();
+  else if (op == "Pad")
+    pad();
+  else if (op == "Conv")
+    conv();
+  else if (op == "MaxPool" || op == "AveragePool")
+    pool(op == "MaxPool");
+  else if (op == "Gemm")
+    gemm();
+  else if (op == "MatMul")
+    matmul();
+  else if (op == "Add")
+    add();
+  else if (op == "BatchNormalization")
+    batch_norm();
+  else if (op == "Relu" || op == "Tanh" || op == "Sigmoid" || op == "Softmax")
+    activation(op);
+  else if (op == "Flatten")
+    flatten();
+  else if (op == "Reshape")
+    reshape();
+  else if (op == "Transpose")
+    transpose();
+  else if (op == "Squeeze")
+    squeeze();
+  else if (op == "Gather")
+    gather();
+  else if (op == "LSTM" || op == "GRU")
+    recurrent(op == "LSTM");
+  else if (op == "GlobalAveragePool")
+    global_avg_pool();
   else
-    fail("operator " + op + " is not supported. ser imports Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, "
+    fail("operator " + op +
+         " is not supported. ser imports Conv, MaxPool, AveragePool, GlobalAveragePool, Gemm, "
          "MatMul, Add, BatchNormalization, Relu, Tanh, Sigmoid, Softmax, Flatten, Reshape, Transpose, Squeeze, "
          "Gather, LSTM, GRU, Dropout, Identity and Pad (of nothing), in the arrangements ser's layers make");
-  return 1;
 }
 
 // Node k + offset, when it is `op` reading `inputs` ("" matches any input there); else null.
@@ -338,9 +389,10 @@ const onnx::NodeProto* Importer::follows(size_t k, size_t offset, const std::str
   const onnx::NodeProto& n = nodes.Get(static_cast<int>(k + offset));
   if (n.op_type() != op || n.input_size() < static_cast<int>(inputs.size())) return nullptr;
   int i = 0;
-  for (const auto& want : inputs)
-    if (!want.empty() && n.input(i++) != want) return nullptr;
-    else if (want.empty()) ++i;
+  for (const auto& want : inputs) {
+    if (!want.empty() && n.input(i) != want) return nullptr;
+    ++i;
+  }
   return &n;
 }
 
@@ -389,11 +441,8 @@ size_t Importer::attention_pool(size_t k) {
   const Const& v = weights(1);
   node_ = sum;
   if (constant(1).ints != Ints{1}) fail("the attention pooling must sum over the steps (axis 1)");
-  const int64_t F = wt.dims.at(0), U = wt.dims.at(1);
-  std::vector<float> w(static_cast<size_t>(U * F));
-  for (int64_t u = 0; u < U; ++u)
-    for (int64_t f = 0; f < F; ++f) w[static_cast<size_t>(u * F + f)] = wt.floats[static_cast<size_t>(f * U + u)];
-  Weights weights = {{"weight", w}, {"bias", b.floats}, {"context", v.floats}};
+  const int64_t U = wt.dims.at(1);
+  Weights weights = {{"weight", transposed(wt)}, {"bias", b.floats}, {"context", v.floats}};
   produce({add_layer(LayerSpec("attention_pool", {{"units", std::to_string(U)}}), std::move(weights), shape_of(d)),
            View::plain});
   return 7;
@@ -449,7 +498,8 @@ void Importer::conv() {
   if (d.view != View::plain || (in.rank() != 2 && in.rank() != 3))
     fail("a convolution needs [batch, channels, length] or [batch, channels, height, width]");
   const Attributes a(*node_);
-  if (a.i("group", 1) != 1) fail("grouped convolutions (group " + std::to_string(a.i("group", 1)) + ") are not supported");
+  if (a.i("group", 1) != 1)
+    fail("grouped convolutions (group " + std::to_string(a.i("group", 1)) + ") are not supported");
   const Const& w = weights(1);
   const size_t dims = static_cast<size_t>(in.rank() - 1);
   if (w.dims.size() != dims + 2 || w.dims[1] != in[0])
@@ -459,8 +509,10 @@ void Importer::conv() {
   spec.set("filters", std::to_string(w.dims[0])).set("kernel", join(kernel, "x"));
   set_window(spec, in, kernel, a.ints("strides", Ints(dims, 1)), a.ints("dilations", Ints(dims, 1)), true);
   Weights weights = {{"weight", w.floats}};
-  if (node_->input_size() > 2 && !node_->input(2).empty()) weights["bias"] = this->weights(2).floats;
-  else spec.set("use_bias", "false");
+  if (node_->input_size() > 2 && !node_->input(2).empty())
+    weights["bias"] = this->weights(2).floats;
+  else
+    spec.set("use_bias", "false");
   produce({add_layer(spec, std::move(weights), in), View::plain});
 }
 
@@ -494,18 +546,17 @@ void Importer::gemm() {
     fail("only transA 0, alpha 1 and beta 1 are supported (a dense layer)");
   const Const& b = weights(1);
   if (b.dims.size() != 2) fail("weights must be a matrix");
-  const bool transposed = a.i("transB", 0) != 0;  // [out, in], as ser keeps a dense weight
-  const int64_t out = transposed ? b.dims[0] : b.dims[1], features = transposed ? b.dims[1] : b.dims[0];
-  if (features != in[0]) fail("weights for " + std::to_string(features) + " inputs, the input has " + std::to_string(in[0]));
-  std::vector<float> w = b.floats;
-  if (!transposed)
-    for (int64_t o = 0; o < out; ++o)
-      for (int64_t i = 0; i < features; ++i) w[static_cast<size_t>(o * features + i)] = b.floats[static_cast<size_t>(i * out + o)];
+  const bool out_first = a.i("transB", 0) != 0;  // [out, in], as ser keeps a dense weight
+  const int64_t out = out_first ? b.dims[0] : b.dims[1], features = out_first ? b.dims[1] : b.dims[0];
+  if (features != in[0])
+    fail("weights for " + std::to_string(features) + " inputs, the input has " + std::to_string(in[0]));
+  const std::vector<float> w = out_first ? b.floats : transposed(b);
   LayerSpec spec("dense", {{"units", std::to_string(out)}});
   Weights weights = {{"weight", w}};
   if (node_->input_size() > 2 && !node_->input(2).empty()) {
     const Const& c = this->weights(2);
-    if (static_cast<int64_t>(c.floats.size()) != out) fail("the bias has " + std::to_string(c.floats.size()) + " values for " + std::to_string(out) + " units");
+    if (static_cast<int64_t>(c.floats.size()) != out)
+      fail("the bias has " + std::to_string(c.floats.size()) + " values for " + std::to_string(out) + " units");
     weights["bias"] = c.floats;
   } else {
     spec.set("use_bias", "false");
@@ -520,11 +571,9 @@ void Importer::matmul() {
   if (d.view != View::plain || in.rank() != 1) fail("MatMul is supported as a dense layer on a flat input");
   const Const& b = weights(1);
   if (b.dims.size() != 2 || b.dims[0] != in[0]) fail("weights [" + join(b.dims, ", ") + "] do not fit the input");
-  const int64_t features = b.dims[0], out = b.dims[1];
-  std::vector<float> w(b.floats.size());
-  for (int64_t o = 0; o < out; ++o)
-    for (int64_t i = 0; i < features; ++i) w[static_cast<size_t>(o * features + i)] = b.floats[static_cast<size_t>(i * out + o)];
-  produce({add_layer(LayerSpec("dense", {{"units", std::to_string(out)}, {"use_bias", "false"}}), {{"weight", w}}, in),
+  const int64_t out = b.dims[1];
+  produce({add_layer(LayerSpec("dense", {{"units", std::to_string(out)}, {"use_bias", "false"}}),
+                     {{"weight", transposed(b)}}, in),
            View::plain});
 }
 
@@ -544,7 +593,8 @@ void Importer::add() {
   const Const& bias = weights(1 - at);
   LayerSpec* dense = h.layer >= 0 ? &specs_[static_cast<size_t>(h.layer)] : nullptr;
   if (!dense || dense->type() != "dense" || weights_[static_cast<size_t>(h.layer)].count("bias") ||
-      uses_[node_->input(at)] != 1 || static_cast<int64_t>(bias.floats.size()) != shapes_[static_cast<size_t>(h.layer)][0])
+      uses_[node_->input(at)] != 1 ||
+      static_cast<int64_t>(bias.floats.size()) != shapes_[static_cast<size_t>(h.layer)][0])
     fail("adding a constant is supported as the bias of the MatMul just before");
   dense->set("use_bias", "true");
   weights_[static_cast<size_t>(h.layer)]["bias"] = bias.floats;
@@ -555,9 +605,13 @@ void Importer::batch_norm() {
   const Data d = data(0);
   if (d.view != View::plain) fail("batch normalisation needs ser's layout");
   const Attributes a(*node_);
-  if (a.i("training_mode", 0) != 0 || node_->output_size() > 1) fail("only inference-form batch normalisation is supported");
-  LayerSpec spec("batchnorm", {{"epsilon", std::to_string(a.f("epsilon", 1e-5f))}, {"momentum", std::to_string(a.f("momentum", 0.9f))}});
-  Weights w = {{"gamma", weights(1).floats}, {"beta", weights(2).floats}, {"running_mean", weights(3).floats},
+  if (a.i("training_mode", 0) != 0 || node_->output_size() > 1)
+    fail("only inference-form batch normalisation is supported");
+  LayerSpec spec("batchnorm", {{"epsilon", std::to_string(a.f("epsilon", 1e-5f))},
+                               {"momentum", std::to_string(a.f("momentum", 0.9f))}});
+  Weights w = {{"gamma", weights(1).floats},
+               {"beta", weights(2).floats},
+               {"running_mean", weights(3).floats},
                {"running_var", weights(4).floats}};
   produce({add_layer(spec, std::move(w), shape_of(d)), View::plain});
 }
@@ -569,7 +623,8 @@ void Importer::activation(const std::string& op) {
   const Shape& in = shape_of(d);
   if (kind == "softmax") {
     const int64_t axis = Attributes(*node_).i("axis", -1);
-    if (axis != -1 && axis != in.rank()) fail("softmax over axis " + std::to_string(axis) + "; ser's runs over the last");
+    if (axis != -1 && axis != in.rank())
+      fail("softmax over axis " + std::to_string(axis) + "; ser's runs over the last");
   }
   // Folded into the dense or convolution just before (ser's convolution runs a relu inside).
   LayerSpec* last = d.layer >= 0 && d.layer + 1 == static_cast<int>(specs_.size()) ? &specs_.back() : nullptr;
@@ -600,8 +655,9 @@ void Importer::reshape() {
   const Data d = data(0);
   if (node_->input_size() < 2) fail("a Reshape needs its target shape");
   if (ignored_.count(node_->input(1)))
-    fail("the target shape is computed from the input's shape (PyTorch's x.view(x.size(0), -1)); "
-         "export with torch.flatten(x, 1) or nn.Flatten, which ONNX writes as Flatten");
+    fail(
+        "the target shape is computed from the input's shape (PyTorch's x.view(x.size(0), -1)); "
+        "export with torch.flatten(x, 1) or nn.Flatten, which ONNX writes as Flatten");
   const Ints target = constant(1).ints;
   const int64_t Dtimes = [&] {
     if (d.layer < 0 || !recurrent_.count(d.layer)) return int64_t{0};
@@ -609,7 +665,8 @@ void Importer::reshape() {
     return (s.flag("bidirectional", false) ? 2 : 1) * s.integer("units");
   }();
   auto ends_with = [&](std::initializer_list<int64_t> tail) {
-    return target.size() >= tail.size() && std::equal(tail.begin(), tail.end(), target.end() - static_cast<long>(tail.size()));
+    return target.size() >= tail.size() &&
+           std::equal(tail.begin(), tail.end(), target.end() - static_cast<long>(tail.size()));
   };
   switch (d.view) {
     case View::gap:
@@ -643,15 +700,19 @@ void Importer::reshape() {
       int64_t known = 1, unknown = -1;
       for (size_t k = 0; k < per.size(); ++k) {
         if (per[k] == 0 && static_cast<int>(k) < in.rank()) per[k] = in[static_cast<int>(k)];  // 0: as the input has it
-        if (per[k] == -1 && unknown < 0) unknown = static_cast<int64_t>(k);
-        else if (per[k] < 1) fail("reshape to [" + join(target, ", ") + "]: sizes must be positive, one may be -1");
-        else known *= per[k];
+        if (per[k] == -1 && unknown < 0)
+          unknown = static_cast<int64_t>(k);
+        else if (per[k] < 1)
+          fail("reshape to [" + join(target, ", ") + "]: sizes must be positive, one may be -1");
+        else
+          known *= per[k];
       }
       if (unknown >= 0) per[static_cast<size_t>(unknown)] = in.numel() / known;
       int64_t total = 1;
       for (int64_t v : per) total *= v;
       if (total != in.numel()) fail("reshape of " + in.str() + " to [" + join(target, ", ") + "]: the sizes differ");
-      if (per.size() == 1) return in.rank() == 1 ? produce(d) : produce({add_layer(LayerSpec("flatten"), {}, in), View::plain});
+      if (per.size() == 1)
+        return in.rank() == 1 ? produce(d) : produce({add_layer(LayerSpec("flatten"), {}, in), View::plain});
       return produce({add_layer(LayerSpec("reshape", {{"shape", join(per, "x")}}), {}, in), View::plain});
     }
     default:
@@ -685,7 +746,8 @@ void Importer::squeeze() {
   Ints axes = Attributes(*node_).ints("axes", {});
   if (node_->input_size() > 1 && !node_->input(1).empty()) axes = constant(1).ints;
   if (d.view == View::gap) return produce({d.layer, View::plain});
-  const bool one_direction = d.layer >= 0 && recurrent_.count(d.layer) && directions(specs_[static_cast<size_t>(d.layer)]) == 1;
+  const bool one_direction =
+      d.layer >= 0 && recurrent_.count(d.layer) && directions(specs_[static_cast<size_t>(d.layer)]) == 1;
   if (d.view == View::rnn_y && one_direction && axes == Ints{1}) return produce({d.layer, View::rnn_y_tnf});
   if (d.view == View::rnn_h && one_direction && axes == Ints{0}) {
     settle(d.layer, false);
@@ -706,8 +768,8 @@ void Importer::gather() {
   const bool last_step = i == -1 || i == steps - 1;
   if (directions(s) != 1) fail("one direction's state of a bidirectional layer: ser's layer gives both, joined");
   const bool from_states = d.view == View::rnn_h && axis == 0 && (i == 0 || i == -1);
-  const bool from_sequence = ((d.view == View::plain && axis == 1) || (d.view == View::rnn_y_tnf && axis == 0)) && last_step &&
-                             uses_[node_->input(0)] == 1;
+  const bool from_sequence = ((d.view == View::plain && axis == 1) || (d.view == View::rnn_y_tnf && axis == 0)) &&
+                             last_step && uses_[node_->input(0)] == 1;
   if (!from_states && !from_sequence) fail("only the last step of the sequence (or the last state) is supported");
   if (d.view == View::plain) settled_.erase(d.layer);  // the sequence was settled one step early
   settle(d.layer, false);
@@ -731,7 +793,10 @@ void Importer::settle(int layer, bool sequences) {
 
 void Importer::recurrent(bool lstm) {
   const Data d = data(0);
-  if (d.view != View::time_major) fail("ser reads recurrent layers batch first: the input must be [batch, steps, features] transposed to ONNX's [steps, batch, features]");
+  if (d.view != View::time_major)
+    fail(
+        "ser reads recurrent layers batch first: the input must be [batch, steps, features] transposed to ONNX's "
+        "[steps, batch, features]");
   const Attributes a(*node_);
   const Shape in = shape_of({d.layer, View::plain});
   const std::string direction = a.s("direction", "forward");
@@ -744,12 +809,15 @@ void Importer::recurrent(bool lstm) {
     const std::string& v = node_->input(k);
     const bool initial_state = k == 5 || (lstm && k == 6);
     if (!v.empty() && !(initial_state && zeros_.count(v)))
-      fail(k == 4 ? "sequence lengths are not supported" : initial_state ? "only a zero initial state is supported" : "peepholes are not supported");
+      fail(k == 4          ? "sequence lengths are not supported"
+           : initial_state ? "only a zero initial state is supported"
+                           : "peepholes are not supported");
   }
   const int64_t H = a.i("hidden_size", 0), G = lstm ? 4 : 3, D = direction == "bidirectional" ? 2 : 1, F = in[1];
   if (H < 1 || H > (int64_t{1} << 20)) fail("hidden_size " + std::to_string(H) + " is out of range");
   const Const &w = weights(1), &r = weights(2);
-  if (w.dims != Ints{D, G * H, F} || r.dims != Ints{D, G * H, H}) fail("weights do not fit hidden_size " + std::to_string(H) + " and " + std::to_string(F) + " features");
+  if (w.dims != Ints{D, G * H, F} || r.dims != Ints{D, G * H, H})
+    fail("weights do not fit hidden_size " + std::to_string(H) + " and " + std::to_string(F) + " features");
   const std::vector<float> zero_bias(static_cast<size_t>(D * 2 * G * H), 0.0f);
   const std::vector<float>& b = node_->input_size() > 3 && !node_->input(3).empty() ? weights(3).floats : zero_bias;
   if (b.size() != zero_bias.size()) fail("the bias does not fit hidden_size " + std::to_string(H));
@@ -760,7 +828,8 @@ void Importer::recurrent(bool lstm) {
     const std::string suffix = k ? "_reverse" : "";
     weights["weight_ih" + suffix] = regate(w.floats.data() + k * G * H * F, H, F, order);
     weights["weight_hh" + suffix] = regate(r.floats.data() + k * G * H * H, H, H, order);
-    const std::vector<float> wb = regate(b.data() + k * 2 * G * H, H, 1, order), rb = regate(b.data() + (k * 2 + 1) * G * H, H, 1, order);
+    const std::vector<float> wb = regate(b.data() + k * 2 * G * H, H, 1, order),
+                             rb = regate(b.data() + (k * 2 + 1) * G * H, H, 1, order);
     if (lstm) {
       std::vector<float> sum(wb.size());
       for (size_t j = 0; j < sum.size(); ++j) sum[j] = wb[j] + rb[j];
@@ -770,7 +839,9 @@ void Importer::recurrent(bool lstm) {
       weights["bias_hh" + suffix] = rb;
     }
   }
-  LayerSpec spec(lstm ? "lstm" : "gru", {{"units", std::to_string(H)}, {"bidirectional", D == 2 ? "true" : "false"}, {"return_sequences", "true"}});
+  LayerSpec spec(
+      lstm ? "lstm" : "gru",
+      {{"units", std::to_string(H)}, {"bidirectional", D == 2 ? "true" : "false"}, {"return_sequences", "true"}});
   const int layer = add_layer(spec, std::move(weights), in);
   recurrent_.insert(layer);
   produce({layer, View::rnn_y}, 0);
@@ -818,13 +889,17 @@ Sequential Importer::run() {
     }
   }
   node_ = nullptr;
-  if (g.output_size() != 1) throw OnnxImportError(source_ + ": the graph has " + std::to_string(g.output_size()) + " outputs; a ser model has one");
+  if (g.output_size() != 1)
+    throw OnnxImportError(source_ + ": the graph has " + std::to_string(g.output_size()) +
+                          " outputs; a ser model has one");
   const auto out = data_.find(g.output(0).name());
   if (out == data_.end() || out->second.view != View::plain || !fresh(g.output(0).name()))
-    throw OnnxImportError(source_ + ": the output '" + g.output(0).name() + "' is not the end of the layer chain in ser's layout");
+    throw OnnxImportError(source_ + ": the output '" + g.output(0).name() +
+                          "' is not the end of the layer chain in ser's layout");
   for (int layer : recurrent_)
     if (!settled_.count(layer))
-      throw OnnxImportError(source_ + ": recurrent layer " + std::to_string(layer) + "'s output is not used in a form ser knows");
+      throw OnnxImportError(source_ + ": recurrent layer " + std::to_string(layer) +
+                            "'s output is not used in a form ser knows");
   if (specs_.empty()) throw OnnxImportError(source_ + ": the graph has no layers");
   return build();
 }
@@ -833,7 +908,8 @@ Sequential Importer::run() {
 
 ImportedOnnx import_onnx(const std::string& bytes, const std::string& source) {
   onnx::ModelProto proto;
-  if (!proto.ParseFromString(bytes)) throw OnnxImportError(source + ": not an ONNX model (the protobuf does not parse)");
+  if (!proto.ParseFromString(bytes))
+    throw OnnxImportError(source + ": not an ONNX model (the protobuf does not parse)");
   Importer importer(proto, source);
   ImportedOnnx result{importer.run(), {}, proto.producer_name() + " " + proto.producer_version()};
   for (const auto& p : proto.metadata_props()) result.metadata.emplace_back(p.key(), p.value());

@@ -27,7 +27,7 @@ class OnnxImportError : public std::runtime_error {
 struct ImportedOnnx {
   Sequential model;
   std::vector<std::pair<std::string, std::string>> metadata;  // the file's metadata_props
-  std::string producer;                                        // "pytorch 1.13.1", "ser 6301561"
+  std::string producer;                                       // "pytorch 1.13.1", "ser 6301561"
 };
 
 // `bytes`: a serialised ModelProto; `source` names it in errors.
