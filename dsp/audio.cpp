@@ -163,6 +163,9 @@ Audio read_sndfile(OpenedAudio& opened, const LoadOptions& options, const Fail& 
   const SF_INFO& info = opened.info;
   // libsndfile's default float normalisation maps 16-bit PCM to v / 32768, as soundfile (librosa's reader) does.
   const int64_t frames = info.frames;
+  if (frames == SF_COUNT_MAX)  // libsndfile's word for a FLAC stream whose STREAMINFO holds no total
+    throw fail("its header does not give its length (a stream written without its sample count); re-encode it, "
+               "e.g. ffmpeg -i IN -c:a flac OUT.flac");
   const int64_t start = first_frame(options, info.samplerate);
   if (std::floor(options.offset * info.samplerate) >= static_cast<double>(frames))
     throw fail("offset " + std::to_string(options.offset) + " s is at or past the end (the file lasts " +

@@ -218,6 +218,12 @@ TEST_CASE("bad input: a clear error naming the file and the problem, never a cra
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::ofstream(path("cut.wav"), std::ios::binary) << bytes.substr(0, bytes.size() - 1000);
   }
+  {  // A FLAC STREAMINFO whose total sample count is 0, "unknown" (libsndfile: 2^63 - 1 frames; found by fuzz_audio).
+    const unsigned char streaminfo[] = {'f', 'L', 'a', 'C', 0x80, 0, 0, 34, 0x10, 0, 0x10, 0, 0, 1, 0x7f, 0, 0x0c, 0x7e,
+                                        0x0b, 0xb8, 0, 0xf0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    std::ofstream(path("unknown_length.flac"), std::ios::binary)
+        << std::string(reinterpret_cast<const char*>(streaminfo), sizeof(streaminfo));
+  }
   std::vector<float> broken = tone;
   broken[100] = std::nanf("");
   save_wav(path("nan.wav"), broken, 16000, SampleFormat::float32);
@@ -233,7 +239,8 @@ TEST_CASE("bad input: a clear error naming the file and the problem, never a cra
                         Case{"truncated.wav", "cannot decode"}, Case{"silent_header_only.wav", "holds no samples"},
                         Case{"nan.wav", "sample 100 is NaN"}, Case{"inf.wav", "sample 200 is infinite"},
                         Case{"missing.wav", "no such file"}, Case{"cut.flac", "truncated or damaged: decoded"},
-                        Case{"cut.wav", "truncated: its header announces 1000 more bytes"}}) {
+                        Case{"cut.wav", "truncated: its header announces 1000 more bytes"},
+                        Case{"unknown_length.flac", "its header does not give its length"}}) {
     const std::string msg = error_of([&] { load_audio(path(c.file)); });
     INFO(c.file << ": " << msg);
     CHECK(msg.find(path(c.file)) != std::string::npos);
