@@ -7,6 +7,8 @@ while ser works; every bad input is a Python exception naming what is wrong.
 Environment: SER_BINARY, SER_DATA, SER_REFERENCE, SER_DEMO_DIR (the demo's
 run, CTest's demo_model fixture).
 """
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -203,8 +205,11 @@ class PredictAndTrain(unittest.TestCase):
 
     def test_train_returns_its_run_and_load_run_reads_it(self):
         with tempfile.TemporaryDirectory() as tmp:
-            run = ser.train(os.path.join(DEMO, "demo.yaml"), {"training.epochs": 2, "output": tmp},
-                            cache=os.path.join(DEMO, "cache"), verbose=False)
+            log = io.StringIO()
+            with contextlib.redirect_stdout(log):  # the log reaches Python's sys.stdout (a notebook's cell)
+                run = ser.train(os.path.join(DEMO, "demo.yaml"), {"training.epochs": 2, "output": tmp},
+                                cache=os.path.join(DEMO, "cache"))
+            self.assertIn("WA (accuracy)", log.getvalue())
             self.assertTrue(run.startswith(tmp))
             loaded = ser.load_run(run)
             with open(os.path.join(run, "metrics.json")) as f:
