@@ -4,9 +4,11 @@
 #include <cctype>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 
+#include "datasets/cremad_demographics.hpp"
 #include "datasets/file_walk.hpp"
 #include "dsp/audio.hpp"
 
@@ -134,6 +136,9 @@ Corpus load_ravdess(const std::string& root, const AudioCorpusOptions& o) {
         s.label = labels[static_cast<size_t>(emotion - 1)];
         s.speaker = f[6];
         s.gender = actor % 2 ? "male" : "female";
+        if (f[3] != "01" && f[3] != "02") return "intensity " + f[3] + " is neither 01 (normal) nor 02 (strong)";
+        if (f[4] != "01" && f[4] != "02") return "statement " + f[4] + " is neither 01 (kids) nor 02 (dogs)";
+        s.intensity = f[3] == "01" ? "normal" : "strong";
         s.word = f[4] == "01" ? "kids" : "dogs";  // the statement
         return std::nullopt;
       },
@@ -175,6 +180,10 @@ Corpus load_cremad(const std::string& root, const AudioCorpusOptions& o) {
   const std::vector<std::string> labels = {"angry", "disgust", "fear", "happy", "neutral", "sad"};
   const std::map<std::string, std::string> codes = {{"ANG", "angry"}, {"DIS", "disgust"}, {"FEA", "fear"},
                                                     {"HAP", "happy"}, {"NEU", "neutral"}, {"SAD", "sad"}};
+  const std::map<std::string, std::string> levels = {
+      {"LO", "low"}, {"MD", "medium"}, {"HI", "high"}, {"XX", "unspecified"}};
+  std::map<std::string, std::string> genders;
+  if (const auto csv = find_cremad_demographics(root)) genders = read_cremad_genders(*csv);
   return scan(
       "cremad", root, labels,
       [&](const std::string& stem, const std::string&, Sample& s) -> std::optional<std::string> {
@@ -184,11 +193,13 @@ Corpus load_cremad(const std::string& root, const AudioCorpusOptions& o) {
         if (f[1].size() != 3) return "sentence '" + f[1] + "' is not a three-letter code";
         const auto it = codes.find(f[2]);
         if (it == codes.end()) return "unknown emotion code '" + f[2] + "'";
-        if (f[3] != "LO" && f[3] != "MD" && f[3] != "HI" && f[3] != "XX")
-          return "level '" + f[3] + "' is not LO, MD, HI or XX";
+        const auto level = levels.find(f[3]);
+        if (level == levels.end()) return "level '" + f[3] + "' is not LO, MD, HI or XX";
         s.speaker = f[0];
         s.word = f[1];
         s.label = it->second;
+        s.intensity = level->second;
+        if (const auto g = genders.find(f[0]); g != genders.end()) s.gender = g->second;
         return std::nullopt;
       },
       o);

@@ -11,7 +11,8 @@
 //   SAVEE    <SPK>_<code><NN>.<ext> (or <SPK>/<code><NN>.<ext>), SPK in DC JE JK
 //            KL, code a d f h n sa su
 //   CREMA-D  <actor>_<sentence>_<EMO>_<level>.<ext>, EMO in ANG DIS FEA HAP NEU
-//            SAD, level LO MD HI XX
+//            SAD, level LO MD HI XX; genders from VideoDemographics.csv in the
+//            root or the folder above it, when present
 //   folders  any labelled collection (your own recordings, the demo corpus):
 //            <label>/<speaker>_<anything>.<ext>; here the label is the folder
 

@@ -15,11 +15,12 @@ struct Sample {
   std::string corpus;     // "tess", "ravdess", ...
   std::string speaker;    // TESS OAF/YAF, RAVDESS actor "01".."24", SAVEE DC/JE/JK/KL, CREMA-D actor "1001"...
   std::string label;      // in the corpus's own vocabulary, or after a LabelMap
-  std::string word;       // TESS: the target word; CREMA-D: the sentence code
+  std::string word;       // TESS: the target word; RAVDESS: the statement ("kids", "dogs"); CREMA-D: the sentence code
   std::string gender;     // "female", "male" or "" when the corpus does not say
+  std::string intensity;  // RAVDESS "normal"/"strong"; CREMA-D "low"/"medium"/"high"/"unspecified"; else ""
   std::string source;     // an augmented copy: the path of the file it was made from
   std::string augmentation;  // an augmented copy: its recipe, copy number and seed (datasets/augmentation.hpp)
-  std::string partition;  // the corpus's own partition, if any: FER2013 "train"/"test" folders or CSV Usage
+  std::string partition;     // the corpus's own partition, if any: FER2013 "train"/"test" folders or CSV Usage
   double seconds = 0;
   int sample_rate = 0;
 };

@@ -21,18 +21,20 @@ ImageCorpus load_mnist_images(const std::string& root) {
 }
 
 const CorpusInfo kCorpora[] = {
-    {"tess", "Toronto emotional speech set (2 speakers, 7 emotions)", CorpusKind::audio, true, false, 0, 0, load_tess,
-     nullptr},
-    {"ravdess", "RAVDESS speech and song (24 actors, 8 emotions)", CorpusKind::audio, false, true, 0, 0, load_ravdess,
-     nullptr},
-    {"savee", "SAVEE (4 male speakers, 7 emotions)", CorpusKind::audio, false, false, 0, 0, load_savee, nullptr},
-    {"cremad", "CREMA-D (91 actors, 6 emotions)", CorpusKind::audio, false, false, 0, 0, load_cremad, nullptr},
-    {"folders", "any labelled folders: <label>/<speaker>_<anything>.<ext>", CorpusKind::audio, false, false, 0, 0,
-     load_labelled_folders, nullptr},
-    {"fer2013", "FER2013 faces, 48 x 48 (class folders or fer2013.csv)", CorpusKind::image, false, false, 48, 48,
-     nullptr, load_fer2013},
-    {"mnist", "MNIST digits, 28 x 28 (its test set)", CorpusKind::image, false, false, 28, 28, nullptr,
-     load_mnist_images},
+    {.name = "tess", .what = "Toronto emotional speech set (2 speakers, 7 emotions)", .kind = CorpusKind::audio,
+     .speaker_emotion = true, .gender = true, .load_audio = load_tess},
+    {.name = "ravdess", .what = "RAVDESS speech and song (24 actors, 8 emotions)", .kind = CorpusKind::audio,
+     .song = true, .gender = true, .intensity = true, .statement = true, .load_audio = load_ravdess},
+    {.name = "savee", .what = "SAVEE (4 male speakers, 7 emotions)", .kind = CorpusKind::audio, .gender = true,
+     .load_audio = load_savee},
+    {.name = "cremad", .what = "CREMA-D (91 actors, 6 emotions; genders from VideoDemographics.csv)",
+     .kind = CorpusKind::audio, .gender = true, .intensity = true, .load_audio = load_cremad},
+    {.name = "folders", .what = "any labelled folders: <label>/<speaker>_<anything>.<ext>", .kind = CorpusKind::audio,
+     .load_audio = load_labelled_folders},
+    {.name = "fer2013", .what = "FER2013 faces, 48 x 48 (class folders or fer2013.csv)", .kind = CorpusKind::image,
+     .image_height = 48, .image_width = 48, .load_images = load_fer2013},
+    {.name = "mnist", .what = "MNIST digits, 28 x 28 (its test set)", .kind = CorpusKind::image, .image_height = 28,
+     .image_width = 28, .load_images = load_mnist_images},
 };
 
 }  // namespace

@@ -20,12 +20,15 @@ struct CorpusInfo {
   const char* name;
   const char* what;  // for --help
   CorpusKind kind;
-  bool speaker_emotion;           // offers 14 speaker x emotion classes (labels: speaker_emotion)
-  bool song;                      // has sung files to keep or leave out (data.song)
-  int image_height, image_width;  // image corpora: the size of every image
+  bool speaker_emotion = false;           // offers 14 speaker x emotion classes (labels: speaker_emotion)
+  bool song = false;                      // has sung files to keep or leave out (data.song)
+  bool gender = false;                    // says each speaker's gender (labels: gender, split by gender)
+  bool intensity = false;                 // records each utterance's intensity (data.intensity)
+  bool statement = false;                 // RAVDESS's two statements (data.statement)
+  int image_height = 0, image_width = 0;  // image corpora: the size of every image
   // Exactly one of the two loaders, by kind.
-  Corpus (*load_audio)(const std::string& root, const AudioCorpusOptions& options);
-  ImageCorpus (*load_images)(const std::string& root);
+  Corpus (*load_audio)(const std::string& root, const AudioCorpusOptions& options) = nullptr;
+  ImageCorpus (*load_images)(const std::string& root) = nullptr;
 };
 
 std::span<const CorpusInfo> corpora();

@@ -1,5 +1,6 @@
 #include "datasets/labels.hpp"
 
+#include <set>
 #include <stdexcept>
 
 namespace ser::datasets {
@@ -39,6 +40,45 @@ Corpus map_labels(const Corpus& c, const std::map<std::string, std::string>& map
     }
     s.label = it->second;
     out.samples.push_back(std::move(s));
+  }
+  return out;
+}
+
+Corpus with_gender_labels(const Corpus& c, GenderLabels kind) {
+  Corpus out;
+  out.name = c.name;
+  out.skipped = c.skipped;
+  std::set<std::string> genders;
+  for (const Sample& s : c.samples)
+    if (!s.gender.empty()) genders.insert(s.gender);
+  for (const std::string& g : genders) {
+    if (kind == GenderLabels::gender)
+      out.labels.push_back(g);
+    else
+      for (const std::string& label : c.labels) out.labels.push_back(g + "_" + label);
+  }
+  for (Sample s : c.samples) {
+    if (s.gender.empty()) {
+      out.skipped.push_back({s.path, "the " + s.corpus + " corpus does not say this speaker's gender" +
+                                         (s.corpus == "cremad" ? " (VideoDemographics.csv not found)" : "")});
+      continue;
+    }
+    s.label = kind == GenderLabels::gender ? s.gender : s.gender + "_" + s.label;
+    out.samples.push_back(std::move(s));
+  }
+  return out;
+}
+
+Corpus keep_samples(const Corpus& c, std::string Sample::*field, const std::string& value, const std::string& what) {
+  Corpus out = c;
+  out.samples.clear();
+  for (const Sample& s : c.samples) {
+    const std::string& have = s.*field;
+    if (have == value)
+      out.samples.push_back(s);
+    else
+      out.skipped.push_back({s.path, have.empty() ? what + " not recorded (kept: " + value + ")"
+                                                  : what + " '" + have + "' left out (kept: " + value + ")"});
   }
   return out;
 }

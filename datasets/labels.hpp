@@ -25,6 +25,17 @@ std::map<std::string, std::string> default_label_map(const std::string& corpus, 
 Corpus map_labels(const Corpus& corpus, const std::map<std::string, std::string>& mapping,
                   const std::vector<std::string>& target);
 
+// Gender as the label ("female", "male") or before it ("female_angry"), for
+// the genders present. A sample whose corpus does not say its gender is
+// moved to `skipped` with the reason.
+enum class GenderLabels { gender, gender_emotion };
+Corpus with_gender_labels(const Corpus& corpus, GenderLabels kind);
+
+// Keeps the samples whose `field` (intensity, word, ...) equals `value`; the
+// others go to `skipped`, the reason naming `what` and the value they had.
+Corpus keep_samples(const Corpus& corpus, std::string Sample::*field, const std::string& value,
+                    const std::string& what);
+
 // Joins corpora that share one vocabulary (map them first). Sample order:
 // corpus by corpus, as given.
 Corpus combine(const std::vector<Corpus>& corpora);

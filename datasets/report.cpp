@@ -10,7 +10,7 @@ namespace ser::datasets {
 
 namespace {
 struct Stats {
-  std::map<std::string, int64_t> classes, speakers, partitions;
+  std::map<std::string, int64_t> classes, speakers, partitions, genders, intensities;
   std::map<std::string, std::map<std::string, int64_t>> per_corpus;
   std::map<int, int64_t> rates;
   double min = 0, max = 0, total = 0;
@@ -24,6 +24,8 @@ Stats stats_of(const Corpus& c) {
     ++s.classes[x.label];
     if (!x.speaker.empty()) ++s.speakers[x.speaker];
     if (!x.partition.empty()) ++s.partitions[x.partition];
+    if (!x.gender.empty()) ++s.genders[x.gender];
+    if (!x.intensity.empty()) ++s.intensities[x.intensity];
     ++s.per_corpus[x.corpus][x.label];
     if (x.sample_rate) ++s.rates[x.sample_rate];
     s.min = first ? x.seconds : std::min(s.min, x.seconds);
@@ -72,16 +74,16 @@ std::string report_text(const Corpus& c, const Split* split) {
           << std::setw(8) << (te.count(l) ? te.at(l) : 0);
     out << "\n";
   }
-  if (!s.partitions.empty()) {
-    out << "\npartitions of the corpus:";
-    for (const auto& [name, n] : s.partitions) out << " " << name << " (" << n << ")";
+  const auto counts = [&](const char* what, const std::map<std::string, int64_t>& m) {
+    if (m.empty()) return;
+    out << "\n" << what << ":";
+    for (const auto& [name, n] : m) out << " " << name << " (" << n << ")";
     out << "\n";
-  }
-  if (!s.speakers.empty()) {
-    out << "\nspeakers:";
-    for (const auto& [spk, n] : s.speakers) out << " " << spk << " (" << n << ")";
-    out << "\n";
-  }
+  };
+  counts("partitions of the corpus", s.partitions);
+  counts("speakers", s.speakers);
+  counts("genders", s.genders);
+  counts("intensities", s.intensities);
   if (!c.skipped.empty()) {
     out << "\nskipped:\n";
     for (const auto& k : c.skipped) out << "  " << k.path << ": " << k.reason << "\n";
@@ -98,6 +100,8 @@ std::string report_json(const Corpus& c, const Split* split) {
   j["classes"] = s.classes;
   if (!s.speakers.empty()) j["speakers"] = s.speakers;
   if (!s.partitions.empty()) j["partitions"] = s.partitions;
+  if (!s.genders.empty()) j["genders"] = s.genders;
+  if (!s.intensities.empty()) j["intensities"] = s.intensities;
   j["corpora"] = s.per_corpus;
   if (!c.samples.empty())
     j["seconds"] = {

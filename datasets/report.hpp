@@ -12,7 +12,8 @@ namespace ser::datasets {
 
 std::string report_text(const Corpus& corpus, const Split* split = nullptr);
 // One JSON object: files, classes {label: count}, speakers {speaker: count}
-// (when the corpus names them), partitions {name: count} (the corpus's own,
+// (when the corpus names them), genders and intensities {value: count} (when
+// it records them), partitions {name: count} (the corpus's own,
 // e.g. FER2013's train/test), corpora {corpus: {label: count}}, seconds
 // {min, mean, max, total}, sample_rates {rate: count}, skipped [{path, reason}],
 // and split {train, validation, test} when given.

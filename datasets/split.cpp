@@ -31,12 +31,28 @@ std::vector<Unit> units_of(const Corpus& c) {
   return units;
 }
 
+const char* group_name(GroupBy by) {
+  switch (by) {
+    case GroupBy::speaker:
+      return "speaker";
+    case GroupBy::word:
+      return "word";
+    case GroupBy::gender:
+      return "gender";
+    case GroupBy::none:
+      break;
+  }
+  return "file";
+}
+
 std::string group_key(const Sample& s, GroupBy by) {
   switch (by) {
     case GroupBy::speaker:
       return s.speaker;
     case GroupBy::word:
       return s.word;
+    case GroupBy::gender:
+      return s.gender;
     case GroupBy::none:
       return s.path;
   }
@@ -62,8 +78,7 @@ std::vector<std::vector<size_t>> groups_of(const std::vector<Unit>& units, Group
   for (size_t u = 0; u < units.size(); ++u) {
     const std::string key = group_key(*units[u].origin, by);
     if (key.empty())
-      throw std::invalid_argument("sample '" + units[u].origin->path + "' has no " +
-                                  (by == GroupBy::speaker ? "speaker" : "word") + " to group by");
+      throw std::invalid_argument("sample '" + units[u].origin->path + "' has no " + group_name(by) + " to group by");
     auto [it, fresh] = index.emplace(key, groups.size());
     if (fresh) {
       groups.emplace_back();
@@ -102,9 +117,8 @@ Split group_split(const Corpus& c, GroupBy by, const Ratios& r, uint64_t seed) {
   const double shares[3] = {r.train, r.validation, r.test};
   const int sides = (r.train > 0) + (r.validation > 0) + (r.test > 0);
   if (static_cast<int>(groups.size()) < sides)
-    throw std::invalid_argument("a group split needs at least one " +
-                                std::string(by == GroupBy::speaker ? "speaker" : "word") + " per side; found " +
-                                std::to_string(groups.size()));
+    throw std::invalid_argument(std::string("a group split needs at least one ") + group_name(by) +
+                                " per side; found " + std::to_string(groups.size()));
   std::vector<size_t> order(groups.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(seed);
@@ -187,7 +201,7 @@ std::vector<Split> kfold(const Corpus& c, int k, uint64_t seed, GroupBy by) {
 }
 
 std::vector<Split> leave_one_group_out(const Corpus& c, GroupBy by) {
-  if (by == GroupBy::none) throw std::invalid_argument("leave-one-group-out needs a speaker or word grouping");
+  if (by == GroupBy::none) throw std::invalid_argument("leave-one-group-out needs a speaker, word or gender grouping");
   const auto units = units_of(c);
   std::vector<std::string> keys;
   const auto groups = groups_of(units, by, &keys);

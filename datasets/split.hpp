@@ -7,8 +7,9 @@
 // popular Kaggle recipe augments first and splits after, leaking copies of
 // test files into training).
 //
-// Group splits keep every speaker (or TESS word) on one side only, so that
-// speaker-independent results can be reported.
+// Group splits keep every speaker (or TESS word, or gender) on one side only,
+// so that speaker-independent results can be reported (and, by gender, a
+// model trained on one gender is tested on the other).
 
 #include <cstdint>
 #include <vector>
@@ -25,7 +26,7 @@ struct Ratios {
   double train = 0.75, validation = 0.0, test = 0.25;
 };
 
-enum class GroupBy { none, speaker, word };
+enum class GroupBy { none, speaker, word, gender };
 
 // Per class: the units are shuffled (seeded) and cut by the ratios.
 Split stratified_split(const Corpus& corpus, const Ratios& ratios, uint64_t seed);

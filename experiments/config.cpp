@@ -330,7 +330,7 @@ void read_split(const Fields& data, const Source& src, SplitConfig& s) {
     split.fail(data.at("split"), "train, validation and test must be >= 0 and add up to 1 (train > 0)");
   if (!split.has("by") && s.kind == SplitKind::loso) s.by = SplitBy::speaker;
   if (s.kind == SplitKind::loso && s.by == SplitBy::none)
-    split.fail_key("by", "must be speaker or word for loso (leave one group out)");
+    split.fail_key("by", "must be speaker, word or gender for loso (leave one group out)");
   s.test_speakers = split.strings("test_speakers");
   s.validation_speakers = split.strings("validation_speakers");
   for (const auto& v : s.validation_speakers)
@@ -361,6 +361,16 @@ void read_data(const Fields& top, const YAML::Node& root, const Source& src, con
   if (!data.has("labels") && d.corpora.size() > 1) d.labels = LabelSet::common;
   if (d.labels == LabelSet::speaker_emotion && !has(&datasets::CorpusInfo::speaker_emotion))
     data.fail_key("labels", "speaker_emotion needs a corpus with speaker x emotion classes (tess)");
+  const auto every = [&](bool datasets::CorpusInfo::*offers) {
+    return std::all_of(d.corpora.begin(), d.corpora.end(),
+                       [&](const std::string& n) { return datasets::corpus_info(n).*offers; });
+  };
+  if (d.gender_labels() && !every(&datasets::CorpusInfo::gender))
+    data.fail_key("labels", "gender needs corpora that say each speaker's gender (tess, ravdess, savee, cremad)");
+  if (d.intensity != IntensityFilter::all && !every(&datasets::CorpusInfo::intensity))
+    data.fail_key("intensity", "keeps files of one intensity; only ravdess and cremad record it");
+  if (d.statement != StatementFilter::all && !every(&datasets::CorpusInfo::statement))
+    data.fail_key("statement", "keeps one of RAVDESS's two statements; every corpus must be ravdess");
   if (data.has("root")) {
     if (d.corpora.size() > 1) data.fail_key("root", "is for one corpus; give roots: {tess: ..., ravdess: ...}");
     d.roots[d.corpora[0]] = data.need<std::string>("root");
@@ -377,6 +387,8 @@ void read_data(const Fields& top, const YAML::Node& root, const Source& src, con
       d.roots[corpus] = (std::filesystem::path(data_dir) / corpus).string();
     }
   read_split(data, src, d.split);
+  if (d.split.by == SplitBy::gender && !every(&datasets::CorpusInfo::gender))
+    data.fail_key("split", "by: gender needs corpora that say each speaker's gender (tess, ravdess, savee, cremad)");
 }
 
 void read_features(const Fields& top, const YAML::Node& root, const Source& src, ExperimentConfig& c) {
@@ -556,13 +568,20 @@ void SplitConfig::register_settings(Settings& s) {
   s.number("validation", validation, 0, 1, "share held out for validation");
   s.number("train", train, 0, 1, "share for training (default: what test and validation leave)");
   s.integer("folds", folds, 2, 1000, "kfold: the number of folds");
-  s.choice("by", by, kSplitBys, "kfold: the groups kept whole; loso: the group left out (default speaker)");
+  s.choice("by", by, kSplitBys,
+           "kfold: the groups kept whole; loso: the group left out (default speaker; gender: train on one, test on "
+           "the other)");
 }
 
 void DataConfig::register_settings(Settings& s) {
-  s.choice("labels", labels, kLabelSets, "emotion, speaker_emotion (TESS's 14 classes) or common (default for several corpora)");
+  s.choice("labels", labels, kLabelSets,
+           "emotion, speaker_emotion (TESS's 14 classes), common (default for several corpora), gender (female, "
+           "male) or gender_emotion (female_angry, ...)");
   s.choice("calm", calm, kCalmPolicies, "labels common: RAVDESS calm counted as neutral, kept as an eighth class, or dropped");
   s.flag("song", song, "RAVDESS: include the sung files (vocal channel 02)");
+  s.choice("intensity", intensity, kIntensityFilters,
+           "keep one intensity: RAVDESS normal or strong, CREMA-D low, medium, high or unspecified");
+  s.choice("statement", statement, kStatementFilters, "RAVDESS: keep one statement (kids or dogs)");
 }
 
 void OptimizerConfig::register_settings(Settings& s) {

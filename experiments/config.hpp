@@ -33,10 +33,16 @@ class ConfigError : public std::runtime_error {
 // these arrays, in the enums' order, and nowhere else.
 enum class SplitKind { random, speaker, word, kfold, loso, partition };
 inline constexpr const char* kSplitKinds[] = {"random", "speaker", "word", "kfold", "loso", "partition"};
-enum class SplitBy { none, speaker, word };
-inline constexpr const char* kSplitBys[] = {"none", "speaker", "word"};
-enum class LabelSet { emotion, speaker_emotion, common };
-inline constexpr const char* kLabelSets[] = {"emotion", "speaker_emotion", "common"};
+enum class SplitBy { none, speaker, word, gender };
+inline constexpr const char* kSplitBys[] = {"none", "speaker", "word", "gender"};
+enum class LabelSet { emotion, speaker_emotion, common, gender, gender_emotion };
+inline constexpr const char* kLabelSets[] = {"emotion", "speaker_emotion", "common", "gender", "gender_emotion"};
+// data.intensity: RAVDESS's normal/strong, CREMA-D's levels; all keeps every file.
+enum class IntensityFilter { all, normal, strong, low, medium, high, unspecified };
+inline constexpr const char* kIntensityFilters[] = {"all", "normal", "strong", "low", "medium", "high", "unspecified"};
+// data.statement: RAVDESS's "Kids are talking by the door" / "Dogs are sitting by the door".
+enum class StatementFilter { all, kids, dogs };
+inline constexpr const char* kStatementFilters[] = {"all", "kids", "dogs"};
 enum class CalmPolicy { neutral, keep, drop };
 inline constexpr const char* kCalmPolicies[] = {"neutral", "keep", "drop"};
 enum class OptimizerKind { adam, sgd, rmsprop };
@@ -66,9 +72,12 @@ struct DataConfig {
   LabelSet labels = LabelSet::emotion;       // speaker_emotion: TESS's 14 classes
   CalmPolicy calm = CalmPolicy::neutral;     // labels: common, RAVDESS calm
   bool song = true;                          // RAVDESS: include the sung files (vocal channel 02)
+  IntensityFilter intensity = IntensityFilter::all;
+  StatementFilter statement = StatementFilter::all;
   SplitConfig split;
   bool images = false;                       // the corpus holds images (no audio features)
-  void register_settings(Settings& s);       // labels, calm, song
+  void register_settings(Settings& s);       // labels, calm, song, intensity, statement
+  bool gender_labels() const { return labels == LabelSet::gender || labels == LabelSet::gender_emotion; }
 };
 
 // Feature sets, frames, layout and scaling: what the model file keeps (without

@@ -12,6 +12,24 @@
 
 namespace ser::experiments {
 
+namespace {
+// data.intensity, data.statement and the gender label sets, applied to the joined corpora.
+datasets::Corpus keep_chosen(datasets::Corpus all, const DataConfig& d, std::ostream& log) {
+  const size_t before = all.samples.size();
+  if (d.intensity != IntensityFilter::all)
+    all = datasets::keep_samples(all, &datasets::Sample::intensity, name_of(d.intensity, kIntensityFilters),
+                                 "intensity");
+  if (d.statement != StatementFilter::all)
+    all = datasets::keep_samples(all, &datasets::Sample::word, name_of(d.statement, kStatementFilters), "statement");
+  if (d.gender_labels())
+    all = datasets::with_gender_labels(all, d.labels == LabelSet::gender ? datasets::GenderLabels::gender
+                                                                          : datasets::GenderLabels::gender_emotion);
+  if (all.samples.size() != before)
+    log << "kept " << all.samples.size() << " of " << before << " files (data.intensity, data.statement, labels)\n";
+  return all;
+}
+}  // namespace
+
 datasets::Corpus load_audio_corpora(const ExperimentConfig& c, std::ostream& log) {
   std::vector<datasets::Corpus> parts;
   for (const auto& name : c.data.corpora) {
@@ -19,7 +37,7 @@ datasets::Corpus load_audio_corpora(const ExperimentConfig& c, std::ostream& log
     o.tess_speaker_emotion = c.data.labels == LabelSet::speaker_emotion;
     o.ravdess_song = c.data.song;
     datasets::Corpus corpus = datasets::corpus_info(name).load_audio(c.data.roots.at(name), o);
-    if (c.data.labels == LabelSet::common) {
+    if (c.data.labels == LabelSet::common || (c.data.gender_labels() && c.data.corpora.size() > 1)) {
       auto map = datasets::default_label_map(name, c.data.calm == CalmPolicy::neutral);
       auto vocabulary = datasets::common_emotions();
       if (c.data.calm == CalmPolicy::keep) {  // the eight RAVDESS classes of the combined recipes
@@ -34,6 +52,7 @@ datasets::Corpus load_audio_corpora(const ExperimentConfig& c, std::ostream& log
     parts.push_back(std::move(corpus));
   }
   datasets::Corpus all = parts.size() == 1 ? parts.front() : datasets::combine(parts);
+  all = keep_chosen(all, c.data, log);
   if (!c.augmentation.copies.empty()) {
     all = datasets::with_augmented_copies(all, c.augmentation.copies, c.seed);
     log << "augmentation: " << c.augmentation.copies.size() << " copies of every file, " << all.samples.size()

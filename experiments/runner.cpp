@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
@@ -459,6 +460,18 @@ void record_epoch(TrainingRun& run, const ExperimentConfig& c, int epoch, const 
 // beside their source they would only repeat a file's verdict.
 // "test_with_copies" scores every test row (what the notebooks report),
 // "test_<corpus>" each corpus of a combination.
+// The test set's rows of each value of `field` (corpus, gender, intensity) as
+// sections of their own, when the test set holds more than one value.
+void add_group_sections(std::vector<std::pair<std::string, std::vector<size_t>>>& sections,
+                        const datasets::Corpus& corpus, std::string datasets::Sample::*field,
+                        const std::string& prefix) {
+  std::map<std::string, std::vector<size_t>> parts;
+  for (size_t i : sections.front().second) parts[corpus.samples[i].*field].push_back(i);
+  if (parts.size() < 2) return;
+  for (auto& [value, rows] : parts)
+    if (!value.empty()) sections.emplace_back(prefix + value, std::move(rows));
+}
+
 TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const PreparedData& p,
                           const datasets::Split& split, const std::string& run_dir, nn::StepThreads& threads,
                           std::ostream& log, const Communicator& comm) {
@@ -473,13 +486,9 @@ TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const
   TrainResult result;
   for (size_t i : sections.front().second) result.test_files.push_back(p.corpus.samples[i].path);
   if (!c.augmentation.copies.empty()) sections.emplace_back("test_with_copies", split.test);
-  if (c.data.corpora.size() > 1)
-    for (const auto& corpus : c.data.corpora) {
-      std::vector<size_t> part;
-      for (size_t i : sections.front().second)
-        if (p.corpus.samples[i].corpus == corpus) part.push_back(i);
-      sections.emplace_back("test_" + corpus, part);
-    }
+  add_group_sections(sections, p.corpus, &datasets::Sample::corpus, "test_");
+  if (!c.data.gender_labels()) add_group_sections(sections, p.corpus, &datasets::Sample::gender, "test_");
+  add_group_sections(sections, p.corpus, &datasets::Sample::intensity, "test_intensity_");
   nlohmann::ordered_json metrics;
   for (const auto& [name, idx] : sections) {
     if (idx.empty()) continue;
@@ -583,9 +592,10 @@ namespace {
 // of several ranks the folds are shared out (experiments/shared_runs.hpp).
 std::vector<datasets::Split> folds_of(const ExperimentConfig& c, const datasets::Corpus& corpus) {
   const SplitConfig& s = c.data.split;
-  const datasets::GroupBy by = s.by == SplitBy::speaker ? datasets::GroupBy::speaker
-                               : s.by == SplitBy::word  ? datasets::GroupBy::word
-                                                        : datasets::GroupBy::none;
+  const datasets::GroupBy by = s.by == SplitBy::speaker  ? datasets::GroupBy::speaker
+                               : s.by == SplitBy::word   ? datasets::GroupBy::word
+                               : s.by == SplitBy::gender ? datasets::GroupBy::gender
+                                                         : datasets::GroupBy::none;
   const bool kfold = s.kind == SplitKind::kfold;
   try {
     return kfold ? datasets::kfold(corpus, s.folds, c.seed, by) : datasets::leave_one_group_out(corpus, by);
@@ -628,7 +638,7 @@ TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const 
     std::snprintf(name, sizeof(name), "fold_%02zu", k + 1);
     if (!kfold && !folds[k].test.empty()) {
       const auto& sample = p.corpus.samples[folds[k].test.front()];
-      held_out[k] = s.by == SplitBy::word ? sample.word : sample.speaker;
+      held_out[k] = s.by == SplitBy::word ? sample.word : s.by == SplitBy::gender ? sample.gender : sample.speaker;
     }
     const std::string dir = (fs::path(run_dir) / name).string();
     runs.push_back({std::string(name) + " of " + std::to_string(folds.size()) +

@@ -158,7 +158,21 @@ TEST_CASE("mistakes are reported as file:line: what, with the fix") {
   CHECK(error_for(kGood + "augmentation:\n  copies: {noise: 1}\n").find("copies must be a list of recipes") !=
         std::string::npos);
   CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: tess\n  split: {kind: loso, by: none}"))
-            .find("data.split.by must be speaker or word for loso") != std::string::npos);
+            .find("data.split.by must be speaker, word or gender for loso") != std::string::npos);
+  // Gender labels and splits need corpora that know gender; intensity and statement filters, corpora that record them.
+  CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: folders\n  labels: gender"))
+            .find(":4: data.labels gender needs corpora that say each speaker's gender") == 0);
+  CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: tess\n  labels: gender_emotion")) == "no error");
+  CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: tess\n  intensity: strong"))
+            .find(":4: data.intensity keeps files of one intensity; only ravdess and cremad record it") == 0);
+  CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: ravdess\n  intensity: strongest"))
+            .find("data.intensity must be one of all, normal, strong") != std::string::npos);
+  CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: cremad\n  statement: kids"))
+            .find(":4: data.statement keeps one of RAVDESS's two statements") == 0);
+  CHECK(error_for(replace(kGood, "  corpus: tess", "  corpus: ravdess\n  intensity: strong\n  statement: dogs\n"
+                                                   "  split: {kind: loso, by: gender}")) == "no error");
+  CHECK(error_for(replace(kGood, "  corpus: tess", "  corpora: [tess, folders]\n  split: {kind: loso, by: gender}"))
+            .find("data.split by: gender needs corpora that say each speaker's gender") != std::string::npos);
   CHECK(error_for(replace(kGood, "  frames: 50", "  frames: 50\n  scaling: minmax_per_frame"))
             .find("needs layout: image") != std::string::npos);
   // model.init names a file beside the config (ser import writes one); a missing one is named with the fix.

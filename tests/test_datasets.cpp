@@ -91,6 +91,49 @@ TEST_CASE("RAVDESS: 960 files in 8 classes from 16 actors, genders from the acto
   CHECK(count_by(c, &Sample::label).size() == 8);
   CHECK(count_by(c, &Sample::speaker).size() == 16);
   for (const auto& s : c.samples) REQUIRE(s.gender == (std::stoi(s.speaker) % 2 ? "male" : "female"));
+  // Intensity and statement from the fourth and fifth fields; neutral has no strong take.
+  CHECK(count_by(c, &Sample::intensity) == std::map<std::string, int>{{"normal", 512}, {"strong", 448}});
+  CHECK(count_by(c, &Sample::word) == std::map<std::string, int>{{"dogs", 480}, {"kids", 480}});
+  for (const auto& s : c.samples) {
+    const std::string name = fs::path(s.path).filename().string();
+    REQUIRE(s.intensity == (name.substr(9, 2) == "01" ? "normal" : "strong"));
+    REQUIRE(s.word == (name.substr(12, 2) == "01" ? "kids" : "dogs"));
+    if (s.label == "neutral") REQUIRE(s.intensity == "normal");
+  }
+  const std::string json = report_json(c);
+  CHECK(json.find("\"genders\": {\n    \"female\": 480,\n    \"male\": 480") != std::string::npos);
+  CHECK(json.find("\"intensities\": {\n    \"normal\": 512,\n    \"strong\": 448") != std::string::npos);
+}
+
+TEST_CASE("gender labels, intensity and statement filters, and leave-one-gender-out on RAVDESS") {
+  const Corpus c = load_ravdess(data("ravdess"), {false, true, 0.1, false});
+  const Corpus g = with_gender_labels(c, GenderLabels::gender);
+  CHECK(g.labels == std::vector<std::string>{"female", "male"});
+  CHECK(count_by(g, &Sample::label) == std::map<std::string, int>{{"female", 480}, {"male", 480}});
+  const Corpus ge = with_gender_labels(c, GenderLabels::gender_emotion);
+  CHECK(ge.labels.size() == 16);
+  CHECK(ge.labels.front() == "female_neutral");
+  CHECK(count_by(ge, &Sample::label).at("male_calm") == 64);
+  // TESS has two actresses: only the female classes exist.
+  const Corpus t = with_gender_labels(load_tess(data("tess"), {false, true, 0.1, false}), GenderLabels::gender_emotion);
+  CHECK(t.labels.size() == 7);
+  CHECK(t.labels.front() == "female_angry");
+
+  const Corpus strong = keep_samples(c, &Sample::intensity, "strong", "intensity");
+  CHECK(strong.samples.size() == 448);
+  CHECK(strong.skipped.size() == 512);
+  CHECK(strong.skipped.front().reason == "intensity 'normal' left out (kept: strong)");
+  const Corpus dogs = keep_samples(strong, &Sample::word, "dogs", "statement");
+  CHECK(dogs.samples.size() == 224);
+
+  const auto folds = leave_one_group_out(c, GroupBy::gender);
+  REQUIRE(folds.size() == 2);
+  for (const Split& f : folds) {
+    CHECK(f.train.size() == 480);
+    CHECK(f.test.size() == 480);
+    CHECK(keys_on(c, f.test, &Sample::gender).size() == 1);
+    CHECK(disjoint(keys_on(c, f.train, &Sample::gender), keys_on(c, f.test, &Sample::gender)));
+  }
 }
 
 TEST_CASE("the quirk files load through the loaders of their corpus") {
@@ -231,7 +274,36 @@ TEST_CASE("SAVEE and CREMA-D on files named by their conventions; malformed name
   CHECK(count_by(cd, &Sample::speaker).size() == 4);
   CHECK(cd.skipped.size() == 4);
   for (const auto& k : cd.skipped) CHECK(!k.reason.empty());
+  for (const auto& x : cd.samples) CHECK(x.gender.empty());  // no demographics file: no gender
+  CHECK(count_by(cd, &Sample::intensity) ==
+        std::map<std::string, int>{{"high", 1}, {"low", 1}, {"medium", 1}, {"unspecified", 3}});
+  const Corpus unknown = with_gender_labels(cd, GenderLabels::gender);
+  CHECK(unknown.samples.empty());
+  CHECK(unknown.skipped.back().reason.find("VideoDemographics.csv not found") != std::string::npos);
   fs::remove_all(savee.parent_path());
+}
+
+TEST_CASE("CREMA-D genders from VideoDemographics.csv beside AudioWAV/; a bad row is named by file and line") {
+  const fs::path top = temp_dir("CREMA-D");
+  for (const char* n : {"1001_DFA_ANG_XX.wav", "1002_TIE_SAD_LO.wav", "1003_IEO_HAP_HI.wav"})
+    touch_wav(top / "AudioWAV" / n);
+  std::ofstream(top / "VideoDemographics.csv") << "ActorID,Age,Sex,Race,Ethnicity\r\n1001,51,Male,Caucasian,Not "
+                                                  "Hispanic\r\n1002,21,Female,Caucasian,Not Hispanic\r\n";
+  const Corpus cd = load_cremad((top / "AudioWAV").string() + "/");
+  REQUIRE(cd.samples.size() == 3);
+  CHECK(count_by(cd, &Sample::gender) == std::map<std::string, int>{{"", 1}, {"female", 1}, {"male", 1}});
+  const Corpus g = with_gender_labels(cd, GenderLabels::gender);
+  CHECK(g.samples.size() == 2);
+  REQUIRE(g.skipped.size() == 1);
+  CHECK(g.skipped[0].path.find("1003_IEO_HAP_HI") != std::string::npos);
+  std::ofstream(top / "VideoDemographics.csv") << "ActorID,Age,Sex,Race,Ethnicity\n1001,51,Male,Caucasian,x\n"
+                                                  "1002,21,F,Caucasian,x\n";
+  CHECK_THROWS_WITH_AS(load_cremad((top / "AudioWAV").string()),
+                       doctest::Contains("VideoDemographics.csv:3: Sex is 'F', neither Male nor Female"),
+                       std::invalid_argument);
+  std::ofstream(top / "VideoDemographics.csv") << "Actor,Age,Gender\n1001,51,Male\n";
+  CHECK_THROWS_WITH_AS(load_cremad(top.string()), doctest::Contains("has no column 'ActorID'"), std::invalid_argument);
+  fs::remove_all(top.parent_path());
 }
 
 TEST_CASE("label maps and combined corpora: calm as neutral, ps as surprise, per-corpus counts") {

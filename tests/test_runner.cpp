@@ -185,3 +185,48 @@ TEST_CASE("augmentation.wave and mixup: new audio every epoch, the same metrics 
 int main(int argc, char** argv) {
   return ser::test::run_requiring(ser::test::data_dir() + "/tess", "SER_DATA", argc, argv);
 }
+
+TEST_CASE("RAVDESS by gender and intensity: gender labels, the strong files alone, per-group test scores, "
+          "leave one gender out") {
+  const fs::path dir = fs::temp_directory_path() / ("ser_test_runner_gender_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string speakers = "{test_speakers: [\"13\", \"14\", \"15\", \"16\"]}";
+  std::ofstream(dir / "emotion.yaml") << ser::test::tess_mlp_yaml(
+      {.name = "ravdess_mlp", .epochs = 3, .split = speakers, .corpus = "ravdess", .classes = 8});
+  const auto train = [&](const std::vector<std::string>& overrides, const std::string& out) {
+    std::ostringstream log;
+    train_experiment(load_config((dir / "emotion.yaml").string(), overrides, ser::test::data_dir()),
+                     (dir / out).string(), log, (dir / "cache").string());
+    return std::pair{nlohmann::json::parse(read(dir / out / "metrics.json")), log.str()};
+  };
+  {  // Emotion: the test actors' scores per gender and per intensity beside the whole.
+    const auto [m, log] = train({}, "emotion");
+    CHECK(m["test_female"]["labels"].size() == 8);
+    for (const auto& [whole, parts] : {std::pair{"test", std::vector<std::string>{"test_female", "test_male"}},
+                                       std::pair{"test", std::vector<std::string>{"test_intensity_normal",
+                                                                                  "test_intensity_strong"}}}) {
+      int support = 0;
+      for (const auto& part : parts)
+        for (const auto& c : m[part]["per_class"]) support += c["support"].get<int>();
+      CHECK(support == 240);  // 4 actors x 60 files, each counted once per grouping
+      CHECK(m.contains(whole));
+    }
+  }
+  {  // Gender of the strong files only: two classes, 448 of 960 files kept.
+    const auto [m, log] = train({"data.labels=gender", "data.intensity=strong", "model.layers.1.units=2"}, "gender");
+    CHECK(m["test"]["labels"] == nlohmann::json::array({"female", "male"}));
+    CHECK(log.find("kept 448 of 960 files") != std::string::npos);
+    CHECK(!m.contains("test_female"));  // the label itself: no per-gender section
+    CHECK(!m.contains("test_intensity_strong"));  // one intensity: nothing to split
+    CHECK(m["test"]["accuracy"].get<double>() > 0.75);  // chance is 0.5
+  }
+  {  // Leave one gender out: two folds, each tested on the gender it never heard.
+    const auto [m, log] = train({"data.split={kind: loso, by: gender}"}, "cross");
+    REQUIRE(m["folds"].size() == 2);
+    CHECK(m["split"] == "leave one gender out");
+    CHECK(m["folds"][0]["test_group"] != m["folds"][1]["test_group"]);
+    for (const auto& f : m["folds"]) CHECK(f["test_files"] == 480);
+  }
+  fs::remove_all(dir);
+}
