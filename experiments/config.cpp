@@ -416,7 +416,13 @@ void read_features(const Fields& top, const YAML::Node& root, const Source& src,
 std::vector<std::string> read_model(const Fields& top, const YAML::Node& root, const Source& src,
                                     ExperimentConfig& c) {
   if (!top.has("model")) top.fail(root, "missing required key 'model'");
-  const Fields model(top.at("model"), "model", src, {"layers", "init"});
+  const Fields model = read_struct(top.at("model"), "model", src, c.model, {"layers", "init"});
+  if (c.model.classical()) {  // model.layers stays for kind network, so that one config sweeps model.kind
+    if (model.has("init")) model.fail_key("init", "starts a network from a model file; a classical kind is fitted");
+    c.layers = {nn::LayerSpec("flatten")};
+    c.layer_lines = {model.line("kind")};
+    return {src.origin("model.kind", top.at("model"))};
+  }
   if (model.has("init")) {  // relative to the config's folder, so a config and its model travel together
     const std::filesystem::path given = model.get<std::string>("init", "");
     const std::filesystem::path path = given.is_absolute() ? given : std::filesystem::path(src.file).parent_path() / given;
@@ -582,6 +588,16 @@ void DataConfig::register_settings(Settings& s) {
   s.choice("intensity", intensity, kIntensityFilters,
            "keep one intensity: RAVDESS normal or strong, CREMA-D low, medium, high or unspecified");
   s.choice("statement", statement, kStatementFilters, "RAVDESS: keep one statement (kids or dogs)");
+}
+
+void ClassicalConfig::register_settings(Settings& s) {
+  s.choice("kind", kind, kModelKinds,
+           "network (model.layers, trained by epochs) or a classical baseline fitted to its optimum on the scaled "
+           "features: logistic (multinomial, L2, L-BFGS), linear_svm (hinge loss, one-vs-rest, dual coordinate "
+           "descent) or knn (model.layers is then ignored)");
+  s.number("C", C, 1e-12, 1e12, "logistic, linear_svm: inverse regularisation strength, as scikit-learn's C");
+  s.integer("k", k, 1, 100000, "knn: the neighbours that vote");
+  s.integer("max_iter", max_iter, 1, 1000000, "logistic: L-BFGS iterations; linear_svm: passes over the rows");
 }
 
 void OptimizerConfig::register_settings(Settings& s) {

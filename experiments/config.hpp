@@ -50,6 +50,20 @@ inline constexpr const char* kOptimizers[] = {"adam", "sgd", "rmsprop"};
 enum class ScheduleKind { none, step, plateau, cosine };
 inline constexpr const char* kSchedules[] = {"none", "step", "plateau", "cosine"};
 
+// model.kind: a network of model.layers, trained by epochs, or a classical
+// baseline fitted to its optimum (nn/classical, nn/layers/knn.hpp).
+enum class ModelKind { network, logistic, linear_svm, knn };
+inline constexpr const char* kModelKinds[] = {"network", "logistic", "linear_svm", "knn"};
+
+struct ClassicalConfig {
+  ModelKind kind = ModelKind::network;
+  double C = 1.0;      // logistic, linear_svm: inverse regularisation strength (scikit-learn's C)
+  int k = 5;           // knn: neighbours
+  int max_iter = 1000;  // logistic: L-BFGS iterations; linear_svm: passes over the rows
+  void register_settings(Settings& s);
+  bool classical() const { return kind != ModelKind::network; }
+};
+
 struct SplitConfig {
   SplitKind kind = SplitKind::random;  // partition: the corpus's own train/test
   double train = 0.75, validation = 0.0, test = 0.25;
@@ -133,7 +147,8 @@ struct ExperimentConfig {
   DataConfig data;
   FeatureConfig features;
   AugmentationConfig augmentation;
-  std::vector<nn::LayerSpec> layers;
+  ClassicalConfig model;                // model.kind and a classical baseline's settings
+  std::vector<nn::LayerSpec> layers;    // a classical kind: flatten (the fitted layer is added by training)
   std::vector<int> layer_lines;  // where each layer is written, for messages
   std::string init;  // model.init: a .sermodel (ser import, an earlier run) whose weights training starts from
   TrainingConfig training;

@@ -41,12 +41,12 @@ ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
   return c;
 }
 
-// Every row's class probabilities, in batches of 256. In a job of several
+// Every row's class probabilities, in batches of the run's training batch
+// size (so that scoring needs no more memory than training did). In a job of several
 // ranks each rank scores every size()-th batch and all get every row (a
 // batch's bits do not depend on the rank that scored it).
-std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const PreparedData& p, int threads,
-                                                    const Communicator& comm) {
-  constexpr int64_t kBatch = 256;
+std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const PreparedData& p, int64_t kBatch,
+                                                    int threads, const Communicator& comm) {
   const auto n = static_cast<int64_t>(p.corpus.samples.size());
   const int64_t batches = (n + kBatch - 1) / kBatch, classes = model.output_shape().numel();
   auto rows_of = [&](int64_t batch) {
@@ -87,7 +87,7 @@ RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostre
     p = prepare_audio(load_audio_corpora(c, log), input, cache, threads, log, comm);
     scale_prepared(input, p);
   }
-  r.probabilities = class_probabilities(model, p, threads, comm);
+  r.probabilities = class_probabilities(model, p, r.config.training.batch_size, threads, comm);
   r.corpus = std::move(p.corpus);
   r.labels = model.labels;
   return r;

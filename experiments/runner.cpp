@@ -19,6 +19,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/input_file.hpp"
+#include "common/peak_memory.hpp"
 #include "datasets/audio_corpora.hpp"
 #include "datasets/feature_cache.hpp"
 #include "datasets/fer2013.hpp"
@@ -28,6 +29,7 @@
 #include "dsp/fixed_length.hpp"
 #include "experiments/image_recipe.hpp"
 #include "experiments/checkpoint.hpp"
+#include "experiments/classical_fit.hpp"
 #include "experiments/metrics.hpp"
 #include "experiments/source_version.hpp"
 #include "experiments/training_run.hpp"
@@ -48,14 +50,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Loss and predictions of `model` on the rows `idx`, in batches of 256,
-// without a graph. In a job of several ranks each rank scores every
+// Loss and predictions of `model` on the rows `idx`, without a graph, in
+// batches of the training batch's size: a larger evaluation batch would
+// raise the run's peak memory above what training needs. In a job of several ranks each rank scores every
 // size()-th batch and all get every batch's loss and predictions, so the
 // sums below run in batch order, as in one process.
 std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const PreparedData& p,
-                                                 const std::vector<size_t>& idx, nn::StepThreads& threads,
-                                                 const Communicator& comm) {
-  constexpr size_t kBatch = 256;
+                                                 const std::vector<size_t>& idx, size_t kBatch,
+                                                 nn::StepThreads& threads, const Communicator& comm) {
   const size_t batches = (idx.size() + kBatch - 1) / kBatch;
   std::vector<float> mine;  // per batch of this rank: its mean loss, then its predictions
   for (size_t k = static_cast<size_t>(comm.rank()); k < batches; k += static_cast<size_t>(comm.size())) {
@@ -83,6 +85,8 @@ std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Pr
     loss += loss_of[k] * static_cast<double>(std::min(idx.size(), (k + 1) * kBatch) - k * kBatch);
   return {idx.empty() ? 0.0 : loss / static_cast<double>(idx.size()), predicted};
 }
+
+size_t eval_batch(const ExperimentConfig& c) { return static_cast<size_t>(c.training.batch_size); }
 
 std::vector<int32_t> labels_of(const PreparedData& p, const std::vector<size_t>& idx) {
   std::vector<int32_t> y;
@@ -273,6 +277,8 @@ TrainResult train_experiment(const ExperimentConfig& c, const std::string& run_d
   nlohmann::ordered_json timings;
   timings["features_seconds"] = std::chrono::duration<double>(t_features - t0).count();
   timings["total_seconds"] = std::chrono::duration<double>(t_end - t0).count();
+  // The whole process's peak, features and evaluation included; the ranks of a job each have their own.
+  timings["peak_resident_mib"] = std::round(peak_resident_mib() * 10) / 10;
   write_file_atomically((fs::path(run_dir) / "timings.json").string(), timings.dump(2) + "\n");
   record_threads_used(run_dir, result.steps_at_threads);
   result.seconds = timings["total_seconds"].get<double>();
@@ -432,7 +438,7 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
 EpochScores validate_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p,
                            const datasets::Split& split, nn::StepThreads& threads, const Communicator& comm) {
   if (split.validation.empty()) return {NAN, NAN};
-  const auto [loss, pred] = run_eval(run.model, p, split.validation, threads, comm);
+  const auto [loss, pred] = run_eval(run.model, p, split.validation, eval_batch(c), threads, comm);
   const double acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
   if (acc > run.progress.best_val) {
     run.progress.best_val = acc;
@@ -492,7 +498,7 @@ TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const
   nlohmann::ordered_json metrics;
   for (const auto& [name, idx] : sections) {
     if (idx.empty()) continue;
-    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, threads, comm).second, p.corpus.labels);
+    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, eval_batch(c), threads, comm).second, p.corpus.labels);
     metrics[name] = nlohmann::ordered_json::parse(metrics_json(m));
     if (name == "test") {
       result.test_accuracy = m.accuracy;
@@ -504,6 +510,38 @@ TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const
   }
   if (comm.is_root()) write_file_atomically((fs::path(run_dir) / "metrics.json").string(), metrics.dump(2) + "\n");
   return result;
+}
+
+// model.kind logistic, linear_svm or knn: fitted once on the training rows,
+// then saved and scored as a network would be. history.csv holds one row:
+// the fitted model's training and validation scores.
+TrainResult fit_classical_split(const ExperimentConfig& c, const PreparedData& p, const datasets::Split& split,
+                                const std::string& feature_settings, const std::string& run_dir, std::ostream& log,
+                                const Communicator& comm) {
+  const auto t0 = std::chrono::steady_clock::now();
+  nn::StepThreads threads(c.threads);
+  nn::Sequential model = fit_classical(c, p, split.train, threads.threads(), log);
+  model.labels = p.corpus.labels;
+  model.feature_settings = feature_settings;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto score = [&](const std::vector<size_t>& rows) -> EpochScores {
+    if (rows.empty()) return {NAN, NAN};
+    const auto [loss, predicted] = run_eval(model, p, rows, eval_batch(c), threads, comm);
+    return {loss, evaluate(labels_of(p, rows), predicted, p.corpus.labels).accuracy};
+  };
+  const EpochScores train = score(split.train), val = score(split.validation);
+  std::ostringstream history;
+  history << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n1," << train.loss << ","
+          << train.accuracy << "," << val.loss << "," << val.accuracy << ",0," << std::fixed << std::setprecision(3)
+          << seconds << "\n";
+  log << "fitted: training accuracy " << train.accuracy;
+  if (!std::isnan(val.accuracy)) log << ", validation accuracy " << val.accuracy;
+  log << "\n";
+  if (comm.is_root()) {
+    write_file_atomically((fs::path(run_dir) / "history.csv").string(), history.str());
+    nn::save_model(model, (fs::path(run_dir) / "model.sermodel").string());
+  }
+  return write_metrics(model, c, p, split, run_dir, threads, log, comm);
 }
 
 // One split: scaling fitted on its training rows, training, the model kept,
@@ -527,6 +565,10 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   std::vector<float> unscaled;
   if (!c.augmentation.wave.identity()) unscaled = p.x;
   const ModelInput input = c.data.images ? c.features : fit_scaling(c.features, split, p);
+  const std::string feature_settings =
+      c.data.images ? ImageRecipe{static_cast<int>(p.sample_shape[1]), static_cast<int>(p.sample_shape[2])}.to_text()
+                    : input.to_text();
+  if (c.model.classical()) return fit_classical_split(c, p, split, feature_settings, run_dir, log, comm);
   std::unique_ptr<WaveAugmentedRows> wave;
   if (!c.augmentation.wave.identity())
     wave = std::make_unique<WaveAugmentedRows>(c.augmentation.wave, input, p.corpus, std::move(unscaled), p.x,
@@ -536,9 +578,7 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
 
   TrainingRun run(c, p.sample_shape, split.train);
   run.model.labels = p.corpus.labels;
-  run.model.feature_settings = c.data.images ? ImageRecipe{static_cast<int>(p.sample_shape[1]),
-                                                          static_cast<int>(p.sample_shape[2])}.to_text()
-                                             : input.to_text();
+  run.model.feature_settings = feature_settings;
   if (run.model.output_shape().numel() != static_cast<int64_t>(p.corpus.labels.size()))
     throw ConfigError(c.source + ": the model's last layer gives " + std::to_string(run.model.output_shape().numel()) +
                       " outputs but the data has " + std::to_string(p.corpus.labels.size()) + " classes");

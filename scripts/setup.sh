@@ -56,6 +56,8 @@ if [ "${1:-}" = "--test" ]; then
   packages+=(praat)
   # ONNX's own checker on the exported models (tests/onnx_check.py)
   packages+=(python3-onnx)
+  # scikit-learn beside the classical baselines (tests/classical_sklearn.py)
+  packages+=(python3-sklearn)
   # report.html in a real browser (tests/report_in_chromium.sh): Debian's Chromium
   packages+=(chromium)
   # Node.js runs the browser and ONNX Runtime checks (tests/node); a machine with

@@ -177,11 +177,38 @@ TEST_CASE("every layer: shape inference, gradients, seeding, model-file round tr
     CHECK(std::equal(a.values().begin(), a.values().end(), b.values().begin()));
     CHECK(loaded.specs().front().describe() == model.specs().front().describe());
   }
-  // The generic test covers every registered layer type.
+  // The generic test covers every registered layer type but knn, which has no
+  // gradient (fitted, not trained): its own case below.
   for (const auto& type : layer_types()) {
+    if (type == "knn") continue;
     INFO("layer type " << type);
     CHECK(std::find(covered.begin(), covered.end(), type) != covered.end());
   }
+}
+
+TEST_CASE("knn: remembered rows survive the model file; training through it is refused") {
+  Rng init(1);
+  Sequential model({LayerSpec("knn", {{"k", "1"}, {"rows", "3"}, {"classes", "3"}})}, Shape{2}, init);
+  auto state = model.state();  // memory [3, 2], labels [3]
+  REQUIRE(state.size() == 2);
+  const std::vector<float> memory = {0, 0, 5, 5, 0, 5}, labels = {2, 0, 1};
+  std::copy(memory.begin(), memory.end(), state[0].tensor.data());
+  std::copy(labels.begin(), labels.end(), state[1].tensor.data());
+  const Tensor x = Tensor::from(Shape{3, 2}, std::vector<float>{4, 4, 1, 0, 0, 4});
+  Sequential loaded = deserialize_model(serialize_model(model), "memory");
+  for (Sequential* m : {&model, &loaded}) {
+    const Tensor y = m->predict(x, 1);
+    for (int64_t r = 0; r < 3; ++r) {
+      const float* row = y.data() + r * 3;
+      CHECK(std::max_element(row, row + 3) - row == std::vector<int64_t>{0, 2, 1}[static_cast<size_t>(r)]);
+    }
+  }
+  CHECK(model.trainable_count() == 0);
+  ForwardContext training;
+  training.training = true;
+  CHECK_THROWS_WITH(model.forward(x, training), doctest::Contains("is fitted, not trained"));
+  CHECK_THROWS_WITH(Sequential({LayerSpec("knn", {{"k", "4"}, {"rows", "3"}, {"classes", "2"}})}, Shape{2}, init),
+                    doctest::Contains("rows (3) must be at least k (4)"));
 }
 
 TEST_CASE("batch norm: running statistics follow Keras's momentum and are used at inference") {

@@ -24,6 +24,7 @@
 #include "experiments/runner.hpp"
 #include "experiments/source_version.hpp"
 #include "experiments/training_run.hpp"
+#include "nn/model_file.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
 #include "support/tess_mlp.hpp"
@@ -94,6 +95,10 @@ TEST_CASE("train twice: it learns, the run directory is complete, metrics.json i
   const std::string history = read(dir / "a" / "history.csv");
   CHECK(std::count(history.begin(), history.end(), '\n') == 5);  // header + 4 epochs
   CHECK(read(dir / "a" / "metrics.json").find("\"validation\"") != std::string::npos);
+  // The process's peak memory: above what the features alone take, below what this small run could need.
+  const auto timings = nlohmann::json::parse(read(dir / "a" / "timings.json"));
+  CHECK(timings.at("peak_resident_mib").get<double>() > 10);
+  CHECK(timings.at("peak_resident_mib").get<double>() < 4096);
   fs::remove_all(dir);
 }
 
@@ -227,6 +232,29 @@ TEST_CASE("RAVDESS by gender and intensity: gender labels, the strong files alon
     CHECK(m["split"] == "leave one gender out");
     CHECK(m["folds"][0]["test_group"] != m["folds"][1]["test_group"]);
     for (const auto& f : m["folds"]) CHECK(f["test_files"] == 480);
+  }
+  fs::remove_all(dir);
+}
+
+TEST_CASE("model.kind logistic, linear_svm and knn through the runner: fitted once, scored and saved like a network") {
+  const fs::path dir = fs::temp_directory_path() / ("ser_test_runner_classical_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "mlp.yaml") << kConfig;
+  for (const char* kind : {"logistic", "linear_svm", "knn"}) {
+    const ExperimentConfig c =
+        load_config((dir / "mlp.yaml").string(), {std::string("model.kind=") + kind}, ser::test::data_dir());
+    std::ostringstream log1, log2;
+    const TrainResult a = train_experiment(c, (dir / kind).string(), log1, (dir / "cache").string());
+    train_experiment(c, (dir / (std::string(kind) + "_again")).string(), log2, (dir / "cache").string());
+    std::printf("tess pooled MFCC-40, %s: test accuracy %.4f\n", kind, a.test_accuracy);
+    CHECK(a.test_accuracy > 0.85);  // chance is 1/7; the MLP of the same features reaches 0.9 in 4 epochs
+    CHECK(read(dir / kind / "metrics.json") == read(dir / (std::string(kind) + "_again") / "metrics.json"));
+    const std::string history = read(dir / kind / "history.csv");
+    CHECK(std::count(history.begin(), history.end(), '\n') == 2);  // header + the fitted model's row
+    ser::nn::Sequential saved = ser::nn::load_model((dir / kind / "model.sermodel").string());
+    CHECK(saved.layer(1).kind() == (std::string(kind) == "knn" ? "KNeighbors" : "Dense"));
+    CHECK(saved.labels.size() == 7);
   }
   fs::remove_all(dir);
 }

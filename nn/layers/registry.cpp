@@ -7,6 +7,7 @@
 #include "nn/layers/dense.hpp"
 #include "nn/layers/layer.hpp"
 #include "nn/layers/gru.hpp"
+#include "nn/layers/knn.hpp"
 #include "nn/layers/lstm.hpp"
 #include "nn/layers/pool.hpp"
 #include "nn/layers/sequence_pool.hpp"
@@ -32,6 +33,7 @@ const std::map<std::string, Factory>& registry() {
       {"batchnorm", [](const LayerSpec& s) { return std::make_unique<BatchNorm>(s); }},
       {"lstm", [](const LayerSpec& s) { return std::make_unique<Lstm>(s); }},
       {"gru", [](const LayerSpec& s) { return std::make_unique<Gru>(s); }},
+      {"knn", [](const LayerSpec& s) { return std::make_unique<Knn>(s); }},
       {"stats_pool", [](const LayerSpec& s) { return std::make_unique<StatsPool>(s); }},
       {"attention_pool", [](const LayerSpec& s) { return std::make_unique<AttentionPool>(s); }},
       {"global_avg_pool", [](const LayerSpec& s) { return std::make_unique<GlobalAvgPool>(s); }},
