@@ -111,9 +111,19 @@ std::string report_json(const Corpus& c, const Split* split) {
   j["sample_rates"] = rates;
   j["skipped"] = nlohmann::ordered_json::array();
   for (const auto& k : c.skipped) j["skipped"].push_back({{"path", k.path}, {"reason", k.reason}});
-  if (split)
+  if (split) {
     j["split"] = {
         {"train", split->train.size()}, {"validation", split->validation.size()}, {"test", split->test.size()}};
+    nlohmann::ordered_json sides;
+    for (const auto& [name, side] : {std::pair{"train", &split->train}, std::pair{"validation", &split->validation},
+                                     std::pair{"test", &split->test}}) {
+      nlohmann::ordered_json counts;
+      const auto m = side_counts(c, *side);
+      for (const auto& l : c.labels) counts[l] = m.count(l) ? m.at(l) : 0;
+      sides[name] = counts;
+    }
+    j["split_classes"] = sides;
+  }
   return j.dump(2);
 }
 

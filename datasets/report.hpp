@@ -16,7 +16,8 @@ std::string report_text(const Corpus& corpus, const Split* split = nullptr);
 // it records them), partitions {name: count} (the corpus's own,
 // e.g. FER2013's train/test), corpora {corpus: {label: count}}, seconds
 // {min, mean, max, total}, sample_rates {rate: count}, skipped [{path, reason}],
-// and split {train, validation, test} when given.
+// and split {train, validation, test} with split_classes {side: {label:
+// count}} when a split is given.
 std::string report_json(const Corpus& corpus, const Split* split = nullptr);
 
 }  // namespace ser::datasets

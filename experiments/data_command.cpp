@@ -9,6 +9,7 @@
 #include "datasets/report.hpp"
 #include "datasets/split.hpp"
 #include "experiments/arg_parser.hpp"
+#include "experiments/class_chart.hpp"
 #include "experiments/feature_options.hpp"
 #include "experiments/progress.hpp"
 
@@ -35,7 +36,8 @@ int data_command(const std::vector<std::string>& args, const Communicator& comm)
       .flag("--json", "print one JSON object instead of text")
       .option("--tess-classes", "7|14", "TESS: 7 emotions or 14 speaker x emotion classes", "14")
       .flag("--no-song", "RAVDESS: leave out the sung files")
-      .option("--split", "random|speaker|word", "add a split: stratified random, or by speaker or word")
+      .option("--split", "random|speaker|word|gender", "add a split: stratified random, or by speaker, word or gender")
+      .option("--plot", "FILE.png", "also draw the files per class (per split side, or per corpus) as a bar chart")
       .option("--test", "FRACTION", "test share of the split", "0.25")
       .option("--validation", "FRACTION", "validation share of the split", "0")
       .option("--seed", "S", "seed of the split", "42")
@@ -77,11 +79,17 @@ int data_command(const std::vector<std::string>& args, const Communicator& comm)
       split = datasets::group_split(corpus, datasets::GroupBy::speaker, r, seed);
     else if (*kind == "word")
       split = datasets::group_split(corpus, datasets::GroupBy::word, r, seed);
+    else if (*kind == "gender")
+      split = datasets::group_split(corpus, datasets::GroupBy::gender, r, seed);
     else
-      throw UsageError("--split must be random, speaker or word");
+      throw UsageError("--split must be random, speaker, word or gender");
   }
   const datasets::Split* s = split ? &*split : nullptr;
   std::cout << (p.flag_set("--json") ? datasets::report_json(corpus, s) + "\n" : datasets::report_text(corpus, s));
+  if (auto png = p.maybe("--plot")) {
+    write_class_chart(*png, corpus, s);
+    std::cerr << "class chart: " << *png << "\n";
+  }
 
   if (auto dir = p.maybe("--cache")) {
     if (images) throw UsageError("--cache extracts audio features; " + name + " holds images");

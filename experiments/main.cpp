@@ -28,6 +28,7 @@
 #include "experiments/predict.hpp"
 #include "experiments/progress.hpp"
 #include "experiments/listen_command.hpp"
+#include "experiments/plot_command.hpp"
 #include "experiments/timeline_command.hpp"
 #include "experiments/report_command.hpp"
 #include "experiments/runner.hpp"
@@ -47,6 +48,7 @@ commands:
   demo               make a speech corpus with espeak-ng, train on it, predict (no download needed)
   faces INPUT...     the emotion of every face in images, folders, videos or a camera (--model)
   features AUDIO     compute one librosa feature (MFCC, mel, ...) of a file and write it as .npy
+  plot AUDIO         draw a file's waveform, mel spectrogram and MFCCs as a PNG (--out)
   inspect MODEL      print the architecture, parameter counts and labels of a .sermodel file
   export RUN         write a run's model as ONNX (--onnx FILE), labels and feature recipe in its metadata
   import MODEL.onnx  read an ONNX model (ser's, PyTorch's) into a .sermodel, and a config to fine-tune it
@@ -369,6 +371,7 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, c
   if (command == "compare") return compare(args, world);
   if (command == "report") return ser::experiments::report_command(args);
   if (command == "timeline") return ser::experiments::timeline_command(args);
+  if (command == "plot") return ser::experiments::plot_command(args);
   if (command == "listen") return ser::experiments::listen_command(args);
   std::cerr << "ser: unknown command '" << command << "'\n\n" << kUsage;
   return 2;

@@ -25,6 +25,7 @@
 #include "datasets/fer2013.hpp"
 #include "datasets/labels.hpp"
 #include "datasets/mnist.hpp"
+#include "datasets/report.hpp"
 #include "datasets/split.hpp"
 #include "dsp/fixed_length.hpp"
 #include "experiments/image_recipe.hpp"
@@ -558,6 +559,8 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   if (comm.is_root()) {
     fs::create_directories(run_dir);
     remove_stale_temporaries(run_dir);
+    // What the run trained and tested on, per class and side: the report's class chart.
+    write_file_atomically((fs::path(run_dir) / "data.json").string(), datasets::report_json(p.corpus, &split) + "\n");
   }
   log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
       << " / " << split.validation.size() << " / " << split.test.size() << "\n";

@@ -1,6 +1,5 @@
 #include "experiments/timeline_plot.hpp"
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -8,20 +7,17 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "common/atomic_file.hpp"
+#include "experiments/plot_canvas.hpp"
 
 namespace ser::experiments {
 
 namespace {
 
-// Tableau's twenty colours (matplotlib's tab20: each dark colour, then its light twin), as BGR.
-const cv::Scalar kPalette[] = {{180, 119, 31},  {14, 127, 255},  {44, 160, 44},   {40, 39, 214},   {189, 103, 148},
-                               {75, 86, 140},   {194, 119, 227}, {127, 127, 127}, {34, 189, 188},  {207, 190, 23},
-                               {232, 199, 174}, {120, 187, 255}, {138, 223, 152}, {150, 152, 255}, {213, 176, 197},
-                               {148, 156, 196}, {210, 182, 247}, {199, 199, 199}, {141, 219, 219}, {229, 218, 158}};
-cv::Scalar colour(int label) { return kPalette[label % 20]; }
+using plot::colour;
+using plot::kGrid;
+using plot::kInk;
+using plot::text;
 
-const cv::Scalar kInk{40, 40, 40}, kGrid{215, 215, 215};
 constexpr int kLeft = 60, kRight = 20, kTop = 40, kWaveHeight = 170, kGap = 30, kProbHeight = 230, kLegend = 50;
 
 struct Axis {
@@ -35,10 +31,6 @@ std::string clock(double s) {
   const int m = static_cast<int>(s / 60);
   std::snprintf(b, sizeof(b), "%d:%02d", m, static_cast<int>(s - 60.0 * m));
   return b;
-}
-
-void text(cv::Mat& img, const std::string& s, cv::Point at, double scale = 0.45, cv::Scalar c = kInk) {
-  cv::putText(img, s, at, cv::FONT_HERSHEY_SIMPLEX, scale, c, 1, cv::LINE_AA);
 }
 
 // Ticks every 1, 2, 5, 10, ... seconds: about ten along the axis.
@@ -117,8 +109,7 @@ void legend(cv::Mat& img, const Timeline& t, int top) {
 }  // namespace
 
 void write_timeline_plot(const std::string& path, const Timeline& t, int width) {
-  if (path.size() < 4 || path.substr(path.size() - 4) != ".png")
-    throw std::runtime_error("--plot " + path + ": the picture is a PNG; give a name ending in .png");
+  plot::require_png(path, "--plot");
   width = std::clamp(width, 400, 20000);
   const int height = kTop + kWaveHeight + kGap + kProbHeight + 24 + kLegend;
   cv::Mat img(height, width, CV_8UC3, cv::Scalar(255, 255, 255));
@@ -131,9 +122,7 @@ void write_timeline_plot(const std::string& path, const Timeline& t, int width) 
   const int prob_top = kTop + kWaveHeight + kGap;
   probabilities(img, t, a, prob_top);
   legend(img, t, prob_top + kProbHeight + 24);
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", img, png)) throw std::runtime_error("--plot " + path + ": OpenCV could not encode the PNG");
-  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  plot::write_png(path, img, "--plot");
 }
 
 }  // namespace ser::experiments

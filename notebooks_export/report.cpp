@@ -31,6 +31,7 @@ struct RunShape {
   bool history = false;
   std::vector<std::string> example_labels;
   bool faces = false;  // an image run: a page of test faces
+  bool data = false;   // data.json: files per class and split side
 };
 
 RunShape inspect_run(const ReportRun& r) {
@@ -41,6 +42,7 @@ RunShape inspect_run(const ReportRun& r) {
     throw ReportError("'" + (fs::path(r.dir) / "metrics.json").string() + "' has no test accuracy");
   s.per_class = metrics["test"].contains("per_class") && metrics["test"].contains("confusion_matrix");
   s.history = fs::exists(fs::path(r.dir) / "history.csv");
+  s.data = fs::exists(fs::path(r.dir) / "data.json");
   if (!r.examples.empty()) {
     const auto index = read_json(r.examples, "no examples");
     s.faces = index.contains("faces");
@@ -62,6 +64,11 @@ void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, 
   nb.code("show_facts(" + run + ")");
   nb.markdown("### Config\n\nThe config file the run was started with (with any `--set` overrides applied).");
   nb.code("show_config(" + run + ")");
+  if (s.data) {
+    nb.markdown("### Data\n\nFiles per class on each side of the split (augmented copies counted as rows of "
+                "their own), from the run's `data.json`.");
+    nb.code("plot_classes(" + run + ")");
+  }
   nb.markdown("### Metrics\n\n`test` and `validation` score the files themselves; `test_with_copies` also scores "
               "the augmented copies of test files (what the popular notebooks report), `test_<corpus>` each corpus "
               "of a combination.");

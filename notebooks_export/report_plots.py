@@ -39,6 +39,8 @@ def load_run(name, path, examples=None):
     run["history"] = _history(os.path.join(path, "history.csv"))
     timings = os.path.join(path, "timings.json")
     run["timings"] = _json(timings) if os.path.exists(timings) else {}
+    data = os.path.join(path, "data.json")
+    run["data"] = _json(data) if os.path.exists(data) else None
     run["examples"] = []
     run["faces"] = None
     if examples and "faces" in _json(examples):
@@ -189,6 +191,26 @@ def plot_f1(run, section="test"):
     ax.axhline(s["macro_f1"], color="tab:red", ls="--", label=f"macro-F1 {s['macro_f1']:.3f}")
     ax.bar_label(bars, fmt="%.2f", fontsize=8, label_type="center", color="white")
     ax.set(ylim=(0, 1.1), xlabel="class", ylabel="F1", title=f"{run['name']}: F1 per class ({section})")
+    if len(labels) > 6:
+        ax.tick_params(axis="x", labelrotation=45)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.tight_layout()
+    plt.show()
+
+
+def plot_classes(run):
+    """Files per class on the train, validation and test sides, as grouped bars."""
+    sides = {k: v for k, v in run["data"]["split_classes"].items() if sum(v.values()) > 0}
+    labels = run["data"]["labels"]
+    fig, ax = plt.subplots(figsize=(max(6, 0.9 * len(labels) + 2), 3.8))
+    width = 0.8 / max(len(sides), 1)
+    x = np.arange(len(labels))
+    for k, (side, counts) in enumerate(sides.items()):
+        bars = ax.bar(x + (k - (len(sides) - 1) / 2) * width, [counts[lab] for lab in labels], width,
+                      label=f"{side} ({sum(counts.values())})")
+        ax.bar_label(bars, fontsize=7)
+    ax.set_xticks(x, labels)
+    ax.set(xlabel="class", ylabel="files", title=f"{run['name']}: files per class and split side")
     if len(labels) > 6:
         ax.tick_params(axis="x", labelrotation=45)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))

@@ -13,8 +13,9 @@ if [ ! -x "$chromium" ] || [ ! -d "$node_dir/node_modules/playwright-core" ]; th
   exit 77
 fi
 rm -rf "$work" && mkdir -p "$work"
-# The demo's run: 4 classes, so 3 figures of the run (curves, confusion, F1) and one example per class.
-figures=7
+# The demo's run: 4 classes, so 4 figures of the run (classes per split side, curves, confusion, F1) and
+# one example per class.
+figures=8
 SER_DATA="$demo/corpus" "$ser" report "$demo/run" --out "$work/report"
 node "$node_dir/check_report.mjs" "$work/report/report.html" "$work/report/screenshot.png" --figures $figures
 
@@ -42,7 +43,7 @@ if node "$node_dir/check_report.mjs" "$work/planted.html" "$work/planted.png" --
 fi
 cat "$work/planted.log"
 for expect in "page error: undefined_function_planted_by_the_test is not defined" \
-              "figure 2 of 7 .*: blank in the screenshot" "figure 5 of 7 .*: the image did not load"; do
+              "figure 2 of $figures .*: blank in the screenshot" "figure 5 of $figures .*: the image did not load"; do
   grep -q "PROBLEM: $expect" "$work/planted.log" || { echo "FAILED: not reported: $expect"; exit 1; }
 done
 echo "planted faults: each one reported"

@@ -96,6 +96,13 @@ TEST_CASE("the published configs validate and give the published parameter count
   const auto multi = load_config(kConfigs + "/multi_zcr_rms_mfcc_cnn1d.yaml", {}, "/data");
   CHECK(model_input_shape(multi) == ser::nn::Shape{1, 2376});  // 108 ZCR + 108 RMS + 20 x 108 MFCC
   CHECK(multi.augmentation.copies.size() == 3);
+  {  // the published widths by default (7,193,223 as Keras counts, BatchNorm's statistics included), 1/8 as a variant
+    ser::Rng rng(multi.seed);
+    ser::nn::Sequential m(multi.layers, model_input_shape(multi), rng);
+    CHECK(m.trainable_count() + m.non_trainable_count() == 7193223);
+    const auto narrow = load_config(kConfigs + "/multi_zcr_rms_mfcc_cnn1d_narrow.yaml", {}, "/data");
+    CHECK(parameters(narrow) == 113719);
+  }
   CHECK(model_input_shape(load_config(kConfigs + "/multi_lstm.yaml", {}, "/data")) == ser::nn::Shape{100, 40});
   // Every config in configs/ validates (a new one cannot rot unnoticed).
   int n = 0;

@@ -120,7 +120,7 @@ TEST_CASE("one run: a valid notebook and an HTML report with every figure") {
   // Nothing failed while the notebook ran: an exception would show as an error output.
   CHECK(html.find("Traceback") == std::string::npos);
   CHECK(html.find("data-mime-type=\"application/vnd.jupyter.stderr\"") == std::string::npos);
-  for (const char* figure : {"Training curves", "Confusion matrix", "F1 per class"})
+  for (const char* figure : {"Data", "Training curves", "Confusion matrix", "F1 per class"})
     CHECK_MESSAGE(count(section(html, figure), kPng) == 1, figure);
   const std::string report_table = section(html, "Classification report");
   for (const auto& label : kLabels) {
