@@ -14,18 +14,23 @@ namespace {
 // x = 2^e * m with m in [sqrt(1/2), sqrt(2)); ln m = 2 atanh(s), s = (m-1)/(m+1),
 // |s| <= 0.1716, summed to s^23: within about one ulp of libm.
 inline double log10_positive(double x) {
+  // Integer operations only up to m and e: a floating-point compare or
+  // select is a possible trap under GCC's default -ftrapping-math, and an
+  // int64 -> double conversion has no AVX2 instruction; either keeps the
+  // caller's loop scalar on machines without AVX-512.
   const auto bits = std::bit_cast<uint64_t>(x);
-  auto e = static_cast<int64_t>(bits >> 52) - 1023;
-  double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
-  const bool big = m > 1.4142135623730951;
-  m = big ? m * 0.5 : m;
-  e = big ? e + 1 : e;
+  const uint64_t mantissa = bits & 0x000FFFFFFFFFFFFFULL;
+  const uint64_t big = mantissa > 0x6A09E667F3BCDULL ? 1 : 0;  // m > sqrt(2): halve m, add one to e
+  const double m = std::bit_cast<double>(mantissa | (0x3FF0000000000000ULL - (big << 52)));
+  // The biased exponent as a double through 2^52's mantissa.
+  const double e = std::bit_cast<double>(0x4330000000000000ULL | ((bits >> 52) + big)) - 4503599627370496.0 - 1023.0;
   const double s = (m - 1.0) / (m + 1.0), s2 = s * s;
   double p = 1.0 / 23;
+#pragma GCC unroll 16  // unrolled, the caller's loop has no inner loop left and vectorises
   for (int k = 21; k >= 3; k -= 2) p = p * s2 + 1.0 / k;
   const double ln_m = 2.0 * s + 2.0 * s * s2 * p;
   constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
-  const double ln_x = static_cast<double>(e) * kLn2Hi + (ln_m + static_cast<double>(e) * kLn2Lo);
+  const double ln_x = e * kLn2Hi + (ln_m + e * kLn2Lo);
   return ln_x * 0.43429448190325182765;  // 1 / ln 10
 }
 
