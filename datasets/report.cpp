@@ -115,8 +115,7 @@ std::string report_json(const Corpus& c, const Split* split) {
     j["split"] = {
         {"train", split->train.size()}, {"validation", split->validation.size()}, {"test", split->test.size()}};
     nlohmann::ordered_json sides;
-    for (const auto& [name, side] : {std::pair{"train", &split->train}, std::pair{"validation", &split->validation},
-                                     std::pair{"test", &split->test}}) {
+    for (const auto& [name, side] : named_sides(*split)) {
       nlohmann::ordered_json counts;
       const auto m = side_counts(c, *side);
       for (const auto& l : c.labels) counts[l] = m.count(l) ? m.at(l) : 0;

@@ -11,6 +11,7 @@
 // so that speaker-independent results can be reported (and, by gender, a
 // model trained on one gender is tested on the other).
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -21,6 +22,15 @@ namespace ser::datasets {
 struct Split {
   std::vector<size_t> train, validation, test;  // indices into corpus.samples, ascending
 };
+
+// The sides with their names, train, validation, test (reports, charts).
+struct NamedSide {
+  const char* name;
+  const std::vector<size_t>* rows;
+};
+inline std::array<NamedSide, 3> named_sides(const Split& s) {
+  return {{{"train", &s.train}, {"validation", &s.validation}, {"test", &s.test}}};
+}
 
 struct Ratios {
   double train = 0.75, validation = 0.0, test = 0.25;

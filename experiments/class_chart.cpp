@@ -18,8 +18,7 @@ struct Group {
 std::vector<Group> groups_of(const datasets::Corpus& c, const datasets::Split* split) {
   std::vector<Group> groups;
   if (split) {
-    for (const auto& [name, side] : {std::pair{"train", &split->train}, std::pair{"validation", &split->validation},
-                                     std::pair{"test", &split->test}}) {
+    for (const auto& [name, side] : datasets::named_sides(*split)) {
       if (side->empty()) continue;
       Group g{name, {}};
       for (size_t i : *side) ++g.counts[c.samples[i].label];

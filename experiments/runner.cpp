@@ -465,8 +465,10 @@ void record_epoch(TrainingRun& run, const ExperimentConfig& c, int epoch, const 
 // metrics.json of the kept model: "test" and "validation" hold the files
 // themselves; augmented copies are training material, and with copies kept
 // beside their source they would only repeat a file's verdict.
-// "test_with_copies" scores every test row (what the notebooks report),
-// "test_<corpus>" each corpus of a combination.
+// "test_with_copies" scores every test row (what the notebooks report);
+// "test_<corpus>", "test_<gender>" and "test_intensity_<intensity>" score the
+// test files of each corpus, gender and intensity when there are several.
+//
 // The test set's rows of each value of `field` (corpus, gender, intensity) as
 // sections of their own, when the test set holds more than one value.
 void add_group_sections(std::vector<std::pair<std::string, std::vector<size_t>>>& sections,
@@ -532,7 +534,7 @@ TrainResult fit_classical_split(const ExperimentConfig& c, const PreparedData& p
   };
   const EpochScores train = score(split.train), val = score(split.validation);
   std::ostringstream history;
-  history << "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n1," << train.loss << ","
+  history << kHistoryHeader << "1," << train.loss << ","
           << train.accuracy << "," << val.loss << "," << val.accuracy << ",0," << std::fixed << std::setprecision(3)
           << seconds << "\n";
   log << "fitted: training accuracy " << train.accuracy;

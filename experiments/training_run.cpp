@@ -88,7 +88,7 @@ TrainingRun::TrainingRun(const ExperimentConfig& c, const nn::Shape& sample_shap
       dropout(c.seed + 2) {
   progress.order = std::move(train);
   optimizer->set_learning_rate(schedule.first());
-  progress.history = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
+  progress.history = kHistoryHeader;
 }
 
 TrainingState TrainingRun::snapshot(int recorded_epoch) {

@@ -18,6 +18,9 @@
 
 namespace ser::experiments {
 
+// history.csv's header: one row per epoch (a classical model's one fitted row) follows.
+inline constexpr const char* kHistoryHeader = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,lr,seconds\n";
+
 // The learning rate from epoch to epoch: constant, step decay from the
 // configured rate, ReduceLROnPlateau on the validation loss, or cosine
 // decay from the configured rate to 0 over the epochs; any of them after a
