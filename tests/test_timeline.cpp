@@ -142,6 +142,11 @@ TEST_CASE("a recording with a known answer: windows, segments and boundaries; th
 }
 
 TEST_CASE("RAVDESS sentences with pauses, through a RAVDESS model: stretches, emotions, boundaries") {
+#if defined(__SANITIZE_ADDRESS__)
+  // A RAVDESS model trained for its answers; the timeline code it runs is the
+  // first case's, which the sanitizers do see.
+  MESSAGE("sanitizer build: left to the Release pass");
+#else
   Fixture f;
   const std::string model = ser::test::train_tess_flat_mlp(f.dir, "ravdess", "ravdess_run");
   const auto ravdess = ser::datasets::load_ravdess(ser::test::data_dir() + "/ravdess");
@@ -164,6 +169,7 @@ TEST_CASE("RAVDESS sentences with pauses, through a RAVDESS model: stretches, em
   CHECK(sc.right >= sc.scored * 3 / 10);
   CHECK(sc.seg_right >= sc.seg_scored * 3 / 10);
   CHECK(sc.median < 0.3);
+#endif
 }
 
 TEST_CASE("bad input: no model, an image model's absence of audio, a silent file, a wrong plot name") {
