@@ -45,13 +45,13 @@ ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
 // size (so that scoring needs no more memory than training did). In a job of several
 // ranks each rank scores every size()-th batch and all get every row (a
 // batch's bits do not depend on the rank that scored it).
-std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const PreparedData& p, int64_t kBatch,
+std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const PreparedData& p, int64_t per_batch,
                                                     int threads, const Communicator& comm) {
   const auto n = static_cast<int64_t>(p.corpus.samples.size());
-  const int64_t batches = (n + kBatch - 1) / kBatch, classes = model.output_shape().numel();
+  const int64_t batches = (n + per_batch - 1) / per_batch, classes = model.output_shape().numel();
   auto rows_of = [&](int64_t batch) {
     std::vector<int64_t> rows;
-    for (int64_t i = batch * kBatch; i < std::min(n, (batch + 1) * kBatch); ++i) rows.push_back(i);
+    for (int64_t i = batch * per_batch; i < std::min(n, (batch + 1) * per_batch); ++i) rows.push_back(i);
     return rows;
   };
   std::vector<float> mine;

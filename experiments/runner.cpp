@@ -52,13 +52,15 @@ namespace fs = std::filesystem;
 namespace {
 
 // Loss and predictions of `model` on the rows `idx`, without a graph, in
-// batches of the training batch's size: a larger evaluation batch would
-// raise the run's peak memory above what training needs. In a job of several ranks each rank scores every
-// size()-th batch and all get every batch's loss and predictions, so the
-// sums below run in batch order, as in one process.
+// batches of the training batch's size (c.training.batch_size): a larger
+// evaluation batch would raise the run's peak memory above what training
+// needs. In a job of several ranks each rank scores every size()-th batch
+// and all get every batch's loss and predictions, so the sums below run in
+// batch order, as in one process.
 std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const PreparedData& p,
-                                                 const std::vector<size_t>& idx, size_t kBatch,
+                                                 const std::vector<size_t>& idx, const ExperimentConfig& c,
                                                  nn::StepThreads& threads, const Communicator& comm) {
+  const auto kBatch = static_cast<size_t>(c.training.batch_size);
   const size_t batches = (idx.size() + kBatch - 1) / kBatch;
   std::vector<float> mine;  // per batch of this rank: its mean loss, then its predictions
   for (size_t k = static_cast<size_t>(comm.rank()); k < batches; k += static_cast<size_t>(comm.size())) {
@@ -86,8 +88,6 @@ std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Pr
     loss += loss_of[k] * static_cast<double>(std::min(idx.size(), (k + 1) * kBatch) - k * kBatch);
   return {idx.empty() ? 0.0 : loss / static_cast<double>(idx.size()), predicted};
 }
-
-size_t eval_batch(const ExperimentConfig& c) { return static_cast<size_t>(c.training.batch_size); }
 
 std::vector<int32_t> labels_of(const PreparedData& p, const std::vector<size_t>& idx) {
   std::vector<int32_t> y;
@@ -343,6 +343,14 @@ struct EpochScores {
   double loss = 0, accuracy = 0;
 };
 
+// Mean loss and accuracy of `model` on the rows `idx` (NaN for none): validation, a fitted model's training rows.
+EpochScores scores_on(nn::Sequential& model, const PreparedData& p, const std::vector<size_t>& idx,
+                      const ExperimentConfig& c, nn::StepThreads& threads, const Communicator& comm) {
+  if (idx.empty()) return {NAN, NAN};
+  const auto [loss, predicted] = run_eval(model, p, idx, c, threads, comm);
+  return {loss, evaluate(labels_of(p, idx), predicted, p.corpus.labels).accuracy};
+}
+
 // A training batch of images, each redrawn by augmentation.image from its
 // own generator (seed, epoch, row): the same images on any thread count and
 // after a resume.
@@ -438,9 +446,9 @@ EpochScores train_epoch(TrainingRun& run, const ExperimentConfig& c, const Prepa
 // Validation scores (NaN without a validation split); keeps the best model.
 EpochScores validate_epoch(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p,
                            const datasets::Split& split, nn::StepThreads& threads, const Communicator& comm) {
-  if (split.validation.empty()) return {NAN, NAN};
-  const auto [loss, pred] = run_eval(run.model, p, split.validation, eval_batch(c), threads, comm);
-  const double acc = evaluate(labels_of(p, split.validation), pred, p.corpus.labels).accuracy;
+  const EpochScores scores = scores_on(run.model, p, split.validation, c, threads, comm);
+  if (split.validation.empty()) return scores;
+  const double acc = scores.accuracy;
   if (acc > run.progress.best_val) {
     run.progress.best_val = acc;
     run.progress.since_best = 0;
@@ -448,7 +456,7 @@ EpochScores validate_epoch(TrainingRun& run, const ExperimentConfig& c, const Pr
   } else {
     ++run.progress.since_best;
   }
-  return {loss, acc};
+  return scores;
 }
 
 void record_epoch(TrainingRun& run, const ExperimentConfig& c, int epoch, const EpochScores& train,
@@ -501,7 +509,8 @@ TrainResult write_metrics(nn::Sequential& kept, const ExperimentConfig& c, const
   nlohmann::ordered_json metrics;
   for (const auto& [name, idx] : sections) {
     if (idx.empty()) continue;
-    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, eval_batch(c), threads, comm).second, p.corpus.labels);
+    const Metrics m = evaluate(labels_of(p, idx), run_eval(kept, p, idx, c, threads, comm).second,
+                               p.corpus.labels);
     metrics[name] = nlohmann::ordered_json::parse(metrics_json(m));
     if (name == "test") {
       result.test_accuracy = m.accuracy;
@@ -527,12 +536,8 @@ TrainResult fit_classical_split(const ExperimentConfig& c, const PreparedData& p
   model.labels = p.corpus.labels;
   model.feature_settings = feature_settings;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const auto score = [&](const std::vector<size_t>& rows) -> EpochScores {
-    if (rows.empty()) return {NAN, NAN};
-    const auto [loss, predicted] = run_eval(model, p, rows, eval_batch(c), threads, comm);
-    return {loss, evaluate(labels_of(p, rows), predicted, p.corpus.labels).accuracy};
-  };
-  const EpochScores train = score(split.train), val = score(split.validation);
+  const EpochScores train = scores_on(model, p, split.train, c, threads, comm);
+  const EpochScores val = scores_on(model, p, split.validation, c, threads, comm);
   std::ostringstream history;
   history << kHistoryHeader << "1," << train.loss << ","
           << train.accuracy << "," << val.loss << "," << val.accuracy << ",0," << std::fixed << std::setprecision(3)

@@ -36,6 +36,14 @@ extern char** environ;
 namespace {
 std::string read(const fs::path& p) { return ser::read_file(p.string()); }
 
+// An empty folder of this process's own under the temporary directory.
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
 const std::string kConfig = ser::test::tess_mlp_yaml({.seed = 7, .epochs = 4, .dropout = "0.3"});
 }  // namespace
 
@@ -65,9 +73,7 @@ TEST_CASE("learning-rate warm-up and cosine decay: the rate of every epoch") {
 }
 
 TEST_CASE("train twice: it learns, the run directory is complete, metrics.json is identical") {
-  const fs::path dir = fs::temp_directory_path() / ("ser_test_runner_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir("ser_test_runner");
   std::ofstream(dir / "mlp.yaml") << kConfig;
   const ExperimentConfig c = load_config((dir / "mlp.yaml").string(), {}, ser::test::data_dir());
   std::ostringstream log1, log2;
@@ -103,9 +109,7 @@ TEST_CASE("train twice: it learns, the run directory is complete, metrics.json i
 }
 
 TEST_CASE("kill -9 during training, then ser resume: exactly the metrics of an uninterrupted run") {
-  const fs::path dir = fs::temp_directory_path() / ("ser_test_resume_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir("ser_test_resume");
   // With the per-epoch waveform augmentation and mixup: their draws must
   // come back the same after the kill too.
   std::ofstream(dir / "flat.yaml") << ser::test::tess_mlp_yaml(
@@ -163,9 +167,7 @@ TEST_CASE("kill -9 during training, then ser resume: exactly the metrics of an u
 }
 
 TEST_CASE("augmentation.wave and mixup: new audio every epoch, the same metrics on 1 and 2 threads, and it still learns") {
-  const fs::path dir = fs::temp_directory_path() / ("ser_test_wave_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir("ser_test_wave");
   std::ofstream(dir / "plain.yaml") << ser::test::tess_mlp_yaml({.seed = 5, .epochs = 2});
   std::ofstream(dir / "wave.yaml") << ser::test::tess_mlp_yaml({.seed = 5, .epochs = 2})
                                    << "augmentation:\n  wave: {speed: 0.1, gain_db: 6, noise_probability: 0.5, "
@@ -198,9 +200,7 @@ TEST_CASE("RAVDESS by gender and intensity: gender labels, the strong files alon
   // runs them; the sanitizers see the same code in test_classical and test_datasets.
   MESSAGE("sanitizer build: left to the Release pass");
 #else
-  const fs::path dir = fs::temp_directory_path() / ("ser_test_runner_gender_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir("ser_test_runner_gender");
   const std::string speakers = "{test_speakers: [\"13\", \"14\", \"15\", \"16\"]}";
   std::ofstream(dir / "emotion.yaml") << ser::test::tess_mlp_yaml(
       {.name = "ravdess_mlp", .epochs = 3, .split = speakers, .corpus = "ravdess", .classes = 8});
@@ -248,9 +248,7 @@ TEST_CASE("model.kind logistic, linear_svm and knn through the runner: fitted on
   // runs them; the sanitizers see the same code in test_classical and test_datasets.
   MESSAGE("sanitizer build: left to the Release pass");
 #else
-  const fs::path dir = fs::temp_directory_path() / ("ser_test_runner_classical_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir("ser_test_runner_classical");
   std::ofstream(dir / "mlp.yaml") << kConfig;
   for (const char* kind : {"logistic", "linear_svm", "knn"}) {
     const ExperimentConfig c =
