@@ -46,29 +46,41 @@ std::vector<double> mel_frequencies(int n, double fmin, double fmax, bool htk) {
   return f;
 }
 
-Matrix mel_filterbank(double sr, int n_fft, const MelOptions& o) {
+std::vector<FilterSpan> mel_filter_spans(double sr, int n_fft, const MelOptions& o) {
   const double fmax = o.fmax < 0 ? sr / 2 : o.fmax;
   if (o.n_mels < 1) throw std::invalid_argument("n_mels must be >= 1");
   if (!(o.fmin >= 0 && o.fmin < fmax)) throw std::invalid_argument("mel filterbank needs 0 <= fmin < fmax");
   const int bins = n_fft / 2 + 1;
-  std::vector<double> fft_freqs(static_cast<size_t>(bins));
   const double fstep = 1.0 / (n_fft * (1.0 / sr));  // numpy.fft.rfftfreq(n_fft, 1 / sr)
-  for (int b = 0; b < bins; ++b) fft_freqs[static_cast<size_t>(b)] = b * fstep;
+  auto freq = [&](int b) { return b * fstep; };
   const std::vector<double> mel_f = mel_frequencies(o.n_mels + 2, o.fmin, fmax, o.htk);
-  Matrix w(o.n_mels, bins);
+  std::vector<FilterSpan> spans(static_cast<size_t>(o.n_mels));
+  int lo = 0;  // the first bin above the current filter's lower edge; edges only rise
   for (int m = 0; m < o.n_mels; ++m) {
     const double f0 = mel_f[static_cast<size_t>(m)], f1 = mel_f[static_cast<size_t>(m + 1)],
                  f2 = mel_f[static_cast<size_t>(m + 2)];
     const double enorm = o.slaney_norm ? 2.0 / (f2 - f0) : 1.0;
-    for (int b = 0; b < bins; ++b) {
-      // Outside (f0, f2) the triangle is exactly zero: skip the divisions.
-      if (fft_freqs[static_cast<size_t>(b)] <= f0 || fft_freqs[static_cast<size_t>(b)] >= f2) continue;
-      const double lower = -(f0 - fft_freqs[static_cast<size_t>(b)]) / (f1 - f0);
-      const double upper = (f2 - fft_freqs[static_cast<size_t>(b)]) / (f2 - f1);
+    while (lo < bins && freq(lo) <= f0) ++lo;
+    FilterSpan& span = spans[static_cast<size_t>(m)];
+    span.first = lo;
+    // Outside (f0, f2) the triangle is exactly zero.
+    for (int b = lo; b < bins && freq(b) < f2; ++b) {
+      const double lower = -(f0 - freq(b)) / (f1 - f0);
+      const double upper = (f2 - freq(b)) / (f2 - f1);
       // librosa stores the triangle in a float32 array, then scales it in place.
       const float triangle = static_cast<float>(std::max(0.0, std::min(lower, upper)));
-      w(m, b) = o.slaney_norm ? static_cast<float>(triangle * enorm) : triangle;
+      span.weights.push_back(o.slaney_norm ? static_cast<float>(triangle * enorm) : triangle);
     }
+  }
+  return spans;
+}
+
+Matrix mel_filterbank(double sr, int n_fft, const MelOptions& o) {
+  const auto spans = mel_filter_spans(sr, n_fft, o);
+  Matrix w(o.n_mels, n_fft / 2 + 1);
+  for (int m = 0; m < o.n_mels; ++m) {
+    const FilterSpan& s = spans[static_cast<size_t>(m)];
+    std::copy(s.weights.begin(), s.weights.end(), w.row(m) + s.first);
   }
   return w;
 }

@@ -27,6 +27,16 @@ struct MelOptions {
 
 inline constexpr int kMaxMels = 1024;  // the n_mels setting's limit
 
+// One filter's non-zero part: the weights of bins first, first + 1, ...
+struct FilterSpan {
+  int first = 0;
+  std::vector<double> weights;
+};
+
+// The filters of mel_filterbank by their spans: a 128-band bank of a
+// 2048-point FFT has about 2,000 non-zero weights of 131,000.
+std::vector<FilterSpan> mel_filter_spans(double sample_rate, int n_fft, const MelOptions& options);
+
 // Filterbank [n_mels, 1 + n_fft/2]. Like librosa (dtype float32 by default),
 // the weights are rounded to float32 values.
 Matrix mel_filterbank(double sample_rate, int n_fft, const MelOptions& options);

@@ -1,5 +1,6 @@
 #include "dsp/mfcc.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -16,45 +17,42 @@ Matrix dct_matrix(int n_out, int n_in, bool ortho) {
 }
 
 MelSpectrogram::MelSpectrogram(double sr, const StftOptions& stft, const MelOptions& mel, double power)
-    : stft_(stft), filterbank_(mel_filterbank(sr, stft_.options().n_fft, mel)), power_(power) {
-  for (int64_t m = 0; m < filterbank_.rows; ++m) {
-    const double* w = filterbank_.row(m);
-    Span s{0, filterbank_.cols - 1};
-    while (s.first < filterbank_.cols && w[s.first] == 0.0) ++s.first;
-    while (s.last >= s.first && w[s.last] == 0.0) --s.last;
-    spans_.push_back(s);
+    : stft_(stft), filters_(mel_filter_spans(sr, stft_.options().n_fft, mel)), power_(power) {}
+
+namespace {
+// Power spectra arrive kBlock frames at a time, bin-major, so that each
+// filter weight meets kBlock frames in vector multiply-adds. Two running sums
+// per frame (even and odd bins) keep two independent chains of additions.
+constexpr int kMelBlock = 8;
+
+void apply_filters(const std::vector<FilterSpan>& filters, const double* power, int64_t first_frame, int count,
+                   Matrix& out) {
+  for (size_t m = 0; m < filters.size(); ++m) {
+    const double* w = filters[m].weights.data();
+    const auto n = static_cast<int64_t>(filters[m].weights.size());
+    const double* p = power + static_cast<int64_t>(filters[m].first) * kMelBlock;
+    double even[kMelBlock] = {}, odd[kMelBlock] = {};
+    int64_t i = 0;
+    for (; i + 1 < n; i += 2)
+      for (int j = 0; j < kMelBlock; ++j) {
+        even[j] += w[i] * p[i * kMelBlock + j];
+        odd[j] += w[i + 1] * p[(i + 1) * kMelBlock + j];
+      }
+    if (i < n)
+      for (int j = 0; j < kMelBlock; ++j) even[j] += w[i] * p[i * kMelBlock + j];
+    double* o = out.row(static_cast<int64_t>(m)) + first_frame;
+    for (int j = 0; j < count; ++j) o[j] = even[j] + odd[j];
   }
 }
+}  // namespace
 
 Matrix MelSpectrogram::operator()(std::span<const float> y) const {
-  const int64_t frames = stft_.frame_count(static_cast<int64_t>(y.size()));
-  Matrix out(filterbank_.rows, frames);
-  // Power spectra are gathered kBlock frames at a time, bin-major, so that
-  // each filter weight meets kBlock frames in one vector multiply-add (the
-  // block stays within L1: 4 x 1025 doubles).
-  constexpr int64_t kBlock = 4;
-  const int64_t bins = filterbank_.cols;
-  std::vector<double> block(static_cast<size_t>(bins * kBlock), 0.0);
-  auto flush = [&](int64_t first_frame, int64_t count) {
-    for (int64_t m = 0; m < filterbank_.rows; ++m) {
-      const double* w = filterbank_.row(m);
-      double acc[kBlock] = {};
-      for (int64_t b = spans_[static_cast<size_t>(m)].first; b <= spans_[static_cast<size_t>(m)].last; ++b) {
-        const double* p = block.data() + b * kBlock;
-        for (int64_t j = 0; j < kBlock; ++j) acc[j] += w[b] * p[j];
-      }
-      for (int64_t j = 0; j < count; ++j) out(m, first_frame + j) = acc[j];
-    }
-  };
-  stft_.for_each_power_frame(y, [&](int64_t t, const double* power) {
-    const int64_t j = t % kBlock;
-    double* column = block.data() + j;
-    if (power_ == 2.0) {
-      for (int64_t b = 0; b < bins; ++b) column[b * kBlock] = power[b];
-    } else {  // |X|^power from |X|^2
-      for (int64_t b = 0; b < bins; ++b) column[b * kBlock] = std::pow(std::sqrt(power[b]), power_);
-    }
-    if (j == kBlock - 1 || t == frames - 1) flush(t - j, j + 1);
+  Matrix out(static_cast<int64_t>(filters_.size()), stft_.frame_count(static_cast<int64_t>(y.size())));
+  const int64_t bins = stft_.bins();
+  stft_.for_each_power_block(y, kMelBlock, [&](int64_t first, int count, double* power) {
+    if (power_ != 2.0)  // |X|^power from |X|^2
+      for (int64_t i = 0; i < bins * kMelBlock; ++i) power[i] = std::pow(std::sqrt(power[i]), power_);
+    apply_filters(filters_, power, first, count, out);
   });
   return out;
 }
@@ -65,46 +63,67 @@ Matrix melspectrogram(std::span<const float> y, double sr, const StftOptions& st
 }
 
 namespace {
-Matrix apply_dct(const Matrix& D, const Matrix& S, int lifter) {
-  const auto n_mfcc = static_cast<int>(D.rows);
-  Matrix M(n_mfcc, S.cols);
-  // Four coefficients per pass: each mel row is read once for four outputs.
-  int k = 0;
-  for (; k + 4 <= n_mfcc; k += 4) {
-    double *o0 = M.row(k), *o1 = M.row(k + 1), *o2 = M.row(k + 2), *o3 = M.row(k + 3);
-    for (int64_t n = 0; n < S.rows; ++n) {
-      const double c0 = D(k, n), c1 = D(k + 1, n), c2 = D(k + 2, n), c3 = D(k + 3, n);
-      const double* s = S.row(n);
-      for (int64_t t = 0; t < S.cols; ++t) {
-        o0[t] += c0 * s[t];
-        o1[t] += c1 * s[t];
-        o2[t] += c2 * s[t];
-        o3[t] += c3 * s[t];
-      }
+// M = D S as a register-blocked product: kK coefficients of kT frames are
+// summed in registers over all mel bands, so each output is stored once
+// (written row by row, the product spent its time storing partial sums).
+// dt is D transposed, [n_mels, n_mfcc], so a band's kK weights sit together.
+constexpr int kDctK = 2, kDctT = 8;
+
+// Coefficients of frames t0 .. t0 + kDctT - 1 of S (all of them present) into M.
+void dct_frames(const Matrix& dt, const Matrix& S, int64_t t0, Matrix& M, int64_t m_t0) {
+  const int64_t n_mfcc = dt.cols, bands = S.rows;
+  int64_t k0 = 0;
+  for (; k0 + kDctK <= n_mfcc; k0 += kDctK) {
+    double acc[kDctK][kDctT] = {};
+    for (int64_t n = 0; n < bands; ++n) {
+      const double* s = S.row(n) + t0;
+      const double* d = dt.row(n) + k0;
+      for (int k = 0; k < kDctK; ++k)
+        for (int j = 0; j < kDctT; ++j) acc[k][j] += d[k] * s[j];
     }
+    for (int k = 0; k < kDctK; ++k) std::copy(acc[k], acc[k] + kDctT, M.row(k0 + k) + m_t0);
   }
-  for (; k < n_mfcc; ++k) {
-    double* out = M.row(k);
-    for (int64_t n = 0; n < S.rows; ++n) {
-      const double c = D(k, n);
-      const double* s = S.row(n);
-      for (int64_t t = 0; t < S.cols; ++t) out[t] += c * s[t];
-    }
+  for (; k0 < n_mfcc; ++k0) {
+    double acc[kDctT] = {};
+    for (int64_t n = 0; n < bands; ++n)
+      for (int j = 0; j < kDctT; ++j) acc[j] += dt(n, k0) * S(n, t0 + j);
+    std::copy(acc, acc + kDctT, M.row(k0) + m_t0);
+  }
+}
+
+Matrix apply_dct(const Matrix& dt, const Matrix& S, int lifter) {
+  const int64_t n_mfcc = dt.cols, bands = S.rows, frames = S.cols;
+  Matrix M(n_mfcc, frames);
+  int64_t t0 = 0;
+  for (; t0 + kDctT <= frames; t0 += kDctT) dct_frames(dt, S, t0, M, t0);
+  if (t0 < frames) {  // the last few frames, through a zero-padded block of kDctT
+    const int64_t rest = frames - t0;
+    Matrix s_rest(bands, kDctT), m_rest(n_mfcc, kDctT);
+    for (int64_t n = 0; n < bands; ++n) std::copy(S.row(n) + t0, S.row(n) + frames, s_rest.row(n));
+    dct_frames(dt, s_rest, 0, m_rest, 0);
+    for (int64_t k = 0; k < n_mfcc; ++k) std::copy(m_rest.row(k), m_rest.row(k) + rest, M.row(k) + t0);
   }
   if (lifter > 0) {
-    for (int k = 0; k < n_mfcc; ++k) {
-      const double li = 1.0 + (lifter / 2.0) * std::sin(std::numbers::pi * (k + 1) / lifter);
-      for (int64_t t = 0; t < M.cols; ++t) M(k, t) *= li;
+    for (int64_t k = 0; k < n_mfcc; ++k) {
+      const double li = 1.0 + (lifter / 2.0) * std::sin(std::numbers::pi * static_cast<double>(k + 1) / lifter);
+      for (int64_t t = 0; t < frames; ++t) M(k, t) *= li;
     }
   }
   return M;
+}
+
+Matrix transposed(const Matrix& a) {
+  Matrix t(a.cols, a.rows);
+  for (int64_t r = 0; r < a.rows; ++r)
+    for (int64_t c = 0; c < a.cols; ++c) t(c, r) = a(r, c);
+  return t;
 }
 }  // namespace
 
 Matrix mfcc_from_db(const Matrix& S, int n_mfcc, int lifter, bool dct_ortho) {
   if (n_mfcc < 1 || n_mfcc > S.rows)
     throw std::invalid_argument("n_mfcc must be between 1 and n_mels (" + std::to_string(S.rows) + ")");
-  return apply_dct(dct_matrix(n_mfcc, static_cast<int>(S.rows), dct_ortho), S, lifter);
+  return apply_dct(transposed(dct_matrix(n_mfcc, static_cast<int>(S.rows), dct_ortho)), S, lifter);
 }
 
 void CepstrumOptions::register_settings(Settings& s) {
@@ -114,13 +133,14 @@ void CepstrumOptions::register_settings(Settings& s) {
 }
 
 MfccExtractor::MfccExtractor(double sr, const MfccOptions& o)
-    : o_(o), mel_(sr, o.stft, o.mel, 2.0), dct_(dct_matrix(o.cepstrum.n_mfcc, o.mel.n_mels, o.cepstrum.dct_ortho)) {
+    : o_(o), mel_(sr, o.stft, o.mel, 2.0),
+      dct_t_(transposed(dct_matrix(o.cepstrum.n_mfcc, o.mel.n_mels, o.cepstrum.dct_ortho))) {
   if (o.cepstrum.n_mfcc < 1 || o.cepstrum.n_mfcc > o.mel.n_mels)
     throw std::invalid_argument("n_mfcc must be between 1 and n_mels (" + std::to_string(o.mel.n_mels) + ")");
 }
 
 Matrix MfccExtractor::operator()(std::span<const float> y) const {
-  return apply_dct(dct_, power_to_db(mel_(y), o_.db), o_.cepstrum.lifter);
+  return apply_dct(dct_t_, power_to_db(mel_(y), o_.db), o_.cepstrum.lifter);
 }
 
 Matrix mfcc(std::span<const float> y, double sr, const MfccOptions& o) { return MfccExtractor(sr, o)(y); }

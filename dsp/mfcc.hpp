@@ -43,12 +43,8 @@ class MelSpectrogram {
 
  private:
   Stft stft_;
-  Matrix filterbank_;
+  std::vector<FilterSpan> filters_;
   double power_;
-  struct Span {
-    int64_t first, last;  // non-zero bins of one filter
-  };
-  std::vector<Span> spans_;
 };
 
 // The same for MFCCs: mel spectrogram, power_to_db, DCT (matrix made once).
@@ -60,7 +56,7 @@ class MfccExtractor {
  private:
   MfccOptions o_;
   MelSpectrogram mel_;
-  Matrix dct_;
+  Matrix dct_t_;  // the DCT matrix transposed, [n_mels, n_mfcc]
 };
 
 // melspectrogram(y, power=2) -> [n_mels, frames]

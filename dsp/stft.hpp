@@ -61,9 +61,13 @@ class Stft {
   Matrix spectrogram(std::span<const float> y, double power = 1.0) const;
   // The complex STFT, [1 + n_fft/2, frames].
   ComplexMatrix transform(std::span<const float> y) const;
-  // Streams |X|^2 of every frame to `sink(frame, power)` (power has
-  // 1 + n_fft/2 values) without building the whole spectrogram.
-  void for_each_power_frame(std::span<const float> y, const std::function<void(int64_t, const double*)>& sink) const;
+  // Streams |X|^2 to `sink(first_frame, count, power)` `block` frames at a
+  // time without building the whole spectrogram. The block is bin-major, as
+  // a spectrogram's columns: power[b * block + j] is bin b of frame
+  // first_frame + j, for j < count (the last block may be short; its other
+  // slots hold stale values). The sink may overwrite the block.
+  using PowerSink = std::function<void(int64_t first_frame, int count, double* power)>;
+  void for_each_power_block(std::span<const float> y, int block, const PowerSink& sink) const;
   // librosa.istft: windowed overlap-add divided by the summed squared window,
   // trimmed of the centring and fixed to `length` samples.
   std::vector<float> inverse(const ComplexMatrix& spectrum, int64_t length) const;

@@ -100,3 +100,65 @@ TEST_CASE("one extractor shared by threads gives exactly the sequential results"
   }
   for (size_t i = 0; i < clips.size(); ++i) CHECK(parallel[i].data == sequential[i].data);
 }
+
+TEST_CASE("power blocks of any size hold the spectrogram's columns, the short last block included") {
+  StftOptions o;
+  o.n_fft = 256;
+  const Stft stft(o);
+  const auto y = chirp(8000, 0.37);  // 47 frames: blocks of 8 leave 7
+  const Matrix S = stft.spectrogram(y, 2.0);
+  for (int block : {1, 3, 8, 64}) {
+    CAPTURE(block);
+    Matrix got(S.rows, S.cols);
+    int64_t next = 0;
+    stft.for_each_power_block(y, block, [&](int64_t first, int count, double* p) {
+      CHECK(first == next);
+      CHECK(count == std::min<int64_t>(block, S.cols - first));
+      next = first + count;
+      for (int64_t b = 0; b < S.rows; ++b)
+        for (int j = 0; j < count; ++j) got(b, first + j) = p[b * block + j];
+    });
+    CHECK(next == S.cols);
+    CHECK(got.data == S.data);
+  }
+}
+
+TEST_CASE("the mel filter spans are the non-zero part of the dense filterbank") {
+  for (const bool htk : {false, true}) {
+    MelOptions o;
+    o.n_mels = 40;
+    o.htk = htk;
+    const Matrix dense = mel_filterbank(16000, 512, o);
+    const auto spans = mel_filter_spans(16000, 512, o);
+    REQUIRE(spans.size() == 40);
+    for (int m = 0; m < 40; ++m) {
+      const FilterSpan& s = spans[static_cast<size_t>(m)];
+      for (int64_t b = 0; b < dense.cols; ++b) {
+        const bool inside = b >= s.first && b < s.first + static_cast<int64_t>(s.weights.size());
+        CHECK(dense(m, b) == (inside ? s.weights[static_cast<size_t>(b - s.first)] : 0.0));
+      }
+    }
+  }
+}
+
+TEST_CASE("the blocked DCT equals plain sums for every frame count and n_mfcc") {
+  // The product runs in blocks of frames and of coefficients; the frames and
+  // coefficients left over take other paths.
+  Matrix S(24, 21);
+  for (size_t i = 0; i < S.data.size(); ++i) S.data[i] = std::sin(0.37 * static_cast<double>(i)) * 30.0 - 40.0;
+  for (int n_mfcc : {1, 5, 13, 24})
+    for (int64_t frames : {1, 7, 8, 9, 16, 21}) {
+      CAPTURE(n_mfcc);
+      CAPTURE(frames);
+      Matrix part(S.rows, frames);
+      for (int64_t r = 0; r < S.rows; ++r)
+        for (int64_t t = 0; t < frames; ++t) part(r, t) = S(r, t);
+      const Matrix D = dct_matrix(n_mfcc, 24), got = mfcc_from_db(part, n_mfcc);
+      for (int k = 0; k < n_mfcc; ++k)
+        for (int64_t t = 0; t < frames; ++t) {
+          double sum = 0.0;
+          for (int n = 0; n < 24; ++n) sum += D(k, n) * part(n, t);
+          CHECK(got(k, t) == doctest::Approx(sum).epsilon(1e-13));
+        }
+    }
+}
