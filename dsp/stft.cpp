@@ -132,9 +132,44 @@ std::vector<double> pad_signal(std::span<const float> y, int64_t before, int64_t
   return out;
 }
 
+// Each plan is made on first use: an MFCC extractor never inverts, and a
+// single-precision one transforms in double only for transform(). Planning
+// was a quarter of a one-shot mfcc() call.
 struct Stft::Plans {
+  int n_fft = 0;
   fftw_plan forward = nullptr, inverse = nullptr;  // double precision (the inverse is always double)
   fftwf_plan forward_single = nullptr;
+  std::once_flag forward_made, inverse_made, single_made;
+  size_t size() const { return static_cast<size_t>(n_fft); }
+  size_t bins() const { return static_cast<size_t>(n_fft / 2 + 1); }
+
+  template <typename Plan, typename Make>
+  static Plan make_once(std::once_flag& made, Plan& plan, int n_fft, Make make) {
+    std::call_once(made, [&] {
+      std::lock_guard lock(planner_mutex());
+      plan = make();
+      if (!plan) throw std::runtime_error("FFTW could not plan a transform of size " + std::to_string(n_fft));
+    });
+    return plan;
+  }
+  fftw_plan forward_plan() {
+    return make_once(forward_made, forward, n_fft, [&] {
+      FftwBuffer<double> in(Fftw<double>::real(size())), out(Fftw<double>::complex(bins()));
+      return Fftw<double>::r2c(n_fft, in.get(), out.get());
+    });
+  }
+  fftw_plan inverse_plan() {
+    return make_once(inverse_made, inverse, n_fft, [&] {
+      FftwBuffer<double> in(Fftw<double>::real(size())), out(Fftw<double>::complex(bins()));
+      return Fftw<double>::c2r(n_fft, out.get(), in.get());
+    });
+  }
+  fftwf_plan single_plan() {
+    return make_once(single_made, forward_single, n_fft, [&] {
+      FftwBuffer<float> in(Fftw<float>::real(size())), out(Fftw<float>::complex(bins()));
+      return Fftw<float>::r2c(n_fft, in.get(), out.get());
+    });
+  }
 };
 
 Stft::Stft(const StftOptions& options) : o_(options), plans_(std::make_unique<Plans>()) {
@@ -149,16 +184,12 @@ Stft::Stft(const StftOptions& options) : o_(options), plans_(std::make_unique<Pl
   window_.assign(static_cast<size_t>(o_.n_fft), 0.0);
   const int lpad = (o_.n_fft - o_.win_length) / 2;
   for (int i = 0; i < o_.win_length; ++i) window_[static_cast<size_t>(lpad + i)] = w[static_cast<size_t>(i)];
-
-  const auto n = static_cast<size_t>(o_.n_fft), b = static_cast<size_t>(bins());
-  FftwBuffer<double> in(Fftw<double>::real(n)), out(Fftw<double>::complex(b));
-  FftwBuffer<float> in_f(Fftw<float>::real(n)), out_f(Fftw<float>::complex(b));
-  std::lock_guard lock(planner_mutex());
-  plans_->forward = Fftw<double>::r2c(o_.n_fft, in.get(), out.get());
-  plans_->inverse = Fftw<double>::c2r(o_.n_fft, out.get(), in.get());
-  if (o_.precision == Precision::single) plans_->forward_single = Fftw<float>::r2c(o_.n_fft, in_f.get(), out_f.get());
-  if (!plans_->forward || !plans_->inverse || (o_.precision == Precision::single && !plans_->forward_single))
-    throw std::runtime_error("FFTW could not plan a transform of size " + std::to_string(o_.n_fft));
+  plans_->n_fft = o_.n_fft;
+  // The plan this precision's spectra use, now: a size FFTW cannot plan is refused here.
+  if (o_.precision == Precision::single)
+    plans_->single_plan();
+  else
+    plans_->forward_plan();
 }
 
 Stft::~Stft() {
@@ -197,9 +228,9 @@ void Stft::for_each_frame(std::span<const float> y, F&& f) const {
   FftwBuffer<Real> spec(Fftw<Real>::complex(static_cast<size_t>(bins())));
   typename Fftw<Real>::Plan plan;
   if constexpr (std::is_same_v<Real, float>)
-    plan = plans_->forward_single;
+    plan = plans_->single_plan();
   else
-    plan = plans_->forward;
+    plan = plans_->forward_plan();
   const double* w = window_.data();
   for (int64_t t = 0; t < frames; ++t) {
     const int64_t start = t * o_.hop_length - pad;  // in signal coordinates
@@ -277,7 +308,7 @@ std::vector<float> Stft::inverse(const ComplexMatrix& D, int64_t length) const {
       spec.get()[2 * b] = D(b, t).real();
       spec.get()[2 * b + 1] = D(b, t).imag();
     }
-    Fftw<double>::backward(plans_->inverse, spec.get(), buf.get());  // unnormalised: divide by n
+    Fftw<double>::backward(plans_->inverse_plan(), spec.get(), buf.get());  // unnormalised: divide by n
     for (int k = 0; k < n; ++k) {
       const double w = window_[static_cast<size_t>(k)];
       y[static_cast<size_t>(t * hop + k)] += buf.get()[k] / n * w;
