@@ -99,39 +99,77 @@ void dct_frames(const Matrix& dt, const Matrix& S, int64_t t0, Matrix& M, int64_
   }
 }
 
-Matrix apply_dct(const Matrix& dt, const Matrix& S, int lifter) {
-  const int64_t n_mfcc = dt.cols, bands = S.rows, frames = S.cols;
-  Matrix M(n_mfcc, frames);
+// dt^T S for all frames of S: blocks of kDctT frames, the last few through a zero-padded block.
+Matrix blocked_product(const Matrix& dt, const Matrix& S) {
+  const int64_t rows = dt.cols, frames = S.cols;
+  Matrix M(rows, frames);
   int64_t t0 = 0;
   for (; t0 + kDctT <= frames; t0 += kDctT) dct_frames(dt, S, t0, M, t0);
-  if (t0 < frames) {  // the last few frames, through a zero-padded block of kDctT
+  if (t0 < frames) {
     const int64_t rest = frames - t0;
-    Matrix s_rest(bands, kDctT), m_rest(n_mfcc, kDctT);
-    for (int64_t n = 0; n < bands; ++n) std::copy(S.row(n) + t0, S.row(n) + frames, s_rest.row(n));
+    Matrix s_rest(S.rows, kDctT), m_rest(rows, kDctT);
+    for (int64_t n = 0; n < S.rows; ++n) std::copy(S.row(n) + t0, S.row(n) + frames, s_rest.row(n));
     dct_frames(dt, s_rest, 0, m_rest, 0);
-    for (int64_t k = 0; k < n_mfcc; ++k) std::copy(m_rest.row(k), m_rest.row(k) + rest, M.row(k) + t0);
+    for (int64_t k = 0; k < rows; ++k) std::copy(m_rest.row(k), m_rest.row(k) + rest, M.row(k) + t0);
+  }
+  return M;
+}
+
+Matrix apply_dct(const DctPlan& plan, const Matrix& S, int lifter) {
+  const int64_t bands = S.rows, frames = S.cols, half = bands / 2;
+  if (bands != plan.bands)
+    throw std::invalid_argument("DCT of " + std::to_string(plan.bands) + " bands given " + std::to_string(bands));
+  // Row k of the DCT is even about the middle band for even k, odd for odd k:
+  // even coefficients see S[n] + S[N-1-n], odd ones S[n] - S[N-1-n], half the products.
+  Matrix sums(plan.even_t.rows, frames), differences(half, frames);
+  for (int64_t n = 0; n < half; ++n) {
+    const double *a = S.row(n), *b = S.row(bands - 1 - n);
+    double *e = sums.row(n), *o = differences.row(n);
+    for (int64_t t = 0; t < frames; ++t) {
+      e[t] = a[t] + b[t];
+      o[t] = a[t] - b[t];
+    }
+  }
+  if (bands % 2 == 1) std::copy(S.row(half), S.row(half) + frames, sums.row(half));  // the middle band
+  const Matrix even = blocked_product(plan.even_t, sums), odd = blocked_product(plan.odd_t, differences);
+  Matrix M(plan.n_mfcc, frames);
+  for (int64_t k = 0; k < plan.n_mfcc; ++k) {
+    const double* from = k % 2 == 0 ? even.row(k / 2) : odd.row(k / 2);
+    std::copy(from, from + frames, M.row(k));
   }
   if (lifter > 0) {
-    for (int64_t k = 0; k < n_mfcc; ++k) {
+    for (int64_t k = 0; k < plan.n_mfcc; ++k) {
       const double li = 1.0 + (lifter / 2.0) * std::sin(std::numbers::pi * static_cast<double>(k + 1) / lifter);
       for (int64_t t = 0; t < frames; ++t) M(k, t) *= li;
     }
   }
   return M;
 }
+}  // namespace
 
-Matrix transposed(const Matrix& a) {
-  Matrix t(a.cols, a.rows);
-  for (int64_t r = 0; r < a.rows; ++r)
-    for (int64_t c = 0; c < a.cols; ++c) t(c, r) = a(r, c);
-  return t;
+namespace {
+int checked_n_mfcc(int n_out, int n_in) {
+  if (n_out < 1 || n_out > n_in)
+    throw std::invalid_argument("n_mfcc must be between 1 and n_mels (" + std::to_string(n_in) + ")");
+  return n_out;
 }
 }  // namespace
 
+DctPlan::DctPlan(int n_out, int n_in, bool ortho)
+    : n_mfcc(checked_n_mfcc(n_out, n_in)),
+      bands(n_in),
+      even_t((n_in + 1) / 2, (n_out + 1) / 2),
+      odd_t(n_in / 2, n_out / 2) {
+  const Matrix d = dct_matrix(n_out, n_in, ortho);
+  for (int64_t n = 0; n < even_t.rows; ++n)
+    for (int64_t i = 0; i < even_t.cols; ++i) even_t(n, i) = d(2 * i, n);
+  for (int64_t n = 0; n < odd_t.rows; ++n)
+    for (int64_t i = 0; i < odd_t.cols; ++i) odd_t(n, i) = d(2 * i + 1, n);
+}
+
+
 Matrix mfcc_from_db(const Matrix& S, int n_mfcc, int lifter, bool dct_ortho) {
-  if (n_mfcc < 1 || n_mfcc > S.rows)
-    throw std::invalid_argument("n_mfcc must be between 1 and n_mels (" + std::to_string(S.rows) + ")");
-  return apply_dct(transposed(dct_matrix(n_mfcc, static_cast<int>(S.rows), dct_ortho)), S, lifter);
+  return apply_dct(DctPlan(n_mfcc, static_cast<int>(S.rows), dct_ortho), S, lifter);
 }
 
 void CepstrumOptions::register_settings(Settings& s) {
@@ -142,13 +180,10 @@ void CepstrumOptions::register_settings(Settings& s) {
 
 MfccExtractor::MfccExtractor(double sr, const MfccOptions& o)
     : o_(o), mel_(sr, o.stft, o.mel, 2.0),
-      dct_t_(transposed(dct_matrix(o.cepstrum.n_mfcc, o.mel.n_mels, o.cepstrum.dct_ortho))) {
-  if (o.cepstrum.n_mfcc < 1 || o.cepstrum.n_mfcc > o.mel.n_mels)
-    throw std::invalid_argument("n_mfcc must be between 1 and n_mels (" + std::to_string(o.mel.n_mels) + ")");
-}
+      dct_(o.cepstrum.n_mfcc, o.mel.n_mels, o.cepstrum.dct_ortho) {}
 
 Matrix MfccExtractor::operator()(std::span<const float> y) const {
-  return apply_dct(dct_t_, power_to_db(mel_(y), o_.db), o_.cepstrum.lifter);
+  return apply_dct(dct_, power_to_db(mel_(y), o_.db), o_.cepstrum.lifter);
 }
 
 Matrix mfcc(std::span<const float> y, double sr, const MfccOptions& o) { return MfccExtractor(sr, o)(y); }

@@ -14,6 +14,15 @@ namespace ser::dsp {
 // (orthonormal), or with norm=None (2 * sum x[n] cos(...), unscaled).
 Matrix dct_matrix(int n_out, int n_in, bool ortho = true);
 
+// The DCT matrix split by the symmetry of its rows (even k: even about the
+// middle band, odd k: odd), transposed so a band's weights sit together:
+// even_t [ceil(n_in/2), ceil(n_out/2)] and odd_t [floor(n_in/2), floor(n_out/2)].
+struct DctPlan {
+  DctPlan(int n_out, int n_in, bool ortho);
+  int64_t n_mfcc, bands;
+  Matrix even_t, odd_t;
+};
+
 // The cepstral step of MFCCs: how many coefficients, the DCT's
 // normalisation and liftering (librosa.feature.mfcc's n_mfcc, norm, lifter).
 struct CepstrumOptions {
@@ -56,7 +65,7 @@ class MfccExtractor {
  private:
   MfccOptions o_;
   MelSpectrogram mel_;
-  Matrix dct_t_;  // the DCT matrix transposed, [n_mels, n_mfcc]
+  DctPlan dct_;
 };
 
 // melspectrogram(y, power=2) -> [n_mels, frames]

@@ -141,24 +141,29 @@ TEST_CASE("the mel filter spans are the non-zero part of the dense filterbank") 
   }
 }
 
-TEST_CASE("the blocked DCT equals plain sums for every frame count and n_mfcc") {
-  // The product runs in blocks of frames and of coefficients; the frames and
+TEST_CASE("the blocked, symmetric DCT equals plain sums for every frame count, n_mfcc and band count") {
+  // The product pairs band n with band N-1-n (an odd N leaves a middle band)
+  // and runs in blocks of frames and of coefficients; the frames and
   // coefficients left over take other paths.
-  Matrix S(24, 21);
-  for (size_t i = 0; i < S.data.size(); ++i) S.data[i] = std::sin(0.37 * static_cast<double>(i)) * 30.0 - 40.0;
-  for (int n_mfcc : {1, 5, 13, 24})
-    for (int64_t frames : {1, 7, 8, 9, 16, 21}) {
-      CAPTURE(n_mfcc);
-      CAPTURE(frames);
-      Matrix part(S.rows, frames);
-      for (int64_t r = 0; r < S.rows; ++r)
-        for (int64_t t = 0; t < frames; ++t) part(r, t) = S(r, t);
-      const Matrix D = dct_matrix(n_mfcc, 24), got = mfcc_from_db(part, n_mfcc);
-      for (int k = 0; k < n_mfcc; ++k)
-        for (int64_t t = 0; t < frames; ++t) {
-          double sum = 0.0;
-          for (int n = 0; n < 24; ++n) sum += D(k, n) * part(n, t);
-          CHECK(got(k, t) == doctest::Approx(sum).epsilon(1e-13));
-        }
-    }
+  for (int bands : {24, 25}) {
+    Matrix S(bands, 21);
+    for (size_t i = 0; i < S.data.size(); ++i) S.data[i] = std::sin(0.37 * static_cast<double>(i)) * 30.0 - 40.0;
+    for (int n_mfcc : {1, 2, 5, 13, bands})
+      for (int64_t frames : {1, 7, 8, 9, 16, 21}) {
+        CAPTURE(bands);
+        CAPTURE(n_mfcc);
+        CAPTURE(frames);
+        Matrix part(S.rows, frames);
+        for (int64_t r = 0; r < S.rows; ++r)
+          for (int64_t t = 0; t < frames; ++t) part(r, t) = S(r, t);
+        const Matrix D = dct_matrix(n_mfcc, bands), got = mfcc_from_db(part, n_mfcc);
+        for (int k = 0; k < n_mfcc; ++k)
+          for (int64_t t = 0; t < frames; ++t) {
+            double sum = 0.0;
+            for (int n = 0; n < bands; ++n) sum += D(k, n) * part(n, t);
+            CHECK(got(k, t) == doctest::Approx(sum).epsilon(1e-13));
+          }
+      }
+  }
+  CHECK_THROWS_WITH_AS(mfcc_from_db(Matrix(3, 4), 4), "n_mfcc must be between 1 and n_mels (3)", std::invalid_argument);
 }
