@@ -10,13 +10,14 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/sanitizer.hpp"
 #include "nn/kernels/scratch.hpp"
 
 namespace ser::nn {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
+#if SER_ADDRESS_SANITIZER
 constexpr bool kPooling = false;
 #else
 constexpr bool kPooling = true;

@@ -41,7 +41,7 @@ packages=(
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )
 if [ "${1:-}" = "--test" ]; then
-  # libFuzzer, ASan and UBSan runtimes for clang, and clang's OpenMP (scripts/fuzz.sh)
+  # clang with its libFuzzer, ASan and UBSan runtimes and its OpenMP: the sanitizer pass of scripts/test.sh
   packages+=(clang libclang-rt-14-dev libomp-dev)
   # the face pipeline's side-by-side comparison (bench/faces_compare.py): OpenCV's cv2 and PyTorch
   packages+=(python3-opencv python3-torch)

@@ -1,7 +1,9 @@
 # cmake --install into a fresh prefix, build tests/install_consumer against it
 # with find_package(ser), then check that its predict_emotion gives what the
 # installed `ser predict` gives for a model the installed `ser train` made.
-#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK=... -DDATA=... -P tests/check_install.cmake
+# The consumer is compiled by the compiler that built ser (CXX): a sanitized
+# build's libraries need their own compiler's sanitizer runtimes.
+#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK=... -DDATA=... -DCXX=... -P tests/check_install.cmake
 function(run what)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
@@ -19,7 +21,7 @@ foreach(f bin/ser include/experiments/predict.hpp lib/cmake/ser/serConfig.cmake)
   endif()
 endforeach()
 run("configuring the consumer" ${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install_consumer -B ${WORK}/consumer
-    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
+    -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX})
 run("building the consumer" ${CMAKE_COMMAND} --build ${WORK}/consumer)
 
 if(NOT "$ENV{SER_DATA}" STREQUAL "")  # the one data setting the tests read

@@ -136,7 +136,7 @@ TEST_CASE("a checkpoint of a model with other layer sizes is refused, naming the
   // Found overflowing the heap: the checkpoint of a 16-unit model met a 32-unit config.
   Finished small(16);
   Finished big(32);
-  auto [key, theirs] = read_checkpoint(small.checkpoint());
+  const TrainingState theirs = read_checkpoint(small.checkpoint()).second;
   big.alter([&](TrainingState& s) { s.model = theirs.model; });
   const std::string error = big.resume_error();
   CHECK_MESSAGE(error.find("does not fit this run's config: tensor dense_1.weight [16, 26] in the checkpoint, "

@@ -58,8 +58,9 @@ double snr_db(const std::vector<float>& want, const std::vector<float>& got) {
 TEST_CASE("lossless containers give the very samples of the source: FLAC in MKV, ALAC in M4A") {
   const Audio src = load_audio(clip());
   REQUIRE(src.source_channels == 2);
-  for (const auto& [name, args] : {std::pair{std::string("clip.mkv"), "-i '" + clip() + "' -c:a copy"},
+  for (const auto& [file, args] : {std::pair{std::string("clip.mkv"), "-i '" + clip() + "' -c:a copy"},
                                    std::pair{std::string("clip.m4a"), "-i '" + clip() + "' -c:a alac"}}) {
+    const std::string& name = file;  // clang 14's lambdas (CAPTURE) cannot capture structured bindings
     CAPTURE(name);
     const Audio a = load_audio(make(name, args));
     CHECK(a.samples == src.samples);
@@ -81,10 +82,11 @@ TEST_CASE("lossless containers give the very samples of the source: FLAC in MKV,
 TEST_CASE("lossy tracks: AAC beside a video in MP4, Opus in WebM, MP3 decode to the source's length and shape") {
   const Audio src = load_audio(clip());
   const std::string video = "-f lavfi -i testsrc=size=64x48:rate=10 ";
-  for (const auto& [name, args, min_snr] :
+  for (const auto& [file, args, min_snr] :
        {std::tuple{std::string("clip.mp4"), video + "-i '" + clip() + "' -shortest -c:v mpeg4 -c:a aac -b:a 160k", 25.0},
         std::tuple{std::string("clip.webm"), "-i '" + clip() + "' -c:a libopus -b:a 96k", 20.0},
         std::tuple{std::string("clip.mp3"), "-i '" + clip() + "' -c:a libmp3lame -b:a 160k", 22.0}}) {
+    const std::string& name = file;  // clang 14's lambdas (CAPTURE) cannot capture structured bindings
     CAPTURE(name);
     const Audio a = load_audio(make(name, args));
     CHECK(a.sample_rate == 48000);

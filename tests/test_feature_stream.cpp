@@ -76,7 +76,9 @@ TEST_CASE("every kind: pieces of any size give the batch features' exact bits ov
   for (const FeatureSpec& spec : specs()) {
     CAPTURE(spec.canonical());
     const Matrix batch = FeatureExtractor(spec)(y, sr);
-    for (const auto& [max_piece, seed] : {std::pair<size_t, unsigned>{1, 1}, {700, 2}, {8192, 3}, {y.size(), 4}}) {
+    for (const auto& piece_seed : {std::pair<size_t, unsigned>{1, 1}, {700, 2}, {8192, 3}, {y.size(), 4}}) {
+      const size_t max_piece = piece_seed.first;  // not structured bindings: clang 14's lambdas (CAPTURE)
+      const unsigned seed = piece_seed.second;    // cannot capture those
       if (max_piece == 1 && spec.kind != FeatureKind::mfcc) continue;  // sample by sample: once is enough
       CAPTURE(max_piece);
       const FeatureStream s = streamed(spec, sr, y, max_piece, seed);
@@ -119,7 +121,8 @@ TEST_CASE("a stream resampled in pieces is resample()'s output, bit for bit, at 
                                           std::tuple{24414.0, 22050.0, ResampleQuality::high},
                                           std::tuple{24414.0, 48000.0, ResampleQuality::very_high},
                                           std::tuple{24414.0, 8000.0, ResampleQuality::quick}}) {
-    CAPTURE(to);
+    const double target_rate = to;  // clang 14's lambdas (CAPTURE) cannot capture structured bindings
+    CAPTURE(target_rate);
     const std::vector<float> whole = resample(y, from, to, quality);
     for (const size_t max_piece : {size_t{1}, size_t{333}, size_t{5000}}) {
       StreamResampler r(from, to, quality);

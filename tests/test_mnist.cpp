@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <numeric>
 
+#include "common/sanitizer.hpp"
 #include "datasets/mnist.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/train.hpp"
@@ -33,7 +34,7 @@ std::string mnist_dir() { return ser::test::data_dir() + "/mnist"; }
 }  // namespace
 
 TEST_CASE("a LeNet-style CNN learns MNIST: >= 97% on 2000 held-out images after 2 epochs on 8000") {
-#if defined(__SANITIZE_ADDRESS__)
+#if SER_ADDRESS_SANITIZER
   // Two epochs of training, for their accuracy (2 minutes under the sanitizers); the
   // kernels it runs are test_kernels' and test_layers', which the sanitizers do see.
   MESSAGE("sanitizer build: left to the Release pass");

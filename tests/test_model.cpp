@@ -10,6 +10,7 @@
 #include <iterator>
 
 #include "common/atomic_file.hpp"
+#include "common/sanitizer.hpp"
 #include "nn/model_file.hpp"
 #include "nn/ops.hpp"
 #include "nn/optim/optimizer.hpp"
@@ -186,7 +187,7 @@ TEST_CASE("input of the wrong shape is refused with the expected shape") {
 }
 
 TEST_CASE("after the first step, training takes no tensor memory from the system") {
-#if defined(__SANITIZE_ADDRESS__)
+#if SER_ADDRESS_SANITIZER
   MESSAGE("sanitizer build: the buffer pool is off so that use-after-free stays visible; skipped");
 #else
   Rng init(1), dropout(2);

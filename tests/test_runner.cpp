@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/sanitizer.hpp"
 #include "common/text.hpp"
 #include "experiments/checkpoint.hpp"
 #include "experiments/config.hpp"
@@ -195,7 +196,7 @@ int main(int argc, char** argv) {
 
 TEST_CASE("RAVDESS by gender and intensity: gender labels, the strong files alone, per-group test scores, "
           "leave one gender out") {
-#if defined(__SANITIZE_ADDRESS__)
+#if SER_ADDRESS_SANITIZER
   // Whole trainings on extracted features, for their results: the Release pass
   // runs them; the sanitizers see the same code in test_classical and test_datasets.
   MESSAGE("sanitizer build: left to the Release pass");
@@ -243,7 +244,7 @@ TEST_CASE("RAVDESS by gender and intensity: gender labels, the strong files alon
 }
 
 TEST_CASE("model.kind logistic, linear_svm and knn through the runner: fitted once, scored and saved like a network") {
-#if defined(__SANITIZE_ADDRESS__)
+#if SER_ADDRESS_SANITIZER
   // Whole trainings on extracted features, for their results: the Release pass
   // runs them; the sanitizers see the same code in test_classical and test_datasets.
   MESSAGE("sanitizer build: left to the Release pass");

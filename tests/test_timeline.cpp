@@ -16,6 +16,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <sstream>
 
+#include "common/sanitizer.hpp"
 #include "datasets/audio_corpora.hpp"
 #include "dsp/audio.hpp"
 #include "support/main_requiring.hpp"
@@ -142,7 +143,7 @@ TEST_CASE("a recording with a known answer: windows, segments and boundaries; th
 }
 
 TEST_CASE("RAVDESS sentences with pauses, through a RAVDESS model: stretches, emotions, boundaries") {
-#if defined(__SANITIZE_ADDRESS__)
+#if SER_ADDRESS_SANITIZER
   // A RAVDESS model trained for its answers; the timeline code it runs is the
   // first case's, which the sanitizers do see.
   MESSAGE("sanitizer build: left to the Release pass");
