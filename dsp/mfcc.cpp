@@ -71,10 +71,11 @@ Matrix melspectrogram(std::span<const float> y, double sr, const StftOptions& st
 }
 
 namespace {
-// M = D S as a register-blocked product: kK coefficients of kT frames are
-// summed in registers over all mel bands, so each output is stored once
+// The DCT's products, register-blocked: kDctK coefficients of kDctT frames
+// are summed in registers over all bands, so each output is stored once
 // (written row by row, the product spent its time storing partial sums).
-// dt is D transposed, [n_mels, n_mfcc], so a band's kK weights sit together.
+// dt is one half of a DctPlan, [bands, coefficients], so a band's kDctK
+// weights sit together.
 constexpr int kDctK = 2, kDctT = 8;
 
 // Coefficients of frames t0 .. t0 + kDctT - 1 of S (all of them present) into M.
@@ -145,9 +146,7 @@ Matrix apply_dct(const DctPlan& plan, const Matrix& S, int lifter) {
   }
   return M;
 }
-}  // namespace
 
-namespace {
 int checked_n_mfcc(int n_out, int n_in) {
   if (n_out < 1 || n_out > n_in)
     throw std::invalid_argument("n_mfcc must be between 1 and n_mels (" + std::to_string(n_in) + ")");
@@ -167,7 +166,6 @@ DctPlan::DctPlan(int n_out, int n_in, bool ortho)
     for (int64_t i = 0; i < odd_t.cols; ++i) odd_t(n, i) = d(2 * i + 1, n);
 }
 
-
 Matrix mfcc_from_db(const Matrix& S, int n_mfcc, int lifter, bool dct_ortho) {
   return apply_dct(DctPlan(n_mfcc, static_cast<int>(S.rows), dct_ortho), S, lifter);
 }
@@ -179,8 +177,7 @@ void CepstrumOptions::register_settings(Settings& s) {
 }
 
 MfccExtractor::MfccExtractor(double sr, const MfccOptions& o)
-    : o_(o), mel_(sr, o.stft, o.mel, 2.0),
-      dct_(o.cepstrum.n_mfcc, o.mel.n_mels, o.cepstrum.dct_ortho) {}
+    : o_(o), mel_(sr, o.stft, o.mel, 2.0), dct_(o.cepstrum.n_mfcc, o.mel.n_mels, o.cepstrum.dct_ortho) {}
 
 Matrix MfccExtractor::operator()(std::span<const float> y) const {
   return apply_dct(dct_, power_to_db(mel_(y), o_.db), o_.cepstrum.lifter);

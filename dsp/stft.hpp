@@ -46,9 +46,10 @@ struct StftOptions {
 // in ser is made and destroyed under this lock.
 std::mutex& fftw_planner_mutex();
 
-// Plans are made once per Stft (FFTW's planner is serialised internally) and
-// executed with FFTW's new-array interface, so one Stft may be used from many
-// threads at once. FFTW_ESTIMATE planning keeps results identical run to run.
+// Each plan is made once per Stft, on first use (under the planner lock),
+// and executed with FFTW's new-array interface, so one Stft may be used from
+// many threads at once. FFTW_ESTIMATE planning keeps results identical run
+// to run.
 class Stft {
  public:
   explicit Stft(const StftOptions& options);
