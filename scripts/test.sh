@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds and runs every test: once in Release with GCC (build/), once with
-# AddressSanitizer + UndefinedBehaviorSanitizer under clang (build-asan/),
-# then runs the fuzz targets of that second build a fixed number of times.
+# Builds every test twice and runs each where it tells something: in Release
+# with GCC (build/) the tests labelled `release` (numeric suites, Python,
+# benchmarks, the command line, the external checks; see the end of
+# tests/CMakeLists.txt), with AddressSanitizer + UndefinedBehaviorSanitizer
+# under clang (build-asan/) every test of ser's own code; then the fuzz
+# targets of that second build a fixed number of times.
 # SER_SKIP_SANITIZE=1 skips the second pass and SER_SKIP_FUZZ=1 the fuzzing,
 # for a quick local loop.
 set -euo pipefail
@@ -13,7 +16,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
 # Verbose: the suites print one line per checked case (gradient checks,
 # PyTorch cases with their largest relative error, MNIST accuracy).
-ctest --test-dir build --verbose -j"$jobs" --timeout 900
+ctest --test-dir build --verbose -j"$jobs" --timeout 900 -L release
 
 if [ "${SER_SKIP_SANITIZE:-0}" != 1 ]; then
   # clang, so that one build of the libraries serves the suites and the
@@ -31,7 +34,7 @@ if [ "${SER_SKIP_SANITIZE:-0}" != 1 ]; then
   # Leaks of libraries outside ser (the window system under ser faces --show) are suppressed, each named there.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     LSAN_OPTIONS=suppressions="$PWD/tests/lsan_suppressions.txt" \
-    ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1500
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 1500 -LE external
   if [ "${SER_SKIP_FUZZ:-0}" != 1 ]; then
     # Every reader of untrusted bytes under libFuzzer: 2000 runs each from seeds made of the
     # shared data and the inputs that once crashed (tests/fuzz/regressions); a finding fails CI.
