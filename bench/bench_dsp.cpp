@@ -43,10 +43,11 @@ BENCHMARK(mfcc40_2s)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 void mfcc40_2s_one_shot(benchmark::State& state) {
   ser::dsp::MfccOptions o;
   o.cepstrum.n_mfcc = 40;
+  o.stft.precision = state.range(0) ? ser::dsp::Precision::single : ser::dsp::Precision::double_;
   const auto& y = clip_22050();
   for (auto _ : state) benchmark::DoNotOptimize(ser::dsp::mfcc(y, 22050, o));
 }
-BENCHMARK(mfcc40_2s_one_shot)->Unit(benchmark::kMicrosecond);
+BENCHMARK(mfcc40_2s_one_shot)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 void resample_2s_to_22050_hq(benchmark::State& state) {
   const auto& a = clip_native();

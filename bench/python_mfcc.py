@@ -1,12 +1,16 @@
 """ser.feature.mfcc against librosa.feature.mfcc in one Python process, on
 the same TESS recordings (decoded once by ser.load at their own rate, so both
-see the same float32 samples), alternating per repetition; medians of the
-whole set's time, and the largest difference between the two (dB).
+see the same float32 samples), in turn, the order rotated per repetition;
+medians of the whole set's time, and the largest difference from librosa
+(dB). ser runs twice: at its default double precision, and with
+precision="single", librosa's own arithmetic on float32 audio (a complex64
+STFT and float32 from there on).
 
   PYTHONPATH=build/python:../shared/tools/librosa:../shared/tools/librosa/stubs \\
     /usr/bin/python3 bench/python_mfcc.py [--files 200] [--reps 7]
 """
 import argparse
+import functools
 import glob
 import os
 import statistics
@@ -30,22 +34,28 @@ def main():
     seconds = sum(len(y) / sr for y, sr in clips)
     for y, sr in clips[:3]:  # numba compiles librosa's kernels on first use
         librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40)
-    worst = max(float(np.max(np.abs(ser.feature.mfcc(y=y, sr=sr, n_mfcc=40) - librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40))))
-                for y, sr in clips)
-    runs = {"ser": [], "librosa": []}
+    single = functools.partial(ser.feature.mfcc, precision="single")
+    contenders = [("ser", ser.feature.mfcc), ("ser single", single), ("librosa", librosa.feature.mfcc)]
+    worst = {name: max(float(np.max(np.abs(f(y=y, sr=sr, n_mfcc=40) - librosa.feature.mfcc(y=y, sr=sr, n_mfcc=40))))
+                       for y, sr in clips) for name, f in contenders[:2]}
+    runs = {name: [] for name, _ in contenders}
     for rep in range(args.reps):
-        order = [("ser", ser.feature.mfcc), ("librosa", librosa.feature.mfcc)]
-        for name, mfcc in order if rep % 2 == 0 else order[::-1]:
+        k = rep % len(contenders)
+        for name, mfcc in contenders[k:] + contenders[:k]:
             t = time.perf_counter()
             for y, sr in clips:
                 mfcc(y=y, sr=sr, n_mfcc=40)
             runs[name].append(time.perf_counter() - t)
-    s, l = statistics.median(runs["ser"]), statistics.median(runs["librosa"])
+    median = {name: statistics.median(times) for name, times in runs.items()}
     print(f"{len(clips)} TESS files, {seconds:.1f} s of audio, mfcc(n_mfcc=40), {args.reps} repetitions, medians:")
-    print(f"  ser.feature.mfcc      {1000 * s:8.1f} ms  ({1000 * s / len(clips):.2f} ms per file)")
-    print(f"  librosa.feature.mfcc  {1000 * l:8.1f} ms  ({1000 * l / len(clips):.2f} ms per file)")
-    print(f"  ratio {l / s:.1f}x; largest difference {worst:.2e} dB; numpy {np.__version__}, librosa {librosa.__version__}")
-
+    for name, label in [("ser", "ser.feature.mfcc"), ("ser single", "ser.feature.mfcc, single"),
+                        ("librosa", "librosa.feature.mfcc")]:
+        t = median[name]
+        line = f"  {label:26s} {1000 * t:8.1f} ms  ({1000 * t / len(clips):.2f} ms per file)"
+        if name != "librosa":
+            line += f"  {median['librosa'] / t:.1f}x librosa, largest difference {worst[name]:.2e} dB"
+        print(line)
+    print(f"  numpy {np.__version__}, librosa {librosa.__version__}")
 
 if __name__ == "__main__":
     main()

@@ -14,38 +14,72 @@
 namespace ser::dsp {
 
 namespace {
-// kLanes doubles, one per frame. GCC's and clang's vector extensions: plain
+// kLanes floats, one per frame. GCC's and clang's vector extensions: plain
 // arithmetic on them is lane-wise, and a scalar operand is broadcast.
-using Vec = double __attribute__((vector_size(32)));
-static_assert(sizeof(Vec) == LaneFft::kLanes * sizeof(double));
+using Vec = float __attribute__((vector_size(32)));
+static_assert(sizeof(Vec) == LaneFft::kLanes * sizeof(float));
+constexpr int kLanes = LaneFft::kLanes;
+
+#ifdef __AVX__
+// r[i] becomes element i of every row: the 8x8 transpose.
+inline void transpose8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+#endif
 
 // z[m] = x[2m] + i x[2m+1] of the windowed frames, lane j holding frame j:
 // the n real points as n/2 complex ones (the real-input FFT's usual halving).
-void load_frames(const float* const f[LaneFft::kLanes], const double* w, int n, Vec* re, Vec* im) {
+void load_frames(const float* const f[kLanes], const float* w, int n, Vec* re, Vec* im) {
   int k = 0;
 #ifdef __AVX__
-  // Four samples of each frame, windowed in double, then a 4x4 transpose so
-  // each vector holds one sample of the four frames.
-  for (; k + 4 <= n; k += 4) {
-    const __m256d wk = _mm256_loadu_pd(w + k);
-    const __m256d a0 = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(f[0] + k)), wk);
-    const __m256d a1 = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(f[1] + k)), wk);
-    const __m256d a2 = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(f[2] + k)), wk);
-    const __m256d a3 = _mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(f[3] + k)), wk);
-    const __m256d lo01 = _mm256_unpacklo_pd(a0, a1), hi01 = _mm256_unpackhi_pd(a0, a1);
-    const __m256d lo23 = _mm256_unpacklo_pd(a2, a3), hi23 = _mm256_unpackhi_pd(a2, a3);
-    re[k / 2] = _mm256_permute2f128_pd(lo01, lo23, 0x20);      // sample k
-    im[k / 2] = _mm256_permute2f128_pd(hi01, hi23, 0x20);      // k + 1
-    re[k / 2 + 1] = _mm256_permute2f128_pd(lo01, lo23, 0x31);  // k + 2
-    im[k / 2 + 1] = _mm256_permute2f128_pd(hi01, hi23, 0x31);  // k + 3
+  // Eight samples of each frame times the window's eight, then a transpose
+  // so each vector holds one sample of the eight frames.
+  for (; k + 8 <= n; k += 8) {
+    const __m256 wk = _mm256_loadu_ps(w + k);
+    __m256 r[8];
+    for (int j = 0; j < kLanes; ++j) r[j] = _mm256_mul_ps(_mm256_loadu_ps(f[j] + k), wk);
+    transpose8(r);
+    for (int i = 0; i < 4; ++i) {
+      re[k / 2 + i] = r[2 * i];
+      im[k / 2 + i] = r[2 * i + 1];
+    }
   }
 #endif
-  for (; k < n; k += 2) {
-    for (int j = 0; j < LaneFft::kLanes; ++j) {
+  for (; k < n; k += 2)
+    for (int j = 0; j < kLanes; ++j) {
       re[k / 2][j] = f[j][k] * w[k];
       im[k / 2][j] = f[j][k + 1] * w[k + 1];
     }
-  }
+}
+
+// The power of the eight lanes of one bin, widened to double.
+inline void store_power(Vec pw, double* out) {
+#ifdef __AVX__
+  const __m256 v = pw;
+  _mm256_storeu_pd(out, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  _mm256_storeu_pd(out + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+#else
+  for (int j = 0; j < kLanes; ++j) out[j] = pw[j];
+#endif
 }
 
 // The last two spans of the decimation in frequency at once: twiddles 1 and
@@ -65,7 +99,7 @@ void span4(Vec* re, Vec* im) {
 }
 
 // x (c - i s): a product by the twiddle e^{-i a}, c = cos a, s = sin a.
-inline void rotate(Vec& re, Vec& im, double c, double s) {
+inline void rotate(Vec& re, Vec& im, float c, float s) {
   const Vec r = re * c + im * s;
   im = im * c - re * s;
   re = r;
@@ -75,7 +109,7 @@ inline void rotate(Vec& re, Vec& im, double c, double s) {
 // outputs r = 0, 2, 1, 3 of each 4-point DFT go to the quarters 0..3 (their
 // 2-bit reversal), times e^{-2 pi i j r / m}. Half the passes over memory of
 // radix 2, and three twiddle products per four points instead of four.
-void radix4_step(Vec* re, Vec* im, int q, const double* cos_t, const double* sin_t, int step) {
+void radix4_step(Vec* re, Vec* im, int q, const float* cos_t, const float* sin_t, int step) {
   for (int j = 0; j < q; ++j) {
     const Vec r0 = re[j], i0 = im[j], r1 = re[j + q], i1 = im[j + q];
     const Vec r2 = re[j + 2 * q], i2 = im[j + 2 * q], r3 = re[j + 3 * q], i3 = im[j + 3 * q];
@@ -99,7 +133,7 @@ void radix4_step(Vec* re, Vec* im, int q, const double* cos_t, const double* sin
 }
 
 // One radix-2 step over m points (h = m/2), for sizes that are not a power of four.
-void radix2_step(Vec* re, Vec* im, int h, const double* cos_t, const double* sin_t, int step) {
+void radix2_step(Vec* re, Vec* im, int h, const float* cos_t, const float* sin_t, int step) {
   for (int j = 0; j < h; ++j) {
     const Vec ar = re[j], ai = im[j], br = re[j + h], bi = im[j + h];
     re[j] = ar + br;
@@ -113,9 +147,9 @@ void radix2_step(Vec* re, Vec* im, int h, const double* cos_t, const double* sin
 
 // Complex FFT of m points, decimation in frequency: natural order in,
 // bit-reversed order out. One step at span m, then each part on its own, so
-// from some depth on a whole part sits in L1 (4 frames of 2048 points are
+// from some depth on a whole part sits in L1 (8 frames of 2048 points are
 // 64 KiB, twice Zen's L1). e^{-2 pi i j / m} = cos/sin[j * step], step = n/m.
-void fft_dif(Vec* re, Vec* im, int m, const double* cos_t, const double* sin_t, int step) {
+void fft_dif(Vec* re, Vec* im, int m, const float* cos_t, const float* sin_t, int step) {
   if (m == 4) return span4(re, im);
   if (m == 8) {
     radix2_step(re, im, 4, cos_t, sin_t, step);
@@ -139,8 +173,8 @@ LaneFft::LaneFft(int n) : n_(n), half_(n / 2) {
   const int eighth = n / 8, quarter = n / 4;
   for (int k = 0; k <= eighth; ++k) {
     const double a = 2 * std::numbers::pi * k / n;
-    cos_[k] = std::cos(a);
-    sin_[k] = std::sin(a);
+    cos_[k] = static_cast<float>(std::cos(a));
+    sin_[k] = static_cast<float>(std::sin(a));
   }
   for (int k = eighth + 1; k <= quarter; ++k) {  // pi/2 - a
     cos_[k] = sin_[quarter - k];
@@ -164,34 +198,39 @@ LaneFft::LaneFft(int n) : n_(n), half_(n / 2) {
   }
 }
 
-void LaneFft::power(const float* const frames[kLanes], const double* window, double* power, int64_t stride,
-                    std::vector<double>& scratch) const {
+void LaneFft::power(const float* const frames[kLanes], const float* window, double* power,
+                    std::vector<float>& scratch) const {
   // Two arrays of n/2 vectors, 32-byte aligned inside the scratch.
-  const size_t doubles = static_cast<size_t>(2 * half_ * kLanes);
-  if (scratch.size() < doubles + kLanes) scratch.assign(doubles + kLanes, 0.0);
+  const size_t floats = static_cast<size_t>(2 * half_ * kLanes);
+  if (scratch.size() < floats + kLanes) scratch.assign(floats + kLanes, 0.0f);
   void* base = scratch.data();
-  size_t room = scratch.size() * sizeof(double);
-  Vec* re = static_cast<Vec*>(std::align(alignof(Vec), doubles * sizeof(double), base, room));
+  size_t room = scratch.size() * sizeof(float);
+  Vec* re = static_cast<Vec*>(std::align(alignof(Vec), floats * sizeof(float), base, room));
   Vec* im = re + half_;
   load_frames(frames, window, n_, re, im);
   fft_dif(re, im, half_, cos_.data(), sin_.data(), 2);
   // X[k] from Z[k] and Z[m-k] (m = n/2): the even samples' spectrum
-  // (Z[k] + conj Z[m-k]) / 2 plus e^{-2 pi i k / n} times the odd samples'
-  // (Z[k] - conj Z[m-k]) / 2i; Z sits in bit-reversed order.
+  // E = (Z[k] + conj Z[m-k]) / 2 plus e^{-2 pi i k / n} times the odd
+  // samples' O = (Z[k] - conj Z[m-k]) / 2i. Bin m-k reads the same two
+  // values (E becomes conj E, the rotated O mirrors), so each pair of bins
+  // is one pair of reads from the bit-reversed Z: half the scattered loads.
   const int mask = half_ - 1;
-  for (int k = 0; k <= half_; ++k) {
-    const int32_t zk = reversed_[static_cast<size_t>(k & mask)], zm = reversed_[static_cast<size_t>((half_ - k) & mask)];
+  for (int k = 0; k <= half_ / 2; ++k) {
+    const int32_t zk = reversed_[static_cast<size_t>(k)];
+    const int32_t zm = reversed_[static_cast<size_t>((half_ - k) & mask)];
     const Vec a = re[zk], b = im[zk], c = re[zm], d = im[zm];
-    const Vec p = (b + d) * 0.5, q = (c - a) * 0.5;  // the odd spectrum: p + i q
-    const double ct = cos_[static_cast<size_t>(k)], st = sin_[static_cast<size_t>(k)];
-    const Vec xr = (a + c) * 0.5 + (p * ct + q * st);
-    const Vec xi = (b - d) * 0.5 + (q * ct - p * st);
-    const Vec pw = xr * xr + xi * xi;
-    std::memcpy(power + static_cast<int64_t>(k) * stride, &pw, sizeof(Vec));
+    const Vec er = (a + c) * 0.5f, ei = (b - d) * 0.5f;  // E
+    const Vec p = (b + d) * 0.5f, q = (c - a) * 0.5f;    // O = p + i q
+    const float ct = cos_[static_cast<size_t>(k)], st = sin_[static_cast<size_t>(k)];
+    const Vec u = p * ct + q * st, v = q * ct - p * st;  // e^{-i theta} O
+    const Vec xr = er + u, xi = ei + v;                  // bin k
+    const Vec yr = er - u, yi = v - ei;                  // bin m - k
+    store_power(xr * xr + xi * xi, power + static_cast<int64_t>(k) * kLanes);
+    store_power(yr * yr + yi * yi, power + static_cast<int64_t>(half_ - k) * kLanes);
   }
 }
 
-std::vector<double> dft_power_naive(const float* frame, const double* window, int n) {
+std::vector<double> dft_power_naive(const float* frame, const float* window, int n) {
   std::vector<double> out(static_cast<size_t>(n / 2 + 1));
   for (int b = 0; b <= n / 2; ++b) {
     long double re = 0, im = 0;

@@ -1,6 +1,8 @@
 #include "dsp/stft.hpp"
 
 #include <fftw3.h>
+
+#include "dsp/lane_fft.hpp"
 #ifdef __AVX__
 #include <immintrin.h>
 #endif
@@ -139,7 +141,8 @@ struct Stft::Plans {
   int n_fft = 0;
   fftw_plan forward = nullptr, inverse = nullptr;  // double precision (the inverse is always double)
   fftwf_plan forward_single = nullptr;
-  std::once_flag forward_made, inverse_made, single_made;
+  std::unique_ptr<LaneFft> lanes;  // single precision, power-of-two sizes: power spectra eight frames at a time
+  std::once_flag forward_made, inverse_made, single_made, lanes_made;
   size_t size() const { return static_cast<size_t>(n_fft); }
   size_t bins() const { return static_cast<size_t>(n_fft / 2 + 1); }
 
@@ -164,6 +167,10 @@ struct Stft::Plans {
       return Fftw<double>::c2r(n_fft, out.get(), in.get());
     });
   }
+  const LaneFft& lane_fft() {
+    std::call_once(lanes_made, [&] { lanes = std::make_unique<LaneFft>(n_fft); });
+    return *lanes;
+  }
   fftwf_plan single_plan() {
     return make_once(single_made, forward_single, n_fft, [&] {
       FftwBuffer<float> in(Fftw<float>::real(size())), out(Fftw<float>::complex(bins()));
@@ -184,12 +191,15 @@ Stft::Stft(const StftOptions& options) : o_(options), plans_(std::make_unique<Pl
   window_.assign(static_cast<size_t>(o_.n_fft), 0.0);
   const int lpad = (o_.n_fft - o_.win_length) / 2;
   for (int i = 0; i < o_.win_length; ++i) window_[static_cast<size_t>(lpad + i)] = w[static_cast<size_t>(i)];
+  if (o_.precision == Precision::single) window_single_.assign(window_.begin(), window_.end());
   plans_->n_fft = o_.n_fft;
   // The plan this precision's spectra use, now: a size FFTW cannot plan is refused here.
-  if (o_.precision == Precision::single)
-    plans_->single_plan();
-  else
+  if (o_.precision == Precision::double_)
     plans_->forward_plan();
+  else if (LaneFft::supports(o_.n_fft))
+    plans_->lane_fft();
+  else
+    plans_->single_plan();
 }
 
 Stft::~Stft() {
@@ -204,26 +214,53 @@ int64_t Stft::frame_count(int64_t samples) const {
   return padded < o_.n_fft ? 0 : 1 + (padded - o_.n_fft) / o_.hop_length;
 }
 
+namespace {
+// Where each frame's n_fft samples come from: the signal itself, or (for
+// the frames that overlap the centring's padding) a padded copy of one of
+// its ends, of the whole signal when it is short. The copies are float: the
+// padding repeats or mirrors samples of y, or is zero, so nothing is rounded.
+class FrameSource {
+ public:
+  FrameSource(std::span<const float> y, const StftOptions& o) : y_(y), n_fft_(o.n_fft), hop_(o.hop_length) {
+    const auto n = static_cast<int64_t>(y.size());
+    if (!o.center && n < o.n_fft)
+      throw std::invalid_argument("n_fft=" + std::to_string(o.n_fft) +
+                                  " is too large for uncentered analysis of a signal of " + std::to_string(y.size()) +
+                                  " samples (use a smaller n_fft or centre the frames)");
+    if (y.empty()) throw std::invalid_argument("cannot analyse an empty signal");
+    pad_ = o.center ? o.n_fft / 2 : 0;
+    edge_ = o.n_fft + o.hop_length;
+    short_ = n < 2 * edge_;
+    if (short_) {
+      whole_ = as_float(pad_signal(y, pad_, pad_, o.pad_mode));
+    } else {
+      head_ = as_float(pad_signal(y.first(static_cast<size_t>(edge_)), pad_, 0, o.pad_mode));
+      tail_ = as_float(pad_signal(y.last(static_cast<size_t>(edge_)), 0, pad_, o.pad_mode));
+    }
+  }
+  // The first of frame t's n_fft samples.
+  const float* frame(int64_t t) const {
+    const auto n = static_cast<int64_t>(y_.size());
+    const int64_t start = t * hop_ - pad_;  // in signal coordinates
+    if (short_) return whole_.data() + (start + pad_);
+    if (start >= 0 && start + n_fft_ <= n) return y_.data() + start;
+    if (start < 0) return head_.data() + (start + pad_);  // reaches into the front padding
+    return tail_.data() + (start - (n - edge_));          // into the back padding
+  }
+
+ private:
+  static std::vector<float> as_float(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+  std::span<const float> y_;
+  int64_t n_fft_, hop_, pad_ = 0, edge_ = 0;
+  bool short_ = false;
+  std::vector<float> whole_, head_, tail_;
+};
+}  // namespace
+
 template <typename Real, typename F>
 void Stft::for_each_frame(std::span<const float> y, F&& f) const {
-  const auto n = static_cast<int64_t>(y.size());
-  if (!o_.center && n < o_.n_fft)
-    throw std::invalid_argument("n_fft=" + std::to_string(o_.n_fft) +
-                                " is too large for uncentered analysis of a signal of " + std::to_string(y.size()) +
-                                " samples (use a smaller n_fft or centre the frames)");
-  if (y.empty()) throw std::invalid_argument("cannot analyse an empty signal");
-  const int64_t pad = o_.center ? o_.n_fft / 2 : 0;
-  // Only frames that overlap the padding need it: those get their samples
-  // from a padded copy of the two ends (of the whole signal when it is
-  // short); the rest read the signal directly.
-  const int64_t edge = o_.n_fft + o_.hop_length;
-  const bool short_signal = n < 2 * edge;
-  const std::vector<double> whole = short_signal ? pad_signal(y, pad, pad, o_.pad_mode) : std::vector<double>{};
-  const std::vector<double> head =
-      short_signal ? std::vector<double>{} : pad_signal(y.first(static_cast<size_t>(edge)), pad, 0, o_.pad_mode);
-  const std::vector<double> tail =
-      short_signal ? std::vector<double>{} : pad_signal(y.last(static_cast<size_t>(edge)), 0, pad, o_.pad_mode);
-  const int64_t frames = frame_count(n);
+  const FrameSource source(y, o_);
+  const int64_t frames = frame_count(static_cast<int64_t>(y.size()));
   FftwBuffer<Real> buf(Fftw<Real>::real(static_cast<size_t>(o_.n_fft)));
   FftwBuffer<Real> spec(Fftw<Real>::complex(static_cast<size_t>(bins())));
   typename Fftw<Real>::Plan plan;
@@ -231,23 +268,9 @@ void Stft::for_each_frame(std::span<const float> y, F&& f) const {
     plan = plans_->single_plan();
   else
     plan = plans_->forward_plan();
-  const double* w = window_.data();
   for (int64_t t = 0; t < frames; ++t) {
-    const int64_t start = t * o_.hop_length - pad;  // in signal coordinates
-    Real* b = buf.get();
-    if (short_signal) {
-      const double* src = whole.data() + (start + pad);
-      for (int k = 0; k < o_.n_fft; ++k) b[k] = static_cast<Real>(src[k] * w[k]);
-    } else if (start >= 0 && start + o_.n_fft <= n) {
-      window_frame(y.data() + start, w, b, o_.n_fft);
-    } else if (start < 0) {  // reaches into the front padding
-      const double* src = head.data() + (start + pad);
-      for (int k = 0; k < o_.n_fft; ++k) b[k] = static_cast<Real>(src[k] * w[k]);
-    } else {  // reaches into the back padding
-      const double* src = tail.data() + (start - (n - edge));
-      for (int k = 0; k < o_.n_fft; ++k) b[k] = static_cast<Real>(src[k] * w[k]);
-    }
-    Fftw<Real>::forward(plan, b, spec.get());
+    window_frame(source.frame(t), window_.data(), buf.get(), o_.n_fft);
+    Fftw<Real>::forward(plan, buf.get(), spec.get());
     f(t, static_cast<const Real*>(spec.get()));
   }
 }
@@ -256,6 +279,19 @@ void Stft::for_each_power_block(std::span<const float> y, int block, const Power
   if (block < 1) throw std::invalid_argument("power block must hold at least one frame");
   const int64_t frames = frame_count(static_cast<int64_t>(y.size()));
   std::vector<double> power(static_cast<size_t>(bins()) * static_cast<size_t>(block));
+  if (o_.precision == Precision::single && block == LaneFft::kLanes && LaneFft::supports(o_.n_fft)) {
+    const LaneFft& lanes = plans_->lane_fft();
+    const FrameSource source(y, o_);
+    std::vector<float> scratch;
+    for (int64_t first = 0; first < frames; first += block) {
+      const auto count = static_cast<int>(std::min<int64_t>(block, frames - first));
+      const float* f[LaneFft::kLanes];
+      for (int j = 0; j < block; ++j) f[j] = source.frame(first + std::min(j, count - 1));  // a short block repeats its last frame
+      lanes.power(f, window_single_.data(), power.data(), scratch);
+      sink(first, count, power.data());
+    }
+    return;
+  }
   auto store = [&](int64_t t, const auto* spec) {
     const auto j = static_cast<int>(t % block);
     double* column = power.data() + j;

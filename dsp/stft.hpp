@@ -2,7 +2,9 @@
 // Short-time Fourier transform as librosa.stft (0.10): periodic window of
 // win_length samples centred in n_fft, frames every hop_length samples, with
 // `center` padding n_fft/2 on both sides (constant, reflect or edge, numpy's
-// rules). Computed in double with FFTW.
+// rules). Computed in double with FFTW; in single precision, power spectra of
+// power-of-two sizes go through LaneFft (eight frames at a time), the rest
+// through FFTW's single-precision plan.
 
 #include <functional>
 #include <memory>
@@ -79,6 +81,7 @@ class Stft {
  private:
   StftOptions o_;
   std::vector<double> window_;  // n_fft long, zero outside win_length
+  std::vector<float> window_single_;  // the same rounded to float, for LaneFft (single precision only)
   struct Plans;
   std::unique_ptr<Plans> plans_;
   // Calls f(frame index, interleaved re/im spectrum of that frame) for every frame of y.
