@@ -72,7 +72,7 @@ void load_frames(const float* const f[kLanes], const float* w, int n, Vec* re, V
 }
 
 // The power of the eight lanes of one bin, widened to double.
-inline void store_power(Vec pw, double* out) {
+inline void store_power(const Vec& pw, double* out) {
 #ifdef __AVX__
   const __m256 v = pw;
   _mm256_storeu_pd(out, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
@@ -225,8 +225,9 @@ void LaneFft::power(const float* const frames[kLanes], const float* window, doub
     const Vec u = p * ct + q * st, v = q * ct - p * st;  // e^{-i theta} O
     const Vec xr = er + u, xi = ei + v;                  // bin k
     const Vec yr = er - u, yi = v - ei;                  // bin m - k
-    store_power(xr * xr + xi * xi, power + static_cast<int64_t>(k) * kLanes);
-    store_power(yr * yr + yi * yi, power + static_cast<int64_t>(half_ - k) * kLanes);
+    const Vec x = xr * xr + xi * xi, y = yr * yr + yi * yi;
+    store_power(x, power + static_cast<int64_t>(k) * kLanes);
+    store_power(y, power + static_cast<int64_t>(half_ - k) * kLanes);
   }
 }
 

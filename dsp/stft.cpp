@@ -191,12 +191,12 @@ Stft::Stft(const StftOptions& options) : o_(options), plans_(std::make_unique<Pl
   window_.assign(static_cast<size_t>(o_.n_fft), 0.0);
   const int lpad = (o_.n_fft - o_.win_length) / 2;
   for (int i = 0; i < o_.win_length; ++i) window_[static_cast<size_t>(lpad + i)] = w[static_cast<size_t>(i)];
-  if (o_.precision == Precision::single) window_single_.assign(window_.begin(), window_.end());
+  if (uses_lanes()) window_single_.assign(window_.begin(), window_.end());
   plans_->n_fft = o_.n_fft;
   // The plan this precision's spectra use, now: a size FFTW cannot plan is refused here.
   if (o_.precision == Precision::double_)
     plans_->forward_plan();
-  else if (LaneFft::supports(o_.n_fft))
+  else if (uses_lanes())
     plans_->lane_fft();
   else
     plans_->single_plan();
@@ -207,6 +207,10 @@ Stft::~Stft() {
   if (plans_->forward) Fftw<double>::destroy(plans_->forward);
   if (plans_->inverse) Fftw<double>::destroy(plans_->inverse);
   if (plans_->forward_single) Fftw<float>::destroy(plans_->forward_single);
+}
+
+bool Stft::uses_lanes() const {
+  return LaneFft::kVectorised && o_.precision == Precision::single && LaneFft::supports(o_.n_fft);
 }
 
 int64_t Stft::frame_count(int64_t samples) const {
@@ -279,7 +283,7 @@ void Stft::for_each_power_block(std::span<const float> y, int block, const Power
   if (block < 1) throw std::invalid_argument("power block must hold at least one frame");
   const int64_t frames = frame_count(static_cast<int64_t>(y.size()));
   std::vector<double> power(static_cast<size_t>(bins()) * static_cast<size_t>(block));
-  if (o_.precision == Precision::single && block == LaneFft::kLanes && LaneFft::supports(o_.n_fft)) {
+  if (uses_lanes() && block == LaneFft::kLanes) {
     const LaneFft& lanes = plans_->lane_fft();
     const FrameSource source(y, o_);
     std::vector<float> scratch;

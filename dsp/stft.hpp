@@ -84,6 +84,8 @@ class Stft {
   std::vector<float> window_single_;  // the same rounded to float, for LaneFft (single precision only)
   struct Plans;
   std::unique_ptr<Plans> plans_;
+  // Power spectra through LaneFft: single precision, a power-of-two n_fft, an AVX build.
+  bool uses_lanes() const;
   // Calls f(frame index, interleaved re/im spectrum of that frame) for every frame of y.
   template <typename Real, typename F>
   void for_each_frame(std::span<const float> y, F&& f) const;
