@@ -232,15 +232,22 @@ void LaneFft::power(const float* const frames[kLanes], const float* window, doub
 }
 
 std::vector<double> dft_power_naive(const float* frame, const float* window, int n) {
+  // e^{-2 pi i m / n} for every m, each from its own long-double cosine and
+  // sine; bin b's term k takes m = b k mod n, an exact reduction of the angle.
+  std::vector<long double> c(static_cast<size_t>(n)), s(static_cast<size_t>(n));
+  for (int m = 0; m < n; ++m) {
+    const long double a = 2 * std::numbers::pi_v<long double> * m / n;
+    c[static_cast<size_t>(m)] = std::cos(a);
+    s[static_cast<size_t>(m)] = std::sin(a);
+  }
   std::vector<double> out(static_cast<size_t>(n / 2 + 1));
   for (int b = 0; b <= n / 2; ++b) {
     long double re = 0, im = 0;
     for (int k = 0; k < n; ++k) {
-      // The angle reduced exactly (b k mod n) before the long-double cosine.
-      const auto a = 2 * std::numbers::pi_v<long double> * static_cast<long double>((static_cast<int64_t>(b) * k) % n) / n;
+      const auto m = static_cast<size_t>((static_cast<int64_t>(b) * k) % n);
       const long double x = static_cast<long double>(frame[k]) * window[k];
-      re += x * std::cos(a);
-      im -= x * std::sin(a);
+      re += x * c[m];
+      im -= x * s[m];
     }
     out[static_cast<size_t>(b)] = static_cast<double>(re * re + im * im);
   }
