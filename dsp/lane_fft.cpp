@@ -5,7 +5,6 @@
 #endif
 
 #include <cmath>
-#include <cstring>
 #include <memory>
 #include <numbers>
 #include <stdexcept>
