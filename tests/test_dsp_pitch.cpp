@@ -22,7 +22,7 @@ using namespace ser::dsp;
 
 namespace {
 
-std::string reference_file() { return ser::test::own_reference_dir() + "/pitch.json"; }
+std::string reference_file() { return ser::test::own_reference_file("pitch.json"); }
 
 nlohmann::json reference() {
   std::ifstream in(reference_file());

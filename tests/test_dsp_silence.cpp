@@ -62,12 +62,7 @@ std::vector<Interval> intervals_of(const json& j) {
   return v;
 }
 
-// Appended rather than `dir + "..."`: GCC 12 at -O1 warns falsely (-Warray-bounds) on that concatenation.
-std::string reference_file() {
-  std::string path = ser::test::own_reference_dir();
-  path += "/silence.json";
-  return path;
-}
+std::string reference_file() { return ser::test::own_reference_file("silence.json"); }
 
 }  // namespace
 

@@ -22,6 +22,22 @@ std::vector<float> chirp(double sr, double seconds, double phase = 0.0) {
   }
   return y;
 }
+
+// The spectrogram that for_each_power_block streams, gathered from its
+// blocks; checks that the blocks come in order, each as full as it can be.
+Matrix gather_power_blocks(const Stft& stft, std::span<const float> y, int block) {
+  Matrix got(stft.bins(), stft.frame_count(static_cast<int64_t>(y.size())));
+  int64_t next = 0;
+  stft.for_each_power_block(y, block, [&](int64_t first, int count, double* p) {
+    CHECK(first == next);
+    CHECK(count == std::min<int64_t>(block, got.cols - first));
+    next = first + count;
+    for (int64_t b = 0; b < got.rows; ++b)
+      for (int j = 0; j < count; ++j) got(b, first + j) = p[b * block + j];
+  });
+  CHECK(next == got.cols);
+  return got;
+}
 }  // namespace
 
 TEST_CASE("periodic windows: Hann and Hamming as scipy.signal.get_window(fftbins=True)") {
@@ -112,17 +128,7 @@ TEST_CASE("power blocks of any size hold the spectrogram's columns, the short la
   const Matrix S = stft.spectrogram(y, 2.0);
   for (int block : {1, 3, 8, 64}) {
     CAPTURE(block);
-    Matrix got(S.rows, S.cols);
-    int64_t next = 0;
-    stft.for_each_power_block(y, block, [&](int64_t first, int count, double* p) {
-      CHECK(first == next);
-      CHECK(count == std::min<int64_t>(block, S.cols - first));
-      next = first + count;
-      for (int64_t b = 0; b < S.rows; ++b)
-        for (int j = 0; j < count; ++j) got(b, first + j) = p[b * block + j];
-    });
-    CHECK(next == S.cols);
-    CHECK(got.data == S.data);
+    CHECK(gather_power_blocks(stft, y, block).data == S.data);
   }
 }
 
@@ -183,15 +189,7 @@ TEST_CASE("single precision: power blocks through LaneFft hold the double spectr
         const Matrix S = Stft(o).spectrogram(x, 2.0);
         o.precision = Precision::single;
         const Stft single(o);
-        Matrix got(S.rows, S.cols);
-        int64_t next = 0;
-        single.for_each_power_block(x, LaneFft::kLanes, [&](int64_t first, int count, double* p) {
-          CHECK(first == next);
-          next = first + count;
-          for (int64_t b = 0; b < S.rows; ++b)
-            for (int j = 0; j < count; ++j) got(b, first + j) = p[b * LaneFft::kLanes + j];
-        });
-        CHECK(next == S.cols);
+        const Matrix got = gather_power_blocks(single, x, LaneFft::kLanes);
         double peak = 0, worst = 0;
         for (size_t i = 0; i < S.data.size(); ++i) {
           peak = std::max(peak, S.data[i]);
@@ -200,11 +198,7 @@ TEST_CASE("single precision: power blocks through LaneFft hold the double spectr
         CHECK(peak > 0);
         CHECK(worst <= 1e-6 * peak);
         // The same frames through FFTW's single-precision plan (a block size LaneFft does not take).
-        Matrix fftw(S.rows, S.cols);
-        single.for_each_power_block(x, 3, [&](int64_t first, int count, double* p) {
-          for (int64_t b = 0; b < S.rows; ++b)
-            for (int j = 0; j < count; ++j) fftw(b, first + j) = p[b * 3 + j];
-        });
+        const Matrix fftw = gather_power_blocks(single, x, 3);
         double apart = 0;
         for (size_t i = 0; i < S.data.size(); ++i) apart = std::max(apart, std::abs(got.data[i] - fftw.data[i]));
         CHECK(apart <= 1e-6 * peak);

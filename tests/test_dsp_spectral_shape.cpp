@@ -19,7 +19,7 @@
 using namespace ser::dsp;
 
 namespace {
-std::string reference_file() { return ser::test::own_reference_dir() + "/spectral_shape.json"; }
+std::string reference_file() { return ser::test::own_reference_file("spectral_shape.json"); }
 
 // The largest difference from librosa over the largest magnitude of its
 // values; rolloff instead counts the frames that name another bin.

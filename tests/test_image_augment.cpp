@@ -18,12 +18,7 @@
 using ser::datasets::ImageAugment;
 
 namespace {
-// Appended rather than `dir + "..."`: GCC 12 at -O1 warns falsely (-Warray-bounds) on that concatenation.
-std::string reference_file() {
-  std::string path = ser::test::own_reference_dir();
-  path += "/image_augment.json";
-  return path;
-}
+std::string reference_file() { return ser::test::own_reference_file("image_augment.json"); }
 
 std::vector<float> ramp(int64_t h, int64_t w) {
   std::vector<float> v(static_cast<size_t>(h * w));

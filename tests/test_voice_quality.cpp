@@ -29,7 +29,7 @@ double relative(double ours, double praat) { return std::abs(ours - praat) / std
 }  // namespace
 
 TEST_CASE("jitter, shimmer and HNR: Praat's values on 30 TESS and RAVDESS files") {
-  const std::string file = ser::test::own_reference_dir() + "/voice_quality.json";
+  const std::string file = ser::test::own_reference_file("voice_quality.json");
   std::ifstream in(file);
   REQUIRE_MESSAGE(in.good(), file << " is missing: it is part of the repository");
   const auto ref = nlohmann::json::parse(in);
@@ -89,7 +89,7 @@ TEST_CASE("the golden values are Praat's: Praat run now on two of the files give
     std::printf("SKIPPED: praat is not installed (scripts/setup.sh --test installs it)\n");
     return;
   }
-  const std::string file = ser::test::own_reference_dir() + "/voice_quality.json";
+  const std::string file = ser::test::own_reference_file("voice_quality.json");
   std::ifstream in(file);
   const auto ref = nlohmann::json::parse(in);
   for (const char* rel : {"tess/YAF_sad/YAF_back_sad.flac", "ravdess/Actor_03/03-01-01-01-01-01-03.flac"}) {
