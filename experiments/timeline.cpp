@@ -171,7 +171,7 @@ Timeline make_timeline(EmotionPredictor& predictor, const dsp::Audio& audio, con
 }
 
 namespace {
-std::string clock(double s) {
+std::string clock_hundredths(double s) {
   char b[32];
   const int m = static_cast<int>(s / 60);
   std::snprintf(b, sizeof(b), "%d:%05.2f", m, s - 60.0 * m);
@@ -189,7 +189,7 @@ std::string timeline_table(const Timeline& t) {
   if (t.windows.empty()) return out + "  no sound: every frame is silence (see --silence-top-db)\n";
   out += "  start      end        emotion      probability  windows\n";
   for (const auto& s : t.segments) {
-    std::snprintf(line, sizeof(line), "  %-10s %-10s %-12s %11.2f  %7d\n", clock(s.start).c_str(), clock(s.end).c_str(),
+    std::snprintf(line, sizeof(line), "  %-10s %-10s %-12s %11.2f  %7d\n", clock_hundredths(s.start).c_str(), clock_hundredths(s.end).c_str(),
                   t.labels[static_cast<size_t>(s.label)].c_str(), s.mean[static_cast<size_t>(s.label)], s.windows);
     out += line;
   }

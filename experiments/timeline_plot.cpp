@@ -26,7 +26,7 @@ struct Axis {
   int x(double s) const { return x0 + static_cast<int>(std::lround(s / std::max(seconds, 1e-9) * width)); }
 };
 
-std::string clock(double s) {
+std::string clock_seconds(double s) {
   char b[32];
   const int m = static_cast<int>(s / 60);
   std::snprintf(b, sizeof(b), "%d:%02d", m, static_cast<int>(s - 60.0 * m));
@@ -42,7 +42,7 @@ void time_ticks(cv::Mat& img, const Axis& a, int y_top, int y_bottom) {
   }
   for (double s = 0; s <= a.seconds + 1e-9; s += step) {
     cv::line(img, {a.x(s), y_top}, {a.x(s), y_bottom}, kGrid, 1);
-    text(img, step < 1 ? std::to_string(s).substr(0, 4) : clock(s), {a.x(s) - 14, y_bottom + 16});
+    text(img, step < 1 ? std::to_string(s).substr(0, 4) : clock_seconds(s), {a.x(s) - 14, y_bottom + 16});
   }
 }
 

@@ -41,8 +41,8 @@ packages=(
   python3-matplotlib python3-nbformat jupyter-nbconvert python3-ipykernel
 )
 if [ "${1:-}" = "--test" ]; then
-  # clang with its libFuzzer, ASan and UBSan runtimes and its OpenMP: the sanitizer pass of scripts/test.sh
-  packages+=(clang libclang-rt-14-dev libomp-dev)
+  # clang with its libFuzzer, ASan and UBSan runtimes, its OpenMP and its linker: the sanitizer pass of scripts/test.sh
+  packages+=(clang libclang-rt-14-dev libomp-dev lld)
   # the face pipeline's side-by-side comparison (bench/faces_compare.py): OpenCV's cv2 and PyTorch
   packages+=(python3-opencv python3-torch)
   # PyTorch's best on a CPU: its convolutions and products through OpenBLAS

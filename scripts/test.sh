@@ -13,7 +13,9 @@ bash scripts/setup.sh --test
 jobs=$(nproc)
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j"$jobs"
+# What this pass runs and what users get; the suites that run only under the
+# sanitizers are built in the second pass (tests/CMakeLists.txt, ser_release_pass).
+cmake --build build -j"$jobs" --target ser_release_pass
 # Verbose: the suites print one line per checked case (gradient checks,
 # PyTorch cases with their largest relative error, MNIST accuracy).
 ctest --test-dir build --verbose -j"$jobs" --timeout 900 -L release
@@ -28,8 +30,11 @@ if [ "${SER_SKIP_SANITIZE:-0}" != 1 ]; then
   # the build takes a fraction of full debug information's time; -O1 halves
   # the build again (nn/ and dsp/ keep -O2, see CMakeLists.txt). bench/ is
   # built and smoke-run in the first pass; its kernels are the tests' too.
+  # Linked by lld: a sanitized suite links in 0.3 s instead of ld's 2.3 s
+  # (tests/test_runner), 45 links in this build.
   CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DSER_FUZZ=ON -DSER_PYTHON=OFF
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DSER_FUZZ=ON -DSER_PYTHON=OFF \
+    -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld
   cmake --build build-asan -j"$jobs"
   # Leaks of libraries outside ser (the window system under ser faces --show) are suppressed, each named there.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
