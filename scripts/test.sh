@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds every test twice and runs each where it tells something: in Release
-# with GCC (build/) the tests labelled `release` (numeric suites, Python,
+# Builds and runs each test where it tells something: in Release with GCC
+# (build/, target ser_release_pass) the tests labelled `release` (numeric suites, Python,
 # benchmarks, the command line, the external checks; see the end of
 # tests/CMakeLists.txt), with AddressSanitizer + UndefinedBehaviorSanitizer
 # under clang (build-asan/) every test of ser's own code; then the fuzz
