@@ -47,13 +47,14 @@ dsp::Matrix as_cached(dsp::Matrix m) {
   return m;
 }
 
-FeatureCache::FeatureCache(std::string dir, dsp::FeatureSpec spec) : spec_(std::move(spec)) {
+FeatureCache::FeatureCache(std::string dir, dsp::FeatureSpec spec, int revision) : spec_(std::move(spec)) {
   spec_.validate();
-  folder_ = (fs::path(dir) / hex(spec_.hash())).string();
+  const std::string described = spec_.canonical() + "\nextraction revision " + std::to_string(revision) + "\n";
+  folder_ = (fs::path(dir) / hex(fnv1a(described))).string();
   try {
     fs::create_directories(folder_);
     const std::string settings = (fs::path(folder_) / "settings.txt").string();
-    if (!fs::exists(settings)) write_file_atomically(settings, spec_.canonical() + "\n");
+    if (!fs::exists(settings)) write_file_atomically(settings, described);
   } catch (const std::exception& e) {
     throw CacheError("cannot use '" + dir + "' as the feature cache: " + e.what() + "; give another cache folder (--cache)");
   }

@@ -1,12 +1,14 @@
 #pragma once
 // Extracted features kept on disk, so a second run does no extraction.
 //
-//   DIR/<spec hash>/settings.txt     the spec's canonical text, for people
-//   DIR/<spec hash>/<file key>.npy   float32 [features, frames]
+//   DIR/<spec key>/settings.txt      the spec's canonical text and the code's revision, for people
+//   DIR/<spec key>/<file key>.npy    float32 [features, frames]
 //
 // An augmented copy (Sample::augmentation) is loaded, augmented, then
 // extracted; its key adds the augmentation text to the file's.
-// The spec hash changes with any setting that changes the values; the file
+// The spec key (a hash of the spec's canonical text and
+// dsp::kExtractionRevision) changes with any setting or code change that
+// changes the values; the file
 // key is the file's absolute path, size and modification time, so an edited
 // file is recomputed. Entries are written atomically (temporary file, then
 // rename): a run killed at any point leaves only complete entries, and the
@@ -40,7 +42,8 @@ dsp::Matrix as_cached(dsp::Matrix m);
 
 class FeatureCache {
  public:
-  FeatureCache(std::string dir, dsp::FeatureSpec spec);
+  // `revision`: the extraction code's (a test gives another to stand for older code).
+  FeatureCache(std::string dir, dsp::FeatureSpec spec, int revision = dsp::kExtractionRevision);
 
   struct Stats {
     int64_t computed = 0, reused = 0, failed = 0;

@@ -56,6 +56,13 @@ struct FeatureSpec {
   uint64_t hash() const;  // FNV-1a 64 of canonical()
 };
 
+// The revision of the extraction code's values. Bump it with any change that
+// moves a feature's values, even at float rounding (2: single precision's
+// power spectra from LaneFft instead of FFTW), so that a feature cache never
+// mixes values made before the change with values made after it. The spec
+// names settings, not code, so model files do not carry this.
+inline constexpr int kExtractionRevision = 2;
+
 // What a kind's function is given: the spec and what was built for the
 // sample rate (null unless the kind's entry asks for it).
 struct FeatureTools {

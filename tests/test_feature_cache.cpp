@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/text.hpp"
 #include "datasets/audio_corpora.hpp"
 #include "datasets/feature_cache.hpp"
 #include "support/main_requiring.hpp"
@@ -77,6 +78,13 @@ TEST_CASE("second extraction reuses every entry and returns identical values; a 
   const auto third = changed.extract(c);
   CHECK(third.stats.computed == 1399);
   CHECK(third.features[0]->rows == 20);
+
+  // The same settings under another revision of the extraction code share nothing with this one.
+  const FeatureCache older(dir.string(), mfcc_spec(20), ser::dsp::kExtractionRevision - 1);
+  CHECK(older.folder() != changed.folder());
+  CHECK(older.entry_path(c.samples[5].path) != changed.entry_path(c.samples[5].path));
+  CHECK(ser::read_file((fs::path(changed.folder()) / "settings.txt").string()).find(
+            "extraction revision " + std::to_string(ser::dsp::kExtractionRevision)) != std::string::npos);
 
   // A damaged entry is recomputed, not trusted.
   const std::string victim = cache.entry_path(c.samples[5].path);
