@@ -11,6 +11,7 @@
 #include "common/atomic_file.hpp"
 #include "common/bytes.hpp"
 #include "common/npy.hpp"
+#include "common/round_robin.hpp"
 #include "common/text.hpp"
 #include "common/thread_count.hpp"
 #include "datasets/augmentation.hpp"
@@ -74,9 +75,10 @@ namespace {
 // What a rank found for the samples it took: per sample its index, whether
 // it was reused (1), computed (0) or failed (2), then the matrix or the reason.
 std::string encode_share(const FeatureCache::Result& r, const std::vector<std::string>& errors,
-                         const std::vector<char>& reused, int rank, int ranks) {
+                         const std::vector<char>& reused, const RoundRobin& share) {
   ByteWriter w;
-  for (size_t k = static_cast<size_t>(rank); k < r.features.size(); k += static_cast<size_t>(ranks)) {
+  for (int64_t j = 0; j < share.count(); ++j) {
+    const auto k = static_cast<size_t>(share.item(j));
     w.pod<uint64_t>(k);
     w.pod<uint8_t>(!errors[k].empty() ? 2 : reused[k]);
     if (!errors[k].empty()) {
@@ -148,7 +150,8 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
   std::vector<char> reused(static_cast<size_t>(n), 0);
   // In a job of several ranks each takes every size()-th sample (neighbours
   // in a corpus folder are alike in length, so the shares are too).
-  const int64_t first = comm.rank(), step = comm.size(), mine = (n - first + step - 1) / step;
+  const RoundRobin share(n, comm);
+  const int64_t mine = share.count();
   std::atomic<int64_t> done{0};
   // A cache that cannot be written (a full disk) stops the extraction: it is
   // the machine's problem, not the file's, and must not thin the data set.
@@ -157,7 +160,7 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
   threads = thread_count(threads);
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (int64_t j = 0; j < mine; ++j) {
-    const auto k = static_cast<size_t>(first + j * step);
+    const auto k = static_cast<size_t>(share.item(j));
     const Sample& sample = corpus.samples[k];
     const std::string& path = sample.path;
     if (stop.load(std::memory_order_relaxed)) continue;
@@ -188,7 +191,7 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
     throw CacheError("cannot write the feature cache in '" + folder_ + "': " + write_error +
                      ". Free space there or give another cache folder (--cache); nothing was trained");
   if (comm.distributed()) {  // every rank ends with every sample's features, in order
-    const auto shares = comm.all_gather(encode_share(r, errors, reused, comm.rank(), comm.size()));
+    const auto shares = comm.all_gather(encode_share(r, errors, reused, share));
     for (int rank = 0; rank < comm.size(); ++rank)
       if (rank != comm.rank()) decode_share(shares[static_cast<size_t>(rank)], rank, r, errors, reused);
   }

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <nlohmann/json.hpp>
 
+#include "common/round_robin.hpp"
 #include "common/thread_count.hpp"
 #include "experiments/config.hpp"
 #include "experiments/prepared_data.hpp"
@@ -49,25 +50,22 @@ std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const
                                                     int threads, const Communicator& comm) {
   const auto n = static_cast<int64_t>(p.corpus.samples.size());
   const int64_t batches = (n + per_batch - 1) / per_batch, classes = model.output_shape().numel();
+  auto end_of = [&](int64_t batch) { return std::min(n, (batch + 1) * per_batch); };
   auto rows_of = [&](int64_t batch) {
     std::vector<int64_t> rows;
-    for (int64_t i = batch * per_batch; i < std::min(n, (batch + 1) * per_batch); ++i) rows.push_back(i);
+    for (int64_t i = batch * per_batch; i < end_of(batch); ++i) rows.push_back(i);
     return rows;
   };
+  const RoundRobin share(batches, comm);
   std::vector<float> mine;
-  for (int64_t b = comm.rank(); b < batches; b += comm.size()) {
-    const nn::Tensor probs = nn::softmax(model.predict(nn::gather_rows(p.x, p.sample_shape, rows_of(b)), threads));
+  for (int64_t j = 0; j < share.count(); ++j) {
+    const nn::Tensor probs = nn::softmax(model.predict(nn::gather_rows(p.x, p.sample_shape, rows_of(share.item(j))), threads));
     mine.insert(mine.end(), probs.data(), probs.data() + probs.numel());
   }
-  const std::vector<float> all = comm.all_gather(mine);  // rank 0's batches, then rank 1's, ...
+  const std::vector<float> all =
+      share.gather(mine, [&](int64_t b) { return (end_of(b) - b * per_batch) * classes; });
   std::vector<std::vector<float>> out(static_cast<size_t>(n));
-  auto at = all.begin();
-  for (int rank = 0; rank < comm.size(); ++rank)
-    for (int64_t b = rank; b < batches; b += comm.size())
-      for (int64_t i : rows_of(b)) {
-        out[static_cast<size_t>(i)].assign(at, at + classes);
-        at += classes;
-      }
+  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)].assign(all.begin() + i * classes, all.begin() + (i + 1) * classes);
   return out;
 }
 

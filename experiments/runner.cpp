@@ -20,6 +20,7 @@
 #include "common/atomic_file.hpp"
 #include "common/input_file.hpp"
 #include "common/peak_memory.hpp"
+#include "common/round_robin.hpp"
 #include "datasets/audio_corpora.hpp"
 #include "datasets/feature_cache.hpp"
 #include "datasets/fer2013.hpp"
@@ -62,11 +63,14 @@ std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Pr
                                                  nn::StepThreads& threads, const Communicator& comm) {
   const auto kBatch = static_cast<size_t>(c.training.batch_size);
   const size_t batches = (idx.size() + kBatch - 1) / kBatch;
+  auto end_of = [&](size_t k) { return std::min(idx.size(), (k + 1) * kBatch); };
+  const RoundRobin share(static_cast<int64_t>(batches), comm);
   std::vector<float> mine;  // per batch of this rank: its mean loss, then its predictions
-  for (size_t k = static_cast<size_t>(comm.rank()); k < batches; k += static_cast<size_t>(comm.size())) {
+  for (int64_t j = 0; j < share.count(); ++j) {
+    const auto k = static_cast<size_t>(share.item(j));
     std::vector<int64_t> rows;
     std::vector<int32_t> y;
-    for (size_t i = k * kBatch; i < std::min(idx.size(), (k + 1) * kBatch); ++i) {
+    for (size_t i = k * kBatch; i < end_of(k); ++i) {
       rows.push_back(static_cast<int64_t>(idx[i]));
       y.push_back(p.y[idx[i]]);
     }
@@ -74,18 +78,15 @@ std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Pr
     mine.push_back(nn::softmax_cross_entropy(logits, y).item());
     for (int32_t c : nn::argmax_rows(logits)) mine.push_back(static_cast<float>(c));
   }
-  const std::vector<float> all = comm.all_gather(mine);
-  std::vector<float> loss_of(batches);
+  const std::vector<float> all =
+      share.gather(mine, [&](int64_t k) { return static_cast<int64_t>(1 + end_of(static_cast<size_t>(k)) - static_cast<size_t>(k) * kBatch); });
   std::vector<int32_t> predicted(idx.size());
-  auto at = all.begin();
-  for (int rank = 0; rank < comm.size(); ++rank)
-    for (size_t k = static_cast<size_t>(rank); k < batches; k += static_cast<size_t>(comm.size())) {
-      loss_of[k] = *at++;
-      for (size_t i = k * kBatch; i < std::min(idx.size(), (k + 1) * kBatch); ++i) predicted[i] = static_cast<int32_t>(*at++);
-    }
   double loss = 0;
-  for (size_t k = 0; k < batches; ++k)
-    loss += loss_of[k] * static_cast<double>(std::min(idx.size(), (k + 1) * kBatch) - k * kBatch);
+  auto at = all.begin();
+  for (size_t k = 0; k < batches; ++k) {
+    loss += *at++ * static_cast<double>(end_of(k) - k * kBatch);
+    for (size_t i = k * kBatch; i < end_of(k); ++i) predicted[i] = static_cast<int32_t>(*at++);
+  }
   return {idx.empty() ? 0.0 : loss / static_cast<double>(idx.size()), predicted};
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <tuple>
 
+#include "common/round_robin.hpp"
 #include "common/thread_count.hpp"
 #include "datasets/augmentation.hpp"
 #include "datasets/feature_cache.hpp"
@@ -111,14 +112,15 @@ std::span<const float> WaveAugmentedRows::rows(int epoch, std::ostream& log, con
   const auto D = static_cast<int64_t>(input_.sample_shape().numel());
   const auto n = static_cast<int64_t>(train_.size());
   // In a job of several ranks each redraws every size()-th row; all get all.
-  const int64_t first = comm.rank(), step = comm.size(), mine = (n - first + step - 1) / step;
+  const RoundRobin share(n, comm);
+  const int64_t mine = share.count();
   std::vector<float> fresh(static_cast<size_t>(mine * D));
   std::vector<std::string> errors(static_cast<size_t>(mine));
   ProgressBar bar("augmenting epoch " + std::to_string(epoch), /*plain_lines=*/false);
   std::atomic<int64_t> done{0};
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads_)
   for (int64_t j = 0; j < mine; ++j) {
-    const auto k = static_cast<size_t>(first + j * step);
+    const auto k = static_cast<size_t>(share.item(j));
     try {
       const std::vector<float> row = extract(k, epoch);
       std::memcpy(fresh.data() + j * D, row.data(), static_cast<size_t>(D) * sizeof(float));
@@ -136,12 +138,7 @@ std::span<const float> WaveAugmentedRows::rows(int epoch, std::ostream& log, con
   for (const auto& e : errors)
     if (!e.empty()) failures += "epoch " + std::to_string(epoch) + ": augmentation.wave failed on " + e + "\n";
   for (const auto& part : comm.all_gather(failures)) log << part;
-  const std::vector<float> all = comm.all_gather(fresh);  // rank 0's rows, then rank 1's, ...
-  std::vector<float> ordered(static_cast<size_t>(n * D));
-  int64_t at = 0;
-  for (int64_t r = 0; r < step; ++r)
-    for (int64_t t = r; t < n; t += step, at += D)
-      std::memcpy(ordered.data() + t * D, all.data() + at, static_cast<size_t>(D) * sizeof(float));
+  std::vector<float> ordered = share.gather(fresh, [D](int64_t) { return D; });
   scale(ordered);
   for (size_t k = 0; k < train_.size(); ++k)
     std::memcpy(x_.data() + static_cast<int64_t>(train_[k]) * D, ordered.data() + static_cast<int64_t>(k) * D,
