@@ -59,13 +59,15 @@ std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const
   const RoundRobin share(batches, comm);
   std::vector<float> mine;
   for (int64_t j = 0; j < share.count(); ++j) {
-    const nn::Tensor probs = nn::softmax(model.predict(nn::gather_rows(p.x, p.sample_shape, rows_of(share.item(j))), threads));
+    const nn::Tensor x = nn::gather_rows(p.x, p.sample_shape, rows_of(share.item(j)));
+    const nn::Tensor probs = nn::softmax(model.predict(x, threads));
     mine.insert(mine.end(), probs.data(), probs.data() + probs.numel());
   }
   const std::vector<float> all =
       share.gather(mine, [&](int64_t b) { return (end_of(b) - b * per_batch) * classes; });
   std::vector<std::vector<float>> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)].assign(all.begin() + i * classes, all.begin() + (i + 1) * classes);
+  for (int64_t i = 0; i < n; ++i)
+    out[static_cast<size_t>(i)].assign(all.begin() + i * classes, all.begin() + (i + 1) * classes);
   return out;
 }
 

@@ -78,8 +78,11 @@ std::pair<double, std::vector<int32_t>> run_eval(nn::Sequential& model, const Pr
     mine.push_back(nn::softmax_cross_entropy(logits, y).item());
     for (int32_t c : nn::argmax_rows(logits)) mine.push_back(static_cast<float>(c));
   }
-  const std::vector<float> all =
-      share.gather(mine, [&](int64_t k) { return static_cast<int64_t>(1 + end_of(static_cast<size_t>(k)) - static_cast<size_t>(k) * kBatch); });
+  auto width = [&](int64_t b) {  // the batch's loss and its predictions
+    const auto k = static_cast<size_t>(b);
+    return static_cast<int64_t>(1 + end_of(k) - k * kBatch);
+  };
+  const std::vector<float> all = share.gather(mine, width);
   std::vector<int32_t> predicted(idx.size());
   double loss = 0;
   auto at = all.begin();
