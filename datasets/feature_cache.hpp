@@ -8,13 +8,12 @@
 // extracted; its key adds the augmentation text to the file's.
 // The spec key (a hash of the spec's canonical text and
 // dsp::kExtractionRevision) changes with any setting or code change that
-// changes the values; the file
-// key is the file's absolute path, size and modification time, so an edited
-// file is recomputed. Entries are written atomically (temporary file, then
-// rename): a run killed at any point leaves only complete entries, and the
-// next run computes what is missing. Values are rounded to float32 whether
-// computed or read, so a run from the cache gives bit-for-bit what a run
-// without it gives.
+// changes the values; the file key is the file's absolute path, size and
+// modification time, so an edited file is recomputed. Entries are written
+// atomically (temporary file, then rename): a run killed at any point leaves
+// only complete entries, and the next run computes what is missing. Values
+// are rounded to float32 whether computed or read, so a run from the cache
+// gives bit-for-bit what a run without it gives.
 
 #include <cstdint>
 #include <functional>

@@ -2,8 +2,9 @@
 // One feature, completely described: its kind and the dsp options structs
 // whose settings change its values. Every setting is registered once by its
 // options struct (settings()); the canonical text, validation and every
-// front end walk that registration. A hash of the canonical text keys cached
-// features: change one setting and the key changes.
+// front end walk that registration. The canonical text, with the extraction
+// code's revision (kExtractionRevision below), keys cached features: change
+// one setting, or the code's values, and the key changes.
 
 #include <cstdint>
 #include <map>

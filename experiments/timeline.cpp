@@ -189,8 +189,9 @@ std::string timeline_table(const Timeline& t) {
   if (t.windows.empty()) return out + "  no sound: every frame is silence (see --silence-top-db)\n";
   out += "  start      end        emotion      probability  windows\n";
   for (const auto& s : t.segments) {
-    std::snprintf(line, sizeof(line), "  %-10s %-10s %-12s %11.2f  %7d\n", clock_hundredths(s.start).c_str(), clock_hundredths(s.end).c_str(),
-                  t.labels[static_cast<size_t>(s.label)].c_str(), s.mean[static_cast<size_t>(s.label)], s.windows);
+    std::snprintf(line, sizeof(line), "  %-10s %-10s %-12s %11.2f  %7d\n", clock_hundredths(s.start).c_str(),
+                  clock_hundredths(s.end).c_str(), t.labels[static_cast<size_t>(s.label)].c_str(),
+                  s.mean[static_cast<size_t>(s.label)], s.windows);
     out += line;
   }
   return out;
