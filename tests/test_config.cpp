@@ -73,6 +73,16 @@ TEST_CASE("the published configs validate and give the published parameter count
   }
   CHECK(parameters(load_config(kConfigs + "/ravdess_mel_cnn2d.yaml", {}, "/data")) == 845107);
   CHECK(parameters(load_config(kConfigs + "/fer2013_cnn.yaml", {}, "/data")) == 2345607);
+  {  // the batch-norm FER CNN as the zoo (and so the benchmarks) has it: the same layers and settings
+    const auto bn = load_config(kConfigs + "/fer2013_cnn_bn.yaml", {}, "/data");
+    CHECK(parameters(bn) == 4474759);  // trainable; 4,478,727 with the batch-norm statistics, as Keras counts
+    const auto zoo = ser::zoo::fer_cnn_bn_specs();
+    REQUIRE(bn.layers.size() == zoo.size());
+    for (size_t i = 0; i < zoo.size(); ++i) {
+      CHECK(bn.layers[i].type() == zoo[i].type());
+      CHECK(bn.layers[i].args() == zoo[i].args());
+    }
+  }
   // Images take mixup beside their own augmentation; audio-only augmentation is refused by name.
   CHECK(load_config(kConfigs + "/fer2013_cnn.yaml", {"augmentation={mixup: {alpha: 0.2}}"}, "/data").augmentation.mixup.alpha == 0.2);
   CHECK_THROWS_WITH_AS(load_config(kConfigs + "/fer2013_cnn.yaml", {"augmentation={wave: {speed: 0.1}}"}, "/data"),
