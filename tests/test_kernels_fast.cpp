@@ -106,7 +106,10 @@ TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unf
       {ser::test::conv_shape(1, 16, 70, 90, 32, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2, 3, 3, 0, 0},
       // Five pooled rows (the RAVDESS CNN's third layer): too few bands for
       // two threads, so each band is also cut into runs of output channels.
-      {ser::test::conv_shape(1, 64, 14, 18, 40, 5, 5, 1, 1, Padding::explicit_pad, 2), 2, 2, 3, 3, 0, 0}};
+      {ser::test::conv_shape(1, 64, 14, 18, 40, 5, 5, 1, 1, Padding::explicit_pad, 2), 2, 2, 3, 3, 0, 0},
+      // Wide 3x3 layers take Winograd's path fused and unfused alike (the
+      // batch-norm FER CNN's shape, two samples, an odd size).
+      {ser::test::conv_shape(2, 128, 11, 12, 136, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2, 2, 2, 0, 0}};
   for (const Case& c : cases) {
     const Conv2dShape& s = c.s;
     CAPTURE(s.in_channels);
@@ -142,6 +145,45 @@ TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unf
     maxpool2d_forward_naive(yr.data(), pr.data(), ar.data(), p_all);
     CHECK(difference(pooled, pr) < 2e-6);
     for (int rep = 0; rep < 3; ++rep) CHECK(fused(2) == std::pair{pooled, argmax});
+  }
+}
+
+TEST_CASE("conv + relu + max pool backward: the unfused layers' bits, on the implicit and the Winograd path") {
+  ser::Rng rng(12);
+  struct Case {
+    Conv2dShape s;
+    int64_t pool, stride;
+  };
+  const std::vector<Case> cases = {
+      {ser::test::conv_shape(2, 16, 20, 18, 24, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2},   // implicit
+      {ser::test::conv_shape(2, 128, 11, 12, 136, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2}  // Winograd
+  };
+  for (const Case& c : cases) {
+    const Conv2dShape& s = c.s;
+    CAPTURE(s.in_channels);
+    const Pool2dShape p = pool_over(s, s.out_channels, c.pool, c.pool, c.stride, c.stride, 0, 0);
+    const Pool2dShape p_all = pool_over(s, s.batch * s.out_channels, c.pool, c.pool, c.stride, c.stride, 0, 0);
+    const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.in_h * s.in_w);
+    const size_t nw = static_cast<size_t>(s.out_channels * s.in_channels * 9), nb = static_cast<size_t>(s.out_channels);
+    const size_t ny = static_cast<size_t>(s.batch * s.out_channels * s.out_h * s.out_w);
+    const size_t np = static_cast<size_t>(p_all.planes * p.out_h * p.out_w);
+    const auto x = random(nx, rng), w = random(nw, rng), b = random(nb, rng), dp = random(np, rng);
+    std::vector<float> pooled(np);
+    std::vector<int32_t> argmax(np);
+    conv2d_relu_maxpool_forward(x.data(), w.data(), b.data(), pooled.data(), argmax.data(), s, p, 2);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> dx(nx, nan), dw(nw, nan), db(nb, nan);  // fresh: written, not added to
+    conv2d_relu_maxpool_backward(x.data(), w.data(), pooled.data(), argmax.data(), dp.data(), dx.data(), dw.data(),
+                                 db.data(), s, p, {.dx = true, .params = true}, 2);
+    // Unfused: conv + relu, the pool's backward, then the conv's with relu's mask.
+    std::vector<float> y(ny), dy(ny), dx_ref(nx, nan), dw_ref(nw, nan), db_ref(nb, nan);
+    conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, true, 1);
+    maxpool2d_backward(argmax.data(), dp.data(), dy.data(), p_all, true, 1);
+    conv2d_backward(x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(), db_ref.data(), s, y.data(),
+                    {.dx = true, .params = true}, 1);
+    CHECK(dx == dx_ref);
+    CHECK(dw == dw_ref);
+    CHECK(db == db_ref);
   }
 }
 

@@ -11,6 +11,7 @@
 #include "nn/kernels/pool.hpp"
 #include "nn/kernels/scratch.hpp"
 #include "nn/kernels/vector_math.hpp"
+#include "nn/kernels/winograd.hpp"
 
 namespace ser::nn {
 
@@ -677,6 +678,10 @@ void for_samples(int64_t batch, int threads, const Sample& sample) {
 
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
                     int threads) {
+  if (winograd_applies(s)) {
+    conv2d_winograd_forward(x, w, b, y, s, relu, threads);
+    return;
+  }
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
   const ConvPath path = conv_path(s);
   const float* wpack = packed_weights(w, s, path);
@@ -687,6 +692,10 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 
 void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b, float* pooled, int32_t* argmax,
                                  const Conv2dShape& s, const Pool2dShape& p, int threads) {
+  if (winograd_applies(s)) {
+    conv2d_winograd_relu_maxpool_forward(x, w, b, pooled, argmax, s, p, threads);
+    return;
+  }
   const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
   const int64_t pooled_size = p.planes * p.out_h * p.out_w;
   const ConvPath path = conv_path(s);
@@ -804,6 +813,10 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                      const Conv2dShape& s, const float* relu_y, Overwrite overwrite, int threads) {
+  if (winograd_applies(s)) {
+    conv2d_winograd_backward(x, w, dy, dx, dw, db, s, relu_y, overwrite, threads);
+    return;
+  }
   const int64_t ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
     const float* d = dy + n * out_size;
@@ -827,6 +840,10 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
 void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
                                   const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
                                   const Pool2dShape& p, Overwrite overwrite, int threads) {
+  if (winograd_applies(s)) {
+    conv2d_winograd_relu_maxpool_backward(x, w, pooled, argmax, dpooled, dx, dw, db, s, p, overwrite, threads);
+    return;
+  }
   const int64_t pooled_plane = p.out_h * p.out_w, pooled_size = p.planes * pooled_plane;
   // dz is zero but at each window's winner, which gets the window's gradient
   // if its relu output (the pooled value) is positive: what max-pool

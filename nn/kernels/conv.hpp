@@ -40,6 +40,9 @@ void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T*
 // three paths (conv.cpp says why each): direct loops for at most 16 inputs
 // per output in 1-D; for stride 1, GEMMs that read the input's rows in
 // place (sgemm_rows, implicit im2col); otherwise im2col + sgemm.
+// Wide 3x3 layers with stride 1 (from C K > 64 (C + K) channels) take
+// Winograd's F(2x2, 3x3) over the whole batch instead, fused or not
+// (nn/kernels/winograd.hpp).
 // Threads: a batch is spread over `threads` threads one sample per task
 // (each with its own scratch, the GEMM single-threaded inside), each thread
 // its own share first and then stealing what the others have not started.

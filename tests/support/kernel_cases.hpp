@@ -618,6 +618,10 @@ inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
       {"1d stride 3 pad 5", conv1d_shape(2, 16, 37, 35, 11, 3, 1, Padding::explicit_pad, 5)},
       {"1d TESS conv4 batch 1", conv1d_shape(1, 32, 84, 64, 7, 1, 1, Padding::valid)},
       {"2d FER conv2 batch 4", conv_shape(4, 16, 24, 24, 32, 3, 3, 1, 1, Padding::same)},
+      // Wide enough for Winograd's F(2x2, 3x3) (nn/kernels/winograd.hpp).
+      {"2d winograd odd sizes", conv_shape(2, 128, 7, 9, 136, 3, 3, 1, 1, Padding::same)},
+      {"2d winograd valid", conv_shape(2, 160, 6, 5, 128, 3, 3, 1, 1, Padding::valid)},
+      {"2d winograd explicit pad 2", conv_shape(1, 128, 5, 4, 192, 3, 3, 1, 1, Padding::explicit_pad, 2)},
   };
 }
 
@@ -640,7 +644,8 @@ inline std::vector<KernelCase> kernel_cases() {
   using nn::Padding;
   std::vector<KernelCase> t;
   for (const auto& [name, shape] : conv_table()) t.push_back(make_conv_case(name, shape));
-  for (const char* name : {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise"})
+  for (const char* name :
+       {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise", "2d winograd odd sizes"})
     for (const auto& [n, shape] : conv_table())
       if (n == name) t.push_back(make_conv_case(name, shape, /*relu=*/true));
   for (auto [N, in, out] :
