@@ -89,8 +89,8 @@ void transform_weights(const float* w, int64_t K, int64_t C, float* U, int threa
 void transform_input(const float* x, const Conv2dShape& s, const Tiles& t, float* V, int threads) {
   const int64_t C = s.in_channels, plane = s.in_h * s.in_w, ct = C * t.total;
 #pragma omp parallel for num_threads(team(threads)) schedule(static)
-  for (int64_t nc = 0; nc < s.batch * C; ++nc) {
-    const int64_t n = nc / C, c = nc % C;
+  for (int64_t cn = 0; cn < C * s.batch; ++cn) {  // channel-major: each position's run over the batch's tiles in turn
+    const int64_t c = cn / s.batch, n = cn % s.batch, nc = n * C + c;
     const float* xp = x + nc * plane;
     float d[kPositions], v[kPositions];
     for (int64_t tr = 0; tr < t.rows; ++tr)
@@ -141,8 +141,8 @@ void conv2d_winograd_forward(const float* x, const float* w, const float* bias, 
   products(false, false, K, t.total, C, U, C, K * C, V, t.total, C * t.total, M, kt, threads);
   // y = A^T m A + bias (relu'd if asked), the part of each 2x2 block inside the output.
 #pragma omp parallel for num_threads(team(threads)) schedule(static)
-  for (int64_t nk = 0; nk < s.batch * K; ++nk) {
-    const int64_t n = nk / K, k = nk % K;
+  for (int64_t kn = 0; kn < K * s.batch; ++kn) {  // channel-major: each position's run over the batch's tiles in turn
+    const int64_t k = kn / s.batch, n = kn % s.batch, nk = n * K + k;
     float* yp = y + nk * out_plane;
     const float b0 = bias ? bias[k] : 0.0f;
     float m[kPositions], o[4];
@@ -169,8 +169,8 @@ void transform_output_grad(const float* dy, const float* relu_y, const Conv2dSha
                            int threads) {
   const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w, kt = K * t.total;
 #pragma omp parallel for num_threads(team(threads)) schedule(static)
-  for (int64_t nk = 0; nk < s.batch * K; ++nk) {
-    const int64_t n = nk / K, k = nk % K;
+  for (int64_t kn = 0; kn < K * s.batch; ++kn) {  // channel-major: each position's run over the batch's tiles in turn
+    const int64_t k = kn / s.batch, n = kn % s.batch, nk = n * K + k;
     const float* d = dy + nk * out_plane;
     const float* yr = relu_y ? relu_y + nk * out_plane : nullptr;
     float z[4], m[kPositions];
@@ -210,8 +210,8 @@ void bias_grad(const float* dy, const float* relu_y, const Conv2dShape& s, float
 void input_grad(const float* dV, const Conv2dShape& s, const Tiles& t, float* dx, bool overwrite, int threads) {
   const int64_t C = s.in_channels, plane = s.in_h * s.in_w, ct = C * t.total;
 #pragma omp parallel for num_threads(team(threads)) schedule(static)
-  for (int64_t nc = 0; nc < s.batch * C; ++nc) {
-    const int64_t n = nc / C, c = nc % C;
+  for (int64_t cn = 0; cn < C * s.batch; ++cn) {  // channel-major: each position's run over the batch's tiles in turn
+    const int64_t c = cn / s.batch, n = cn % s.batch, nc = n * C + c;
     float* xp = dx + nc * plane;
     if (overwrite) std::fill(xp, xp + plane, 0.0f);
     float v[kPositions], d[kPositions];
