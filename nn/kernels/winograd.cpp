@@ -119,10 +119,11 @@ void products(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A,
 bool winograd_applies(const Conv2dShape& s) {
   // Per tile the GEMMs do 32 C K flops and the transformed tiles move
   // 16 (C + K) floats through memory twice: below C K / (C + K) = 64 the
-  // traffic costs more than the flops save. The FER CNN's 3x3 layers
-  // (32 -> 64, 64 -> 128, 128 -> 128) ran 15-35% slower than on the implicit
-  // path, the batch-norm CNN's (128 -> 512, 512 -> 512) 1.6-2.1x faster
-  // (bench/README.md).
+  // traffic costs more than the flops save. With every 3x3 layer of at
+  // least 16 channels on this path, the FER CNN (32 -> 64, 64 -> 128,
+  // 128 -> 128) trained 13-23% slower and predicted batches of 64 35-40%
+  // slower than on the implicit path; the batch-norm CNN's 128 -> 512 and
+  // 512 -> 512 layers run 1.5-2.3x faster (bench/README.md).
   const bool wide = s.in_channels * s.out_channels > 64 * (s.in_channels + s.out_channels);
   return s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
          s.dilation_w == 1 && s.in_h > 1 && s.out_h >= 2 && s.out_w >= 2 && wide;

@@ -17,8 +17,9 @@
 // not depend on the thread count, and a sample's forward result does not
 // depend on the batch it came in.
 //
-// conv2d_forward and conv2d_backward take this path by themselves when
-// winograd_applies(s); it is exposed for the tests and benchmarks.
+// conv2d_forward, conv2d_backward and the fused relu + max pool kernels
+// take this path by themselves when winograd_applies(s) (conv.cpp); the
+// tests reach it through them.
 #include "nn/kernels/conv.hpp"
 
 namespace ser::nn {
