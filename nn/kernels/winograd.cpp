@@ -61,8 +61,6 @@ Tiles tiles_of(const Conv2dShape& s) {
   return {rows, cols, rows * cols, s.batch * rows * cols};
 }
 
-int team(int threads) { return omp_in_parallel() ? 1 : std::max(threads, 1); }
-
 thread_local std::vector<float> t_u, t_v, t_m, t_dv, t_du;
 
 // U[xi][k][c] = (G w[k][c] G^T) at position xi, a block of (k, c) pairs at
@@ -72,7 +70,7 @@ thread_local std::vector<float> t_u, t_v, t_m, t_dv, t_du;
 void transform_weights(const float* w, int64_t K, int64_t C, float* U, int threads) {
   constexpr int64_t kBlock = 64;
   const int64_t kc_count = K * C, blocks = (kc_count + kBlock - 1) / kBlock;
-#pragma omp parallel for num_threads(team(threads)) schedule(static)
+#pragma omp parallel for num_threads(batch_threads(blocks, threads)) schedule(static)
   for (int64_t blk = 0; blk < blocks; ++blk) {
     const int64_t kc0 = blk * kBlock, n = std::min(kBlock, kc_count - kc0);
     float u[kPositions][kBlock], one[kPositions];
@@ -88,7 +86,7 @@ void transform_weights(const float* w, int64_t K, int64_t C, float* U, int threa
 // c (zeros where it reaches past the input).
 void transform_input(const float* x, const Conv2dShape& s, const Tiles& t, float* V, int threads) {
   const int64_t C = s.in_channels, plane = s.in_h * s.in_w, ct = C * t.total;
-#pragma omp parallel for num_threads(team(threads)) schedule(static)
+#pragma omp parallel for num_threads(batch_threads(C * s.batch, threads)) schedule(static)
   for (int64_t cn = 0; cn < C * s.batch; ++cn) {  // channel-major: each position's run over the batch's tiles in turn
     const int64_t c = cn / s.batch, n = cn % s.batch, nc = n * C + c;
     const float* xp = x + nc * plane;
@@ -141,7 +139,7 @@ void conv2d_winograd_forward(const float* x, const float* w, const float* bias, 
   transform_input(x, s, t, V, threads);
   products(false, false, K, t.total, C, U, C, K * C, V, t.total, C * t.total, M, kt, threads);
   // y = A^T m A + bias (relu'd if asked), the part of each 2x2 block inside the output.
-#pragma omp parallel for num_threads(team(threads)) schedule(static)
+#pragma omp parallel for num_threads(batch_threads(K * s.batch, threads)) schedule(static)
   for (int64_t kn = 0; kn < K * s.batch; ++kn) {  // channel-major: each position's run over the batch's tiles in turn
     const int64_t k = kn / s.batch, n = kn % s.batch, nk = n * K + k;
     float* yp = y + nk * out_plane;
@@ -169,7 +167,7 @@ namespace {
 void transform_output_grad(const float* dy, const float* relu_y, const Conv2dShape& s, const Tiles& t, float* dM,
                            int threads) {
   const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w, kt = K * t.total;
-#pragma omp parallel for num_threads(team(threads)) schedule(static)
+#pragma omp parallel for num_threads(batch_threads(K * s.batch, threads)) schedule(static)
   for (int64_t kn = 0; kn < K * s.batch; ++kn) {  // channel-major: each position's run over the batch's tiles in turn
     const int64_t k = kn / s.batch, n = kn % s.batch, nk = n * K + k;
     const float* d = dy + nk * out_plane;
@@ -194,7 +192,7 @@ void transform_output_grad(const float* dy, const float* relu_y, const Conv2dSha
 // by sample and row by row.
 void bias_grad(const float* dy, const float* relu_y, const Conv2dShape& s, float* db, bool overwrite, int threads) {
   const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w;
-#pragma omp parallel for num_threads(team(threads)) schedule(static)
+#pragma omp parallel for num_threads(batch_threads(K, threads)) schedule(static)
   for (int64_t k = 0; k < K; ++k) {
     float sum = 0.0f;
     for (int64_t n = 0; n < s.batch; ++n) {
@@ -210,7 +208,7 @@ void bias_grad(const float* dy, const float* relu_y, const Conv2dShape& s, float
 // input, tile by tile in order within each plane.
 void input_grad(const float* dV, const Conv2dShape& s, const Tiles& t, float* dx, bool overwrite, int threads) {
   const int64_t C = s.in_channels, plane = s.in_h * s.in_w, ct = C * t.total;
-#pragma omp parallel for num_threads(team(threads)) schedule(static)
+#pragma omp parallel for num_threads(batch_threads(C * s.batch, threads)) schedule(static)
   for (int64_t cn = 0; cn < C * s.batch; ++cn) {  // channel-major: each position's run over the batch's tiles in turn
     const int64_t c = cn / s.batch, n = cn % s.batch, nc = n * C + c;
     float* xp = dx + nc * plane;
@@ -234,7 +232,7 @@ void input_grad(const float* dV, const Conv2dShape& s, const Tiles& t, float* dx
 // dw[k][c] (+)= G^T du G, du the 16 positions of dU[.][k][c].
 void weight_grad(const float* dU, int64_t K, int64_t C, float* dw, bool overwrite, int threads) {
   const int64_t kc_count = K * C;
-#pragma omp parallel for num_threads(team(threads)) schedule(static)
+#pragma omp parallel for num_threads(batch_threads(kc_count, threads)) schedule(static)
   for (int64_t kc = 0; kc < kc_count; ++kc) {
     float u[kPositions], gw[9];
     for (int xi = 0; xi < kPositions; ++xi) u[xi] = dU[xi * kc_count + kc];
@@ -296,7 +294,7 @@ void conv2d_winograd_relu_maxpool_backward(const float* x, const float* w, const
   const int64_t out_plane = s.out_h * s.out_w, pooled_plane = p.out_h * p.out_w;
   const int64_t planes = s.batch * s.out_channels;
   float* dz = grow_scratch(t_conv_out, planes * out_plane);
-#pragma omp parallel for num_threads(team(threads)) schedule(static)
+#pragma omp parallel for num_threads(batch_threads(planes, threads)) schedule(static)
   for (int64_t plane = 0; plane < planes; ++plane) {
     float* out = dz + plane * out_plane;
     std::fill(out, out + out_plane, 0.0f);
