@@ -109,7 +109,12 @@ TEST_CASE("conv + relu + max pool, fused band by band: the naive values, the unf
       {ser::test::conv_shape(1, 64, 14, 18, 40, 5, 5, 1, 1, Padding::explicit_pad, 2), 2, 2, 3, 3, 0, 0},
       // Wide 3x3 layers take Winograd's path fused and unfused alike (the
       // batch-norm FER CNN's shape, two samples, an odd size).
-      {ser::test::conv_shape(2, 128, 11, 12, 136, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2, 2, 2, 0, 0}};
+      {ser::test::conv_shape(2, 128, 11, 12, 136, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2, 2, 2, 0, 0},
+      // The FER CNN's widths: Winograd forward, each 2x2 tile pooled as it is
+      // transformed (an odd size: the last tiles have no window), and a pool
+      // that is not one window per tile (after the whole convolution).
+      {ser::test::conv_shape(3, 32, 11, 9, 40, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2, 2, 2, 0, 0},
+      {ser::test::conv_shape(2, 32, 12, 10, 48, 3, 3, 1, 1, Padding::explicit_pad, 1), 3, 3, 2, 2, 1, 1}};
   for (const Case& c : cases) {
     const Conv2dShape& s = c.s;
     CAPTURE(s.in_channels);
@@ -156,7 +161,8 @@ TEST_CASE("conv + relu + max pool backward: the unfused layers' bits, on the imp
   };
   const std::vector<Case> cases = {
       {ser::test::conv_shape(2, 16, 20, 18, 24, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2},   // implicit
-      {ser::test::conv_shape(2, 128, 11, 12, 136, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2}  // Winograd
+      {ser::test::conv_shape(2, 128, 11, 12, 136, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2},  // Winograd
+      {ser::test::conv_shape(3, 32, 11, 9, 40, 3, 3, 1, 1, Padding::explicit_pad, 1), 2, 2}  // Winograd forward only
   };
   for (const Case& c : cases) {
     const Conv2dShape& s = c.s;
@@ -185,6 +191,35 @@ TEST_CASE("conv + relu + max pool backward: the unfused layers' bits, on the imp
     CHECK(dw == dw_ref);
     CHECK(db == db_ref);
   }
+}
+
+TEST_CASE("Winograd forward: a sample's bits alone are its bits in a batch; weights changed in place are used") {
+  ser::Rng rng(13);
+  // 3x3 from 32 channels: forward on Winograd's path, whose packed filters
+  // are kept while the weights stay the same.
+  const Conv2dShape s = ser::test::conv_shape(3, 32, 10, 13, 48, 3, 3, 1, 1, Padding::same);
+  const int64_t in_size = s.in_channels * s.in_h * s.in_w, out_size = s.out_channels * s.out_h * s.out_w;
+  const auto x = random(static_cast<size_t>(s.batch * in_size), rng), b = random(48, rng);
+  auto w = random(static_cast<size_t>(48 * 32 * 9), rng);
+  auto forward = [&](const float* xs, const std::vector<float>& ws, Conv2dShape shape) {
+    std::vector<float> y(static_cast<size_t>(shape.batch * out_size));
+    conv2d_forward(xs, ws.data(), b.data(), y.data(), shape, true, 2);
+    return y;
+  };
+  const auto batch = forward(x.data(), w, s);
+  Conv2dShape one = s;
+  one.batch = 1;
+  for (int64_t n = 0; n < s.batch; ++n) {
+    const auto alone = forward(x.data() + n * in_size, w, one);
+    CHECK(std::equal(alone.begin(), alone.end(), batch.begin() + n * out_size));
+  }
+  // New values in the same buffer (as an optimiser step writes them): the
+  // result of a fresh copy of them, and not the old result.
+  for (size_t i = 0; i < w.size(); i += 7) w[i] = -w[i];
+  const auto changed = forward(x.data(), w, s);
+  const std::vector<float> fresh_copy = w;
+  CHECK(changed == forward(x.data(), fresh_copy, s));
+  CHECK(changed != batch);
 }
 
 TEST_CASE("vectorisable exp, sigmoid and tanh against libm in double") {

@@ -678,7 +678,7 @@ void for_samples(int64_t batch, int threads, const Sample& sample) {
 
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
                     int threads) {
-  if (winograd_applies(s)) {
+  if (winograd_forward_applies(s)) {
     conv2d_winograd_forward(x, w, b, y, s, relu, threads);
     return;
   }
@@ -692,7 +692,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 
 void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b, float* pooled, int32_t* argmax,
                                  const Conv2dShape& s, const Pool2dShape& p, int threads) {
-  if (winograd_applies(s)) {
+  if (winograd_forward_applies(s)) {
     conv2d_winograd_relu_maxpool_forward(x, w, b, pooled, argmax, s, p, threads);
     return;
   }
@@ -813,7 +813,7 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                      const Conv2dShape& s, const float* relu_y, Overwrite overwrite, int threads) {
-  if (winograd_applies(s)) {
+  if (winograd_backward_applies(s)) {
     conv2d_winograd_backward(x, w, dy, dx, dw, db, s, relu_y, overwrite, threads);
     return;
   }
@@ -840,7 +840,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
 void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
                                   const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
                                   const Pool2dShape& p, Overwrite overwrite, int threads) {
-  if (winograd_applies(s)) {
+  if (winograd_backward_applies(s)) {
     conv2d_winograd_relu_maxpool_backward(x, w, pooled, argmax, dpooled, dx, dw, db, s, p, overwrite, threads);
     return;
   }

@@ -299,6 +299,41 @@ __attribute__((target("avx512f,fma"))) void gemm_few_rows_nt_avx512(int64_t M, i
   }
 }
 
+// The same dot products in AVX2 registers: four accumulators of eight
+// lanes (memory, not the FMAs, sets the pace), the tail masked.
+__attribute__((target("avx2,fma"))) void gemm_few_rows_nt_avx2(int64_t M, int64_t N, int64_t K, float alpha,
+                                                               const float* A, int64_t lda, const float* B,
+                                                               int64_t ldb, float beta, float* C, int64_t ldc) {
+  const int64_t K8 = K / 8 * 8;
+  alignas(32) int32_t mask_bits[8];
+  for (int i = 0; i < 8; ++i) mask_bits[i] = i < K - K8 ? -1 : 0;
+  const __m256i tail = _mm256_load_si256(reinterpret_cast<const __m256i*>(mask_bits));
+  alignas(32) float lanes[8];
+  for (int64_t m = 0; m < M; ++m) {
+    const float* a = A + m * lda;
+    for (int64_t n = 0; n < N; ++n) {
+      const float* b = B + n * ldb;
+      __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(),
+             acc3 = _mm256_setzero_ps();
+      int64_t k = 0;
+      for (; k + 32 <= K8; k += 32) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 8), _mm256_loadu_ps(b + k + 8), acc1);
+        acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 16), _mm256_loadu_ps(b + k + 16), acc2);
+        acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k + 24), _mm256_loadu_ps(b + k + 24), acc3);
+      }
+      for (; k < K8; k += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(b + k), acc0);
+      if (K8 < K)
+        acc1 = _mm256_fmadd_ps(_mm256_maskload_ps(a + K8, tail), _mm256_maskload_ps(b + K8, tail), acc1);
+      _mm256_store_ps(lanes, _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+      float sum = 0.0f;
+      for (float v : lanes) sum += v;
+      float& dst = C[m * ldc + n];
+      dst = beta == 0.0f ? alpha * sum : alpha * sum + beta * dst;
+    }
+  }
+}
+
 struct Kernel {
   MicroKernel run;
   int MR, NR;
@@ -389,8 +424,15 @@ void gemm_single(const Kernel& kr, bool ta, bool tb, int64_t M, int64_t N, int64
 }
 
 // One or two rows times a transposed B: sgemm takes dot products straight
-// from both operands (gemm_few_rows_nt_avx512) and packs nothing.
-bool few_rows_in_place(bool ta, bool tb, int64_t M) { return M <= 2 && !ta && tb && gemm_isa() == GemmIsa::avx512; }
+// from both operands (gemm_few_rows_nt_*) and packs nothing.
+bool few_rows_in_place(bool ta, bool tb, int64_t M) { return M <= 2 && !ta && tb && gemm_isa() != GemmIsa::portable; }
+void gemm_few_rows_nt(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+                      int64_t ldb, float beta, float* C, int64_t ldc) {
+  if (gemm_isa() == GemmIsa::avx512)
+    gemm_few_rows_nt_avx512(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else
+    gemm_few_rows_nt_avx2(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 
 // C = beta * C (K = 0 or alpha = 0: no products to add).
 void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
@@ -474,14 +516,14 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     // thread's dot product in one order.
     const bool split = threads > 1 && !omp_in_parallel() && N * K >= (1 << 18);
     if (!split) {
-      gemm_few_rows_nt_avx512(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      gemm_few_rows_nt(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return;
     }
 #pragma omp parallel num_threads(threads)
     {
       const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
       const int64_t lo = N * t / T, hi = N * (t + 1) / T;
-      if (hi > lo) gemm_few_rows_nt_avx512(M, hi - lo, K, alpha, A, lda, B + lo * ldb, ldb, beta, C + lo, ldc);
+      if (hi > lo) gemm_few_rows_nt(M, hi - lo, K, alpha, A, lda, B + lo * ldb, ldb, beta, C + lo, ldc);
     }
     return;
   }
@@ -561,6 +603,19 @@ void sgemm_prepacked_b(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float 
   }
   gemm_single(kernel_for(gemm_isa()), ta, tb, M, N, K, alpha, A, lda, StridedRows{B, ldb}, beta, C, ldc,
               {.b = packed_b});
+}
+
+int sgemm_panel_cols() { return kernel_for(gemm_isa()).NR; }
+
+void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* packed_b, float beta, float* C,
+                  int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  gemm_single(kernel_for(gemm_isa()), false, false, M, N, K, 1.0f, nullptr, 0, StridedRows{nullptr, 0}, beta, C, ldc,
+              {.a = packed_a, .b = packed_b});
 }
 
 void sgemm_naive(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

@@ -41,7 +41,7 @@ void set_gemm_split_flops(double flops);
 
 // `threads`: the most it may use. It uses one below gemm_split_flops() or
 // inside a parallel region; one or two rows against a transposed B of 1 MB
-// or more (AVX-512) are split by outputs, which memory speed pays for.
+// or more (AVX-512 and AVX2) are split by outputs, which memory speed pays for.
 void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
            const float* B, int64_t ldb, float beta, float* C, int64_t ldc, int threads);
 
@@ -75,6 +75,15 @@ void sgemm_pack_b(bool trans_b, int64_t K, int64_t N, const float* B, int64_t ld
 void sgemm_prepacked_b(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                        int64_t lda, const float* B, int64_t ldb, const float* packed_b, float beta, float* C,
                        int64_t ldc);
+
+// C [M, N] = A B + beta C, both operands packed once (sgemm_pack_a,
+// sgemm_pack_b, or written in their layout: panel by panel, element (k, j)
+// of B's panel holding column j at j0 * K + k * NR + (j - j0)), on one
+// thread: sgemm's bits. Winograd's products reuse the same transformed
+// filters for every block of tiles.
+int sgemm_panel_cols();
+void sgemm_packed(int64_t M, int64_t N, int64_t K, const float* packed_a, const float* packed_b, float beta, float* C,
+                  int64_t ldc);
 
 // Triple loop, accumulating in double: slow and obviously right.
 void sgemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,

@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "nn/kernels/gemm.hpp"
@@ -22,7 +23,8 @@ namespace {
 // The backward pass applies the transposes B, G^T and A the same way.
 constexpr int kTile = 4, kPositions = kTile * kTile;
 
-inline void bt(const float* v, float* o) {
+template <typename T>
+inline void bt(const T* v, T* o) {
   o[0] = v[0] - v[2], o[1] = v[1] + v[2], o[2] = v[2] - v[1], o[3] = v[1] - v[3];
 }
 inline void b(const float* v, float* o) {
@@ -34,14 +36,15 @@ inline void g(const float* v, float* o) {
 inline void gt(const float* v, float* o) {
   o[0] = v[0] + 0.5f * (v[1] + v[2]), o[1] = 0.5f * (v[1] - v[2]), o[2] = 0.5f * (v[1] + v[2]) + v[3];
 }
-inline void at(const float* v, float* o) { o[0] = v[0] + v[1] + v[2], o[1] = v[1] - v[2] - v[3]; }
+template <typename T>
+inline void at(const T* v, T* o) { o[0] = v[0] + v[1] + v[2], o[1] = v[1] - v[2] - v[3]; }
 inline void a(const float* v, float* o) { o[0] = v[0], o[1] = v[0] + v[1], o[2] = v[0] - v[1], o[3] = -v[1]; }
 
 // out (R x R) = L in L^T for in (r x r): L applied to each column, then to
 // each row. f maps r values to R.
-template <int r, int R, typename F>
-void transform2d(const float* in, float* out, F f) {
-  float col[r], colout[R], mid[R][r];
+template <int r, int R, typename T = float, typename F>
+void transform2d(const T* in, T* out, F f) {
+  T col[r], colout[R], mid[R][r];
   for (int j = 0; j < r; ++j) {
     for (int i = 0; i < r; ++i) col[i] = in[i * r + j];
     f(col, colout);
@@ -99,7 +102,7 @@ void transform_input(const float* x, const Conv2dShape& s, const Tiles& t, float
             const int64_t r = r0 + i, col = c0 + j;
             d[i * kTile + j] = r >= 0 && r < s.in_h && col >= 0 && col < s.in_w ? xp[r * s.in_w + col] : 0.0f;
           }
-        transform2d<4, 4>(d, v, bt);
+        transform2d<4, 4>(d, v, bt<float>);
         const int64_t tile = n * t.per_sample + tr * t.cols + tc;
         for (int xi = 0; xi < kPositions; ++xi) V[xi * ct + c * t.total + tile] = v[xi];
       }
@@ -114,51 +117,297 @@ void products(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A,
 }
 }  // namespace
 
-bool winograd_applies(const Conv2dShape& s) {
-  // Per tile the GEMMs do 32 C K flops and the transformed tiles move
-  // 16 (C + K) floats through memory twice: below C K / (C + K) = 64 the
-  // traffic costs more than the flops save. With every 3x3 layer of at
-  // least 16 channels on this path, the FER CNN (32 -> 64, 64 -> 128,
-  // 128 -> 128) trained 13-23% slower and predicted batches of 64 35-40%
-  // slower than on the implicit path; the batch-norm CNN's 128 -> 512 and
-  // 512 -> 512 layers run 1.5-2.3x faster (bench/README.md).
-  const bool wide = s.in_channels * s.out_channels > 64 * (s.in_channels + s.out_channels);
+namespace {
+bool winograd_shape(const Conv2dShape& s) {
   return s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
-         s.dilation_w == 1 && s.in_h > 1 && s.out_h >= 2 && s.out_w >= 2 && wide;
+         s.dilation_w == 1 && s.in_h > 1 && s.out_h >= 2 && s.out_w >= 2;
 }
+}  // namespace
+
+bool winograd_forward_applies(const Conv2dShape& s) {
+  // Forward keeps each block of tiles in L2 (below), and from 32 channels
+  // in and out it beats the implicit path at batch 1 and 64 alike (the FER
+  // CNN's 32 -> 64, 64 -> 128 and 128 -> 128 layers 1.3-2.3x, bench/README.md);
+  // at 16 channels in the two tie.
+  return winograd_shape(s) && s.in_channels >= 32 && s.out_channels >= 32;
+}
+
+bool winograd_backward_applies(const Conv2dShape& s) {
+  // Backward transforms the whole batch's tiles before its products. Per
+  // tile the GEMMs do 32 C K flops and the transformed tiles move 16 (C + K)
+  // floats through memory twice: below C K / (C + K) = 64 the traffic costs
+  // more than the flops save (the FER CNN's layers trained 13-23% slower on
+  // this path), while the batch-norm CNN's 128 -> 512 and 512 -> 512 layers
+  // run 1.5-2.3x faster (bench/README.md).
+  return winograd_shape(s) && s.in_channels * s.out_channels > 64 * (s.in_channels + s.out_channels);
+}
+
+namespace {
+// Forward runs block by block of tiles: each task transforms one block's
+// input straight into sgemm's packed layout, makes the 16 products for a
+// run of output channels against filters packed once, and transforms them
+// into the output, so a block's transformed tiles stay in L2. (With the
+// whole batch's tiles transformed first, their traffic to memory and back
+// cost more than the products saved at the FER CNN's widths, and at batch
+// 1 a third of the time went to packing and to threads waiting.) Each
+// product element is summed as sgemm sums it, so the bits depend neither
+// on the blocks nor on the threads.
+
+// The 16 positions' filters G w G^T, position xi packed as sgemm's A [K, C]
+// at xi * sgemm_packed_a_size(K, C), written panel by panel (row r of the
+// panel from k0, depth c at k0 * C + c * MR + r; rows past K zero).
+void pack_filters(const float* w, int64_t K, int64_t C, float* packed, int threads) {
+  const int MR = sgemm_panel_rows();
+  const int64_t a_size = sgemm_packed_a_size(K, C), panels = (K + MR - 1) / MR;
+#pragma omp parallel for num_threads(batch_threads(panels, threads)) schedule(static)
+  for (int64_t ip = 0; ip < panels; ++ip) {
+    const int64_t k0 = ip * MR;
+    float u[kPositions];
+    for (int64_t c = 0; c < C; ++c)
+      for (int r = 0; r < MR; ++r) {
+        if (k0 + r < K)
+          transform2d<3, 4>(w + ((k0 + r) * C + c) * 9, u, g);
+        else
+          std::fill(u, u + kPositions, 0.0f);
+        float* at = packed + k0 * C + c * MR + r;
+        for (int xi = 0; xi < kPositions; ++xi) at[xi * a_size] = u[xi];
+      }
+  }
+}
+
+// Packed filters kept per weight buffer while its values stay the same
+// (compared in full, so a training step's new weights are packed again):
+// predictions re-use them, which at batch 1 saves as much as the 128 -> 128
+// layer's products cost.
+struct PackedFilters {
+  const float* w = nullptr;
+  std::vector<float> values, packed;
+  uint64_t last_use = 0;
+};
+constexpr int kFilterCacheSlots = 8;
+thread_local PackedFilters t_filters[kFilterCacheSlots];
+thread_local uint64_t t_filter_clock = 0;
+
+const float* packed_filters(const float* w, int64_t K, int64_t C, int threads) {
+  const auto n = static_cast<size_t>(K * C * 9);
+  PackedFilters* slot = &t_filters[0];
+  for (PackedFilters& f : t_filters) {
+    if (f.w == w && f.values.size() == n) {
+      slot = &f;
+      break;
+    }
+    if (f.last_use < slot->last_use) slot = &f;
+  }
+  slot->last_use = ++t_filter_clock;
+  if (slot->w == w && slot->values.size() == n && std::memcmp(slot->values.data(), w, n * sizeof(float)) == 0)
+    return slot->packed.data();
+  slot->w = w;
+  slot->values.assign(w, w + n);
+  slot->packed.resize(static_cast<size_t>(kPositions * sgemm_packed_a_size(K, C)));
+  pack_filters(w, K, C, slot->packed.data(), threads);
+  return slot->packed.data();
+}
+
+// Tasks of the forward pass: blocks of `block` tiles (whole panels of
+// sgemm's B) times groups of output channels (whole panels of its A).
+struct ForwardPlan {
+  int64_t block, blocks, groups;
+  int64_t count() const { return blocks * groups; }
+};
+ForwardPlan plan_forward(const Conv2dShape& s, const Tiles& t, int threads) {
+  constexpr int64_t kBlockFloats = int64_t{1} << 16;  // a block's transformed input: 256 KB
+  const int64_t NR = sgemm_panel_cols(), MR = sgemm_panel_rows();
+  const int64_t block = std::clamp(kBlockFloats / (kPositions * s.in_channels) / NR, int64_t{1}, int64_t{4}) * NR;
+  ForwardPlan plan{block, (t.total + block - 1) / block, 1};
+  // A few tasks per thread, so that stealing evens them out; channel groups
+  // of at least two panels when the tiles alone are too few (batch 1).
+  const int64_t want = 4 * threads, most_groups = std::max<int64_t>(1, s.out_channels / (2 * MR));
+  if (threads > 1) plan.groups = std::clamp((want + plan.blocks - 1) / plan.blocks, int64_t{1}, most_groups);
+  return plan;
+}
+
+// Channels [k0, k1) of group g of G: whole panels of the packed filters.
+std::pair<int64_t, int64_t> group_channels(int64_t K, int64_t g, int64_t G) {
+  const int64_t MR = sgemm_panel_rows(), panels = (K + MR - 1) / MR;
+  return {panels * g / G * MR, std::min(K, panels * (g + 1) / G * MR)};
+}
+
+// Where tile t0 + j of the batch is: its sample and its block's top-left
+// output (computed once per block: divisions in the transforms' inner loops
+// cost more than the transforms).
+struct TileAt {
+  int64_t n, r, c;
+};
+void locate_tiles(const Tiles& t, int64_t t0, int64_t nt, TileAt* at) {
+  for (int64_t j = 0; j < nt; ++j) {
+    const int64_t tile = t0 + j, in_sample = tile % t.per_sample;
+    at[j] = {tile / t.per_sample, 2 * (in_sample / t.cols), 2 * (in_sample % t.cols)};
+  }
+}
+
+// Eight tiles side by side: the transforms run on all eight at once (GCC's
+// vector extension; the same operations per lane, so the same bits as on
+// one tile), which the packed layout (tiles adjacent) stores whole.
+constexpr int kLanes = 8;
+using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
+
+Lanes load_lanes(const float* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+void store_lanes(float* p, const Lanes& v) { std::memcpy(p, &v, sizeof v); }
+
+// The 4x4 input blocks of tiles j0 .. j0 + 7 of channel c (zeros past the
+// input, and for tiles past nt), position by position.
+void gather_blocks(const float* x, const Conv2dShape& s, const TileAt* tiles, int64_t j0, int64_t nt, int64_t c,
+                   Lanes* d) {
+  const int64_t plane = s.in_h * s.in_w;
+  alignas(32) float lanes[kPositions][kLanes] = {};
+  for (int l = 0; l < kLanes && j0 + l < nt; ++l) {
+    const TileAt& tile = tiles[j0 + l];
+    const float* xp = x + (tile.n * s.in_channels + c) * plane;
+    const int64_t r0 = tile.r - s.pad_top, c0 = tile.c - s.pad_left;
+    if (r0 >= 0 && c0 >= 0 && r0 + kTile <= s.in_h && c0 + kTile <= s.in_w) {
+      for (int i = 0; i < kTile; ++i)
+        for (int jj = 0; jj < kTile; ++jj) lanes[i * kTile + jj][l] = xp[(r0 + i) * s.in_w + c0 + jj];
+      continue;
+    }
+    for (int i = 0; i < kTile; ++i)
+      for (int jj = 0; jj < kTile; ++jj) {
+        const int64_t r = r0 + i, col = c0 + jj;
+        if (r >= 0 && r < s.in_h && col >= 0 && col < s.in_w) lanes[i * kTile + jj][l] = xp[r * s.in_w + col];
+      }
+  }
+  for (int xi = 0; xi < kPositions; ++xi) d[xi] = load_lanes(lanes[xi]);
+}
+
+// The block's tiles of every input channel, B^T d B at each position xi
+// into Vp + xi * v_size as sgemm's packed B [C, nt] (columns past nt zero).
+void transform_input_block(const float* x, const Conv2dShape& s, const TileAt* tiles, int64_t nt, float* Vp,
+                           int64_t v_size) {
+  const int64_t C = s.in_channels, NR = sgemm_panel_cols();
+  Lanes d[kPositions], v[kPositions];
+  for (int64_t jp = 0; jp < nt; jp += NR)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t j = jp; j < jp + NR; j += kLanes) {
+        gather_blocks(x, s, tiles, j, nt, c, d);
+        transform2d<4, 4>(d, v, [](const Lanes* in, Lanes* out) { bt(in, out); });
+        float* at_j = Vp + jp * C + c * NR + (j - jp);
+        for (int xi = 0; xi < kPositions; ++xi) store_lanes(at_j + xi * v_size, v[xi]);
+      }
+}
+
+// Where forward's output goes: y, or with `pool` (2x2 windows, stride 2,
+// no padding: one window per tile) the relu'd tiles' maxima and their
+// positions in the output plane.
+struct ForwardOut {
+  float* y = nullptr;
+  const Pool2dShape* pool = nullptr;
+  float* pooled = nullptr;
+  int32_t* argmax = nullptr;
+};
+
+bool pool_is_tiles(const Conv2dShape& s, const Pool2dShape& p) {
+  return p.pool_h == 2 && p.pool_w == 2 && p.stride_h == 2 && p.stride_w == 2 && p.pad_top == 0 &&
+         p.pad_left == 0 && p.out_h == s.out_h / 2 && p.out_w == s.out_w / 2 && p.planes == s.out_channels;
+}
+
+// Each window's maximum (the first of equals in row-major order, as
+// maxpool2d_forward) and its index 0-3 in the tile.
+void pool_tile(const Lanes* o, Lanes& best, Lanes& index) {
+  best = o[0];
+  index = Lanes{};
+  for (int q = 1; q < 4; ++q) {
+    const auto wins = o[q] > best;
+    best = wins ? o[q] : best;
+    index = wins ? Lanes{} + static_cast<float>(q) : index;
+  }
+}
+
+// A^T m A + bias (relu'd if asked) for channels [k0, k1) of the block's
+// tiles, m at Mb + xi * m_size + (k - k0) * ld + j (ld a whole number of
+// lanes), into `out`: the part of each 2x2 block inside the output, or
+// each whole block's pool.
+void transform_output_block(const float* Mb, int64_t m_size, int64_t ld, const float* bias, const ForwardOut& out,
+                            const Conv2dShape& s, const TileAt* tiles, int64_t nt, int64_t k0, int64_t k1, bool relu) {
+  const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w;
+  const int64_t pool_plane = out.pool ? out.pool->out_h * out.pool->out_w : 0;
+  Lanes m[kPositions], o[4];
+  alignas(32) float lanes[4][kLanes];
+  for (int64_t k = k0; k < k1; ++k) {
+    const float b0 = bias ? bias[k] : 0.0f;
+    for (int64_t j0 = 0; j0 < nt; j0 += kLanes) {
+      for (int xi = 0; xi < kPositions; ++xi) m[xi] = load_lanes(Mb + xi * m_size + (k - k0) * ld + j0);
+      transform2d<4, 2>(m, o, [](const Lanes* in, Lanes* res) { at(in, res); });
+      for (Lanes& v : o) {
+        v += b0;
+        if (relu) v = v > 0.0f ? v : Lanes{};
+      }
+      const int lanes_here = static_cast<int>(std::min<int64_t>(kLanes, nt - j0));
+      if (out.pool) {
+        Lanes best, index;
+        pool_tile(o, best, index);
+        store_lanes(lanes[0], best);
+        store_lanes(lanes[1], index);
+        for (int l = 0; l < lanes_here; ++l) {
+          const TileAt& tile = tiles[j0 + l];
+          const int64_t pr = tile.r / 2, pc = tile.c / 2;
+          if (pr >= out.pool->out_h || pc >= out.pool->out_w) continue;  // a cut tile: no window
+          const int64_t at_p = (tile.n * K + k) * pool_plane + pr * out.pool->out_w + pc;
+          const int q = static_cast<int>(lanes[1][l]);
+          out.pooled[at_p] = lanes[0][l];
+          out.argmax[at_p] = static_cast<int32_t>((tile.r + q / 2) * s.out_w + tile.c + q % 2);
+        }
+        continue;
+      }
+      for (int q = 0; q < 4; ++q) store_lanes(lanes[q], o[q]);
+      for (int l = 0; l < lanes_here; ++l) {
+        const TileAt& tile = tiles[j0 + l];
+        float* yp = out.y + (tile.n * K + k) * out_plane;
+        for (int i = 0; i < 2; ++i)
+          for (int jj = 0; jj < 2; ++jj) {
+            const int64_t r = tile.r + i, c = tile.c + jj;
+            if (r < s.out_h && c < s.out_w) yp[r * s.out_w + c] = lanes[i * 2 + jj][l];
+          }
+      }
+    }
+  }
+}
+
+thread_local std::vector<float> t_vblock, t_mblock;
+thread_local std::vector<TileAt> t_tile_at;
+}  // namespace
+
+namespace {
+void winograd_forward(const float* x, const float* w, const float* bias, const ForwardOut& out, const Conv2dShape& s,
+                      bool relu, int threads) {
+  const int64_t K = s.out_channels, C = s.in_channels;
+  const Tiles t = tiles_of(s);
+  if (omp_in_parallel()) threads = 1;
+  const float* Up = packed_filters(w, K, C, threads);
+  const int64_t a_size = sgemm_packed_a_size(K, C);
+  const ForwardPlan plan = plan_forward(s, t, threads);
+  for_tasks_balanced(plan.count(), threads, [&](int64_t task) {
+    const int64_t t0 = task / plan.groups * plan.block, nt = std::min(plan.block, t.total - t0);
+    const auto [k0, k1] = group_channels(K, task % plan.groups, plan.groups);
+    const int64_t ld = (nt + kLanes - 1) / kLanes * kLanes;  // whole lanes for the output transform
+    const int64_t v_size = sgemm_packed_b_size(C, nt), m_size = (k1 - k0) * ld;
+    float* Vp = grow_scratch(t_vblock, kPositions * v_size);
+    float* Mb = grow_scratch(t_mblock, kPositions * m_size);
+    if (t_tile_at.size() < static_cast<size_t>(nt)) t_tile_at.resize(static_cast<size_t>(nt));
+    locate_tiles(t, t0, nt, t_tile_at.data());
+    transform_input_block(x, s, t_tile_at.data(), nt, Vp, v_size);
+    for (int xi = 0; xi < kPositions; ++xi)
+      sgemm_packed(k1 - k0, nt, C, Up + xi * a_size + k0 * C, Vp + xi * v_size, 0.0f, Mb + xi * m_size, ld);
+    transform_output_block(Mb, m_size, ld, bias, out, s, t_tile_at.data(), nt, k0, k1, relu);
+  });
+}
+}  // namespace
 
 void conv2d_winograd_forward(const float* x, const float* w, const float* bias, float* y, const Conv2dShape& s,
                              bool relu, int threads) {
-  const int64_t K = s.out_channels, C = s.in_channels, out_plane = s.out_h * s.out_w;
-  const Tiles t = tiles_of(s);
-  const int64_t kt = K * t.total;
-  float* U = grow_scratch(t_u, kPositions * K * C);
-  float* V = grow_scratch(t_v, kPositions * C * t.total);
-  float* M = grow_scratch(t_m, kPositions * kt);
-  transform_weights(w, K, C, U, threads);
-  transform_input(x, s, t, V, threads);
-  products(false, false, K, t.total, C, U, C, K * C, V, t.total, C * t.total, M, kt, threads);
-  // y = A^T m A + bias (relu'd if asked), the part of each 2x2 block inside the output.
-#pragma omp parallel for num_threads(batch_threads(K * s.batch, threads)) schedule(static)
-  for (int64_t kn = 0; kn < K * s.batch; ++kn) {  // channel-major: each position's run over the batch's tiles in turn
-    const int64_t k = kn / s.batch, n = kn % s.batch, nk = n * K + k;
-    float* yp = y + nk * out_plane;
-    const float b0 = bias ? bias[k] : 0.0f;
-    float m[kPositions], o[4];
-    for (int64_t tr = 0; tr < t.rows; ++tr)
-      for (int64_t tc = 0; tc < t.cols; ++tc) {
-        const int64_t tile = n * t.per_sample + tr * t.cols + tc;
-        for (int xi = 0; xi < kPositions; ++xi) m[xi] = M[xi * kt + k * t.total + tile];
-        transform2d<4, 2>(m, o, at);
-        for (int i = 0; i < 2; ++i)
-          for (int j = 0; j < 2; ++j) {
-            const int64_t r = 2 * tr + i, c = 2 * tc + j;
-            if (r >= s.out_h || c >= s.out_w) continue;
-            const float v = o[i * 2 + j] + b0;
-            yp[r * s.out_w + c] = relu && !(v > 0.0f) ? 0.0f : v;
-          }
-      }
-  }
+  winograd_forward(x, w, bias, {.y = y}, s, relu, threads);
 }
 
 namespace {
@@ -280,6 +529,10 @@ Pool2dShape batch_pool(const Pool2dShape& p, int64_t batch) {
 
 void conv2d_winograd_relu_maxpool_forward(const float* x, const float* w, const float* b, float* pooled,
                                           int32_t* argmax, const Conv2dShape& s, const Pool2dShape& p, int threads) {
+  if (pool_is_tiles(s, p)) {  // each tile is a window: pooled as the tiles are transformed
+    winograd_forward(x, w, b, {.pool = &p, .pooled = pooled, .argmax = argmax}, s, true, threads);
+    return;
+  }
   float* y = grow_scratch(t_conv_out, s.batch * s.out_channels * s.out_h * s.out_w);
   conv2d_winograd_forward(x, w, b, y, s, true, threads);
   maxpool2d_forward(y, pooled, argmax, batch_pool(p, s.batch), threads);

@@ -622,6 +622,9 @@ inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
       {"2d winograd odd sizes", conv_shape(2, 128, 7, 9, 136, 3, 3, 1, 1, Padding::same)},
       {"2d winograd valid", conv_shape(2, 160, 6, 5, 128, 3, 3, 1, 1, Padding::valid)},
       {"2d winograd explicit pad 2", conv_shape(1, 128, 5, 4, 192, 3, 3, 1, 1, Padding::explicit_pad, 2)},
+      // Forward on Winograd's path, backward on the implicit one (too narrow
+      // for Winograd's backward); a block of tiles spans all three samples.
+      {"2d winograd forward only", conv_shape(3, 32, 9, 11, 40, 3, 3, 1, 1, Padding::same)},
   };
 }
 
@@ -645,7 +648,8 @@ inline std::vector<KernelCase> kernel_cases() {
   std::vector<KernelCase> t;
   for (const auto& [name, shape] : conv_table()) t.push_back(make_conv_case(name, shape));
   for (const char* name :
-       {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise", "2d winograd odd sizes"})
+       {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise", "2d winograd odd sizes",
+        "2d winograd forward only"})
     for (const auto& [n, shape] : conv_table())
       if (n == name) t.push_back(make_conv_case(name, shape, /*relu=*/true));
   for (auto [N, in, out] :
