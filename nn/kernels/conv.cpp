@@ -138,23 +138,37 @@ bool is_direct(const Conv2dShape& s) {
          s.pad_top == 0 && s.out_w == s.in_w - s.kernel_w + 1 && s.in_channels * s.kernel_w <= 16;
 }
 
-// Outputs [t0, t0 + 16 V) of filters [f0, f0 + FG): the bias, then every
-// tap in (channel, tap) order. Each tap's input vectors are loaded once for
-// all FG filters (one per filter made the loads, not the FMAs, the limit);
-// FG x V accumulators are as many independent FMA chains. The
-// single-output tail sums in the same order.
+// The direct kernel's vectors: 16 floats with AVX-512. With AVX2 GCC keeps
+// a 16-float vector in no register and moves every FMA's result through
+// the stack (the TESS CNN's first layer ran at 2 GFLOP/s), so there it
+// takes the 8 floats of a ymm register. Each output is summed the same way
+// in either: only how many run side by side changes.
+#if defined(__AVX512F__)
+using DirectVec = f32x16;
+constexpr int kDirectFilters = 8;
+#else
+using DirectVec = float __attribute__((vector_size(32)));
+constexpr int kDirectFilters = 4;  // 4 x 2 accumulators: half of AVX2's sixteen registers
+#endif
+constexpr int64_t kDirectLanes = sizeof(DirectVec) / sizeof(float);
+
+// Outputs [t0, t0 + kDirectLanes V) of filters [f0, f0 + FG): the bias,
+// then every tap in (channel, tap) order. Each tap's input vectors are
+// loaded once for all FG filters (one per filter made the loads, not the
+// FMAs, the limit); FG x V accumulators are as many independent FMA
+// chains. The single-output tail sums in the same order.
 template <int FG, int V>
 void direct_block(const float* x, const float* w, const float* b, float* y, int64_t f0, int64_t t0,
                   const Conv2dShape& s, bool relu) {
   const int64_t ck = s.in_channels * s.kernel_w, L = s.out_w;
-  f32x16 acc[FG][V];
+  DirectVec acc[FG][V];
   for (int f = 0; f < FG; ++f)
-    for (int v = 0; v < V; ++v) acc[f][v] = f32x16{} + (b ? b[f0 + f] : 0.0f);
+    for (int v = 0; v < V; ++v) acc[f][v] = DirectVec{} + (b ? b[f0 + f] : 0.0f);
   for (int64_t c = 0; c < s.in_channels; ++c)
     for (int64_t k = 0; k < s.kernel_w; ++k) {
       const float* xr = x + c * s.in_w + k + t0;
-      f32x16 xv[V];
-      for (int v = 0; v < V; ++v) std::memcpy(&xv[v], xr + 16 * v, sizeof xv[v]);
+      DirectVec xv[V];
+      for (int v = 0; v < V; ++v) std::memcpy(&xv[v], xr + kDirectLanes * v, sizeof xv[v]);
       for (int f = 0; f < FG; ++f) {
         const float wv = w[(f0 + f) * ck + c * s.kernel_w + k];
         for (int v = 0; v < V; ++v) acc[f][v] += wv * xv[v];
@@ -162,8 +176,8 @@ void direct_block(const float* x, const float* w, const float* b, float* y, int6
     }
   for (int f = 0; f < FG; ++f)
     for (int v = 0; v < V; ++v) {
-      const f32x16 out = relu ? (acc[f][v] > 0.0f ? acc[f][v] : f32x16{}) : acc[f][v];
-      std::memcpy(y + (f0 + f) * L + t0 + 16 * v, &out, sizeof out);
+      const DirectVec out = relu ? (acc[f][v] > 0.0f ? acc[f][v] : DirectVec{}) : acc[f][v];
+      std::memcpy(y + (f0 + f) * L + t0 + kDirectLanes * v, &out, sizeof out);
     }
 }
 
@@ -179,8 +193,8 @@ void direct_filters(const float* x, const float* w, const float* b, float* y, in
                     bool relu) {
   const int64_t L = s.out_w;
   int64_t t = 0;
-  for (; t + 32 <= L; t += 32) direct_block<FG, 2>(x, w, b, y, f0, t, s, relu);
-  for (; t + 16 <= L; t += 16) direct_block<FG, 1>(x, w, b, y, f0, t, s, relu);
+  for (; t + 2 * kDirectLanes <= L; t += 2 * kDirectLanes) direct_block<FG, 2>(x, w, b, y, f0, t, s, relu);
+  for (; t + kDirectLanes <= L; t += kDirectLanes) direct_block<FG, 1>(x, w, b, y, f0, t, s, relu);
   for (int f = 0; f < FG; ++f)
     for (int64_t u = t; u < L; ++u)
       direct_output(x, w + (f0 + f) * s.in_channels * s.kernel_w, b ? b[f0 + f] : 0.0f, y + (f0 + f) * L, u, s, relu);
@@ -188,7 +202,7 @@ void direct_filters(const float* x, const float* w, const float* b, float* y, in
 
 void direct_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu) {
   int64_t f = 0;
-  for (; f + 8 <= s.out_channels; f += 8) direct_filters<8>(x, w, b, y, f, s, relu);
+  for (; f + kDirectFilters <= s.out_channels; f += kDirectFilters) direct_filters<kDirectFilters>(x, w, b, y, f, s, relu);
   for (; f + 4 <= s.out_channels; f += 4) direct_filters<4>(x, w, b, y, f, s, relu);
   for (; f < s.out_channels; ++f) direct_filters<1>(x, w, b, y, f, s, relu);
 }
@@ -201,23 +215,26 @@ void direct_forward(const float* x, const float* w, const float* b, float* y, co
 // in order: a fixed order, whichever thread runs it.
 template <int FG, int JG>
 void direct_dw_block(const float* x, const float* dz, float* dw, int64_t f0, int64_t j0, const Conv2dShape& s) {
+  constexpr int H = static_cast<int>(16 / kDirectLanes);  // native vectors per 16 lanes
   const int64_t L = s.out_w, ck = s.in_channels * s.kernel_w;
   const float* xr[JG];
   for (int j = 0; j < JG; ++j) xr[j] = x + (j0 + j) / s.kernel_w * s.in_w + (j0 + j) % s.kernel_w;
-  f32x16 acc[FG][JG] = {};
+  DirectVec acc[FG][JG][H] = {};
   int64_t t = 0;
   for (; t + 16 <= L; t += 16) {
-    f32x16 d[FG];
+    DirectVec d[FG][H];
     for (int f = 0; f < FG; ++f) std::memcpy(&d[f], dz + (f0 + f) * L + t, sizeof d[f]);
     for (int j = 0; j < JG; ++j) {
-      f32x16 xv;
+      DirectVec xv[H];
       std::memcpy(&xv, xr[j] + t, sizeof xv);
-      for (int f = 0; f < FG; ++f) acc[f][j] += d[f] * xv;
+      for (int f = 0; f < FG; ++f)
+        for (int h = 0; h < H; ++h) acc[f][j][h] += d[f][h] * xv[h];
     }
   }
   for (int f = 0; f < FG; ++f)
     for (int j = 0; j < JG; ++j) {
       float lanes[16];
+      static_assert(sizeof lanes == sizeof acc[f][j]);
       std::memcpy(lanes, &acc[f][j], sizeof lanes);
       for (int width = 8; width >= 1; width /= 2)
         for (int i = 0; i < width; ++i) lanes[i] += lanes[i + width];
@@ -227,11 +244,19 @@ void direct_dw_block(const float* x, const float* dz, float* dw, int64_t f0, int
     }
 }
 
+// Taps and filters per block: FG x JG x 16 lanes of accumulators, within
+// the registers (AVX-512: 24 of 32; AVX2: 8 of 16, in pairs of ymm).
+#if defined(__AVX512F__)
+constexpr int kDwFilters = 4, kDwTaps = 6;
+#else
+constexpr int kDwFilters = 2, kDwTaps = 2;
+#endif
+
 template <int FG>
 void direct_dw_filters(const float* x, const float* dz, float* dw, int64_t f0, const Conv2dShape& s) {
   const int64_t ck = s.in_channels * s.kernel_w;
   int64_t j = 0;
-  for (; j + 6 <= ck; j += 6) direct_dw_block<FG, 6>(x, dz, dw, f0, j, s);
+  for (; j + kDwTaps <= ck; j += kDwTaps) direct_dw_block<FG, kDwTaps>(x, dz, dw, f0, j, s);
   switch (ck - j) {
     case 5: return direct_dw_block<FG, 5>(x, dz, dw, f0, j, s);
     case 4: return direct_dw_block<FG, 4>(x, dz, dw, f0, j, s);
@@ -247,7 +272,7 @@ void direct_backward(const float* x, const float* w, const float* dz, float* dx,
   const int64_t L = s.out_w, ck = s.in_channels * s.kernel_w;
   if (dw) {
     int64_t f = 0;
-    for (; f + 4 <= s.out_channels; f += 4) direct_dw_filters<4>(x, dz, dw, f, s);
+    for (; f + kDwFilters <= s.out_channels; f += kDwFilters) direct_dw_filters<kDwFilters>(x, dz, dw, f, s);
     for (; f < s.out_channels; ++f) direct_dw_filters<1>(x, dz, dw, f, s);
   }
   if (!dx) return;
