@@ -138,16 +138,15 @@ bool is_direct(const Conv2dShape& s) {
          s.pad_top == 0 && s.out_w == s.in_w - s.kernel_w + 1 && s.in_channels * s.kernel_w <= 16;
 }
 
-// The direct kernel's vectors: 16 floats with AVX-512. With AVX2 GCC keeps
-// a 16-float vector in no register and moves every FMA's result through
-// the stack (the TESS CNN's first layer ran at 2 GFLOP/s), so there it
-// takes the 8 floats of a ymm register. Each output is summed the same way
-// in either: only how many run side by side changes.
+// The direct kernel's vectors: the widest native one (vector_math.hpp's
+// F32Native), 16 floats with AVX-512, 8 with AVX2, where a 16-float vector
+// went through the stack at every FMA (the TESS CNN's first layer ran at 2
+// GFLOP/s). Each output is summed the same way in either: only how many
+// run side by side changes.
+using DirectVec = F32Native;
 #if defined(__AVX512F__)
-using DirectVec = f32x16;
 constexpr int kDirectFilters = 8;
 #else
-using DirectVec = float __attribute__((vector_size(32)));
 constexpr int kDirectFilters = 4;  // 4 x 2 accumulators: half of AVX2's sixteen registers
 #endif
 constexpr int64_t kDirectLanes = sizeof(DirectVec) / sizeof(float);

@@ -54,14 +54,21 @@ inline float tanh_approx(float x) {
 }
 
 // Sums in a fixed order that vectorises: 64 running partial sums (lane j
-// takes elements j, j + 64, ...; four 16-float vectors, four independent
-// FMA chains), then combined pairwise. A plain `acc += x[i]` loop is one
+// takes elements j, j + 64, ...; four 16-float or eight 8-float vectors,
+// as many independent FMA chains), then combined pairwise. A plain `acc += x[i]` loop is one
 // dependent chain the compiler may not reorder, 4 cycles an element: it made
 // the convolutions' bias gradients a tenth of a TESS CNN training step.
-// 16 floats as one GCC vector: a zmm register with AVX-512 (pairs of ymm or
-// quads of xmm otherwise). Loops over arrays of these keep their partial
-// sums in registers where a float array was kept in memory.
+// 16 floats as one GCC vector: a zmm register with AVX-512. Targeting AVX2,
+// GCC moves such vectors through the stack (4x slower in these sums, 10x in
+// the direct convolution: bench/README.md), so the sums below run on the
+// widest native vector, F32Native, whose lanes keep the same 64 partial sums.
 using f32x16 = float __attribute__((vector_size(64)));
+#if defined(__AVX512F__)
+using F32Native = f32x16;
+#else
+using F32Native = float __attribute__((vector_size(32)));
+#endif
+inline constexpr int kSumVectors = 64 / static_cast<int>(sizeof(F32Native) / sizeof(float));
 
 // Lanes of 16-lane vectors chosen by an index vector: lane i of the result is
 // a[idx[i]] (permute) or, from the 32 lanes of a then b, (a|b)[idx[i]]
@@ -91,7 +98,7 @@ inline V permute2(V a, V b, I idx) {
 
 namespace detail {
 
-inline float combine_lanes(const f32x16 (&acc)[4], const float* a, const float* b, int64_t i, int64_t n) {
+inline float combine_lanes(const F32Native (&acc)[kSumVectors], const float* a, const float* b, int64_t i, int64_t n) {
   float lanes[64];
   std::memcpy(lanes, acc, sizeof lanes);
   for (int j = 0; i < n; ++i, ++j) lanes[j] += b ? a[i] * b[i] : a[i];
@@ -102,12 +109,13 @@ inline float combine_lanes(const f32x16 (&acc)[4], const float* a, const float* 
 }  // namespace detail
 
 inline float sum_fixed_order(const float* x, int64_t n) {
-  f32x16 acc[4] = {};
+  constexpr int lanes = 64 / kSumVectors;
+  F32Native acc[kSumVectors] = {};
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
-    for (int v = 0; v < 4; ++v) {
-      f32x16 xv;
-      std::memcpy(&xv, x + i + 16 * v, sizeof xv);
+    for (int v = 0; v < kSumVectors; ++v) {
+      F32Native xv;
+      std::memcpy(&xv, x + i + lanes * v, sizeof xv);
       acc[v] += xv;
     }
   return detail::combine_lanes(acc, x, nullptr, i, n);
@@ -115,13 +123,14 @@ inline float sum_fixed_order(const float* x, int64_t n) {
 
 // The dot product of a and b in the same order.
 inline float dot_fixed_order(const float* a, const float* b, int64_t n) {
-  f32x16 acc[4] = {};
+  constexpr int lanes = 64 / kSumVectors;
+  F32Native acc[kSumVectors] = {};
   int64_t i = 0;
   for (; i + 64 <= n; i += 64)
-    for (int v = 0; v < 4; ++v) {
-      f32x16 av, bv;
-      std::memcpy(&av, a + i + 16 * v, sizeof av);
-      std::memcpy(&bv, b + i + 16 * v, sizeof bv);
+    for (int v = 0; v < kSumVectors; ++v) {
+      F32Native av, bv;
+      std::memcpy(&av, a + i + lanes * v, sizeof av);
+      std::memcpy(&bv, b + i + lanes * v, sizeof bv);
       acc[v] += av * bv;
     }
   return detail::combine_lanes(acc, a, b, i, n);
