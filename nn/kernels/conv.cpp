@@ -841,6 +841,11 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
     conv2d_winograd_backward(x, w, dy, dx, dw, db, s, relu_y, overwrite, threads);
     return;
   }
+  if (dx && winograd_forward_applies(s)) {  // dx by Winograd's blocked forward, the rest below
+    conv2d_winograd_input_grad(w, dy, relu_y, dx, s, overwrite.dx, threads);
+    dx = nullptr;
+    if (!dw && !db) return;
+  }
   const int64_t ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
     const float* d = dy + n * out_size;
@@ -864,7 +869,7 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
 void conv2d_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
                                   const float* dpooled, float* dx, float* dw, float* db, const Conv2dShape& s,
                                   const Pool2dShape& p, Overwrite overwrite, int threads) {
-  if (winograd_backward_applies(s)) {
+  if (winograd_backward_applies(s) || (dx && winograd_forward_applies(s))) {
     conv2d_winograd_relu_maxpool_backward(x, w, pooled, argmax, dpooled, dx, dw, db, s, p, overwrite, threads);
     return;
   }

@@ -189,7 +189,16 @@ constexpr int kFilterCacheSlots = 8;
 thread_local PackedFilters t_filters[kFilterCacheSlots];
 thread_local uint64_t t_filter_clock = 0;
 
-const float* packed_filters(const float* w, int64_t K, int64_t C, int threads) {
+thread_local std::vector<float> t_filters_once;
+
+// keep: look the filters up in (and add them to) the cache above; without
+// it (filters made for one call) they are packed into scratch.
+const float* packed_filters(const float* w, int64_t K, int64_t C, bool keep, int threads) {
+  if (!keep) {
+    float* packed = grow_scratch(t_filters_once, kPositions * sgemm_packed_a_size(K, C));
+    pack_filters(w, K, C, packed, threads);
+    return packed;
+  }
   const auto n = static_cast<size_t>(K * C * 9);
   PackedFilters* slot = &t_filters[0];
   for (PackedFilters& f : t_filters) {
@@ -304,6 +313,7 @@ void transform_input_block(const float* x, const Conv2dShape& s, const TileAt* t
 // positions in the output plane.
 struct ForwardOut {
   float* y = nullptr;
+  bool add = false;  // y += the result (a gradient accumulated into)
   const Pool2dShape* pool = nullptr;
   float* pooled = nullptr;
   int32_t* argmax = nullptr;
@@ -369,7 +379,9 @@ void transform_output_block(const float* Mb, int64_t m_size, int64_t ld, const f
         for (int i = 0; i < 2; ++i)
           for (int jj = 0; jj < 2; ++jj) {
             const int64_t r = tile.r + i, c = tile.c + jj;
-            if (r < s.out_h && c < s.out_w) yp[r * s.out_w + c] = lanes[i * 2 + jj][l];
+            if (r >= s.out_h || c >= s.out_w) continue;
+            float& dst = yp[r * s.out_w + c];
+            dst = out.add ? dst + lanes[i * 2 + jj][l] : lanes[i * 2 + jj][l];
           }
       }
     }
@@ -382,11 +394,11 @@ thread_local std::vector<TileAt> t_tile_at;
 
 namespace {
 void winograd_forward(const float* x, const float* w, const float* bias, const ForwardOut& out, const Conv2dShape& s,
-                      bool relu, int threads) {
+                      bool relu, int threads, bool keep_filters = true) {
   const int64_t K = s.out_channels, C = s.in_channels;
   const Tiles t = tiles_of(s);
   if (omp_in_parallel()) threads = 1;
-  const float* Up = packed_filters(w, K, C, threads);
+  const float* Up = packed_filters(w, K, C, keep_filters, threads);
   const int64_t a_size = sgemm_packed_a_size(K, C);
   const ForwardPlan plan = plan_forward(s, t, threads);
   for_tasks_balanced(plan.count(), threads, [&](int64_t task) {
@@ -409,6 +421,40 @@ void winograd_forward(const float* x, const float* w, const float* bias, const F
 void conv2d_winograd_forward(const float* x, const float* w, const float* bias, float* y, const Conv2dShape& s,
                              bool relu, int threads) {
   winograd_forward(x, w, bias, {.y = y}, s, relu, threads);
+}
+
+namespace {
+thread_local std::vector<float> t_wflip, t_dz;
+}  // namespace
+
+void conv2d_winograd_input_grad(const float* w, const float* dy, const float* relu_y, float* dx, const Conv2dShape& s,
+                                bool overwrite, int threads) {
+  const int64_t K = s.out_channels, C = s.in_channels, out_size = s.batch * K * s.out_h * s.out_w;
+  // wf[c][k] = w[k][c] turned by 180 degrees.
+  float* wf = grow_scratch(t_wflip, C * K * 9);
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t c = 0; c < C; ++c)
+      for (int i = 0; i < 9; ++i) wf[(c * K + k) * 9 + i] = w[(k * C + c) * 9 + 8 - i];
+  const float* dz = dy;
+  if (relu_y) {  // the relu's mask (+0 where it stops the gradient, as relu_masked_gradient)
+    float* masked = grow_scratch(t_dz, out_size);
+    for_element_ranges(out_size, 1 << 16, threads, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) masked[i] = 0.0f + (relu_y[i] > 0.0f ? dy[i] : 0.0f);
+    });
+    dz = masked;
+  }
+  // dx[c] is the correlation of dz, padded by 2 - pad, with wf: a forward
+  // convolution from K channels to C whose output is the input's size.
+  Conv2dShape t = s;
+  t.in_channels = K;
+  t.in_h = s.out_h;
+  t.in_w = s.out_w;
+  t.out_channels = C;
+  t.pad_top = 2 - s.pad_top;
+  t.pad_left = 2 - s.pad_left;
+  t.out_h = s.in_h;
+  t.out_w = s.in_w;
+  winograd_forward(dz, wf, nullptr, {.y = dx, .add = !overwrite}, t, false, threads, /*keep_filters=*/false);
 }
 
 namespace {
@@ -555,7 +601,7 @@ void conv2d_winograd_relu_maxpool_backward(const float* x, const float* w, const
     for (int64_t o = plane * pooled_plane; o < (plane + 1) * pooled_plane; ++o)
       out[argmax[o]] += relu_masked_gradient(dpooled, pooled, o);
   }
-  conv2d_winograd_backward(x, w, dz, dx, dw, db, s, nullptr, overwrite, threads);
+  conv2d_backward(x, w, dz, dx, dw, db, s, nullptr, overwrite, threads);  // Winograd's, or dx alone by it
 }
 
 }  // namespace ser::nn

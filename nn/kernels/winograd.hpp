@@ -13,9 +13,10 @@
 // exact transposes of forward's steps (dx through the input transform's
 // transpose, dw through the filter transform's), so where both passes take
 // this path the gradient is that of what forward computed. Where only
-// forward does (layers narrower than backward's rule), backward is the
-// implicit path's gradient of the convolution, which differs from the
-// gradient of the rounded Winograd forward by rounding alone.
+// forward does (layers narrower than backward's rule), the input's gradient
+// is a blocked forward of the output gradient through the turned filters,
+// and the weights' gradient the implicit path's: the convolution's exact
+// gradient, computed in other roundings than the Winograd forward's.
 //
 // The bits differ from the im2col paths' (other sums, rounded elsewhere)
 // by a few units in the last place of float; every element is computed by
@@ -40,10 +41,21 @@ void conv2d_winograd_forward(const float* x, const float* w, const float* b, flo
 void conv2d_winograd_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                               const Conv2dShape& s, const float* relu_y, Overwrite overwrite, int threads);
 
+// dx (overwritten, or added to) of a layer whose forward takes this path
+// but whose backward does not: the gradient of the convolution as the
+// blocked forward computes it, a correlation of the output gradient (relu's
+// mask applied when relu_y is given) with the filters turned by 180 degrees
+// and their channels swapped. The weight and bias gradients stay with the
+// implicit path.
+void conv2d_winograd_input_grad(const float* w, const float* dy, const float* relu_y, float* dx, const Conv2dShape& s,
+                                bool overwrite, int threads);
+
 // relu(conv) then max pooling, for conv2d_relu_maxpool_*, with the bits of
 // the unfused layers (p is one sample's pool, as there). Forward pools 2x2
 // windows of stride 2 (the FER CNNs') as each tile is transformed, a tile
 // being a window; other pools run over the whole convolution's output.
+// Backward spreads the pooled gradient to the winners, then takes
+// conv2d_backward's way (all on this path, or the input's gradient alone).
 void conv2d_winograd_relu_maxpool_forward(const float* x, const float* w, const float* b, float* pooled,
                                           int32_t* argmax, const Conv2dShape& s, const Pool2dShape& p, int threads);
 void conv2d_winograd_relu_maxpool_backward(const float* x, const float* w, const float* pooled, const int32_t* argmax,
