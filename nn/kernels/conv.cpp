@@ -144,11 +144,8 @@ bool is_direct(const Conv2dShape& s) {
 // GFLOP/s). Each output is summed the same way in either: only how many
 // run side by side changes.
 using DirectVec = F32Native;
-#if defined(__AVX512F__)
-constexpr int kDirectFilters = 8;
-#else
-constexpr int kDirectFilters = 4;  // 4 x 2 accumulators: half of AVX2's sixteen registers
-#endif
+// AVX2: 4 x 2 accumulators, half of its sixteen registers.
+constexpr int kDirectFilters = kAvx512Build ? 8 : 4;
 constexpr int64_t kDirectLanes = sizeof(DirectVec) / sizeof(float);
 
 // Outputs [t0, t0 + kDirectLanes V) of filters [f0, f0 + FG): the bias,
@@ -245,11 +242,7 @@ void direct_dw_block(const float* x, const float* dz, float* dw, int64_t f0, int
 
 // Taps and filters per block: FG x JG x 16 lanes of accumulators, within
 // the registers (AVX-512: 24 of 32; AVX2: 8 of 16, in pairs of ymm).
-#if defined(__AVX512F__)
-constexpr int kDwFilters = 4, kDwTaps = 6;
-#else
-constexpr int kDwFilters = 2, kDwTaps = 2;
-#endif
+constexpr int kDwFilters = kAvx512Build ? 4 : 2, kDwTaps = kAvx512Build ? 6 : 2;
 
 template <int FG>
 void direct_dw_filters(const float* x, const float* dz, float* dw, int64_t f0, const Conv2dShape& s) {
@@ -545,15 +538,9 @@ BandPlan plan_bands(const Conv2dShape& s, const Pool2dShape* p, int threads) {
   return plan;
 }
 
-// Output channels of group g of G: whole panels of the packed weights.
-std::pair<int64_t, int64_t> channel_group(int64_t M, int64_t g, int64_t G) {
-  const int64_t MR = sgemm_panel_rows(), panels = (M + MR - 1) / MR;
-  return {panels * g / G * MR, std::min(M, panels * (g + 1) / G * MR)};
-}
-
 Band band_at(const Conv2dShape& s, const Pool2dShape* p, const BandPlan& plan, int64_t task) {
   const int64_t i = task / plan.groups;
-  const auto [m0, m1] = channel_group(s.out_channels, task % plan.groups, plan.groups);
+  const auto [m0, m1] = sgemm_panel_group(s.out_channels, task % plan.groups, plan.groups);
   const int64_t u0 = i * plan.per_band, u1 = std::min(plan.units, u0 + plan.per_band);
   if (!p) return s.out_h > 1 ? Band{u0, u1, 0, s.out_w, 0, 0, 0, 0, m0, m1} : Band{0, 1, u0, u1, 0, 0, 0, 0, m0, m1};
   // The rows (columns) the pooled rows' windows cover, clipped as the pool clips them.

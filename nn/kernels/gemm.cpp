@@ -585,6 +585,11 @@ void sgemm_pack_a(int64_t M, int64_t K, const float* A, int64_t lda, float* pack
 
 int sgemm_panel_rows() { return kernel_for(gemm_isa()).MR; }
 
+std::pair<int64_t, int64_t> sgemm_panel_group(int64_t M, int64_t g, int64_t G) {
+  const int64_t MR = sgemm_panel_rows(), panels = (M + MR - 1) / MR;
+  return {panels * g / G * MR, std::min(M, panels * (g + 1) / G * MR)};
+}
+
 int64_t sgemm_packed_b_size(int64_t K, int64_t N) { return padded_rows(N, kernel_for(gemm_isa()).NR) * K; }
 
 void sgemm_pack_b(bool tb, int64_t K, int64_t N, const float* B, int64_t ldb, float* packed) {

@@ -12,6 +12,7 @@
 // do not depend on it. sgemm_naive is the reference it is tested against.
 
 #include <cstdint>
+#include <utility>
 
 namespace ser::nn {
 
@@ -64,6 +65,9 @@ void sgemm_rows(bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, cons
 int64_t sgemm_packed_a_size(int64_t M, int64_t K);
 void sgemm_pack_a(int64_t M, int64_t K, const float* A, int64_t lda, float* packed);
 int sgemm_panel_rows();
+// Rows [m0, m1) of group g of G over M rows of a packed A: whole panels, so
+// that a product of some of its rows starts at packed + m0 * K.
+std::pair<int64_t, int64_t> sgemm_panel_group(int64_t M, int64_t g, int64_t G);
 
 // op(B) [K, N] packed once into the current ISA's column panels, and
 // sgemm(..., threads = 1) with it: the same bits, without packing B again

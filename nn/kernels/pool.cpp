@@ -123,12 +123,7 @@ using i32x16 = int32_t __attribute__((vector_size(64)));
 // lane by lane: on an AVX2 machine the TESS CNN's pool 3 ran 20x slower
 // that way than the scalar loops, which then take their place (the same
 // bits: the same comparisons in the same order).
-constexpr bool kPermutesInOneInstruction =
-#if defined(__AVX512F__)
-    true;
-#else
-    false;
-#endif
+constexpr bool kPermutesInOneInstruction = kAvx512Build;
 
 // 1-D windows of P with stride P, sixteen at a time: the P inputs of each
 // window gathered into P vectors by fixed two-source permutes (vpermt2ps),

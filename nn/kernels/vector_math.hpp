@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace ser::nn {
 
@@ -63,11 +64,15 @@ inline float tanh_approx(float x) {
 // the direct convolution: bench/README.md), so the sums below run on the
 // widest native vector, F32Native, whose lanes keep the same 64 partial sums.
 using f32x16 = float __attribute__((vector_size(64)));
+// Built for AVX-512 (-march=native on such a CPU): 16-float vectors, and
+// their permutes, are single registers and instructions.
+inline constexpr bool kAvx512Build =
 #if defined(__AVX512F__)
-using F32Native = f32x16;
+    true;
 #else
-using F32Native = float __attribute__((vector_size(32)));
+    false;
 #endif
+using F32Native = std::conditional_t<kAvx512Build, f32x16, float __attribute__((vector_size(32)))>;
 inline constexpr int kSumVectors = 64 / static_cast<int>(sizeof(F32Native) / sizeof(float));
 
 // Lanes of 16-lane vectors chosen by an index vector: lane i of the result is

@@ -236,12 +236,6 @@ ForwardPlan plan_forward(const Conv2dShape& s, const Tiles& t, int threads) {
   return plan;
 }
 
-// Channels [k0, k1) of group g of G: whole panels of the packed filters.
-std::pair<int64_t, int64_t> group_channels(int64_t K, int64_t g, int64_t G) {
-  const int64_t MR = sgemm_panel_rows(), panels = (K + MR - 1) / MR;
-  return {panels * g / G * MR, std::min(K, panels * (g + 1) / G * MR)};
-}
-
 // Where tile t0 + j of the batch is: its sample and its block's top-left
 // output (computed once per block: divisions in the transforms' inner loops
 // cost more than the transforms).
@@ -403,7 +397,7 @@ void winograd_forward(const float* x, const float* w, const float* bias, const F
   const ForwardPlan plan = plan_forward(s, t, threads);
   for_tasks_balanced(plan.count(), threads, [&](int64_t task) {
     const int64_t t0 = task / plan.groups * plan.block, nt = std::min(plan.block, t.total - t0);
-    const auto [k0, k1] = group_channels(K, task % plan.groups, plan.groups);
+    const auto [k0, k1] = sgemm_panel_group(K, task % plan.groups, plan.groups);
     const int64_t ld = (nt + kLanes - 1) / kLanes * kLanes;  // whole lanes for the output transform
     const int64_t v_size = sgemm_packed_b_size(C, nt), m_size = (k1 - k0) * ld;
     float* Vp = grow_scratch(t_vblock, kPositions * v_size);
