@@ -40,6 +40,52 @@ template <typename T>
 inline void at(const T* v, T* o) { o[0] = v[0] + v[1] + v[2], o[1] = v[1] - v[2] - v[3]; }
 inline void a(const float* v, float* o) { o[0] = v[0], o[1] = v[0] + v[1], o[2] = v[0] - v[1], o[3] = -v[1]; }
 
+// The blocked forward's two algorithms, each a kernel size, its tile and
+// its three transforms.
+struct F2x2_3x3 {
+  static constexpr int kKernel = 3, kTile = 4, kPositions = kTile * kTile;
+  template <typename T>
+  static void input(const T* v, T* o) { bt(v, o); }
+  static void filter(const float* v, float* o) { g(v, o); }
+  template <typename T>
+  static void output(const T* v, T* o) { at(v, o); }
+};
+
+// F(2x2, 5x5) on the points 0, 1, -1, 2, -2 and infinity (the Toom-Cook
+// construction, derived in exact fractions and checked there; the input
+// transform is F(4x4, 3x3)'s):
+//   B^T = [4 0 -5 0 1 0; 0 4 4 -1 -1 0; 0 -4 4 1 -1 0;
+//          0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   G   = [1/4 0 0 0 0; (1 1 1 1 1)/6; (1 -1 1 -1 1)/6;
+//          (1 2 4 8 16)/24; (1 -2 4 -8 16)/24; 0 0 0 0 1]
+//   A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1]
+// 36 products for each 2x2 block instead of 100.
+struct F2x2_5x5 {
+  static constexpr int kKernel = 5, kTile = 6, kPositions = kTile * kTile;
+  template <typename T>
+  static void input(const T* v, T* o) {
+    o[0] = 4.0f * v[0] - 5.0f * v[2] + v[4];
+    o[1] = 4.0f * (v[1] + v[2]) - (v[3] + v[4]);
+    o[2] = 4.0f * (v[2] - v[1]) + (v[3] - v[4]);
+    o[3] = 2.0f * (v[3] - v[1]) + (v[4] - v[2]);
+    o[4] = 2.0f * (v[1] - v[3]) + (v[4] - v[2]);
+    o[5] = 4.0f * v[1] - 5.0f * v[3] + v[5];
+  }
+  static void filter(const float* v, float* o) {
+    o[0] = v[0] / 4.0f;
+    o[1] = (v[0] + v[1] + v[2] + v[3] + v[4]) / 6.0f;
+    o[2] = (v[0] - v[1] + v[2] - v[3] + v[4]) / 6.0f;
+    o[3] = (v[0] + 2.0f * v[1] + 4.0f * v[2] + 8.0f * v[3] + 16.0f * v[4]) / 24.0f;
+    o[4] = (v[0] - 2.0f * v[1] + 4.0f * v[2] - 8.0f * v[3] + 16.0f * v[4]) / 24.0f;
+    o[5] = v[4];
+  }
+  template <typename T>
+  static void output(const T* v, T* o) {
+    o[0] = v[0] + v[1] + v[2] + v[3] + v[4];
+    o[1] = v[1] - v[2] + 2.0f * (v[3] - v[4]) + v[5];
+  }
+};
+
 // out (R x R) = L in L^T for in (r x r): L applied to each column, then to
 // each row. f maps r values to R.
 template <int r, int R, typename T = float, typename F>
@@ -118,8 +164,9 @@ void products(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A,
 }  // namespace
 
 namespace {
-bool winograd_shape(const Conv2dShape& s) {
-  return s.kernel_h == 3 && s.kernel_w == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
+// A square kernel of size r (3 or 5), stride 1, no dilation, 2-D.
+bool winograd_shape(const Conv2dShape& s, int64_t r) {
+  return s.kernel_h == r && s.kernel_w == r && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
          s.dilation_w == 1 && s.in_h > 1 && s.out_h >= 2 && s.out_w >= 2;
 }
 }  // namespace
@@ -129,7 +176,9 @@ bool winograd_forward_applies(const Conv2dShape& s) {
   // in and out it beats the implicit path at batch 1 and 64 alike (the FER
   // CNN's 32 -> 64, 64 -> 128 and 128 -> 128 layers 1.3-2.3x, bench/README.md);
   // at 16 channels in the two tie.
-  return winograd_shape(s) && s.in_channels >= 32 && s.out_channels >= 32;
+  // 5x5 layers (the batch-norm CNN's 64 -> 128) take F(2x2, 5x5) from the
+  // same widths.
+  return (winograd_shape(s, 3) || winograd_shape(s, 5)) && s.in_channels >= 32 && s.out_channels >= 32;
 }
 
 bool winograd_backward_applies(const Conv2dShape& s) {
@@ -139,7 +188,7 @@ bool winograd_backward_applies(const Conv2dShape& s) {
   // more than the flops save (the FER CNN's layers trained 13-23% slower on
   // this path), while the batch-norm CNN's 128 -> 512 and 512 -> 512 layers
   // run 1.5-2.3x faster (bench/README.md).
-  return winograd_shape(s) && s.in_channels * s.out_channels > 64 * (s.in_channels + s.out_channels);
+  return winograd_shape(s, 3) && s.in_channels * s.out_channels > 64 * (s.in_channels + s.out_channels);
 }
 
 namespace {
@@ -156,21 +205,23 @@ namespace {
 // The 16 positions' filters G w G^T, position xi packed as sgemm's A [K, C]
 // at xi * sgemm_packed_a_size(K, C), written panel by panel (row r of the
 // panel from k0, depth c at k0 * C + c * MR + r; rows past K zero).
+template <typename V>
 void pack_filters(const float* w, int64_t K, int64_t C, float* packed, int threads) {
+  constexpr int taps = V::kKernel * V::kKernel;
   const int MR = sgemm_panel_rows();
   const int64_t a_size = sgemm_packed_a_size(K, C), panels = (K + MR - 1) / MR;
 #pragma omp parallel for num_threads(batch_threads(panels, threads)) schedule(static)
   for (int64_t ip = 0; ip < panels; ++ip) {
     const int64_t k0 = ip * MR;
-    float u[kPositions];
+    float u[V::kPositions];
     for (int64_t c = 0; c < C; ++c)
       for (int r = 0; r < MR; ++r) {
         if (k0 + r < K)
-          transform2d<3, 4>(w + ((k0 + r) * C + c) * 9, u, g);
+          transform2d<V::kKernel, V::kTile>(w + ((k0 + r) * C + c) * taps, u, V::filter);
         else
-          std::fill(u, u + kPositions, 0.0f);
+          std::fill(u, u + V::kPositions, 0.0f);
         float* dst = packed + k0 * C + c * MR + r;
-        for (int xi = 0; xi < kPositions; ++xi) dst[xi * a_size] = u[xi];
+        for (int xi = 0; xi < V::kPositions; ++xi) dst[xi * a_size] = u[xi];
       }
   }
 }
@@ -182,6 +233,7 @@ void pack_filters(const float* w, int64_t K, int64_t C, float* packed, int threa
 // products of 16 tiles.
 struct PackedFilters {
   const float* w = nullptr;
+  int64_t k = 0, c = 0;  // with the values' size, the kernel's
   std::vector<float> values, packed;
   uint64_t last_use = 0;
 };
@@ -193,28 +245,31 @@ thread_local std::vector<float> t_filters_once;
 
 // keep: look the filters up in (and add them to) the cache above; without
 // it (filters made for one call) they are packed into scratch.
+template <typename V>
 const float* packed_filters(const float* w, int64_t K, int64_t C, bool keep, int threads) {
   if (!keep) {
-    float* packed = grow_scratch(t_filters_once, kPositions * sgemm_packed_a_size(K, C));
-    pack_filters(w, K, C, packed, threads);
+    float* packed = grow_scratch(t_filters_once, V::kPositions * sgemm_packed_a_size(K, C));
+    pack_filters<V>(w, K, C, packed, threads);
     return packed;
   }
-  const auto n = static_cast<size_t>(K * C * 9);
+  const auto n = static_cast<size_t>(K * C * V::kKernel * V::kKernel);
+  const auto same = [&](const PackedFilters& f) { return f.w == w && f.k == K && f.c == C && f.values.size() == n; };
   PackedFilters* slot = &t_filters[0];
   for (PackedFilters& f : t_filters) {
-    if (f.w == w && f.values.size() == n) {
+    if (same(f)) {
       slot = &f;
       break;
     }
     if (f.last_use < slot->last_use) slot = &f;
   }
   slot->last_use = ++t_filter_clock;
-  if (slot->w == w && slot->values.size() == n && std::memcmp(slot->values.data(), w, n * sizeof(float)) == 0)
-    return slot->packed.data();
+  if (same(*slot) && std::memcmp(slot->values.data(), w, n * sizeof(float)) == 0) return slot->packed.data();
   slot->w = w;
+  slot->k = K;
+  slot->c = C;
   slot->values.assign(w, w + n);
-  slot->packed.resize(static_cast<size_t>(kPositions * sgemm_packed_a_size(K, C)));
-  pack_filters(w, K, C, slot->packed.data(), threads);
+  slot->packed.resize(static_cast<size_t>(V::kPositions * sgemm_packed_a_size(K, C)));
+  pack_filters<V>(w, K, C, slot->packed.data(), threads);
   return slot->packed.data();
 }
 
@@ -224,10 +279,10 @@ struct ForwardPlan {
   int64_t block, blocks, groups;
   int64_t count() const { return blocks * groups; }
 };
-ForwardPlan plan_forward(const Conv2dShape& s, const Tiles& t, int threads) {
+ForwardPlan plan_forward(const Conv2dShape& s, const Tiles& t, int positions, int threads) {
   constexpr int64_t kBlockFloats = int64_t{1} << 16;  // a block's transformed input: 256 KB
   const int64_t NR = sgemm_panel_cols(), MR = sgemm_panel_rows();
-  const int64_t block = std::clamp(kBlockFloats / (kPositions * s.in_channels) / NR, int64_t{1}, int64_t{4}) * NR;
+  const int64_t block = std::clamp(kBlockFloats / (positions * s.in_channels) / NR, int64_t{1}, int64_t{4}) * NR;
   ForwardPlan plan{block, (t.total + block - 1) / block, 1};
   // A few tasks per thread, so that stealing evens them out; channel groups
   // of at least two panels when the tiles alone are too few (batch 1).
@@ -262,43 +317,110 @@ Lanes load_lanes(const float* p) {
 }
 void store_lanes(float* p, const Lanes& v) { std::memcpy(p, &v, sizeof v); }
 
-// The 4x4 input blocks of tiles j0 .. j0 + 7 of channel c (zeros past the
-// input, and for tiles past nt), position by position.
-void gather_blocks(const float* x, const Conv2dShape& s, const TileAt* tiles, int64_t j0, int64_t nt, int64_t c,
+// Where forward's tiles are gathered from. Planes with rows of at least
+// eight tiles are copied with their padding written out, each wide and
+// tall enough for every tile's block and for gather_blocks' reads past the
+// last tile (eight tiles' rows read as two vectors from each column): a
+// tile's block starts at (tile.r, tile.c) of its plane, and gathering needs
+// no bounds. Narrower planes (the 6x6 ones of 512 channels) are read in
+// place, bounds checked: their copy would cost more than it saves.
+struct PaddedInput {
+  const float* data;
+  int64_t rows, cols;
+  const float* plane(int64_t n, int64_t c, int64_t channels) const { return data + (n * channels + c) * rows * cols; }
+};
+
+thread_local std::vector<float> t_padded;
+
+bool pad_pays(const Tiles& t) { return t.cols >= kLanes; }
+
+PaddedInput pad_input(const float* x, const Conv2dShape& s, const Tiles& t, int tile, int threads) {
+  if (!pad_pays(t)) return {nullptr, 0, 0};
+  const int64_t rows = 2 * t.rows + tile, cols = 2 * t.cols + tile, planes = s.batch * s.in_channels;
+  float* out = grow_scratch(t_padded, planes * rows * cols);
+#pragma omp parallel for num_threads(batch_threads(planes, threads)) schedule(static)
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* in = x + p * s.in_h * s.in_w;
+    float* o = out + p * rows * cols;
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t ir = r - s.pad_top;
+      for (int64_t c = 0; c < cols; ++c) {
+        const int64_t ic = c - s.pad_left;
+        o[r * cols + c] = ir >= 0 && ir < s.in_h && ic >= 0 && ic < s.in_w ? in[ir * s.in_w + ic] : 0.0f;
+      }
+    }
+  }
+  return {out, rows, cols};
+}
+
+// The input blocks (Tile x Tile) of tiles j0 .. j0 + 7 of channel c (zeros
+// for tiles past nt), position by position. Eight tiles of one row start
+// two columns apart: each of their block's columns is every other value of
+// two vectors read along the padded row.
+template <int Tile>
+void gather_blocks(const PaddedInput& x, int64_t channels, const TileAt* tiles, int64_t j0, int64_t nt, int64_t c,
                    Lanes* d) {
+  const TileAt& first = tiles[j0];
+  if (j0 + kLanes <= nt && tiles[j0 + kLanes - 1].n == first.n && tiles[j0 + kLanes - 1].r == first.r) {
+    const float* base = x.plane(first.n, c, channels) + first.r * x.cols + first.c;
+    for (int i = 0; i < Tile; ++i)
+      for (int jj = 0; jj < Tile; ++jj) {
+        const float* at = base + i * x.cols + jj;
+        d[i * Tile + jj] = __builtin_shufflevector(load_lanes(at), load_lanes(at + kLanes), 0, 2, 4, 6, 8, 10, 12, 14);
+      }
+    return;
+  }
+  alignas(32) float lanes[Tile * Tile][kLanes] = {};
+  for (int l = 0; l < kLanes && j0 + l < nt; ++l) {
+    const TileAt& tile = tiles[j0 + l];
+    const float* xp = x.plane(tile.n, c, channels) + tile.r * x.cols + tile.c;
+    for (int i = 0; i < Tile; ++i)
+      for (int jj = 0; jj < Tile; ++jj) lanes[i * Tile + jj][l] = xp[i * x.cols + jj];
+  }
+  for (int xi = 0; xi < Tile * Tile; ++xi) d[xi] = load_lanes(lanes[xi]);
+}
+
+// gather_blocks from the unpadded input: zeros past its edges.
+template <int Tile>
+void gather_blocks_in_place(const float* x, const Conv2dShape& s, const TileAt* tiles, int64_t j0, int64_t nt,
+                            int64_t c, Lanes* d) {
   const int64_t plane = s.in_h * s.in_w;
-  alignas(32) float lanes[kPositions][kLanes] = {};
+  alignas(32) float lanes[Tile * Tile][kLanes] = {};
   for (int l = 0; l < kLanes && j0 + l < nt; ++l) {
     const TileAt& tile = tiles[j0 + l];
     const float* xp = x + (tile.n * s.in_channels + c) * plane;
     const int64_t r0 = tile.r - s.pad_top, c0 = tile.c - s.pad_left;
-    if (r0 >= 0 && c0 >= 0 && r0 + kTile <= s.in_h && c0 + kTile <= s.in_w) {
-      for (int i = 0; i < kTile; ++i)
-        for (int jj = 0; jj < kTile; ++jj) lanes[i * kTile + jj][l] = xp[(r0 + i) * s.in_w + c0 + jj];
+    if (r0 >= 0 && c0 >= 0 && r0 + Tile <= s.in_h && c0 + Tile <= s.in_w) {
+      for (int i = 0; i < Tile; ++i)
+        for (int jj = 0; jj < Tile; ++jj) lanes[i * Tile + jj][l] = xp[(r0 + i) * s.in_w + c0 + jj];
       continue;
     }
-    for (int i = 0; i < kTile; ++i)
-      for (int jj = 0; jj < kTile; ++jj) {
+    for (int i = 0; i < Tile; ++i)
+      for (int jj = 0; jj < Tile; ++jj) {
         const int64_t r = r0 + i, col = c0 + jj;
-        if (r >= 0 && r < s.in_h && col >= 0 && col < s.in_w) lanes[i * kTile + jj][l] = xp[r * s.in_w + col];
+        if (r >= 0 && r < s.in_h && col >= 0 && col < s.in_w) lanes[i * Tile + jj][l] = xp[r * s.in_w + col];
       }
   }
-  for (int xi = 0; xi < kPositions; ++xi) d[xi] = load_lanes(lanes[xi]);
+  for (int xi = 0; xi < Tile * Tile; ++xi) d[xi] = load_lanes(lanes[xi]);
 }
 
 // The block's tiles of every input channel, B^T d B at each position xi
 // into Vp + xi * v_size as sgemm's packed B [C, nt] (columns past nt zero).
-void transform_input_block(const float* x, const Conv2dShape& s, const TileAt* tiles, int64_t nt, float* Vp,
-                           int64_t v_size) {
+template <typename V>
+void transform_input_block(const float* x, const PaddedInput& padded, const Conv2dShape& s, const TileAt* tiles,
+                           int64_t nt, float* Vp, int64_t v_size) {
   const int64_t C = s.in_channels, NR = sgemm_panel_cols();
-  Lanes d[kPositions], v[kPositions];
+  Lanes d[V::kPositions], v[V::kPositions];
   for (int64_t jp = 0; jp < nt; jp += NR)
     for (int64_t c = 0; c < C; ++c)
       for (int64_t j = jp; j < jp + NR; j += kLanes) {
-        gather_blocks(x, s, tiles, j, nt, c, d);
-        transform2d<4, 4>(d, v, [](const Lanes* in, Lanes* out) { bt(in, out); });
+        if (padded.data)
+          gather_blocks<V::kTile>(padded, C, tiles, j, nt, c, d);
+        else
+          gather_blocks_in_place<V::kTile>(x, s, tiles, j, nt, c, d);
+        transform2d<V::kTile, V::kTile>(d, v, [](const Lanes* in, Lanes* out) { V::input(in, out); });
         float* at_j = Vp + jp * C + c * NR + (j - jp);
-        for (int xi = 0; xi < kPositions; ++xi) store_lanes(at_j + xi * v_size, v[xi]);
+        for (int xi = 0; xi < V::kPositions; ++xi) store_lanes(at_j + xi * v_size, v[xi]);
       }
 }
 
@@ -334,27 +456,42 @@ void pool_tile(const Lanes* o, Lanes& best, Lanes& index) {
 // tiles, m at Mb + xi * m_size + (k - k0) * ld + j (ld a whole number of
 // lanes), into `out`: the part of each 2x2 block inside the output, or
 // each whole block's pool.
+template <typename V>
 void transform_output_block(const float* Mb, int64_t m_size, int64_t ld, const float* bias, const ForwardOut& out,
                             const Conv2dShape& s, const TileAt* tiles, int64_t nt, int64_t k0, int64_t k1, bool relu) {
   const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w;
   const int64_t pool_plane = out.pool ? out.pool->out_h * out.pool->out_w : 0;
-  Lanes m[kPositions], o[4];
+  Lanes m[V::kPositions], o[4];
   alignas(32) float lanes[4][kLanes];
   for (int64_t k = k0; k < k1; ++k) {
     const float b0 = bias ? bias[k] : 0.0f;
     for (int64_t j0 = 0; j0 < nt; j0 += kLanes) {
-      for (int xi = 0; xi < kPositions; ++xi) m[xi] = load_lanes(Mb + xi * m_size + (k - k0) * ld + j0);
-      transform2d<4, 2>(m, o, [](const Lanes* in, Lanes* res) { at(in, res); });
+      for (int xi = 0; xi < V::kPositions; ++xi) m[xi] = load_lanes(Mb + xi * m_size + (k - k0) * ld + j0);
+      transform2d<V::kTile, 2>(m, o, [](const Lanes* in, Lanes* res) { V::output(in, res); });
       for (Lanes& v : o) {
         v += b0;
         if (relu) v = v > 0.0f ? v : Lanes{};
       }
       const int lanes_here = static_cast<int>(std::min<int64_t>(kLanes, nt - j0));
+      // Eight tiles of one row: their outputs (or windows) lie side by side.
+      const TileAt& first = tiles[j0];
+      const bool one_row = lanes_here == kLanes && tiles[j0 + kLanes - 1].n == first.n &&
+                           tiles[j0 + kLanes - 1].r == first.r;
       if (out.pool) {
         Lanes best, index;
         pool_tile(o, best, index);
-        store_lanes(lanes[0], best);
         store_lanes(lanes[1], index);
+        const int64_t pr = first.r / 2, pc = first.c / 2;
+        if (one_row && pr < out.pool->out_h && pc + kLanes <= out.pool->out_w) {
+          const int64_t at_p = (first.n * K + k) * pool_plane + pr * out.pool->out_w + pc;
+          store_lanes(out.pooled + at_p, best);
+          for (int l = 0; l < kLanes; ++l) {
+            const int q = static_cast<int>(lanes[1][l]);
+            out.argmax[at_p + l] = static_cast<int32_t>((first.r + q / 2) * s.out_w + first.c + 2 * l + q % 2);
+          }
+          continue;
+        }
+        store_lanes(lanes[0], best);
         for (int l = 0; l < lanes_here; ++l) {
           const TileAt& tile = tiles[j0 + l];
           const int64_t pr = tile.r / 2, pc = tile.c / 2;
@@ -363,6 +500,17 @@ void transform_output_block(const float* Mb, int64_t m_size, int64_t ld, const f
           const int q = static_cast<int>(lanes[1][l]);
           out.pooled[at_p] = lanes[0][l];
           out.argmax[at_p] = static_cast<int32_t>((tile.r + q / 2) * s.out_w + tile.c + q % 2);
+        }
+        continue;
+      }
+      if (one_row && first.r + 1 < s.out_h && first.c + 2 * kLanes <= s.out_w) {
+        float* yp = out.y + (first.n * K + k) * out_plane + first.r * s.out_w + first.c;
+        for (int i = 0; i < 2; ++i) {  // output row i: the tiles' two columns interleaved
+          float* row = yp + i * s.out_w;
+          const Lanes lo = __builtin_shufflevector(o[2 * i], o[2 * i + 1], 0, 8, 1, 9, 2, 10, 3, 11);
+          const Lanes hi = __builtin_shufflevector(o[2 * i], o[2 * i + 1], 4, 12, 5, 13, 6, 14, 7, 15);
+          store_lanes(row, out.add ? load_lanes(row) + lo : lo);
+          store_lanes(row + kLanes, out.add ? load_lanes(row + kLanes) + hi : hi);
         }
         continue;
       }
@@ -387,14 +535,17 @@ thread_local std::vector<TileAt> t_tile_at;
 }  // namespace
 
 namespace {
-void winograd_forward(const float* x, const float* w, const float* bias, const ForwardOut& out, const Conv2dShape& s,
-                      bool relu, int threads, bool keep_filters = true) {
+template <typename V>
+void blocked_forward(const float* x, const float* w, const float* bias, const ForwardOut& out, const Conv2dShape& s,
+                     bool relu, int threads, bool keep_filters) {
+  constexpr int kPositions = V::kPositions;
   const int64_t K = s.out_channels, C = s.in_channels;
   const Tiles t = tiles_of(s);
   if (omp_in_parallel()) threads = 1;
-  const float* Up = packed_filters(w, K, C, keep_filters, threads);
+  const float* Up = packed_filters<V>(w, K, C, keep_filters, threads);
+  const PaddedInput padded = pad_input(x, s, t, V::kTile, threads);
   const int64_t a_size = sgemm_packed_a_size(K, C);
-  const ForwardPlan plan = plan_forward(s, t, threads);
+  const ForwardPlan plan = plan_forward(s, t, kPositions, threads);
   for_tasks_balanced(plan.count(), threads, [&](int64_t task) {
     const int64_t t0 = task / plan.groups * plan.block, nt = std::min(plan.block, t.total - t0);
     const auto [k0, k1] = sgemm_panel_group(K, task % plan.groups, plan.groups);
@@ -404,11 +555,19 @@ void winograd_forward(const float* x, const float* w, const float* bias, const F
     float* Mb = grow_scratch(t_mblock, kPositions * m_size);
     if (t_tile_at.size() < static_cast<size_t>(nt)) t_tile_at.resize(static_cast<size_t>(nt));
     locate_tiles(t, t0, nt, t_tile_at.data());
-    transform_input_block(x, s, t_tile_at.data(), nt, Vp, v_size);
+    transform_input_block<V>(x, padded, s, t_tile_at.data(), nt, Vp, v_size);
     for (int xi = 0; xi < kPositions; ++xi)
       sgemm_packed(k1 - k0, nt, C, Up + xi * a_size + k0 * C, Vp + xi * v_size, 0.0f, Mb + xi * m_size, ld);
-    transform_output_block(Mb, m_size, ld, bias, out, s, t_tile_at.data(), nt, k0, k1, relu);
+    transform_output_block<V>(Mb, m_size, ld, bias, out, s, t_tile_at.data(), nt, k0, k1, relu);
   });
+}
+
+void winograd_forward(const float* x, const float* w, const float* bias, const ForwardOut& out, const Conv2dShape& s,
+                      bool relu, int threads, bool keep_filters = true) {
+  if (s.kernel_h == 5)
+    blocked_forward<F2x2_5x5>(x, w, bias, out, s, relu, threads, keep_filters);
+  else
+    blocked_forward<F2x2_3x3>(x, w, bias, out, s, relu, threads, keep_filters);
 }
 }  // namespace
 
@@ -424,11 +583,12 @@ thread_local std::vector<float> t_wflip, t_dz;
 void conv2d_winograd_input_grad(const float* w, const float* dy, const float* relu_y, float* dx, const Conv2dShape& s,
                                 bool overwrite, int threads) {
   const int64_t K = s.out_channels, C = s.in_channels, out_size = s.batch * K * s.out_h * s.out_w;
+  const int64_t r = s.kernel_h, taps = r * r;
   // wf[c][k] = w[k][c] turned by 180 degrees.
-  float* wf = grow_scratch(t_wflip, C * K * 9);
+  float* wf = grow_scratch(t_wflip, C * K * taps);
   for (int64_t k = 0; k < K; ++k)
     for (int64_t c = 0; c < C; ++c)
-      for (int i = 0; i < 9; ++i) wf[(c * K + k) * 9 + i] = w[(k * C + c) * 9 + 8 - i];
+      for (int64_t i = 0; i < taps; ++i) wf[(c * K + k) * taps + i] = w[(k * C + c) * taps + taps - 1 - i];
   const float* dz = dy;
   if (relu_y) {  // the relu's mask (+0 where it stops the gradient, as relu_masked_gradient)
     float* masked = grow_scratch(t_dz, out_size);
@@ -437,15 +597,15 @@ void conv2d_winograd_input_grad(const float* w, const float* dy, const float* re
     });
     dz = masked;
   }
-  // dx[c] is the correlation of dz, padded by 2 - pad, with wf: a forward
-  // convolution from K channels to C whose output is the input's size.
+  // dx[c] is the correlation of dz, padded by r - 1 - pad, with wf: a
+  // forward convolution from K channels to C whose output is the input's size.
   Conv2dShape t = s;
   t.in_channels = K;
   t.in_h = s.out_h;
   t.in_w = s.out_w;
   t.out_channels = C;
-  t.pad_top = 2 - s.pad_top;
-  t.pad_left = 2 - s.pad_left;
+  t.pad_top = r - 1 - s.pad_top;
+  t.pad_left = r - 1 - s.pad_left;
   t.out_h = s.in_h;
   t.out_w = s.in_w;
   winograd_forward(dz, wf, nullptr, {.y = dx, .add = !overwrite}, t, false, threads, /*keep_filters=*/false);

@@ -4,7 +4,10 @@
 // 2015): each 2x2 block of outputs comes from a 4x4 block of input through
 // 16 products instead of 36, so the multiply-adds of such a layer drop to
 // 4/9 of the direct form's. The sums over input channels become 16
-// independent GEMMs, one per position of the 4x4 transform.
+// independent GEMMs, one per position of the 4x4 transform. 5x5 layers
+// take F(2x2, 5x5) forward (6x6 blocks, 36 products instead of 100), and
+// their input's gradient the same way; their weights' gradient stays with
+// the implicit path.
 //
 // Forward works block by block of tiles (a few dozen, over the samples of
 // the batch) against filters transformed and packed once (and kept while
@@ -30,9 +33,10 @@
 
 namespace ser::nn {
 
-// Both: 3x3, stride 1, no dilation, 2-D. Forward from 32 channels in and
-// out; backward where the channels are wide enough that the products
-// outweigh the transformed tiles' memory traffic (winograd.cpp).
+// Both: stride 1, no dilation, 2-D. Forward for 3x3 and 5x5 kernels from
+// 32 channels in and out; backward (3x3 only) where the channels are wide
+// enough that the products outweigh the transformed tiles' memory traffic
+// (winograd.cpp).
 bool winograd_forward_applies(const Conv2dShape& s);
 bool winograd_backward_applies(const Conv2dShape& s);
 

@@ -28,6 +28,7 @@
 #include "nn/kernels/lstm.hpp"
 #include "nn/kernels/sequence_pool.hpp"
 #include "nn/kernels/pool.hpp"
+#include "nn/kernels/winograd.hpp"
 
 namespace ser::test {
 
@@ -102,6 +103,16 @@ inline Conv2dShape conv1d_shape(int64_t n, int64_t c, int64_t len, int64_t oc, i
   return s;
 }
 
+// Fast against naive, relative to the largest value. F(2x2, 5x5)'s
+// transforms (B^T's 4s and 5s, G's sixths and 24ths) round about eight
+// times more than F(2x2, 3x3)'s: 3-4e-6 of the largest value at the
+// table's sizes, against 5e-7 (its input transform is F(4x4, 3x3)'s, whose
+// larger error Lavin and Gray note). A wrong coefficient or tile errs by
+// the values themselves.
+inline double conv_tolerance(const Conv2dShape& s) {
+  return s.kernel_h == 5 && nn::winograd_forward_applies(s) ? 1e-5 : 2e-6;
+}
+
 inline KernelCase make_conv_case(const std::string& name, const Conv2dShape& s, bool relu = false) {
   KernelCase k;
   k.name = (relu ? "conv+relu " : "conv ") + name;
@@ -143,6 +154,7 @@ inline KernelCase make_conv_case(const std::string& name, const Conv2dShape& s, 
     nn::conv2d_backward(in[0].data(), in[1].data(), dy.data(), g[0].data(), g[1].data(), g[2].data(), s,
                         relu ? y.data() : nullptr, {.dx = true, .params = true}, threads);
   };
+  k.tolerance = conv_tolerance(s);
   return k;
 }
 
@@ -625,6 +637,14 @@ inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
       // Forward on Winograd's path, backward on the implicit one (too narrow
       // for Winograd's backward); a block of tiles spans all three samples.
       {"2d winograd forward only", conv_shape(3, 32, 9, 11, 40, 3, 3, 1, 1, Padding::same)},
+      // 5x5 layers on F(2x2, 5x5) forward, their input's gradient too; odd
+      // sizes cut the last tiles, valid padding reads no zeros.
+      {"2d winograd 5x5 same", conv_shape(2, 32, 9, 7, 48, 5, 5, 1, 1, Padding::same)},
+      {"2d winograd 5x5 valid", conv_shape(1, 40, 8, 9, 32, 5, 5, 1, 1, Padding::valid)},
+      // Rows of 8 tiles and more (16 outputs wide): gathered and stored a
+      // row at a time, beside the rows' ragged ends.
+      {"2d winograd wide rows", conv_shape(2, 32, 6, 37, 32, 3, 3, 1, 1, Padding::same)},
+      {"2d winograd 5x5 wide rows", conv_shape(1, 32, 5, 36, 40, 5, 5, 1, 1, Padding::same)},
   };
 }
 
@@ -649,7 +669,7 @@ inline std::vector<KernelCase> kernel_cases() {
   for (const auto& [name, shape] : conv_table()) t.push_back(make_conv_case(name, shape));
   for (const char* name :
        {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise", "2d winograd odd sizes",
-        "2d winograd forward only"})
+        "2d winograd forward only", "2d winograd 5x5 same", "2d winograd wide rows"})
     for (const auto& [n, shape] : conv_table())
       if (n == name) t.push_back(make_conv_case(name, shape, /*relu=*/true));
   for (auto [N, in, out] :
