@@ -38,7 +38,8 @@ inline void gt(const float* v, float* o) {
 }
 template <typename T>
 inline void at(const T* v, T* o) { o[0] = v[0] + v[1] + v[2], o[1] = v[1] - v[2] - v[3]; }
-inline void a(const float* v, float* o) { o[0] = v[0], o[1] = v[0] + v[1], o[2] = v[0] - v[1], o[3] = -v[1]; }
+template <typename T>
+inline void a(const T* v, T* o) { o[0] = v[0], o[1] = v[0] + v[1], o[2] = v[0] - v[1], o[3] = -v[1]; }
 
 // The blocked forward's two algorithms, each a kernel size, its tile and
 // its three transforms.
@@ -128,30 +129,6 @@ void transform_weights(const float* w, int64_t K, int64_t C, float* U, int threa
       for (int xi = 0; xi < kPositions; ++xi) u[xi][i] = one[xi];
     }
     for (int xi = 0; xi < kPositions; ++xi) std::copy(u[xi], u[xi] + n, U + xi * kc_count + kc0);
-  }
-}
-
-// V[xi][c][t] = (B^T d B) at xi, d the 4x4 input block of tile t in channel
-// c (zeros where it reaches past the input).
-void transform_input(const float* x, const Conv2dShape& s, const Tiles& t, float* V, int threads) {
-  const int64_t C = s.in_channels, plane = s.in_h * s.in_w, ct = C * t.total;
-#pragma omp parallel for num_threads(batch_threads(C * s.batch, threads)) schedule(static)
-  for (int64_t cn = 0; cn < C * s.batch; ++cn) {  // channel-major: each position's run over the batch's tiles in turn
-    const int64_t c = cn / s.batch, n = cn % s.batch, nc = n * C + c;
-    const float* xp = x + nc * plane;
-    float d[kPositions], v[kPositions];
-    for (int64_t tr = 0; tr < t.rows; ++tr)
-      for (int64_t tc = 0; tc < t.cols; ++tc) {
-        const int64_t r0 = 2 * tr - s.pad_top, c0 = 2 * tc - s.pad_left;
-        for (int i = 0; i < kTile; ++i)
-          for (int j = 0; j < kTile; ++j) {
-            const int64_t r = r0 + i, col = c0 + j;
-            d[i * kTile + j] = r >= 0 && r < s.in_h && col >= 0 && col < s.in_w ? xp[r * s.in_w + col] : 0.0f;
-          }
-        transform2d<4, 4>(d, v, bt<float>);
-        const int64_t tile = n * t.per_sample + tr * t.cols + tc;
-        for (int xi = 0; xi < kPositions; ++xi) V[xi * ct + c * t.total + tile] = v[xi];
-      }
   }
 }
 
@@ -612,29 +589,67 @@ void conv2d_winograd_input_grad(const float* w, const float* dy, const float* re
 }
 
 namespace {
+// Stores one position's values of eight consecutive tiles t0 .. t0 + nt - 1
+// (nt <= 8) of a [position][channel][tile] array: one vector when all eight
+// are there, else lane by lane (the next lanes are another channel's).
+void store_tiles(float* out, const Lanes& v, int64_t nt) {
+  if (nt == kLanes) {
+    store_lanes(out, v);
+    return;
+  }
+  alignas(32) float lanes[kLanes];
+  store_lanes(lanes, v);
+  std::copy(lanes, lanes + nt, out);
+}
+
+// Backward's whole-batch transforms run on eight consecutive tiles at a
+// time (of any rows and samples), so that each position's values are
+// transformed and stored as one vector: the tiles' 2x2 or 4x4 blocks are
+// gathered lane by lane.
+int64_t tile_groups(const Tiles& t) { return (t.total + kLanes - 1) / kLanes; }
+
+// V[xi][c][t] = (B^T d B) at xi, d the 4x4 input block of tile t in channel
+// c (zeros where it reaches past the input).
+void transform_input(const float* x, const Conv2dShape& s, const Tiles& t, float* V, int threads) {
+  const int64_t C = s.in_channels, ct = C * t.total, groups = tile_groups(t);
+#pragma omp parallel for num_threads(batch_threads(C * groups, threads)) schedule(static)
+  for (int64_t cg = 0; cg < C * groups; ++cg) {
+    const int64_t c = cg / groups, t0 = cg % groups * kLanes, nt = std::min<int64_t>(kLanes, t.total - t0);
+    TileAt at[kLanes];
+    locate_tiles(t, t0, nt, at);
+    Lanes d[kPositions], v[kPositions];
+    gather_blocks_in_place<kTile>(x, s, at, 0, nt, c, d);
+    transform2d<4, 4>(d, v, [](const Lanes* in, Lanes* out) { bt(in, out); });
+    for (int xi = 0; xi < kPositions; ++xi) store_tiles(V + xi * ct + c * t.total + t0, v[xi], nt);
+  }
+}
+
 // dM[xi][k][t] = (A dz A^T) at xi, dz the tile's 2x2 block of the output
 // gradient (masked by the fused relu's output; zeros past the output).
 void transform_output_grad(const float* dy, const float* relu_y, const Conv2dShape& s, const Tiles& t, float* dM,
                            int threads) {
-  const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w, kt = K * t.total;
-#pragma omp parallel for num_threads(batch_threads(K * s.batch, threads)) schedule(static)
-  for (int64_t kn = 0; kn < K * s.batch; ++kn) {  // channel-major: each position's run over the batch's tiles in turn
-    const int64_t k = kn / s.batch, n = kn % s.batch, nk = n * K + k;
-    const float* d = dy + nk * out_plane;
-    const float* yr = relu_y ? relu_y + nk * out_plane : nullptr;
-    float z[4], m[kPositions];
-    for (int64_t tr = 0; tr < t.rows; ++tr)
-      for (int64_t tc = 0; tc < t.cols; ++tc) {
-        for (int i = 0; i < 2; ++i)
-          for (int j = 0; j < 2; ++j) {
-            const int64_t r = 2 * tr + i, c = 2 * tc + j, at_rc = r * s.out_w + c;
-            const bool inside = r < s.out_h && c < s.out_w;
-            z[i * 2 + j] = inside && (!yr || yr[at_rc] > 0.0f) ? d[at_rc] : 0.0f;
-          }
-        transform2d<2, 4>(z, m, a);
-        const int64_t tile = n * t.per_sample + tr * t.cols + tc;
-        for (int xi = 0; xi < kPositions; ++xi) dM[xi * kt + k * t.total + tile] = m[xi];
-      }
+  const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w, kt = K * t.total, groups = tile_groups(t);
+#pragma omp parallel for num_threads(batch_threads(K * groups, threads)) schedule(static)
+  for (int64_t kg = 0; kg < K * groups; ++kg) {
+    const int64_t k = kg / groups, t0 = kg % groups * kLanes, nt = std::min<int64_t>(kLanes, t.total - t0);
+    TileAt at[kLanes];
+    locate_tiles(t, t0, nt, at);
+    alignas(32) float z[4][kLanes] = {};
+    for (int64_t l = 0; l < nt; ++l) {
+      const int64_t nk = at[l].n * K + k;
+      const float* d = dy + nk * out_plane;
+      const float* yr = relu_y ? relu_y + nk * out_plane : nullptr;
+      for (int i = 0; i < 2; ++i)
+        for (int j = 0; j < 2; ++j) {
+          const int64_t r = at[l].r + i, c = at[l].c + j, at_rc = r * s.out_w + c;
+          const bool inside = r < s.out_h && c < s.out_w;
+          z[i * 2 + j][l] = inside && (!yr || yr[at_rc] > 0.0f) ? d[at_rc] : 0.0f;
+        }
+    }
+    Lanes zv[4], m[kPositions];
+    for (int q = 0; q < 4; ++q) zv[q] = load_lanes(z[q]);
+    transform2d<2, 4>(zv, m, [](const Lanes* in, Lanes* out) { a(in, out); });
+    for (int xi = 0; xi < kPositions; ++xi) store_tiles(dM + xi * kt + k * t.total + t0, m[xi], nt);
   }
 }
 
