@@ -33,10 +33,10 @@
 
 namespace ser::nn {
 
-// Both: stride 1, no dilation, 2-D. Forward for 3x3 and 5x5 kernels from
-// 32 channels in and out; backward (3x3 only) where the channels are wide
-// enough that the products outweigh the transformed tiles' memory traffic
-// (winograd.cpp).
+// Both: stride 1, no dilation, 2-D. Forward for 3x3 kernels from 32
+// channels in and out, 5x5 from 64 in and 32 out; backward (3x3 only)
+// where the channels are wide enough that the products outweigh the
+// transformed tiles' memory traffic (winograd.cpp).
 bool winograd_forward_applies(const Conv2dShape& s);
 bool winograd_backward_applies(const Conv2dShape& s);
 
