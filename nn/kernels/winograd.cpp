@@ -173,7 +173,8 @@ bool winograd_backward_applies(const Conv2dShape& s) {
 
 namespace {
 // Forward runs block by block of tiles: each task transforms one block's
-// input straight into sgemm's packed layout, makes the 16 products for a
+// input straight into sgemm's packed layout, makes the products (16 or 36,
+// one per position of the transform: F2x2_3x3 or F2x2_5x5 above) for a
 // run of output channels against filters packed once, and transforms them
 // into the output, so a block's transformed tiles stay in L2. (With the
 // whole batch's tiles transformed first, their traffic to memory and back
@@ -182,7 +183,7 @@ namespace {
 // product element is summed as sgemm sums it, so the bits depend neither
 // on the blocks nor on the threads.
 
-// The 16 positions' filters G w G^T, position xi packed as sgemm's A [K, C]
+// Each position's filters G w G^T, position xi packed as sgemm's A [K, C]
 // at xi * sgemm_packed_a_size(K, C), written panel by panel (row r of the
 // panel from k0, depth c at k0 * C + c * MR + r; rows past K zero).
 template <typename V>
@@ -461,9 +462,9 @@ void transform_output_block(const float* Mb, int64_t m_size, int64_t ld, const f
         Lanes best, index;
         pool_tile(o, best, index);
         store_lanes(lanes[1], index);
-        const int64_t pr = first.r / 2, pc = first.c / 2;
-        if (one_row && pr < out.pool->out_h && pc + kLanes <= out.pool->out_w) {
-          const int64_t at_p = (first.n * K + k) * pool_plane + pr * out.pool->out_w + pc;
+        const int64_t row_p = first.r / 2, col_p = first.c / 2;  // the first tile's window
+        if (one_row && row_p < out.pool->out_h && col_p + kLanes <= out.pool->out_w) {
+          const int64_t at_p = (first.n * K + k) * pool_plane + row_p * out.pool->out_w + col_p;
           store_lanes(out.pooled + at_p, best);
           for (int l = 0; l < kLanes; ++l) {
             const int q = static_cast<int>(lanes[1][l]);
