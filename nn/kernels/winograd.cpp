@@ -334,6 +334,12 @@ PaddedInput pad_input(const float* x, const Conv2dShape& s, const Tiles& t, int 
   return {out, rows, cols};
 }
 
+// Whether tiles j0 .. j0 + 7 are all there and in one row of one sample:
+// then they start two columns apart, their outputs side by side.
+bool eight_in_a_row(const TileAt* tiles, int64_t j0, int64_t nt) {
+  return j0 + kLanes <= nt && tiles[j0 + kLanes - 1].n == tiles[j0].n && tiles[j0 + kLanes - 1].r == tiles[j0].r;
+}
+
 // The input blocks (Tile x Tile) of tiles j0 .. j0 + 7 of channel c (zeros
 // for tiles past nt), position by position. Eight tiles of one row start
 // two columns apart: each of their block's columns is every other value of
@@ -342,7 +348,7 @@ template <int Tile>
 void gather_blocks(const PaddedInput& x, int64_t channels, const TileAt* tiles, int64_t j0, int64_t nt, int64_t c,
                    Lanes* d) {
   const TileAt& first = tiles[j0];
-  if (j0 + kLanes <= nt && tiles[j0 + kLanes - 1].n == first.n && tiles[j0 + kLanes - 1].r == first.r) {
+  if (eight_in_a_row(tiles, j0, nt)) {
     const float* base = x.plane(first.n, c, channels) + first.r * x.cols + first.c;
     for (int i = 0; i < Tile; ++i)
       for (int jj = 0; jj < Tile; ++jj) {
@@ -456,8 +462,7 @@ void transform_output_block(const float* Mb, int64_t m_size, int64_t ld, const f
       const int lanes_here = static_cast<int>(std::min<int64_t>(kLanes, nt - j0));
       // Eight tiles of one row: their outputs (or windows) lie side by side.
       const TileAt& first = tiles[j0];
-      const bool one_row = lanes_here == kLanes && tiles[j0 + kLanes - 1].n == first.n &&
-                           tiles[j0 + kLanes - 1].r == first.r;
+      const bool one_row = eight_in_a_row(tiles, j0, nt);
       if (out.pool) {
         Lanes best, index;
         pool_tile(o, best, index);
