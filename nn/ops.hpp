@@ -65,10 +65,10 @@ Tensor dropout(const Tensor& x, float rate, Rng& rng, int threads, const StepSha
 // (as PyTorch; Keras takes the biased one). With shards, the statistics are
 // the whole batch's (every rank's rows; nn/step_shards.hpp).
 Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                        Tensor& running_var, float momentum, float eps, StepShards* shards = nullptr);
+                        Tensor& running_var, float momentum, float eps, int threads, StepShards* shards = nullptr);
 // With the running statistics as constants (inference, or a frozen layer).
 Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                       const Tensor& running_var, float eps);
+                       const Tensor& running_var, float eps, int threads);
 
 // x [N, T, F] -> [N, T, H] (return_sequences) or [N, H] (last step).
 Tensor lstm(const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b, bool return_sequences,

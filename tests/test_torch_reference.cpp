@@ -159,7 +159,7 @@ TEST_CASE("batch norm in training mode") {
   for (const char* name : {"batchnorm1d_train", "batchnorm2d_train"}) {
     check_layer_case(name, {"weight", "bias"}, [](const Tensor& x, std::vector<Tensor>& p) {
       Tensor mean = Tensor::zeros(Shape{x.dim(1)}), var = Tensor::full(Shape{x.dim(1)}, 1.0f);
-      return batch_norm_train(x, p[0], p[1], mean, var, 0.9f, 1e-5f);
+      return batch_norm_train(x, p[0], p[1], mean, var, 0.9f, 1e-5f, 2);
     });
   }
 }

@@ -12,8 +12,11 @@ void relu_forward(const T* x, T* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : T(0);
 }
 template <typename T>
-void relu_backward(const T* x, const T* dy, T* dx, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dx[i] += x[i] > T(0) ? dy[i] : T(0);
+void relu_backward(const T* x, const T* dy, T* dx, int64_t n, bool overwrite) {
+  if (overwrite)
+    for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
+  else
+    for (int64_t i = 0; i < n; ++i) dx[i] += x[i] > T(0) ? dy[i] : T(0);
 }
 template <typename T>
 void tanh_forward(const T* x, T* y, int64_t n) {
@@ -90,7 +93,7 @@ void dropout_mask(uint64_t key, float rate, float* keep, int64_t n, int threads,
 
 #define SER_INSTANTIATE(T)                                                     \
   template void relu_forward<T>(const T*, T*, int64_t);                        \
-  template void relu_backward<T>(const T*, const T*, T*, int64_t);             \
+  template void relu_backward<T>(const T*, const T*, T*, int64_t, bool);       \
   template void tanh_forward<T>(const T*, T*, int64_t);                        \
   template void tanh_backward<T>(const T*, const T*, T*, int64_t);             \
   template void sigmoid_forward<T>(const T*, T*, int64_t);                     \

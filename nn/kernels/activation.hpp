@@ -9,8 +9,9 @@ namespace ser::nn {
 
 template <typename T>
 void relu_forward(const T* x, T* y, int64_t n);
+// overwrite: dx = the gradient rather than dx += it (a buffer just created).
 template <typename T>
-void relu_backward(const T* x, const T* dy, T* dx, int64_t n);
+void relu_backward(const T* x, const T* dy, T* dx, int64_t n, bool overwrite = false);
 template <typename T>
 void tanh_forward(const T* x, T* y, int64_t n);
 template <typename T>

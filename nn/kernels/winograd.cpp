@@ -289,6 +289,12 @@ void locate_tiles(const Tiles& t, int64_t t0, int64_t nt, TileAt* at) {
 // vector extension; the same operations per lane, so the same bits as on
 // one tile), which the packed layout (tiles adjacent) stores whole.
 constexpr int kLanes = 8;
+// Forward's blocks keep each position's transformed tiles (and products)
+// this many floats (a cache line) past a multiple of the block's size:
+// with the blocks exactly 16 KB apart, the 16 or 36 streams a transform
+// stores or loads all fell into one set of the L1 cache, and the input
+// transform took longer than the products it fed.
+constexpr int64_t kSkew = 16;
 using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
 
 Lanes load_lanes(const float* p) {
@@ -323,12 +329,18 @@ PaddedInput pad_input(const float* x, const Conv2dShape& s, const Tiles& t, int 
   for (int64_t p = 0; p < planes; ++p) {
     const float* in = x + p * s.in_h * s.in_w;
     float* o = out + p * rows * cols;
+    // Each row: zeros, the input row (its part that lands inside), zeros.
+    const int64_t c0 = std::clamp<int64_t>(s.pad_left, 0, cols), c1 = std::clamp<int64_t>(s.pad_left + s.in_w, c0, cols);
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t ir = r - s.pad_top;
-      for (int64_t c = 0; c < cols; ++c) {
-        const int64_t ic = c - s.pad_left;
-        o[r * cols + c] = ir >= 0 && ir < s.in_h && ic >= 0 && ic < s.in_w ? in[ir * s.in_w + ic] : 0.0f;
+      float* row = o + r * cols;
+      if (ir < 0 || ir >= s.in_h) {
+        std::fill(row, row + cols, 0.0f);
+        continue;
       }
+      std::fill(row, row + c0, 0.0f);
+      std::copy(in + ir * s.in_w + (c0 - s.pad_left), in + ir * s.in_w + (c1 - s.pad_left), row + c0);
+      std::fill(row + c1, row + cols, 0.0f);
     }
   }
   return {out, rows, cols};
@@ -344,17 +356,53 @@ bool eight_in_a_row(const TileAt* tiles, int64_t j0, int64_t nt) {
 // for tiles past nt), position by position. Eight tiles of one row start
 // two columns apart: each of their block's columns is every other value of
 // two vectors read along the padded row.
+// Position (i, jj) of eight tiles side by side in a row from `base` (the
+// first tile's block): every other value of two vectors read along the row.
+inline Lanes row_of_tiles(const float* base, int64_t cols, int i, int jj) {
+  const float* at = base + i * cols + jj;
+  return __builtin_shufflevector(load_lanes(at), load_lanes(at + kLanes), 0, 2, 4, 6, 8, 10, 12, 14);
+}
+
+using LaneIndex = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
+
+// Lane l of the result: a[idx[l]] for idx[l] < 8, else b[idx[l] - 8]
+// (clang, the fuzzing build, has no shuffle with a variable index).
+inline Lanes merge_lanes(const Lanes& a, const Lanes& b, const LaneIndex& idx) {
+#if defined(__clang__)
+  Lanes r;
+  for (int l = 0; l < kLanes; ++l) r[l] = idx[l] < kLanes ? a[idx[l]] : b[idx[l] - kLanes];
+  return r;
+#else
+  return __builtin_shuffle(a, b, idx);
+#endif
+}
+
+inline bool same_row(const TileAt& a, const TileAt& b) { return a.n == b.n && a.r == b.r; }
+
 template <int Tile>
 void gather_blocks(const PaddedInput& x, int64_t channels, const TileAt* tiles, int64_t j0, int64_t nt, int64_t c,
                    Lanes* d) {
   const TileAt& first = tiles[j0];
+  const float* base = x.plane(first.n, c, channels) + first.r * x.cols + first.c;
   if (eight_in_a_row(tiles, j0, nt)) {
-    const float* base = x.plane(first.n, c, channels) + first.r * x.cols + first.c;
     for (int i = 0; i < Tile; ++i)
-      for (int jj = 0; jj < Tile; ++jj) {
-        const float* at = base + i * x.cols + jj;
-        d[i * Tile + jj] = __builtin_shufflevector(load_lanes(at), load_lanes(at + kLanes), 0, 2, 4, 6, 8, 10, 12, 14);
-      }
+      for (int jj = 0; jj < Tile; ++jj) d[i * Tile + jj] = row_of_tiles(base, x.cols, i, jj);
+    return;
+  }
+  if (j0 + kLanes <= nt) {
+    // The end of one row and the start of the next (rows here have at least
+    // eight tiles, so never three): both read as rows, their lanes merged.
+    // Lane by lane, scalar stores read back as vectors stalled the loads,
+    // and these groups took most of the transform's time.
+    int m = 1;
+    while (same_row(tiles[j0 + m], first)) ++m;
+    const TileAt& second = tiles[j0 + m];
+    const float* next = x.plane(second.n, c, channels) + second.r * x.cols + second.c;
+    LaneIndex idx;
+    for (int l = 0; l < kLanes; ++l) idx[l] = l < m ? l : kLanes + l - m;
+    for (int i = 0; i < Tile; ++i)
+      for (int jj = 0; jj < Tile; ++jj)
+        d[i * Tile + jj] = merge_lanes(row_of_tiles(base, x.cols, i, jj), row_of_tiles(next, x.cols, i, jj), idx);
     return;
   }
   alignas(32) float lanes[Tile * Tile][kLanes] = {};
@@ -392,10 +440,10 @@ void gather_blocks_in_place(const float* x, const Conv2dShape& s, const TileAt* 
 }
 
 // The block's tiles of every input channel, B^T d B at each position xi
-// into Vp + xi * v_size as sgemm's packed B [C, nt] (columns past nt zero).
+// into Vp + xi * v_stride as sgemm's packed B [C, nt] (columns past nt zero).
 template <typename V>
 void transform_input_block(const float* x, const PaddedInput& padded, const Conv2dShape& s, const TileAt* tiles,
-                           int64_t nt, float* Vp, int64_t v_size) {
+                           int64_t nt, float* Vp, int64_t v_stride) {
   const int64_t C = s.in_channels, NR = sgemm_panel_cols();
   Lanes d[V::kPositions], v[V::kPositions];
   for (int64_t jp = 0; jp < nt; jp += NR)
@@ -407,7 +455,7 @@ void transform_input_block(const float* x, const PaddedInput& padded, const Conv
           gather_blocks_in_place<V::kTile>(x, s, tiles, j, nt, c, d);
         transform2d<V::kTile, V::kTile>(d, v, [](const Lanes* in, Lanes* out) { V::input(in, out); });
         float* at_j = Vp + jp * C + c * NR + (j - jp);
-        for (int xi = 0; xi < V::kPositions; ++xi) store_lanes(at_j + xi * v_size, v[xi]);
+        for (int xi = 0; xi < V::kPositions; ++xi) store_lanes(at_j + xi * v_stride, v[xi]);
       }
 }
 
@@ -440,11 +488,11 @@ void pool_tile(const Lanes* o, Lanes& best, Lanes& index) {
 }
 
 // A^T m A + bias (relu'd if asked) for channels [k0, k1) of the block's
-// tiles, m at Mb + xi * m_size + (k - k0) * ld + j (ld a whole number of
+// tiles, m at Mb + xi * m_stride + (k - k0) * ld + j (ld a whole number of
 // lanes), into `out`: the part of each 2x2 block inside the output, or
 // each whole block's pool.
 template <typename V>
-void transform_output_block(const float* Mb, int64_t m_size, int64_t ld, const float* bias, const ForwardOut& out,
+void transform_output_block(const float* Mb, int64_t m_stride, int64_t ld, const float* bias, const ForwardOut& out,
                             const Conv2dShape& s, const TileAt* tiles, int64_t nt, int64_t k0, int64_t k1, bool relu) {
   const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w;
   const int64_t pool_plane = out.pool ? out.pool->out_h * out.pool->out_w : 0;
@@ -453,7 +501,7 @@ void transform_output_block(const float* Mb, int64_t m_size, int64_t ld, const f
   for (int64_t k = k0; k < k1; ++k) {
     const float b0 = bias ? bias[k] : 0.0f;
     for (int64_t j0 = 0; j0 < nt; j0 += kLanes) {
-      for (int xi = 0; xi < V::kPositions; ++xi) m[xi] = load_lanes(Mb + xi * m_size + (k - k0) * ld + j0);
+      for (int xi = 0; xi < V::kPositions; ++xi) m[xi] = load_lanes(Mb + xi * m_stride + (k - k0) * ld + j0);
       transform2d<V::kTile, 2>(m, o, [](const Lanes* in, Lanes* res) { V::output(in, res); });
       for (Lanes& v : o) {
         v += b0;
@@ -536,15 +584,17 @@ void blocked_forward(const float* x, const float* w, const float* bias, const Fo
     const int64_t t0 = task / plan.groups * plan.block, nt = std::min(plan.block, t.total - t0);
     const auto [k0, k1] = sgemm_panel_group(K, task % plan.groups, plan.groups);
     const int64_t ld = (nt + kLanes - 1) / kLanes * kLanes;  // whole lanes for the output transform
-    const int64_t v_size = sgemm_packed_b_size(C, nt), m_size = (k1 - k0) * ld;
-    float* Vp = grow_scratch(t_vblock, kPositions * v_size);
-    float* Mb = grow_scratch(t_mblock, kPositions * m_size);
+    // Each position's block starts kSkew floats past a multiple of its size
+    // (the sizes are powers of two: 16 KB at every width the plan picks).
+    const int64_t v_stride = sgemm_packed_b_size(C, nt) + kSkew, m_stride = (k1 - k0) * ld + kSkew;
+    float* Vp = grow_scratch(t_vblock, kPositions * v_stride);
+    float* Mb = grow_scratch(t_mblock, kPositions * m_stride);
     if (t_tile_at.size() < static_cast<size_t>(nt)) t_tile_at.resize(static_cast<size_t>(nt));
     locate_tiles(t, t0, nt, t_tile_at.data());
-    transform_input_block<V>(x, padded, s, t_tile_at.data(), nt, Vp, v_size);
+    transform_input_block<V>(x, padded, s, t_tile_at.data(), nt, Vp, v_stride);
     for (int xi = 0; xi < kPositions; ++xi)
-      sgemm_packed(k1 - k0, nt, C, Up + xi * a_size + k0 * C, Vp + xi * v_size, 0.0f, Mb + xi * m_size, ld);
-    transform_output_block<V>(Mb, m_size, ld, bias, out, s, t_tile_at.data(), nt, k0, k1, relu);
+      sgemm_packed(k1 - k0, nt, C, Up + xi * a_size + k0 * C, Vp + xi * v_stride, 0.0f, Mb + xi * m_stride, ld);
+    transform_output_block<V>(Mb, m_stride, ld, bias, out, s, t_tile_at.data(), nt, k0, k1, relu);
   });
 }
 
@@ -578,8 +628,14 @@ void conv2d_winograd_input_grad(const float* w, const float* dy, const float* re
   const float* dz = dy;
   if (relu_y) {  // the relu's mask (+0 where it stops the gradient, as relu_masked_gradient)
     float* masked = grow_scratch(t_dz, out_size);
-    for_element_ranges(out_size, 1 << 16, threads, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) masked[i] = 0.0f + (relu_y[i] > 0.0f ? dy[i] : 0.0f);
+    // The pointers copied in: through the lambda's references GCC reloaded
+    // dy after every store and kept the loop scalar (a sixth of a FER CNN
+    // layer's training time).
+    for_element_ranges(out_size, 1 << 16, threads, [masked, relu_y, dy](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) {
+        const float d = dy[i];  // loaded either way: a select, not a branch
+        masked[i] = 0.0f + (relu_y[i] > 0.0f ? d : 0.0f);
+      }
     });
     dz = masked;
   }

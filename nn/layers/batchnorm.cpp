@@ -23,8 +23,9 @@ Shape BatchNorm::setup(const Shape& input, Rng&) {
 }
 
 Tensor BatchNorm::forward(const Tensor& x, ForwardContext& ctx) {
-  if (ctx.training) return batch_norm_train(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, momentum_, eps_, ctx.shards);
-  return batch_norm_eval(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, eps_);
+  if (ctx.training)
+    return batch_norm_train(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, momentum_, eps_, ctx.threads, ctx.shards);
+  return batch_norm_eval(x, use(gamma_, ctx), use(beta_, ctx), mean_, var_, eps_, ctx.threads);
 }
 
 }  // namespace ser::nn

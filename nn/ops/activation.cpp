@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "nn/kernels/scratch.hpp"
 #include "nn/ops.hpp"
 
 namespace ser::nn {
@@ -12,7 +13,15 @@ namespace ser::nn {
 Tensor relu(const Tensor& x) {
   Tensor y = make_op_result(x.shape(), {&x}, [](TensorImpl& r, int threads) {
     TensorImpl& in = *r.inputs[0];
-    relu_backward(in.data->data(), r.grad->data(), in.grad_data(threads), r.shape.numel());
+    // Written, not added, into a gradient just created (no zeroing pass
+    // first), and split over the threads: element-wise, so no bit changes.
+    bool fresh = false;
+    float* dx = in.grad_to_write(fresh);
+    if (!dx) return;
+    const float *xd = in.data->data(), *dy = r.grad->data();
+    for_element_ranges(r.shape.numel(), 1 << 16, threads, [&](int64_t lo, int64_t hi) {
+      relu_backward(xd + lo, dy + lo, dx + lo, hi - lo, fresh);
+    });
   }, Buffer::uninitialized(x.numel()));
   relu_forward(x.data(), y.data(), x.numel());
   return y;

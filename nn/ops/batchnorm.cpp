@@ -39,7 +39,7 @@ std::vector<float> batch_sums(const BatchNormShape& s, int64_t width, StepShards
 }  // namespace
 
 Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
-                        Tensor& running_var, float momentum, float eps, StepShards* shards) {
+                        Tensor& running_var, float momentum, float eps, int threads, StepShards* shards) {
   const BatchNormShape s = bn_shape(x, gamma, beta);
   const int64_t batch = shards && shards->count() > 1 ? shards->rows() : s.batch;
   if (batch * s.spatial < 2)
@@ -52,11 +52,11 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
   float* var = mean + C;
   float* invstd = var + C;
   const auto sums = batch_sums(s, s.channels, shards, [&](int64_t at, const BatchNormShape& rows, float* out) {
-    batchnorm_channel_sums(x.data() + at, rows, out);
+    batchnorm_channel_sums(x.data() + at, rows, out, threads);
   });
   for (size_t c = 0; c < C; ++c) mean[c] = sums[c] / count;
   const auto squares = batch_sums(s, s.channels, shards, [&](int64_t at, const BatchNormShape& rows, float* out) {
-    batchnorm_centered_squares(x.data() + at, mean, rows, out);
+    batchnorm_centered_squares(x.data() + at, mean, rows, out, threads);
   });
   for (size_t c = 0; c < C; ++c) {
     var[c] = squares[c] / count;
@@ -67,7 +67,7 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
     const float* dy = r.grad->data();
     const float *m = stats->data(), *inv = m + 2 * C;
     const auto g = batch_sums(s, 2 * s.channels, shards, [&](int64_t at, const BatchNormShape& rows, float* out) {
-      batchnorm_grad_sums(xd + at, m, inv, dy + at, rows, out, out + C);
+      batchnorm_grad_sums(xd + at, m, inv, dy + at, rows, out, out + C, threads);
     });
     const float *sum_dy = g.data(), *sum_dy_xhat = g.data() + C;
     // gamma's and beta's gradients are already the whole batch's (the same on every rank).
@@ -75,10 +75,12 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
       for (size_t c = 0; c < C; ++c) dgamma[c] += sum_dy_xhat[c];
     if (float* dbeta = r.inputs[2]->grad_if_needed(threads))
       for (size_t c = 0; c < C; ++c) dbeta[c] += sum_dy[c];
-    if (float* dx = r.inputs[0]->grad_if_needed(threads))
-      batchnorm_input_grad(xd, r.inputs[1]->data->data(), m, inv, dy, sum_dy, sum_dy_xhat, count, dx, s);
+    bool fresh = false;
+    if (float* dx = r.inputs[0]->grad_to_write(fresh))
+      batchnorm_input_grad(xd, r.inputs[1]->data->data(), m, inv, dy, sum_dy, sum_dy_xhat, count, dx, s, fresh,
+                           threads);
   });
-  batchnorm_frozen_forward(x.data(), gamma.data(), beta.data(), mean, invstd, y.data(), s);
+  batchnorm_frozen_forward(x.data(), gamma.data(), beta.data(), mean, invstd, y.data(), s, threads);
   for (size_t c = 0; c < C; ++c) {
     const float unbiased = var[c] * count / (count - 1.0f);
     running_mean.data()[c] = momentum * running_mean.data()[c] + (1.0f - momentum) * mean[c];
@@ -88,7 +90,7 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta
 }
 
 Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                       const Tensor& running_var, float eps) {
+                       const Tensor& running_var, float eps, int threads) {
   const BatchNormShape s = bn_shape(x, gamma, beta);
   const size_t C = static_cast<size_t>(s.channels);
   auto stats = std::make_shared<std::vector<float>>(2 * C);  // mean, invstd
@@ -100,9 +102,10 @@ Tensor batch_norm_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
     TensorImpl& xi = *r.inputs[0];
     batchnorm_frozen_backward(xi.data->data(), r.inputs[1]->data->data(), stats->data(), stats->data() + C,
                               r.grad->data(), xi.grad_if_needed(threads), r.inputs[1]->grad_if_needed(threads),
-                              r.inputs[2]->grad_if_needed(threads), s);
+                              r.inputs[2]->grad_if_needed(threads), s, threads);
   });
-  batchnorm_frozen_forward(x.data(), gamma.data(), beta.data(), stats->data(), stats->data() + C, y.data(), s);
+  batchnorm_frozen_forward(x.data(), gamma.data(), beta.data(), stats->data(), stats->data() + C, y.data(), s,
+                           threads);
   return y;
 }
 

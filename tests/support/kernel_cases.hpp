@@ -560,44 +560,72 @@ inline KernelCase make_batchnorm_case(const nn::BatchNormShape& s, bool train) {
               {C},
               {C, Fill::uniform, -1, 1, false},
               {C, Fill::uniform, 0.5, 2, false}};
-  auto forward = [=](const auto& a, auto& y, auto& m, auto& is) {
+  // threads < 0: the naive twins; else the fast kernels on that many threads.
+  auto forward = [=](const auto& a, auto& y, auto& m, auto& is, int threads) {
     using T = std::decay_t<decltype(a[0][0])>;
     std::vector<T> var(C);
     y.assign(n, 0);
     m = a[3];
     is = a[4];
+    if constexpr (std::is_same_v<T, float>)
+      if (threads >= 0) {
+        if (train)
+          nn::batchnorm_train_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), m.data(), var.data(),
+                                      is.data(), 1e-5f, s, threads);
+        else
+          nn::batchnorm_frozen_forward(a[0].data(), a[1].data(), a[2].data(), m.data(), is.data(), y.data(), s,
+                                       threads);
+        return;
+      }
     if (train)
-      nn::batchnorm_train_forward(a[0].data(), a[1].data(), a[2].data(), y.data(), m.data(), var.data(), is.data(),
-                                  T(1e-5), s);
+      nn::batchnorm_train_forward_naive(a[0].data(), a[1].data(), a[2].data(), y.data(), m.data(), var.data(),
+                                        is.data(), T(1e-5), s);
     else
-      nn::batchnorm_frozen_forward(a[0].data(), a[1].data(), a[2].data(), m.data(), is.data(), y.data(), s);
+      nn::batchnorm_frozen_forward_naive(a[0].data(), a[1].data(), a[2].data(), m.data(), is.data(), y.data(), s);
   };
-  auto backward = [=](const auto& a, const auto& dy, auto& g) {
+  auto backward = [=](const auto& a, const auto& dy, auto& g, int threads, nn::Overwrite overwrite = {}) {
+    using T = std::decay_t<decltype(dy[0])>;
     std::decay_t<decltype(dy)> y, m, is;
-    forward(a, y, m, is);
+    forward(a, y, m, is, threads);
+    if constexpr (std::is_same_v<T, float>)
+      if (threads >= 0) {
+        if (train)
+          nn::batchnorm_train_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(),
+                                       g[1].data(), g[2].data(), s, overwrite, threads);
+        else
+          nn::batchnorm_frozen_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(),
+                                        g[1].data(), g[2].data(), s, threads);
+        return;
+      }
     if (train)
-      nn::batchnorm_train_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(), g[1].data(),
-                                   g[2].data(), s);
+      nn::batchnorm_train_backward_naive(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(),
+                                         g[1].data(), g[2].data(), s);
     else
-      nn::batchnorm_frozen_backward(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(), g[1].data(),
-                                    g[2].data(), s);
+      nn::batchnorm_frozen_backward_naive(a[0].data(), a[1].data(), m.data(), is.data(), dy.data(), g[0].data(),
+                                          g[1].data(), g[2].data(), s);
   };
   k.naive_forward = [=](const DArrays& a) {
     Vec y, m, is;
-    forward(a, y, m, is);
+    forward(a, y, m, is, -1);
     return y;
   };
   k.naive_backward = [=](const DArrays& a, const Vec& dy) {
     DArrays g{Vec(n), Vec(C), Vec(C), Vec(C), Vec(C)};
-    backward(a, dy, g);
+    backward(a, dy, g, -1);
     return g;
   };
-  k.fast_forward = [=](const FArrays& a, int /*threads: serial*/) {
+  k.fast_forward = [=](const FArrays& a, int threads) {
     FVec y, m, is;
-    forward(a, y, m, is);
+    forward(a, y, m, is, threads);
     return y;
   };
-  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int /*threads: serial*/) { backward(a, dy, g); };
+  k.fast_backward = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int threads) {
+    backward(a, dy, g, threads);
+  };
+  if (train)
+    k.fast_backward_fresh = [=](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int threads) {
+      backward(a, dy, g, threads, nn::Overwrite{.dx = true, .params = true});
+    };
   k.tolerance = 1e-5;  // batch statistics summed in float
   return k;
 }
@@ -697,6 +725,9 @@ inline std::vector<KernelCase> kernel_cases() {
   t.push_back(make_unary_case(
       "relu", sz(n), {sz(n), Fill::away_from_zero}, false, [n](auto* x, auto* y) { nn::relu_forward(x, y, n); },
       [n](auto* x, auto* dy, auto* dx) { nn::relu_backward(x, dy, dx, n); }));
+  t.back().fast_backward_fresh = [n](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int) {
+    nn::relu_backward(a[0].data(), dy.data(), g[0].data(), n, /*overwrite=*/true);
+  };
   t.push_back(make_unary_case(
       "tanh", sz(n), {sz(n), Fill::uniform, -3, 3}, true, [n](auto* x, auto* y) { nn::tanh_forward(x, y, n); },
       [n](auto* y, auto* dy, auto* dx) { nn::tanh_backward(y, dy, dx, n); }));
@@ -710,7 +741,11 @@ inline std::vector<KernelCase> kernel_cases() {
     t.push_back(make_cross_entropy_case(4, 5, weighted));
     t.push_back(make_cross_entropy_case(4, 5, weighted, 0.1));
   }
-  for (const nn::BatchNormShape& s : {nn::BatchNormShape{5, 3, 1}, nn::BatchNormShape{3, 2, 6}})
+  // Rows of one value (a dense layer's), short rows, rows in 64 lanes with
+  // a tail, and a batch large enough to be shared over the threads.
+  for (const nn::BatchNormShape& s : {nn::BatchNormShape{5, 3, 1}, nn::BatchNormShape{3, 2, 6},
+                                      nn::BatchNormShape{3, 4, 150}, nn::BatchNormShape{64, 40, 1},
+                                      nn::BatchNormShape{4, 9, 1100}})
     for (bool train : {true, false}) t.push_back(make_batchnorm_case(s, train));
   return t;
 }
