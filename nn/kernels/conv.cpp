@@ -833,6 +833,10 @@ void conv2d_backward(const float* x, const float* w, const float* dy, float* dx,
     dx = nullptr;
     if (!dw && !db) return;
   }
+  if (winograd_weight_grad_applies(s)) {  // dw and db by Winograd's blocked products
+    conv2d_winograd_weight_grad(x, dy, relu_y, dw, db, s, overwrite.params, threads);
+    return;
+  }
   const int64_t ohw = s.out_h * s.out_w, out_size = s.out_channels * ohw;
   auto dz_of = [&](int64_t n, float* g, const GradLayout& l) -> const float* {
     const float* d = dy + n * out_size;

@@ -9,6 +9,7 @@
 #include "nn/kernels/gemm.hpp"
 #include "nn/kernels/pool.hpp"
 #include "nn/kernels/scratch.hpp"
+#include "nn/kernels/vector_math.hpp"
 
 namespace ser::nn {
 
@@ -50,6 +51,10 @@ struct F2x2_3x3 {
   static void filter(const float* v, float* o) { g(v, o); }
   template <typename T>
   static void output(const T* v, T* o) { at(v, o); }
+  // The weight gradient's: A (2 values to the tile's 4) and G^T (4 to 3).
+  template <typename T>
+  static void output_grad(const T* v, T* o) { a(v, o); }
+  static void filter_grad(const float* v, float* o) { gt(v, o); }
 };
 
 // F(2x2, 5x5) on the points 0, 1, -1, 2, -2 and infinity (the Toom-Cook
@@ -84,6 +89,21 @@ struct F2x2_5x5 {
   static void output(const T* v, T* o) {
     o[0] = v[0] + v[1] + v[2] + v[3] + v[4];
     o[1] = v[1] - v[2] + 2.0f * (v[3] - v[4]) + v[5];
+  }
+  // A (the transpose of A^T above: 2 values to 6) and G^T (6 to 5).
+  template <typename T>
+  static void output_grad(const T* v, T* o) {
+    o[0] = v[0], o[1] = v[0] + v[1], o[2] = v[0] - v[1];
+    o[3] = v[0] + 2.0f * v[1], o[4] = v[0] - 2.0f * v[1], o[5] = v[1];
+  }
+  static void filter_grad(const float* v, float* o) {
+    const float sum12 = (v[1] + v[2]) / 6.0f, diff12 = (v[1] - v[2]) / 6.0f;
+    const float sum34 = (v[3] + v[4]) / 24.0f, diff34 = (v[3] - v[4]) / 24.0f;
+    o[0] = v[0] / 4.0f + sum12 + sum34;
+    o[1] = diff12 + 2.0f * diff34;
+    o[2] = sum12 + 4.0f * sum34;
+    o[3] = diff12 + 8.0f * diff34;
+    o[4] = sum12 + 16.0f * sum34 + v[5];
   }
 };
 
@@ -169,6 +189,14 @@ bool winograd_backward_applies(const Conv2dShape& s) {
   // this path), while the batch-norm CNN's 128 -> 512 and 512 -> 512 layers
   // run 1.5-2.3x faster (bench/README.md).
   return winograd_shape(s, 3) && s.in_channels * s.out_channels > 64 * (s.in_channels + s.out_channels);
+}
+
+bool winograd_weight_grad_applies(const Conv2dShape& s) {
+  // Per position the products are [K, tiles] x [tiles, C]: at 32 channels in
+  // (the FER CNN's 32 -> 64) the transforms cost more than the products
+  // save, and the layer trained 5% slower than on the implicit path; from 64
+  // in, 1.05-1.14x faster (bench/README.md).
+  return winograd_forward_applies(s) && !winograd_backward_applies(s) && s.in_channels >= 64;
 }
 
 namespace {
@@ -382,9 +410,14 @@ inline bool same_row(const TileAt& a, const TileAt& b) { return a.n == b.n && a.
 template <int Tile>
 void gather_blocks(const PaddedInput& x, int64_t channels, const TileAt* tiles, int64_t j0, int64_t nt, int64_t c,
                    Lanes* d) {
+  if (j0 >= nt) {  // a group past the block's last tile, filling the panel: zeros
+    std::fill(d, d + Tile * Tile, Lanes{});
+    return;
+  }
   const TileAt& first = tiles[j0];
-  const float* base = x.plane(first.n, c, channels) + first.r * x.cols + first.c;
+  const auto block_at = [&](const TileAt& tile) { return x.plane(tile.n, c, channels) + tile.r * x.cols + tile.c; };
   if (eight_in_a_row(tiles, j0, nt)) {
+    const float* base = block_at(first);
     for (int i = 0; i < Tile; ++i)
       for (int jj = 0; jj < Tile; ++jj) d[i * Tile + jj] = row_of_tiles(base, x.cols, i, jj);
     return;
@@ -396,8 +429,7 @@ void gather_blocks(const PaddedInput& x, int64_t channels, const TileAt* tiles, 
     // and these groups took most of the transform's time.
     int m = 1;
     while (same_row(tiles[j0 + m], first)) ++m;
-    const TileAt& second = tiles[j0 + m];
-    const float* next = x.plane(second.n, c, channels) + second.r * x.cols + second.c;
+    const float *base = block_at(first), *next = block_at(tiles[j0 + m]);
     LaneIndex idx;
     for (int l = 0; l < kLanes; ++l) idx[l] = l < m ? l : kLanes + l - m;
     for (int i = 0; i < Tile; ++i)
@@ -651,6 +683,194 @@ void conv2d_winograd_input_grad(const float* w, const float* dy, const float* re
   t.out_h = s.in_h;
   t.out_w = s.in_w;
   winograd_forward(dz, wf, nullptr, {.y = dx, .add = !overwrite}, t, false, threads, /*keep_filters=*/false);
+}
+
+namespace {
+// ---- the weight gradient of forward-only layers, block by block
+//
+// dw[k][c] = G^T (sum over tiles of (A dz A^T) * (B^T d B)) G: per position
+// of the transform a product of the output gradient's transformed tiles
+// [K, tiles] with the input's [C, tiles]^T, whose depth is the tiles. The
+// batch is cut into a fixed number of chunks, each summed into its own
+// partial products block by block (a block's transformed tiles stay in L2,
+// as forward's), and the chunks are added in order: the bits depend neither
+// on the threads nor on which of them ran a chunk.
+constexpr int64_t kWeightGradChunks = 8;
+
+thread_local std::vector<float> t_wg_partials, t_wg_v, t_wg_m, t_wg_row;
+thread_local std::vector<TileAt> t_wg_tiles;
+
+// The 2x2 blocks of the output gradient of tiles j0 .. j0 + 7 in channel k,
+// masked by the fused relu's output (zeros past the output and past nt).
+// Row i (0 or 1) of the 2x2 blocks of eight tiles side by side from `at`:
+// their even and odd columns, masked by the relu's output.
+void grad_row_of_tiles(const float* dy, const float* relu_y, int64_t at, Lanes& even, Lanes& odd) {
+  Lanes lo = load_lanes(dy + at), hi = load_lanes(dy + at + kLanes);
+  if (relu_y) {
+    lo = load_lanes(relu_y + at) > 0.0f ? lo : Lanes{};
+    hi = load_lanes(relu_y + at + kLanes) > 0.0f ? hi : Lanes{};
+  }
+  even = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+  odd = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
+void gather_grad_blocks(const float* dy, const float* relu_y, const Conv2dShape& s, const TileAt* tiles, int64_t j0,
+                        int64_t nt, int64_t k, Lanes* z) {
+  const int64_t plane = s.out_h * s.out_w, size = s.batch * s.out_channels * plane;
+  const TileAt& first = tiles[j0];
+  const auto at = [&](const TileAt& tile) { return (tile.n * s.out_channels + k) * plane + tile.r * s.out_w + tile.c; };
+  // Sixteen values read from a tile's block: inside the output, and no
+  // tile of the group cut by its edges (even width, two rows there).
+  const auto readable = [&](const TileAt& tile) {
+    return tile.r + 1 < s.out_h && s.out_w % 2 == 0 && at(tile) + s.out_w + 2 * kLanes <= size;
+  };
+  if (eight_in_a_row(tiles, j0, nt) && first.r + 1 < s.out_h && first.c + 2 * kLanes <= s.out_w) {
+    for (int i = 0; i < 2; ++i) grad_row_of_tiles(dy, relu_y, at(first) + i * s.out_w, z[2 * i], z[2 * i + 1]);
+    return;
+  }
+  if (j0 + kLanes <= nt && readable(first)) {
+    // The end of one row of tiles and the start of the next, as gather_blocks
+    // takes them; rows of fewer than eight tiles may make three runs, left
+    // to the lane-by-lane path below.
+    int m = 1;
+    while (same_row(tiles[j0 + m], first)) ++m;
+    const TileAt& second = tiles[j0 + m];
+    if (readable(second) && same_row(tiles[j0 + kLanes - 1], second)) {  // two runs, not three
+      LaneIndex idx;
+      for (int l = 0; l < kLanes; ++l) idx[l] = l < m ? l : kLanes + l - m;
+      for (int i = 0; i < 2; ++i) {
+        Lanes even_a, odd_a, even_b, odd_b;
+        grad_row_of_tiles(dy, relu_y, at(first) + i * s.out_w, even_a, odd_a);
+        grad_row_of_tiles(dy, relu_y, at(second) + i * s.out_w, even_b, odd_b);
+        z[2 * i] = merge_lanes(even_a, even_b, idx);
+        z[2 * i + 1] = merge_lanes(odd_a, odd_b, idx);
+      }
+      return;
+    }
+  }
+  alignas(32) float lanes[4][kLanes] = {};
+  for (int l = 0; l < kLanes && j0 + l < nt; ++l) {
+    const TileAt& tile = tiles[j0 + l];
+    const int64_t base = (tile.n * s.out_channels + k) * plane;
+    for (int i = 0; i < 2; ++i)
+      for (int jj = 0; jj < 2; ++jj) {
+        const int64_t r = tile.r + i, c = tile.c + jj, at = base + r * s.out_w + c;
+        if (r < s.out_h && c < s.out_w && (!relu_y || relu_y[at] > 0.0f)) lanes[i * 2 + jj][l] = dy[at];
+      }
+  }
+  for (int q = 0; q < 4; ++q) z[q] = load_lanes(lanes[q]);
+}
+
+// Tiles per block: the block's transformed input and output gradient about
+// 256 KB, whole groups of eight.
+int64_t weight_grad_block(const Conv2dShape& s, int positions) {
+  constexpr int64_t kBlockFloats = int64_t{1} << 16;
+  const int64_t per_tile = positions * (s.in_channels + s.out_channels);
+  return std::clamp<int64_t>(kBlockFloats / per_tile / kLanes, 1, 32) * kLanes;
+}
+
+// Tiles [t0, t0 + nt) of the batch: their transformed input V[xi][c][j] and
+// output gradient M[xi][k][j] (rows of ld values, positions `stride` apart),
+// then dU[xi] += M[xi] V[xi]^T.
+template <typename V>
+void weight_grad_block_products(const float* x, const PaddedInput& padded, const float* dy, const float* relu_y,
+                                const Conv2dShape& s, const Tiles& t, int64_t t0, int64_t nt, float* dU) {
+  const int64_t K = s.out_channels, C = s.in_channels, ld = (nt + kLanes - 1) / kLanes * kLanes;
+  const int64_t v_stride = C * ld + kSkew, m_stride = K * ld + kSkew;
+  float* Vb = grow_scratch(t_wg_v, V::kPositions * v_stride);
+  float* Mb = grow_scratch(t_wg_m, V::kPositions * m_stride);
+  if (t_wg_tiles.size() < static_cast<size_t>(ld)) t_wg_tiles.resize(static_cast<size_t>(ld));
+  TileAt* tiles = t_wg_tiles.data();
+  locate_tiles(t, t0, nt, tiles);
+  Lanes d[V::kPositions], v[V::kPositions], z[4];
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t j = 0; j < nt; j += kLanes) {
+      if (padded.data)
+        gather_blocks<V::kTile>(padded, C, tiles, j, nt, c, d);
+      else
+        gather_blocks_in_place<V::kTile>(x, s, tiles, j, nt, c, d);
+      transform2d<V::kTile, V::kTile>(d, v, [](const Lanes* in, Lanes* out) { V::input(in, out); });
+      for (int xi = 0; xi < V::kPositions; ++xi) store_lanes(Vb + xi * v_stride + c * ld + j, v[xi]);
+    }
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t j = 0; j < nt; j += kLanes) {
+      gather_grad_blocks(dy, relu_y, s, tiles, j, nt, k, z);
+      transform2d<2, V::kTile>(z, v, [](const Lanes* in, Lanes* out) { V::output_grad(in, out); });
+      for (int xi = 0; xi < V::kPositions; ++xi) store_lanes(Mb + xi * m_stride + k * ld + j, v[xi]);
+    }
+  for (int xi = 0; xi < V::kPositions; ++xi)
+    sgemm(false, true, K, C, nt, 1.0f, Mb + xi * m_stride, ld, Vb + xi * v_stride, ld, 1.0f, dU + xi * K * C, C, 1);
+}
+
+// db (+)= the masked output gradient's sum over samples [n0, n1), each row
+// in sum_fixed_order's order.
+void bias_grad_rows(const float* dy, const float* relu_y, const Conv2dShape& s, int64_t n0, int64_t n1, float* db) {
+  const int64_t K = s.out_channels, plane = s.out_h * s.out_w;
+  float* masked = relu_y ? grow_scratch(t_wg_row, plane) : nullptr;
+  for (int64_t n = n0; n < n1; ++n)
+    for (int64_t k = 0; k < K; ++k) {
+      const float* row = dy + (n * K + k) * plane;
+      if (relu_y) {
+        const float* yr = relu_y + (n * K + k) * plane;
+        for (int64_t i = 0; i < plane; ++i) {
+          const float g = row[i];
+          masked[i] = yr[i] > 0.0f ? g : 0.0f;
+        }
+        row = masked;
+      }
+      db[k] += sum_fixed_order(row, plane);
+    }
+}
+
+template <typename V>
+void blocked_weight_grad(const float* x, const float* dy, const float* relu_y, float* dw, float* db,
+                         const Conv2dShape& s, bool overwrite, int threads) {
+  const int64_t K = s.out_channels, C = s.in_channels, usize = V::kPositions * K * C, psize = usize + K;
+  const Tiles t = tiles_of(s);
+  if (omp_in_parallel()) threads = 1;
+  const PaddedInput padded = pad_input(x, s, t, V::kTile, threads);
+  const int64_t chunks = std::min(s.batch, kWeightGradChunks), block = weight_grad_block(s, V::kPositions);
+  float* partials = grow_scratch(t_wg_partials, chunks * psize);
+  auto chunk = [&](int64_t ch) {
+    float* dU = partials + ch * psize;
+    std::fill(dU, dU + psize, 0.0f);
+    const int64_t n0 = s.batch * ch / chunks, n1 = s.batch * (ch + 1) / chunks;
+    if (dw)
+      for (int64_t t0 = n0 * t.per_sample; t0 < n1 * t.per_sample; t0 += block)
+        weight_grad_block_products<V>(x, padded, dy, relu_y, s, t, t0, std::min(block, n1 * t.per_sample - t0), dU);
+    if (db) bias_grad_rows(dy, relu_y, s, n0, n1, dU + usize);
+  };
+  // The chunks' sums added in chunk order into the first, each thread a
+  // slice of whole cache lines.
+  auto add_chunks = [&](int th, int T) {
+    const int64_t lines = (psize + 15) / 16;
+    const int64_t lo = std::min(psize, lines * th / T * 16), hi = std::min(psize, lines * (th + 1) / T * 16);
+    for (int64_t ch = 1; ch < chunks; ++ch)
+      for (int64_t i = lo; i < hi; ++i) partials[i] += partials[ch * psize + i];
+  };
+  for_tasks_balanced(chunks, threads, chunk, add_chunks);
+  if (dw) {
+    const int64_t kc_count = K * C;
+#pragma omp parallel for num_threads(batch_threads(kc_count / 64, threads)) schedule(static)
+    for (int64_t kc = 0; kc < kc_count; ++kc) {
+      float u[V::kPositions], g[V::kKernel * V::kKernel];
+      for (int xi = 0; xi < V::kPositions; ++xi) u[xi] = partials[xi * kc_count + kc];
+      transform2d<V::kTile, V::kKernel>(u, g, V::filter_grad);
+      float* out = dw + kc * V::kKernel * V::kKernel;
+      for (int i = 0; i < V::kKernel * V::kKernel; ++i) out[i] = overwrite ? g[i] : out[i] + g[i];
+    }
+  }
+  if (db)
+    for (int64_t k = 0; k < K; ++k) db[k] = overwrite ? partials[usize + k] : db[k] + partials[usize + k];
+}
+}  // namespace
+
+void conv2d_winograd_weight_grad(const float* x, const float* dy, const float* relu_y, float* dw, float* db,
+                                 const Conv2dShape& s, bool overwrite, int threads) {
+  if (s.kernel_h == 5)
+    blocked_weight_grad<F2x2_5x5>(x, dy, relu_y, dw, db, s, overwrite, threads);
+  else
+    blocked_weight_grad<F2x2_3x3>(x, dy, relu_y, dw, db, s, overwrite, threads);
 }
 
 namespace {

@@ -39,6 +39,9 @@ namespace ser::nn {
 // transformed tiles' memory traffic (winograd.cpp).
 bool winograd_forward_applies(const Conv2dShape& s);
 bool winograd_backward_applies(const Conv2dShape& s);
+// The weight gradient by blocks (conv2d_winograd_weight_grad below), for
+// forward's layers from 64 channels in.
+bool winograd_weight_grad_applies(const Conv2dShape& s);
 
 void conv2d_winograd_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
                              int threads);
@@ -53,6 +56,13 @@ void conv2d_winograd_backward(const float* x, const float* w, const float* dy, f
 // implicit path.
 void conv2d_winograd_input_grad(const float* w, const float* dy, const float* relu_y, float* dx, const Conv2dShape& s,
                                 bool overwrite, int threads);
+
+// dw and db (overwritten, or added to) of a layer whose forward takes this
+// path but whose whole-batch backward does not: Winograd's products over
+// blocks of tiles, the batch summed in fixed chunks (winograd.cpp). relu_y:
+// the fused relu's output, whose mask applies to dy.
+void conv2d_winograd_weight_grad(const float* x, const float* dy, const float* relu_y, float* dw, float* db,
+                                 const Conv2dShape& s, bool overwrite, int threads);
 
 // relu(conv) then max pooling, for conv2d_relu_maxpool_*, with the bits of
 // the unfused layers (p is one sample's pool, as there). Forward pools 2x2

@@ -107,8 +107,9 @@ inline Conv2dShape conv1d_shape(int64_t n, int64_t c, int64_t len, int64_t oc, i
 // transforms (B^T's 4s and 5s, G's sixths and 24ths) round about eight
 // times more than F(2x2, 3x3)'s: 3-6e-6 of the largest value at the
 // table's sizes, against 5e-7 (its input transform is F(4x4, 3x3)'s, whose
-// larger error Lavin and Gray note). A wrong coefficient or tile errs by
-// the values themselves.
+// larger error Lavin and Gray note); with the weights' gradient on the same
+// path, up to 8e-6. A wrong coefficient or tile errs by the values
+// themselves.
 inline double conv_tolerance(const Conv2dShape& s) {
   return s.kernel_h == 5 && nn::winograd_forward_applies(s) ? 1e-5 : 2e-6;
 }
@@ -674,6 +675,12 @@ inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
       // row at a time, beside the rows' ragged ends.
       {"2d winograd wide rows", conv_shape(2, 32, 6, 37, 32, 3, 3, 1, 1, Padding::same)},
       {"2d winograd 5x5 wide rows", conv_shape(1, 64, 5, 36, 40, 5, 5, 1, 1, Padding::same)},
+      // Forward-only layers from 64 channels in: the weights' gradient by
+      // Winograd's blocked products too (the 5x5 cases above take it as
+      // well). Odd width: tiles cut at the right edge; even width, rows of 18
+      // tiles: groups of eight across a row's end, read as two rows.
+      {"2d winograd weight grad odd", conv_shape(3, 64, 10, 23, 48, 3, 3, 1, 1, Padding::same)},
+      {"2d winograd weight grad rows", conv_shape(2, 96, 8, 36, 64, 3, 3, 1, 1, Padding::same)},
   };
 }
 
@@ -698,7 +705,7 @@ inline std::vector<KernelCase> kernel_cases() {
   for (const auto& [name, shape] : conv_table()) t.push_back(make_conv_case(name, shape));
   for (const char* name :
        {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise", "2d winograd odd sizes",
-        "2d winograd forward only", "2d winograd 5x5 same", "2d winograd wide rows"})
+        "2d winograd forward only", "2d winograd 5x5 same", "2d winograd wide rows", "2d winograd weight grad rows"})
     for (const auto& [n, shape] : conv_table())
       if (n == name) t.push_back(make_conv_case(name, shape, /*relu=*/true));
   for (auto [N, in, out] :
@@ -725,8 +732,8 @@ inline std::vector<KernelCase> kernel_cases() {
   t.push_back(make_unary_case(
       "relu", sz(n), {sz(n), Fill::away_from_zero}, false, [n](auto* x, auto* y) { nn::relu_forward(x, y, n); },
       [n](auto* x, auto* dy, auto* dx) { nn::relu_backward(x, dy, dx, n); }));
-  t.back().fast_backward_fresh = [n](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int) {
-    nn::relu_backward(a[0].data(), dy.data(), g[0].data(), n, /*overwrite=*/true);
+  t.back().fast_backward_fresh = [size = n](const FArrays& a, const FVec&, const FVec& dy, FArrays& g, int) {
+    nn::relu_backward(a[0].data(), dy.data(), g[0].data(), size, /*overwrite=*/true);
   };
   t.push_back(make_unary_case(
       "tanh", sz(n), {sz(n), Fill::uniform, -3, 3}, true, [n](auto* x, auto* y) { nn::tanh_forward(x, y, n); },
