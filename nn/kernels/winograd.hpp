@@ -5,9 +5,8 @@
 // 16 products instead of 36, so the multiply-adds of such a layer drop to
 // 4/9 of the direct form's. The sums over input channels become 16
 // independent GEMMs, one per position of the 4x4 transform. 5x5 layers
-// take F(2x2, 5x5) forward (6x6 blocks, 36 products instead of 100), and
-// their input's gradient the same way; their weights' gradient stays with
-// the implicit path.
+// take F(2x2, 5x5) (6x6 blocks, 36 products instead of 100) the ways the
+// 3x3 layers' forward-only path below does.
 //
 // Forward works block by block of tiles (a few dozen, over the samples of
 // the batch) against filters transformed and packed once (and kept while
@@ -18,8 +17,10 @@
 // this path the gradient is that of what forward computed. Where only
 // forward does (layers narrower than backward's rule), the input's gradient
 // is a blocked forward of the output gradient through the turned filters,
-// and the weights' gradient the implicit path's: the convolution's exact
-// gradient, computed in other roundings than the Winograd forward's.
+// and the weights' gradient, from 64 channels in, Winograd's products of
+// transformed input and output-gradient tiles block by block (below that,
+// the implicit path's): the convolution's exact gradient, computed in other
+// roundings than the Winograd forward's.
 //
 // The bits differ from the im2col paths' (other sums, rounded elsewhere)
 // by a few units in the last place of float; every element is computed by
