@@ -42,12 +42,21 @@ ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
   return c;
 }
 
+// The batch with every row of every image reversed: mirrored left to right.
+nn::Tensor mirrored(const nn::Tensor& x) {
+  const int64_t width = x.dim(x.rank() - 1);
+  std::vector<float> v(x.values().begin(), x.values().end());
+  for (auto row = v.begin(); row != v.end(); row += width) std::reverse(row, row + width);
+  return nn::Tensor::from(x.shape(), v);
+}
+
 // Every row's class probabilities, in batches of the run's training batch
-// size (so that scoring needs no more memory than training did). In a job of several
-// ranks each rank scores every size()-th batch and all get every row (a
-// batch's bits do not depend on the rank that scored it).
+// size (so that scoring needs no more memory than training did); with
+// `mirror`, the mean of the images' and their mirror images'. In a job of
+// several ranks each rank scores every size()-th batch and all get every
+// row (a batch's bits do not depend on the rank that scored it).
 std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const PreparedData& p, int64_t per_batch,
-                                                    int threads, const Communicator& comm) {
+                                                    bool mirror, int threads, const Communicator& comm) {
   const auto n = static_cast<int64_t>(p.corpus.samples.size());
   const int64_t batches = (n + per_batch - 1) / per_batch, classes = model.output_shape().numel();
   auto end_of = [&](int64_t batch) { return std::min(n, (batch + 1) * per_batch); };
@@ -60,7 +69,11 @@ std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const
   std::vector<float> mine;
   for (int64_t j = 0; j < share.count(); ++j) {
     const nn::Tensor x = nn::gather_rows(p.x, p.sample_shape, rows_of(share.item(j)));
-    const nn::Tensor probs = nn::softmax(model.predict(x, threads));
+    nn::Tensor probs = nn::softmax(model.predict(x, threads));
+    if (mirror) {
+      const nn::Tensor other = nn::softmax(model.predict(mirrored(x), threads));
+      for (int64_t i = 0; i < probs.numel(); ++i) probs.data()[i] = 0.5f * (probs.data()[i] + other.data()[i]);
+    }
     mine.insert(mine.end(), probs.data(), probs.data() + probs.numel());
   }
   const std::vector<float> all =
@@ -81,13 +94,15 @@ RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostre
   if (c.features.sets.empty()) {
     p = prepare_images(c);
   } else {
+    if (o.mirror)
+      throw std::runtime_error("'" + run_dir + "' is a model of audio features; mirroring (--mirror) is for image models");
     const ModelInput input = ModelInput::parse(model.feature_settings, model_path);
     const std::string cache =
         o.cache_dir.empty() ? (fs::path(run_dir).parent_path().parent_path() / "cache").string() : o.cache_dir;
     p = prepare_audio(load_audio_corpora(c, log), input, cache, threads, log, comm);
     scale_prepared(input, p);
   }
-  r.probabilities = class_probabilities(model, p, r.config.training.batch_size, threads, comm);
+  r.probabilities = class_probabilities(model, p, r.config.training.batch_size, o.mirror, threads, comm);
   r.corpus = std::move(p.corpus);
   r.labels = model.labels;
   return r;
@@ -123,11 +138,12 @@ std::vector<float> averaged(const std::vector<RunScores>& runs, const std::vecto
 }
 
 std::string result_json(const EvalResult& r, const std::vector<std::string>& dirs, const ExperimentConfig& c,
-                        EvalPart part, const std::vector<std::string>& truths) {
+                        EvalPart part, bool mirror, const std::vector<std::string>& truths) {
   nlohmann::ordered_json j;
   j["runs"] = dirs;
   j["data"] = c.data.roots;
   j["part"] = kEvalParts[static_cast<int>(part)];
+  j["mirror"] = mirror;
   j["files"] = r.files;
   j["left_out"] = r.unknown;
   j["metrics"] = nlohmann::ordered_json::parse(metrics_json(r.metrics));
@@ -173,12 +189,13 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
     truth.push_back(static_cast<int32_t>(it - labels.begin()));
     predicted.push_back(static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin()));
     r.predictions.emplace_back(s.path, labels[static_cast<size_t>(predicted.back())]);
+    r.probabilities.push_back(p);
     truths.push_back(s.label);
   }
   if (truth.empty()) throw std::runtime_error("no file of the data set has a label the model knows");
   r.metrics = evaluate(truth, predicted, labels);
   r.files = static_cast<int64_t>(truth.size());
-  r.json = result_json(r, dirs, first.config, o.part, truths);
+  r.json = result_json(r, dirs, first.config, o.part, o.mirror, truths);
   return r;
 }
 

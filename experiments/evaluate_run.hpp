@@ -25,6 +25,10 @@ struct EvalOptions {
   // all: every file of the data set; test, validation: the files of that
   // part of the first run's split (its config and seed decide it, as in training).
   EvalPart part = EvalPart::all;
+  // Image models: each image also scored mirrored left to right, the two
+  // probabilities averaged (test-time augmentation for models trained with
+  // flips; choose it on the validation part, never on the test part).
+  bool mirror = false;
 };
 
 struct EvalResult {
@@ -32,6 +36,7 @@ struct EvalResult {
   int64_t files = 0;      // scored
   int64_t unknown = 0;    // files whose label the model does not know (left out, listed in the log)
   std::vector<std::pair<std::string, std::string>> predictions;  // (file, predicted label) per scored file
+  std::vector<std::vector<float>> probabilities;  // per scored file, the first model's classes in its order
   // {"runs", "data", "part", "files", "left_out", "metrics", "predictions": [{file, truth, predicted}]}
   std::string json;
 };

@@ -201,9 +201,12 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
       .option("--data-root", "PATH", "the data set (default: the roots the run trained on; several corpora: PATH/<corpus>)")
       .option("--out", "FILE.json", "also write the metrics there (atomically)")
       .option("--cache", "DIR", "feature cache (default: DIR/../../cache)")
-      .option("--threads", "N", "threads for feature extraction and the model (default: the run's)");
+      .option("--threads", "N", "threads for feature extraction and the model (default: the run's)")
+      .flag("--mirror", "image models: also score each image mirrored left to right and average the two "
+                        "(test-time augmentation; decide on it with --part validation, not on the test part)");
   if (!p.parse(args)) return 0;
   ser::experiments::EvalOptions o;
+  o.mirror = p.flag_set("--mirror");
   o.data_root = p.maybe("--data-root").value_or("");
   o.cache_dir = p.maybe("--cache").value_or("");
   o.data_dir = data_dir_setting();
@@ -217,6 +220,7 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
   if (p.positionals().empty()) throw ser::experiments::UsageError("give at least one run directory");
   const auto r = ser::experiments::evaluate_runs(p.positionals(), o, std::cout, world);
   if (p.positionals().size() > 1) std::cout << "\nensemble of " << p.positionals().size() << " models (probabilities averaged)";
+  if (o.mirror) std::cout << "\neach image also scored mirrored, the two averaged";
   std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1
             << ", UA " << r.metrics.unweighted_accuracy;
   if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";

@@ -6,6 +6,7 @@
 // `ser predict` with a face model, and every bad input named.
 #include <doctest/doctest.h>
 
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "experiments/config.hpp"
+#include "experiments/evaluate_run.hpp"
 #include "experiments/faces.hpp"
 #include "common/npy.hpp"
 #include "experiments/report_examples.hpp"
@@ -300,6 +302,55 @@ TEST_CASE("the report's page of test faces: the first faces of each class with t
   std::ifstream nb(f.dir / "report" / "report.ipynb");
   const std::string text((std::istreambuf_iterator<char>(nb)), {});
   CHECK(text.find("plot_faces(runs[0])") != std::string::npos);
+}
+
+TEST_CASE("ser eval --mirror: each face's probabilities the mean of the model's on it and on its mirror image") {
+  Fixture& f = fixture();
+  // The first 12 test faces of each class, once as they are and once
+  // mirrored, as PNG (lossless: the pixels the loader decodes are these).
+  const fs::path plain = f.dir / "mirror_plain", flipped = f.dir / "mirror_flipped";
+  for (const auto& cls : fs::directory_iterator(fs::path(fer_small()) / "test")) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(cls.path())) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    files.resize(std::min<size_t>(files.size(), 12));
+    for (const fs::path* root : {&plain, &flipped}) fs::create_directories(*root / "test" / cls.path().filename());
+    for (const auto& file : files) {
+      const cv::Mat face = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
+      REQUIRE(!face.empty());
+      cv::Mat mirror;
+      cv::flip(face, mirror, 1);
+      const fs::path name = fs::path(cls.path().filename()) / (file.stem().string() + ".png");
+      REQUIRE(cv::imwrite((plain / "test" / name).string(), face));
+      REQUIRE(cv::imwrite((flipped / "test" / name).string(), mirror));
+    }
+  }
+  std::ostringstream log;
+  EvalOptions o;
+  o.data_dir = ser::test::data_dir();
+  o.data_root = plain.string();
+  const EvalResult as_is = evaluate_runs({f.model}, o, log);
+  o.mirror = true;
+  const EvalResult both = evaluate_runs({f.model}, o, log);
+  o.mirror = false;
+  o.data_root = flipped.string();
+  const EvalResult mirrors = evaluate_runs({f.model}, o, log);
+  REQUIRE(as_is.files == 7 * 12);
+  REQUIRE(both.files == as_is.files);
+  REQUIRE(mirrors.files == as_is.files);
+  const FaceClassifier classifier(f.model, 1);
+  int changed = 0;
+  for (size_t k = 0; k < as_is.probabilities.size(); ++k) {
+    CAPTURE(as_is.predictions[k].first);
+    const auto& p = both.probabilities[k];
+    for (size_t c = 0; c < p.size(); ++c)
+      CHECK(p[c] == doctest::Approx(0.5f * (as_is.probabilities[k][c] + mirrors.probabilities[k][c])).epsilon(1e-5));
+    const auto best = static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+    CHECK(both.predictions[k].second == classifier.labels()[best]);
+    changed += both.predictions[k].second != as_is.predictions[k].second;
+  }
+  MESSAGE(changed << " of " << as_is.files << " predictions changed by mirroring");
+  CHECK(nlohmann::json::parse(both.json)["mirror"] == true);
 }
 
 int main(int argc, char** argv) {
