@@ -37,7 +37,7 @@ struct EvalResult {
   int64_t unknown = 0;    // files whose label the model does not know (left out, listed in the log)
   std::vector<std::pair<std::string, std::string>> predictions;  // (file, predicted label) per scored file
   std::vector<std::vector<float>> probabilities;  // per scored file, the first model's classes in its order
-  // {"runs", "data", "part", "files", "left_out", "metrics", "predictions": [{file, truth, predicted}]}
+  // {"runs", "data", "part", "mirror", "files", "left_out", "metrics", "predictions": [{file, truth, predicted}]}
   std::string json;
 };
 
