@@ -407,6 +407,20 @@ inline Lanes merge_lanes(const Lanes& a, const Lanes& b, const LaneIndex& idx) {
 
 inline bool same_row(const TileAt& a, const TileAt& b) { return a.n == b.n && a.r == b.r; }
 
+// Tiles j0 .. j0 + 7 (all there, not all in one row) as the end of one row
+// and what follows it: m tiles in the first row, and the merge taking lanes
+// 0 .. m - 1 from the first row's read and the rest from the second's.
+struct TwoRuns {
+  int m;
+  LaneIndex idx;
+};
+TwoRuns two_runs(const TileAt* tiles, int64_t j0) {
+  TwoRuns r{1, {}};
+  while (same_row(tiles[j0 + r.m], tiles[j0])) ++r.m;
+  for (int l = 0; l < kLanes; ++l) r.idx[l] = l < r.m ? l : kLanes + l - r.m;
+  return r;
+}
+
 template <int Tile>
 void gather_blocks(const PaddedInput& x, int64_t channels, const TileAt* tiles, int64_t j0, int64_t nt, int64_t c,
                    Lanes* d) {
@@ -427,14 +441,12 @@ void gather_blocks(const PaddedInput& x, int64_t channels, const TileAt* tiles, 
     // eight tiles, so never three): both read as rows, their lanes merged.
     // Lane by lane, scalar stores read back as vectors stalled the loads,
     // and these groups took most of the transform's time.
-    int m = 1;
-    while (same_row(tiles[j0 + m], first)) ++m;
-    const float *base = block_at(first), *next = block_at(tiles[j0 + m]);
-    LaneIndex idx;
-    for (int l = 0; l < kLanes; ++l) idx[l] = l < m ? l : kLanes + l - m;
+    const TwoRuns runs = two_runs(tiles, j0);
+    const float *base = block_at(first), *next = block_at(tiles[j0 + runs.m]);
     for (int i = 0; i < Tile; ++i)
       for (int jj = 0; jj < Tile; ++jj)
-        d[i * Tile + jj] = merge_lanes(row_of_tiles(base, x.cols, i, jj), row_of_tiles(next, x.cols, i, jj), idx);
+        d[i * Tile + jj] =
+            merge_lanes(row_of_tiles(base, x.cols, i, jj), row_of_tiles(next, x.cols, i, jj), runs.idx);
     return;
   }
   alignas(32) float lanes[Tile * Tile][kLanes] = {};
@@ -732,12 +744,10 @@ void gather_grad_blocks(const float* dy, const float* relu_y, const Conv2dShape&
     // The end of one row of tiles and the start of the next, as gather_blocks
     // takes them; rows of fewer than eight tiles may make three runs, left
     // to the lane-by-lane path below.
-    int m = 1;
-    while (same_row(tiles[j0 + m], first)) ++m;
-    const TileAt& second = tiles[j0 + m];
+    const TwoRuns runs = two_runs(tiles, j0);
+    const TileAt& second = tiles[j0 + runs.m];
     if (readable(second) && same_row(tiles[j0 + kLanes - 1], second)) {  // two runs, not three
-      LaneIndex idx;
-      for (int l = 0; l < kLanes; ++l) idx[l] = l < m ? l : kLanes + l - m;
+      const LaneIndex& idx = runs.idx;
       for (int i = 0; i < 2; ++i) {
         Lanes even_a, odd_a, even_b, odd_b;
         grad_row_of_tiles(dy, relu_y, at(first) + i * s.out_w, even_a, odd_a);
