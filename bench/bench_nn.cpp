@@ -28,7 +28,9 @@
 #include "model_cases.hpp"
 #include "common/rng.hpp"
 #include "common/thread_count.hpp"
+#include "nn/kernels/conv.hpp"
 #include "nn/kernels/gemm.hpp"
+#include "nn/kernels/winograd1d.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/sequential.hpp"
 #include "nn/threads/step_threads.hpp"
@@ -185,6 +187,15 @@ void bm_train_step(benchmark::State& state, const ModelCase& m, int threads) {
                 ser::thread_count(threads));
 }
 
+// The same with the 1-D convolutions on the implicit path instead of
+// Winograd's (nn/kernels/winograd1d.hpp), to time what that path gains in a
+// whole step beside it.
+void bm_train_step_implicit_conv1d(benchmark::State& state, const ModelCase& m) {
+  set_winograd1d_enabled(false);
+  bm_train_step(state, m, 0);
+  set_winograd1d_enabled(true);
+}
+
 void bm_infer(benchmark::State& state, const ModelCase& m) {
   ser::bench::reset_peak_rss();
   ser::Rng init(1);
@@ -258,6 +269,10 @@ void register_models() {
     for (int t = 1; t <= cores; t *= 2)
       benchmark::RegisterBenchmark((std::string("train_step/") + m.name + "/threads:" + std::to_string(t)).c_str(),
                                    bm_train_step, m, t)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    if (std::string(m.name) == "kaggle_cnn1d")
+      benchmark::RegisterBenchmark("train_step/kaggle_cnn1d/implicit_conv1d", bm_train_step_implicit_conv1d, m)
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
   }
@@ -341,8 +356,50 @@ void register_kernels() {
   }
 }
 
+// conv1d_layer/kaggle/<layer>/<path>: the kernel-5 Conv1D layers of the Kaggle
+// recipe at its published width (configs/multi_zcr_rms_mfcc_cnn1d.yaml,
+// batch 64, relu fused, fresh gradients as in training), forward and
+// backward, on Winograd's 1-D path and on the implicit one, side by side in
+// one process.
+void bm_conv1d_layer(benchmark::State& state, ser::nn::Conv2dShape s, bool winograd) {
+  const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.in_w),
+               nw = static_cast<size_t>(s.out_channels * s.in_channels * s.kernel_w),
+               ny = static_cast<size_t>(s.batch * s.out_channels * s.out_w);
+  const auto x = random(nx, 1), w = random(nw, 2), b = random(static_cast<size_t>(s.out_channels), 3),
+             dy = random(ny, 4);
+  std::vector<float> y(ny), dx(nx), dw(nw), db(static_cast<size_t>(s.out_channels));
+  const int threads = omp_get_max_threads();
+  set_winograd1d_enabled(winograd);
+  for (auto _ : state) {
+    conv2d_forward(x.data(), w.data(), b.data(), y.data(), s, true, threads);
+    conv2d_backward(x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), s, y.data(),
+                    {.dx = true, .params = true}, threads);
+    benchmark::DoNotOptimize(dw.data());
+  }
+  set_winograd1d_enabled(true);
+  flop_counters(state, 3 * 2.0 * static_cast<double>(ny) * static_cast<double>(s.in_channels * s.kernel_w),
+                state.iterations(), threads);
+}
+
+void register_conv1d_layers() {
+  using ser::nn::Padding;
+  const std::pair<const char*, ser::nn::Conv2dShape> layers[] = {
+      {"conv2_512_512_k5", ser::test::conv1d_shape(64, 512, 1188, 512, 5, 1, 1, Padding::same)},
+      {"conv3_512_256_k5", ser::test::conv1d_shape(64, 512, 594, 256, 5, 1, 1, Padding::same)},
+      // The 1/8-width variant's second layer, the narrowest the path takes.
+      {"narrow_conv2_64_64_k5", ser::test::conv1d_shape(64, 64, 1188, 64, 5, 1, 1, Padding::same)}};
+  for (const auto& [name, shape] : layers)
+    for (bool winograd : {true, false})
+      benchmark::RegisterBenchmark(
+          (std::string("conv1d_layer/kaggle/") + name + (winograd ? "/winograd" : "/implicit")).c_str(),
+          bm_conv1d_layer, shape, winograd)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+}
+
 const bool registered = [] {
   register_gemm();
+  register_conv1d_layers();
   register_models();
   register_kernels();
   return true;

@@ -1,5 +1,5 @@
 #pragma once
-// The five models the benchmarks train and run (ser_bench's train_step/,
+// The six models the benchmarks train and run (ser_bench's train_step/,
 // infer/ and layer/ items, and ser_bench_mpi): the published
 // architectures at their published batch sizes, on seeded random inputs.
 
@@ -26,7 +26,8 @@ inline std::vector<ModelCase> models() {
           {"fer_cnn", ser::zoo::fer_cnn_specs(), nn::Shape{1, 48, 48}, 7, 64},
           {"fer_cnn_bn", ser::zoo::fer_cnn_bn_specs(), nn::Shape{1, 48, 48}, 7, 64},
           {"ravdess_mel_cnn", ser::zoo::ravdess_mel_cnn_specs(), nn::Shape{1, 128, 165}, 8, 64},
-          {"lstm", ser::zoo::lstm_specs(), nn::Shape{100, 40}, 7, 32}};
+          {"lstm", ser::zoo::lstm_specs(), nn::Shape{100, 40}, 7, 32},
+          {"kaggle_cnn1d", ser::zoo::kaggle_cnn1d_specs(), nn::Shape{1, 2376}, 7, 64}};
 }
 
 // Uniform in [-1, 1), seeded.

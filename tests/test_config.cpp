@@ -83,6 +83,16 @@ TEST_CASE("the published configs validate and give the published parameter count
       CHECK(bn.layers[i].args() == zoo[i].args());
     }
   }
+  {  // the full-width Kaggle CNN as the zoo (and so the benchmarks) has it
+    const auto kaggle = load_config(kConfigs + "/multi_zcr_rms_mfcc_cnn1d.yaml", {}, "/data");
+    const auto zoo = ser::zoo::kaggle_cnn1d_specs();
+    REQUIRE(kaggle.layers.size() == zoo.size());
+    for (size_t i = 0; i < zoo.size(); ++i) {
+      CAPTURE(i);
+      CHECK(kaggle.layers[i].type() == zoo[i].type());
+      CHECK(kaggle.layers[i].args() == zoo[i].args());
+    }
+  }
   // Images take mixup beside their own augmentation; audio-only augmentation is refused by name.
   CHECK(load_config(kConfigs + "/fer2013_cnn.yaml", {"augmentation={mixup: {alpha: 0.2}}"}, "/data").augmentation.mixup.alpha == 0.2);
   CHECK_THROWS_WITH_AS(load_config(kConfigs + "/fer2013_cnn.yaml", {"augmentation={wave: {speed: 0.1}}"}, "/data"),

@@ -5,6 +5,7 @@
 // library does not know which models exist.
 // The experiment configs in configs/ describe the same models in YAML.
 
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -93,6 +94,29 @@ inline std::vector<LayerSpec> ravdess_mel_cnn_specs() {
   s.push_back({"dense", {{"units", "150"}, {"activation", "relu"}}});
   s.push_back({"dense", {{"units", "75"}, {"activation", "relu"}}});
   s.push_back({"dense", {{"units", "8"}}});
+  return s;
+}
+
+// The combined-corpora Kaggle CNN at its published width on the [1, 2376]
+// ZCR + RMS + MFCC rows (configs/multi_zcr_rms_mfcc_cnn1d.yaml): Conv1D
+// 512/512/256/256/128 (kernels 5, 5, 5, 3, 3, same padding, relu), each
+// followed by BatchNorm and MaxPool (5, 5, 5, 5, 3; stride 2, same), Dropout
+// 0.2 after the second, fourth and fifth pools, Dense 512 + BatchNorm, Dense 7.
+inline std::vector<LayerSpec> kaggle_cnn1d_specs() {
+  std::vector<LayerSpec> s;
+  const std::tuple<const char*, const char*, const char*, bool> convs[] = {
+      {"512", "5", "5", false}, {"512", "5", "5", true}, {"256", "5", "5", false}, {"256", "3", "5", true},
+      {"128", "3", "3", true}};
+  for (const auto& [filters, kernel, pool, dropout] : convs) {
+    s.push_back({"conv1d", {{"filters", filters}, {"kernel", kernel}, {"padding", "same"}, {"activation", "relu"}}});
+    s.push_back({"batchnorm"});
+    s.push_back({"maxpool1d", {{"pool", pool}, {"stride", "2"}, {"padding", "same"}}});
+    if (dropout) s.push_back({"dropout", {{"rate", "0.2"}}});
+  }
+  s.push_back({"flatten"});
+  s.push_back({"dense", {{"units", "512"}, {"activation", "relu"}}});
+  s.push_back({"batchnorm"});
+  s.push_back({"dense", {{"units", "7"}}});
   return s;
 }
 

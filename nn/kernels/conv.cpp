@@ -12,6 +12,7 @@
 #include "nn/kernels/scratch.hpp"
 #include "nn/kernels/vector_math.hpp"
 #include "nn/kernels/winograd.hpp"
+#include "nn/kernels/winograd1d.hpp"
 
 namespace ser::nn {
 
@@ -689,6 +690,10 @@ void for_samples(int64_t batch, int threads, const Sample& sample) {
 
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const Conv2dShape& s, bool relu,
                     int threads) {
+  if (winograd1d_applies(s)) {
+    conv1d_winograd_forward(x, w, b, y, s, relu, threads);
+    return;
+  }
   if (winograd_forward_applies(s)) {
     conv2d_winograd_forward(x, w, b, y, s, relu, threads);
     return;
@@ -824,6 +829,10 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
 
 void conv2d_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, float* db,
                      const Conv2dShape& s, const float* relu_y, Overwrite overwrite, int threads) {
+  if (winograd1d_applies(s)) {
+    conv1d_winograd_backward(x, w, dy, dx, dw, db, s, relu_y, overwrite, threads);
+    return;
+  }
   if (winograd_backward_applies(s)) {
     conv2d_winograd_backward(x, w, dy, dx, dw, db, s, relu_y, overwrite, threads);
     return;

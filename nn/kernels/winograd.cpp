@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "nn/kernels/gemm.hpp"
+#include "nn/kernels/lanes.hpp"
 #include "nn/kernels/pool.hpp"
 #include "nn/kernels/scratch.hpp"
 #include "nn/kernels/vector_math.hpp"
@@ -313,24 +314,14 @@ void locate_tiles(const Tiles& t, int64_t t0, int64_t nt, TileAt* at) {
   }
 }
 
-// Eight tiles side by side: the transforms run on all eight at once (GCC's
-// vector extension; the same operations per lane, so the same bits as on
-// one tile), which the packed layout (tiles adjacent) stores whole.
-constexpr int kLanes = 8;
+// Eight tiles side by side (lanes.hpp), which the packed layout (tiles
+// adjacent) stores whole.
 // Forward's blocks keep each position's transformed tiles (and products)
 // this many floats (a cache line) past a multiple of the block's size:
 // with the blocks exactly 16 KB apart, the 16 or 36 streams a transform
 // stores or loads all fell into one set of the L1 cache, and the input
 // transform took longer than the products it fed.
 constexpr int64_t kSkew = 16;
-using Lanes = float __attribute__((vector_size(kLanes * sizeof(float))));
-
-Lanes load_lanes(const float* p) {
-  Lanes v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-void store_lanes(float* p, const Lanes& v) { std::memcpy(p, &v, sizeof v); }
 
 // Where forward's tiles are gathered from. Planes with rows of at least
 // eight tiles are copied with their padding written out, each wide and
@@ -391,7 +382,6 @@ inline Lanes row_of_tiles(const float* base, int64_t cols, int i, int jj) {
   return __builtin_shufflevector(load_lanes(at), load_lanes(at + kLanes), 0, 2, 4, 6, 8, 10, 12, 14);
 }
 
-using LaneIndex = int32_t __attribute__((vector_size(kLanes * sizeof(int32_t))));
 
 // Lane l of the result: a[idx[l]] for idx[l] < 8, else b[idx[l] - 8]
 // (clang, the fuzzing build, has no shuffle with a variable index).

@@ -29,6 +29,7 @@
 #include "nn/kernels/sequence_pool.hpp"
 #include "nn/kernels/pool.hpp"
 #include "nn/kernels/winograd.hpp"
+#include "nn/kernels/winograd1d.hpp"
 
 namespace ser::test {
 
@@ -108,9 +109,11 @@ inline Conv2dShape conv1d_shape(int64_t n, int64_t c, int64_t len, int64_t oc, i
 // times more than F(2x2, 3x3)'s: 3-6e-6 of the largest value at the
 // table's sizes, against 5e-7 (its input transform is F(4x4, 3x3)'s, whose
 // larger error Lavin and Gray note); with the weights' gradient on the same
-// path, up to 8e-6. A wrong coefficient or tile errs by the values
-// themselves.
+// path, up to 8e-6. The 1-D F(4, 5) on eight points: up to 2.2e-6 at the
+// table's sizes. A wrong coefficient or tile errs by the
+// values themselves.
 inline double conv_tolerance(const Conv2dShape& s) {
+  if (nn::winograd1d_applies(s)) return 5e-6;
   return s.kernel_h == 5 && nn::winograd_forward_applies(s) ? 1e-5 : 2e-6;
 }
 
@@ -681,6 +684,17 @@ inline std::vector<std::pair<std::string, Conv2dShape>> conv_table() {
       // tiles: groups of eight across a row's end, read as two rows.
       {"2d winograd weight grad odd", conv_shape(3, 64, 10, 23, 48, 3, 3, 1, 1, Padding::same)},
       {"2d winograd weight grad rows", conv_shape(2, 96, 8, 36, 64, 3, 3, 1, 1, Padding::same)},
+      // 1-D layers of kernel 5 from 64 channels (F(4, 5);
+      // nn/kernels/winograd1d.hpp): lengths that cut the last tile and the
+      // last group of eight, padding of every kind (the input's gradient runs
+      // with 4 - pad), and rows of over 512 tiles, one sample per chunk:
+      // three chunks summed.
+      {"1d winograd same", conv1d_shape(2, 64, 37, 72, 5, 1, 1, Padding::same)},
+      {"1d winograd long rows", conv1d_shape(3, 80, 150, 64, 5, 1, 1, Padding::same)},
+      {"1d winograd valid", conv1d_shape(1, 64, 29, 64, 5, 1, 1, Padding::valid)},
+      {"1d winograd pad 1", conv1d_shape(2, 64, 20, 80, 5, 1, 1, Padding::explicit_pad, 1)},
+      {"1d winograd pad 4", conv1d_shape(2, 64, 21, 64, 5, 1, 1, Padding::explicit_pad, 4)},
+      {"1d winograd chunks", conv1d_shape(3, 64, 2050, 64, 5, 1, 1, Padding::same)},
   };
 }
 
@@ -705,7 +719,8 @@ inline std::vector<KernelCase> kernel_cases() {
   for (const auto& [name, shape] : conv_table()) t.push_back(make_conv_case(name, shape));
   for (const char* name :
        {"1d TESS conv1 (direct)", "1d TESS conv4 batch 1", "2d same 3x3 9x11", "pointwise", "2d winograd odd sizes",
-        "2d winograd forward only", "2d winograd 5x5 same", "2d winograd wide rows", "2d winograd weight grad rows"})
+        "2d winograd forward only", "2d winograd 5x5 same", "2d winograd wide rows", "2d winograd weight grad rows",
+        "1d winograd same", "1d winograd long rows"})
     for (const auto& [n, shape] : conv_table())
       if (n == name) t.push_back(make_conv_case(name, shape, /*relu=*/true));
   for (auto [N, in, out] :
