@@ -362,6 +362,7 @@ void register_kernels() {
 // backward, on Winograd's 1-D path and on the implicit one, side by side in
 // one process.
 void bm_conv1d_layer(benchmark::State& state, ser::nn::Conv2dShape s, bool winograd) {
+  ser::bench::reset_peak_rss();
   const size_t nx = static_cast<size_t>(s.batch * s.in_channels * s.in_w),
                nw = static_cast<size_t>(s.out_channels * s.in_channels * s.kernel_w),
                ny = static_cast<size_t>(s.batch * s.out_channels * s.out_w);

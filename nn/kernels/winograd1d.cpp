@@ -45,13 +45,12 @@ inline void interleave(const Lanes o[kTile], Lanes v[kTile]) {
   v[2] = __builtin_shuffle(c1, c3, pairs_low), v[3] = __builtin_shuffle(c1, c3, pairs_high);
 }
 
-// One algorithm F(m, r): y = A^T [(G g) . (B^T d)] for a tile d of 8 inputs
-// and m = 9 - r outputs.
+// F(4, 5): y = A^T [(G g) . (B^T d)] for a tile d of 8 inputs, filter g of
+// 5 taps and 4 outputs y.
 struct Algorithm {
-  int m = 0, r = 0;
   float bt[kPoints][kPoints] = {};  // bt[p][q]: input value q into point p
-  float at[kPoints][kPoints] = {};  // at[i][p]: point p into output i (i < m)
-  double g[kPoints][kPoints] = {};  // g[p][i]: filter tap i into point p (i < r)
+  float at[kTile][kPoints] = {};    // at[i][p]: point p into output i
+  double g[kPoints][kKernel] = {};  // g[p][i]: filter tap i into point p
 };
 
 using Square = std::array<std::array<double, kPoints>, kPoints>;
@@ -84,11 +83,9 @@ Square inverse(Square a) {
 // all 8 coefficients). Each row of B^T is scaled to a largest entry of 1
 // and G's row by the same factor: the fractions go to the filters, which
 // are transformed once in double.
-Algorithm make_algorithm(int r) {
+Algorithm make_algorithm() {
   constexpr double kFinite[kPoints - 1] = {0, 1, -1, 2, -2, 0.5, -0.5};
   Algorithm a;
-  a.r = r;
-  a.m = kPoints + 1 - r;
   Square values{};
   for (int p = 0; p < kPoints - 1; ++p)
     for (int k = 0; k < kPoints; ++k) values[p][k] = std::pow(kFinite[p], k);
@@ -98,14 +95,16 @@ Algorithm make_algorithm(int r) {
     double largest = 0;
     for (int q = 0; q < kPoints; ++q) largest = std::max(largest, std::abs(interpolate[q][p]));
     for (int q = 0; q < kPoints; ++q) a.bt[p][q] = static_cast<float>(interpolate[q][p] / largest);
-    for (int i = 0; i < r; ++i) a.g[p][i] = largest * (p < kPoints - 1 ? std::pow(kFinite[p], i) : i == r - 1);
-    for (int i = 0; i < a.m; ++i) a.at[i][p] = static_cast<float>(p < kPoints - 1 ? std::pow(kFinite[p], i) : i == a.m - 1);
+    for (int i = 0; i < kKernel; ++i)
+      a.g[p][i] = largest * (p < kPoints - 1 ? std::pow(kFinite[p], i) : i == kKernel - 1);
+    for (int i = 0; i < kTile; ++i)
+      a.at[i][p] = static_cast<float>(p < kPoints - 1 ? std::pow(kFinite[p], i) : i == kTile - 1);
   }
   return a;
 }
 
 const Algorithm& algorithm() {
-  static const Algorithm f4_5 = make_algorithm(kKernel);
+  static const Algorithm f4_5 = make_algorithm();
   return f4_5;
 }
 
@@ -113,19 +112,18 @@ std::atomic<bool> g_enabled{true};
 
 // One pass of the algorithm: in [batch][cin][lin] to out [batch][cout][lout],
 // out[u] = sum over taps i of in[u + i - pad] (zero outside the input) times
-// the filter. The weights' transform comes separately (filters_of).
+// the filter. The weights' transform comes separately (transform_filters).
 struct Pass {
   const Algorithm& alg;
   int64_t batch, cin, lin, cout, lout, pad;
 };
 
-// Tiles per sample (the last one cut where lout is not a multiple of m),
-// rounded up to whole vectors in the buffers; samples per chunk (about
+// Tiles per sample (the last one cut where lout is not a multiple of 4),
+// rounded up to whole vectors in the buffers; the length of a padded row (a
+// tile reads one tile's width past its start); samples per chunk (about
 // kChunkTiles tiles, so that a chunk's transformed tiles stay a few MB), and
 // the row stride of the buffers. A point's block of rows starts kSkew
 // floats past a multiple of the block, off the cache-set strides.
-// A padded row holds `row` values: a tile reads one tile's width past its
-// start.
 struct Chunks {
   int64_t tiles, padded, row, samples, ld, stride_in, stride_out;
 };
@@ -218,7 +216,7 @@ void transform_inputs(const Pass& p, const Chunks& ck, const float* in, const fl
 // i its input channel: w [K][C][r] as stored, or (turned) w[k][c] reversed
 // as the filter from channel k into channel c.
 void transform_filters(const Algorithm& a, const float* w, int64_t K, int64_t C, bool turned, float* U, int threads) {
-  const int64_t rows = turned ? C : K, cols = turned ? K : C, r = a.r;
+  const int64_t rows = turned ? C : K, cols = turned ? K : C, r = kKernel;
 #pragma omp parallel for num_threads(batch_threads(rows, threads)) schedule(static)
   for (int64_t o = 0; o < rows; ++o)
     for (int64_t i = 0; i < cols; ++i) {
@@ -310,10 +308,10 @@ void filter_grads(const Algorithm& a, const float* dU, int64_t K, int64_t C, flo
 #pragma omp parallel for num_threads(batch_threads(K, threads)) schedule(static)
   for (int64_t k = 0; k < K; ++k)
     for (int64_t c = 0; c < C; ++c)
-      for (int i = 0; i < a.r; ++i) {
+      for (int i = 0; i < kKernel; ++i) {
         double sum = 0;
         for (int pt = 0; pt < kPoints; ++pt) sum += a.g[pt][i] * dU[(pt * K + k) * C + c];
-        float& d = dw[(k * C + c) * a.r + i];
+        float& d = dw[(k * C + c) * kKernel + i];
         d = overwrite ? static_cast<float>(sum) : d + static_cast<float>(sum);
       }
 }
