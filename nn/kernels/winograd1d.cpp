@@ -24,25 +24,30 @@ constexpr int kKernel = kPoints + 1 - kTile;
 
 // Eight tiles' values q = 0..3 out of 32 consecutive ones: d[q][l] =
 // v[4 l + q]. Two rounds of two-source shuffles (a strided copy value by
-// value was a fifth of the path's time).
+// value was a fifth of the path's time); shufflevector, with constant
+// lanes, is what both GCC and clang (the sanitizer build) take.
 inline void deinterleave(const float* v, Lanes d[kTile]) {
-  const LaneIndex even = {0, 4, 8, 12, 1, 5, 9, 13}, odd = {2, 6, 10, 14, 3, 7, 11, 15};
-  const LaneIndex low = {0, 1, 2, 3, 8, 9, 10, 11}, high = {4, 5, 6, 7, 12, 13, 14, 15};
   const Lanes a0 = load_lanes(v), a1 = load_lanes(v + 8), a2 = load_lanes(v + 16), a3 = load_lanes(v + 24);
-  const Lanes b0 = __builtin_shuffle(a0, a1, even), b1 = __builtin_shuffle(a0, a1, odd);
-  const Lanes b2 = __builtin_shuffle(a2, a3, even), b3 = __builtin_shuffle(a2, a3, odd);
-  d[0] = __builtin_shuffle(b0, b2, low), d[1] = __builtin_shuffle(b0, b2, high);
-  d[2] = __builtin_shuffle(b1, b3, low), d[3] = __builtin_shuffle(b1, b3, high);
+  const Lanes b0 = __builtin_shufflevector(a0, a1, 0, 4, 8, 12, 1, 5, 9, 13);  // q = 0, 1 of tiles 0-3
+  const Lanes b1 = __builtin_shufflevector(a0, a1, 2, 6, 10, 14, 3, 7, 11, 15);  // q = 2, 3
+  const Lanes b2 = __builtin_shufflevector(a2, a3, 0, 4, 8, 12, 1, 5, 9, 13);  // tiles 4-7
+  const Lanes b3 = __builtin_shufflevector(a2, a3, 2, 6, 10, 14, 3, 7, 11, 15);
+  d[0] = __builtin_shufflevector(b0, b2, 0, 1, 2, 3, 8, 9, 10, 11);
+  d[1] = __builtin_shufflevector(b0, b2, 4, 5, 6, 7, 12, 13, 14, 15);
+  d[2] = __builtin_shufflevector(b1, b3, 0, 1, 2, 3, 8, 9, 10, 11);
+  d[3] = __builtin_shufflevector(b1, b3, 4, 5, 6, 7, 12, 13, 14, 15);
 }
 
 // The inverse: v[4 l + i] = o[i][l], as four vectors of consecutive values.
 inline void interleave(const Lanes o[kTile], Lanes v[kTile]) {
-  const LaneIndex zip_low = {0, 8, 1, 9, 2, 10, 3, 11}, zip_high = {4, 12, 5, 13, 6, 14, 7, 15};
-  const LaneIndex pairs_low = {0, 1, 8, 9, 2, 3, 10, 11}, pairs_high = {4, 5, 12, 13, 6, 7, 14, 15};
-  const Lanes c0 = __builtin_shuffle(o[0], o[1], zip_low), c1 = __builtin_shuffle(o[0], o[1], zip_high);
-  const Lanes c2 = __builtin_shuffle(o[2], o[3], zip_low), c3 = __builtin_shuffle(o[2], o[3], zip_high);
-  v[0] = __builtin_shuffle(c0, c2, pairs_low), v[1] = __builtin_shuffle(c0, c2, pairs_high);
-  v[2] = __builtin_shuffle(c1, c3, pairs_low), v[3] = __builtin_shuffle(c1, c3, pairs_high);
+  const Lanes c0 = __builtin_shufflevector(o[0], o[1], 0, 8, 1, 9, 2, 10, 3, 11);  // i = 0, 1 of tiles 0-3
+  const Lanes c1 = __builtin_shufflevector(o[0], o[1], 4, 12, 5, 13, 6, 14, 7, 15);  // tiles 4-7
+  const Lanes c2 = __builtin_shufflevector(o[2], o[3], 0, 8, 1, 9, 2, 10, 3, 11);  // i = 2, 3
+  const Lanes c3 = __builtin_shufflevector(o[2], o[3], 4, 12, 5, 13, 6, 14, 7, 15);
+  v[0] = __builtin_shufflevector(c0, c2, 0, 1, 8, 9, 2, 3, 10, 11);
+  v[1] = __builtin_shufflevector(c0, c2, 4, 5, 12, 13, 6, 7, 14, 15);
+  v[2] = __builtin_shufflevector(c1, c3, 0, 1, 8, 9, 2, 3, 10, 11);
+  v[3] = __builtin_shufflevector(c1, c3, 4, 5, 12, 13, 6, 7, 14, 15);
 }
 
 // F(4, 5): y = A^T [(G g) . (B^T d)] for a tile d of 8 inputs, filter g of
