@@ -3,7 +3,7 @@
 
 Runs build/bench/ser_bench for train_step/<model> (ser's default thread
 setting, and fixed at 1 and 2 threads) and infer/<model>/<batch> (batch 1,
-8 and 64), then the same four models in PyTorch (Debian's python3-torch)
+8 and 64), then the same models in PyTorch (Debian's python3-torch)
 with 1 and with 2 threads, and prints two tables in samples per second
 (medians of repeated runs), with ser's GFLOP/s, fraction of the machine's
 FMA peak (measured by ser_bench in the same run) and peak resident memory.
@@ -18,7 +18,7 @@ another process's busy loop on one core (ser_bench --contention starts its
 own; this script starts one for the PyTorch processes).
 
     /usr/bin/python3 bench/torch_compare.py [--bench build/bench/ser_bench] [--reps 5]
-        [--torch-processes 3] [--contention]
+        [--torch-processes 3] [--contention] [--models tess_cnn1d,fer_cnn,...]
 
 PyTorch is a reference for this comparison only, never a dependency of ser.
 """
@@ -73,11 +73,39 @@ class LastStepLstm(nn.Module):
         return self.out(y[:, -1])
 
 
+class SamePool1d(nn.Module):
+    """Keras' MaxPool1D(pool, strides=2, padding="same"): ceil(L / 2) outputs,
+    the padding split with its smaller half first, as ser's pool has it."""
+
+    def __init__(self, pool):
+        super().__init__()
+        self.pool = pool
+
+    def forward(self, x):
+        n = x.shape[-1]
+        total = max(((n + 1) // 2 - 1) * 2 + self.pool - n, 0)
+        x = nn.functional.pad(x, (total // 2, total - total // 2), value=float("-inf"))
+        return nn.functional.max_pool1d(x, self.pool, 2)
+
+
+def kaggle_cnn1d():
+    """The Kaggle recipe at its published width (configs/multi_zcr_rms_mfcc_cnn1d.yaml)."""
+    layers, c = [], 1
+    for f, k, pool, dropout in ((512, 5, 5, False), (512, 5, 5, True), (256, 5, 5, False), (256, 3, 5, True),
+                                (128, 3, 3, True)):
+        layers += [nn.Conv1d(c, f, k, padding="same"), nn.ReLU(), nn.BatchNorm1d(f), SamePool1d(pool)]
+        layers += [nn.Dropout(0.2)] if dropout else []
+        c = f
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * 75, 512), nn.ReLU(), nn.BatchNorm1d(512),
+                         nn.Linear(512, 7))
+
+
 MODELS = {  # name: (builder, input shape, classes, batch)
     "tess_cnn1d": (tess_cnn1d, (1, 2400), 14, 32),
     "fer_cnn": (fer_cnn, (1, 48, 48), 7, 64),
     "ravdess_mel_cnn": (ravdess_mel_cnn, (1, 128, 165), 8, 64),
     "lstm": (LastStepLstm, (100, 40), 7, 32),
+    "kaggle_cnn1d": (kaggle_cnn1d, (1, 2376), 7, 64),
 }
 
 
@@ -132,8 +160,9 @@ def torch_rates(name, threads, reps):
     return {"train": train_rate, "rss_mb": rss_mb, "infer": infer}
 
 
-def ours(bench, reps, contention):
-    cmd = [bench, "--benchmark_filter=^(train_step/[a-z_0-9]+(/threads:[0-9]+)?|infer/[a-z_0-9]+/(1|8|64))/real_time$",
+def ours(bench, reps, contention, names):
+    models = "|".join(names)
+    cmd = [bench, f"--benchmark_filter=^(train_step/({models})(/threads:[0-9]+)?|infer/({models})/(1|8|64))/real_time$",
            f"--benchmark_repetitions={reps}", "--benchmark_report_aggregates_only=true",
            "--benchmark_format=json", "--benchmark_min_time=1"]
     if contention:
@@ -168,14 +197,14 @@ def best_torch(name, reps, processes):
     return best
 
 
-def print_tables(mine, peak, theirs):
+def print_tables(mine, peak, theirs, names):
     print(f"ser_bench FMA peak: {peak} GFLOP/s")
     print("\nTraining (samples/s; ser's default is its thread setting as shipped, 'of best' its share of its own"
           " better fixed count)")
     print("| model | ser default | ser 1 thread | ser 2 threads | of best | PyTorch best | ratio | GFLOP/s | of peak"
           " | peak RSS ser / PyTorch (MB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name in MODELS:
+    for name in names:
         d = mine.get(f"train_step/{name}", {})
         t1 = mine.get(f"train_step/{name}/threads:1", {}).get("items_per_second", 0.0)
         t2 = mine.get(f"train_step/{name}/threads:2", {}).get("items_per_second", 0.0)
@@ -187,7 +216,7 @@ def print_tables(mine, peak, theirs):
     print("\nInference (samples/s, ser's default thread setting; PyTorch the best of 1 and 2 threads)")
     print("| model | batch | ser | per sample | PyTorch best | ratio | GFLOP/s | of peak |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name in MODELS:
+    for name in names:
         for b in BATCHES:
             d = mine.get(f"infer/{name}/{b}", {})
             rate = d.get("items_per_second", 0.0)
@@ -203,20 +232,26 @@ def main():
     p.add_argument("--torch-processes", type=int, default=3)
     p.add_argument("--contention", action="store_true",
                    help="measure everything beside another process's busy loop on one core")
+    p.add_argument("--models", default=",".join(MODELS),
+                   help="comma-separated models to compare (default: all: " + ", ".join(MODELS) + ")")
     p.add_argument("--worker", nargs=3, metavar=("MODEL", "THREADS", "REPS"), help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:  # one PyTorch measurement in this fresh process
         print(json.dumps(torch_rates(a.worker[0], int(a.worker[1]), int(a.worker[2]))))
         return
-    mine, peak = ours(a.bench, a.reps, a.contention)
+    names = a.models.split(",")
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        p.error(f"unknown model {unknown[0]!r}; the models are {', '.join(MODELS)}")
+    mine, peak = ours(a.bench, a.reps, a.contention, names)
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads by default", file=sys.stderr)
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if a.contention else None
     try:
-        theirs = {name: best_torch(name, a.reps, a.torch_processes) for name in MODELS}
+        theirs = {name: best_torch(name, a.reps, a.torch_processes) for name in names}
     finally:
         if busy:
             busy.kill()
-    print_tables(mine, peak, theirs)
+    print_tables(mine, peak, theirs, names)
 
 
 if __name__ == "__main__":
