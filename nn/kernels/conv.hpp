@@ -42,7 +42,8 @@ void conv1d_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T*
 // place (sgemm_rows, implicit im2col); otherwise im2col + sgemm.
 // Wide 3x3 layers with stride 1 (from C K > 64 (C + K) channels) take
 // Winograd's F(2x2, 3x3) over the whole batch instead, fused or not
-// (nn/kernels/winograd.hpp).
+// (nn/kernels/winograd.hpp), and 1-D layers of kernel 5 from 64 channels
+// Winograd's F(4, 5), unfused (nn/kernels/winograd1d.hpp).
 // Threads: a batch is spread over `threads` threads one sample per task
 // (each with its own scratch, the GEMM single-threaded inside), each thread
 // its own share first and then stealing what the others have not started.
