@@ -574,6 +574,10 @@ void SplitConfig::register_settings(Settings& s) {
   s.number("validation", validation, 0, 1, "share held out for validation");
   s.number("train", train, 0, 1, "share for training (default: what test and validation leave)");
   s.integer("folds", folds, 2, 1000, "kfold: the number of folds");
+  s.integer("seed", seed, -1, 2147483647,
+            "seed of the split alone, so that runs of other seeds share it (an ensemble of them is then chosen on a "
+            "validation part none of them trained on)")
+      .special(-1, "the run's seed");
   s.choice("by", by, kSplitBys,
            "kfold: the groups kept whole; loso: the group left out (default speaker; gender: train on one, test on "
            "the other)");

@@ -68,6 +68,7 @@ struct SplitConfig {
   SplitKind kind = SplitKind::random;  // partition: the corpus's own train/test
   double train = 0.75, validation = 0.0, test = 0.25;
   int folds = 5;
+  int seed = -1;  // the split's own seed; -1: the run's (seeds that share a split make an honest ensemble)
   SplitBy by = SplitBy::none;              // kfold: none (stratified) | speaker | word; loso: speaker | word
   std::vector<std::string> test_speakers;  // a fixed speaker split (e.g. train OAF, test YAF)
   // ... and its validation speakers: settings are chosen on them, never on the test speakers.

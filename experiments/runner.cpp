@@ -109,6 +109,11 @@ std::string cpu_model() {
 }  // namespace
 
 namespace {
+// data.split.seed when given, else the run's seed.
+uint64_t split_seed(const ExperimentConfig& c) {
+  return c.data.split.seed >= 0 ? static_cast<uint64_t>(c.data.split.seed) : c.seed;
+}
+
 // The corpus's own parts: FER2013's train/ and test/ folders, or the CSV's
 // Usage. data.split.validation carves a stratified, seeded share of the
 // training part for validation; without it the CSV's PrivateTest rows are
@@ -134,7 +139,7 @@ datasets::Split partition_split(const ExperimentConfig& c, const datasets::Corpu
   datasets::Corpus train;
   train.labels = corpus.labels;
   for (size_t i : out.train) train.samples.push_back(corpus.samples[i]);
-  const datasets::Split inner = datasets::stratified_split(train, {1.0 - share, share, 0.0}, c.seed);
+  const datasets::Split inner = datasets::stratified_split(train, {1.0 - share, share, 0.0}, split_seed(c));
   datasets::Split split;
   for (size_t i : inner.train) split.train.push_back(out.train[i]);
   for (size_t i : inner.validation) split.validation.push_back(out.train[i]);
@@ -191,11 +196,11 @@ datasets::Split split_for(const ExperimentConfig& c, const datasets::Corpus& giv
     case SplitKind::partition:
       return partition_split(c, corpus);
     case SplitKind::random:
-      return datasets::stratified_split(corpus, r, c.seed);
+      return datasets::stratified_split(corpus, r, split_seed(c));
     case SplitKind::speaker:
-      return datasets::group_split(corpus, datasets::GroupBy::speaker, r, c.seed);
+      return datasets::group_split(corpus, datasets::GroupBy::speaker, r, split_seed(c));
     case SplitKind::word:
-      return datasets::group_split(corpus, datasets::GroupBy::word, r, c.seed);
+      return datasets::group_split(corpus, datasets::GroupBy::word, r, split_seed(c));
     case SplitKind::kfold:
     case SplitKind::loso:
       break;
@@ -652,7 +657,7 @@ std::vector<datasets::Split> folds_of(const ExperimentConfig& c, const datasets:
                                                          : datasets::GroupBy::none;
   const bool kfold = s.kind == SplitKind::kfold;
   try {
-    return kfold ? datasets::kfold(corpus, s.folds, c.seed, by) : datasets::leave_one_group_out(corpus, by);
+    return kfold ? datasets::kfold(corpus, s.folds, split_seed(c), by) : datasets::leave_one_group_out(corpus, by);
   } catch (const std::invalid_argument& e) {  // more folds than files or groups: the config's to fix
     throw ConfigError(c.source + ": data.split" + (kfold ? ".folds" : ".by") + ": " + e.what());
   }

@@ -202,6 +202,14 @@ TEST_CASE("FER2013's partition split honours data.split.validation (carved from 
   CHECK(split.validation.size() <= 410);
   CHECK(split.train.size() + split.validation.size() == 4036);
   for (size_t i : split.validation) CHECK(faces.corpus.samples[i].partition == "train");
+  // data.split.seed: runs of other seeds share one split, so an ensemble of
+  // them is chosen on a validation part that none of them trained on.
+  auto validation_of = [&](const std::vector<std::string>& sets) {
+    return split_for(load_config((dir / "fer.yaml").string(), sets), faces.corpus).validation;
+  };
+  CHECK(validation_of({"seed=1"}) != validation_of({"seed=2"}));
+  CHECK(validation_of({"seed=1", "data.split.seed=7"}) == validation_of({"seed=2", "data.split.seed=7"}));
+  CHECK(validation_of({"seed=7"}) == validation_of({"seed=2", "data.split.seed=7"}));
   // Without a validation share, the CSV's PrivateTest rows would be the validation part (none in folders).
   const std::string without = replaced(ser::read_file((dir / "fer.yaml").string()), ", validation: 0.1", "");
   std::ofstream(dir / "fer.yaml") << without;
