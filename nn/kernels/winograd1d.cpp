@@ -61,7 +61,10 @@ struct Algorithm {
 using Square = std::array<std::array<double, kPoints>, kPoints>;
 
 // Gauss-Jordan with partial pivoting (the matrix below is a Vandermonde
-// matrix of distinct points, so it is invertible).
+// matrix of distinct points, so it is invertible), once per process. Not
+// Eigen's inverse, though ser_nn links Eigen: GCC 12 then gives its false
+// uninitialised-value warnings inside the AVX-512 intrinsics, which this
+// kernel file would have to switch off (as init.cpp does for Eigen's QR).
 Square inverse(Square a) {
   Square inv{};
   for (int i = 0; i < kPoints; ++i) inv[i][i] = 1;
