@@ -382,7 +382,6 @@ inline Lanes row_of_tiles(const float* base, int64_t cols, int i, int jj) {
   return __builtin_shufflevector(load_lanes(at), load_lanes(at + kLanes), 0, 2, 4, 6, 8, 10, 12, 14);
 }
 
-
 // Lane l of the result: a[idx[l]] for idx[l] < 8, else b[idx[l] - 8]
 // (clang, the fuzzing build, has no shuffle with a variable index).
 inline Lanes merge_lanes(const Lanes& a, const Lanes& b, const LaneIndex& idx) {
