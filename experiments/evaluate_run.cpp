@@ -4,10 +4,12 @@
 #include <algorithm>
 #include <map>
 #include <numeric>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "common/round_robin.hpp"
 #include "common/thread_count.hpp"
+#include "datasets/image_augment.hpp"
 #include "experiments/config.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/predict.hpp"
@@ -27,7 +29,8 @@ struct RunScores {
   ExperimentConfig config;
   datasets::Corpus corpus;             // the files that made it through feature extraction
   std::vector<std::string> labels;     // the model's classes
-  std::vector<std::vector<float>> probabilities;  // per corpus sample
+  std::vector<size_t> rows;            // the corpus samples scored
+  std::vector<std::vector<float>> probabilities;  // per scored sample
   std::vector<size_t> to_first;        // each class's place among the first run's (class_positions)
 };
 
@@ -42,27 +45,53 @@ ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
   return c;
 }
 
-// The batch with every row of every image reversed: mirrored left to right.
-nn::Tensor mirrored(const nn::Tensor& x) {
-  const int64_t width = x.dim(x.rank() - 1);
-  std::vector<float> v(x.values().begin(), x.values().end());
-  for (auto row = v.begin(); row != v.end(); row += width) std::reverse(row, row + width);
-  return nn::Tensor::from(x.shape(), v);
+// The views each image is scored in: itself, with `shift` its copies moved
+// that many pixels up, down, left and right, and with `mirror` each of those
+// mirrored left to right. The moves repeat the edge pixels, as training's
+// shifts do (ImageAugment, fill_mode "nearest").
+std::vector<datasets::ImageAugment::Draw> test_views(bool mirror, int shift) {
+  std::vector<datasets::ImageAugment::Draw> views(1);
+  if (shift > 0) {
+    const auto s = static_cast<double>(shift);
+    for (const auto& [tx, ty] : {std::pair{-s, 0.0}, {s, 0.0}, {0.0, -s}, {0.0, s}}) {
+      datasets::ImageAugment::Draw d;
+      d.tx = tx;
+      d.ty = ty;
+      views.push_back(d);
+    }
+  }
+  if (mirror)
+    for (size_t k = 0, n = views.size(); k < n; ++k) {
+      views.push_back(views[k]);
+      views.back().flip = true;
+    }
+  return views;
 }
 
-// Every row's class probabilities, in batches of the run's training batch
-// size (so that scoring needs no more memory than training did); with
-// `mirror`, the mean of the images' and their mirror images'. In a job of
-// several ranks each rank scores every size()-th batch and all get every
-// row (a batch's bits do not depend on the rank that scored it).
-std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const PreparedData& p, int64_t per_batch,
-                                                    bool mirror, int threads, const Communicator& comm) {
-  const auto n = static_cast<int64_t>(p.corpus.samples.size());
+// The batch (images of channels x height x width) with one view applied to
+// every channel of every image.
+nn::Tensor viewed(const nn::Tensor& x, const datasets::ImageAugment::Draw& view) {
+  const int64_t h = x.dim(x.rank() - 2), w = x.dim(x.rank() - 1);
+  nn::Tensor out = nn::Tensor::from(x.shape(), std::vector<float>(x.values().begin(), x.values().end()));
+  for (int64_t at = 0; at < out.numel(); at += h * w) datasets::ImageAugment::apply_draw(view, out.data() + at, h, w);
+  return out;
+}
+
+// The given rows' class probabilities, in batches of the run's training
+// batch size (so that scoring needs no more memory than training did),
+// averaged over the views (the images themselves when there is one). In a
+// job of several ranks each rank scores every size()-th batch and all get
+// every row (a batch's bits do not depend on the rank that scored it).
+std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const PreparedData& p,
+                                                    const std::vector<size_t>& wanted, int64_t per_batch,
+                                                    const std::vector<datasets::ImageAugment::Draw>& views,
+                                                    int threads, const Communicator& comm) {
+  const auto n = static_cast<int64_t>(wanted.size());
   const int64_t batches = (n + per_batch - 1) / per_batch, classes = model.output_shape().numel();
   auto end_of = [&](int64_t batch) { return std::min(n, (batch + 1) * per_batch); };
   auto rows_of = [&](int64_t batch) {
     std::vector<int64_t> rows;
-    for (int64_t i = batch * per_batch; i < end_of(batch); ++i) rows.push_back(i);
+    for (int64_t i = batch * per_batch; i < end_of(batch); ++i) rows.push_back(static_cast<int64_t>(wanted[i]));
     return rows;
   };
   const RoundRobin share(batches, comm);
@@ -70,10 +99,12 @@ std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const
   for (int64_t j = 0; j < share.count(); ++j) {
     const nn::Tensor x = nn::gather_rows(p.x, p.sample_shape, rows_of(share.item(j)));
     nn::Tensor probs = nn::softmax(model.predict(x, threads));
-    if (mirror) {
-      const nn::Tensor other = nn::softmax(model.predict(mirrored(x), threads));
-      for (int64_t i = 0; i < probs.numel(); ++i) probs.data()[i] = 0.5f * (probs.data()[i] + other.data()[i]);
+    for (size_t v = 1; v < views.size(); ++v) {
+      const nn::Tensor other = nn::softmax(model.predict(viewed(x, views[v]), threads));
+      for (int64_t i = 0; i < probs.numel(); ++i) probs.data()[i] += other.data()[i];
     }
+    const float share_of_each = 1.0f / static_cast<float>(views.size());
+    for (int64_t i = 0; i < probs.numel(); ++i) probs.data()[i] *= share_of_each;
     mine.insert(mine.end(), probs.data(), probs.data() + probs.numel());
   }
   const std::vector<float> all =
@@ -84,8 +115,43 @@ std::vector<std::vector<float>> class_probabilities(nn::Sequential& model, const
   return out;
 }
 
-RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostream& log, const Communicator& comm) {
-  RunScores r{eval_config(run_dir, o), {}, {}, {}, {}};
+// The corpus samples to score: all, or one part of the run's split.
+std::vector<size_t> chosen_samples(const ExperimentConfig& c, const datasets::Corpus& corpus, EvalPart part,
+                                   const std::string& run_dir) {
+  std::vector<size_t> all(corpus.samples.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  if (part == EvalPart::all) return all;
+  if (c.data.split.runs_folds())
+    throw std::runtime_error("'" + run_dir + "' ran folds; give one fold's folder (" + run_dir +
+                             "/fold_01, ...) to score its " + kEvalParts[static_cast<int>(part)] + " part");
+  const datasets::Split split = split_for(c, corpus);
+  std::vector<size_t> chosen = part == EvalPart::test ? split.test : split.validation;
+  if (chosen.empty())
+    throw std::runtime_error("the split of '" + run_dir + "' has no " + kEvalParts[static_cast<int>(part)] + " part");
+  return chosen;
+}
+
+// The samples of the corpus whose files are among `files`.
+std::vector<size_t> samples_of(const datasets::Corpus& corpus, const std::set<std::string>& files) {
+  std::vector<size_t> rows;
+  for (size_t i = 0; i < corpus.samples.size(); ++i)
+    if (files.count(corpus.samples[i].path)) rows.push_back(i);
+  return rows;
+}
+
+void check_shift(int shift, const nn::Shape& image, const std::string& run_dir) {
+  if (shift == 0) return;
+  const int64_t side = std::min(image[image.rank() - 2], image.back());
+  if (shift < 0 || shift >= side)
+    throw std::runtime_error("--shift " + std::to_string(shift) + " must lie in [0, " + std::to_string(side) +
+                             "): pixels, and the images of '" + run_dir + "' have a side of " + std::to_string(side));
+}
+
+// One run's model on the chosen part (the first run of an ensemble), or on
+// the files `only` names (the others).
+RunScores score_run(const std::string& run_dir, const EvalOptions& o, const std::set<std::string>* only,
+                    std::ostream& log, const Communicator& comm) {
+  RunScores r{eval_config(run_dir, o), {}, {}, {}, {}, {}};
   const ExperimentConfig& c = r.config;
   const std::string model_path = resolve_model_path(run_dir);
   nn::Sequential model = nn::load_model(model_path);
@@ -94,33 +160,21 @@ RunScores score_run(const std::string& run_dir, const EvalOptions& o, std::ostre
   if (c.features.sets.empty()) {
     p = prepare_images(c);
   } else {
-    if (o.mirror)
-      throw std::runtime_error("'" + run_dir + "' is a model of audio features; mirroring (--mirror) is for image models");
+    if (o.mirror || o.shift > 0)
+      throw std::runtime_error("'" + run_dir + "' is a model of audio features; --mirror and --shift are for image models");
     const ModelInput input = ModelInput::parse(model.feature_settings, model_path);
     const std::string cache =
         o.cache_dir.empty() ? (fs::path(run_dir).parent_path().parent_path() / "cache").string() : o.cache_dir;
     p = prepare_audio(load_audio_corpora(c, log), input, cache, threads, log, comm);
     scale_prepared(input, p);
   }
-  r.probabilities = class_probabilities(model, p, r.config.training.batch_size, o.mirror, threads, comm);
+  check_shift(o.shift, p.sample_shape, run_dir);
+  r.rows = only ? samples_of(p.corpus, *only) : chosen_samples(c, p.corpus, o.part, run_dir);
+  r.probabilities = class_probabilities(model, p, r.rows, c.training.batch_size, test_views(o.mirror, o.shift),
+                                        threads, comm);
   r.corpus = std::move(p.corpus);
   r.labels = model.labels;
   return r;
-}
-
-// The corpus samples to score: all, or one part of the run's split.
-std::vector<size_t> chosen_samples(const RunScores& first, EvalPart part, const std::string& run_dir) {
-  std::vector<size_t> all(first.corpus.samples.size());
-  std::iota(all.begin(), all.end(), size_t{0});
-  if (part == EvalPart::all) return all;
-  if (first.config.data.split.runs_folds())
-    throw std::runtime_error("'" + run_dir + "' ran folds; give one fold's folder (" + run_dir +
-                             "/fold_01, ...) to score its " + kEvalParts[static_cast<int>(part)] + " part");
-  const datasets::Split split = split_for(first.config, first.corpus);
-  std::vector<size_t> chosen = part == EvalPart::test ? split.test : split.validation;
-  if (chosen.empty())
-    throw std::runtime_error("the split of '" + run_dir + "' has no " + kEvalParts[static_cast<int>(part)] + " part");
-  return chosen;
 }
 
 std::vector<float> averaged(const std::vector<RunScores>& runs, const std::vector<std::map<std::string, size_t>>& index,
@@ -138,12 +192,13 @@ std::vector<float> averaged(const std::vector<RunScores>& runs, const std::vecto
 }
 
 std::string result_json(const EvalResult& r, const std::vector<std::string>& dirs, const ExperimentConfig& c,
-                        EvalPart part, bool mirror, const std::vector<std::string>& truths) {
+                        const EvalOptions& o, const std::vector<std::string>& truths) {
   nlohmann::ordered_json j;
   j["runs"] = dirs;
   j["data"] = c.data.roots;
-  j["part"] = kEvalParts[static_cast<int>(part)];
-  j["mirror"] = mirror;
+  j["part"] = kEvalParts[static_cast<int>(o.part)];
+  j["mirror"] = o.mirror;
+  j["shift"] = o.shift;
   j["files"] = r.files;
   j["left_out"] = r.unknown;
   j["metrics"] = nlohmann::ordered_json::parse(metrics_json(r.metrics));
@@ -160,15 +215,18 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
                          const Communicator& comm) {
   if (dirs.empty()) throw std::runtime_error("give at least one run folder");
   std::vector<RunScores> runs;
-  std::vector<std::map<std::string, size_t>> index;  // per run: file -> corpus sample
+  std::vector<std::map<std::string, size_t>> index;  // per run: file -> its place among the scored rows
+  std::set<std::string> files;  // the first run's chosen files, which the others score too
   for (const auto& dir : dirs) {
-    runs.push_back(score_run(dir, o, log, comm));
+    runs.push_back(score_run(dir, o, runs.empty() ? nullptr : &files, log, comm));
+    if (runs.size() == 1)
+      for (size_t i : runs.front().rows) files.insert(runs.front().corpus.samples[i].path);
     runs.back().to_first = class_positions(runs.back().labels, runs.front().labels);
     if (runs.back().to_first.empty())
       throw std::runtime_error("the model of '" + dir + "' has other classes than that of '" + dirs.front() +
                                "'; an ensemble averages the same classes (in any order)");
     std::map<std::string, size_t> at;
-    for (size_t i = 0; i < runs.back().corpus.samples.size(); ++i) at[runs.back().corpus.samples[i].path] = i;
+    for (size_t k = 0; k < runs.back().rows.size(); ++k) at[runs.back().corpus.samples[runs.back().rows[k]].path] = k;
     index.push_back(std::move(at));
   }
   const RunScores& first = runs.front();
@@ -177,7 +235,7 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
   EvalResult r;
   std::vector<int32_t> truth, predicted;
   std::vector<std::string> truths;
-  for (size_t i : chosen_samples(first, o.part, dirs.front())) {
+  for (size_t i : first.rows) {
     const datasets::Sample& s = first.corpus.samples[i];
     const auto it = std::find(labels.begin(), labels.end(), s.label);
     if (it == labels.end()) {
@@ -195,7 +253,7 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
   if (truth.empty()) throw std::runtime_error("no file of the data set has a label the model knows");
   r.metrics = evaluate(truth, predicted, labels);
   r.files = static_cast<int64_t>(truth.size());
-  r.json = result_json(r, dirs, first.config, o.part, o.mirror, truths);
+  r.json = result_json(r, dirs, first.config, o, truths);
   return r;
 }
 

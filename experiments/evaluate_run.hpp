@@ -29,6 +29,10 @@ struct EvalOptions {
   // probabilities averaged (test-time augmentation for models trained with
   // flips; choose it on the validation part, never on the test part).
   bool mirror = false;
+  // Image models: each image also scored moved this many pixels up, down,
+  // left and right (edge pixels repeated), the views' probabilities averaged
+  // (with `mirror` too: ten views). 0: none.
+  int shift = 0;
 };
 
 struct EvalResult {
@@ -37,7 +41,7 @@ struct EvalResult {
   int64_t unknown = 0;    // files whose label the model does not know (left out, listed in the log)
   std::vector<std::pair<std::string, std::string>> predictions;  // (file, predicted label) per scored file
   std::vector<std::vector<float>> probabilities;  // per scored file, the first model's classes in its order
-  // {"runs", "data", "part", "mirror", "files", "left_out", "metrics", "predictions": [{file, truth, predicted}]}
+  // {"runs", "data", "part", "mirror", "shift", "files", "left_out", "metrics", "predictions": [{file, truth, predicted}]}
   std::string json;
 };
 

@@ -203,7 +203,9 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
       .option("--cache", "DIR", "feature cache (default: DIR/../../cache)")
       .option("--threads", "N", "threads for feature extraction and the model (default: the run's)")
       .flag("--mirror", "image models: also score each image mirrored left to right and average the two "
-                        "(test-time augmentation; decide on it with --part validation, not on the test part)");
+                        "(test-time augmentation; decide on it with --part validation, not on the test part)")
+      .option("--shift", "PIXELS", "image models: also score each image moved this many pixels up, down, left and "
+                                   "right (edge pixels repeated) and average the views; with --mirror, ten views");
   if (!p.parse(args)) return 0;
   ser::experiments::EvalOptions o;
   o.mirror = p.flag_set("--mirror");
@@ -211,6 +213,7 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
   o.cache_dir = p.maybe("--cache").value_or("");
   o.data_dir = data_dir_setting();
   if (p.given("--threads")) o.threads = p.integer("--threads");
+  if (p.given("--shift")) o.shift = p.integer("--shift");
   if (const auto part = p.maybe("--part")) {
     const auto& names = ser::experiments::kEvalParts;
     const auto it = std::find(std::begin(names), std::end(names), *part);
@@ -220,7 +223,9 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
   if (p.positionals().empty()) throw ser::experiments::UsageError("give at least one run directory");
   const auto r = ser::experiments::evaluate_runs(p.positionals(), o, std::cout, world);
   if (p.positionals().size() > 1) std::cout << "\nensemble of " << p.positionals().size() << " models (probabilities averaged)";
-  if (o.mirror) std::cout << "\neach image also scored mirrored, the two averaged";
+  if (o.mirror || o.shift > 0)
+    std::cout << "\neach image also scored" << (o.shift > 0 ? " moved " + std::to_string(o.shift) + " pixels each way" : "")
+              << (o.mirror && o.shift > 0 ? " and" : "") << (o.mirror ? " mirrored" : "") << ", the views averaged";
   std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1
             << ", UA " << r.metrics.unweighted_accuracy;
   if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";

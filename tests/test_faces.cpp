@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/videoio.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,7 +18,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <unistd.h>
+#include <vector>
 
 #include "experiments/config.hpp"
 #include "experiments/evaluate_run.hpp"
@@ -304,53 +307,96 @@ TEST_CASE("the report's page of test faces: the first faces of each class with t
   CHECK(text.find("plot_faces(runs[0])") != std::string::npos);
 }
 
-TEST_CASE("ser eval --mirror: each face's probabilities the mean of the model's on it and on its mirror image") {
-  Fixture& f = fixture();
-  // The first 12 test faces of each class, once as they are and once
-  // mirrored, as PNG (lossless: the pixels the loader decodes are these).
-  const fs::path plain = f.dir / "mirror_plain", flipped = f.dir / "mirror_flipped";
+namespace {
+// A view of a face as `ser eval --shift s [--mirror]` makes it: out(r, c) =
+// in(r + dy, c + dx), edge pixels repeated, then mirrored when asked.
+cv::Mat face_view(const cv::Mat& face, int dy, int dx, bool mirror) {
+  const int pad = std::max(std::abs(dy), std::abs(dx));
+  cv::Mat padded, view;
+  cv::copyMakeBorder(face, padded, pad, pad, pad, pad, cv::BORDER_REPLICATE);
+  padded(cv::Rect(pad + dx, pad + dy, face.cols, face.rows)).copyTo(view);
+  if (mirror) cv::flip(view, view, 1);
+  return view;
+}
+
+struct FaceView {
+  int dy = 0, dx = 0;
+  bool mirror = false;
+};
+
+// The first 12 test faces of each class in each view, as PNG (lossless: the
+// pixels the loader decodes are these): root/<view index>/test/<class>/...
+void write_face_views(const fs::path& root, const std::vector<FaceView>& views) {
   for (const auto& cls : fs::directory_iterator(fs::path(fer_small()) / "test")) {
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(cls.path())) files.push_back(e.path());
     std::sort(files.begin(), files.end());
     files.resize(std::min<size_t>(files.size(), 12));
-    for (const fs::path* root : {&plain, &flipped}) fs::create_directories(*root / "test" / cls.path().filename());
     for (const auto& file : files) {
       const cv::Mat face = cv::imread(file.string(), cv::IMREAD_GRAYSCALE);
       REQUIRE(!face.empty());
-      cv::Mat mirror;
-      cv::flip(face, mirror, 1);
-      const fs::path name = fs::path(cls.path().filename()) / (file.stem().string() + ".png");
-      REQUIRE(cv::imwrite((plain / "test" / name).string(), face));
-      REQUIRE(cv::imwrite((flipped / "test" / name).string(), mirror));
+      for (size_t v = 0; v < views.size(); ++v) {
+        const fs::path dir = root / std::to_string(v) / "test" / cls.path().filename();
+        fs::create_directories(dir);
+        const cv::Mat view = face_view(face, views[v].dy, views[v].dx, views[v].mirror);
+        REQUIRE(cv::imwrite((dir / (file.stem().string() + ".png")).string(), view));
+      }
     }
   }
+}
+}  // namespace
+
+TEST_CASE("ser eval --mirror and --shift: each face's probabilities the mean of the model's on its views") {
+  Fixture& f = fixture();
+  // The views in the order of the as-is images, the four moves of 2 pixels,
+  // and all five mirrored.
+  std::vector<FaceView> views = {{0, 0, false}, {-2, 0, false}, {2, 0, false}, {0, -2, false}, {0, 2, false}};
+  for (size_t v = 0; v < 5; ++v) views.push_back({views[v].dy, views[v].dx, true});
+  const fs::path root = f.dir / "views";
+  write_face_views(root, views);
   std::ostringstream log;
   EvalOptions o;
   o.data_dir = ser::test::data_dir();
-  o.data_root = plain.string();
-  const EvalResult as_is = evaluate_runs({f.model}, o, log);
-  o.mirror = true;
-  const EvalResult both = evaluate_runs({f.model}, o, log);
-  o.mirror = false;
-  o.data_root = flipped.string();
-  const EvalResult mirrors = evaluate_runs({f.model}, o, log);
-  REQUIRE(as_is.files == 7 * 12);
-  REQUIRE(both.files == as_is.files);
-  REQUIRE(mirrors.files == as_is.files);
-  const FaceClassifier classifier(f.model, 1);
-  int changed = 0;
-  for (size_t k = 0; k < as_is.probabilities.size(); ++k) {
-    CAPTURE(as_is.predictions[k].first);
-    const auto& p = both.probabilities[k];
-    for (size_t c = 0; c < p.size(); ++c)
-      CHECK(p[c] == doctest::Approx(0.5f * (as_is.probabilities[k][c] + mirrors.probabilities[k][c])).epsilon(1e-5));
-    const auto best = static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
-    CHECK(both.predictions[k].second == classifier.labels()[best]);
-    changed += both.predictions[k].second != as_is.predictions[k].second;
+  std::vector<EvalResult> each;  // the model on every view's folder alone
+  for (size_t v = 0; v < views.size(); ++v) {
+    o.data_root = (root / std::to_string(v)).string();
+    each.push_back(evaluate_runs({f.model}, o, log));
+    REQUIRE(each.back().files == 7 * 12);
   }
-  MESSAGE(changed << " of " << as_is.files << " predictions changed by mirroring");
-  CHECK(nlohmann::json::parse(both.json)["mirror"] == true);
+  o.data_root = (root / "0").string();
+  const FaceClassifier classifier(f.model, 1);
+  // mirror alone: views 0 and 5; shift alone: 0-4; both: all ten.
+  for (const auto& [mirror, shift, chosen] : {std::tuple{true, 0, std::vector<size_t>{0, 5}},
+                                              {false, 2, {0, 1, 2, 3, 4}},
+                                              {true, 2, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}}) {
+    CAPTURE(mirror);
+    CAPTURE(shift);
+    o.mirror = mirror;
+    o.shift = shift;
+    const EvalResult averaged = evaluate_runs({f.model}, o, log);
+    REQUIRE(averaged.files == each[0].files);
+    int changed = 0;
+    for (size_t k = 0; k < averaged.probabilities.size(); ++k) {
+      CAPTURE(averaged.predictions[k].first);
+      const auto& p = averaged.probabilities[k];
+      for (size_t c = 0; c < p.size(); ++c) {
+        float mean = 0;
+        for (size_t v : chosen) mean += each[v].probabilities[k][c];
+        CHECK(p[c] == doctest::Approx(mean / static_cast<float>(chosen.size())).epsilon(1e-5));
+      }
+      const auto best = static_cast<size_t>(std::max_element(p.begin(), p.end()) - p.begin());
+      CHECK(averaged.predictions[k].second == classifier.labels()[best]);
+      changed += averaged.predictions[k].second != each[0].predictions[k].second;
+    }
+    MESSAGE(changed << " of " << averaged.files << " predictions changed by the views");
+    const auto j = nlohmann::json::parse(averaged.json);
+    CHECK(j["mirror"] == mirror);
+    CHECK(j["shift"] == shift);
+  }
+  // A move as long as the side leaves no image.
+  o.shift = 48;
+  CHECK_THROWS_WITH(evaluate_runs({f.model}, o, log),
+                    doctest::Contains("--shift 48 must lie in [0, 48): pixels, and the images of"));
 }
 
 int main(int argc, char** argv) {

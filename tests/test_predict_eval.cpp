@@ -126,7 +126,10 @@ TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk fil
     CHECK_THROWS_WITH(evaluate_runs({(run.dir / "run").string()}, o, log), doctest::Contains("is not a folder"));
     CHECK_THROWS_WITH(evaluate_runs({run.dir.string()}, o, log), doctest::Contains("is not a run directory"));
     o.data_root = held.string();
-    o.mirror = true;  // an audio model: nothing to mirror
+    o.mirror = true;  // an audio model: nothing to mirror or move
+    CHECK_THROWS_WITH(evaluate_runs({(run.dir / "run").string()}, o, log), doctest::Contains("for image models"));
+    o.mirror = false;
+    o.shift = 2;
     CHECK_THROWS_WITH(evaluate_runs({(run.dir / "run").string()}, o, log), doctest::Contains("for image models"));
   }
 }
