@@ -52,6 +52,18 @@ def fer_cnn():
         nn.Flatten(), nn.Linear(2048, 1024), nn.ReLU(), nn.Linear(1024, 7))
 
 
+def fer_cnn_bn():
+    """The headline's batch-norm FER CNN (configs/fer2013_cnn_bn.yaml, 4,478,727 parameters)."""
+    layers, c = [], 1
+    for f, k in ((64, 3), (128, 5), (512, 3), (512, 3)):
+        layers += [nn.Conv2d(c, f, k, padding="same"), nn.BatchNorm2d(f), nn.ReLU(), nn.MaxPool2d(2), nn.Dropout(0.25)]
+        c = f
+    layers.append(nn.Flatten())
+    for n_in, units in ((512 * 3 * 3, 256), (256, 512)):
+        layers += [nn.Linear(n_in, units), nn.BatchNorm1d(units), nn.ReLU(), nn.Dropout(0.25)]
+    return nn.Sequential(*layers, nn.Linear(512, 7))
+
+
 def ravdess_mel_cnn():
     layers = []
     c = 1
@@ -103,6 +115,7 @@ def kaggle_cnn1d():
 MODELS = {  # name: (builder, input shape, classes, batch)
     "tess_cnn1d": (tess_cnn1d, (1, 2400), 14, 32),
     "fer_cnn": (fer_cnn, (1, 48, 48), 7, 64),
+    "fer_cnn_bn": (fer_cnn_bn, (1, 48, 48), 7, 64),
     "ravdess_mel_cnn": (ravdess_mel_cnn, (1, 128, 165), 8, 64),
     "lstm": (LastStepLstm, (100, 40), 7, 32),
     "kaggle_cnn1d": (kaggle_cnn1d, (1, 2376), 7, 64),
