@@ -141,8 +141,9 @@ std::vector<size_t> samples_of(const datasets::Corpus& corpus, const std::set<st
 
 void check_shift(int shift, const nn::Shape& image, const std::string& run_dir) {
   if (shift == 0) return;
+  if (shift < 0) throw std::runtime_error("--shift " + std::to_string(shift) + " must be 0 or more pixels");
   const int64_t side = std::min(image[image.rank() - 2], image.back());
-  if (shift < 0 || shift >= side)
+  if (shift >= side)
     throw std::runtime_error("--shift " + std::to_string(shift) + " must lie in [0, " + std::to_string(side) +
                              "): pixels, and the images of '" + run_dir + "' have a side of " + std::to_string(side));
 }
@@ -160,7 +161,7 @@ RunScores score_run(const std::string& run_dir, const EvalOptions& o, const std:
   if (c.features.sets.empty()) {
     p = prepare_images(c);
   } else {
-    if (o.mirror || o.shift > 0)
+    if (o.mirror || o.shift != 0)
       throw std::runtime_error("'" + run_dir + "' is a model of audio features; --mirror and --shift are for image models");
     const ModelInput input = ModelInput::parse(model.feature_settings, model_path);
     const std::string cache =

@@ -397,6 +397,8 @@ TEST_CASE("ser eval --mirror and --shift: each face's probabilities the mean of 
   o.shift = 48;
   CHECK_THROWS_WITH(evaluate_runs({f.model}, o, log),
                     doctest::Contains("--shift 48 must lie in [0, 48): pixels, and the images of"));
+  o.shift = -1;
+  CHECK_THROWS_WITH(evaluate_runs({f.model}, o, log), doctest::Contains("--shift -1 must be 0 or more pixels"));
 }
 
 int main(int argc, char** argv) {
