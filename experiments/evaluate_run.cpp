@@ -72,7 +72,7 @@ std::vector<datasets::ImageAugment::Draw> test_views(bool mirror, int shift) {
 // every channel of every image.
 nn::Tensor viewed(const nn::Tensor& x, const datasets::ImageAugment::Draw& view) {
   const int64_t h = x.dim(x.rank() - 2), w = x.dim(x.rank() - 1);
-  nn::Tensor out = nn::Tensor::from(x.shape(), std::vector<float>(x.values().begin(), x.values().end()));
+  nn::Tensor out = x.clone();
   for (int64_t at = 0; at < out.numel(); at += h * w) datasets::ImageAugment::apply_draw(view, out.data() + at, h, w);
   return out;
 }
