@@ -366,9 +366,18 @@ TEST_CASE("ser eval --mirror and --shift: each face's probabilities the mean of 
   o.data_root = (root / "0").string();
   const FaceClassifier classifier(f.model, 1);
   // mirror alone: views 0 and 5; shift alone: 0-4; both: all ten.
-  for (const auto& [mirror, shift, chosen] : {std::tuple{true, 0, std::vector<size_t>{0, 5}},
-                                              {false, 2, {0, 1, 2, 3, 4}},
-                                              {true, 2, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}}) {
+  // A plain struct, not structured bindings: clang before 16 cannot capture
+  // bindings in the lambdas CAPTURE makes.
+  struct Case {
+    bool mirror;
+    int shift;
+    std::vector<size_t> chosen;
+  };
+  for (const Case& tc : {Case{true, 0, {0, 5}}, Case{false, 2, {0, 1, 2, 3, 4}},
+                        Case{true, 2, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}}) {
+    const bool mirror = tc.mirror;
+    const int shift = tc.shift;
+    const std::vector<size_t>& chosen = tc.chosen;
     CAPTURE(mirror);
     CAPTURE(shift);
     o.mirror = mirror;
