@@ -139,6 +139,25 @@ std::vector<size_t> samples_of(const datasets::Corpus& corpus, const std::set<st
   return rows;
 }
 
+// A member of an ensemble that trained on some of the files the first run
+// holds out would lift the ensemble's score on them: refuse it, and say how
+// runs of several seeds share one split.
+void check_unseen(const ExperimentConfig& c, const datasets::Corpus& corpus, const std::set<std::string>& scored,
+                  const std::string& dir, const std::string& first_dir) {
+  if (c.data.split.runs_folds())
+    throw std::runtime_error("'" + dir + "' ran folds; an ensemble scored on a part of '" + first_dir +
+                             "' takes runs of one split");
+  size_t seen = 0;
+  std::string example;
+  for (size_t i : split_for(c, corpus).train)
+    if (scored.count(corpus.samples[i].path) && seen++ == 0) example = corpus.samples[i].path;
+  if (seen > 0)
+    throw std::runtime_error("the model of '" + dir + "' trained on " + std::to_string(seen) + " of the " +
+                             std::to_string(scored.size()) + " files scored (the part of '" + first_dir +
+                             "'), for example " + example +
+                             "; train the members on one split (--set data.split.seed=N, the same N for each)");
+}
+
 void check_shift(int shift, const nn::Shape& image, const std::string& run_dir) {
   if (shift == 0) return;
   if (shift < 0) throw std::runtime_error("--shift " + std::to_string(shift) + " must be 0 or more pixels");
@@ -148,10 +167,16 @@ void check_shift(int shift, const nn::Shape& image, const std::string& run_dir) 
                              "): pixels, and the images of '" + run_dir + "' have a side of " + std::to_string(side));
 }
 
+// The files the first run of an ensemble scores, which the others score too.
+struct FirstRun {
+  std::string dir;
+  std::set<std::string> files;
+};
+
 // One run's model on the chosen part (the first run of an ensemble), or on
-// the files `only` names (the others).
-RunScores score_run(const std::string& run_dir, const EvalOptions& o, const std::set<std::string>* only,
-                    std::ostream& log, const Communicator& comm) {
+// the files of the first run (the others).
+RunScores score_run(const std::string& run_dir, const EvalOptions& o, const FirstRun* first, std::ostream& log,
+                    const Communicator& comm) {
   RunScores r{eval_config(run_dir, o), {}, {}, {}, {}, {}};
   const ExperimentConfig& c = r.config;
   const std::string model_path = resolve_model_path(run_dir);
@@ -170,7 +195,8 @@ RunScores score_run(const std::string& run_dir, const EvalOptions& o, const std:
     scale_prepared(input, p);
   }
   check_shift(o.shift, p.sample_shape, run_dir);
-  r.rows = only ? samples_of(p.corpus, *only) : chosen_samples(c, p.corpus, o.part, run_dir);
+  if (first && o.part != EvalPart::all) check_unseen(c, p.corpus, first->files, run_dir, first->dir);
+  r.rows = first ? samples_of(p.corpus, first->files) : chosen_samples(c, p.corpus, o.part, run_dir);
   r.probabilities = class_probabilities(model, p, r.rows, c.training.batch_size, test_views(o.mirror, o.shift),
                                         threads, comm);
   r.corpus = std::move(p.corpus);
@@ -217,11 +243,11 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
   if (dirs.empty()) throw std::runtime_error("give at least one run folder");
   std::vector<RunScores> runs;
   std::vector<std::map<std::string, size_t>> index;  // per run: file -> its place among the scored rows
-  std::set<std::string> files;  // the first run's chosen files, which the others score too
+  FirstRun first_run{dirs.front(), {}};
   for (const auto& dir : dirs) {
-    runs.push_back(score_run(dir, o, runs.empty() ? nullptr : &files, log, comm));
+    runs.push_back(score_run(dir, o, runs.empty() ? nullptr : &first_run, log, comm));
     if (runs.size() == 1)
-      for (size_t i : runs.front().rows) files.insert(runs.front().corpus.samples[i].path);
+      for (size_t i : runs.front().rows) first_run.files.insert(runs.front().corpus.samples[i].path);
     runs.back().to_first = class_positions(runs.back().labels, runs.front().labels);
     if (runs.back().to_first.empty())
       throw std::runtime_error("the model of '" + dir + "' has other classes than that of '" + dirs.front() +

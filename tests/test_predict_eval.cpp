@@ -68,6 +68,23 @@ TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk fil
   const EvalResult doubled = evaluate_runs({(run.dir / "run").string(), (run.dir / "run").string()}, test_part, log);
   CHECK(doubled.predictions == test.predictions);
   CHECK(doubled.json.find("\"part\": \"test\"") != std::string::npos);
+  // A member of an ensemble scored on a part must not have trained on it:
+  // another seed draws another split unless data.split.seed fixes it.
+  auto train_seed = [&](const std::string& name, const std::vector<std::string>& sets) {
+    std::ostringstream quiet;
+    train_experiment(load_config((run.dir / "mlp.yaml").string(), sets, ser::test::data_dir()),
+                     (run.dir / name).string(), quiet, (run.dir / "cache").string());
+    return (run.dir / name).string();
+  };
+  const std::string own_split = train_seed("seed5", {"seed=5"});
+  const std::string shared_split = train_seed("seed5_split3", {"seed=5", "data.split.seed=3"});
+  CHECK_THROWS_WITH(evaluate_runs({(run.dir / "run").string(), own_split}, test_part, log),
+                    doctest::Contains("seed5' trained on"));
+  CHECK_THROWS_WITH(evaluate_runs({(run.dir / "run").string(), own_split}, test_part, log),
+                    doctest::Contains("--set data.split.seed=N"));
+  const EvalResult shared = evaluate_runs({(run.dir / "run").string(), shared_split}, test_part, log);
+  CHECK(shared.files == 350);
+  CHECK(evaluate_runs({(run.dir / "run").string(), own_split}, o, log).files == 1399);  // every file: no part to keep
   EmotionPredictor predictor((run.dir / "run").string());
   int agree = 0;
   for (size_t i = 0; i < all.predictions.size(); i += 70) {
