@@ -281,6 +281,7 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
   r.metrics = evaluate(truth, predicted, labels);
   r.files = static_cast<int64_t>(truth.size());
   r.json = result_json(r, dirs, first.config, o, truths);
+  r.config = first.config;
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/communicator.hpp"
+#include "experiments/config.hpp"
 #include "experiments/metrics.hpp"
 
 namespace ser::experiments {
@@ -43,6 +44,7 @@ struct EvalResult {
   std::vector<std::vector<float>> probabilities;  // per scored file, the first model's classes in its order
   // {"runs", "data", "part", "mirror", "shift", "files", "left_out", "metrics", "predictions": [{file, truth, predicted}]}
   std::string json;
+  ExperimentConfig config;  // the first run's, with --data-root applied: how the files were found and read
 };
 
 // Several runs: each model reads the files through its own feature recipe

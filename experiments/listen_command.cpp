@@ -27,7 +27,7 @@ namespace ser::experiments {
 
 namespace {
 
-constexpr const char* kDescription = R"(Follows the emotion of live audio: every --hop seconds the last window of the model's
+constexpr const char* kListenDescription = R"(Follows the emotion of live audio: every --hop seconds the last window of the model's
 input length is classified (unless it is quieter than --gate-dbfs throughout), and the
 emotion with a bar per class is shown on a terminal, a plain line per window otherwise,
 or a JSON line per window with --json. Audio comes from the default microphone (or
@@ -229,7 +229,7 @@ int run_source(const ArgParser& p, const std::function<Listener&(int)>& make, st
 }  // namespace
 
 int listen_command(const std::vector<std::string>& args) {
-  ArgParser p("listen", kDescription);
+  ArgParser p("listen", kListenDescription);
   ListenOptions options;
   Settings settings;
   options.register_settings(settings);

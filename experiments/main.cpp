@@ -23,6 +23,7 @@
 #include "experiments/faces_command.hpp"
 #include "experiments/import_command.hpp"
 #include "experiments/features_command.hpp"
+#include "experiments/eval_report.hpp"
 #include "experiments/evaluate_run.hpp"
 #include "experiments/faces.hpp"
 #include "experiments/predict.hpp"
@@ -200,6 +201,9 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
       .option("--part", "all|test|validation", "which files: every file of the data set (default), or a part of the first run's split")
       .option("--data-root", "PATH", "the data set (default: the roots the run trained on; several corpora: PATH/<corpus>)")
       .option("--out", "FILE.json", "also write the metrics there (atomically)")
+      .option("--report", "DIR", "also write a report there: notebook and HTML with the confusion matrix, F1 per "
+                                 "class and, for faces, a page of them with the predictions (as `ser report` for a run)")
+      .flag("--no-html", "with --report: write the notebook only, do not execute and render it")
       .option("--cache", "DIR", "feature cache (default: DIR/../../cache)")
       .option("--threads", "N", "threads for feature extraction and the model (default: the run's)")
       .flag("--mirror", "image models: also score each image mirrored left to right and average the two "
@@ -233,6 +237,11 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
   if (const auto out = p.maybe("--out")) {
     ser::write_file_atomically(*out, r.json);
     std::cout << "metrics written to " << *out << "\n";
+  }
+  if (const auto report = p.maybe("--report"); report && world.rank() == 0) {
+    const std::string notebook = ser::experiments::write_eval_report(p.positionals(), o, r, *report, std::cerr);
+    std::cout << "notebook: " << notebook << "\n";
+    if (!p.flag_set("--no-html")) return ser::experiments::render_report(notebook);
   }
   return 0;
 }

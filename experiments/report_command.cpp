@@ -101,7 +101,9 @@ Example: ser report runs/compare/20261201-120000 --out reports/features)");
   std::vector<notebooks::ReportRun> runs;
   std::map<std::string, std::string> written;  // examples.json text -> its path, to share identical sets
   for (size_t i = 0; i < dirs.size(); ++i) {
-    notebooks::ReportRun r{names[i], dirs[i], ""};
+    notebooks::ReportRun r;
+    r.name = names[i];
+    r.dir = dirs[i];
     try {
       const ExperimentConfig c = config_of(dirs[i]);
       const fs::path folder = fs::path(out) / "examples" / std::to_string(i + 1);
@@ -128,6 +130,10 @@ Example: ser report runs/compare/20261201-120000 --out reports/features)");
   const std::string notebook = notebooks::write_report_notebook(runs, out);
   std::cout << "notebook: " << notebook << "\n";
   if (p.flag_set("--no-html")) return 0;
+  return render_report(notebook);
+}
+
+int render_report(const std::string& notebook) {
   std::cout << "executing and rendering it with nbconvert..." << std::flush;
   const notebooks::RenderResult html = notebooks::render_html(notebook);
   if (html.rendered) {

@@ -10,4 +10,9 @@ namespace ser::experiments {
 
 int report_command(const std::vector<std::string>& args);
 
+// Executes a report notebook and renders it to HTML beside it with
+// nbconvert, printing where it went; without Jupyter, prints the command to
+// run instead. Returns the exit status: 1 only when a render failed.
+int render_report(const std::string& notebook);
+
 }  // namespace ser::experiments

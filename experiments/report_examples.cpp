@@ -11,6 +11,7 @@
 #include "common/npy.hpp"
 #include "dsp/audio.hpp"
 #include "dsp/feature_spec.hpp"
+#include "experiments/evaluate_run.hpp"
 #include "experiments/prepared_data.hpp"
 #include "experiments/predict.hpp"
 #include "experiments/runner.hpp"
@@ -110,39 +111,65 @@ std::string write_audio_examples(const ExperimentConfig& c, const std::string& o
   return path;
 }
 
-std::string write_face_examples(const ExperimentConfig& c, const std::string& run_dir, const std::string& out_dir,
-                                int per_class) {
-  if (!c.features.sets.empty()) return "";  // an audio corpus
-  const PreparedData p = prepare_images(c);
-  nn::Sequential model = nn::load_model(resolve_model_path(run_dir));
+namespace {
+// faces.npy ([N, H, W]) and examples.json ({"faces", "labels", "truth",
+// "predicted", "files"}) for the rows given, grouped by true class in the label order
+// of the confusion matrix; returns the index's path.
+std::string write_face_page(const PreparedData& p, std::vector<std::pair<size_t, std::string>> predicted_at,
+                            const std::string& out_dir) {
+  std::stable_sort(predicted_at.begin(), predicted_at.end(),
+                   [&](const auto& a, const auto& b) { return p.y[a.first] < p.y[b.first]; });
   const int64_t size = p.sample_shape.numel();
-  std::vector<int64_t> rows;
-  std::map<int32_t, int> taken;
-  for (size_t i : candidate_files(c, p.corpus))
-    if (taken[p.y[i]]++ < per_class) rows.push_back(static_cast<int64_t>(i));
-  // Rows grouped by true class, in the label order of the confusion matrix.
-  std::stable_sort(rows.begin(), rows.end(), [&](int64_t a, int64_t b) {
-    return p.y[static_cast<size_t>(a)] < p.y[static_cast<size_t>(b)];
-  });
-  const auto predicted = nn::argmax_rows(model.predict(nn::gather_rows(p.x, p.sample_shape, rows), thread_count(c.threads)));
   std::vector<float> faces;
   nlohmann::ordered_json index;
   index["faces"] = "faces.npy";
   index["labels"] = p.corpus.labels;
   index["truth"] = nlohmann::ordered_json::array();
   index["predicted"] = nlohmann::ordered_json::array();
-  for (size_t k = 0; k < rows.size(); ++k) {
-    const auto i = static_cast<size_t>(rows[k]);
+  index["files"] = nlohmann::ordered_json::array();
+  for (const auto& [i, label] : predicted_at) {
+    index["files"].push_back(p.corpus.samples[i].path);
     faces.insert(faces.end(), p.x.begin() + static_cast<int64_t>(i) * size, p.x.begin() + static_cast<int64_t>(i + 1) * size);
     index["truth"].push_back(p.corpus.labels[static_cast<size_t>(p.y[i])]);
-    index["predicted"].push_back(p.corpus.labels[static_cast<size_t>(predicted[k])]);
+    index["predicted"].push_back(label);
   }
   fs::create_directories(out_dir);
   write_npy((fs::path(out_dir) / "faces.npy").string(),
-            {static_cast<int64_t>(rows.size()), p.sample_shape[1], p.sample_shape[2]}, faces, /*durable=*/false);
+            {static_cast<int64_t>(predicted_at.size()), p.sample_shape[1], p.sample_shape[2]}, faces, /*durable=*/false);
   const std::string path = (fs::path(out_dir) / "examples.json").string();
   write_file_atomically(path, index.dump(2) + "\n", /*durable=*/false);
   return path;
+}
+}  // namespace
+
+std::string write_face_examples(const ExperimentConfig& c, const std::string& run_dir, const std::string& out_dir,
+                                int per_class) {
+  if (!c.features.sets.empty()) return "";  // an audio corpus
+  const PreparedData p = prepare_images(c);
+  nn::Sequential model = nn::load_model(resolve_model_path(run_dir));
+  std::vector<int64_t> rows;
+  std::map<int32_t, int> taken;
+  for (size_t i : candidate_files(c, p.corpus))
+    if (taken[p.y[i]]++ < per_class) rows.push_back(static_cast<int64_t>(i));
+  const auto predicted = nn::argmax_rows(model.predict(nn::gather_rows(p.x, p.sample_shape, rows), thread_count(c.threads)));
+  std::vector<std::pair<size_t, std::string>> predicted_at;
+  for (size_t k = 0; k < rows.size(); ++k)
+    predicted_at.emplace_back(static_cast<size_t>(rows[k]), p.corpus.labels[static_cast<size_t>(predicted[k])]);
+  return write_face_page(p, std::move(predicted_at), out_dir);
+}
+
+std::string write_eval_face_examples(const EvalResult& r, const std::string& out_dir, int per_class) {
+  if (!r.config.features.sets.empty()) return "";  // an audio corpus
+  const PreparedData p = prepare_images(r.config);
+  std::map<std::string, size_t> row_of;
+  for (size_t i = 0; i < p.corpus.samples.size(); ++i) row_of[p.corpus.samples[i].path] = i;
+  std::vector<std::pair<size_t, std::string>> predicted_at;
+  std::map<int32_t, int> taken;
+  for (const auto& [file, label] : r.predictions) {
+    const auto it = row_of.find(file);
+    if (it != row_of.end() && taken[p.y[it->second]]++ < per_class) predicted_at.emplace_back(it->second, label);
+  }
+  return write_face_page(p, std::move(predicted_at), out_dir);
 }
 
 }  // namespace ser::experiments

@@ -1,13 +1,15 @@
 #pragma once
-// The audio examples of a run's report: for each class, the first test file
-// of the run's own data, read as the run read it (sample rate, offset,
-// duration), written as its waveform, mel spectrogram (dB) and MFCCs in .npy
-// files with an examples.json index, for notebooks_export to plot.
+// The examples of a report, as .npy files with an examples.json index for
+// notebooks_export to plot: for audio runs, the first test file of each
+// class, read as the run read it (sample rate, offset, duration), as its
+// waveform, mel spectrogram (dB) and MFCCs; for image runs, a page of faces
+// with the model's predictions.
 
 #include <ostream>
 #include <string>
 
 #include "experiments/config.hpp"
+#include "experiments/evaluate_run.hpp"
 
 namespace ser::experiments {
 
@@ -19,8 +21,13 @@ std::string write_audio_examples(const ExperimentConfig& config, const std::stri
 // The page of test faces of an image run's report: the first `per_class`
 // test faces of each true class, with what the run's model predicts for
 // them, as faces.npy ([N, H, W], pixels in [0, 1]) and an examples.json
-// index ({"faces", "labels", "truth", "predicted"}). Empty for audio runs.
+// index ({"faces", "labels", "truth", "predicted", "files"}). Empty for audio runs.
 std::string write_face_examples(const ExperimentConfig& config, const std::string& run_dir, const std::string& out_dir,
                                 int per_class = 7);
+
+// The same page for what `ser eval` scored (one run or an ensemble, in its
+// test-time views): the first `per_class` scored faces of each true class
+// with the predictions of `result`. Empty for audio runs.
+std::string write_eval_face_examples(const EvalResult& result, const std::string& out_dir, int per_class = 7);
 
 }  // namespace ser::experiments

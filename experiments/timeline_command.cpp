@@ -17,7 +17,7 @@ namespace ser::experiments {
 
 namespace {
 
-constexpr const char* kDescription = R"(Follows emotion through a long recording (an interview, a call, a podcast, a film's
+constexpr const char* kTimelineDescription = R"(Follows emotion through a long recording (an interview, a call, a podcast, a film's
 sound). Its stretches of sound are found with librosa's effects.split (frames more than
 --silence-top-db below the loudest are silence; pauses shorter than --min-pause do not
 count), each is cut into windows of the model's input length every --hop seconds (the
@@ -47,7 +47,7 @@ void write_outputs(const ArgParser& p, const Timeline& t) {
 }  // namespace
 
 int timeline_command(const std::vector<std::string>& args) {
-  ArgParser p("timeline", kDescription);
+  ArgParser p("timeline", kTimelineDescription);
   TimelineOptions options;
   Settings settings;
   options.register_settings(settings);

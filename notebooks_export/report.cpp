@@ -38,9 +38,10 @@ RunShape inspect_run(const ReportRun& r) {
   RunShape s;
   const auto metrics = read_json(fs::path(r.dir) / "metrics.json",
                                  "not a finished run (give a folder `ser train` or `ser compare` wrote)");
-  if (!metrics.contains("test") || !metrics["test"].contains("accuracy"))
-    throw ReportError("'" + (fs::path(r.dir) / "metrics.json").string() + "' has no test accuracy");
-  s.per_class = metrics["test"].contains("per_class") && metrics["test"].contains("confusion_matrix");
+  if (!metrics.contains(r.section) || !metrics[r.section].contains("accuracy"))
+    throw ReportError("'" + (fs::path(r.dir) / "metrics.json").string() + "' has no " + r.section + " accuracy");
+  const auto& scored = metrics[r.section];
+  s.per_class = scored.contains("per_class") && scored.contains("confusion_matrix");
   s.history = fs::exists(fs::path(r.dir) / "history.csv");
   s.data = fs::exists(fs::path(r.dir) / "data.json");
   if (!r.examples.empty()) {
@@ -60,10 +61,17 @@ std::string relative_to(const std::string& path, const fs::path& base) {
 void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, const std::string& shown_with,
                  bool several) {
   const std::string run = "runs[" + std::to_string(i) + "]";
+  // The per-class cells name their section only when it is not the test part (as before sections existed).
+  const std::string args = run + (r.section == "test" ? "" : ", " + python_string(r.section));
+  const std::string files = r.section == "all" ? "the files scored" : "the " + r.section + " files";
   nb.markdown((several ? "## Run `" : "## `") + r.name + "`\n\nFolder `" + r.dir + "`.");
-  nb.code("show_facts(" + run + ")");
-  nb.markdown("### Config\n\nThe config file the run was started with (with any `--set` overrides applied).");
-  nb.code("show_config(" + run + ")");
+  if (!r.about.empty()) {
+    nb.markdown(r.about);
+  } else {
+    nb.code("show_facts(" + run + ")");
+    nb.markdown("### Config\n\nThe config file the run was started with (with any `--set` overrides applied).");
+    nb.code("show_config(" + run + ")");
+  }
   if (s.data) {
     nb.markdown("### Data\n\nFiles per class on each side of the split (augmented copies counted as rows of "
                 "their own), from the run's `data.json`.");
@@ -79,18 +87,18 @@ void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, 
     nb.code("plot_curves(" + run + ")");
   }
   if (s.per_class) {
-    nb.markdown("### Classification report\n\nOn the test files, as scikit-learn lays it out.");
-    nb.code("classification_report(" + run + ")");
+    nb.markdown("### Classification report\n\nOn " + files + ", as scikit-learn lays it out.");
+    nb.code("classification_report(" + args + ")");
     nb.markdown("### Confusion matrix\n\nRows are the true classes, columns the predicted ones; on the right each "
                 "row divided by its total, so the diagonal is each class's recall.");
-    nb.code("plot_confusion(" + run + ")");
+    nb.code("plot_confusion(" + args + ")");
     nb.markdown("### F1 per class");
-    nb.code("plot_f1(" + run + ")");
+    nb.code("plot_f1(" + args + ")");
   }
   if (s.faces) {
-    nb.markdown("### Test faces\n\nThe first test faces of each true class (one row each), with what the model "
-                "predicts: green where it is right, red where it is wrong.");
-    nb.code("plot_faces(" + run + ")");
+    nb.markdown("### Faces\n\nThe first faces of each true class among " + files +
+                " (one row each), with what the model predicts: green where it is right, red where it is wrong.");
+    nb.code("plot_faces(" + args + ")");
   }
   if (!s.example_labels.empty()) {
     if (!shown_with.empty()) {

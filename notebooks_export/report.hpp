@@ -14,6 +14,12 @@ struct ReportRun {
   std::string name;      // in headings, tables and legends
   std::string dir;       // the run folder
   std::string examples;  // examples.json for this run, or empty
+  // The metrics.json section the per-class cells and the faces show ("test";
+  // `ser eval` scores "validation" or "all" too).
+  std::string section = "test";
+  // Markdown that stands for the run's facts and config when set (`ser eval`:
+  // which runs, which files, which views), for folders without run.json.
+  std::string about;
 };
 
 // Thrown for a folder that cannot be reported, naming the file and the fault.

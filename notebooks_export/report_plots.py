@@ -243,8 +243,8 @@ def plot_example(run, label):
     plt.show()
 
 
-def plot_faces(run):
-    """A page of test faces, a row per true class, titled with the prediction (green: right, red: wrong)."""
+def plot_faces(run, section="test"):
+    """A page of faces, a row per true class, titled with the prediction (green: right, red: wrong)."""
     f = run["faces"]
     faces, truth, predicted, labels = f["faces"], f["truth"], f["predicted"], f["labels"]
     rows = [lab for lab in labels if lab in truth]
@@ -262,7 +262,8 @@ def plot_faces(run):
         if c == 0:
             ax.text(-0.15, 0.5, t, transform=ax.transAxes, ha="right", va="center", fontsize=10)
     right = sum(t == p for t, p in zip(truth, predicted))
-    fig.suptitle(f"test faces by true class (rows), predicted label above each: {right} of {len(truth)} right")
+    what = "faces" if section == "all" else f"{section} faces"
+    fig.suptitle(f"{what} by true class (rows), predicted label above each: {right} of {len(truth)} right")
     fig.tight_layout()
     plt.show()
 

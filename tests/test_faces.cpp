@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -23,9 +24,11 @@
 #include <vector>
 
 #include "experiments/config.hpp"
+#include "experiments/eval_report.hpp"
 #include "experiments/evaluate_run.hpp"
 #include "experiments/faces.hpp"
 #include "common/npy.hpp"
+#include "common/text.hpp"
 #include "experiments/report_examples.hpp"
 #include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
@@ -305,6 +308,50 @@ TEST_CASE("the report's page of test faces: the first faces of each class with t
   std::ifstream nb(f.dir / "report" / "report.ipynb");
   const std::string text((std::istreambuf_iterator<char>(nb)), {});
   CHECK(text.find("plot_faces(runs[0])") != std::string::npos);
+}
+
+TEST_CASE("ser eval --report: the part's metrics, confusion matrix and faces with the ensemble's predictions") {
+  Fixture& f = fixture();
+  EvalOptions o;
+  o.data_dir = ser::test::data_dir();
+  o.part = EvalPart::test;
+  o.mirror = true;
+  std::ostringstream log;
+  const std::vector<std::string> members{f.model, f.model};
+  const EvalResult r = evaluate_runs(members, o, log);
+  const fs::path out = f.dir / "eval_report";
+  const std::string notebook = write_eval_report(members, o, r, out.string(), log);
+  const auto metrics = nlohmann::json::parse(std::ifstream(out / "scores" / "metrics.json"));
+  REQUIRE(metrics.size() == 1);
+  CHECK(metrics["test"]["accuracy"] == r.metrics.accuracy);
+  int counted = 0;
+  for (const auto& row : metrics["test"]["confusion_matrix"])
+    for (int n : row) counted += n;
+  CHECK(counted == r.files);
+  CHECK(nlohmann::json::parse(std::ifstream(out / "scores" / "evaluation.json")) == nlohmann::json::parse(r.json));
+  // The faces: the first 7 scored of each true class, each with the ensemble's prediction.
+  const auto j = nlohmann::json::parse(std::ifstream(out / "examples" / "examples.json"));
+  REQUIRE(j["files"].size() == 49);
+  std::map<std::string, std::string> predicted(r.predictions.begin(), r.predictions.end());
+  for (size_t k = 0; k < 49; ++k) {
+    const std::string file = j["files"][k];
+    CAPTURE(file);
+    CHECK(j["predicted"][k] == predicted.at(file));
+    CHECK(j["truth"][k] == fs::path(file).parent_path().filename().string());
+    const auto rank = std::find_if(r.predictions.begin(), r.predictions.end(), [&](auto& p) { return p.first == file; });
+    CHECK(std::count_if(r.predictions.begin(), rank, [&](auto& p) {
+            return fs::path(p.first).parent_path() == fs::path(file).parent_path();
+          }) < 7);
+  }
+  const std::string text = ser::read_file(notebook);
+  CHECK(text.find("plot_faces(runs[0])") != std::string::npos);
+  CHECK(text.find("An ensemble of 2 models") != std::string::npos);
+  CHECK(text.find("each also mirrored") != std::string::npos);
+  // From the command line, on every file: the section is named "all".
+  const Ran all = run_ser("eval " + f.model + " --report " + (f.dir / "eval_all").string() + " --no-html");
+  CHECK(all.status == 0);
+  CHECK(ser::read_file((f.dir / "eval_all" / "report.ipynb").string()).find("plot_faces(runs[0], \\\"all\\\")") !=
+        std::string::npos);
 }
 
 namespace {
