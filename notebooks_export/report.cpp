@@ -126,10 +126,15 @@ std::string write_report_notebook(const std::vector<ReportRun>& runs, const std:
   Notebook nb;
   const bool several = runs.size() > 1;
   std::ostringstream intro;
-  intro << "# " << (several ? "Comparison of " + std::to_string(runs.size()) + " runs" : "Run `" + runs[0].name + "`")
-        << "\n\nWritten by `ser report`. Every cell below reads the run folders as they are on disk "
-           "(`metrics.json`, `history.csv`, `run.json`, `config.yaml`), so the notebook can be re-run and extended "
-           "in Jupyter. The first cell holds the plotting helpers.\n";
+  const bool scored = !several && !runs[0].about.empty();  // `ser eval --report`: scores, not a run
+  intro << "# " << (several ? "Comparison of " + std::to_string(runs.size()) + " runs"
+                            : (scored ? "Scores of `" : "Run `") + runs[0].name + "`")
+        << (scored ? "\n\nWritten by `ser eval --report`. Every cell below reads the folder of scores as it is on disk "
+                     "(`metrics.json`, and `examples/` for the pictures), so the notebook can be re-run and extended "
+                     "in Jupyter. The first cell holds the plotting helpers.\n"
+                   : "\n\nWritten by `ser report`. Every cell below reads the run folders as they are on disk "
+                     "(`metrics.json`, `history.csv`, `run.json`, `config.yaml`), so the notebook can be re-run and "
+                     "extended in Jupyter. The first cell holds the plotting helpers.\n");
   nb.markdown(intro.str());
   nb.code(kReportPlotsPy, /*hide_input=*/true);
   std::ostringstream load;

@@ -347,6 +347,7 @@ TEST_CASE("ser eval --report: the part's metrics, confusion matrix and faces wit
   CHECK(text.find("plot_faces(runs[0])") != std::string::npos);
   CHECK(text.find("An ensemble of 2 models") != std::string::npos);
   CHECK(text.find("each also mirrored") != std::string::npos);
+  CHECK(text.find("Written by `ser eval --report`") != std::string::npos);
   // From the command line, on every file: the section is named "all".
   const Ran all = run_ser("eval " + f.model + " --report " + (f.dir / "eval_all").string() + " --no-html");
   CHECK(all.status == 0);
