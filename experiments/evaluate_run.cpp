@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <numeric>
 #include <set>
@@ -245,7 +247,15 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
   std::vector<std::map<std::string, size_t>> index;  // per run: file -> its place among the scored rows
   FirstRun first_run{dirs.front(), {}};
   for (const auto& dir : dirs) {
+    // A line per model: an ensemble in ten views takes minutes.
+    const auto start = std::chrono::steady_clock::now();
+    if (dirs.size() > 1) log << "model " << runs.size() + 1 << " of " << dirs.size() << ": " << dir << std::endl;
     runs.push_back(score_run(dir, o, runs.empty() ? nullptr : &first_run, log, comm));
+    if (dirs.size() > 1) {
+      char took[64];
+      std::snprintf(took, sizeof(took), "%.1f s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      log << "  " << runs.back().rows.size() << " files scored in " << took << "\n";
+    }
     if (runs.size() == 1)
       for (size_t i : runs.front().rows) first_run.files.insert(runs.front().corpus.samples[i].path);
     runs.back().to_first = class_positions(runs.back().labels, runs.front().labels);

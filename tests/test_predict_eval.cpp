@@ -67,6 +67,10 @@ TEST_CASE("predict_emotion on one file agrees with the batch path; the quirk fil
   CHECK(metrics.find("\"accuracy\": " + nlohmann::json(test.metrics.accuracy).dump()) != std::string::npos);
   const EvalResult doubled = evaluate_runs({(run.dir / "run").string(), (run.dir / "run").string()}, test_part, log);
   CHECK(doubled.predictions == test.predictions);
+  // A line per model of an ensemble (its feature lines between), then what it scored.
+  const size_t second = log.str().find("model 2 of 2: " + (run.dir / "run").string() + "\n");
+  CHECK(second != std::string::npos);
+  CHECK(log.str().find("  350 files scored in ", second) != std::string::npos);
   CHECK(doubled.json.find("\"part\": \"test\"") != std::string::npos);
   // A member of an ensemble scored on a part must not have trained on it:
   // another seed draws another split unless data.split.seed fixes it.
