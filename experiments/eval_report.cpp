@@ -27,11 +27,7 @@ std::string about(const std::vector<std::string>& run_dirs, const EvalOptions& o
   }
   const std::string part = kEvalParts[static_cast<int>(o.part)];
   text << "Scored on " << (o.part == EvalPart::all ? "every file of the data set" : "the " + part + " part of the first run's split");
-  const int views = (o.shift > 0 ? 5 : 1) * (o.mirror ? 2 : 1);
-  if (views > 1)
-    text << ", each image scored in " << views << " views (the image"
-         << (o.shift > 0 ? " and its moves by " + std::to_string(o.shift) + " pixels up, down, left and right" : "")
-         << (o.mirror ? ", each also mirrored" : "") << ") and the views averaged";
+  if (const std::string views = describe_views(o); !views.empty()) text << ", " << views;
   text << ": " << r.files << " files";
   if (r.unknown) text << ", " << r.unknown << " left out (labels the model does not know)";
   text << ". Every prediction is in `scores/evaluation.json`.";
@@ -46,7 +42,7 @@ std::string write_eval_report(const std::vector<std::string>& run_dirs, const Ev
   const fs::path scores = fs::path(out_dir) / "scores";
   fs::create_directories(scores);
   nlohmann::ordered_json metrics;
-  metrics[section] = nlohmann::ordered_json::parse(r.json)["metrics"];
+  metrics[section] = nlohmann::ordered_json::parse(metrics_json(r.metrics));
   write_file_atomically((scores / "metrics.json").string(), metrics.dump(2) + "\n");
   write_file_atomically((scores / "evaluation.json").string(), r.json);
   notebooks::ReportRun run{run_dirs.size() == 1 ? fs::path(run_dirs.front()).filename().string()

@@ -240,6 +240,14 @@ std::string result_json(const EvalResult& r, const std::vector<std::string>& dir
 
 }  // namespace
 
+std::string describe_views(const EvalOptions& o) {
+  const size_t views = test_views(o.mirror, o.shift).size();
+  if (views == 1) return "";
+  return "each image scored in " + std::to_string(views) + " views (the image" +
+         (o.shift > 0 ? " and its moves by " + std::to_string(o.shift) + " pixels up, down, left and right" : "") +
+         (o.mirror ? ", each also mirrored" : "") + ") and the views averaged";
+}
+
 EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions& o, std::ostream& log,
                          const Communicator& comm) {
   if (dirs.empty()) throw std::runtime_error("give at least one run folder");

@@ -47,6 +47,11 @@ struct EvalResult {
   ExperimentConfig config;  // the first run's, with --data-root applied: how the files were found and read
 };
 
+// The test-time views of `options` in words ("each image scored in 10
+// views (...) and the views averaged"), or empty for the image alone: the
+// console and `ser eval --report` say the same.
+std::string describe_views(const EvalOptions& options);
+
 // Several runs: each model reads the files through its own feature recipe
 // and scaling, their class probabilities (lined up by class name) are
 // averaged and the largest wins. Throws std::runtime_error when the models'

@@ -227,9 +227,7 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
   if (p.positionals().empty()) throw ser::experiments::UsageError("give at least one run directory");
   const auto r = ser::experiments::evaluate_runs(p.positionals(), o, std::cout, world);
   if (p.positionals().size() > 1) std::cout << "\nensemble of " << p.positionals().size() << " models (probabilities averaged)";
-  if (o.mirror || o.shift > 0)
-    std::cout << "\neach image also scored" << (o.shift > 0 ? " moved " + std::to_string(o.shift) + " pixels each way" : "")
-              << (o.mirror && o.shift > 0 ? " and" : "") << (o.mirror ? " mirrored" : "") << ", the views averaged";
+  if (const std::string views = ser::experiments::describe_views(o); !views.empty()) std::cout << "\n" << views;
   std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1
             << ", UA " << r.metrics.unweighted_accuracy;
   if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";

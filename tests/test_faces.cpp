@@ -430,6 +430,7 @@ TEST_CASE("ser eval --mirror and --shift: each face's probabilities the mean of 
     CAPTURE(shift);
     o.mirror = mirror;
     o.shift = shift;
+    CHECK(describe_views(o).find("in " + std::to_string(chosen.size()) + " views") != std::string::npos);
     const EvalResult averaged = evaluate_runs({f.model}, o, log);
     REQUIRE(averaged.files == each[0].files);
     int changed = 0;
