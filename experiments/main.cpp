@@ -232,11 +232,13 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
             << ", UA " << r.metrics.unweighted_accuracy;
   if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";
   std::cout << "\n" << ser::experiments::classification_report(r.metrics);
-  if (const auto out = p.maybe("--out")) {
+  // Every rank holds the whole result; rank 0 alone writes it, so that the
+  // ranks of a job do not race to rename their copies over one another.
+  if (const auto out = p.maybe("--out"); out && world.is_root()) {
     ser::write_file_atomically(*out, r.json);
     std::cout << "metrics written to " << *out << "\n";
   }
-  if (const auto report = p.maybe("--report"); report && world.rank() == 0) {
+  if (const auto report = p.maybe("--report"); report && world.is_root()) {
     const std::string notebook = ser::experiments::write_eval_report(p.positionals(), o, r, *report, std::cerr);
     std::cout << "notebook: " << notebook << "\n";
     if (!p.flag_set("--no-html")) return ser::experiments::render_report(notebook);

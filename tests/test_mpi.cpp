@@ -38,6 +38,24 @@ std::vector<std::string> mpirun(int ranks) {
   return a;
 }
 
+// `ser ARGS` on 2 ranks, each started in a working folder of its own
+// (mpirun's MPMD form): a relative output path then shows which rank wrote.
+Ran run_ranks_in(const fs::path& dir0, const fs::path& dir1, const std::vector<std::string>& args) {
+  std::vector<std::string> all;
+  for (const fs::path& dir : {dir0, dir1}) {
+    fs::create_directories(dir);
+    auto context = mpirun(1);
+    if (!all.empty()) {
+      all.push_back(":");
+      context.erase(context.begin(), context.begin() + 2);  // "mpirun --oversubscribe" once, at the front
+    }
+    all.insert(all.end(), context.begin(), context.end());
+    all.insert(all.end(), {"-wdir", dir.string(), SER_BINARY});
+    all.insert(all.end(), args.begin(), args.end());
+  }
+  return ser::test::run_program(all);
+}
+
 Ran run_ranks(int ranks, const std::vector<std::string>& args, bool separate_errors = false) {
   std::vector<std::string> all = mpirun(ranks);
   all.push_back(SER_BINARY);
@@ -157,6 +175,14 @@ TEST_CASE("eval and predict on 2 ranks give one process's output") {
   REQUIRE_MESSAGE(a.status == 0, a.output);
   REQUIRE_MESSAGE(b.status == 0, b.output);
   check_same_file(j.path("one.json"), j.path("two.json"));
+  // Rank 0 alone writes the metrics and the report; the other ranks write nothing.
+  const Ran c = run_ranks_in(j.dir / "rank0", j.dir / "rank1",
+                             {"eval", j.path("run"), "--part", "test", "--out", "three.json", "--report", "report",
+                              "--no-html", "--cache", j.path("cache")});
+  REQUIRE_MESSAGE(c.status == 0, c.output);
+  check_same_file(j.path("one.json"), j.dir / "rank0" / "three.json");
+  CHECK(fs::exists(j.dir / "rank0" / "report" / "report.ipynb"));
+  CHECK(fs::is_empty(j.dir / "rank1"));
   std::vector<std::string> predict = {"predict", "--model", j.path("run"), "--json"};
   for (const char* f : {"high/s1_1.wav", "low/s2_3.wav", "mid/s3_5.wav", "missing.wav", "low/s1_2.wav"})
     predict.push_back((j.data / "folders" / f).string());
