@@ -4,6 +4,7 @@
 #include <iomanip>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 namespace ser::datasets {
@@ -40,6 +41,37 @@ std::map<std::string, int64_t> side_counts(const Corpus& c, const std::vector<si
   std::map<std::string, int64_t> m;
   for (size_t i : side) ++m[c.samples[i].label];
   return m;
+}
+
+std::set<std::string> side_speakers(const Corpus& c, const std::vector<size_t>& side) {
+  std::set<std::string> m;
+  for (size_t i : side)
+    if (!c.samples[i].speaker.empty()) m.insert(c.samples[i].speaker);
+  return m;
+}
+
+// Which speakers each side holds, and whether any is on two sides: a
+// speaker-independent evaluation needs none there.
+void write_side_speakers(std::ostream& out, const Corpus& c, const Split& split) {
+  std::map<std::string, int> sides_of;
+  bool any = false;
+  std::ostringstream lines;
+  for (const auto& [name, side] : named_sides(split)) {
+    const auto speakers = side_speakers(c, *side);
+    if (speakers.empty()) continue;
+    any = true;
+    lines << "  " << std::left << std::setw(12) << name << std::right;
+    for (const auto& sp : speakers) lines << " " << sp, ++sides_of[sp];
+    lines << "\n";
+  }
+  if (!any) return;
+  const auto shared = std::count_if(sides_of.begin(), sides_of.end(), [](const auto& e) { return e.second > 1; });
+  out << "\nspeakers per side:\n" << lines.str();
+  if (shared > 0)
+    out << "  " << shared << " of " << sides_of.size()
+        << " speakers are on more than one side: the split is not speaker-independent\n";
+  else
+    out << "  no speaker is on two sides\n";
 }
 }  // namespace
 
@@ -80,6 +112,7 @@ std::string report_text(const Corpus& c, const Split* split) {
     for (const auto& [name, n] : m) out << " " << name << " (" << n << ")";
     out << "\n";
   };
+  if (split) write_side_speakers(out, c, *split);
   counts("partitions of the corpus", s.partitions);
   counts("speakers", s.speakers);
   counts("genders", s.genders);
@@ -122,6 +155,11 @@ std::string report_json(const Corpus& c, const Split* split) {
       sides[name] = counts;
     }
     j["split_classes"] = sides;
+    if (!s.speakers.empty()) {
+      nlohmann::ordered_json speakers;
+      for (const auto& [name, side] : named_sides(*split)) speakers[name] = side_speakers(c, *side);
+      j["split_speakers"] = speakers;
+    }
   }
   return j.dump(2);
 }

@@ -1,5 +1,6 @@
 #include "experiments/data_command.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
@@ -21,6 +22,49 @@ std::string corpora_help() {
   for (const auto& c : datasets::corpora())
     out += "  " + std::string(c.name) + std::string(10 - std::string(c.name).size(), ' ') + c.what + "\n";
   return out;
+}
+
+// --split's words, in the order of datasets::GroupBy (none: stratified at random).
+constexpr const char* kSplitWords[] = {"random", "speaker", "word", "gender"};
+
+datasets::Corpus load_corpus(const ArgParser& p, const datasets::CorpusInfo& info, const std::string& root) {
+  if (info.kind == datasets::CorpusKind::image) return info.load_images(root).corpus;
+  datasets::AudioCorpusOptions o;
+  const int classes = p.integer("--tess-classes");
+  if (classes != 7 && classes != 14) throw UsageError("--tess-classes must be 7 or 14");
+  o.tess_speaker_emotion = classes == 14 && info.speaker_emotion;
+  o.ravdess_song = !p.flag_set("--no-song");
+  return info.load_audio(root, o);
+}
+
+std::optional<datasets::Split> split_from(const ArgParser& p, const datasets::Corpus& corpus) {
+  const auto word = p.maybe("--split");
+  if (!word) return std::nullopt;
+  const auto it = std::find(std::begin(kSplitWords), std::end(kSplitWords), *word);
+  if (it == std::end(kSplitWords)) throw UsageError("--split must be random, speaker, word or gender, not '" + *word + "'");
+  const auto by = static_cast<datasets::GroupBy>(it - std::begin(kSplitWords));
+  datasets::Ratios r;
+  r.test = p.number("--test");
+  r.validation = p.number("--validation");
+  r.train = 1.0 - r.test - r.validation;
+  const auto seed = static_cast<uint64_t>(p.integer("--seed"));
+  return by == datasets::GroupBy::none ? datasets::stratified_split(corpus, r, seed)
+                                       : datasets::group_split(corpus, by, r, seed);
+}
+
+// --cache: every file's features into the cache, shared over the ranks.
+void fill_cache(const ArgParser& p, const datasets::Corpus& corpus, const std::string& dir, const Communicator& comm) {
+  const datasets::FeatureCache cache(dir, feature_spec_from(p));
+  ProgressBar bar("features");
+  const auto r = cache.extract(corpus, p.given("--threads") ? p.integer("--threads") : 0,
+                               [&](int64_t done, int64_t total) { bar.update(done, total); }, comm);
+  bar.finish();
+  if (!comm.is_root()) return;  // rank 0 reports for the job
+  std::cerr << "features: " << corpus.samples.size() << " files, " << r.stats.computed << " computed, "
+            << r.stats.reused << " from the cache, " << r.stats.failed << " failed, in " << r.stats.seconds << " s ("
+            << cache.folder() << ")" << (comm.distributed() ? ", shared over " + std::to_string(comm.size()) + " ranks" : "")
+            << "\n";
+  for (const auto& f : r.failed) std::cerr << "  failed: " << f.path << ": " << f.reason << "\n";
 }
 }  // namespace
 
@@ -46,64 +90,24 @@ int data_command(const std::vector<std::string>& args, const Communicator& comm)
   add_feature_options(p, "mfcc");
   if (!p.parse(args)) return 0;
   const std::string root = p.positionals()[0], name = p.text("--dataset");
-
   const datasets::CorpusInfo* info = nullptr;
   try {
     info = &datasets::corpus_info(name);
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string("--dataset: ") + e.what());
   }
-  const bool images = info->kind == datasets::CorpusKind::image;
-  datasets::Corpus corpus;
-  if (images) {
-    corpus = info->load_images(root).corpus;
-  } else {
-    datasets::AudioCorpusOptions o;
-    const int classes = p.integer("--tess-classes");
-    if (classes != 7 && classes != 14) throw UsageError("--tess-classes must be 7 or 14");
-    o.tess_speaker_emotion = classes == 14 && info->speaker_emotion;
-    o.ravdess_song = !p.flag_set("--no-song");
-    corpus = info->load_audio(root, o);
-  }
-
-  std::optional<datasets::Split> split;
-  if (auto kind = p.maybe("--split")) {
-    datasets::Ratios r;
-    r.test = p.number("--test");
-    r.validation = p.number("--validation");
-    r.train = 1.0 - r.test - r.validation;
-    const auto seed = static_cast<uint64_t>(p.integer("--seed"));
-    if (*kind == "random")
-      split = datasets::stratified_split(corpus, r, seed);
-    else if (*kind == "speaker")
-      split = datasets::group_split(corpus, datasets::GroupBy::speaker, r, seed);
-    else if (*kind == "word")
-      split = datasets::group_split(corpus, datasets::GroupBy::word, r, seed);
-    else if (*kind == "gender")
-      split = datasets::group_split(corpus, datasets::GroupBy::gender, r, seed);
-    else
-      throw UsageError("--split must be random, speaker, word or gender");
-  }
+  const datasets::Corpus corpus = load_corpus(p, *info, root);
+  const std::optional<datasets::Split> split = split_from(p, corpus);
   const datasets::Split* s = split ? &*split : nullptr;
   std::cout << (p.flag_set("--json") ? datasets::report_json(corpus, s) + "\n" : datasets::report_text(corpus, s));
   if (auto png = p.maybe("--plot")) {
     write_class_chart(*png, corpus, s);
     std::cerr << "class chart: " << *png << "\n";
   }
-
   if (auto dir = p.maybe("--cache")) {
-    if (images) throw UsageError("--cache extracts audio features; " + name + " holds images");
-    const datasets::FeatureCache cache(*dir, feature_spec_from(p));
-    ProgressBar bar("features");
-    const auto r = cache.extract(corpus, p.given("--threads") ? p.integer("--threads") : 0,
-                                 [&](int64_t done, int64_t total) { bar.update(done, total); }, comm);
-    bar.finish();
-    if (!comm.is_root()) return 0;  // rank 0 reports for the job
-    std::cerr << "features: " << corpus.samples.size() << " files, " << r.stats.computed << " computed, "
-              << r.stats.reused << " from the cache, " << r.stats.failed << " failed, in " << r.stats.seconds << " s ("
-              << cache.folder() << ")" << (comm.distributed() ? ", shared over " + std::to_string(comm.size()) + " ranks" : "")
-              << "\n";
-    for (const auto& f : r.failed) std::cerr << "  failed: " << f.path << ": " << f.reason << "\n";
+    if (info->kind == datasets::CorpusKind::image)
+      throw UsageError("--cache extracts audio features; " + name + " holds images");
+    fill_cache(p, corpus, *dir, comm);
   }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "datasets/audio_corpora.hpp"
@@ -17,6 +18,7 @@
 #include "dsp/audio.hpp"
 #include "support/main_requiring.hpp"
 #include "support/paths.hpp"
+#include "support/tone_corpus.hpp"
 
 using namespace ser::datasets;
 namespace fs = std::filesystem;
@@ -430,4 +432,35 @@ TEST_CASE("corpus registry: every corpus by name, its kind and loader; labelled 
   CHECK(c.samples.size() == 3);
   CHECK(count_by(c, &Sample::speaker).at("spk1") == 2);
   fs::remove_all(root.parent_path());
+}
+
+// `ser data --split WORD` gives the library's split of that kind: the report it
+// prints is the one report_json makes from the same split.
+TEST_CASE("ser data --split: each word the split of its kind, a wrong word refused") {
+  const std::string root = ser::test::data_dir() + "/ravdess";
+  const Corpus c = load_ravdess(root);
+  const auto printed = [&](const std::string& word, const std::string& test) {
+    const auto r = ser::test::run_ser({"data", root, "--dataset", "ravdess", "--split", word, "--test", test, "--seed",
+                                       "7", "--json"});
+    REQUIRE_MESSAGE(r.status == 0, r.output);
+    return r.output;
+  };
+  const auto report = [&](const Split& s) { return report_json(c, &s) + "\n"; };
+  CHECK(printed("random", "0.25") == report(stratified_split(c, {0.75, 0.0, 0.25}, 7)));
+  CHECK(printed("speaker", "0.25") == report(group_split(c, GroupBy::speaker, {0.75, 0.0, 0.25}, 7)));
+  CHECK(printed("gender", "0.5") == report(group_split(c, GroupBy::gender, {0.5, 0.0, 0.5}, 7)));
+  // The JSON names each side's speakers; the text says whether any is on two sides.
+  const auto sides = nlohmann::json::parse(printed("speaker", "0.25"))["split_speakers"];
+  CHECK(sides["train"].size() == 12);
+  CHECK(sides["test"].size() == 4);
+  const auto text = [&](const std::string& word) {
+    return ser::test::run_ser({"data", root, "--dataset", "ravdess", "--split", word, "--validation", "0.125"}).output;
+  };
+  CHECK(text("speaker").find("no speaker is on two sides") != std::string::npos);
+  CHECK(text("random").find("16 of 16 speakers are on more than one side: the split is not speaker-independent") !=
+        std::string::npos);
+  const auto wrong = ser::test::run_ser({"data", root, "--dataset", "ravdess", "--split", "actor"});
+  CHECK(wrong.status == 2);
+  CHECK_MESSAGE(wrong.output.find("--split must be random, speaker, word or gender, not 'actor'") != std::string::npos,
+                wrong.output);
 }
