@@ -216,6 +216,22 @@ def plot_classes(run):
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     plt.show()
+    print_side_speakers(run)
+
+
+def print_side_speakers(run):
+    """Each side's speakers, and whether any is on two sides (then the split is not speaker-independent)."""
+    sides = {k: v for k, v in run["data"].get("split_speakers", {}).items() if v}
+    if not sides:
+        return
+    for side, speakers in sides.items():
+        print(f"{side} speakers ({len(speakers)}): {' '.join(speakers)}")
+    seen = [s for speakers in sides.values() for s in speakers]
+    shared = sorted({s for s in seen if seen.count(s) > 1})
+    if shared:
+        print(f"{len(shared)} of {len(set(seen))} speakers are on more than one side: not speaker-independent")
+    else:
+        print("no speaker is on two sides")
 
 
 def plot_example(run, label):

@@ -122,6 +122,9 @@ TEST_CASE("one run: a valid notebook and an HTML report with every figure") {
   CHECK(html.find("data-mime-type=\"application/vnd.jupyter.stderr\"") == std::string::npos);
   for (const char* figure : {"Data", "Training curves", "Confusion matrix", "F1 per class"})
     CHECK_MESSAGE(count(section(html, figure), kPng) == 1, figure);
+  // TESS at random: both speakers on every side, and the data section says so.
+  CHECK_MESSAGE(section(html, "Data").find("2 of 2 speakers are on more than one side") != std::string::npos,
+                section(html, "Data"));
   const std::string report_table = section(html, "Classification report");
   for (const auto& label : kLabels) {
     CHECK_MESSAGE(count(section(html, "Example: " + label), kPng) == 1, label);
