@@ -43,35 +43,39 @@ std::map<std::string, int64_t> side_counts(const Corpus& c, const std::vector<si
   return m;
 }
 
-std::set<std::string> side_speakers(const Corpus& c, const std::vector<size_t>& side) {
-  std::set<std::string> m;
-  for (size_t i : side)
-    if (!c.samples[i].speaker.empty()) m.insert(c.samples[i].speaker);
-  return m;
+// The speakers of each side of a split, and those on more than one side: a
+// speaker-independent evaluation has none there.
+struct SideSpeakers {
+  std::vector<std::pair<std::string, std::set<std::string>>> of_side;  // train, validation, test
+  std::set<std::string> all, shared;
+};
+
+SideSpeakers side_speakers(const Corpus& c, const Split& split) {
+  SideSpeakers r;
+  for (const auto& [name, side] : named_sides(split)) {
+    auto& mine = r.of_side.emplace_back(name, std::set<std::string>{}).second;
+    for (size_t i : *side)
+      if (!c.samples[i].speaker.empty()) mine.insert(c.samples[i].speaker);
+    for (const auto& sp : mine)
+      if (!r.all.insert(sp).second) r.shared.insert(sp);
+  }
+  return r;
 }
 
-// Which speakers each side holds, and whether any is on two sides: a
-// speaker-independent evaluation needs none there.
-void write_side_speakers(std::ostream& out, const Corpus& c, const Split& split) {
-  std::map<std::string, int> sides_of;
-  bool any = false;
-  std::ostringstream lines;
-  for (const auto& [name, side] : named_sides(split)) {
-    const auto speakers = side_speakers(c, *side);
+void write_side_speakers(std::ostream& out, const SideSpeakers& s) {
+  if (s.all.empty()) return;
+  out << "\nspeakers per side:\n";
+  for (const auto& [name, speakers] : s.of_side) {
     if (speakers.empty()) continue;
-    any = true;
-    lines << "  " << std::left << std::setw(12) << name << std::right;
-    for (const auto& sp : speakers) lines << " " << sp, ++sides_of[sp];
-    lines << "\n";
+    out << "  " << std::left << std::setw(12) << name << std::right;
+    for (const auto& sp : speakers) out << " " << sp;
+    out << "\n";
   }
-  if (!any) return;
-  const auto shared = std::count_if(sides_of.begin(), sides_of.end(), [](const auto& e) { return e.second > 1; });
-  out << "\nspeakers per side:\n" << lines.str();
-  if (shared > 0)
-    out << "  " << shared << " of " << sides_of.size()
-        << " speakers are on more than one side: the split is not speaker-independent\n";
-  else
+  if (s.shared.empty())
     out << "  no speaker is on two sides\n";
+  else
+    out << "  " << s.shared.size() << " of " << s.all.size()
+        << " speakers are on more than one side: the split is not speaker-independent\n";
 }
 }  // namespace
 
@@ -112,7 +116,7 @@ std::string report_text(const Corpus& c, const Split* split) {
     for (const auto& [name, n] : m) out << " " << name << " (" << n << ")";
     out << "\n";
   };
-  if (split) write_side_speakers(out, c, *split);
+  if (split) write_side_speakers(out, side_speakers(c, *split));
   counts("partitions of the corpus", s.partitions);
   counts("speakers", s.speakers);
   counts("genders", s.genders);
@@ -156,9 +160,9 @@ std::string report_json(const Corpus& c, const Split* split) {
     }
     j["split_classes"] = sides;
     if (!s.speakers.empty()) {
-      nlohmann::ordered_json speakers;
-      for (const auto& [name, side] : named_sides(*split)) speakers[name] = side_speakers(c, *side);
-      j["split_speakers"] = speakers;
+      const SideSpeakers speakers = side_speakers(c, *split);
+      for (const auto& [name, side] : speakers.of_side) j["split_speakers"][name] = side;
+      j["split_shared_speakers"] = speakers.shared;
     }
   }
   return j.dump(2);

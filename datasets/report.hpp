@@ -17,8 +17,8 @@ std::string report_text(const Corpus& corpus, const Split* split = nullptr);
 // e.g. FER2013's train/test), corpora {corpus: {label: count}}, seconds
 // {min, mean, max, total}, sample_rates {rate: count}, skipped [{path, reason}],
 // and split {train, validation, test} with split_classes {side: {label:
-// count}} when a split is given, and split_speakers {side: [speaker]} when
-// the corpus also names speakers.
+// count}} when a split is given; with speakers, also split_speakers {side:
+// [speaker]} and split_shared_speakers [those on more than one side].
 std::string report_json(const Corpus& corpus, const Split* split = nullptr);
 
 }  // namespace ser::datasets

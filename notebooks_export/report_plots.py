@@ -226,10 +226,10 @@ def print_side_speakers(run):
         return
     for side, speakers in sides.items():
         print(f"{side} speakers ({len(speakers)}): {' '.join(speakers)}")
-    seen = [s for speakers in sides.values() for s in speakers]
-    shared = sorted({s for s in seen if seen.count(s) > 1})
+    shared = run["data"].get("split_shared_speakers", [])
     if shared:
-        print(f"{len(shared)} of {len(set(seen))} speakers are on more than one side: not speaker-independent")
+        every = {s for speakers in sides.values() for s in speakers}
+        print(f"{len(shared)} of {len(every)} speakers are on more than one side: not speaker-independent")
     else:
         print("no speaker is on two sides")
 

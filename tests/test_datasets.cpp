@@ -450,9 +450,11 @@ TEST_CASE("ser data --split: each word the split of its kind, a wrong word refus
   CHECK(printed("speaker", "0.25") == report(group_split(c, GroupBy::speaker, {0.75, 0.0, 0.25}, 7)));
   CHECK(printed("gender", "0.5") == report(group_split(c, GroupBy::gender, {0.5, 0.0, 0.5}, 7)));
   // The JSON names each side's speakers; the text says whether any is on two sides.
-  const auto sides = nlohmann::json::parse(printed("speaker", "0.25"))["split_speakers"];
-  CHECK(sides["train"].size() == 12);
-  CHECK(sides["test"].size() == 4);
+  const auto by_speaker = nlohmann::json::parse(printed("speaker", "0.25"));
+  CHECK(by_speaker["split_speakers"]["train"].size() == 12);
+  CHECK(by_speaker["split_speakers"]["test"].size() == 4);
+  CHECK(by_speaker["split_shared_speakers"].empty());
+  CHECK(nlohmann::json::parse(printed("random", "0.25"))["split_shared_speakers"].size() == 16);
   const auto text = [&](const std::string& word) {
     return ser::test::run_ser({"data", root, "--dataset", "ravdess", "--split", word, "--validation", "0.125"}).output;
   };
