@@ -189,6 +189,16 @@ reported with what is wrong.)");
   return 0;
 }
 
+// What `ser eval` scored: how (models, views), on how many files, and the scores.
+void print_scores(const ser::experiments::EvalResult& r, const ser::experiments::EvalOptions& o, size_t models) {
+  if (models > 1) std::cout << "\nensemble of " << models << " models (probabilities averaged)";
+  if (const std::string views = ser::experiments::describe_views(o); !views.empty()) std::cout << "\n" << views;
+  std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1
+            << ", UA " << r.metrics.unweighted_accuracy;
+  if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";
+  std::cout << "\n" << ser::experiments::classification_report(r.metrics);
+}
+
 int eval(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("eval", R"(Scores the model of a finished run on every file of a data set of the kind it was trained
 on (for example held-out speakers kept in another folder), or on the test or validation
@@ -226,12 +236,7 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
   }
   if (p.positionals().empty()) throw ser::experiments::UsageError("give at least one run directory");
   const auto r = ser::experiments::evaluate_runs(p.positionals(), o, std::cout, world);
-  if (p.positionals().size() > 1) std::cout << "\nensemble of " << p.positionals().size() << " models (probabilities averaged)";
-  if (const std::string views = ser::experiments::describe_views(o); !views.empty()) std::cout << "\n" << views;
-  std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1
-            << ", UA " << r.metrics.unweighted_accuracy;
-  if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";
-  std::cout << "\n" << ser::experiments::classification_report(r.metrics);
+  print_scores(r, o, p.positionals().size());
   // Every rank holds the whole result; rank 0 alone writes it, so that the
   // ranks of a job do not race to rename their copies over one another.
   if (const auto out = p.maybe("--out"); out && world.is_root()) {
