@@ -27,6 +27,12 @@ std::string corpora_help() {
 // --split's words, in the order of datasets::GroupBy (none: stratified at random).
 constexpr const char* kSplitWords[] = {"random", "speaker", "word", "gender"};
 
+std::string split_words(const std::string& between) {
+  std::string out;
+  for (const char* w : kSplitWords) out += (out.empty() ? "" : between) + w;
+  return out;
+}
+
 datasets::Corpus load_corpus(const ArgParser& p, const datasets::CorpusInfo& info, const std::string& root) {
   if (info.kind == datasets::CorpusKind::image) return info.load_images(root).corpus;
   datasets::AudioCorpusOptions o;
@@ -41,7 +47,7 @@ std::optional<datasets::Split> split_from(const ArgParser& p, const datasets::Co
   const auto word = p.maybe("--split");
   if (!word) return std::nullopt;
   const auto it = std::find(std::begin(kSplitWords), std::end(kSplitWords), *word);
-  if (it == std::end(kSplitWords)) throw UsageError("--split must be random, speaker, word or gender, not '" + *word + "'");
+  if (it == std::end(kSplitWords)) throw UsageError("--split must be one of " + split_words(", ") + ", not '" + *word + "'");
   const auto by = static_cast<datasets::GroupBy>(it - std::begin(kSplitWords));
   datasets::Ratios r;
   r.test = p.number("--test");
@@ -72,15 +78,17 @@ int data_command(const std::vector<std::string>& args, const Communicator& comm)
   ArgParser p("data",
               "Loads a data set folder following its corpus's naming convention and reports what it\n"
               "holds: files per class (and per speaker), durations, sample rates, and every skipped\n"
-              "file with the reason. With --split, also the sizes of a seeded split. Under mpirun the\n"
-              "ranks share the extraction of --cache (each file extracted once, by one rank).\n" +
+              "file with the reason. With --split, also the sizes of a seeded split, each side's\n"
+              "speakers and whether any is on two sides (the split is then not speaker-independent).\n"
+              "Under mpirun the ranks share the extraction of --cache (each file extracted once, by one\n"
+              "rank).\n" +
                   corpora_help());
   p.positional("ROOT", "the corpus folder, e.g. ../shared/data/tess")
       .option("--dataset", "NAME", "the corpus whose naming convention the folder follows (corpora above)")
       .flag("--json", "print one JSON object instead of text")
       .option("--tess-classes", "7|14", "TESS: 7 emotions or 14 speaker x emotion classes", "14")
       .flag("--no-song", "RAVDESS: leave out the sung files")
-      .option("--split", "random|speaker|word|gender", "add a split: stratified random, or by speaker, word or gender")
+      .option("--split", split_words("|"), "add a split: stratified random, or by speaker, word or gender")
       .option("--plot", "FILE.png", "also draw the files per class (per split side, or per corpus) as a bar chart")
       .option("--test", "FRACTION", "test share of the split", "0.25")
       .option("--validation", "FRACTION", "validation share of the split", "0")

@@ -463,6 +463,6 @@ TEST_CASE("ser data --split: each word the split of its kind, a wrong word refus
         std::string::npos);
   const auto wrong = ser::test::run_ser({"data", root, "--dataset", "ravdess", "--split", "actor"});
   CHECK(wrong.status == 2);
-  CHECK_MESSAGE(wrong.output.find("--split must be random, speaker, word or gender, not 'actor'") != std::string::npos,
+  CHECK_MESSAGE(wrong.output.find("--split must be one of random, speaker, word, gender, not 'actor'") != std::string::npos,
                 wrong.output);
 }
