@@ -27,9 +27,15 @@ const std::string kSharedData = ser::test::data_dir();
 
 // mpirun's own switches: every rank on this machine, and as root (CI's
 // containers) the confirmation Open MPI asks for.
-std::vector<std::string> mpirun(int ranks) {
-  std::vector<std::string> a = {"mpirun", "--oversubscribe", "-np", std::to_string(ranks)};
+std::vector<std::string> mpirun_switches() {
+  std::vector<std::string> a = {"mpirun", "--oversubscribe"};
   if (::getuid() == 0) a.push_back("--allow-run-as-root");
+  return a;
+}
+
+// One program's share of the job: its rank count and environment.
+std::vector<std::string> mpirun_context(int ranks) {
+  std::vector<std::string> a = {"-np", std::to_string(ranks)};
   // Under the sanitizers (scripts/test.sh): Open MPI unloads its components
   // at MPI_Finalize, so the leaks it keeps by design have no module name
   // unless LeakSanitizer unwinds fully (tests/lsan_suppressions.txt).
@@ -38,17 +44,21 @@ std::vector<std::string> mpirun(int ranks) {
   return a;
 }
 
+std::vector<std::string> mpirun(int ranks) {
+  std::vector<std::string> a = mpirun_switches();
+  const auto context = mpirun_context(ranks);
+  a.insert(a.end(), context.begin(), context.end());
+  return a;
+}
+
 // `ser ARGS` on 2 ranks, each started in a working folder of its own
 // (mpirun's MPMD form): a relative output path then shows which rank wrote.
 Ran run_ranks_in(const fs::path& dir0, const fs::path& dir1, const std::vector<std::string>& args) {
-  std::vector<std::string> all;
+  std::vector<std::string> all = mpirun_switches();
   for (const fs::path& dir : {dir0, dir1}) {
     fs::create_directories(dir);
-    auto context = mpirun(1);
-    if (!all.empty()) {
-      all.push_back(":");
-      context.erase(context.begin(), context.begin() + 2);  // "mpirun --oversubscribe" once, at the front
-    }
+    if (dir != dir0) all.push_back(":");
+    const auto context = mpirun_context(1);
     all.insert(all.end(), context.begin(), context.end());
     all.insert(all.end(), {"-wdir", dir.string(), SER_BINARY});
     all.insert(all.end(), args.begin(), args.end());
