@@ -122,6 +122,42 @@ ImageCorpus load_fer2013_folders(const std::string& root) {
   return out;
 }
 
+namespace {
+// Reads the space-separated pixel values of one CSV row into `row`; false
+// unless there are exactly row.size() of them, each in 0-255.
+bool read_csv_pixels(const char* p, const char* end, std::vector<uint8_t>& row) {
+  size_t count = 0;
+  while (p < end) {
+    while (p < end && *p == ' ') ++p;
+    if (p == end) break;
+    int v = -1;
+    const auto [next, ec] = std::from_chars(p, end, v);
+    if (ec != std::errc() || v < 0 || v > 255 || count >= row.size()) return false;
+    row[count++] = static_cast<uint8_t>(v);
+    p = next;
+  }
+  return count == row.size();
+}
+
+// One "emotion,pixels,Usage" row into `s` (label and partition) and `row`;
+// what is wrong with it, if anything.
+std::optional<std::string> parse_csv_row(const std::string& line, Sample& s, std::vector<uint8_t>& row) {
+  // The CSV's emotion codes, in common_emotions() names.
+  static const std::vector<std::string> codes = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
+  const size_t c1 = line.find(','), c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
+  if (c2 == std::string::npos) return "row is not emotion,pixels,Usage";
+  int code = -1;
+  const auto [ep, ec] = std::from_chars(line.data(), line.data() + c1, code);
+  if (ec != std::errc() || ep != line.data() + c1 || code < 0 || code > 6)
+    return "emotion '" + line.substr(0, c1) + "' is not 0-6";
+  if (!read_csv_pixels(line.data() + c1 + 1, line.data() + c2, row)) return "pixels are not 2304 values in 0-255";
+  s.label = codes[static_cast<size_t>(code)];
+  s.partition = line.substr(c2 + 1);
+  return std::nullopt;
+}
+
+}  // namespace
+
 ImageCorpus load_fer2013_csv(const std::string& csv_path) {
   std::optional<InputFile> file;
   try {
@@ -133,65 +169,31 @@ ImageCorpus load_fer2013_csv(const std::string& csv_path) {
     throw std::invalid_argument("fer2013: '" + csv_path + "' is " + std::to_string(file->size()) +
                                 " bytes, more than the " + std::to_string(kMaxCsvBytes) +
                                 " a FER2013 CSV holds; is it the file you meant?");
-  auto lines = std::make_unique<LineReader>(file->fd(), kMaxCsvLine);
-  // The CSV's emotion codes, in common_emotions() names.
-  const std::vector<std::string> codes = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
+  auto lines = std::make_unique<LineReader>(file->fd(), kMaxCsvLine);  // 64 KiB of buffer: not on the stack
   ImageCorpus out = empty_corpus();
   std::string line;
-  int64_t number = 0;
-  std::vector<uint8_t> row(static_cast<size_t>(kSide * kSide));
   bool too_long = false;
-  while (lines->next(line, too_long)) {
-    ++number;
+  std::vector<uint8_t> row(static_cast<size_t>(kSide * kSide));
+  for (int64_t number = 1; lines->next(line, too_long); ++number) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (number == 1) {
+      if (too_long || line.rfind("emotion,pixels", 0) != 0)
+        throw std::invalid_argument("fer2013: '" + csv_path + "' does not start with the header emotion,pixels,Usage");
+      continue;
+    }
     const std::string where = csv_path + ":" + std::to_string(number);
     if (too_long) {
       out.corpus.skipped.push_back({where, "row is longer than " + std::to_string(kMaxCsvLine) + " characters"});
-      if (number == 1)
-        throw std::invalid_argument("fer2013: '" + csv_path + "' does not start with the header emotion,pixels,Usage");
-      continue;
-    }
-    if (number == 1) {
-      if (line.rfind("emotion,pixels", 0) != 0)
-        throw std::invalid_argument("fer2013: '" + csv_path + "' does not start with the header emotion,pixels,Usage");
       continue;
     }
     if (line.empty()) continue;
-    const size_t c1 = line.find(','), c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
-    if (c2 == std::string::npos) {
-      out.corpus.skipped.push_back({where, "row is not emotion,pixels,Usage"});
-      continue;
-    }
-    int code = -1;
-    const auto [ep, eec] = std::from_chars(line.data(), line.data() + c1, code);
-    if (eec != std::errc() || ep != line.data() + c1 || code < 0 || code > 6) {
-      out.corpus.skipped.push_back({where, "emotion '" + line.substr(0, c1) + "' is not 0-6"});
-      continue;
-    }
-    size_t count = 0;
-    bool bad = false;
-    const char* p = line.data() + c1 + 1;
-    const char* end = line.data() + c2;
-    while (p < end && !bad) {
-      while (p < end && *p == ' ') ++p;
-      if (p == end) break;
-      int v = -1;
-      const auto [np, ec] = std::from_chars(p, end, v);
-      if (ec != std::errc() || v < 0 || v > 255 || count >= row.size())
-        bad = true;
-      else
-        row[count++] = static_cast<uint8_t>(v);
-      p = np;
-    }
-    if (bad || count != row.size()) {
-      out.corpus.skipped.push_back({where, "pixels are not 2304 values in 0-255"});
-      continue;
-    }
     Sample s;
+    if (auto problem = parse_csv_row(line, s, row)) {
+      out.corpus.skipped.push_back({where, *problem});
+      continue;
+    }
     s.path = where;
     s.corpus = "fer2013";
-    s.label = codes[static_cast<size_t>(code)];
-    s.partition = line.substr(c2 + 1);
     out.pixels.insert(out.pixels.end(), row.begin(), row.end());
     out.corpus.samples.push_back(std::move(s));
   }
