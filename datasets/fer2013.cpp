@@ -23,10 +23,10 @@ namespace fs = std::filesystem;
 namespace {
 constexpr int kSide = 48;
 
-constexpr uint64_t kMaxImageBytes = 64 * kMiB;  // a 48x48 face is a few kilobytes
+constexpr uint64_t kMaxImageBytes = 64 * kMiB;    // a 48x48 face is a few kilobytes
 constexpr int64_t kMaxImagePixels = 4096 * 4096;  // decoded only to say it is not 48x48
-constexpr uint64_t kMaxCsvBytes = 2 * kGiB;      // the original fer2013.csv is 301 MB
-constexpr size_t kMaxCsvLine = 64 * 1024;        // a row is about 9,000 characters
+constexpr uint64_t kMaxCsvBytes = 2 * kGiB;       // the original fer2013.csv is 301 MB
+constexpr size_t kMaxCsvLine = 64 * 1024;         // a row is about 9,000 characters
 
 // Lines of an open file, read through its descriptor with a cap: a line
 // longer than `cap` is consumed to its end and reported, so a file without

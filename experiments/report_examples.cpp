@@ -9,15 +9,15 @@
 
 #include "common/atomic_file.hpp"
 #include "common/npy.hpp"
+#include "common/thread_count.hpp"
 #include "dsp/audio.hpp"
 #include "dsp/feature_spec.hpp"
 #include "experiments/evaluate_run.hpp"
-#include "experiments/prepared_data.hpp"
 #include "experiments/predict.hpp"
+#include "experiments/prepared_data.hpp"
 #include "experiments/runner.hpp"
 #include "nn/model_file.hpp"
 #include "nn/train.hpp"
-#include "common/thread_count.hpp"
 
 namespace ser::experiments {
 namespace fs = std::filesystem;
@@ -43,15 +43,11 @@ std::vector<size_t> candidate_files(const ExperimentConfig& c, const datasets::C
   return originals;
 }
 
-}  // namespace
-
-std::string write_audio_examples(const ExperimentConfig& c, const std::string& out_dir, std::ostream& log) {
-  if (c.features.sets.empty()) return "";  // an image corpus
-  std::ostringstream quiet;
-  const datasets::Corpus corpus = load_audio_corpora(c, quiet);
+// The mel spectrogram and MFCCs shown beside each waveform, in the run's own
+// analysis settings; MFCCs as the run computed them when it used them, 40 (the
+// common choice) otherwise.
+std::pair<dsp::FeatureSpec, dsp::FeatureSpec> example_spectra(const ExperimentConfig& c) {
   const dsp::FeatureSpec& first = c.features.sets.front();
-  // The mel spectrogram and MFCCs of the run's own analysis settings; MFCCs as
-  // the run computed them when it used them, 40 (the common choice) otherwise.
   dsp::FeatureSpec mel = first;
   mel.kind = dsp::FeatureKind::mel_db;
   mel.mel = dsp::MelOptions{};
@@ -60,20 +56,43 @@ std::string write_audio_examples(const ExperimentConfig& c, const std::string& o
   mfcc.cepstrum.n_mfcc = 40;
   mfcc.mel = dsp::MelOptions{};
   for (const auto& s : c.features.sets)
-    if (s.kind == dsp::FeatureKind::mfcc) {
-      mfcc = s;
-      break;
-    }
+    if (s.kind == dsp::FeatureKind::mfcc) return {mel, s};
+  return {mel, mfcc};
+}
+
+// One class's example: its wave, mel and MFCC arrays written beside the index,
+// and the index's entry naming them.
+nlohmann::ordered_json write_audio_example(const datasets::Sample& s, const dsp::Audio& audio,
+                                           const dsp::FeatureExtractor& mel_of, const dsp::FeatureExtractor& mfcc_of,
+                                           int hop, const std::string& out_dir) {
+  std::string stem = s.label;
+  for (char& ch : stem)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  const auto file = [&](const char* what) { return stem + "_" + what + ".npy"; };
+  write_npy((fs::path(out_dir) / file("wave")).string(), {static_cast<int64_t>(audio.samples.size())}, audio.samples,
+            /*durable=*/false);
+  write_matrix((fs::path(out_dir) / file("mel")).string(), mel_of(audio.samples, audio.sample_rate));
+  write_matrix((fs::path(out_dir) / file("mfcc")).string(), mfcc_of(audio.samples, audio.sample_rate));
+  return {{"label", s.label},  {"file", s.path},       {"speaker", s.speaker}, {"sample_rate", audio.sample_rate},
+          {"hop_length", hop}, {"wave", file("wave")}, {"mel", file("mel")},   {"mfcc", file("mfcc")}};
+}
+
+}  // namespace
+
+std::string write_audio_examples(const ExperimentConfig& c, const std::string& out_dir, std::ostream& log) {
+  if (c.features.sets.empty()) return "";  // an image corpus
+  std::ostringstream quiet;
+  const datasets::Corpus corpus = load_audio_corpora(c, quiet);
+  const dsp::FeatureSpec& first = c.features.sets.front();
+  const auto [mel, mfcc] = example_spectra(c);
   const dsp::FeatureExtractor mel_of(mel), mfcc_of(mfcc);
   const int hop = first.stft.hop_length > 0 ? first.stft.hop_length : first.stft.n_fft / 4;
 
   fs::create_directories(out_dir);
-  nlohmann::ordered_json index;
-  index["examples"] = nlohmann::ordered_json::array();
-  std::map<std::string, bool> done;
+  std::map<std::string, nlohmann::ordered_json> by_label;
   for (size_t i : candidate_files(c, corpus)) {
     const datasets::Sample& s = corpus.samples[i];
-    if (done[s.label]) continue;
+    if (by_label.count(s.label)) continue;
     dsp::Audio audio;
     try {
       audio = dsp::load_audio(s.path, first.load);
@@ -81,31 +100,13 @@ std::string write_audio_examples(const ExperimentConfig& c, const std::string& o
       log << "report: example for '" << s.label << "': skipped " << s.path << ": " << e.what() << "\n";
       continue;
     }
-    std::string stem = s.label;
-    for (char& ch : stem)
-      if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-    const auto file = [&](const char* what) { return stem + "_" + what + ".npy"; };
-    write_npy((fs::path(out_dir) / file("wave")).string(), {static_cast<int64_t>(audio.samples.size())},
-              audio.samples, /*durable=*/false);
-    write_matrix((fs::path(out_dir) / file("mel")).string(), mel_of(audio.samples, audio.sample_rate));
-    write_matrix((fs::path(out_dir) / file("mfcc")).string(), mfcc_of(audio.samples, audio.sample_rate));
-    index["examples"].push_back({{"label", s.label},
-                                 {"file", s.path},
-                                 {"speaker", s.speaker},
-                                 {"sample_rate", audio.sample_rate},
-                                 {"hop_length", hop},
-                                 {"wave", file("wave")},
-                                 {"mel", file("mel")},
-                                 {"mfcc", file("mfcc")}});
-    done[s.label] = true;
+    by_label[s.label] = write_audio_example(s, audio, mel_of, mfcc_of, hop, out_dir);
   }
   // In the corpus's label order, as the confusion matrix has them.
-  auto& examples = index["examples"];
-  std::vector<nlohmann::ordered_json> ordered;
+  nlohmann::ordered_json index;
+  index["examples"] = nlohmann::ordered_json::array();
   for (const auto& label : corpus.labels)
-    for (const auto& e : examples)
-      if (e["label"] == label) ordered.push_back(e);
-  examples = ordered;
+    if (by_label.count(label)) index["examples"].push_back(by_label[label]);
   const std::string path = (fs::path(out_dir) / "examples.json").string();
   write_file_atomically(path, index.dump(2) + "\n", /*durable=*/false);
   return path;
@@ -129,13 +130,15 @@ std::string write_face_page(const PreparedData& p, std::vector<std::pair<size_t,
   index["files"] = nlohmann::ordered_json::array();
   for (const auto& [i, label] : predicted_at) {
     index["files"].push_back(p.corpus.samples[i].path);
-    faces.insert(faces.end(), p.x.begin() + static_cast<int64_t>(i) * size, p.x.begin() + static_cast<int64_t>(i + 1) * size);
+    faces.insert(faces.end(), p.x.begin() + static_cast<int64_t>(i) * size,
+                 p.x.begin() + static_cast<int64_t>(i + 1) * size);
     index["truth"].push_back(p.corpus.labels[static_cast<size_t>(p.y[i])]);
     index["predicted"].push_back(label);
   }
   fs::create_directories(out_dir);
   write_npy((fs::path(out_dir) / "faces.npy").string(),
-            {static_cast<int64_t>(predicted_at.size()), p.sample_shape[1], p.sample_shape[2]}, faces, /*durable=*/false);
+            {static_cast<int64_t>(predicted_at.size()), p.sample_shape[1], p.sample_shape[2]}, faces,
+            /*durable=*/false);
   const std::string path = (fs::path(out_dir) / "examples.json").string();
   write_file_atomically(path, index.dump(2) + "\n", /*durable=*/false);
   return path;
@@ -151,7 +154,8 @@ std::string write_face_examples(const ExperimentConfig& c, const std::string& ru
   std::map<int32_t, int> taken;
   for (size_t i : candidate_files(c, p.corpus))
     if (taken[p.y[i]]++ < per_class) rows.push_back(static_cast<int64_t>(i));
-  const auto predicted = nn::argmax_rows(model.predict(nn::gather_rows(p.x, p.sample_shape, rows), thread_count(c.threads)));
+  const auto predicted =
+      nn::argmax_rows(model.predict(nn::gather_rows(p.x, p.sample_shape, rows), thread_count(c.threads)));
   std::vector<std::pair<size_t, std::string>> predicted_at;
   for (size_t k = 0; k < rows.size(); ++k)
     predicted_at.emplace_back(static_cast<size_t>(rows[k]), p.corpus.labels[static_cast<size_t>(predicted[k])]);
