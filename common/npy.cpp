@@ -98,6 +98,45 @@ std::vector<int64_t> parse_shape(const std::string& text, const std::string& pat
 }
 }  // namespace
 
+namespace {
+// The header's text and the offset of the data after it, for format versions
+// 1 (a 2-byte length) and 2-3 (a 4-byte length).
+std::pair<std::string, size_t> split_preamble(const std::string& bytes, const std::string& path) {
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw npy_error(path, "not a .npy file");
+  const int major = static_cast<unsigned char>(bytes[6]);
+  if (major < 1 || major > 3) throw npy_error(path, "format version " + std::to_string(major) + " (1 to 3 are read)");
+  size_t header_len = 0, offset = 10;
+  if (major == 1) {
+    header_len = load<uint16_t>(bytes.data() + 8);  // little-endian, as the format and this machine are
+  } else {
+    if (bytes.size() < 12) throw npy_error(path, "truncated header");
+    header_len = load<uint32_t>(bytes.data() + 8);
+    offset = 12;
+  }
+  if (bytes.size() - offset < header_len) throw npy_error(path, "truncated header");
+  return {bytes.substr(offset, header_len), offset + header_len};
+}
+
+// out.size() values of type T from `p`, widened to double.
+template <typename T>
+void widen(const char* p, std::vector<double>& out) {
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<double>(load<T>(p + i * sizeof(T)));
+}
+
+// Column-major values (first axis fastest) reordered to C order.
+std::vector<double> c_order_of(const std::vector<double>& fortran, const std::vector<int64_t>& shape) {
+  std::vector<double> c_order(fortran.size());
+  std::vector<int64_t> index(shape.size(), 0);  // the multi-index of element f
+  for (size_t f = 0; f < fortran.size(); ++f) {
+    size_t c = 0;
+    for (size_t d = 0; d < shape.size(); ++d) c = c * static_cast<size_t>(shape[d]) + static_cast<size_t>(index[d]);
+    c_order[c] = fortran[f];
+    for (size_t d = 0; d < shape.size() && ++index[d] == shape[d]; ++d) index[d] = 0;
+  }
+  return c_order;
+}
+}  // namespace
+
 NpyArray read_npy(const std::string& path) {
   auto fail = [&](const std::string& what) { return npy_error(path, what); };
   std::string bytes;
@@ -106,61 +145,27 @@ NpyArray read_npy(const std::string& path) {
   } catch (const InputFileError& e) {
     throw NpyError(e.what());
   }
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) throw fail("not a .npy file");
-  const int major = static_cast<unsigned char>(bytes[6]);
-  if (major < 1 || major > 3) throw fail("format version " + std::to_string(major) + " (1 to 3 are read)");
-  size_t header_len, offset;
-  if (major == 1) {
-    header_len =
-        static_cast<unsigned char>(bytes[8]) | (static_cast<size_t>(static_cast<unsigned char>(bytes[9])) << 8);
-    offset = 10;
-  } else {
-    if (bytes.size() < 12) throw fail("truncated header");
-    header_len = load<uint32_t>(bytes.data() + 8);
-    offset = 12;
-  }
-  if (bytes.size() - offset < header_len) throw fail("truncated header");
-  const std::string header = bytes.substr(offset, header_len);
+  const auto [header, at] = split_preamble(bytes, path);
   const std::string descr_field = header_field(header, "descr", path);
   if (descr_field.size() < 2 || (descr_field.front() != '\'' && descr_field.front() != '"'))
     throw fail("dtype " + descr_field + " is not a quoted type string");
   const std::string descr = descr_field.substr(1, descr_field.size() - 2);
   const std::string order = header_field(header, "fortran_order", path);
   if (order != "True" && order != "False") throw fail("fortran_order is '" + order + "', not True or False");
-  const bool fortran = order == "True";
   NpyArray a;
   a.shape = parse_shape(header_field(header, "shape", path), path);
   int64_t count = 1;
   for (int64_t d : a.shape) count *= d;
   const size_t width = (descr == "<f8" || descr == "<i8") ? 8 : (descr == "<f4" || descr == "<i4") ? 4 : 0;
   if (!width) throw fail("unsupported dtype '" + descr + "' (float64, float32, int64, int32 are read)");
-  const size_t at = offset + header_len;
   if ((bytes.size() - at) / width < static_cast<size_t>(count)) throw fail("truncated data");
   a.data.resize(static_cast<size_t>(count));
   const char* p = bytes.data() + at;
-  for (size_t i = 0; i < a.data.size(); ++i, p += width) {
-    if (descr == "<f8")
-      a.data[i] = load<double>(p);
-    else if (descr == "<f4")
-      a.data[i] = load<float>(p);
-    else if (descr == "<i8")
-      a.data[i] = static_cast<double>(load<int64_t>(p));
-    else
-      a.data[i] = load<int32_t>(p);
-  }
-  if (fortran && a.shape.size() > 1 && count > 0) {  // column-major on disk: reorder to C order
-    std::vector<double> c_order(a.data.size());
-    const size_t rank = a.shape.size();
-    std::vector<int64_t> index(rank, 0);
-    for (size_t f = 0; f < a.data.size(); ++f) {
-      // `index` is the multi-index of element f in Fortran order (first axis fastest).
-      size_t c = 0;
-      for (size_t d = 0; d < rank; ++d) c = c * static_cast<size_t>(a.shape[d]) + static_cast<size_t>(index[d]);
-      c_order[c] = a.data[f];
-      for (size_t d = 0; d < rank && ++index[d] == a.shape[d]; ++d) index[d] = 0;
-    }
-    a.data = std::move(c_order);
-  }
+  if (descr == "<f8") widen<double>(p, a.data);
+  if (descr == "<f4") widen<float>(p, a.data);
+  if (descr == "<i8") widen<int64_t>(p, a.data);
+  if (descr == "<i4") widen<int32_t>(p, a.data);
+  if (order == "True" && a.shape.size() > 1) a.data = c_order_of(a.data, a.shape);
   return a;
 }
 

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "common/settings.hpp"
 #include "common/npy.hpp"
+#include "common/settings.hpp"
 
 namespace fs = std::filesystem;
 
@@ -30,28 +30,63 @@ TEST_CASE(".npy: write then read, float32 and float64, any rank") {
   fs::remove_all(dir);
 }
 
-TEST_CASE(".npy: Fortran-order arrays come back in C order") {
-  const fs::path p = fs::temp_directory_path() / ("ser_test_npy_f_" + std::to_string(::getpid()) + ".npy");
-  std::string header = "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }";
-  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
+namespace {
+// A .npy file's bytes as NumPy lays them out: magic, version `major`.0, the
+// header's length (2 bytes in version 1, 4 after), the header padded so the
+// data starts on a 64-byte boundary, then the data.
+std::string npy_bytes(int major, std::string header, const void* data, size_t size) {
+  const size_t preamble = major == 1 ? 10 : 12;
+  header.append((64 - (preamble + header.size() + 1) % 64) % 64, ' ');
   header += '\n';
   // Appended piece by piece: GCC 12 at -O3 warns (-Warray-bounds, a false
   // positive) on the chain of string + char + char + string.
-  std::string bytes("\x93NUMPY\x01\x00", 8);
-  bytes += static_cast<char>(header.size());
+  std::string bytes("\x93NUMPY", 6);
+  bytes += static_cast<char>(major);
   bytes += '\0';
+  for (size_t i = 0; i < preamble - 8; ++i) bytes += static_cast<char>((header.size() >> (8 * i)) & 0xff);
   bytes += header;
-  const double column_major[6] = {1, 4, 2, 5, 3, 6};  // [[1, 2, 3], [4, 5, 6]]
-  bytes.append(reinterpret_cast<const char*>(column_major), sizeof(column_major));
+  bytes.append(static_cast<const char*>(data), size);
+  return bytes;
+}
+
+ser::NpyArray read_bytes(const std::string& bytes) {
+  const fs::path p = fs::temp_directory_path() / ("ser_test_npy_" + std::to_string(::getpid()) + ".npy");
   std::ofstream(p, std::ios::binary) << bytes;
-  const ser::NpyArray a = ser::read_npy(p.string());
-  CHECK(a.data == std::vector<double>{1, 2, 3, 4, 5, 6});
+  ser::NpyArray a = ser::read_npy(p.string());
   fs::remove(p);
+  return a;
+}
+}  // namespace
+
+TEST_CASE(".npy: Fortran-order arrays come back in C order") {
+  const double column_major[6] = {1, 4, 2, 5, 3, 6};  // [[1, 2, 3], [4, 5, 6]]
+  const ser::NpyArray a = read_bytes(
+      npy_bytes(1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", column_major, sizeof column_major));
+  CHECK(a.shape == std::vector<int64_t>{2, 3});
+  CHECK(a.data == std::vector<double>{1, 2, 3, 4, 5, 6});
+}
+
+// NumPy writes version 2.0 when a header passes 65,535 bytes; label and index
+// arrays come as int64 or int32.
+TEST_CASE(".npy: int64 and int32 values, in format versions 1 and 2") {
+  const int64_t wide[3] = {-5, 0, int64_t{1} << 40};
+  const int32_t narrow[4] = {-2147483647 - 1, -1, 7, 2147483647};
+  for (int major : {1, 2}) {
+    CAPTURE(major);
+    const ser::NpyArray a =
+        read_bytes(npy_bytes(major, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", wide, sizeof wide));
+    CHECK(a.shape == std::vector<int64_t>{3});
+    CHECK(a.data == std::vector<double>{-5, 0, 1099511627776.0});
+    const ser::NpyArray b = read_bytes(
+        npy_bytes(major, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", narrow, sizeof narrow));
+    CHECK(b.shape == std::vector<int64_t>{2, 2});
+    CHECK(b.data == std::vector<double>{-2147483648.0, -1, 7, 2147483647});
+  }
 }
 
 TEST_CASE(".npy: garbage and missing files are refused naming the file") {
-  CHECK_THROWS_WITH_AS(ser::read_npy("/nonexistent/x.npy"), doctest::Contains(".npy file '/nonexistent/x.npy': no such file"),
-                       ser::NpyError);
+  CHECK_THROWS_WITH_AS(ser::read_npy("/nonexistent/x.npy"),
+                       doctest::Contains(".npy file '/nonexistent/x.npy': no such file"), ser::NpyError);
   const fs::path p = fs::temp_directory_path() / ("ser_test_npy_bad_" + std::to_string(::getpid()) + ".npy");
   std::ofstream(p) << "not numpy";
   CHECK_THROWS_WITH_AS(ser::read_npy(p.string()), doctest::Contains("not a .npy file"), ser::NpyError);
@@ -97,7 +132,8 @@ TEST_CASE("settings: each kind parses, checks its range and special value, and w
   CHECK(error("htk", "maybe") == "htk must be true or false, got 'maybe'");
   CHECK(error("pad_mode", "reflect") == "accepted");
   CHECK(pad == Pad::reflect);
-  CHECK(error("pad_mode", "edg") == "pad_mode must be one of constant, reflect or edge, got 'edg' (did you mean 'edge'?)");
+  CHECK(error("pad_mode", "edg") ==
+        "pad_mode must be one of constant, reflect or edge, got 'edg' (did you mean 'edge'?)");
   CHECK(s.find("pad_mode")->metavar() == "constant|reflect|edge");
   CHECK(s.find("top_db")->metavar() == "DB");
   // check() sees values set directly in the struct, as validation of a spec built in code does.
