@@ -1,7 +1,5 @@
 #include "experiments/faces_command.hpp"
 
-#include <opencv2/highgui.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -9,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <opencv2/highgui.hpp>
 #include <optional>
 
 #include "experiments/arg_parser.hpp"
@@ -24,7 +23,6 @@
 namespace ser::experiments {
 
 namespace {
-
 
 struct Totals {
   int64_t frames = 0, faces = 0, frames_without_faces = 0;
@@ -86,6 +84,40 @@ void run_source(vision::FrameSource source, FacePipeline& pipeline, const ArgPar
   for (const std::string& s : source.skipped()) std::cerr << "skipped " << s << "\n";
 }
 
+// The options after INPUT and --model/--camera/--cascade: the detector's
+// registered settings, then the output's.
+void declare_output_options(ArgParser& p, Settings& detector_settings) {
+  add_settings_options(p, detector_settings);
+  p.option("--smooth", "N", "average each face's probabilities over its last N frames (video)", "1")
+      .option("--out", "FILE_OR_DIR", "write the annotated image (.png, .jpg), folder of images, or video (.avi, .mp4)")
+      .flag("--json", "print one JSON line per frame instead of a line per face")
+      .flag("--show", "show the annotated frames in a window (needs a display)")
+      .option("--max-frames", "N", "stop after N frames (0: all)", "0")
+      .option("--threads", "N", "threads the model may use (0: every core)", "0");
+}
+
+// Combinations that cannot work, refused before the model loads.
+void check_usage(const ArgParser& p) {
+  if (!p.maybe("--model")) throw UsageError("--model is required: a run directory or .sermodel file of a face model");
+  if (p.positionals().empty() == !p.given("--camera"))
+    throw UsageError(p.given("--camera") ? "give either INPUT files or --camera N, not both"
+                                         : "give an image, a folder, a video or --camera N");
+  if (p.given("--out") && p.positionals().size() > 1)
+    throw UsageError("--out takes one INPUT (an annotated copy of it); give the inputs one at a time");
+  if (p.given("--show") && !have_display())
+    throw UsageError("--show needs a display (DISPLAY is not set); use --out to write the annotated frames instead");
+  if (p.integer("--smooth") < 1) throw UsageError("--smooth must be at least 1 frame");
+}
+
+void print_rates(const Totals& totals, double seconds, const FacePipeline& pipeline) {
+  std::fprintf(stderr,
+               "%lld frames, %lld faces (%lld frames without a face) in %.2f s: %.1f frames/s, %.1f faces/s "
+               "(detector %.2f s, classifier %.2f s)\n",
+               static_cast<long long>(totals.frames), static_cast<long long>(totals.faces),
+               static_cast<long long>(totals.frames_without_faces), seconds, totals.frames / seconds,
+               totals.faces / seconds, pipeline.detect_seconds(), pipeline.classify_seconds());
+}
+
 }  // namespace
 
 int faces_command(const std::vector<std::string>& args) {
@@ -103,30 +135,15 @@ Example: ser faces party.jpg clips/interview.mp4 --model runs/fer2013_cnn/202612
   Settings detector_settings;
   FacesOptions o;
   o.detector.register_settings(detector_settings);
-  add_settings_options(p, detector_settings);
-  p.option("--smooth", "N", "average each face's probabilities over its last N frames (video)", "1")
-      .option("--out", "FILE_OR_DIR", "write the annotated image (.png, .jpg), folder of images, or video (.avi, .mp4)")
-      .flag("--json", "print one JSON line per frame instead of a line per face")
-      .flag("--show", "show the annotated frames in a window (needs a display)")
-      .option("--max-frames", "N", "stop after N frames (0: all)", "0")
-      .option("--threads", "N", "threads the model may use (0: every core)", "0");
+  declare_output_options(p, detector_settings);
   if (!p.parse(args)) return 0;
   read_settings_options(p, detector_settings);
-  const auto model = p.maybe("--model");
-  if (!model) throw UsageError("--model is required: a run directory or .sermodel file of a face model");
-  if (p.positionals().empty() == !p.given("--camera"))
-    throw UsageError(p.given("--camera") ? "give either INPUT files or --camera N, not both"
-                                         : "give an image, a folder, a video or --camera N");
-  if (p.given("--out") && p.positionals().size() > 1)
-    throw UsageError("--out takes one INPUT (an annotated copy of it); give the inputs one at a time");
-  if (p.given("--show") && !have_display())
-    throw UsageError("--show needs a display (DISPLAY is not set); use --out to write the annotated frames instead");
+  check_usage(p);
   o.detector.cascade = p.maybe("--cascade").value_or("");
   o.smooth = p.integer("--smooth");
-  if (o.smooth < 1) throw UsageError("--smooth must be at least 1 frame");
   o.threads = p.integer("--threads");
   const int64_t max_frames = p.integer("--max-frames");
-  FacePipeline pipeline(*model, o);
+  FacePipeline pipeline(*p.maybe("--model"), o);
   Totals totals;
   catch_stop_signals();  // Ctrl-C ends a stream like its last frame; | head does not cost the --out video
   const auto t0 = std::chrono::steady_clock::now();
@@ -136,13 +153,7 @@ Example: ser faces party.jpg clips/interview.mp4 --model runs/fer2013_cnn/202612
     for (const std::string& input : p.positionals())
       run_source(vision::FrameSource::open(input), pipeline, p, max_frames, totals);
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr,
-               "%lld frames, %lld faces (%lld frames without a face) in %.2f s: %.1f frames/s, %.1f faces/s "
-               "(detector %.2f s, classifier %.2f s)\n",
-               static_cast<long long>(totals.frames), static_cast<long long>(totals.faces),
-               static_cast<long long>(totals.frames_without_faces), seconds, totals.frames / seconds,
-               totals.faces / seconds, pipeline.detect_seconds(), pipeline.classify_seconds());
+  print_rates(totals, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), pipeline);
   return 0;
 }
 
