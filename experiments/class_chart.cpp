@@ -47,19 +47,32 @@ int64_t total(const Group& g) {
   return n;
 }
 
-// Where everything goes: a column per class, a bar per group inside it.
+// Where everything goes: a column per class, a bar per group inside it. A
+// column is widened to its widest class name (TESS's 14 speaker_emotion
+// names would run into each other), the bars then centred in it.
 struct ChartLayout {
   static constexpr int kLeft = 70, kRight = 20, kTop = 50, kPlot = 320, kBar = 22, kGapBetween = 26;
-  int per_class, width, height, bottom;
+  static constexpr int kNameGap = 12;  // the least space between neighbouring class names
+  int bars, per_class, width, height, bottom;
   double step, y_max;
-  ChartLayout(size_t groups, size_t classes, int64_t top)
-      : per_class(static_cast<int>(groups) * kBar + kGapBetween),
-        width(std::max(640, kLeft + kRight + per_class * static_cast<int>(classes))),
+  ChartLayout(size_t groups, const std::vector<std::string>& classes, int64_t top)
+      : bars(static_cast<int>(groups) * kBar),
+        per_class(std::max(bars + kGapBetween, widest(classes) + kNameGap)),
+        width(std::max(640, kLeft + kRight + per_class * static_cast<int>(classes.size()))),
         height(kTop + kPlot + 110),
         bottom(kTop + kPlot),
         step(plot::nice_step(static_cast<double>(top), 5)),
         y_max(std::ceil(static_cast<double>(top) / step) * step) {}
   int y_of(double v) const { return bottom - static_cast<int>(v / y_max * kPlot); }
+  // The left edge of class k's first bar.
+  int bars_left(size_t k) const {
+    return kLeft + kGapBetween / 2 + static_cast<int>(k) * per_class + (per_class - kGapBetween - bars) / 2;
+  }
+  static int widest(const std::vector<std::string>& names) {
+    int w = 0;
+    for (const auto& n : names) w = std::max(w, plot::text_width(n));
+    return w;
+  }
 };
 
 void draw_grid(cv::Mat& img, const ChartLayout& l) {
@@ -73,7 +86,7 @@ void draw_grid(cv::Mat& img, const ChartLayout& l) {
 // Class k's bars, each with its count above, and the class name below.
 void draw_class(cv::Mat& img, const ChartLayout& l, const std::vector<Group>& groups, const std::string& label,
                 size_t k) {
-  const int x0 = ChartLayout::kLeft + ChartLayout::kGapBetween / 2 + static_cast<int>(k) * l.per_class;
+  const int x0 = l.bars_left(k);
   for (size_t g = 0; g < groups.size(); ++g) {
     const auto it = groups[g].counts.find(label);
     const int64_t n = it == groups[g].counts.end() ? 0 : it->second;
@@ -83,7 +96,7 @@ void draw_class(cv::Mat& img, const ChartLayout& l, const std::vector<Group>& gr
     const std::string count = std::to_string(n);
     plot::text(img, count, {x + (ChartLayout::kBar - 3 - plot::text_width(count, 0.33)) / 2, y - 4}, 0.33);
   }
-  plot::text(img, label, {x0 + (l.per_class - ChartLayout::kGapBetween - plot::text_width(label)) / 2, l.bottom + 20});
+  plot::text(img, label, {x0 + (l.bars - plot::text_width(label)) / 2, l.bottom + 20});
 }
 
 void draw_legend(cv::Mat& img, const ChartLayout& l, const std::vector<Group>& groups) {
@@ -103,7 +116,7 @@ void write_class_chart(const std::string& path, const datasets::Corpus& c, const
   int64_t top = 1;
   for (const auto& g : groups)
     for (const auto& [label, n] : g.counts) top = std::max(top, n);
-  const ChartLayout l(groups.size(), c.labels.size(), top);
+  const ChartLayout l(groups.size(), c.labels, top);
   cv::Mat img(l.height, l.width, CV_8UC3, plot::kWhite);
   draw_grid(img, l);
   for (size_t k = 0; k < c.labels.size(); ++k) draw_class(img, l, groups, c.labels[k], k);

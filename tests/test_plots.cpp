@@ -55,6 +55,32 @@ TEST_CASE("class chart: one bar per class and side, its area in proportion to th
   fs::remove(png);
 }
 
+// TESS's 14 speaker_emotion classes have names wider than their one bar: the
+// columns widen so that each name stands apart, read as separate runs of ink
+// along the names' row.
+TEST_CASE("class chart: long class names do not run into each other") {
+  ser::datasets::AudioCorpusOptions o;
+  o.tess_speaker_emotion = true;
+  o.probe = false;
+  const auto corpus = ser::datasets::load_tess(ser::test::data_dir() + "/tess", o);
+  REQUIRE(corpus.labels.size() == 14);
+  const fs::path png = temp("tess.png");
+  write_class_chart(png.string(), corpus, nullptr);
+  const cv::Mat img = cv::imread(png.string());
+  REQUIRE(!img.empty());
+  // The row under the axis (at y 370), right of the y axis's ticks.
+  const cv::Mat names = img(cv::Range(376, 398), cv::Range(70, img.cols));
+  int runs = 0, blank = 1000;
+  for (int x = 0; x < names.cols; ++x) {
+    bool ink = false;
+    for (int y = 0; y < names.rows; ++y) ink |= names.at<cv::Vec3b>(y, x) != cv::Vec3b(255, 255, 255);
+    if (ink && blank >= 6) ++runs;  // letters of one name are closer than 6 pixels
+    blank = ink ? 0 : blank + 1;
+  }
+  CHECK(runs == 14);
+  fs::remove(png);
+}
+
 TEST_CASE("audio plot: the waveform and both spectra follow the speech and its pause") {
   const std::string file = ser::test::data_dir() + "/tess/OAF_angry/OAF_base_angry.flac";
   ser::dsp::FeatureSpec mfcc;
