@@ -49,16 +49,19 @@ int64_t total(const Group& g) {
 
 // Where everything goes: a column per class, a bar per group inside it. A
 // column is widened to its widest class name (TESS's 14 speaker_emotion
-// names would run into each other), the bars then centred in it.
+// names would run into each other) and to fill the chart's least width, the
+// bars centred in it.
 struct ChartLayout {
   static constexpr int kLeft = 70, kRight = 20, kTop = 50, kPlot = 320, kBar = 22, kGapBetween = 26;
-  static constexpr int kNameGap = 12;  // the least space between neighbouring class names
+  static constexpr int kNameGap = 12;    // the least space between neighbouring class names
+  static constexpr int kMinWidth = 640;  // a few classes spread over it rather than crowd its left
   int bars, per_class, width, height, bottom;
   double step, y_max;
   ChartLayout(size_t groups, const std::vector<std::string>& classes, int64_t top)
       : bars(static_cast<int>(groups) * kBar),
-        per_class(std::max(bars + kGapBetween, widest(classes) + kNameGap)),
-        width(std::max(640, kLeft + kRight + per_class * static_cast<int>(classes.size()))),
+        per_class(std::max({bars + kGapBetween, widest(classes) + kNameGap,
+                            (kMinWidth - kLeft - kRight) / std::max(1, static_cast<int>(classes.size()))})),
+        width(std::max(kMinWidth, kLeft + kRight + per_class * static_cast<int>(classes.size()))),
         height(kTop + kPlot + 110),
         bottom(kTop + kPlot),
         step(plot::nice_step(static_cast<double>(top), 5)),
