@@ -1,17 +1,13 @@
 // The `ser` command line. Each subcommand declares its options with
 // ArgParser, which also writes its --help.
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <functional>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "common/atomic_file.hpp"
 #include "common/communicator.hpp"
 #include "common/data_dir.hpp"
 #include "experiments/arg_parser.hpp"
@@ -19,20 +15,18 @@
 #include "experiments/config.hpp"
 #include "experiments/data_command.hpp"
 #include "experiments/demo.hpp"
+#include "experiments/eval_command.hpp"
 #include "experiments/export_command.hpp"
 #include "experiments/faces_command.hpp"
-#include "experiments/import_command.hpp"
 #include "experiments/features_command.hpp"
-#include "experiments/eval_report.hpp"
-#include "experiments/evaluate_run.hpp"
-#include "experiments/faces.hpp"
-#include "experiments/predict.hpp"
-#include "experiments/progress.hpp"
+#include "experiments/import_command.hpp"
 #include "experiments/listen_command.hpp"
 #include "experiments/plot_command.hpp"
-#include "experiments/timeline_command.hpp"
+#include "experiments/predict_command.hpp"
+#include "experiments/progress.hpp"
 #include "experiments/report_command.hpp"
 #include "experiments/runner.hpp"
+#include "experiments/timeline_command.hpp"
 #include "nn/model_file.hpp"
 #include "vision/vision_error.hpp"
 
@@ -177,8 +171,9 @@ reported with what is wrong.)");
   if (!model.feature_settings.empty()) {
     try {
       const auto in = ser::experiments::ModelInput::parse(model.feature_settings, p.positionals()[0]);
-      std::cout << "Input: " << in.sample_shape().str() << ", layout " << ser::name_of(in.layout, ser::experiments::kLayouts)
-                << ", frames " << in.frames << ", scaling " << ser::name_of(in.scaling, ser::experiments::kScalings);
+      std::cout << "Input: " << in.sample_shape().str() << ", layout "
+                << ser::name_of(in.layout, ser::experiments::kLayouts) << ", frames " << in.frames << ", scaling "
+                << ser::name_of(in.scaling, ser::experiments::kScalings);
       if (!in.mean.empty()) std::cout << " (statistics of " << in.mean.size() << " values from the training rows)";
       std::cout << "\nFeatures:\n";
       for (const auto& s : in.sets) std::cout << "  " << s.canonical() << "\n";
@@ -189,159 +184,6 @@ reported with what is wrong.)");
   return 0;
 }
 
-// What `ser eval` scored: how (models, views), on how many files, and the scores.
-void print_scores(const ser::experiments::EvalResult& r, const ser::experiments::EvalOptions& o, size_t models) {
-  if (models > 1) std::cout << "\nensemble of " << models << " models (probabilities averaged)";
-  if (const std::string views = ser::experiments::describe_views(o); !views.empty()) std::cout << "\n" << views;
-  std::cout << "\n" << r.files << " files: accuracy " << r.metrics.accuracy << ", macro-F1 " << r.metrics.macro.f1
-            << ", UA " << r.metrics.unweighted_accuracy;
-  if (r.unknown) std::cout << " (" << r.unknown << " left out: labels the model does not know)";
-  std::cout << "\n" << ser::experiments::classification_report(r.metrics);
-}
-
-int eval(const std::vector<std::string>& args, const ser::Communicator& world) {
-  ArgParser p("eval", R"(Scores the model of a finished run on every file of a data set of the kind it was trained
-on (for example held-out speakers kept in another folder), or on the test or validation
-part of the run's own split, with the run's own feature recipe and scaling. Several runs
-make an ensemble: each model reads the files its own way, their class probabilities are
-averaged. Prints accuracy, macro-F1, UA and the classification report; files whose label
-the model does not know are listed and left out.
-Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
-  p.positional("DIR", "run directories written by `ser train` (several: an ensemble)", /*many=*/true)
-      .option("--part", "all|test|validation", "which files: every file of the data set (default), or a part of the first run's split")
-      .option("--data-root", "PATH", "the data set (default: the roots the run trained on; several corpora: PATH/<corpus>)")
-      .option("--out", "FILE.json", "also write the metrics there (atomically)")
-      .option("--report", "DIR", "also write a report there: notebook and HTML with the confusion matrix, F1 per "
-                                 "class and, for faces, a page of them with the predictions (as `ser report` for a run)")
-      .flag("--no-html", "with --report: write the notebook only, do not execute and render it")
-      .option("--cache", "DIR", "feature cache (default: DIR/../../cache)")
-      .option("--threads", "N", "threads for feature extraction and the model (default: the run's)")
-      .flag("--mirror", "image models: also score each image mirrored left to right and average the two "
-                        "(test-time augmentation; decide on it with --part validation, not on the test part)")
-      .option("--shift", "PIXELS", "image models: also score each image moved this many pixels up, down, left and "
-                                   "right (edge pixels repeated) and average the views; with --mirror, ten views");
-  if (!p.parse(args)) return 0;
-  ser::experiments::EvalOptions o;
-  o.mirror = p.flag_set("--mirror");
-  o.data_root = p.maybe("--data-root").value_or("");
-  o.cache_dir = p.maybe("--cache").value_or("");
-  o.data_dir = data_dir_setting();
-  if (p.given("--threads")) o.threads = p.integer("--threads");
-  if (p.given("--shift")) o.shift = p.integer("--shift");
-  if (const auto part = p.maybe("--part")) {
-    const auto& names = ser::experiments::kEvalParts;
-    const auto it = std::find(std::begin(names), std::end(names), *part);
-    if (it == std::end(names)) throw ser::experiments::UsageError("--part must be all, test or validation, not '" + *part + "'");
-    o.part = static_cast<ser::experiments::EvalPart>(it - std::begin(names));
-  }
-  if (p.positionals().empty()) throw ser::experiments::UsageError("give at least one run directory");
-  const auto r = ser::experiments::evaluate_runs(p.positionals(), o, std::cout, world);
-  print_scores(r, o, p.positionals().size());
-  // Every rank holds the whole result; rank 0 alone writes it, so that the
-  // ranks of a job do not race to rename their copies over one another.
-  if (const auto out = p.maybe("--out"); out && world.is_root()) {
-    ser::write_file_atomically(*out, r.json);
-    std::cout << "metrics written to " << *out << "\n";
-  }
-  if (const auto report = p.maybe("--report"); report && world.is_root()) {
-    const std::string notebook = ser::experiments::write_eval_report(p.positionals(), o, r, *report, std::cerr);
-    std::cout << "notebook: " << notebook << "\n";
-    if (!p.flag_set("--no-html")) return ser::experiments::render_report(notebook);
-  }
-  return 0;
-}
-
-// Runs `one(file, its JSON)` for every file; it returns the file's lines
-// for the terminal. A file that fails is reported and the others go on;
-// with --json the array is printed at the end. In a job of several ranks
-// each rank takes every size()-th file and rank 0 prints all, in order.
-int predict_each(const std::vector<std::string>& files, bool json, const ser::Communicator& world,
-                 const std::function<std::string(const std::string&, nlohmann::ordered_json&)>& one) {
-  nlohmann::ordered_json mine = nlohmann::ordered_json::array();  // [file's JSON, its lines, its error]
-  for (size_t i = static_cast<size_t>(world.rank()); i < files.size(); i += static_cast<size_t>(world.size())) {
-    nlohmann::ordered_json j;
-    j["file"] = files[i];
-    std::string lines, error;
-    try {
-      lines = one(files[i], j);
-    } catch (const std::exception& e) {
-      j["error"] = error = e.what();
-    }
-    mine.push_back({j, lines, error});
-  }
-  const auto shares = world.all_gather(mine.dump());
-  std::vector<nlohmann::ordered_json> parts;
-  for (const auto& share : shares) parts.push_back(nlohmann::ordered_json::parse(share));
-  nlohmann::ordered_json all = nlohmann::ordered_json::array();
-  int failed = 0;
-  for (size_t i = 0; i < files.size(); ++i) {  // file i is item i / size of rank i % size
-    const auto& [j, lines, error] = parts[i % shares.size()][i / shares.size()].get<std::array<nlohmann::ordered_json, 3>>();
-    if (!error.get<std::string>().empty()) {
-      ++failed;
-      if (world.is_root()) std::cerr << "ser predict: " << error.get<std::string>() << "\n";
-    }
-    if (!json) std::cout << lines.get<std::string>();
-    all.push_back(j);
-  }
-  if (json) std::cout << all.dump(2) << "\n";
-  return failed ? 1 : 0;
-}
-
-// `ser predict` with a face model: per image, its faces (a face-sized image is one).
-int predict_images(const std::vector<std::string>& files, const std::string& model, int threads, bool json,
-                   const ser::Communicator& world) {
-  ser::experiments::ImagePredictor predictor(model, threads);
-  return predict_each(files, json, world, [&](const std::string& file, nlohmann::ordered_json& j) {
-    j["faces"] = nlohmann::ordered_json::array();
-    const auto faces = predictor.predict(file);
-    std::string lines;
-    char line[1024];
-    if (faces.empty()) lines = file + ": no face found\n";
-    for (const auto& f : faces) {
-      nlohmann::ordered_json face = {{"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
-                                     {"emotion", f.emotion}, {"probability", f.probability}};
-      for (size_t c = 0; c < predictor.labels().size(); ++c) face["probabilities"][predictor.labels()[c]] = f.probabilities[c];
-      j["faces"].push_back(face);
-      std::snprintf(line, sizeof(line), "%s: face at %d,%d %dx%d: %s (%.3f)\n", file.c_str(), f.box.x, f.box.y,
-                    f.box.width, f.box.height, f.emotion.c_str(), f.probability);
-      lines += line;
-    }
-    return lines;
-  });
-}
-
-int predict(const std::vector<std::string>& args, const ser::Communicator& world) {
-  ArgParser p("predict", R"(Predicts the emotion of each recording with a model trained by `ser train`, using the
-feature recipe and scaling statistics stored in the model. Prints the emotion and its
-probability per file, or with --json every class probability. A file that cannot be read
-is reported and the others go on (exit status 1 if any failed). With a face model (FER2013)
-the files are images: one of the model's input size is a face; a larger one goes through
-face detection (see ser faces), one prediction per face.)");
-  p.positional("FILE", "audio files (WAV, FLAC, AIFF, OGG, ...), or images for a face model", /*repeatable=*/true)
-      .option("--model", "DIR_OR_FILE",
-              "a run directory or a .sermodel file (required; repeat it for an ensemble: the models' class "
-              "probabilities are averaged)")
-      .flag("--json", "print a JSON array: file, emotion, probability and all class probabilities")
-      .option("--threads", "N", "threads the model may use per file (default 0: every core)");
-  if (!p.parse(args)) return 0;
-  const auto model = p.maybe("--model");
-  if (!model) throw ser::experiments::UsageError("--model is required: a run directory or a .sermodel file");
-  const int threads = p.given("--threads") ? p.integer("--threads") : 0;
-  if (ser::experiments::is_image_model(*model))
-    return predict_images(p.positionals(), *model, threads, p.given("--json"), world);
-  ser::experiments::EnsemblePredictor predictor(p.all("--model"), threads);
-  const bool json = p.given("--json");
-  return predict_each(p.positionals(), json, world, [&](const std::string& file, nlohmann::ordered_json& j) {
-    const auto r = predictor.predict(file);
-    j["emotion"] = r.emotion;
-    j["probability"] = r.probability;
-    for (const auto& [label, prob] : r.probabilities) j["probabilities"][label] = prob;
-    char line[1024];
-    std::snprintf(line, sizeof(line), "%s: %s (%.3f)\n", file.c_str(), r.emotion.c_str(), r.probability);
-    return std::string(line);
-  });
-}
-
 int compare(const std::vector<std::string>& args, const ser::Communicator& world) {
   ArgParser p("compare", R"(Runs several experiment configs, or one config swept over one key, one after the other
 with a shared feature cache, then prints one table: test accuracy, macro-F1 and wall time
@@ -350,12 +192,13 @@ Under mpirun each rank takes the next run as it becomes free (its log: OUT/<run>
 Example: ser compare configs/features_compare_tess.yaml --sweep 'features.kinds=[mfcc]|[mel_db]|[zcr, rms]')");
   p.positional("CONFIG", "experiment YAML files", /*repeatable=*/true)
       .option("--set", "KEY=VALUE", "override a value in every config (repeatable)")
-      .option("--sweep", "KEY=V1|V2|...", "one run per value of KEY (YAML values, separated by |); repeatable: every combination; sweeping seed adds a mean over seeds")
+      .option("--sweep", "KEY=V1|V2|...",
+              "one run per value of KEY (YAML values, separated by |); repeatable: every combination; sweeping seed "
+              "adds a mean over seeds")
       .option("--out", "DIR", "where the runs go (default: runs/compare/<date-time>)")
       .option("--cache", "DIR", "feature cache (default: runs/cache)");
   if (!p.parse(args)) return 0;
-  const auto entries =
-      ser::experiments::compare_entries(p.positionals(), p.all("--set"), p.all("--sweep"));
+  const auto entries = ser::experiments::compare_entries(p.positionals(), p.all("--set"), p.all("--sweep"));
   std::string out = p.maybe("--out").value_or("");
   if (out.empty()) {
     out = world.broadcast("runs/compare/" + timestamp());  // rank 0's clock names it
@@ -389,8 +232,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args, c
   if (command == "summary") return summary(args);
   if (command == "train") return train(args, world);
   if (command == "resume") return resume(args, world);
-  if (command == "eval") return eval(args, world);
-  if (command == "predict") return predict(args, world);
+  if (command == "eval") return ser::experiments::eval_command(args, world);
+  if (command == "predict") return ser::experiments::predict_command(args, world);
   if (command == "compare") return compare(args, world);
   if (command == "report") return ser::experiments::report_command(args);
   if (command == "timeline") return ser::experiments::timeline_command(args);
