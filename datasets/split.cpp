@@ -109,6 +109,30 @@ Split stratified_split(const Corpus& c, const Ratios& r, uint64_t seed) {
   return s;
 }
 
+namespace {
+// The side (0 train, 1 validation, 2 test) the next group goes to, `left`
+// groups including it still to place: first every side with a share gets a
+// group (test, then validation, then train, while no more groups are left
+// than sides without one); after that, the side furthest below its share.
+int pick_side(const double (&shares)[3], const double (&filled)[3], double total, const int (&groups_on)[3],
+              size_t left) {
+  int empty_sides = 0;
+  for (int i = 0; i < 3; ++i) empty_sides += shares[i] > 0 && groups_on[i] == 0;
+  if (static_cast<int>(left) <= empty_sides) {
+    for (int i = 2; i >= 0; --i)
+      if (shares[i] > 0 && groups_on[i] == 0) return i;
+  }
+  int pick = -1;
+  double worst = -1e300;
+  for (int i = 0; i < 3; ++i) {
+    if (shares[i] <= 0) continue;
+    const double deficit = shares[i] - filled[i] / total;
+    if (deficit > worst) worst = deficit, pick = i;
+  }
+  return pick;
+}
+}  // namespace
+
 Split group_split(const Corpus& c, GroupBy by, const Ratios& r, uint64_t seed) {
   check(r);
   if (by == GroupBy::none) return stratified_split(c, r, seed);
@@ -132,22 +156,7 @@ Split group_split(const Corpus& c, GroupBy by, const Ratios& r, uint64_t seed) {
   std::vector<size_t>* side_of[3] = {&s.train, &s.validation, &s.test};
   for (size_t k = 0; k < order.size(); ++k) {
     const auto& g = groups[order[k]];
-    const size_t left = order.size() - k;
-    // First make sure that every side with a share gets a group; then fill the side furthest below its share.
-    int pick = -1;
-    int empty_sides = 0;
-    for (int i = 0; i < 3; ++i) empty_sides += shares[i] > 0 && groups_on[i] == 0;
-    if (static_cast<int>(left) <= empty_sides) {
-      for (int i = 2; i >= 0 && pick < 0; --i)
-        if (shares[i] > 0 && groups_on[i] == 0) pick = i;
-    } else {
-      double worst = -1e300;
-      for (int i = 0; i < 3; ++i) {
-        if (shares[i] <= 0) continue;
-        const double deficit = shares[i] - filled[i] / total;
-        if (deficit > worst) worst = deficit, pick = i;
-      }
-    }
+    const int pick = pick_side(shares, filled, total, groups_on, order.size() - k);
     for (size_t u : g) {
       add_unit(*side_of[pick], units[u]);
       filled[pick] += static_cast<double>(units[u].members.size());
