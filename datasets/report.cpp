@@ -77,11 +77,8 @@ void write_side_speakers(std::ostream& out, const SideSpeakers& s) {
     out << "  " << s.shared.size() << " of " << s.all.size()
         << " speakers are on more than one side: the split is not speaker-independent\n";
 }
-}  // namespace
-
-std::string report_text(const Corpus& c, const Split* split) {
-  const Stats s = stats_of(c);
-  std::ostringstream out;
+// The first lines: files, classes, speakers, skipped; durations and rates.
+void write_overview(std::ostream& out, const Corpus& c, const Stats& s) {
   out << c.name << ": " << c.samples.size() << " files in " << c.labels.size() << " classes";
   if (!s.speakers.empty()) out << ", " << s.speakers.size() << " speakers";
   out << ", " << c.skipped.size() << " skipped\n";
@@ -93,6 +90,14 @@ std::string report_text(const Corpus& c, const Split* split) {
     for (const auto& [rate, n] : s.rates) out << " " << rate << " Hz x " << n;
     out << "\n";
   }
+}
+
+// A row per class: its files, per corpus when there are several, per side of the split when there is one.
+void write_class_table(std::ostream& out, const Corpus& c, const Stats& s, const Split* split) {
+  const auto count = [](const std::map<std::string, int64_t>& m, const std::string& l) {
+    const auto it = m.find(l);
+    return it == m.end() ? int64_t{0} : it->second;
+  };
   out << "\nclass" << std::string(18, ' ') << "files";
   if (s.per_corpus.size() > 1)
     for (const auto& [corpus, m] : s.per_corpus) out << std::setw(10) << corpus;
@@ -104,12 +109,18 @@ std::string report_text(const Corpus& c, const Split* split) {
   for (const auto& l : c.labels) {
     out << std::left << std::setw(23) << l << std::right << std::setw(5) << s.classes.at(l);
     if (s.per_corpus.size() > 1)
-      for (const auto& [corpus, m] : s.per_corpus) out << std::setw(10) << (m.count(l) ? m.at(l) : 0);
-    if (split)
-      out << std::setw(8) << (tr.count(l) ? tr.at(l) : 0) << std::setw(8) << (va.count(l) ? va.at(l) : 0)
-          << std::setw(8) << (te.count(l) ? te.at(l) : 0);
+      for (const auto& [corpus, m] : s.per_corpus) out << std::setw(10) << count(m, l);
+    if (split) out << std::setw(8) << count(tr, l) << std::setw(8) << count(va, l) << std::setw(8) << count(te, l);
     out << "\n";
   }
+}
+}  // namespace
+
+std::string report_text(const Corpus& c, const Split* split) {
+  const Stats s = stats_of(c);
+  std::ostringstream out;
+  write_overview(out, c, s);
+  write_class_table(out, c, s, split);
   const auto counts = [&](const char* what, const std::map<std::string, int64_t>& m) {
     if (m.empty()) return;
     out << "\n" << what << ":";
