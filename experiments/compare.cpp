@@ -1,11 +1,11 @@
 #include "experiments/compare.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <map>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -104,9 +104,9 @@ std::vector<CompareRow> run_comparison(const std::vector<CompareEntry>& entries,
   std::vector<SharedRun> runs;
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string dir = (fs::path(out_dir) / entries[i].label).string();
-    runs.push_back({"=== " + entries[i].label + " (" + std::to_string(i + 1) + " of " + std::to_string(entries.size()) +
-                        ") ===",
-                    dir, [&, i, dir](std::ostream& run_log) { return train_experiment(configs[i], dir, run_log, cache_dir); }});
+    runs.push_back(
+        {"=== " + entries[i].label + " (" + std::to_string(i + 1) + " of " + std::to_string(entries.size()) + ") ===",
+         dir, [&, i, dir](std::ostream& run_log) { return train_experiment(configs[i], dir, run_log, cache_dir); }});
   }
   std::vector<std::optional<CompareRow>> done(entries.size());
   // Written after every run, so an interrupted comparison keeps what it finished.
@@ -120,7 +120,33 @@ std::vector<CompareRow> run_comparison(const std::vector<CompareEntry>& entries,
   return rows;
 }
 
-std::string comparison_table(const std::vector<CompareRow>& rows) {
+namespace {
+// Runs swept over seeds, grouped by their label without the seed, in order of
+// first appearance; runs without a seed are in no group.
+std::vector<std::pair<std::string, std::vector<const CompareRow*>>> seed_groups(const std::vector<CompareRow>& rows) {
+  std::vector<std::pair<std::string, std::vector<const CompareRow*>>> groups;
+  for (const auto& r : rows) {
+    const size_t at = r.label.find("__seed=");
+    if (at == std::string::npos) continue;
+    const size_t end = r.label.find("__", at + 2);
+    const std::string g = r.label.substr(0, at) + (end == std::string::npos ? "" : r.label.substr(end));
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& e) { return e.first == g; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {g, {}});
+    it->second.push_back(&r);
+  }
+  return groups;
+}
+
+// The mean and sample standard deviation (0 for one value) of one score over a group.
+std::pair<double, double> mean_sd(const std::vector<const CompareRow*>& group, double CompareRow::*score) {
+  const double n = static_cast<double>(group.size());
+  double m = 0, ss = 0;
+  for (const auto* r : group) m += r->*score / n;
+  for (const auto* r : group) ss += (r->*score - m) * (r->*score - m);
+  return {m, group.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0};
+}
+
+std::string runs_table(const std::vector<CompareRow>& rows) {
   size_t width = 3;
   for (const auto& r : rows) width = std::max(width, r.label.size());
   std::string out;
@@ -133,42 +159,31 @@ std::string comparison_table(const std::vector<CompareRow>& rows) {
                   r.accuracy, r.macro_f1, r.seconds);
     out += line;
   }
-  // Seeds swept: mean and sample standard deviation per configuration.
-  std::vector<std::string> groups;
-  std::map<std::string, std::vector<const CompareRow*>> by_group;
-  for (const auto& r : rows) {
-    const size_t at = r.label.find("__seed=");
-    if (at == std::string::npos) continue;
-    const size_t end = r.label.find("__", at + 2);
-    const std::string g = r.label.substr(0, at) + (end == std::string::npos ? "" : r.label.substr(end));
-    if (!by_group.count(g)) groups.push_back(g);
-    by_group[g].push_back(&r);
-  }
-  if (groups.empty()) return out;
-  auto mean_sd = [](const std::vector<double>& v) {
-    double m = 0, ss = 0;
-    for (double x : v) m += x / static_cast<double>(v.size());
-    for (double x : v) ss += (x - m) * (x - m);
-    return std::pair{m, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
-  };
-  size_t gw = 3;
-  for (const auto& g : groups) gw = std::max(gw, g.size());
-  std::snprintf(line, sizeof(line), "\nover seeds:\n%-*s  %5s  %15s  %15s\n", static_cast<int>(gw), "run", "seeds",
+  return out;
+}
+
+std::string seeds_table(const std::vector<std::pair<std::string, std::vector<const CompareRow*>>>& groups) {
+  size_t width = 3;
+  for (const auto& [name, group] : groups) width = std::max(width, name.size());
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof(line), "\nover seeds:\n%-*s  %5s  %15s  %15s\n", static_cast<int>(width), "run", "seeds",
                 "accuracy", "macro-F1");
   out += line;
-  for (const auto& g : groups) {
-    std::vector<double> acc, f1;
-    for (const auto* r : by_group[g]) {
-      acc.push_back(r->accuracy);
-      f1.push_back(r->macro_f1);
-    }
-    const auto [am, as] = mean_sd(acc);
-    const auto [fm, fsd] = mean_sd(f1);
-    std::snprintf(line, sizeof(line), "%-*s  %5zu  %7.4f +- %.4f  %7.4f +- %.4f\n", static_cast<int>(gw), g.c_str(),
-                  acc.size(), am, as, fm, fsd);
+  for (const auto& [name, group] : groups) {
+    const auto [am, as] = mean_sd(group, &CompareRow::accuracy);
+    const auto [fm, fsd] = mean_sd(group, &CompareRow::macro_f1);
+    std::snprintf(line, sizeof(line), "%-*s  %5zu  %7.4f +- %.4f  %7.4f +- %.4f\n", static_cast<int>(width),
+                  name.c_str(), group.size(), am, as, fm, fsd);
     out += line;
   }
   return out;
+}
+}  // namespace
+
+std::string comparison_table(const std::vector<CompareRow>& rows) {
+  const auto groups = seed_groups(rows);
+  return runs_table(rows) + (groups.empty() ? "" : seeds_table(groups));
 }
 
 }  // namespace ser::experiments

@@ -233,6 +233,28 @@ TEST_CASE("ser compare: a sweep over two keys, k-fold and leave-one-speaker-out 
   fs::remove_all(dir);
 }
 
+// Known answers: seeds 1 and 2 of one recipe give 0.5 and 0.7, so the mean
+// is 0.6 and the sample standard deviation sqrt(0.01 + 0.01) = 0.1414; a
+// recipe with one seed has 0; a run without a seed is in no group.
+TEST_CASE("ser compare's table: a row per run, then the mean and deviation over seeds per recipe") {
+  const std::vector<CompareRow> rows = {{"mlp__seed=1", "", 0.5, 0.4, 10.0},
+                                        {"mlp__seed=2", "", 0.7, 0.6, 12.5},
+                                        {"cnn__seed=1__lr=0.1", "", 0.8, 0.7, 3.0},
+                                        {"plain", "", 0.9, 0.85, 1.0}};
+  CHECK(comparison_table(rows) ==
+        "run                  accuracy  macro-F1   time (s)\n"
+        "mlp__seed=1            0.5000    0.4000       10.0\n"
+        "mlp__seed=2            0.7000    0.6000       12.5\n"
+        "cnn__seed=1__lr=0.1    0.8000    0.7000        3.0\n"
+        "plain                  0.9000    0.8500        1.0\n"
+        "\n"
+        "over seeds:\n"
+        "run          seeds         accuracy         macro-F1\n"
+        "mlp              2   0.6000 +- 0.1414   0.5000 +- 0.1414\n"
+        "cnn__lr=0.1      1   0.8000 +- 0.0000   0.7000 +- 0.0000\n");
+  CHECK(comparison_table({rows.back()}).find("over seeds") == std::string::npos);
+}
+
 int main(int argc, char** argv) {
   return ser::test::run_requiring(ser::test::data_dir() + "/tess", "SER_DATA", argc, argv);
 }
