@@ -79,6 +79,30 @@ ExperimentConfig config_of(const std::string& dir) {
   return load_run_config(fold ? p.parent_path().string() : dir, data_dir());
 }
 
+// A run's examples written into `folder`, or the index of an identical set
+// written for an earlier run (the runs of a sweep share their data); empty
+// when there are none. Why they are missing goes to stderr: the metrics and
+// curves need only the run folder.
+std::string examples_for(const std::string& dir, const std::string& folder,
+                         std::map<std::string, std::string>& written) {
+  try {
+    const ExperimentConfig c = config_of(dir);
+    fs::remove_all(folder);
+    const std::string index =
+        c.data.images ? write_face_examples(c, dir, folder) : write_audio_examples(c, folder, std::cerr);
+    if (index.empty()) return "";
+    const std::string text = read_file(index);
+    if (const auto same = written.find(text); same != written.end()) {
+      fs::remove_all(folder);
+      return same->second;
+    }
+    return written[text] = index;
+  } catch (const std::exception& e) {
+    std::cerr << "report: no examples for '" << dir << "': " << e.what() << "\n";
+    return "";
+  }
+}
+
 }  // namespace
 
 int report_command(const std::vector<std::string>& args) {
@@ -104,26 +128,7 @@ Example: ser report runs/compare/20261201-120000 --out reports/features)");
     notebooks::ReportRun r;
     r.name = names[i];
     r.dir = dirs[i];
-    try {
-      const ExperimentConfig c = config_of(dirs[i]);
-      const fs::path folder = fs::path(out) / "examples" / std::to_string(i + 1);
-      fs::remove_all(folder);
-      const std::string index = c.data.images ? write_face_examples(c, dirs[i], folder.string())
-                                              : write_audio_examples(c, folder.string(), std::cerr);
-      if (!index.empty()) {
-        const std::string text = read_file(index);
-        if (const auto same = written.find(text); same != written.end()) {
-          fs::remove_all(folder);
-          r.examples = same->second;
-        } else {
-          written[text] = index;
-          r.examples = index;
-        }
-      }
-    } catch (const std::exception& e) {
-      // The metrics and curves need only the run folder: report them, say why examples are missing.
-      std::cerr << "report: no examples for '" << dirs[i] << "': " << e.what() << "\n";
-    }
+    r.examples = examples_for(dirs[i], (fs::path(out) / "examples" / std::to_string(i + 1)).string(), written);
     std::cout << "report: " << names[i] << (r.examples.empty() ? "" : " (with examples)") << "\n";
     runs.push_back(std::move(r));
   }
