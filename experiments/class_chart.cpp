@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <opencv2/imgproc.hpp>
-#include <set>
 
 #include "experiments/plot_canvas.hpp"
 
@@ -14,6 +13,27 @@ struct Group {
   std::string name;
   std::map<std::string, int64_t> counts;  // label -> files
 };
+
+int64_t total(const Group& g) {
+  int64_t n = 0;
+  for (const auto& [label, count] : g.counts) n += count;
+  return n;
+}
+
+// A group per value of a sample's `field`, the largest first (a training
+// part before its test part, in the colour a split's training side has).
+std::vector<Group> groups_by(const datasets::Corpus& c, std::string datasets::Sample::*field) {
+  std::map<std::string, Group> by;
+  for (const auto& s : c.samples) {
+    Group& g = by[s.*field];
+    g.name = s.*field;
+    ++g.counts[s.label];
+  }
+  std::vector<Group> groups;
+  for (auto& [name, g] : by) groups.push_back(std::move(g));
+  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return total(a) > total(b); });
+  return groups;
+}
 
 std::vector<Group> groups_of(const datasets::Corpus& c, const datasets::Split* split) {
   std::vector<Group> groups;
@@ -26,25 +46,13 @@ std::vector<Group> groups_of(const datasets::Corpus& c, const datasets::Split* s
     }
     return groups;
   }
-  std::set<std::string> corpora;
-  for (const auto& s : c.samples) corpora.insert(s.corpus);
-  if (corpora.size() > 1) {
-    for (const auto& name : corpora) {
-      Group g{name, {}};
-      for (const auto& s : c.samples)
-        if (s.corpus == name) ++g.counts[s.label];
-      groups.push_back(std::move(g));
-    }
-    return groups;
-  }
+  // Without a split: per corpus when several were loaded, else per partition
+  // of the corpus's own (FER2013's train and test folders), else one group.
+  for (const auto field : {&datasets::Sample::corpus, &datasets::Sample::partition})
+    if (auto by = groups_by(c, field); by.size() > 1) return by;
   Group all{"files", {}};
   for (const auto& s : c.samples) ++all.counts[s.label];
   return {all};
-}
-int64_t total(const Group& g) {
-  int64_t n = 0;
-  for (const auto& [label, count] : g.counts) n += count;
-  return n;
 }
 
 // Where everything goes: a column per class, a bar per group inside it. A

@@ -1,7 +1,8 @@
 #pragma once
 // The class distribution of a corpus as a bar chart: files per class, in
 // groups side by side -- the split's train, validation and test sides when
-// a split is given, else each corpus of a combination, else all files --
+// a split is given, else each corpus of a combination, else the corpus's
+// own parts (FER2013's train and test folders), else all files --
 // with each bar's count written on it. `ser data --plot`.
 
 #include <string>

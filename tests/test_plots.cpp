@@ -9,6 +9,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "datasets/audio_corpora.hpp"
+#include "datasets/fer2013.hpp"
 #include "datasets/split.hpp"
 #include "dsp/audio.hpp"
 #include "dsp/feature_spec.hpp"
@@ -78,6 +79,25 @@ TEST_CASE("class chart: long class names do not run into each other") {
     blank = ink ? 0 : blank + 1;
   }
   CHECK(runs == 14);
+  fs::remove(png);
+}
+
+// FER2013 comes in its own train and test folders: without a split, the
+// chart shows the two side by side, the larger (train) in the colour a
+// split's training side has.
+TEST_CASE("class chart: a corpus's own train and test parts side by side") {
+  const auto faces = ser::datasets::load_fer2013(ser::test::data_dir() + "/fer2013_small");
+  int64_t train = 0, test = 0;
+  for (const auto& s : faces.corpus.samples) (s.partition == "train" ? train : test) += 1;
+  REQUIRE(train == 4036);
+  REQUIRE(test == 3589);
+  const fs::path png = temp("fer.png");
+  write_class_chart(png.string(), faces.corpus, nullptr);
+  const cv::Mat img = cv::imread(png.string());
+  REQUIRE(!img.empty());
+  const double first = static_cast<double>(pixels_of(img, plot::colour(0)));
+  const double second = static_cast<double>(pixels_of(img, plot::colour(1)));
+  CHECK(first / second == doctest::Approx(4036.0 / 3589).epsilon(0.05));
   fs::remove(png);
 }
 
