@@ -123,8 +123,10 @@ std::vector<CompareRow> run_comparison(const std::vector<CompareEntry>& entries,
 namespace {
 // Runs swept over seeds, grouped by their label without the seed, in order of
 // first appearance; runs without a seed are in no group.
-std::vector<std::pair<std::string, std::vector<const CompareRow*>>> seed_groups(const std::vector<CompareRow>& rows) {
-  std::vector<std::pair<std::string, std::vector<const CompareRow*>>> groups;
+using SeedGroups = std::vector<std::pair<std::string, std::vector<const CompareRow*>>>;
+
+SeedGroups seed_groups(const std::vector<CompareRow>& rows) {
+  SeedGroups groups;
   for (const auto& r : rows) {
     const size_t at = r.label.find("__seed=");
     if (at == std::string::npos) continue;
@@ -162,7 +164,7 @@ std::string runs_table(const std::vector<CompareRow>& rows) {
   return out;
 }
 
-std::string seeds_table(const std::vector<std::pair<std::string, std::vector<const CompareRow*>>>& groups) {
+std::string seeds_table(const SeedGroups& groups) {
   size_t width = 3;
   for (const auto& [name, group] : groups) width = std::max(width, name.size());
   std::string out;
