@@ -27,6 +27,24 @@ void print_scores(const EvalResult& r, const EvalOptions& o, size_t models) {
   std::cout << "\n" << classification_report(r.metrics);
 }
 
+// The options as EvalOptions; --part's word as its enum.
+EvalOptions eval_options(const ArgParser& p) {
+  EvalOptions o;
+  o.mirror = p.flag_set("--mirror");
+  o.data_root = p.maybe("--data-root").value_or("");
+  o.cache_dir = p.maybe("--cache").value_or("");
+  o.data_dir = data_dir();
+  if (p.given("--threads")) o.threads = p.integer("--threads");
+  if (p.given("--shift")) o.shift = p.integer("--shift");
+  if (const auto part = p.maybe("--part")) {
+    const auto& names = kEvalParts;
+    const auto it = std::find(std::begin(names), std::end(names), *part);
+    if (it == std::end(names)) throw UsageError("--part must be all, test or validation, not '" + *part + "'");
+    o.part = static_cast<EvalPart>(it - std::begin(names));
+  }
+  return o;
+}
+
 }  // namespace
 
 int eval_command(const std::vector<std::string>& args, const Communicator& world) {
@@ -56,19 +74,7 @@ Example: ser eval runs/crnn_seed1 runs/crnn_seed2 runs/mlp_seed1 --part test)");
               "image models: also score each image moved this many pixels up, down, left and "
               "right (edge pixels repeated) and average the views; with --mirror, ten views");
   if (!p.parse(args)) return 0;
-  EvalOptions o;
-  o.mirror = p.flag_set("--mirror");
-  o.data_root = p.maybe("--data-root").value_or("");
-  o.cache_dir = p.maybe("--cache").value_or("");
-  o.data_dir = data_dir();
-  if (p.given("--threads")) o.threads = p.integer("--threads");
-  if (p.given("--shift")) o.shift = p.integer("--shift");
-  if (const auto part = p.maybe("--part")) {
-    const auto& names = kEvalParts;
-    const auto it = std::find(std::begin(names), std::end(names), *part);
-    if (it == std::end(names)) throw UsageError("--part must be all, test or validation, not '" + *part + "'");
-    o.part = static_cast<EvalPart>(it - std::begin(names));
-  }
+  const EvalOptions o = eval_options(p);
   if (p.positionals().empty()) throw UsageError("give at least one run directory");
   const auto r = evaluate_runs(p.positionals(), o, std::cout, world);
   print_scores(r, o, p.positionals().size());
