@@ -7,6 +7,7 @@
 
 #include "common/npy.hpp"
 #include "common/settings.hpp"
+#include "support/npy_bytes.hpp"
 
 namespace fs = std::filesystem;
 
@@ -31,24 +32,6 @@ TEST_CASE(".npy: write then read, float32 and float64, any rank") {
 }
 
 namespace {
-// A .npy file's bytes as NumPy lays them out: magic, version `major`.0, the
-// header's length (2 bytes in version 1, 4 after), the header padded so the
-// data starts on a 64-byte boundary, then the data.
-std::string npy_bytes(int major, std::string header, const void* data, size_t size) {
-  const size_t preamble = major == 1 ? 10 : 12;
-  header.append((64 - (preamble + header.size() + 1) % 64) % 64, ' ');
-  header += '\n';
-  // Appended piece by piece: GCC 12 at -O3 warns (-Warray-bounds, a false
-  // positive) on the chain of string + char + char + string.
-  std::string bytes("\x93NUMPY", 6);
-  bytes += static_cast<char>(major);
-  bytes += '\0';
-  for (size_t i = 0; i < preamble - 8; ++i) bytes += static_cast<char>((header.size() >> (8 * i)) & 0xff);
-  bytes += header;
-  bytes.append(static_cast<const char*>(data), size);
-  return bytes;
-}
-
 ser::NpyArray read_bytes(const std::string& bytes) {
   const fs::path p = fs::temp_directory_path() / ("ser_test_npy_" + std::to_string(::getpid()) + ".npy");
   std::ofstream(p, std::ios::binary) << bytes;
@@ -60,8 +43,8 @@ ser::NpyArray read_bytes(const std::string& bytes) {
 
 TEST_CASE(".npy: Fortran-order arrays come back in C order") {
   const double column_major[6] = {1, 4, 2, 5, 3, 6};  // [[1, 2, 3], [4, 5, 6]]
-  const ser::NpyArray a = read_bytes(
-      npy_bytes(1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", column_major, sizeof column_major));
+  const ser::NpyArray a = read_bytes(ser::test::npy_bytes(
+      1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", column_major, sizeof column_major));
   CHECK(a.shape == std::vector<int64_t>{2, 3});
   CHECK(a.data == std::vector<double>{1, 2, 3, 4, 5, 6});
 }
@@ -73,12 +56,12 @@ TEST_CASE(".npy: int64 and int32 values, in format versions 1 and 2") {
   const int32_t narrow[4] = {-2147483647 - 1, -1, 7, 2147483647};
   for (int major : {1, 2}) {
     CAPTURE(major);
-    const ser::NpyArray a =
-        read_bytes(npy_bytes(major, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", wide, sizeof wide));
+    const ser::NpyArray a = read_bytes(
+        ser::test::npy_bytes(major, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", wide, sizeof wide));
     CHECK(a.shape == std::vector<int64_t>{3});
     CHECK(a.data == std::vector<double>{-5, 0, 1099511627776.0});
-    const ser::NpyArray b = read_bytes(
-        npy_bytes(major, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", narrow, sizeof narrow));
+    const ser::NpyArray b = read_bytes(ser::test::npy_bytes(
+        major, "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }", narrow, sizeof narrow));
     CHECK(b.shape == std::vector<int64_t>{2, 2});
     CHECK(b.data == std::vector<double>{-2147483648.0, -1, 7, 2147483647});
   }

@@ -8,9 +8,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "common/bytes.hpp"
 #include "common/framed_file.hpp"
@@ -23,6 +23,7 @@
 #include "experiments/config.hpp"
 #include "experiments/model_input.hpp"
 #include "nn/model_file.hpp"
+#include "support/npy_bytes.hpp"
 #include "support/paths.hpp"
 #include "support/tone_corpus.hpp"
 
@@ -70,15 +71,7 @@ std::string model_file(const std::vector<nn::LayerSpec>& layers, const nn::Shape
 }
 
 std::string npy_with_header(const std::string& dict, size_t data_bytes) {
-  std::string header = dict;
-  header.append((64 - (10 + header.size() + 1) % 64) % 64, ' ');
-  header += '\n';
-  std::string out = "\x93NUMPY";
-  out += '\x01';
-  out += '\x00';
-  out += static_cast<char>(header.size() & 0xff);
-  out += static_cast<char>(header.size() >> 8);
-  return out + header + std::string(data_bytes, '\0');
+  return test::npy_bytes(1, dict, nullptr, data_bytes);
 }
 }  // namespace
 
@@ -106,8 +99,9 @@ TEST_CASE("read_input_file caps what it reads") {
   const fs::path dir = test::fresh_dir("untrusted_cap");
   std::ofstream(dir / "big") << std::string(5000, 'x');
   CHECK(read_input_file((dir / "big").string(), "thing", 5000).size() == 5000);
-  CHECK(error_of([&] { read_input_file((dir / "big").string(), "thing", 4999); })
-            .find("is 5000 bytes, more than the 4999 a thing can hold") != std::string::npos);
+  CHECK(error_of([&] {
+          read_input_file((dir / "big").string(), "thing", 4999);
+        }).find("is 5000 bytes, more than the 4999 a thing can hold") != std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -116,8 +110,9 @@ TEST_CASE("model files: labels must match the outputs") {
   Rng rng(1);
   nn::Sequential m({{"dense", {{"units", "3"}}}}, nn::Shape{4}, rng);
   m.labels.assign(1000, "x");
-  CHECK(error_of([&] { nn::deserialize_model(nn::serialize_model(m), "labels.sermodel"); })
-            .find("model file 'labels.sermodel' names 1000 class labels, but its model gives 3 outputs") !=
+  CHECK(error_of([&] {
+          nn::deserialize_model(nn::serialize_model(m), "labels.sermodel");
+        }).find("model file 'labels.sermodel' names 1000 class labels, but its model gives 3 outputs") !=
         std::string::npos);
   m.labels = {"a", "b", "c"};
   CHECK(error_of([&] { nn::deserialize_model(nn::serialize_model(m), "ok.sermodel"); }).empty());
@@ -129,16 +124,18 @@ TEST_CASE("model files: a small file cannot ask for a large model") {
   CHECK(bytes.size() < 200);
   std::string error;
   const double s = seconds_of([&] { error = error_of([&] { nn::deserialize_model(bytes, "huge.sermodel"); }); });
-  CHECK_MESSAGE(error.find("model file 'huge.sermodel': layer 0 (dense): a tensor of shape [1000000, 800] "
-                           "(800000000 values) exceeds the 4 bytes the file holds for its tensors") != std::string::npos,
-                error);
+  CHECK_MESSAGE(
+      error.find("model file 'huge.sermodel': layer 0 (dense): a tensor of shape [1000000, 800] "
+                 "(800000000 values) exceeds the 4 bytes the file holds for its tensors") != std::string::npos,
+      error);
   CHECK(s < 1);
   // An input shape whose size overflows, and absurd layer arguments, are refused too.
   CHECK(error_of([&] {
           nn::deserialize_model(model_file({{"flatten"}}, nn::Shape{1 << 30, 1 << 30}, {}, "", 0), "wide.sermodel");
         }).find("values per sample") != std::string::npos);
   CHECK(error_of([&] {
-          nn::deserialize_model(model_file({{"dense", {{"units", "99999999999"}}}}, nn::Shape{4}, {}, "", 2), "u.sermodel");
+          nn::deserialize_model(model_file({{"dense", {{"units", "99999999999"}}}}, nn::Shape{4}, {}, "", 2),
+                                "u.sermodel");
         }).find("must be an integer between") != std::string::npos);
 }
 
@@ -153,7 +150,8 @@ TEST_CASE("model files: feature settings with unknown values are refused, not us
   std::string bad = good;
   bad.replace(bad.find("\"none\""), 6, "\"banana\"");
   CHECK(error_of([&] { experiments::ModelInput::parse(bad, "m.sermodel"); })
-            .find("m.sermodel: the model's scaling must be one of standardize, per_file, minmax_per_frame, none or per_speaker, got "
+            .find("m.sermodel: the model's scaling must be one of standardize, per_file, minmax_per_frame, none or "
+                  "per_speaker, got "
                   "'banana'") != std::string::npos);
   bad = good;
   bad.replace(bad.find("\"pooled\""), 8, "\"spiral\"");
@@ -169,12 +167,14 @@ TEST_CASE("model files: feature settings with unknown values are refused, not us
   }
   // The same in the v1 text of older model files, whose enumerations were numbers.
   CHECK(error_of([&] {
-          dsp::FeatureSpec::parse("v1;kind=zcr;sr=0;offset=0;duration=-1;resample=3;n_fft=2048;hop=512;win=2048;"
-                                  "window=7;center=1;pad=0;precision=1");
+          dsp::FeatureSpec::parse(
+              "v1;kind=zcr;sr=0;offset=0;duration=-1;resample=3;n_fft=2048;hop=512;win=2048;"
+              "window=7;center=1;pad=0;precision=1");
         }).find("window must be one of") != std::string::npos);
   std::string huge = dsp::FeatureSpec{}.canonical();
   huge.replace(huge.find(";n_fft=2048"), 11, ";n_fft=1e300");
-  CHECK(error_of([&] { dsp::FeatureSpec::parse(huge); }).find("n_fft must be an integer, got '1e300'") != std::string::npos);
+  CHECK(error_of([&] { dsp::FeatureSpec::parse(huge); }).find("n_fft must be an integer, got '1e300'") !=
+        std::string::npos);
 }
 
 TEST_CASE(".npy: negative dimensions, overflowing shapes, Fortran order and short data are refused or read right") {
@@ -192,8 +192,9 @@ TEST_CASE(".npy: negative dimensions, overflowing shapes, Fortran order and shor
             .find("truncated data") != std::string::npos);
   CHECK(read_error(npy_with_header("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (2,), }", 8))
             .find("fortran_order is 'Maybe'") != std::string::npos);
-  CHECK(read_error(npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': 7, }", 8))
-            .find("is not a tuple") != std::string::npos);
+  CHECK(
+      read_error(npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': 7, }", 8)).find("is not a tuple") !=
+      std::string::npos);
   CHECK(read_error(std::string("\x93NUMPY\x01\x00\xff\xff", 10)).find("truncated header") != std::string::npos);
   // A real Fortran-ordered array (numpy's np.asfortranarray([[1, 2, 3], [4, 5, 6]])) reads in C order.
   std::string f = npy_with_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", 0);
@@ -237,9 +238,9 @@ TEST_CASE("audio headers: a sample rate of 1 Hz or 2^31 Hz, an offset of 1e300, 
         std::string::npos);
   // A WAV cut short: libsndfile would quietly read the part that is there.
   std::ofstream(dir / "cut.wav", std::ios::binary) << wav.substr(0, wav.size() / 2);
-  CHECK(error_of([&] { dsp::load_audio((dir / "cut.wav").string()); })
-            .find("truncated: its header announces 8022 more bytes of samples than the file holds") !=
-        std::string::npos);
+  CHECK(error_of([&] {
+          dsp::load_audio((dir / "cut.wav").string());
+        }).find("truncated: its header announces 8022 more bytes of samples than the file holds") != std::string::npos);
   CHECK(error_of([&] { dsp::probe_audio((dir / "cut.wav").string()); }).find("truncated") != std::string::npos);
   fs::remove_all(dir);
 }
@@ -266,7 +267,8 @@ TEST_CASE("feature settings out of range are refused by name with the allowed ra
       {[](auto& s) { s.stft.win_length = 5000; }, "win_length", "win_length must be between 1 and n_fft (2048"},
       {[](auto& s) { s.stft.win_length = -1; }, "win_length", "got -1"},
       {[](auto& s) { s.stft.n_fft = 1000000000; }, "n_fft", "n_fft must be between 2 and 65536, got 1000000000"},
-      {[](auto& s) { s.load.sample_rate = 1; }, "sample_rate", "between 1000 and 768000 Hz (0: the file's own rate), got 1"},
+      {[](auto& s) { s.load.sample_rate = 1; }, "sample_rate",
+       "between 1000 and 768000 Hz (0: the file's own rate), got 1"},
       {[](auto& s) { s.load.offset = 1e300; }, "offset", "offset must be between 0 and 1000000 seconds"},
       {[](auto& s) { s.db.top_db = NAN; }, "top_db", "top_db must be"},
       {[](auto& s) { s.mel.n_mels = 100000; }, "n_mels", "n_mels must be between 1 and 1024"},
