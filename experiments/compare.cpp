@@ -12,6 +12,7 @@
 #include "common/atomic_file.hpp"
 #include "experiments/arg_parser.hpp"
 #include "experiments/config.hpp"
+#include "experiments/metrics.hpp"
 #include "experiments/runner.hpp"
 #include "experiments/shared_runs.hpp"
 
@@ -139,13 +140,11 @@ SeedGroups seed_groups(const std::vector<CompareRow>& rows) {
   return groups;
 }
 
-// The mean and sample standard deviation (0 for one value) of one score over a group.
-std::pair<double, double> mean_sd(const std::vector<const CompareRow*>& group, double CompareRow::*score) {
-  const double n = static_cast<double>(group.size());
-  double m = 0, ss = 0;
-  for (const auto* r : group) m += r->*score / n;
-  for (const auto* r : group) ss += (r->*score - m) * (r->*score - m);
-  return {m, group.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0};
+// One score of each run of a group.
+std::vector<double> scores_of(const std::vector<const CompareRow*>& group, double CompareRow::*score) {
+  std::vector<double> v;
+  for (const auto* r : group) v.push_back(r->*score);
+  return v;
 }
 
 std::string runs_table(const std::vector<CompareRow>& rows) {
@@ -173,10 +172,10 @@ std::string seeds_table(const SeedGroups& groups) {
                 "accuracy", "macro-F1");
   out += line;
   for (const auto& [name, group] : groups) {
-    const auto [am, as] = mean_sd(group, &CompareRow::accuracy);
-    const auto [fm, fsd] = mean_sd(group, &CompareRow::macro_f1);
+    const MeanSd acc = mean_sd(scores_of(group, &CompareRow::accuracy));
+    const MeanSd f1 = mean_sd(scores_of(group, &CompareRow::macro_f1));
     std::snprintf(line, sizeof(line), "%-*s  %5zu  %7.4f +- %.4f  %7.4f +- %.4f\n", static_cast<int>(width),
-                  name.c_str(), group.size(), am, as, fm, fsd);
+                  name.c_str(), group.size(), acc.mean, acc.sd, f1.mean, f1.sd);
     out += line;
   }
   return out;

@@ -1,6 +1,7 @@
 #include "experiments/metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -113,6 +114,17 @@ std::string metrics_json(const Metrics& m) {
   j["weighted avg"] = scores(m.weighted);
   j["confusion_matrix"] = m.confusion;
   return j.dump(2);
+}
+
+MeanSd mean_sd(const std::vector<double>& values) {
+  if (values.empty()) return {};
+  const double n = static_cast<double>(values.size());
+  double sum = 0;
+  for (double v : values) sum += v;
+  const double mean = sum / n;
+  double ss = 0;
+  for (double v : values) ss += (v - mean) * (v - mean);
+  return {mean, values.size() > 1 ? std::sqrt(ss / (n - 1)) : 0.0};
 }
 
 }  // namespace ser::experiments

@@ -40,4 +40,11 @@ std::string classification_report(const Metrics& m);
 //  "macro avg", "weighted avg", "confusion_matrix"}; fixed formatting, so equal metrics give equal bytes.
 std::string metrics_json(const Metrics& m);
 
+// A score's mean and sample standard deviation (n - 1; 0 for one value)
+// over folds or seeds. The values are summed first, then divided.
+struct MeanSd {
+  double mean = 0, sd = 0;
+};
+MeanSd mean_sd(const std::vector<double>& values);
+
 }  // namespace ser::experiments

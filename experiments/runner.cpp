@@ -561,33 +561,108 @@ TrainResult fit_classical_split(const ExperimentConfig& c, const PreparedData& p
   return write_metrics(model, c, p, split, run_dir, threads, log, comm);
 }
 
+// A data-parallel job's ranks each need a shard of every batch.
+void check_shard_count(const ExperimentConfig& c, const Communicator& comm) {
+  if (c.training.shards >= comm.size()) return;
+  throw ConfigError(c.source + ": training.shards is " + std::to_string(c.training.shards) + ", but " +
+                    std::to_string(comm.size()) + " ranks each need a shard of every batch; set --set "
+                    "training.shards=" + std::to_string(comm.size()) + " (or a multiple: one process with the same "
+                    "setting gives the same bytes)");
+}
+
+// Rank 0 makes the run folder and writes data.json: what the run trained
+// and tested on, per class and side (the report's class chart).
+void start_run_folder(const PreparedData& p, const datasets::Split& split, const std::string& run_dir,
+                      const Communicator& comm) {
+  if (!comm.is_root()) return;
+  fs::create_directories(run_dir);
+  remove_stale_temporaries(run_dir);
+  write_file_atomically((fs::path(run_dir) / "data.json").string(), datasets::report_json(p.corpus, &split) + "\n");
+}
+
+// The recipe the model file carries, so that predict reads inputs as training did.
+std::string feature_settings_of(const ExperimentConfig& c, const PreparedData& p, const ModelInput& input) {
+  if (!c.data.images) return input.to_text();
+  return ImageRecipe{static_cast<int>(p.sample_shape[1]), static_cast<int>(p.sample_shape[2])}.to_text();
+}
+
+// The model learns the data's labels and recipe; its last layer must give one output per class.
+void label_model(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, std::string feature_settings) {
+  run.model.labels = p.corpus.labels;
+  run.model.feature_settings = std::move(feature_settings);
+  if (run.model.output_shape().numel() != static_cast<int64_t>(p.corpus.labels.size()))
+    throw ConfigError(c.source + ": the model's last layer gives " + std::to_string(run.model.output_shape().numel()) +
+                      " outputs but the data has " + std::to_string(p.corpus.labels.size()) + " classes");
+}
+
+// After epoch `epoch`: rank 0 writes the checkpoint when one is due, every
+// training.checkpoint_every epochs and at an early stop, which is final:
+// its checkpoint says the run is done.
+void checkpoint_epoch(TrainingRun& run, const ExperimentConfig& c, const CheckpointKey& key, const std::string& path,
+                      int epoch, bool stop, const Communicator& comm) {
+  if (!comm.is_root() || c.training.checkpoint_every <= 0) return;
+  if (epoch % c.training.checkpoint_every != 0 && !stop) return;
+  write_file_atomically(path, encode_checkpoint(key, run.snapshot(stop ? c.training.epochs : epoch)));
+}
+
+// What every epoch of one split reads besides the run and its data.
+struct EpochInputs {
+  WaveAugmentedRows* wave;  // audio redrawn every epoch, or null
+  const std::vector<float>& class_weights;
+  nn::StepThreads& threads;
+  nn::StepThreads& eval_threads;
+  nn::StepShards* shards;  // data-parallel (or cut batches in one process), or null
+  const CheckpointKey& key;
+  const std::string& checkpoint_path;
+};
+
+// The epochs still to run, all of them or those after a checkpoint: each
+// trains, validates, is recorded, sets the next rate and is checkpointed;
+// early stopping may end them sooner.
+void run_epochs(TrainingRun& run, const ExperimentConfig& c, const PreparedData& p, const datasets::Split& split,
+                const EpochInputs& in, std::ostream& log, const Communicator& comm) {
+  for (int epoch = run.progress.epoch + 1; epoch <= c.training.epochs; ++epoch) {
+    const auto e0 = std::chrono::steady_clock::now();
+    const std::span<const float> x = in.wave ? in.wave->rows(epoch, log, comm) : std::span<const float>(p.x);
+    const EpochScores train = train_epoch(run, c, p, x, epoch, in.class_weights, in.threads, in.shards);
+    const EpochScores val = validate_epoch(run, c, p, split, in.eval_threads, comm);
+    record_epoch(run, c, epoch, train, val,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count(), log);
+    run.optimizer->set_learning_rate(run.schedule.after_epoch(epoch, val.loss, run.optimizer->learning_rate()));
+    run.progress.epoch = epoch;
+    const bool stop =
+        c.training.early_stopping_patience > 0 && run.progress.since_best >= c.training.early_stopping_patience;
+    checkpoint_epoch(run, c, in.key, in.checkpoint_path, epoch, stop, comm);
+    if (stop) {
+      log << "early stopping: no validation improvement for " << run.progress.since_best << " epochs\n";
+      return;
+    }
+  }
+}
+
+// The model a run keeps: its best validation epoch's, or the last one's
+// when nothing was validated (a copy: the run's own model is left as it is).
+nn::Sequential kept_model(TrainingRun& run) {
+  if (run.progress.best_model.empty()) return nn::deserialize_model(nn::serialize_model(run.model), "memory");
+  return nn::deserialize_model(run.progress.best_model, "memory");
+}
+
 // One split: scaling fitted on its training rows, training, the model kept,
 // metrics.json and history.csv in `run_dir`. In a job of several ranks
 // (data-parallel, every rank calls it) each rank holds the whole model and
 // takes every step on its shards of each batch; rank 0 writes the files.
 TrainResult train_split(const ExperimentConfig& c, PreparedData p, const datasets::Split& split,
                         const std::string& run_dir, std::ostream& log, bool resume, const Communicator& comm) {
-  if (c.training.shards < comm.size())
-    throw ConfigError(c.source + ": training.shards is " + std::to_string(c.training.shards) + ", but " +
-                      std::to_string(comm.size()) + " ranks each need a shard of every batch; set --set "
-                      "training.shards=" + std::to_string(comm.size()) + " (or a multiple: one process with the same "
-                      "setting gives the same bytes)");
-  if (comm.is_root()) {
-    fs::create_directories(run_dir);
-    remove_stale_temporaries(run_dir);
-    // What the run trained and tested on, per class and side: the report's class chart.
-    write_file_atomically((fs::path(run_dir) / "data.json").string(), datasets::report_json(p.corpus, &split) + "\n");
-  }
+  check_shard_count(c, comm);
+  start_run_folder(p, split, run_dir, comm);
   log << p.corpus.samples.size() << " samples of shape " << p.sample_shape.str() << "; split " << split.train.size()
       << " / " << split.validation.size() << " / " << split.test.size() << "\n";
   if (split.train.empty()) throw ConfigError(c.source + ": the split leaves no training samples");
   std::vector<float> unscaled;
   if (!c.augmentation.wave.identity()) unscaled = p.x;
   const ModelInput input = c.data.images ? c.features : fit_scaling(c.features, split, p);
-  const std::string feature_settings =
-      c.data.images ? ImageRecipe{static_cast<int>(p.sample_shape[1]), static_cast<int>(p.sample_shape[2])}.to_text()
-                    : input.to_text();
-  if (c.model.classical()) return fit_classical_split(c, p, split, feature_settings, run_dir, log, comm);
+  if (c.model.classical())
+    return fit_classical_split(c, p, split, feature_settings_of(c, p, input), run_dir, log, comm);
   std::unique_ptr<WaveAugmentedRows> wave;
   if (!c.augmentation.wave.identity())
     wave = std::make_unique<WaveAugmentedRows>(c.augmentation.wave, input, p.corpus, std::move(unscaled), p.x,
@@ -596,11 +671,7 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
       c.training.class_weights ? balanced_class_weights(p, split) : std::vector<float>{};
 
   TrainingRun run(c, p.sample_shape, split.train);
-  run.model.labels = p.corpus.labels;
-  run.model.feature_settings = feature_settings;
-  if (run.model.output_shape().numel() != static_cast<int64_t>(p.corpus.labels.size()))
-    throw ConfigError(c.source + ": the model's last layer gives " + std::to_string(run.model.output_shape().numel()) +
-                      " outputs but the data has " + std::to_string(p.corpus.labels.size()) + " classes");
+  label_model(run, c, p, feature_settings_of(c, p, input));
   // threads: 0 lets ser pick each step's thread count (fewer while other
   // programs keep the cores busy); no bit of the results depends on it.
   // Evaluation batches take other times than training steps: their own.
@@ -611,31 +682,15 @@ TrainResult train_split(const ExperimentConfig& c, PreparedData p, const dataset
   std::optional<nn::StepShards> shards;  // data-parallel (or cut batches in one process)
   if (c.training.shards > 1 || comm.distributed()) shards.emplace(c.training.shards, comm);
 
-  for (int epoch = run.progress.epoch + 1; epoch <= c.training.epochs; ++epoch) {
-    const auto e0 = std::chrono::steady_clock::now();
-    const std::span<const float> x = wave ? wave->rows(epoch, log, comm) : std::span<const float>(p.x);
-    const EpochScores train = train_epoch(run, c, p, x, epoch, class_weights, threads, shards ? &*shards : nullptr);
-    const EpochScores val = validate_epoch(run, c, p, split, eval_threads, comm);
-    record_epoch(run, c, epoch, train, val,
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count(), log);
-    run.optimizer->set_learning_rate(run.schedule.after_epoch(epoch, val.loss, run.optimizer->learning_rate()));
-    run.progress.epoch = epoch;
-    const bool stop = c.training.early_stopping_patience > 0 && run.progress.since_best >= c.training.early_stopping_patience;
-    if (comm.is_root() && c.training.checkpoint_every > 0 && (epoch % c.training.checkpoint_every == 0 || stop))
-      // An early stop is final: its checkpoint says the run is done.
-      write_file_atomically(checkpoint_path, encode_checkpoint(key, run.snapshot(stop ? c.training.epochs : epoch)));
-    if (stop) {
-      log << "early stopping: no validation improvement for " << run.progress.since_best << " epochs\n";
-      break;
-    }
-  }
+  run_epochs(run, c, p, split,
+             {wave.get(), class_weights, threads, eval_threads, shards ? &*shards : nullptr, key, checkpoint_path}, log,
+             comm);
   if (threads.adaptive() && threads.chooser()->comparisons() > 0)
     log << "the machine was busy: training steps ran on " << threads.describe() << " (compared "
         << threads.chooser()->comparisons() << " times; the results are the same on any count)\n";
   // history.csv has a seconds column; metrics.json has no timings, so it compares byte for byte.
   if (comm.is_root()) write_file_atomically((fs::path(run_dir) / "history.csv").string(), run.progress.history);
-  nn::Sequential kept = run.progress.best_model.empty() ? nn::deserialize_model(nn::serialize_model(run.model), "memory")
-                                               : nn::deserialize_model(run.progress.best_model, "memory");
+  nn::Sequential kept = kept_model(run);
   if (comm.is_root()) nn::save_model(kept, (fs::path(run_dir) / "model.sermodel").string());
   TrainResult result = write_metrics(kept, c, p, split, run_dir, eval_threads, log, comm);
   result.steps_at_threads = threads.steps_at();
@@ -684,21 +739,52 @@ TrainResult fold_result(const ExperimentConfig& c, const PreparedData& p, const 
   return r;
 }
 
-TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir,
-                        std::ostream& log, bool resume, const Communicator& comm) {
+// The group a leave-one-out fold tests on (a speaker, word or gender); empty for k-fold.
+std::string held_out_group(const ExperimentConfig& c, const PreparedData& p, const datasets::Split& fold) {
   const SplitConfig& s = c.data.split;
-  const bool kfold = s.kind == SplitKind::kfold;
+  if (s.kind == SplitKind::kfold || fold.test.empty()) return "";
+  const auto& sample = p.corpus.samples[fold.test.front()];
+  return s.by == SplitBy::word ? sample.word : s.by == SplitBy::gender ? sample.gender : sample.speaker;
+}
+
+// RUN/metrics.json of a run of folds: each fold's test scores, then their
+// mean and spread under "test".
+nlohmann::ordered_json folds_summary(const ExperimentConfig& c, const std::vector<datasets::Split>& folds,
+                                     const std::vector<SharedRun>& runs, const std::vector<std::string>& held_out,
+                                     const std::vector<TrainResult>& results) {
+  const SplitConfig& s = c.data.split;
   const std::string by_name = name_of(s.by, kSplitBys);
+  nlohmann::ordered_json summary;
+  summary["split"] = s.kind == SplitKind::kfold
+                         ? std::to_string(folds.size()) + "-fold" + (s.by == SplitBy::none ? "" : " by " + by_name)
+                         : "leave one " + by_name + " out";
+  summary["folds"] = nlohmann::ordered_json::array();
+  std::vector<double> acc, f1;
+  for (size_t k = 0; k < folds.size(); ++k) {
+    acc.push_back(results[k].test_accuracy);
+    f1.push_back(results[k].test_macro_f1);
+    nlohmann::ordered_json f;
+    f["fold"] = fs::path(runs[k].dir).filename().string();
+    if (!held_out[k].empty()) f["test_group"] = held_out[k];
+    f["test_files"] = folds[k].test.size();
+    f["accuracy"] = results[k].test_accuracy;
+    f["macro_f1"] = results[k].test_macro_f1;
+    summary["folds"].push_back(f);
+  }
+  const MeanSd a = mean_sd(acc), m = mean_sd(f1);
+  summary["test"] = {{"accuracy", a.mean}, {"accuracy_std", a.sd}, {"macro_f1", m.mean}, {"macro_f1_std", m.sd}};
+  return summary;
+}
+
+TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const std::string& run_dir, std::ostream& log,
+                        bool resume, const Communicator& comm) {
   const std::vector<datasets::Split> folds = folds_of(c, p.corpus);
   std::vector<SharedRun> runs;
   std::vector<std::string> held_out(folds.size());
   for (size_t k = 0; k < folds.size(); ++k) {
     char name[32];
     std::snprintf(name, sizeof(name), "fold_%02zu", k + 1);
-    if (!kfold && !folds[k].test.empty()) {
-      const auto& sample = p.corpus.samples[folds[k].test.front()];
-      held_out[k] = s.by == SplitBy::word ? sample.word : s.by == SplitBy::gender ? sample.gender : sample.speaker;
-    }
+    held_out[k] = held_out_group(c, p, folds[k]);
     const std::string dir = (fs::path(run_dir) / name).string();
     runs.push_back({std::string(name) + " of " + std::to_string(folds.size()) +
                         (held_out[k].empty() ? "" : " (test: " + held_out[k] + ")"),
@@ -709,38 +795,15 @@ TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const 
   const std::vector<TrainResult> results = run_shared(comm, runs, log);
   TrainResult result;
   if (!comm.is_root()) return result;
-  nlohmann::ordered_json summary;
-  summary["split"] = kfold ? std::to_string(folds.size()) + "-fold" + (s.by == SplitBy::none ? "" : " by " + by_name)
-                           : "leave one " + by_name + " out";
-  summary["folds"] = nlohmann::ordered_json::array();
-  std::vector<double> acc, f1;
-  for (size_t k = 0; k < folds.size(); ++k) {
-    const TrainResult& r = results[k];
-    add_steps(result.steps_at_threads, r.steps_at_threads);
-    acc.push_back(r.test_accuracy);
-    f1.push_back(r.test_macro_f1);
-    nlohmann::ordered_json f;
-    f["fold"] = fs::path(runs[k].dir).filename().string();
-    if (!held_out[k].empty()) f["test_group"] = held_out[k];
-    f["test_files"] = folds[k].test.size();
-    f["accuracy"] = r.test_accuracy;
-    f["macro_f1"] = r.test_macro_f1;
-    summary["folds"].push_back(f);
-  }
-  auto mean_std = [](const std::vector<double>& v) {
-    const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-    double ss = 0;
-    for (double x : v) ss += (x - mean) * (x - mean);
-    return std::pair{mean, v.size() > 1 ? std::sqrt(ss / static_cast<double>(v.size() - 1)) : 0.0};
-  };
-  const auto [acc_mean, acc_std] = mean_std(acc);
-  const auto [f1_mean, f1_std] = mean_std(f1);
-  summary["test"] = {{"accuracy", acc_mean}, {"accuracy_std", acc_std}, {"macro_f1", f1_mean}, {"macro_f1_std", f1_std}};
+  for (const TrainResult& r : results) add_steps(result.steps_at_threads, r.steps_at_threads);
+  const nlohmann::ordered_json summary = folds_summary(c, folds, runs, held_out, results);
   write_file_atomically((fs::path(run_dir) / "metrics.json").string(), summary.dump(2) + "\n");
-  log << "\n" << folds.size() << " folds: accuracy " << acc_mean << " +- " << acc_std << ", macro-F1 " << f1_mean
-      << " +- " << f1_std << "\n";
-  result.test_accuracy = acc_mean;
-  result.test_macro_f1 = f1_mean;
+  const nlohmann::ordered_json& test = summary["test"];
+  result.test_accuracy = test["accuracy"].get<double>();
+  result.test_macro_f1 = test["macro_f1"].get<double>();
+  log << "\n"
+      << folds.size() << " folds: accuracy " << result.test_accuracy << " +- " << test["accuracy_std"].get<double>()
+      << ", macro-F1 " << result.test_macro_f1 << " +- " << test["macro_f1_std"].get<double>() << "\n";
   return result;
 }
 

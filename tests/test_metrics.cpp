@@ -65,3 +65,17 @@ TEST_CASE("a class absent from both truth and predictions is left out of the mac
   const Metrics all = evaluate({0, 1, 2, 2, 2}, {0, 0, 2, 2, 1}, {"class 0", "class 1", "class 2"});
   CHECK(all.macro.f1 == doctest::Approx(0.4889).epsilon(1e-3));
 }
+
+TEST_CASE("mean_sd over folds and seeds: numpy's mean and std(ddof=1)") {
+  // np.mean([0.62, 0.55, 0.71, 0.58]) = 0.615, np.std(..., ddof=1) = 0.06952217...
+  const MeanSd four = mean_sd({0.62, 0.55, 0.71, 0.58});
+  CHECK(four.mean == doctest::Approx(0.615).epsilon(1e-12));
+  CHECK(four.sd == doctest::Approx(0.0695221787).epsilon(1e-9));
+  // One value has no spread (ddof=1 would divide by zero); none has no mean.
+  const MeanSd one = mean_sd({0.8});
+  CHECK(one.mean == 0.8);
+  CHECK(one.sd == 0.0);
+  const MeanSd none = mean_sd({});
+  CHECK(none.mean == 0.0);
+  CHECK(none.sd == 0.0);
+}
