@@ -8,63 +8,95 @@
 
 namespace ser::experiments {
 
-Metrics evaluate(const std::vector<int32_t>& truth, const std::vector<int32_t>& predicted,
-                 const std::vector<std::string>& labels) {
-  if (truth.size() != predicted.size())
-    throw std::invalid_argument("evaluate: " + std::to_string(truth.size()) + " true labels but " +
-                                std::to_string(predicted.size()) + " predictions");
-  const auto C = static_cast<int32_t>(labels.size());
-  Metrics m;
-  m.labels = labels;
-  m.confusion.assign(labels.size(), std::vector<int64_t>(labels.size(), 0));
-  int64_t correct = 0;
+namespace {
+using Confusion = std::vector<std::vector<int64_t>>;
+
+// Rows are true classes, columns predicted ones; an index outside [0, classes) is refused.
+Confusion confusion_matrix(const std::vector<int32_t>& truth, const std::vector<int32_t>& predicted, size_t classes) {
+  const auto C = static_cast<int32_t>(classes);
+  Confusion confusion(classes, std::vector<int64_t>(classes, 0));
   for (size_t i = 0; i < truth.size(); ++i) {
     if (truth[i] < 0 || truth[i] >= C || predicted[i] < 0 || predicted[i] >= C)
       throw std::invalid_argument("evaluate: class index out of range at sample " + std::to_string(i));
-    ++m.confusion[static_cast<size_t>(truth[i])][static_cast<size_t>(predicted[i])];
-    correct += truth[i] == predicted[i];
+    ++confusion[static_cast<size_t>(truth[i])][static_cast<size_t>(predicted[i])];
   }
-  const auto n = static_cast<double>(truth.size());
-  m.accuracy = truth.empty() ? 0.0 : static_cast<double>(correct) / n;
-  m.macro.label = "macro avg";
-  m.weighted.label = "weighted avg";
-  int present = 0;  // classes in the truth or the predictions: sklearn's labels
-  std::vector<bool> seen(labels.size(), false);
+  return confusion;
+}
+
+// Precision, recall, F1 and support of class k (0 where a ratio has no denominator, as sklearn).
+ClassScores class_scores(const Confusion& confusion, size_t k, const std::string& label) {
+  int64_t predicted_k = 0, support = 0;
+  for (size_t r = 0; r < confusion.size(); ++r) {
+    predicted_k += confusion[r][k];
+    support += confusion[k][r];
+  }
+  const auto tp = static_cast<double>(confusion[k][k]);
+  ClassScores s;
+  s.label = label;
+  s.support = support;
+  s.precision = predicted_k ? tp / static_cast<double>(predicted_k) : 0.0;
+  s.recall = support ? tp / static_cast<double>(support) : 0.0;
+  s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
+  return s;
+}
+
+// The classes in the truth or the predictions: those sklearn's macro average counts.
+std::vector<bool> classes_seen(const std::vector<int32_t>& truth, const std::vector<int32_t>& predicted,
+                               size_t classes) {
+  std::vector<bool> seen(classes, false);
   for (size_t i = 0; i < truth.size(); ++i)
     seen[static_cast<size_t>(truth[i])] = seen[static_cast<size_t>(predicted[i])] = true;
-  for (bool s : seen) present += s;
-  for (int32_t c = 0; c < C; ++c) {
-    const auto k = static_cast<size_t>(c);
-    int64_t predicted_c = 0, support = 0;
-    for (int32_t r = 0; r < C; ++r) {
-      predicted_c += m.confusion[static_cast<size_t>(r)][k];
-      support += m.confusion[k][static_cast<size_t>(r)];
-    }
-    const auto tp = static_cast<double>(m.confusion[k][k]);
-    ClassScores s;
-    s.label = labels[k];
-    s.support = support;
-    s.precision = predicted_c ? tp / static_cast<double>(predicted_c) : 0.0;
-    s.recall = support ? tp / static_cast<double>(support) : 0.0;
-    s.f1 = s.precision + s.recall > 0 ? 2 * s.precision * s.recall / (s.precision + s.recall) : 0.0;
-    m.classes.push_back(s);
+  return seen;
+}
+
+// The macro average over the seen classes and the average weighted by
+// support over `n` samples, summed class by class.
+void average_classes(Metrics& m, const std::vector<bool>& seen, double n) {
+  m.macro.label = "macro avg";
+  m.weighted.label = "weighted avg";
+  const auto present = static_cast<int>(std::count(seen.begin(), seen.end(), true));
+  for (size_t k = 0; k < m.classes.size(); ++k) {
+    const ClassScores& s = m.classes[k];
     if (seen[k]) {
       m.macro.precision += s.precision / present;
       m.macro.recall += s.recall / present;
       m.macro.f1 += s.f1 / present;
     }
     if (n > 0) {
-      const double w = static_cast<double>(support) / n;
+      const double w = static_cast<double>(s.support) / n;
       m.weighted.precision += w * s.precision;
       m.weighted.recall += w * s.recall;
       m.weighted.f1 += w * s.f1;
     }
   }
-  m.macro.support = m.weighted.support = static_cast<int64_t>(truth.size());
+  m.macro.support = m.weighted.support = static_cast<int64_t>(n);
+}
+
+// The mean recall of the classes present in the truth (UA).
+double unweighted_accuracy(const std::vector<ClassScores>& classes) {
+  double sum = 0;
   int in_truth = 0;
-  for (const ClassScores& s : m.classes)
-    if (s.support > 0) m.unweighted_accuracy += s.recall, ++in_truth;
-  if (in_truth) m.unweighted_accuracy /= in_truth;
+  for (const ClassScores& s : classes)
+    if (s.support > 0) sum += s.recall, ++in_truth;
+  return in_truth ? sum / in_truth : 0.0;
+}
+}  // namespace
+
+Metrics evaluate(const std::vector<int32_t>& truth, const std::vector<int32_t>& predicted,
+                 const std::vector<std::string>& labels) {
+  if (truth.size() != predicted.size())
+    throw std::invalid_argument("evaluate: " + std::to_string(truth.size()) + " true labels but " +
+                                std::to_string(predicted.size()) + " predictions");
+  Metrics m;
+  m.labels = labels;
+  m.confusion = confusion_matrix(truth, predicted, labels.size());
+  int64_t correct = 0;
+  for (size_t k = 0; k < labels.size(); ++k) correct += m.confusion[k][k];
+  const auto n = static_cast<double>(truth.size());
+  m.accuracy = truth.empty() ? 0.0 : static_cast<double>(correct) / n;
+  for (size_t k = 0; k < labels.size(); ++k) m.classes.push_back(class_scores(m.confusion, k, labels[k]));
+  average_classes(m, classes_seen(truth, predicted, labels.size()), n);
+  m.unweighted_accuracy = unweighted_accuracy(m.classes);
   return m;
 }
 
