@@ -34,6 +34,7 @@ struct RunScores {
   std::vector<size_t> rows;            // the corpus samples scored
   std::vector<std::vector<float>> probabilities;  // per scored sample
   std::vector<size_t> to_first;        // each class's place among the first run's (class_positions)
+  std::map<std::string, size_t> place;  // file -> its row among `probabilities`
 };
 
 ExperimentConfig eval_config(const std::string& run_dir, const EvalOptions& o) {
@@ -179,7 +180,7 @@ struct FirstRun {
 // the files of the first run (the others).
 RunScores score_run(const std::string& run_dir, const EvalOptions& o, const FirstRun* first, std::ostream& log,
                     const Communicator& comm) {
-  RunScores r{eval_config(run_dir, o), {}, {}, {}, {}, {}};
+  RunScores r{eval_config(run_dir, o), {}, {}, {}, {}, {}, {}};
   const ExperimentConfig& c = r.config;
   const std::string model_path = resolve_model_path(run_dir);
   nn::Sequential model = nn::load_model(model_path);
@@ -206,12 +207,12 @@ RunScores score_run(const std::string& run_dir, const EvalOptions& o, const Firs
   return r;
 }
 
-std::vector<float> averaged(const std::vector<RunScores>& runs, const std::vector<std::map<std::string, size_t>>& index,
-                            const std::string& path, const std::vector<std::string>& dirs) {
+std::vector<float> averaged(const std::vector<RunScores>& runs, const std::string& path,
+                            const std::vector<std::string>& dirs) {
   std::vector<float> mean(runs.front().labels.size(), 0.0f);
   for (size_t m = 0; m < runs.size(); ++m) {
-    const auto it = index[m].find(path);
-    if (it == index[m].end())
+    const auto it = runs[m].place.find(path);
+    if (it == runs[m].place.end())
       throw std::runtime_error("the model of '" + dirs[m] + "' has no score for " + path +
                                " (its features failed, see above); leave that run out of the ensemble");
     const auto& p = runs[m].probabilities[it->second];
@@ -248,38 +249,45 @@ std::string describe_views(const EvalOptions& o) {
          (o.mirror ? ", each also mirrored" : "") + ") and the views averaged";
 }
 
-EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions& o, std::ostream& log,
-                         const Communicator& comm) {
-  if (dirs.empty()) throw std::runtime_error("give at least one run folder");
-  std::vector<RunScores> runs;
-  std::vector<std::map<std::string, size_t>> index;  // per run: file -> its place among the scored rows
-  FirstRun first_run{dirs.front(), {}};
-  for (const auto& dir : dirs) {
-    // A line per model: an ensemble in ten views takes minutes.
-    const auto start = std::chrono::steady_clock::now();
-    if (dirs.size() > 1) log << "model " << runs.size() + 1 << " of " << dirs.size() << ": " << dir << std::endl;
-    runs.push_back(score_run(dir, o, runs.empty() ? nullptr : &first_run, log, comm));
-    if (dirs.size() > 1) {
-      char took[64];
-      std::snprintf(took, sizeof(took), "%.1f s", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      log << "  " << runs.back().rows.size() << " files scored in " << took << "\n";
-    }
-    if (runs.size() == 1)
-      for (size_t i : runs.front().rows) first_run.files.insert(runs.front().corpus.samples[i].path);
-    runs.back().to_first = class_positions(runs.back().labels, runs.front().labels);
-    if (runs.back().to_first.empty())
-      throw std::runtime_error("the model of '" + dir + "' has other classes than that of '" + dirs.front() +
-                               "'; an ensemble averages the same classes (in any order)");
-    std::map<std::string, size_t> at;
-    for (size_t k = 0; k < runs.back().rows.size(); ++k) at[runs.back().corpus.samples[runs.back().rows[k]].path] = k;
-    index.push_back(std::move(at));
+namespace {
+// Scores the ensemble's next member: the first on the chosen part, the
+// others on the first's files, their classes in the first's order (the
+// same classes are required). A line per model, with its time, when there
+// are several: an ensemble in ten views takes minutes.
+void add_member(std::vector<RunScores>& runs, FirstRun& first_run, const std::string& dir, size_t members,
+                const EvalOptions& o, std::ostream& log, const Communicator& comm) {
+  const auto start = std::chrono::steady_clock::now();
+  if (members > 1) log << "model " << runs.size() + 1 << " of " << members << ": " << dir << std::endl;
+  RunScores r = score_run(dir, o, runs.empty() ? nullptr : &first_run, log, comm);
+  if (members > 1) {
+    char took[64];
+    std::snprintf(took, sizeof(took), "%.1f s",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    log << "  " << r.rows.size() << " files scored in " << took << "\n";
   }
-  const RunScores& first = runs.front();
-  const std::vector<std::string>& labels = first.labels;
-  // Classes by name: the data set may have fewer (or, wrongly, other) labels than the model.
-  EvalResult r;
+  if (runs.empty())
+    for (size_t i : r.rows) first_run.files.insert(r.corpus.samples[i].path);
+  r.to_first = class_positions(r.labels, runs.empty() ? r.labels : runs.front().labels);
+  if (r.to_first.empty())
+    throw std::runtime_error("the model of '" + dir + "' has other classes than that of '" + first_run.dir +
+                             "'; an ensemble averages the same classes (in any order)");
+  for (size_t k = 0; k < r.rows.size(); ++k) r.place[r.corpus.samples[r.rows[k]].path] = k;
+  runs.push_back(std::move(r));
+}
+
+// The true and predicted class of every file of the first run's part, by
+// the members' averaged probabilities. Classes go by name: the data set may
+// have fewer (or, wrongly, other) labels than the model; files with a label
+// the model does not know are counted in r.unknown and left out.
+struct ScoredFiles {
   std::vector<int32_t> truth, predicted;
   std::vector<std::string> truths;
+};
+ScoredFiles score_files(const std::vector<RunScores>& runs, const std::vector<std::string>& dirs, EvalResult& r,
+                        std::ostream& log) {
+  const RunScores& first = runs.front();
+  const std::vector<std::string>& labels = first.labels;
+  ScoredFiles f;
   for (size_t i : first.rows) {
     const datasets::Sample& s = first.corpus.samples[i];
     const auto it = std::find(labels.begin(), labels.end(), s.label);
@@ -288,18 +296,30 @@ EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions
       ++r.unknown;
       continue;
     }
-    const std::vector<float> p = averaged(runs, index, s.path, dirs);
-    truth.push_back(static_cast<int32_t>(it - labels.begin()));
-    predicted.push_back(static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin()));
-    r.predictions.emplace_back(s.path, labels[static_cast<size_t>(predicted.back())]);
+    const std::vector<float> p = averaged(runs, s.path, dirs);
+    f.truth.push_back(static_cast<int32_t>(it - labels.begin()));
+    f.predicted.push_back(static_cast<int32_t>(std::max_element(p.begin(), p.end()) - p.begin()));
+    r.predictions.emplace_back(s.path, labels[static_cast<size_t>(f.predicted.back())]);
     r.probabilities.push_back(p);
-    truths.push_back(s.label);
+    f.truths.push_back(s.label);
   }
-  if (truth.empty()) throw std::runtime_error("no file of the data set has a label the model knows");
-  r.metrics = evaluate(truth, predicted, labels);
-  r.files = static_cast<int64_t>(truth.size());
-  r.json = result_json(r, dirs, first.config, o, truths);
-  r.config = first.config;
+  return f;
+}
+}  // namespace
+
+EvalResult evaluate_runs(const std::vector<std::string>& dirs, const EvalOptions& o, std::ostream& log,
+                         const Communicator& comm) {
+  if (dirs.empty()) throw std::runtime_error("give at least one run folder");
+  std::vector<RunScores> runs;
+  FirstRun first_run{dirs.front(), {}};
+  for (const auto& dir : dirs) add_member(runs, first_run, dir, dirs.size(), o, log, comm);
+  EvalResult r;
+  const ScoredFiles f = score_files(runs, dirs, r, log);
+  if (f.truth.empty()) throw std::runtime_error("no file of the data set has a label the model knows");
+  r.metrics = evaluate(f.truth, f.predicted, runs.front().labels);
+  r.files = static_cast<int64_t>(f.truth.size());
+  r.json = result_json(r, dirs, runs.front().config, o, f.truths);
+  r.config = runs.front().config;
   return r;
 }
 
