@@ -338,10 +338,19 @@ void read_split(const Fields& data, const Source& src, SplitConfig& s) {
       split.fail_key("validation_speakers", "speaker '" + v + "' is also a test speaker; a speaker belongs to one side");
 }
 
-void read_data(const Fields& top, const YAML::Node& root, const Source& src, const std::string& data_dir,
-               DataConfig& d) {
-  if (!top.has("data")) top.fail(root, "missing required key 'data'");
-  const Fields data = read_struct(top.at("data"), "data", src, d, {"corpus", "corpora", "root", "roots", "split"});
+// Whether any (or every) corpus of the data offers something: sung files,
+// speaker x emotion classes, gender, intensity, statements.
+bool any_offers(const DataConfig& d, bool datasets::CorpusInfo::*offers) {
+  return std::any_of(d.corpora.begin(), d.corpora.end(),
+                     [&](const std::string& n) { return datasets::corpus_info(n).*offers; });
+}
+bool every_offers(const DataConfig& d, bool datasets::CorpusInfo::*offers) {
+  return std::all_of(d.corpora.begin(), d.corpora.end(),
+                     [&](const std::string& n) { return datasets::corpus_info(n).*offers; });
+}
+
+// data.corpus (or data.corpora): known names; images or audio follows from them.
+void read_corpora(const Fields& top, const Fields& data, DataConfig& d) {
   const std::string corpus_key = data.has("corpora") ? "corpora" : "corpus";
   d.corpora = data.strings(corpus_key);
   if (d.corpora.empty()) data.fail(top.at("data"), "name the data: corpus: tess (or corpora: [tess, ravdess])");
@@ -352,25 +361,26 @@ void read_data(const Fields& top, const YAML::Node& root, const Source& src, con
       data.fail_key(corpus_key, std::string("names an ") + e.what());
     }
   }
-  const auto has = [&](bool datasets::CorpusInfo::*offers) {
-    return std::any_of(d.corpora.begin(), d.corpora.end(),
-                       [&](const std::string& n) { return datasets::corpus_info(n).*offers; });
-  };
-  if (data.has("song") && !has(&datasets::CorpusInfo::song))
+}
+
+// Labels and filters that need something of the corpora: refused, with the
+// corpora that have it, where the data lacks it.
+void check_offers(const Fields& data, DataConfig& d) {
+  if (data.has("song") && !any_offers(d, &datasets::CorpusInfo::song))
     data.fail_key("song", "chooses RAVDESS's sung files; the data has no ravdess corpus");
   if (!data.has("labels") && d.corpora.size() > 1) d.labels = LabelSet::common;
-  if (d.labels == LabelSet::speaker_emotion && !has(&datasets::CorpusInfo::speaker_emotion))
+  if (d.labels == LabelSet::speaker_emotion && !any_offers(d, &datasets::CorpusInfo::speaker_emotion))
     data.fail_key("labels", "speaker_emotion needs a corpus with speaker x emotion classes (tess)");
-  const auto every = [&](bool datasets::CorpusInfo::*offers) {
-    return std::all_of(d.corpora.begin(), d.corpora.end(),
-                       [&](const std::string& n) { return datasets::corpus_info(n).*offers; });
-  };
-  if (d.gender_labels() && !every(&datasets::CorpusInfo::gender))
+  if (d.gender_labels() && !every_offers(d, &datasets::CorpusInfo::gender))
     data.fail_key("labels", "gender needs corpora that say each speaker's gender (tess, ravdess, savee, cremad)");
-  if (d.intensity != IntensityFilter::all && !every(&datasets::CorpusInfo::intensity))
+  if (d.intensity != IntensityFilter::all && !every_offers(d, &datasets::CorpusInfo::intensity))
     data.fail_key("intensity", "keeps files of one intensity; only ravdess and cremad record it");
-  if (d.statement != StatementFilter::all && !every(&datasets::CorpusInfo::statement))
+  if (d.statement != StatementFilter::all && !every_offers(d, &datasets::CorpusInfo::statement))
     data.fail_key("statement", "keeps one of RAVDESS's two statements; every corpus must be ravdess");
+}
+
+// Each corpus's folder: data.root (one corpus), data.roots, or <SER_DATA>/<corpus>.
+void read_roots(const Fields& top, const Fields& data, const Source& src, const std::string& data_dir, DataConfig& d) {
   if (data.has("root")) {
     if (d.corpora.size() > 1) data.fail_key("root", "is for one corpus; give roots: {tess: ..., ravdess: ...}");
     d.roots[d.corpora[0]] = data.need<std::string>("root");
@@ -386,8 +396,17 @@ void read_data(const Fields& top, const YAML::Node& root, const Source& src, con
         data.fail(top.at("data"), "no root for '" + corpus + "': set data.root or the SER_DATA folder");
       d.roots[corpus] = (std::filesystem::path(data_dir) / corpus).string();
     }
+}
+
+void read_data(const Fields& top, const YAML::Node& root, const Source& src, const std::string& data_dir,
+               DataConfig& d) {
+  if (!top.has("data")) top.fail(root, "missing required key 'data'");
+  const Fields data = read_struct(top.at("data"), "data", src, d, {"corpus", "corpora", "root", "roots", "split"});
+  read_corpora(top, data, d);
+  check_offers(data, d);
+  read_roots(top, data, src, data_dir, d);
   read_split(data, src, d.split);
-  if (d.split.by == SplitBy::gender && !every(&datasets::CorpusInfo::gender))
+  if (d.split.by == SplitBy::gender && !every_offers(d, &datasets::CorpusInfo::gender))
     data.fail_key("split", "by: gender needs corpora that say each speaker's gender (tess, ravdess, savee, cremad)");
 }
 
