@@ -729,6 +729,71 @@ void conv2d_relu_maxpool_forward(const float* x, const float* w, const float* b,
 }
 
 namespace {
+// The weights flipped and packed for the implicit path's input gradient
+// (a convolution of dz by the flipped kernel); null pointers when unused.
+struct FlippedWeights {
+  const float* w = nullptr;
+  const float* packed = nullptr;
+};
+FlippedWeights flipped_weights(const float* w, const Conv2dShape& s) {
+  float* wf = grow_scratch(t_wflip, s.out_channels * s.in_channels * s.kernel_h * s.kernel_w);
+  flip_weights(w, s, wf);
+  return {wf, pack_once(t_wflip_packed, s.in_channels, s.out_channels * s.kernel_h * s.kernel_w, wf)};
+}
+
+// One sample's gradients through im2col and the GEMM: dw += dz col^T
+// (col is x itself for a 1x1 kernel), dx += w^T dz, through col2im unless
+// pointwise. dx and dw may be null.
+void gemm_sample_backward(const float* xn, const float* w, const float* dz, float* dxn, float* dw, const Conv2dShape& s,
+                          bool pointwise, int threads) {
+  const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
+  if (dw) {
+    const float* col = xn;
+    if (!pointwise) {
+      float* buf = grow_scratch(t_col, ckk * ohw);
+      im2col(xn, buf, s);
+      col = buf;
+    }
+    sgemm(false, true, s.out_channels, ckk, ohw, 1.0f, dz, ohw, col, ohw, 1.0f, dw, ckk, threads);
+  }
+  if (!dxn) return;
+  if (pointwise) {
+    sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 1.0f, dxn, ohw, threads);
+    return;
+  }
+  float* dcol = grow_scratch(t_dcol, ckk * ohw);
+  sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 0.0f, dcol, ohw, threads);
+  col2im_add(dcol, dxn, s);
+}
+
+// Weight and bias gradients are summed per chunk of samples, then over the
+// chunks in order, so the bits depend neither on which thread ran a chunk
+// (threads steal chunks to balance) nor on the thread count (ser picks it
+// step by step on a busy machine). A chunk is one sample unless that would
+// make the partial sums large (over 1 MB): big weights get fewer, longer
+// chunks, but at least kMinChunks so that threads still share them.
+int64_t gradient_chunks(int64_t batch, int64_t partial_size) {
+  constexpr int64_t kMinChunks = 8;
+  return std::min<int64_t>(batch, std::max<int64_t>(kMinChunks, (int64_t{1} << 18) / partial_size));
+}
+
+// Thread t of T adds its slice (whole cache lines) of `count` gradient
+// values, at `offset` in each chunk's partial sums, to dst in chunk order.
+// Fresh gradients take the first chunk's as 0 + sum: the bits of adding to zeros.
+void add_chunk_sums(float* dst, const float* partials, int64_t chunks, int64_t partial_size, int64_t offset,
+                    int64_t count, bool fresh, int t, int T) {
+  if (!dst) return;
+  const int64_t lines = (count + 15) / 16;
+  const int64_t lo = std::min(count, lines * t / T * 16), hi = std::min(count, lines * (t + 1) / T * 16);
+  for (int64_t c = 0; c < chunks; ++c) {
+    const float* p = partials + c * partial_size + offset;
+    if (c == 0 && fresh)
+      for (int64_t i = lo; i < hi; ++i) dst[i] = 0.0f + p[i];
+    else
+      for (int64_t i = lo; i < hi; ++i) dst[i] += p[i];
+  }
+}
+
 // The backward pass with each sample's output gradient dz (after the fused
 // relu's mask) from dz_of(n, scratch, layout): a pointer to it in that
 // layout, written to scratch (sized for the layout) or, when it can be read
@@ -736,30 +801,15 @@ namespace {
 template <typename DzOf>
 void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx, float* dw, float* db,
                    const Conv2dShape& s, Overwrite overwrite, int most_threads) {
-  const int64_t ckk = s.in_channels * s.kernel_h * s.kernel_w, ohw = s.out_h * s.out_w;
   const int64_t in_size = s.in_channels * s.in_h * s.in_w;
-  const int64_t wsize = s.out_channels * ckk;
+  const int64_t wsize = s.out_channels * s.in_channels * s.kernel_h * s.kernel_w;
   const ConvPath path = conv_path(s);
-  const bool pointwise = is_pointwise(s), direct = path == ConvPath::direct, implicit = path == ConvPath::implicit;
+  const bool implicit = path == ConvPath::implicit;
   const GradLayout layout = grad_layout(s, implicit);
   const int threads = batch_threads(s.batch, most_threads);
-  const float* wflip = nullptr;
-  const float* wflip_packed = nullptr;
-  if (implicit && dx) {
-    float* wf = grow_scratch(t_wflip, wsize);
-    flip_weights(w, s, wf);
-    wflip = wf;
-    wflip_packed = pack_once(t_wflip_packed, s.in_channels, s.out_channels * s.kernel_h * s.kernel_w, wf);
-  }
-  // Weight and bias gradients are summed per chunk of samples, then over the
-  // chunks in order, so the bits depend neither on which thread ran a chunk
-  // (threads steal chunks to balance) nor on the thread count (ser picks it
-  // step by step on a busy machine). A chunk is one sample unless that would
-  // make the partial sums large (over 1 MB): big weights get fewer, longer
-  // chunks, but at least kMinChunks so that threads still share them.
-  constexpr int64_t kMinChunks = 8;
-  const int64_t psize = wsize + s.out_channels;
-  const int64_t chunks = std::min<int64_t>(s.batch, std::max<int64_t>(kMinChunks, (int64_t{1} << 18) / psize));
+  const FlippedWeights flipped = implicit && dx ? flipped_weights(w, s) : FlippedWeights{};
+  const int64_t psize = wsize + s.out_channels;  // a chunk's partial sums: dw, then db
+  const int64_t chunks = gradient_chunks(s.batch, psize);
   float* partials = grow_scratch(t_partials, chunks * psize);
   auto run = [&](float* dwp, int64_t n0, int64_t n1, int sample_threads) {
     float* dbp = dwp + wsize;
@@ -769,54 +819,23 @@ void backward_impl(const float* x, const float* w, const DzOf& dz_of, float* dx,
       if (db)
         for (int64_t oc = 0; oc < s.out_channels; ++oc)
           dbp[oc] += sum_fixed_order(dz + oc * layout.plane + layout.offset, grad_span(layout, s));
+      const float* xn = x + n * in_size;
       float* dxn = dx ? dx + n * in_size : nullptr;
       if (implicit) {
-        implicit_backward(x + n * in_size, wflip, wflip_packed, dz, layout, dxn, dw ? dwp : nullptr, s, overwrite.dx);
+        implicit_backward(xn, flipped.w, flipped.packed, dz, layout, dxn, dw ? dwp : nullptr, s, overwrite.dx);
         continue;
       }
       if (dxn && overwrite.dx) std::fill(dxn, dxn + in_size, 0.0f);  // the paths below add
-      if (direct) {
-        direct_backward(x + n * in_size, w, dz, dxn, dw ? dwp : nullptr, s);
-        continue;
-      }
-      if (dw) {
-        const float* col = x + n * in_size;
-        if (!pointwise) {
-          float* buf = grow_scratch(t_col, ckk * ohw);
-          im2col(x + n * in_size, buf, s);
-          col = buf;
-        }
-        sgemm(false, true, s.out_channels, ckk, ohw, 1.0f, dz, ohw, col, ohw, 1.0f, dwp, ckk, sample_threads);
-      }
-      if (dxn) {
-        if (pointwise) {
-          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 1.0f, dxn, ohw, sample_threads);
-        } else {
-          float* dcol = grow_scratch(t_dcol, ckk * ohw);
-          sgemm(true, false, ckk, ohw, s.out_channels, 1.0f, w, ckk, dz, ohw, 0.0f, dcol, ohw, sample_threads);
-          col2im_add(dcol, dxn, s);
-        }
-      }
+      if (path == ConvPath::direct)
+        direct_backward(xn, w, dz, dxn, dw ? dwp : nullptr, s);
+      else
+        gemm_sample_backward(xn, w, dz, dxn, dw ? dwp : nullptr, s, is_pointwise(s), sample_threads);
     }
   };
-  // Then each element adds the chunks' sums in chunk order, the threads
-  // taking slices of the weights and biases (whole cache lines). Fresh
-  // gradients take the first chunk's as 0 + sum: the bits of adding to zeros.
+  // Then each element adds the chunks' sums in chunk order, the threads taking slices of the weights and biases.
   auto add_partials = [&](int t, int T) {
-    auto add = [&](float* dst, int64_t offset, int64_t count) {
-      if (!dst) return;
-      const int64_t lines = (count + 15) / 16;
-      const int64_t lo = std::min(count, lines * t / T * 16), hi = std::min(count, lines * (t + 1) / T * 16);
-      for (int64_t c = 0; c < chunks; ++c) {
-        const float* p = partials + c * psize + offset;
-        if (c == 0 && overwrite.params)
-          for (int64_t i = lo; i < hi; ++i) dst[i] = 0.0f + p[i];
-        else
-          for (int64_t i = lo; i < hi; ++i) dst[i] += p[i];
-      }
-    };
-    add(dw, 0, wsize);
-    add(db, wsize, s.out_channels);
+    add_chunk_sums(dw, partials, chunks, psize, 0, wsize, overwrite.params, t, T);
+    add_chunk_sums(db, partials, chunks, psize, wsize, s.out_channels, overwrite.params, t, T);
   };
   for_tasks_balanced(
       chunks, threads,
