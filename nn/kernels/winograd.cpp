@@ -520,6 +520,76 @@ void pool_tile(const Lanes* o, Lanes& best, Lanes& index) {
   }
 }
 
+// Channel k's 2x2 outputs o of tiles [j0, j0 + 8) (lane l: tile j0 + l),
+// pooled: each window's maximum and its index in the output plane, into
+// out.pooled and out.argmax; a tile cut by the edge has no window.
+void store_pooled(const Lanes* o, const TileAt* tiles, int64_t j0, int64_t nt, int64_t k, const ForwardOut& out,
+                  const Conv2dShape& s) {
+  const Pool2dShape& p = *out.pool;
+  const int64_t pool_plane = p.out_h * p.out_w;
+  alignas(32) float best_at[kLanes], index_at[kLanes];
+  Lanes best, index;
+  pool_tile(o, best, index);
+  store_lanes(index_at, index);
+  // Eight tiles of one row: their windows lie side by side.
+  const TileAt& first = tiles[j0];
+  const int64_t row_p = first.r / 2, col_p = first.c / 2;  // the first tile's window
+  if (eight_in_a_row(tiles, j0, nt) && row_p < p.out_h && col_p + kLanes <= p.out_w) {
+    const int64_t at_p = (first.n * s.out_channels + k) * pool_plane + row_p * p.out_w + col_p;
+    store_lanes(out.pooled + at_p, best);
+    for (int l = 0; l < kLanes; ++l) {
+      const int q = static_cast<int>(index_at[l]);
+      out.argmax[at_p + l] = static_cast<int32_t>((first.r + q / 2) * s.out_w + first.c + 2 * l + q % 2);
+    }
+    return;
+  }
+  store_lanes(best_at, best);
+  const int lanes_here = static_cast<int>(std::min<int64_t>(kLanes, nt - j0));
+  for (int l = 0; l < lanes_here; ++l) {
+    const TileAt& tile = tiles[j0 + l];
+    const int64_t pr = tile.r / 2, pc = tile.c / 2;
+    if (pr >= p.out_h || pc >= p.out_w) continue;  // a cut tile: no window
+    const int64_t at_p = (tile.n * s.out_channels + k) * pool_plane + pr * p.out_w + pc;
+    const int q = static_cast<int>(index_at[l]);
+    out.pooled[at_p] = best_at[l];
+    out.argmax[at_p] = static_cast<int32_t>((tile.r + q / 2) * s.out_w + tile.c + q % 2);
+  }
+}
+
+// Channel k's 2x2 outputs o of tiles [j0, j0 + 8) into out.y (added to it
+// when out.add): the part of each tile inside the output.
+void store_tiles(const Lanes* o, const TileAt* tiles, int64_t j0, int64_t nt, int64_t k, const ForwardOut& out,
+                 const Conv2dShape& s) {
+  const int64_t out_plane = s.out_h * s.out_w;
+  // Eight tiles of one row: their outputs lie side by side.
+  const TileAt& first = tiles[j0];
+  if (eight_in_a_row(tiles, j0, nt) && first.r + 1 < s.out_h && first.c + 2 * kLanes <= s.out_w) {
+    float* yp = out.y + (first.n * s.out_channels + k) * out_plane + first.r * s.out_w + first.c;
+    for (int i = 0; i < 2; ++i) {  // output row i: the tiles' two columns interleaved
+      float* row = yp + i * s.out_w;
+      const Lanes lo = __builtin_shufflevector(o[2 * i], o[2 * i + 1], 0, 8, 1, 9, 2, 10, 3, 11);
+      const Lanes hi = __builtin_shufflevector(o[2 * i], o[2 * i + 1], 4, 12, 5, 13, 6, 14, 7, 15);
+      store_lanes(row, out.add ? load_lanes(row) + lo : lo);
+      store_lanes(row + kLanes, out.add ? load_lanes(row + kLanes) + hi : hi);
+    }
+    return;
+  }
+  alignas(32) float lanes[4][kLanes];
+  for (int q = 0; q < 4; ++q) store_lanes(lanes[q], o[q]);
+  const int lanes_here = static_cast<int>(std::min<int64_t>(kLanes, nt - j0));
+  for (int l = 0; l < lanes_here; ++l) {
+    const TileAt& tile = tiles[j0 + l];
+    float* yp = out.y + (tile.n * s.out_channels + k) * out_plane;
+    for (int i = 0; i < 2; ++i)
+      for (int jj = 0; jj < 2; ++jj) {
+        const int64_t r = tile.r + i, c = tile.c + jj;
+        if (r >= s.out_h || c >= s.out_w) continue;
+        float& dst = yp[r * s.out_w + c];
+        dst = out.add ? dst + lanes[i * 2 + jj][l] : lanes[i * 2 + jj][l];
+      }
+  }
+}
+
 // A^T m A + bias (relu'd if asked) for channels [k0, k1) of the block's
 // tiles, m at Mb + xi * m_stride + (k - k0) * ld + j (ld a whole number of
 // lanes), into `out`: the part of each 2x2 block inside the output, or
@@ -527,10 +597,7 @@ void pool_tile(const Lanes* o, Lanes& best, Lanes& index) {
 template <typename V>
 void transform_output_block(const float* Mb, int64_t m_stride, int64_t ld, const float* bias, const ForwardOut& out,
                             const Conv2dShape& s, const TileAt* tiles, int64_t nt, int64_t k0, int64_t k1, bool relu) {
-  const int64_t K = s.out_channels, out_plane = s.out_h * s.out_w;
-  const int64_t pool_plane = out.pool ? out.pool->out_h * out.pool->out_w : 0;
   Lanes m[V::kPositions], o[4];
-  alignas(32) float lanes[4][kLanes];
   for (int64_t k = k0; k < k1; ++k) {
     const float b0 = bias ? bias[k] : 0.0f;
     for (int64_t j0 = 0; j0 < nt; j0 += kLanes) {
@@ -540,59 +607,10 @@ void transform_output_block(const float* Mb, int64_t m_stride, int64_t ld, const
         v += b0;
         if (relu) v = v > 0.0f ? v : Lanes{};
       }
-      const int lanes_here = static_cast<int>(std::min<int64_t>(kLanes, nt - j0));
-      // Eight tiles of one row: their outputs (or windows) lie side by side.
-      const TileAt& first = tiles[j0];
-      const bool one_row = eight_in_a_row(tiles, j0, nt);
-      if (out.pool) {
-        Lanes best, index;
-        pool_tile(o, best, index);
-        store_lanes(lanes[1], index);
-        const int64_t row_p = first.r / 2, col_p = first.c / 2;  // the first tile's window
-        if (one_row && row_p < out.pool->out_h && col_p + kLanes <= out.pool->out_w) {
-          const int64_t at_p = (first.n * K + k) * pool_plane + row_p * out.pool->out_w + col_p;
-          store_lanes(out.pooled + at_p, best);
-          for (int l = 0; l < kLanes; ++l) {
-            const int q = static_cast<int>(lanes[1][l]);
-            out.argmax[at_p + l] = static_cast<int32_t>((first.r + q / 2) * s.out_w + first.c + 2 * l + q % 2);
-          }
-          continue;
-        }
-        store_lanes(lanes[0], best);
-        for (int l = 0; l < lanes_here; ++l) {
-          const TileAt& tile = tiles[j0 + l];
-          const int64_t pr = tile.r / 2, pc = tile.c / 2;
-          if (pr >= out.pool->out_h || pc >= out.pool->out_w) continue;  // a cut tile: no window
-          const int64_t at_p = (tile.n * K + k) * pool_plane + pr * out.pool->out_w + pc;
-          const int q = static_cast<int>(lanes[1][l]);
-          out.pooled[at_p] = lanes[0][l];
-          out.argmax[at_p] = static_cast<int32_t>((tile.r + q / 2) * s.out_w + tile.c + q % 2);
-        }
-        continue;
-      }
-      if (one_row && first.r + 1 < s.out_h && first.c + 2 * kLanes <= s.out_w) {
-        float* yp = out.y + (first.n * K + k) * out_plane + first.r * s.out_w + first.c;
-        for (int i = 0; i < 2; ++i) {  // output row i: the tiles' two columns interleaved
-          float* row = yp + i * s.out_w;
-          const Lanes lo = __builtin_shufflevector(o[2 * i], o[2 * i + 1], 0, 8, 1, 9, 2, 10, 3, 11);
-          const Lanes hi = __builtin_shufflevector(o[2 * i], o[2 * i + 1], 4, 12, 5, 13, 6, 14, 7, 15);
-          store_lanes(row, out.add ? load_lanes(row) + lo : lo);
-          store_lanes(row + kLanes, out.add ? load_lanes(row + kLanes) + hi : hi);
-        }
-        continue;
-      }
-      for (int q = 0; q < 4; ++q) store_lanes(lanes[q], o[q]);
-      for (int l = 0; l < lanes_here; ++l) {
-        const TileAt& tile = tiles[j0 + l];
-        float* yp = out.y + (tile.n * K + k) * out_plane;
-        for (int i = 0; i < 2; ++i)
-          for (int jj = 0; jj < 2; ++jj) {
-            const int64_t r = tile.r + i, c = tile.c + jj;
-            if (r >= s.out_h || c >= s.out_w) continue;
-            float& dst = yp[r * s.out_w + c];
-            dst = out.add ? dst + lanes[i * 2 + jj][l] : lanes[i * 2 + jj][l];
-          }
-      }
+      if (out.pool)
+        store_pooled(o, tiles, j0, nt, k, out, s);
+      else
+        store_tiles(o, tiles, j0, nt, k, out, s);
     }
   }
 }
