@@ -63,36 +63,67 @@ std::string serialize_model(Sequential& model) {
 
 void save_model(Sequential& model, const std::string& path) { write_file_atomically(path, serialize_model(model)); }
 
+namespace {
+// The layer list: each layer's type and its arguments as written.
+std::vector<LayerSpec> read_layer_specs(ByteReader& r) {
+  std::vector<LayerSpec> specs(r.count("layers", 10000));
+  for (auto& spec : specs) {
+    spec = LayerSpec(r.str("layer type"));
+    const size_t nargs = r.count("layer arguments", 1000);
+    for (size_t a = 0; a < nargs; ++a) {
+      std::string k = r.str("argument name");
+      spec.set(k, r.str("argument value"));
+    }
+  }
+  return specs;
+}
+
+// The architecture may ask for no more values than the file holds bytes
+// for: a few crafted bytes must not make us allocate gigabytes.
+StateBudget budget_for(const ByteReader& r) {
+  StateBudget budget = default_state_budget();
+  if (static_cast<int64_t>(r.remaining() / sizeof(float)) < budget.left) {
+    budget.left = static_cast<int64_t>(r.remaining() / sizeof(float));
+    budget.why = "the " + std::to_string(r.remaining()) + " bytes the file holds for its tensors";
+  }
+  return budget;
+}
+
+// The tensors, in the order of model.state(), each name and shape checked
+// against what the architecture needs before its values are read.
+void read_state(ByteReader& r, Sequential& model, const std::string& where) {
+  auto state = model.state();
+  const size_t n = r.count("tensors", 1u << 20);
+  if (n != state.size())
+    throw ModelFileError(where + " holds " + std::to_string(n) + " tensors; its architecture needs " +
+                         std::to_string(state.size()));
+  for (auto& t : state) {
+    const std::string tname = r.str("tensor name");
+    const Shape shape = read_shape(r, "tensor shape");
+    if (tname != t.name) throw ModelFileError(where + ": expected tensor '" + t.name + "', found '" + tname + "'");
+    if (!(shape == t.tensor.shape()))
+      throw ModelFileError(where + ": tensor '" + tname + "' has shape " + shape.str() + " but the layer needs " +
+                           t.tensor.shape().str());
+    r.raw(std::span<float>(t.tensor.data(), static_cast<size_t>(t.tensor.numel())), "tensor values");
+  }
+}
+}  // namespace
+
 Sequential deserialize_model(const std::string& bytes, const std::string& source) {
   const std::string where = "model file '" + source + "'";
   try {
     ByteReader r(unframe(kModelFrame, bytes, where), where, kFrameHeader);
     const std::string name = r.str("model name");
     const Shape input = read_shape(r, "input shape");
-    std::vector<LayerSpec> specs(r.count("layers", 10000));
-    for (auto& spec : specs) {
-      spec = LayerSpec(r.str("layer type"));
-      const size_t nargs = r.count("layer arguments", 1000);
-      for (size_t a = 0; a < nargs; ++a) {
-        std::string k = r.str("argument name");
-        spec.set(k, r.str("argument value"));
-      }
-    }
+    const std::vector<LayerSpec> specs = read_layer_specs(r);
     std::vector<std::string> labels(r.count("labels", kMaxLabels));
     for (auto& l : labels) l = r.str("label");
     std::string features = r.str("feature settings");
 
-    // The architecture may ask for no more values than the file holds bytes
-    // for: a few crafted bytes must not make us allocate gigabytes.
-    StateBudget budget = default_state_budget();
-    if (static_cast<int64_t>(r.remaining() / sizeof(float)) < budget.left) {
-      budget.left = static_cast<int64_t>(r.remaining() / sizeof(float));
-      budget.why = "the " + std::to_string(r.remaining()) + " bytes the file holds for its tensors";
-    }
-    Rng unused(0);  // every parameter is overwritten below
+    Rng unused(0);  // every parameter is overwritten by read_state
     std::optional<Sequential> model;
     try {
-      model.emplace(specs, input, unused, name, budget);
+      model.emplace(specs, input, unused, name, budget_for(r));
     } catch (const std::invalid_argument& e) {
       throw ModelFileError(where + ": " + e.what());
     }
@@ -102,21 +133,7 @@ Sequential deserialize_model(const std::string& bytes, const std::string& source
                            std::to_string(outputs) + " outputs");
     model->labels = std::move(labels);
     model->feature_settings = std::move(features);
-
-    auto state = model->state();
-    const size_t n = r.count("tensors", 1u << 20);
-    if (n != state.size())
-      throw ModelFileError(where + " holds " + std::to_string(n) + " tensors; its architecture needs " +
-                           std::to_string(state.size()));
-    for (auto& t : state) {
-      const std::string tname = r.str("tensor name");
-      const Shape shape = read_shape(r, "tensor shape");
-      if (tname != t.name) throw ModelFileError(where + ": expected tensor '" + t.name + "', found '" + tname + "'");
-      if (!(shape == t.tensor.shape()))
-        throw ModelFileError(where + ": tensor '" + tname + "' has shape " + shape.str() + " but the layer needs " +
-                             t.tensor.shape().str());
-      r.raw(std::span<float>(t.tensor.data(), static_cast<size_t>(t.tensor.numel())), "tensor values");
-    }
+    read_state(r, *model, where);
     if (!r.done()) r.fail("extra bytes after the last tensor");
     return std::move(*model);
   } catch (const FormatError& e) {
