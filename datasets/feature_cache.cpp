@@ -138,6 +138,23 @@ dsp::Matrix FeatureCache::compute(const Sample& sample, const dsp::FeatureExtrac
   return as_cached(extractor(a.samples, a.sample_rate));
 }
 
+dsp::Matrix FeatureCache::features_of(const Sample& sample, const dsp::FeatureExtractor& extractor, char& reused,
+                                      std::string& write_failure) const {
+  const std::string entry = entry_path(sample.path, sample.augmentation);
+  if (auto cached = read_entry(entry, spec_.rows())) {
+    reused = 1;
+    return std::move(*cached);
+  }
+  dsp::Matrix m = compute(sample, extractor);
+  try {
+    // Atomic but not fsynced: a cache entry lost to a power cut is just recomputed.
+    write_npy(entry, {m.rows, m.cols}, std::vector<float>(m.data.begin(), m.data.end()), /*durable=*/false);
+  } catch (const std::exception& e) {
+    write_failure = e.what();
+  }
+  return m;
+}
+
 FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, const Progress& progress,
                                            const Communicator& comm) const {
   remove_stale_temporaries(folder_);
@@ -161,28 +178,17 @@ FeatureCache::Result FeatureCache::extract(const Corpus& corpus, int threads, co
 #pragma omp parallel for schedule(dynamic, 4) num_threads(threads)
   for (int64_t j = 0; j < mine; ++j) {
     const auto k = static_cast<size_t>(share.item(j));
-    const Sample& sample = corpus.samples[k];
-    const std::string& path = sample.path;
     if (stop.load(std::memory_order_relaxed)) continue;
-    const std::string entry = entry_path(path, sample.augmentation);
+    std::string write_failure;
     try {
-      if (auto cached = read_entry(entry, spec_.rows())) {
-        r.features[k] = std::move(*cached);
-        reused[k] = 1;
-      } else {
-        dsp::Matrix m = compute(sample, extractor);
-        try {
-          // Atomic but not fsynced: a cache entry lost to a power cut is just recomputed.
-          write_npy(entry, {m.rows, m.cols}, std::vector<float>(m.data.begin(), m.data.end()), /*durable=*/false);
-        } catch (const std::exception& e) {
-#pragma omp critical(ser_cache_write_error)
-          if (write_error.empty()) write_error = e.what();
-          stop = true;
-        }
-        r.features[k] = std::move(m);
-      }
+      r.features[k] = features_of(corpus.samples[k], extractor, reused[k], write_failure);
     } catch (const std::exception& e) {
       errors[k] = e.what();
+    }
+    if (!write_failure.empty()) {
+#pragma omp critical(ser_cache_write_error)
+      if (write_error.empty()) write_error = write_failure;
+      stop = true;
     }
     const int64_t d = ++done;
     if (progress && omp_get_thread_num() == 0) progress(d, mine);

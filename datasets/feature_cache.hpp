@@ -72,6 +72,12 @@ class FeatureCache {
  private:
   // One sample's features, extracted afresh (an augmented copy: loaded, augmented, then extracted).
   dsp::Matrix compute(const Sample& sample, const dsp::FeatureExtractor& extractor) const;
+  // One sample's features: read from its cache entry (`reused` set), or
+  // computed and written there. A bad file throws; an entry that cannot be
+  // written is the machine's problem, not the file's: its message goes to
+  // `write_failure` and the features are still returned.
+  dsp::Matrix features_of(const Sample& sample, const dsp::FeatureExtractor& extractor, char& reused,
+                          std::string& write_failure) const;
 
   dsp::FeatureSpec spec_;
   std::string folder_;
