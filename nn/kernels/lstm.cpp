@@ -168,11 +168,32 @@ void lstm_forward(const float* x, const float* w_ih, const float* w_hh, const fl
   });
 }
 
-void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const float* h, const float* c,
-                   const float* gates, const float* dh, float* dx, float* dw_ih, float* dw_hh, float* db,
-                   const LstmShape& s, int most_threads) {
-  const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
-  float* da = grow_scratch(t_da, N * T * G);  // [N, T, G], pre-activation gradients of every step
+namespace {
+// One sample's step t backwards: from dh (the output's gradient plus the
+// next step's, dht) and the carried dc, the pre-activation gradients of
+// the gates i, f, g, o into dat; dcn becomes the cell gradient for step t - 1.
+void step_gate_gradients(const float* gt, const float* ct, const float* cprev, const float* dh_out, const float* dhn,
+                         float* dcn, float* dat, int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    const float i = gt[j], f = gt[H + j], g = gt[2 * H + j], o = gt[3 * H + j];
+    const float tc = tanh_approx(ct[j]);
+    const float dht = dh_out[j] + dhn[j];
+    const float dcj = dcn[j] + dht * o * (1.0f - tc * tc);
+    dat[j] = dcj * g * i * (1.0f - i);
+    dat[H + j] = dcj * cprev[j] * f * (1.0f - f);
+    dat[2 * H + j] = dcj * i * (1.0f - g * g);
+    dat[3 * H + j] = dht * tc * o * (1.0f - o);
+    dcn[j] = dcj * f;
+  }
+}
+
+// Backpropagation through time: the pre-activation gradients da [N, T, G]
+// of every step, chunks of samples in parallel, each chunk's steps from the
+// last to the first (dh_{t-1} = da_t w_hh by one GEMM per step and chunk).
+void gate_gradients(const float* w_hh, const float* c, const float* gates, const float* dh, float* da,
+                    const LstmShape& s, int most_threads) {
+  const int64_t N = s.batch, T = s.steps, H = s.hidden, G = 4 * H;
   float* dh_next = grow_scratch(t_dh_next, N * H);
   float* dc_next = grow_scratch(t_dc_next, N * H);
   const int64_t chunks = chunk_count(N);
@@ -187,31 +208,24 @@ void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const f
     for (int64_t t = T - 1; t >= 0 && rows > 0; --t) {
       for (int64_t n = n0; n < n1; ++n) {
         const int64_t row = n * T + t;
-        const float* gt = gates + row * G;
         const float* ct = c + row * H;
-        const float* cprev = t ? ct - H : zeros;
-        float* dat = da + row * G;
-        float* dhn = dh_next + n * H;
-        float* dcn = dc_next + n * H;
-#pragma omp simd
-        for (int64_t j = 0; j < H; ++j) {
-          const float i = gt[j], f = gt[H + j], g = gt[2 * H + j], o = gt[3 * H + j];
-          const float tc = tanh_approx(ct[j]);
-          const float dht = dh[row * H + j] + dhn[j];
-          const float dcj = dcn[j] + dht * o * (1.0f - tc * tc);
-          dat[j] = dcj * g * i * (1.0f - i);
-          dat[H + j] = dcj * cprev[j] * f * (1.0f - f);
-          dat[2 * H + j] = dcj * i * (1.0f - g * g);
-          dat[3 * H + j] = dht * tc * o * (1.0f - o);
-          dcn[j] = dcj * f;
-        }
+        step_gate_gradients(gates + row * G, ct, t ? ct - H : zeros, dh + row * H, dh_next + n * H, dc_next + n * H,
+                            da + row * G, H);
       }
-      // dh_{t-1} = da_t w_hh for these samples.
       if (t > 0)
         sgemm_prepacked_b(false, false, rows, H, G, 1.0f, da + (n0 * T + t) * G, T * G, w_hh, H, w_hh_packed, 0.0f,
                           dh_next + n0 * H, H);
     }
   });
+}
+}  // namespace
+
+void lstm_backward(const float* x, const float* w_ih, const float* w_hh, const float* h, const float* c,
+                   const float* gates, const float* dh, float* dx, float* dw_ih, float* dw_hh, float* db,
+                   const LstmShape& s, int most_threads) {
+  const int64_t N = s.batch, T = s.steps, F = s.input, H = s.hidden, G = 4 * H;
+  float* da = grow_scratch(t_da, N * T * G);  // [N, T, G], pre-activation gradients of every step
+  gate_gradients(w_hh, c, gates, dh, da, s, most_threads);
   if (db)
     for (int64_t r = 0; r < N * T; ++r)
       for (int64_t g = 0; g < G; ++g) db[g] += da[r * G + g];
