@@ -501,6 +501,37 @@ const char* gemm_isa_name(GemmIsa isa) {
   return isa == GemmIsa::avx512 ? "avx512" : isa == GemmIsa::avx2 ? "avx2" : "portable";
 }
 
+namespace {
+// One or two rows (A not transposed, B transposed) read all of B once, so
+// the product runs at memory speed: from 1 MB of B on (the TESS CNN's first
+// dense layer at batch 1) both cores' bandwidth pays for the fork. Each
+// output is still one thread's dot product in one order.
+void few_rows_product(int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+                      int64_t ldb, float beta, float* C, int64_t ldc, int threads) {
+  const bool split = threads > 1 && !omp_in_parallel() && N * K >= (1 << 18);
+  if (!split) {
+    gemm_few_rows_nt(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+    const int64_t lo = N * t / T, hi = N * (t + 1) / T;
+    if (hi > lo) gemm_few_rows_nt(M, hi - lo, K, alpha, A, lda, B + lo * ldb, ldb, beta, C + lo, ldc);
+  }
+}
+
+// How many threads a product of M x N x K takes: threads pay from about
+// 1 MFLOP on; below that the fork costs more than it saves (bench
+// gemm_threads; figures in bench/README.md, "Figures behind the code"), and
+// never more threads than whole panels of the side they split.
+int product_threads(int threads, int64_t M, int64_t N, int64_t K, int64_t units) {
+  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  if (omp_in_parallel() || flops < gemm_split_flops()) return 1;
+  return static_cast<int>(std::min<int64_t>(threads, units));
+}
+}  // namespace
+
 void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
            int64_t ldb, float beta, float* C, int64_t ldc, int threads) {
   if (M <= 0 || N <= 0) return;
@@ -508,35 +539,16 @@ void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  const Kernel kr = kernel_for(gemm_isa());
   if (few_rows_in_place(ta, tb, M)) {
-    // One or two rows read all of B once, so the product runs at memory
-    // speed: from 1 MB of B on (the TESS CNN's first dense layer at batch 1)
-    // both cores' bandwidth pays for the fork. Each output is still one
-    // thread's dot product in one order.
-    const bool split = threads > 1 && !omp_in_parallel() && N * K >= (1 << 18);
-    if (!split) {
-      gemm_few_rows_nt(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-      return;
-    }
-#pragma omp parallel num_threads(threads)
-    {
-      const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-      const int64_t lo = N * t / T, hi = N * (t + 1) / T;
-      if (hi > lo) gemm_few_rows_nt(M, hi - lo, K, alpha, A, lda, B + lo * ldb, ldb, beta, C + lo, ldc);
-    }
+    few_rows_product(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, threads);
     return;
   }
-  // Threads pay from about 1 MFLOP on; below that the fork costs more than
-  // it saves (bench gemm_threads; figures in bench/README.md, "Figures
-  // behind the code"). `threads` is the most the caller allows.
-  const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-  if (omp_in_parallel() || flops < gemm_split_flops()) threads = 1;
   // Split the longer side of C into whole panels, one share per thread; each
   // element is still summed by one thread in the same order.
+  const Kernel kr = kernel_for(gemm_isa());
   const bool by_cols = N / kr.NR >= M / kr.MR;
   const int64_t unit = by_cols ? kr.NR : kr.MR, units = ((by_cols ? N : M) + unit - 1) / unit;
-  threads = static_cast<int>(std::min<int64_t>(threads, units));
+  threads = product_threads(threads, M, N, K, units);
   auto run = [&](int64_t m, int64_t n, const float* a, const float* b, float* c) {
     gemm_single(kr, ta, tb, m, n, K, alpha, a, lda, StridedRows{b, ldb}, beta, c, ldc);
   };
