@@ -199,6 +199,9 @@ class Importer {
   void activation(const std::string& kind);
   void flatten();
   void reshape();
+  void reshape_plain(const Data& d, const Ints& target);
+  Ints resolved_sizes(const Shape& in, const Ints& target) const;
+  int64_t recurrent_width(const Data& d) const;
   void transpose();
   void squeeze();
   void gather();
@@ -651,6 +654,43 @@ void Importer::global_avg_pool() {
   produce({add_layer(LayerSpec("global_avg_pool"), {}, shape_of(d)), View::gap});
 }
 
+// A recurrent layer's output width, directions x units; 0 for any other data.
+int64_t Importer::recurrent_width(const Data& d) const {
+  if (d.layer < 0 || !recurrent_.count(d.layer)) return 0;
+  const LayerSpec& s = specs_[static_cast<size_t>(d.layer)];
+  return (s.flag("bidirectional", false) ? 2 : 1) * s.integer("units");
+}
+
+// Target sizes after the batch, with ONNX's 0 (as the input has it) and one
+// -1 (what is left) resolved; their product must be the input's size.
+Ints Importer::resolved_sizes(const Shape& in, const Ints& target) const {
+  Ints per(target.begin() + 1, target.end());
+  int64_t known = 1, unknown = -1;
+  for (size_t k = 0; k < per.size(); ++k) {
+    if (per[k] == 0 && static_cast<int>(k) < in.rank()) per[k] = in[static_cast<int>(k)];  // 0: as the input has it
+    if (per[k] == -1 && unknown < 0)
+      unknown = static_cast<int64_t>(k);
+    else if (per[k] < 1)
+      fail("reshape to [" + join(target, ", ") + "]: sizes must be positive, one may be -1");
+    else
+      known *= per[k];
+  }
+  if (unknown >= 0) per[static_cast<size_t>(unknown)] = in.numel() / known;
+  int64_t total = 1;
+  for (int64_t v : per) total *= v;
+  if (total != in.numel()) fail("reshape of " + in.str() + " to [" + join(target, ", ") + "]: the sizes differ");
+  return per;
+}
+
+// A reshape of plain data [batch, ...]: nothing, a flatten or ser's reshape layer.
+void Importer::reshape_plain(const Data& d, const Ints& target) {
+  const Shape& in = shape_of(d);
+  const Ints per = resolved_sizes(in, target);
+  if (per.size() == 1)
+    return in.rank() == 1 ? produce(d) : produce({add_layer(LayerSpec("flatten"), {}, in), View::plain});
+  produce({add_layer(LayerSpec("reshape", {{"shape", join(per, "x")}}), {}, in), View::plain});
+}
+
 void Importer::reshape() {
   const Data d = data(0);
   if (node_->input_size() < 2) fail("a Reshape needs its target shape");
@@ -659,11 +699,7 @@ void Importer::reshape() {
         "the target shape is computed from the input's shape (PyTorch's x.view(x.size(0), -1)); "
         "export with torch.flatten(x, 1) or nn.Flatten, which ONNX writes as Flatten");
   const Ints target = constant(1).ints;
-  const int64_t Dtimes = [&] {
-    if (d.layer < 0 || !recurrent_.count(d.layer)) return int64_t{0};
-    const LayerSpec& s = specs_[static_cast<size_t>(d.layer)];
-    return (s.flag("bidirectional", false) ? 2 : 1) * s.integer("units");
-  }();
+  const int64_t Dtimes = recurrent_width(d);
   auto ends_with = [&](std::initializer_list<int64_t> tail) {
     return target.size() >= tail.size() &&
            std::equal(tail.begin(), tail.end(), target.end() - static_cast<long>(tail.size()));
@@ -693,28 +729,9 @@ void Importer::reshape() {
         return produce({d.layer, View::plain});
       }
       break;
-    case View::plain: {
-      const Shape& in = shape_of(d);
-      if (target.size() < 2) break;
-      Ints per(target.begin() + 1, target.end());
-      int64_t known = 1, unknown = -1;
-      for (size_t k = 0; k < per.size(); ++k) {
-        if (per[k] == 0 && static_cast<int>(k) < in.rank()) per[k] = in[static_cast<int>(k)];  // 0: as the input has it
-        if (per[k] == -1 && unknown < 0)
-          unknown = static_cast<int64_t>(k);
-        else if (per[k] < 1)
-          fail("reshape to [" + join(target, ", ") + "]: sizes must be positive, one may be -1");
-        else
-          known *= per[k];
-      }
-      if (unknown >= 0) per[static_cast<size_t>(unknown)] = in.numel() / known;
-      int64_t total = 1;
-      for (int64_t v : per) total *= v;
-      if (total != in.numel()) fail("reshape of " + in.str() + " to [" + join(target, ", ") + "]: the sizes differ");
-      if (per.size() == 1)
-        return in.rank() == 1 ? produce(d) : produce({add_layer(LayerSpec("flatten"), {}, in), View::plain});
-      return produce({add_layer(LayerSpec("reshape", {{"shape", join(per, "x")}}), {}, in), View::plain});
-    }
+    case View::plain:
+      if (target.size() >= 2) return reshape_plain(d, target);
+      break;
     default:
       break;
   }
