@@ -206,6 +206,7 @@ class Importer {
   void squeeze();
   void gather();
   void recurrent(bool lstm);
+  void check_recurrent(const Attributes& a, bool lstm) const;
   void global_avg_pool();
   void settle(int layer, bool sequences);
   void set_window(LayerSpec& spec, const Shape& in, const Ints& kernel, const Ints& strides, const Ints& dilations,
@@ -808,14 +809,11 @@ void Importer::settle(int layer, bool sequences) {
   shapes_[static_cast<size_t>(layer)] = made->setup(in, rng);
 }
 
-void Importer::recurrent(bool lstm) {
-  const Data d = data(0);
-  if (d.view != View::time_major)
-    fail(
-        "ser reads recurrent layers batch first: the input must be [batch, steps, features] transposed to ONNX's "
-        "[steps, batch, features]");
-  const Attributes a(*node_);
-  const Shape in = shape_of({d.layer, View::plain});
+// What ser's LSTM and GRU can take of an ONNX recurrent node: forward or
+// bidirectional, the default layout and activations, no clipping,
+// sequence lengths or peepholes, a zero initial state; for a GRU, the reset
+// after the recurrent product (PyTorch's). Refuses anything else.
+void Importer::check_recurrent(const Attributes& a, bool lstm) const {
   const std::string direction = a.s("direction", "forward");
   if (direction != "forward" && direction != "bidirectional") fail("direction " + direction + " is not supported");
   if (a.i("layout", 0) != 0 || a.has("clip") || a.has("activations") || a.i("input_forget", 0) != 0)
@@ -830,15 +828,15 @@ void Importer::recurrent(bool lstm) {
            : initial_state ? "only a zero initial state is supported"
                            : "peepholes are not supported");
   }
-  const int64_t H = a.i("hidden_size", 0), G = lstm ? 4 : 3, D = direction == "bidirectional" ? 2 : 1, F = in[1];
-  if (H < 1 || H > (int64_t{1} << 20)) fail("hidden_size " + std::to_string(H) + " is out of range");
-  const Const &w = weights(1), &r = weights(2);
-  if (w.dims != Ints{D, G * H, F} || r.dims != Ints{D, G * H, H})
-    fail("weights do not fit hidden_size " + std::to_string(H) + " and " + std::to_string(F) + " features");
-  const std::vector<float> zero_bias(static_cast<size_t>(D * 2 * G * H), 0.0f);
-  const std::vector<float>& b = node_->input_size() > 3 && !node_->input(3).empty() ? weights(3).floats : zero_bias;
-  if (b.size() != zero_bias.size()) fail("the bias does not fit hidden_size " + std::to_string(H));
-  // ONNX keeps LSTM gates i, o, f, c and GRU gates z, r, h; ser keeps PyTorch's i, f, g, o and r, z, n.
+}
+
+// ONNX's weights w [D, G*H, F], r [D, G*H, H] and bias b [D, 2*G*H] as
+// ser's tensors per direction. ONNX keeps LSTM gates i, o, f, c and GRU
+// gates z, r, h; ser keeps PyTorch's i, f, g, o and r, z, n, and one LSTM
+// bias (the sum of ONNX's two).
+Weights recurrent_weights(const Const& w, const Const& r, const std::vector<float>& b, int64_t D, int64_t H, int64_t F,
+                          bool lstm) {
+  const int64_t G = lstm ? 4 : 3;
   const Ints order = lstm ? Ints{0, 2, 3, 1} : Ints{1, 0, 2};
   Weights weights;
   for (int64_t k = 0; k < D; ++k) {
@@ -856,10 +854,31 @@ void Importer::recurrent(bool lstm) {
       weights["bias_hh" + suffix] = rb;
     }
   }
+  return weights;
+}
+
+void Importer::recurrent(bool lstm) {
+  const Data d = data(0);
+  if (d.view != View::time_major)
+    fail(
+        "ser reads recurrent layers batch first: the input must be [batch, steps, features] transposed to ONNX's "
+        "[steps, batch, features]");
+  const Attributes a(*node_);
+  check_recurrent(a, lstm);
+  const Shape in = shape_of({d.layer, View::plain});
+  const int64_t H = a.i("hidden_size", 0), G = lstm ? 4 : 3, F = in[1];
+  const int64_t D = a.s("direction", "forward") == "bidirectional" ? 2 : 1;
+  if (H < 1 || H > (int64_t{1} << 20)) fail("hidden_size " + std::to_string(H) + " is out of range");
+  const Const &w = weights(1), &r = weights(2);
+  if (w.dims != Ints{D, G * H, F} || r.dims != Ints{D, G * H, H})
+    fail("weights do not fit hidden_size " + std::to_string(H) + " and " + std::to_string(F) + " features");
+  const std::vector<float> zero_bias(static_cast<size_t>(D * 2 * G * H), 0.0f);
+  const std::vector<float>& b = node_->input_size() > 3 && !node_->input(3).empty() ? weights(3).floats : zero_bias;
+  if (b.size() != zero_bias.size()) fail("the bias does not fit hidden_size " + std::to_string(H));
   LayerSpec spec(
       lstm ? "lstm" : "gru",
       {{"units", std::to_string(H)}, {"bidirectional", D == 2 ? "true" : "false"}, {"return_sequences", "true"}});
-  const int layer = add_layer(spec, std::move(weights), in);
+  const int layer = add_layer(spec, recurrent_weights(w, r, b, D, H, F, lstm), in);
   recurrent_.insert(layer);
   produce({layer, View::rnn_y}, 0);
   if (node_->output_size() > 1 && !node_->output(1).empty()) produce({layer, View::rnn_h}, 1);
