@@ -58,6 +58,45 @@ std::string relative_to(const std::string& path, const fs::path& base) {
   return fs::relative(fs::absolute(path), fs::absolute(base)).lexically_normal().generic_string();
 }
 
+// The run's facts and config, or, for scores without a run, what they are.
+void about_cells(Notebook& nb, const ReportRun& r, const std::string& run) {
+  if (!r.about.empty()) {
+    nb.markdown(r.about);
+    return;
+  }
+  nb.code("show_facts(" + run + ")");
+  nb.markdown("### Config\n\nThe config file the run was started with (with any `--set` overrides applied).");
+  nb.code("show_config(" + run + ")");
+}
+
+// Classification report, confusion matrix and F1 per class on `files`.
+void per_class_cells(Notebook& nb, const std::string& args, const std::string& files) {
+  nb.markdown("### Classification report\n\nOn " + files + ", as scikit-learn lays it out.");
+  nb.code("classification_report(" + args + ")");
+  nb.markdown(
+      "### Confusion matrix\n\nRows are the true classes, columns the predicted ones; on the right each "
+      "row divided by its total, so the diagonal is each class's recall.");
+  nb.code("plot_confusion(" + args + ")");
+  nb.markdown("### F1 per class");
+  nb.code("plot_f1(" + args + ")");
+}
+
+// One audio example per class, or a pointer to the run above that showed the same files.
+void example_cells(Notebook& nb, const RunShape& s, const std::string& run, const std::string& shown_with) {
+  if (!shown_with.empty()) {
+    nb.markdown("### One example per class\n\nThe same files as run `" + shown_with + "` above.");
+    return;
+  }
+  nb.markdown(
+      "### One example per class\n\nThe first test file of each class, read as the run read it (sample "
+      "rate, offset, duration): the waveform, its mel spectrogram in dB and its MFCCs (coloured on the scale of "
+      "coefficients 1 and up; the 0th, the log energy, is far larger and saturates).");
+  for (const auto& label : s.example_labels) {
+    nb.markdown("#### Example: " + label);
+    nb.code("plot_example(" + run + ", " + python_string(label) + ")");
+  }
+}
+
 void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, const std::string& shown_with,
                  bool several) {
   const std::string run = "runs[" + std::to_string(i) + "]";
@@ -65,13 +104,7 @@ void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, 
   const std::string args = run + (r.section == "test" ? "" : ", " + python_string(r.section));
   const std::string files = r.section == "all" ? "the files scored" : "the " + r.section + " files";
   nb.markdown((several ? "## Run `" : "## `") + r.name + "`\n\nFolder `" + r.dir + "`.");
-  if (!r.about.empty()) {
-    nb.markdown(r.about);
-  } else {
-    nb.code("show_facts(" + run + ")");
-    nb.markdown("### Config\n\nThe config file the run was started with (with any `--set` overrides applied).");
-    nb.code("show_config(" + run + ")");
-  }
+  about_cells(nb, r, run);
   if (s.data) {
     nb.markdown("### Data\n\nFiles per class on each side of the split (augmented copies counted as rows of "
                 "their own), from the run's `data.json`.");
@@ -86,33 +119,54 @@ void run_section(Notebook& nb, const ReportRun& r, const RunShape& s, size_t i, 
                 "learning rate the optimiser used.");
     nb.code("plot_curves(" + run + ")");
   }
-  if (s.per_class) {
-    nb.markdown("### Classification report\n\nOn " + files + ", as scikit-learn lays it out.");
-    nb.code("classification_report(" + args + ")");
-    nb.markdown("### Confusion matrix\n\nRows are the true classes, columns the predicted ones; on the right each "
-                "row divided by its total, so the diagonal is each class's recall.");
-    nb.code("plot_confusion(" + args + ")");
-    nb.markdown("### F1 per class");
-    nb.code("plot_f1(" + args + ")");
-  }
+  if (s.per_class) per_class_cells(nb, args, files);
   if (s.faces) {
     nb.markdown("### Faces\n\nThe first faces of each true class among " + files +
                 " (one row each), with what the model predicts: green where it is right, red where it is wrong.");
     nb.code("plot_faces(" + args + ")");
   }
-  if (!s.example_labels.empty()) {
-    if (!shown_with.empty()) {
-      nb.markdown("### One example per class\n\nThe same files as run `" + shown_with + "` above.");
-      return;
-    }
-    nb.markdown("### One example per class\n\nThe first test file of each class, read as the run read it (sample "
-                "rate, offset, duration): the waveform, its mel spectrogram in dB and its MFCCs (coloured on the scale of "
-                "coefficients 1 and up; the 0th, the log energy, is far larger and saturates).");
-    for (const auto& label : s.example_labels) {
-      nb.markdown("#### Example: " + label);
-      nb.code("plot_example(" + run + ", " + python_string(label) + ")");
-    }
-  }
+  if (!s.example_labels.empty()) example_cells(nb, s, run, shown_with);
+}
+
+// The notebook's title and what wrote it: a run, several side by side, or `ser eval --report`'s scores.
+std::string intro_markdown(const std::vector<ReportRun>& runs) {
+  const bool several = runs.size() > 1;
+  const bool scored = !several && !runs[0].about.empty();  // `ser eval --report`: scores, not a run
+  std::ostringstream intro;
+  intro << "# " << (several ? "Comparison of " + std::to_string(runs.size()) + " runs"
+                            : (scored ? "Scores of `" : "Run `") + runs[0].name + "`")
+        << (scored ? "\n\nWritten by `ser eval --report`. Every cell below reads the folder of scores as it is on disk "
+                     "(`metrics.json`, and `examples/` for the pictures), so the notebook can be re-run and extended "
+                     "in Jupyter. The first cell holds the plotting helpers.\n"
+                   : "\n\nWritten by `ser report`. Every cell below reads the run folders as they are on disk "
+                     "(`metrics.json`, `history.csv`, `run.json`, `config.yaml`), so the notebook can be re-run and "
+                     "extended in Jupyter. The first cell holds the plotting helpers.\n");
+  return intro.str();
+}
+
+// The cell that loads the runs: name, folder and audio examples (paths relative to the notebook).
+std::string load_cell(const std::vector<ReportRun>& runs, const std::string& out_dir) {
+  std::ostringstream load;
+  load << "# The runs of this report: name, folder and audio examples (paths relative to this notebook)\nruns = [\n";
+  for (const auto& r : runs)
+    load << "    load_run(" << python_string(r.name) << ", " << python_string(relative_to(r.dir, out_dir)) << ", "
+         << (r.examples.empty() ? "None" : python_string(relative_to(r.examples, out_dir))) << "),\n";
+  load << "]";
+  return load.str();
+}
+
+// Several runs: their test scores, curves and F1 per class side by side.
+void comparison_cells(Notebook& nb) {
+  nb.markdown(
+      "## Comparison\n\nTest scores of every run (mean ± standard deviation over the folds of k-fold "
+      "runs).");
+  nb.code("comparison_table(runs)");
+  nb.markdown("### Test accuracy and macro-F1");
+  nb.code("plot_comparison(runs)");
+  nb.markdown("### Training curves side by side");
+  nb.code("plot_comparison_curves(runs)");
+  nb.markdown("### F1 per class side by side\n\nRuns with the same classes share one chart.");
+  nb.code("plot_comparison_f1(runs)");
 }
 
 }  // namespace
@@ -125,37 +179,10 @@ std::string write_report_notebook(const std::vector<ReportRun>& runs, const std:
 
   Notebook nb;
   const bool several = runs.size() > 1;
-  std::ostringstream intro;
-  const bool scored = !several && !runs[0].about.empty();  // `ser eval --report`: scores, not a run
-  intro << "# " << (several ? "Comparison of " + std::to_string(runs.size()) + " runs"
-                            : (scored ? "Scores of `" : "Run `") + runs[0].name + "`")
-        << (scored ? "\n\nWritten by `ser eval --report`. Every cell below reads the folder of scores as it is on disk "
-                     "(`metrics.json`, and `examples/` for the pictures), so the notebook can be re-run and extended "
-                     "in Jupyter. The first cell holds the plotting helpers.\n"
-                   : "\n\nWritten by `ser report`. Every cell below reads the run folders as they are on disk "
-                     "(`metrics.json`, `history.csv`, `run.json`, `config.yaml`), so the notebook can be re-run and "
-                     "extended in Jupyter. The first cell holds the plotting helpers.\n");
-  nb.markdown(intro.str());
+  nb.markdown(intro_markdown(runs));
   nb.code(kReportPlotsPy, /*hide_input=*/true);
-  std::ostringstream load;
-  load << "# The runs of this report: name, folder and audio examples (paths relative to this notebook)\nruns = [\n";
-  for (const auto& r : runs)
-    load << "    load_run(" << python_string(r.name) << ", " << python_string(relative_to(r.dir, out_dir)) << ", "
-         << (r.examples.empty() ? "None" : python_string(relative_to(r.examples, out_dir))) << "),\n";
-  load << "]";
-  nb.code(load.str());
-
-  if (several) {
-    nb.markdown("## Comparison\n\nTest scores of every run (mean ± standard deviation over the folds of k-fold "
-                "runs).");
-    nb.code("comparison_table(runs)");
-    nb.markdown("### Test accuracy and macro-F1");
-    nb.code("plot_comparison(runs)");
-    nb.markdown("### Training curves side by side");
-    nb.code("plot_comparison_curves(runs)");
-    nb.markdown("### F1 per class side by side\n\nRuns with the same classes share one chart.");
-    nb.code("plot_comparison_f1(runs)");
-  }
+  nb.code(load_cell(runs, out_dir));
+  if (several) comparison_cells(nb);
   std::map<std::string, std::string> examples_shown;  // examples.json -> the run they were shown with
   for (size_t i = 0; i < runs.size(); ++i) {
     const auto& e = runs[i].examples;
