@@ -747,11 +747,24 @@ std::string held_out_group(const ExperimentConfig& c, const PreparedData& p, con
   return s.by == SplitBy::word ? sample.word : s.by == SplitBy::gender ? sample.gender : sample.speaker;
 }
 
+// The folds' test accuracy and macro-F1: mean and spread.
+struct FoldScores {
+  MeanSd accuracy, macro_f1;
+};
+FoldScores fold_scores(const std::vector<TrainResult>& results) {
+  std::vector<double> acc, f1;
+  for (const TrainResult& r : results) {
+    acc.push_back(r.test_accuracy);
+    f1.push_back(r.test_macro_f1);
+  }
+  return {mean_sd(acc), mean_sd(f1)};
+}
+
 // RUN/metrics.json of a run of folds: each fold's test scores, then their
 // mean and spread under "test".
 nlohmann::ordered_json folds_summary(const ExperimentConfig& c, const std::vector<datasets::Split>& folds,
                                      const std::vector<SharedRun>& runs, const std::vector<std::string>& held_out,
-                                     const std::vector<TrainResult>& results) {
+                                     const std::vector<TrainResult>& results, const FoldScores& scores) {
   const SplitConfig& s = c.data.split;
   const std::string by_name = name_of(s.by, kSplitBys);
   nlohmann::ordered_json summary;
@@ -759,10 +772,7 @@ nlohmann::ordered_json folds_summary(const ExperimentConfig& c, const std::vecto
                          ? std::to_string(folds.size()) + "-fold" + (s.by == SplitBy::none ? "" : " by " + by_name)
                          : "leave one " + by_name + " out";
   summary["folds"] = nlohmann::ordered_json::array();
-  std::vector<double> acc, f1;
   for (size_t k = 0; k < folds.size(); ++k) {
-    acc.push_back(results[k].test_accuracy);
-    f1.push_back(results[k].test_macro_f1);
     nlohmann::ordered_json f;
     f["fold"] = fs::path(runs[k].dir).filename().string();
     if (!held_out[k].empty()) f["test_group"] = held_out[k];
@@ -771,7 +781,7 @@ nlohmann::ordered_json folds_summary(const ExperimentConfig& c, const std::vecto
     f["macro_f1"] = results[k].test_macro_f1;
     summary["folds"].push_back(f);
   }
-  const MeanSd a = mean_sd(acc), m = mean_sd(f1);
+  const MeanSd &a = scores.accuracy, &m = scores.macro_f1;
   summary["test"] = {{"accuracy", a.mean}, {"accuracy_std", a.sd}, {"macro_f1", m.mean}, {"macro_f1_std", m.sd}};
   return summary;
 }
@@ -796,14 +806,14 @@ TrainResult train_folds(const ExperimentConfig& c, const PreparedData& p, const 
   TrainResult result;
   if (!comm.is_root()) return result;
   for (const TrainResult& r : results) add_steps(result.steps_at_threads, r.steps_at_threads);
-  const nlohmann::ordered_json summary = folds_summary(c, folds, runs, held_out, results);
+  const FoldScores scores = fold_scores(results);
+  const nlohmann::ordered_json summary = folds_summary(c, folds, runs, held_out, results, scores);
   write_file_atomically((fs::path(run_dir) / "metrics.json").string(), summary.dump(2) + "\n");
-  const nlohmann::ordered_json& test = summary["test"];
-  result.test_accuracy = test["accuracy"].get<double>();
-  result.test_macro_f1 = test["macro_f1"].get<double>();
+  result.test_accuracy = scores.accuracy.mean;
+  result.test_macro_f1 = scores.macro_f1.mean;
   log << "\n"
-      << folds.size() << " folds: accuracy " << result.test_accuracy << " +- " << test["accuracy_std"].get<double>()
-      << ", macro-F1 " << result.test_macro_f1 << " +- " << test["macro_f1_std"].get<double>() << "\n";
+      << folds.size() << " folds: accuracy " << scores.accuracy.mean << " +- " << scores.accuracy.sd << ", macro-F1 "
+      << scores.macro_f1.mean << " +- " << scores.macro_f1.sd << "\n";
   return result;
 }
 
